@@ -1,0 +1,74 @@
+"""Settings for napo-tracker.
+
+Every setting can be given in the environment with the prefix ``NAPO_``: for example
+``NAPO_SECRET_KEY``, ``NAPO_DATABASE_URL`` or ``NAPO_MAIL_SERVER``. Values that look like
+JSON (numbers, ``true``/``false``) are parsed as such. ``NAPO_CONFIG`` chooses the named
+configuration below (``development`` unless set).
+"""
+
+from __future__ import annotations
+
+import os
+
+ENV_PREFIX = "NAPO"
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+class Config:
+    # Flask and extensions
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # bytes; larger requests get a 413 page
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "napo_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    WTF_CSRF_SSL_STRICT = True
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+
+    # napo-tracker's own
+    PASSWORD_HASH_METHOD = "scrypt"
+    UNION_NAME = "Napo"
+    UNION_FULL_NAME = "Napo, the trade union and professional association for probation and family court staff"
+    PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
+    PDF_RENDER_MEMORY_MB = 1024  # address-space cap of the render process
+    INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash many passwords
+    RATELIMIT_ENABLED = True
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_name_from_env() -> str:
+    return os.environ.get(f"{ENV_PREFIX}_CONFIG", "development")

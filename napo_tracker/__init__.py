@@ -1,0 +1,116 @@
+"""napo-tracker: casework, testimony and evidence tracking for a probation staff union."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, DEFAULT_SECRET_KEY, ENV_PREFIX, config_name_from_env
+
+from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with unsafe or missing settings."""
+
+
+def create_app(config_name_or_object: str | type | None = None, **overrides: Any) -> Flask:
+    """Build the application.
+
+    ``config_name_or_object`` is a name from ``config.CONFIGS`` or a config class; the
+    environment (``NAPO_*``) is read next, and keyword ``overrides`` last (tests use them).
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_relative_config=True,
+    )
+    config_obj = config_name_or_object or config_name_from_env()
+    if isinstance(config_obj, str):
+        if config_obj not in CONFIGS:
+            raise ConfigurationError(f"unknown configuration {config_obj!r}; choose one of {sorted(CONFIGS)}")
+        app.config["CONFIG_NAME"] = config_obj
+        config_obj = CONFIGS[config_obj]
+    else:
+        app.config["CONFIG_NAME"] = getattr(config_obj, "__name__", "custom")
+    app.config.from_object(config_obj)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if "DATABASE_URL" in app.config:  # the one documented setting for the database
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.update(overrides)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    from . import audit, errors, security
+
+    security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    from .accounts import bp as accounts_bp
+    from .main import bp as main_bp
+    from .regions import bp as regions_bp
+
+    errors.init_app(app)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(regions_bp)
+    app.register_blueprint(audit.bp)
+    _register_domain_blueprints(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_domain_blueprints(app: Flask) -> None:
+    """Blueprints of the union's records, each in its own package."""
+    from . import briefings, cases, evidence, notices, testimonies
+    from .api import bp as api_bp
+
+    for module in (testimonies, cases, notices, evidence, briefings):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api_bp)
+
+
+def _finish_config(app: Flask) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "napo_tracker.sqlite")
+    if not app.config.get("INSTANCE_FILES_DIR"):
+        app.config["INSTANCE_FILES_DIR"] = os.path.join(app.instance_path, "files")
+    if app.config["CONFIG_NAME"] == "production":
+        key = app.config.get("SECRET_KEY")
+        if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise ConfigurationError(
+                f"production needs {ENV_PREFIX}_SECRET_KEY set to a random value of at least 32 characters"
+            )
+        if app.config.get("DEBUG"):
+            raise ConfigurationError(f"production refuses to run with DEBUG on (unset {ENV_PREFIX}_DEBUG)")
+    elif not app.config.get("SECRET_KEY"):
+        raise ConfigurationError(f"set {ENV_PREFIX}_SECRET_KEY")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -1,0 +1,6 @@
+from flask import Blueprint
+
+# Its commands live under `flask users …`.
+bp = Blueprint("accounts", __name__, cli_group="users")
+
+from . import cli, views  # noqa: E402,F401

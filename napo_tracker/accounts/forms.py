@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..forms import PlainText, strip_text
+from .models import Role, user_by_email
+from .services import MIN_PASSWORD_LENGTH
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", filters=[strip_text],
+                       validators=[DataRequired(), Length(max=254), PlainText()])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField("Keep me logged in on this device", default=False)
+    submit = SubmitField("Log in")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
+    )
+    confirm = PasswordField("New password again",
+                            validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")])
+    submit = SubmitField("Change password")
+
+
+class _UserFields(FlaskForm):
+    display_name = StringField("Name", filters=[strip_text],
+                               validators=[DataRequired(), Length(max=120), PlainText()])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    regions = SelectMultipleField(
+        "Regions", coerce=int,
+        description="Reps see only these regions. Officials and admins see every region.",
+    )
+
+    def __init__(self, *args, region_choices: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regions.choices = region_choices
+
+    def validate_regions(self, field):
+        if self.role.data == Role.REP and not field.data:
+            raise ValidationError("Choose at least one region for a rep.")
+
+
+class UserCreateForm(_UserFields):
+    email = EmailField("Email address", filters=[strip_text],
+                       validators=[DataRequired(), Email(check_deliverability=False), Length(max=254), PlainText()])
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description="Give it to the person privately; they can change it after logging in.",
+    )
+    submit = SubmitField("Create user")
+
+    def validate_email(self, field):
+        if field.data and user_by_email(field.data) is not None:
+            raise ValidationError("An account with this email address already exists.")
+
+
+class UserEditForm(_UserFields):
+    is_active = BooleanField("Active (can log in)")
+    submit = SubmitField("Save changes")

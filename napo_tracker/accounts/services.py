@@ -1,0 +1,123 @@
+"""Accounts: creating, changing and authenticating users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..audit import AuditAction, record
+from ..extensions import db
+from ..regions.models import Region
+from .models import Role, User, new_session_nonce, user_by_email, utcnow
+
+MIN_PASSWORD_LENGTH = 12
+# Checked against when the email is unknown, so both paths take as long.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+class AccountError(ValueError):
+    """A change to an account that breaks a rule; the message is shown to the user."""
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 1024:
+        raise AccountError("Passwords can have at most 1,024 characters.")
+
+
+def _regions_or_error(role: str, regions: Iterable[Region]) -> list[Region]:
+    regions = list(regions)
+    if role == Role.REP and not regions:
+        raise AccountError("A rep needs at least one region.")
+    # Officials and admins see every region; a list for them would mislead.
+    return regions if role == Role.REP else []
+
+
+def create_user(actor, *, email: str, display_name: str, role: str, password: str,
+                regions: Iterable[Region] = ()) -> User:
+    """Create an account. Emails are unique whatever their case; reps need a region."""
+    email = email.strip().lower()
+    if role not in Role._value2member_map_:
+        raise AccountError(f"Unknown role {role!r}: choose rep, official or admin.")
+    if user_by_email(email) is not None:
+        raise AccountError("An account with this email address already exists.")
+    check_password_rules(password)
+    user = User(
+        email=email,
+        display_name=display_name.strip() or email,
+        role=role,
+        password_hash=hash_password(password),
+        regions=_regions_or_error(role, regions),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record(actor, AuditAction.USER_CREATED, user, email=email, role=role,
+           regions=[r.name for r in user.regions])
+    return user
+
+
+def update_user(actor, user: User, *, display_name: str, role: str, regions: Iterable[Region],
+                is_active: bool) -> User:
+    """Change name, role, regions and active flag; deactivation ends the user's sessions."""
+    if role not in Role._value2member_map_:
+        raise AccountError(f"Unknown role {role!r}.")
+    if actor is not None and actor.id == user.id and (not is_active or role != user.role):
+        raise AccountError("You cannot deactivate yourself or change your own role.")
+    before = {"role": user.role, "regions": [r.name for r in user.regions], "is_active": user.is_active}
+    user.display_name = display_name.strip() or user.display_name
+    user.role = role
+    user.regions = _regions_or_error(role, regions)
+    was_active, user.is_active = user.is_active, is_active
+    db.session.flush()
+    after = {"role": user.role, "regions": [r.name for r in user.regions], "is_active": user.is_active}
+    changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    record(actor, AuditAction.USER_CHANGED, user, changes=changes)
+    if was_active and not is_active:
+        user.session_nonce = new_session_nonce()
+        record(actor, AuditAction.USER_DEACTIVATED, user)
+    elif is_active and not was_active:
+        record(actor, AuditAction.USER_REACTIVATED, user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None. Failures are audited with no reason given
+    to the caller: unknown email, wrong password and deactivated account look alike."""
+    user = user_by_email(email) if email else None
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        if method not in _DUMMY_HASH:
+            _DUMMY_HASH[method] = generate_password_hash("not-a-password", method=method)
+        check_password_hash(_DUMMY_HASH[method], password)
+        record(None, AuditAction.LOGIN_FAILED, None, email=email.strip().lower()[:254])
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        record(None, AuditAction.LOGIN_FAILED, user,
+               reason="inactive" if user.is_active is False else "password")
+        return None
+    user.last_login_at = utcnow()
+    record(user, AuditAction.LOGIN, user)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The current password must match; every other session of the user ends."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("Your current password is not right.")
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    user.session_nonce = new_session_nonce()
+    db.session.flush()
+    record(user, AuditAction.PASSWORD_CHANGED, user)
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.display_name)))

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("briefings", __name__, url_prefix="/briefings")
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,48 @@
+"""Friendly error pages that say what happened and leak nothing about why."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+MESSAGES = {
+    400: ("Something in that request was not right", "Please go back, check what you entered and try again."),
+    401: ("Please log in", "You need to log in to see this."),
+    403: ("Not allowed", "Your account does not allow this."),
+    404: ("Not found", "There is nothing here, or it is not one you can see."),
+    405: ("Not allowed", "That kind of request is not accepted here."),
+    409: ("Someone else changed this", "Reload the page to see the latest version, then make your change again."),
+    413: ("Too large", "What you sent is larger than we accept. Please send something smaller."),
+    429: ("Too many attempts", "Please wait a little before trying again."),
+    500: ("Something went wrong on our side", "The problem has been noted. Please try again later."),
+    503: ("Unavailable", "The service is briefly unavailable. Please try again in a few minutes."),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+    if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=title, detail=detail or message), code
+    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, "This form has expired or was not sent from this site. Please reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        # Only our own short descriptions are shown; Werkzeug's defaults are replaced.
+        detail = error.description if getattr(error, "napo_public", False) else None
+        return render_error(error.code, detail)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,45 @@
+"""Pieces every form shares: text clean-up and validators for hostile input."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from wtforms.validators import ValidationError
+
+# Bidirectional overrides and isolates can make text read differently from what it is.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def strip_text(value):
+    """A WTForms filter: trim surrounding white space, keep None as None."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def has_forbidden_characters(value: str, *, allow_newlines: bool = False) -> bool:
+    for ch in value:
+        if ch in BIDI_CONTROLS or ch == "\ufffd":
+            return True
+        if allow_newlines and ch in "\n\r\t":
+            continue
+        if unicodedata.category(ch) == "Cc":
+            return True
+    return False
+
+
+class PlainText:
+    """Refuse control characters, bidirectional overrides and undecodable bytes.
+
+    Undecodable bytes reach us as U+FFFD (Werkzeug decodes forms with 'replace').
+    """
+
+    def __init__(self, *, multiline: bool = False, message: str | None = None):
+        self.multiline = multiline
+        self.message = message
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and has_forbidden_characters(field.data, allow_newlines=self.multiline):
+            raise ValidationError(
+                self.message
+                or "This contains characters we cannot accept (control characters, text-direction "
+                "overrides or bytes that are not valid UTF-8). Please retype it."
+            )

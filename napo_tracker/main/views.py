@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from flask import jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from . import bp
+from .home import home_panels
+
+
+@bp.route("/")
+def index():
+    """Each role's home: the panels each domain contributes for this user."""
+    return render_template("main/index.html", panels=home_panels(current_user))
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from ..forms import PlainText, strip_text
+from .models import UNIT_KIND_LABELS
+
+
+class RegionForm(FlaskForm):
+    name = StringField("Region name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
+    submit = SubmitField("Save region")
+
+
+class UnitForm(FlaskForm):
+    name = StringField("Unit name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
+    kind = SelectField("Kind of unit", choices=[(k.value, label) for k, label in UNIT_KIND_LABELS.items()])
+    submit = SubmitField("Save unit")

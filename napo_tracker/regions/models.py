@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class UnitKind(StrEnum):
+    PDU = "pdu"
+    OFFICE = "office"
+    COURT_TEAM = "court_team"
+    APPROVED_PREMISES = "approved_premises"
+    IOM_TEAM = "iom_team"
+
+    @property
+    def label(self) -> str:
+        return UNIT_KIND_LABELS[self]
+
+
+UNIT_KIND_LABELS = {
+    UnitKind.PDU: "Probation Delivery Unit (PDU)",
+    UnitKind.OFFICE: "Office",
+    UnitKind.COURT_TEAM: "Court team",
+    UnitKind.APPROVED_PREMISES: "Approved premises",
+    UnitKind.IOM_TEAM: "Integrated offender management (IOM) team",
+}
+
+
+class Region(db.Model):
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    units: Mapped[list[Unit]] = relationship(
+        back_populates="region", order_by="Unit.name", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("region_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32), default=UnitKind.PDU.value)
+    region: Mapped[Region] = relationship(back_populates="units")
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return UnitKind(self.kind).label
+        except ValueError:
+            return self.kind
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.region.name})"
+
+
+def region_by_name(name: str) -> Region | None:
+    """Case-insensitive lookup, as imports and the CLI need."""
+    return db.session.scalar(db.select(Region).where(func.lower(Region.name) == name.strip().lower()))

@@ -1,0 +1,72 @@
+"""Regions and units: created and renamed by admins only."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..audit import AuditAction, record
+from ..extensions import db
+from .models import Region, Unit, UnitKind
+
+
+class RegionError(ValueError):
+    """A region or unit change that breaks a rule; the message is shown to the user."""
+
+
+def create_region(actor, name: str) -> Region:
+    name = name.strip()
+    if db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.lower())):
+        raise RegionError(f"A region called {name} already exists.")
+    region = Region(name=name)
+    db.session.add(region)
+    db.session.flush()
+    record(actor, AuditAction.REGION_CREATED, region, name=name)
+    return region
+
+
+def rename_region(actor, region: Region, name: str) -> Region:
+    name = name.strip()
+    clash = db.session.scalar(
+        select(Region.id).where(func.lower(Region.name) == name.lower(), Region.id != region.id)
+    )
+    if clash:
+        raise RegionError(f"A region called {name} already exists.")
+    old = region.name
+    region.name = name
+    db.session.flush()
+    record(actor, AuditAction.REGION_CHANGED, region, old_name=old, name=name)
+    return region
+
+
+def create_unit(actor, region: Region, name: str, kind: str) -> Unit:
+    name = name.strip()
+    UnitKind(kind)  # raises ValueError on an unknown kind
+    if db.session.scalar(
+        select(Unit.id).where(Unit.region_id == region.id, func.lower(Unit.name) == name.lower())
+    ):
+        raise RegionError(f"{region.name} already has a unit called {name}.")
+    unit = Unit(region=region, name=name, kind=kind)
+    db.session.add(unit)
+    db.session.flush()
+    record(actor, AuditAction.UNIT_CREATED, unit, region=region.name, name=name, kind=kind)
+    return unit
+
+
+def update_unit(actor, unit: Unit, name: str, kind: str) -> Unit:
+    name = name.strip()
+    UnitKind(kind)
+    clash = db.session.scalar(
+        select(Unit.id).where(
+            Unit.region_id == unit.region_id, func.lower(Unit.name) == name.lower(), Unit.id != unit.id
+        )
+    )
+    if clash:
+        raise RegionError(f"{unit.region.name} already has a unit called {name}.")
+    unit.name, unit.kind = name, kind
+    db.session.flush()
+    record(actor, AuditAction.UNIT_CHANGED, unit, name=name, kind=kind)
+    return unit
+
+
+def regions_for_choices() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.name)))

@@ -1,0 +1,191 @@
+"""Fixtures shared by every test.
+
+Each test that touches the database runs twice: on SQLite and on PostgreSQL. The schema
+is built once per backend by running the real migrations into a template database; each
+test then gets its own fresh copy (a file copy for SQLite, CREATE DATABASE … TEMPLATE for
+PostgreSQL), so tests may commit freely and nothing leaks from one to the next, even
+when a test fails.
+
+Under CI=true a missing PostgreSQL or browser fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from napo_tracker import create_app
+from napo_tracker.extensions import db
+
+from . import factories, pg
+
+IN_CI = os.environ.get("CI") == "true"
+BACKENDS = [name.strip() for name in os.environ.get("NAPO_TEST_BACKENDS", "sqlite,postgresql").split(",") if name.strip()]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+_counter = itertools.count(1)
+
+
+def unavailable(reason: str):
+    """Fail under CI, skip on a developer's machine."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PostgresServer]:
+    bindir = pg.find_bindir()
+    if bindir is None:
+        unavailable("PostgreSQL server binaries not found (make test installs postgresql)")
+    server = pg.start(bindir)
+    yield server
+    pg.stop(server, bindir)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def template_database(backend, tmp_path_factory, request):
+    """A migrated database that every test's database is copied from."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
+        _migrate(f"sqlite:///{path}")
+        return {"backend": "sqlite", "path": path}
+    server: pg.PostgresServer = request.getfixturevalue("pg_server")
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port,
+                              dbname="napo_template", as_template=True)
+    janitor.init()
+    _migrate(server.url("napo_template"))
+    return {"backend": "postgresql", "server": server, "dbname": "napo_template"}
+
+
+@pytest.fixture
+def database_url(template_database, tmp_path) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    if template_database["backend"] == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(template_database["path"], path)
+        yield f"sqlite:///{path}"
+        return
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    server = template_database["server"]
+    dbname = f"napo_test_{os.getpid()}_{next(_counter)}"
+    with DatabaseJanitor(user=server.user, host=server.host, port=server.port,
+                         dbname=dbname, template_dbname=template_database["dbname"]):
+        yield server.url(dbname)
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override to change settings for one test module: ``@pytest.fixture def app_overrides()``."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
+    application = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        INSTANCE_FILES_DIR=str(tmp_path / "files"),
+        **app_overrides,
+    )
+    with application.app_context():
+        yield application
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app) -> factories.World:
+    """Two regions with units, a rep in each, an official and an admin."""
+    return factories.make_world()
+
+
+@pytest.fixture
+def login_as(client):
+    """Log the test client in as a user (made with factories.make_user)."""
+
+    def _login(user):
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served on 127.0.0.1 by a real HTTP server in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+CHROMIUM = os.environ.get("NAPO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page; a screenshot is saved under tests/artifacts/."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()

@@ -1,0 +1,21 @@
+"""Small helpers for driving forms through the test client, CSRF token included."""
+
+from __future__ import annotations
+
+import re
+
+_CSRF = re.compile(r'name="(?:[\w-]*-)?csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="(?:[\w-]*-)?csrf_token"')
+
+
+def csrf_from(html: str | bytes) -> str:
+    text = html.decode() if isinstance(html, bytes) else html
+    match = _CSRF.search(text)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)
+
+
+def submit(client, url: str, data: dict, *, form_url: str | None = None, field: str = "csrf_token", **kwargs):
+    """GET the form page (``form_url`` or ``url``), then POST ``data`` with its CSRF token."""
+    page = client.get(form_url or url)
+    token = csrf_from(page.data)
+    return client.post(url, data={field: token, **data}, **kwargs)

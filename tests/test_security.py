@@ -1,0 +1,76 @@
+"""Deny by default, safe redirects and security headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from napo_tracker.security import PUBLIC_ENDPOINTS, is_safe_redirect
+
+
+def _example_url(rule) -> str:
+    """A concrete URL for a rule, filling each argument with a plausible value."""
+    url = rule.rule
+    for arg in rule.arguments:
+        converter = rule._converters[arg].__class__.__name__
+        value = "1" if converter in ("IntegerConverter", "NumberConverter") else "X-1"
+        url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(arg) + r">", value, url)
+    return url
+
+
+def test_every_non_public_endpoint_sends_anonymous_visitors_to_login(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = _example_url(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            if rule.endpoint.startswith("api."):
+                assert response.status_code == 401, (rule.endpoint, method, response.status_code)
+            else:
+                assert response.status_code == 302, (rule.endpoint, method, response.status_code)
+                assert response.headers["Location"].startswith("/login"), (rule.endpoint, method)
+            checked += 1
+    assert checked > 5
+
+
+def test_public_endpoints_are_few_and_named():
+    assert "accounts.login" in PUBLIC_ENDPOINTS
+    assert "main.healthz" in PUBLIC_ENDPOINTS
+    assert len(PUBLIC_ENDPOINTS) < 12
+
+
+@pytest.mark.parametrize(
+    "target, safe",
+    [
+        ("/cases/", True),
+        ("/cases/CASE-2026-0001?tab=notes", True),
+        ("//evil.example/", False),
+        ("/\\evil.example/", False),
+        ("https://evil.example/", False),
+        ("javascript:alert(1)", False),
+        ("/\tjavascript", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_safe_redirects(target, safe):
+    assert is_safe_redirect(target) is safe
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_health_check(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
