@@ -1,5 +1,6 @@
 from flask import Blueprint
 
-bp = Blueprint("testimonies", __name__, url_prefix="/testimony")
+# Public pages under /testimony, officials' pages under /testimonies; commands: `flask testimonies …`.
+bp = Blueprint("testimonies", __name__, cli_group="testimonies")
 
-from . import views  # noqa: E402,F401
+from . import cli, errors, panels, views  # noqa: E402,F401

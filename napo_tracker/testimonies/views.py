@@ -1,1 +1,326 @@
-from . import bp  # noqa: F401  (the testimonies views are built in their own issue)
+"""The public testimony pages (no login) and the officials' moderation pages.
+
+The public views never read ``current_user``, the address, the browser or any cookie but
+the session that carries the CSRF token: what a member sends cannot be tied to them,
+even when they happen to be logged in.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+
+from ..charts import bar_chart_svg, svg_data_uri
+from ..csvexport import csv_response
+from ..extensions import db, limiter
+from ..regions.services import regions_for_choices
+from ..security import roles_required
+from . import bp
+from . import services as svc
+from .forms import (UNKNOWN_CODE, AnswerForm, ApproveForm, FilterForm, QuestionForm, RejectForm, StatusForm,
+                    TagForm, TestimonyForm, WithdrawForm)
+from .models import Testimony
+from .privacy import rate_limit_key
+from .redaction import KIND_LABELS, segments, suggest_redaction
+
+RECEIPT_SESSION_KEY = "testimony_receipt"
+DEFAULT_SUBMIT_LIMIT = "10 per hour;30 per day"
+DEFAULT_STATUS_LIMIT = "10 per 10 minutes;50 per day"
+PAGE_SIZE = 50
+
+
+def _submit_limit() -> str:
+    return current_app.config.get("TESTIMONY_SUBMIT_RATE_LIMIT", DEFAULT_SUBMIT_LIMIT)
+
+
+def _status_limit() -> str:
+    return current_app.config.get("TESTIMONY_STATUS_RATE_LIMIT", DEFAULT_STATUS_LIMIT)
+
+
+def _code_failed(response) -> bool:  # noqa: ARG001
+    """Only wrong codes use up the status page's allowance."""
+    return bool(g.get("testimony_code_failed"))
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    return [(str(r.id), r.name) for r in regions_for_choices()]
+
+
+# --- public -------------------------------------------------------------------------------
+
+PUBLIC_ENDPOINTS = frozenset({"testimonies.submit", "testimonies.receipt", "testimonies.status"})
+
+
+@bp.after_request
+def _no_referrer(response):
+    """Links followed from the public pages tell the next site nothing about where they came from."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/testimony", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, key_func=rate_limit_key, methods=["POST"])
+def submit():
+    form = TestimonyForm(region_choices=_region_choices())
+    if form.validate_on_submit():
+        if form.is_bot:
+            # Looks like success to the bot; nothing is stored.
+            session[RECEIPT_SESSION_KEY] = svc.new_receipt_code()
+            return redirect(url_for("testimonies.receipt"))
+        try:
+            _testimony, code = svc.submit_testimony(
+                text=form.text.data,
+                region_id=int(form.region.data) if form.region.data else None,
+                grade=form.grade.data or None,
+                service_band=form.service_band.data or None,
+                topics=form.topics.data or [],
+                has_mps_consent=form.has_mps_consent.data,
+                has_press_consent=form.has_press_consent.data,
+            )
+        except svc.TestimonyError as error:
+            db.session.rollback()
+            form.text.errors.append(str(error))
+        else:
+            db.session.commit()
+            session[RECEIPT_SESSION_KEY] = code
+            return redirect(url_for("testimonies.receipt"))
+    return render_template("testimonies/submit.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/testimony/receipt")
+def receipt():
+    """The receipt code, shown once: it leaves the session as it is shown."""
+    code = session.pop(RECEIPT_SESSION_KEY, None)
+    return render_template("testimonies/receipt.html", code=code)
+
+
+@bp.route("/testimony/status", methods=["GET", "POST"])
+@limiter.limit(_status_limit, key_func=rate_limit_key, methods=["POST"], deduct_when=_code_failed)
+def status():
+    check_form = StatusForm()
+    answer_form = AnswerForm(prefix="answer")
+    withdraw_form = WithdrawForm(prefix="withdraw")
+    if answer_form.submit.data:
+        return _status_action(answer_form, _answer)
+    if withdraw_form.submit.data:
+        return _status_action(withdraw_form, _withdraw)
+    if check_form.validate_on_submit():
+        testimony = svc.find_by_code(check_form.code.data)
+        if testimony is not None:
+            return _status_page(testimony, check_form.code.data)
+        check_form.code.errors.append(UNKNOWN_CODE)
+    if check_form.code.errors:
+        g.testimony_code_failed = True
+    return render_template("testimonies/status.html", form=check_form, testimony=None), \
+        (400 if check_form.errors else 200)
+
+
+def _status_action(form, action):
+    """Answer or withdraw: the code comes again with the form, and is checked again."""
+    testimony = svc.find_by_code(form.code.data) if form.code.validate(form) else None
+    if testimony is None:
+        g.testimony_code_failed = True
+        check_form = StatusForm(formdata=None)
+        check_form.code.errors = [UNKNOWN_CODE]
+        return render_template("testimonies/status.html", form=check_form, testimony=None), 400
+    if not form.validate_on_submit():
+        return _status_page(testimony, form.code.data, **{_form_name(form): form}), 400
+    try:
+        message = action(testimony, form)
+    except (svc.TestimonyError, StaleDataError) as error:
+        db.session.rollback()
+        text = str(error) if isinstance(error, svc.TestimonyError) else "That did not go through: please try again."
+        db.session.refresh(testimony)
+        flash(text, "warning")
+        return _status_page(testimony, form.code.data), 409
+    db.session.commit()
+    flash(message, "success")
+    return _status_page(testimony, form.code.data)
+
+
+def _form_name(form) -> str:
+    return "answer_form" if isinstance(form, AnswerForm) else "withdraw_form"
+
+
+def _answer(testimony: Testimony, form: AnswerForm) -> str:
+    svc.answer_follow_up(testimony, form.follow_up_id.data, form.answer.data)
+    return "Thank you: your answer has been sent to the union."
+
+
+def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:  # noqa: ARG001
+    svc.withdraw(testimony)
+    return "Your testimony is withdrawn. What you wrote has been erased and will not be quoted anywhere."
+
+
+def _status_page(testimony: Testimony, code: str, answer_form=None, withdraw_form=None):
+    answer_form = answer_form or AnswerForm(prefix="answer", formdata=None)
+    withdraw_form = withdraw_form or WithdrawForm(prefix="withdraw", formdata=None)
+    answer_form.code.data = withdraw_form.code.data = code
+    return render_template("testimonies/status.html", form=None, testimony=testimony,
+                           answer_form=answer_form, withdraw_form=withdraw_form)
+
+
+# --- moderation (officials and admins) ----------------------------------------------------
+
+def _filters_from(form: FilterForm) -> svc.TestimonyFilters:
+    region = form.cleaned(form.region)
+    return svc.TestimonyFilters(
+        status=form.cleaned(form.status),
+        region_id=int(region) if region else None,
+        grade=form.cleaned(form.grade),
+        topic=form.cleaned(form.topic),
+        consent=form.cleaned(form.consent),
+    )
+
+
+@bp.route("/testimonies/")
+@roles_required("official", "admin")
+def moderation():
+    """The queue (status 'submitted' unless another filter is chosen) and the full list."""
+    args = request.args if request.args else MultiDict({"status": "submitted"})
+    form = FilterForm(formdata=args, region_choices=_region_choices())
+    filters = _filters_from(form)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(svc.filtered_testimonies(filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    summary = svc.topic_summary()
+    chart = None
+    if any(total for _topic, total, _approved in summary):
+        chart = svg_data_uri(bar_chart_svg("Testimonies by topic (withdrawn ones left out)",
+                                           [topic for topic, _t, _a in summary],
+                                           [total for _topic, total, _a in summary]))
+    return render_template("testimonies/moderation.html", form=form, filters=filters, pagination=pagination,
+                           counts=svc.status_counts(), summary=summary, chart=chart)
+
+
+@bp.route("/testimonies/export.csv")
+@roles_required("official", "admin")
+def export():
+    """Approved public texts that may be quoted to MPs or the press; nothing else leaves."""
+    form = FilterForm(formdata=request.args, region_choices=_region_choices())
+    filters = _filters_from(form)
+    testimonies = db.session.scalars(svc.filtered_testimonies(filters)).all()
+    rows = svc.export_rows(testimonies)
+    svc.record_export(current_user, len(rows), filters)
+    db.session.commit()
+    return csv_response("testimonies-public.csv", svc.EXPORT_HEADER, rows)
+
+
+def _moderation_forms(testimony: Testimony, **given):
+    approve_form = given.get("approve_form") or ApproveForm(prefix="approve", formdata=None)
+    if "approve_form" not in given:
+        approve_form.public_text.data = testimony.public_text or (
+            suggest_redaction(testimony.original_text, _place_names()) if testimony.original_text else "")
+    tag_form = given.get("tag_form") or TagForm(prefix="tag", formdata=None)
+    if "tag_form" not in given:
+        tag_form.topics.data = list(testimony.topics or [])
+    approve_form.version.data = str(testimony.version)
+    reject_form = given.get("reject_form") or RejectForm(prefix="reject", formdata=None)
+    reject_form.version.data = str(testimony.version)
+    return {
+        "approve_form": approve_form,
+        "reject_form": reject_form,
+        "question_form": given.get("question_form") or QuestionForm(prefix="ask", formdata=None),
+        "tag_form": tag_form,
+    }
+
+
+def _place_names() -> list[str]:
+    names = []
+    for region in regions_for_choices():
+        names.append(region.name)
+        names.extend(unit.name for unit in region.units)
+    return names
+
+
+def _detail_page(testimony: Testimony, status_code: int = 200, **given):
+    marked = segments(testimony.original_text, _place_names()) if testimony.original_text else []
+    return render_template(
+        "testimonies/detail.html",
+        testimony=testimony,
+        marked=marked,
+        kinds=KIND_LABELS,
+        found_kinds=sorted({kind for _text, kind in marked if kind}),
+        retention_days=svc.retention_days(),
+        **_moderation_forms(testimony, **given),
+    ), status_code
+
+
+@bp.route("/testimonies/<reference>")
+@roles_required("official", "admin")
+def detail(reference: str):
+    return _detail_page(svc.get_testimony_or_404(reference))
+
+
+def _moderate(reference: str, form, form_key: str, action, success: str):
+    """Validate one moderation form, run its service in one transaction, and report back."""
+    testimony = svc.get_testimony_or_404(reference)
+    if not form.validate_on_submit():
+        return _detail_page(testimony, 400, **{form_key: form})
+    try:
+        action(testimony, form)
+        db.session.commit()
+    except svc.StaleTestimony as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return _detail_page(svc.get_testimony_or_404(reference), 409, **{form_key: form})
+    except StaleDataError:
+        db.session.rollback()
+        flash("Someone else changed this testimony at the same moment. Please check it and try again.", "warning")
+        return _detail_page(svc.get_testimony_or_404(reference), 409)
+    except svc.TestimonyError as error:
+        db.session.rollback()
+        first_field = next(iter(form._fields.values()))
+        first_field.errors = [*first_field.errors, str(error)]
+        return _detail_page(svc.get_testimony_or_404(reference), 400, **{form_key: form})
+    flash(success.format(ref=testimony.reference), "success")
+    return redirect(url_for("testimonies.detail", reference=testimony.reference))
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/testimonies/<reference>/approve", methods=["POST"])
+@roles_required("official", "admin")
+def approve(reference: str):
+    return _moderate(
+        reference, ApproveForm(prefix="approve"), "approve_form",
+        lambda t, f: svc.approve(current_user, t, f.public_text.data, version=_version(f)),
+        "{ref} is approved. Only its public text can be quoted, and only where the member agreed.",
+    )
+
+
+@bp.route("/testimonies/<reference>/reject", methods=["POST"])
+@roles_required("official", "admin")
+def reject(reference: str):
+    return _moderate(
+        reference, RejectForm(prefix="reject"), "reject_form",
+        lambda t, f: svc.reject(current_user, t, f.reason.data, version=_version(f)),
+        "{ref} is rejected. The member will see that it was read but not used.",
+    )
+
+
+@bp.route("/testimonies/<reference>/question", methods=["POST"])
+@roles_required("official", "admin")
+def ask(reference: str):
+    return _moderate(
+        reference, QuestionForm(prefix="ask"), "question_form",
+        lambda t, f: svc.ask_follow_up(current_user, t, f.question.data),
+        "Your question is waiting for the member of {ref}.",
+    )
+
+
+@bp.route("/testimonies/<reference>/topics", methods=["POST"])
+@roles_required("official", "admin")
+def tag(reference: str):
+    return _moderate(
+        reference, TagForm(prefix="tag"), "tag_form",
+        lambda t, f: svc.tag_topics(current_user, t, f.topics.data or []),
+        "Topics of {ref} saved.",
+    )

@@ -1,0 +1,36 @@
+"""`flask testimonies purge`: erase members' original words once the retention period is over."""
+
+from __future__ import annotations
+
+import click
+
+from ..extensions import db
+from . import bp
+from .services import erase_original, originals_due_for_erasure, retention_days, today_utc
+
+
+@bp.cli.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Erase originals decided at least this many days ago "
+                   "(default: TESTIMONY_ORIGINAL_RETENTION_DAYS, 30 unless set).")
+@click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
+def purge_command(days: int | None, dry_run: bool) -> None:
+    """Erase the original text (and answers) of testimonies decided before the retention period.
+
+    The approved public text stays. Run it daily, for example from cron.
+    """
+    days = retention_days() if days is None else days
+    due = originals_due_for_erasure(days=days)
+    if dry_run:
+        click.echo(f"{len(due)} original(s) decided {days} or more days ago would be erased.")
+        return
+    today = today_utc()
+    try:
+        with click.progressbar(due, label="Erasing originals", show_pos=True) as bar:
+            for testimony in bar:
+                erase_original(None, testimony, today)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Erased {len(due)} original(s) decided {days} or more days ago.")

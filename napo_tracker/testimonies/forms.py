@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import PlainText, select_choices, strip_text
+from .models import GRADES, SERVICE_BANDS, STATUS_LABELS, TOPICS
+from .services import ANSWER_MIN, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
+
+NOT_SAYING = ("", "Prefer not to say")
+
+
+def _values(choices) -> set[str]:
+    return {choice.value for choice in choices or []}
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of labelled checkboxes: easier on a phone than a multi-select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        values = _values(self.choices)
+        if any(value not in values for value in self.data or []):
+            raise ValidationError("Choose only from the list.")
+
+
+class ListedChoice:
+    """A select whose value must be one of its choices; the message is plain words."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data not in _values(field.choices):
+            raise ValidationError(self.message)
+
+
+def _text_length(what: str, minimum: int = TEXT_MIN) -> Length:
+    return Length(min=minimum, max=TEXT_MAX,
+                  message=f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
+
+
+class TestimonyForm(FlaskForm):
+    __test__ = False
+
+    text = TextAreaField(
+        "What is happening at work?",
+        filters=[strip_text],
+        validators=[DataRequired("Please write what you want to tell us."), _text_length("Your testimony"),
+                    PlainText(multiline=True)],
+        description="Describe your workload and what it does to you and to your work. Please leave out names "
+                    "of people and places, and anything else that could point to you.",
+    )
+    region = SelectField("Region (optional)", validate_choice=False,
+                         validators=[ListedChoice("Choose a region from the list.")])
+    grade = SelectField("Your grade (optional)", choices=select_choices([NOT_SAYING, *GRADES.items()]),
+                        validate_choice=False, validators=[ListedChoice("Choose a grade from the list.")])
+    service_band = SelectField("How long you have worked in the service (optional)",
+                               choices=select_choices([NOT_SAYING, *SERVICE_BANDS.items()]), validate_choice=False,
+                               validators=[ListedChoice("Choose a length of service from the list.")])
+    topics = CheckboxListField("What is it about? (optional)", choices=select_choices(TOPICS.items()))
+    has_mps_consent = BooleanField("Napo may quote my words, anonymously, in briefings to MPs")
+    has_press_consent = BooleanField("Napo may quote my words, anonymously, to journalists")
+    # Left empty by people; filled in by bots that fill in every field.
+    website = StringField("Leave this box empty", validators=[Optional()])
+    submit = SubmitField("Send my testimony")
+
+    def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = select_choices([NOT_SAYING, *region_choices])
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.website.data or "").strip())
+
+
+def _valid_code(form, field):
+    # Same words as an unknown code: a wrong guess learns nothing from the message.
+    if normalise_code(field.data) is None:
+        raise ValidationError(UNKNOWN_CODE)
+
+
+UNKNOWN_CODE = (f"We could not find a testimony with that code. Check that you copied all {RECEIPT_LENGTH} "
+                "letters and numbers exactly.")
+
+
+class StatusForm(FlaskForm):
+    code = StringField("Your receipt code", filters=[strip_text],
+                       validators=[DataRequired("Please enter your receipt code."),
+                                   Length(max=100, message=UNKNOWN_CODE), _valid_code],
+                       description="The letters and numbers you were given after sending your testimony, "
+                                   "for example ABCD-EFGH-2345-6789-KMNP.",
+                       render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"})
+    submit = SubmitField("Check")
+
+
+class AnswerForm(FlaskForm):
+    code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
+    follow_up_id = IntegerField(validators=[InputRequired()])
+    answer = TextAreaField("Your answer", filters=[strip_text],
+                           validators=[DataRequired("Please write your answer."),
+                                       _text_length("Your answer", ANSWER_MIN), PlainText(multiline=True)])
+    submit = SubmitField("Send my answer")
+
+
+class WithdrawForm(FlaskForm):
+    code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
+    confirm = BooleanField("Yes, withdraw my testimony and erase what I wrote",
+                           validators=[DataRequired("Tick the box to confirm.")])
+    submit = SubmitField("Withdraw my testimony")
+
+
+# --- moderation ---------------------------------------------------------------------------
+
+class ApproveForm(FlaskForm):
+    public_text = TextAreaField(
+        "Public text (redacted)",
+        filters=[strip_text],
+        validators=[DataRequired("Write the public text."), _text_length("The public text"),
+                    PlainText(multiline=True)],
+        description="The only version that may ever be quoted. Remove or replace names, places, dates, "
+                    "ages and anything else that could identify the member or anyone else.",
+    )
+    version = HiddenField()
+    submit = SubmitField("Approve with this public text")
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Reason (internal, never shown to the member)", filters=[strip_text],
+                           validators=[DataRequired("Give a reason for the record."), Length(max=2_000),
+                                       PlainText(multiline=True)])
+    version = HiddenField()
+    submit = SubmitField("Reject")
+
+
+class QuestionForm(FlaskForm):
+    question = TextAreaField("Question for the member", filters=[strip_text],
+                             validators=[DataRequired("Write the question."), Length(min=5, max=2_000),
+                                         PlainText(multiline=True)],
+                             description="They see it the next time they check with their receipt code.")
+    submit = SubmitField("Ask")
+
+
+class TagForm(FlaskForm):
+    topics = CheckboxListField("Topics", choices=select_choices(TOPICS.items()))
+    submit = SubmitField("Save topics")
+
+
+class FilterForm(FlaskForm):
+    """The list's filters, read from the query string (GET: no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", validate_choice=False, choices=select_choices(
+        [("", "Any status"), *((s.value, label) for s, label in STATUS_LABELS.items())]))
+    region = SelectField("Region", validate_choice=False)
+    grade = SelectField("Grade", choices=select_choices([("", "Any grade"), *GRADES.items()]), validate_choice=False)
+    topic = SelectField("Topic", choices=select_choices([("", "Any topic"), *TOPICS.items()]), validate_choice=False)
+    consent = SelectField("Consent", choices=select_choices([("", "Any consent"), ("mps", "May quote to MPs"),
+                                                             ("press", "May quote to the press"),
+                                                             ("none", "No consent")]),
+                          validate_choice=False)
+
+    def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = select_choices([("", "Any region"), *region_choices])
+
+    def cleaned(self, field) -> str:
+        """The field's value when it is one of its choices, else '' (a forged filter is ignored)."""
+        return field.data if field.data in _values(field.choices) else ""

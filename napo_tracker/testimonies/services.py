@@ -1,0 +1,383 @@
+"""The rules of anonymous testimonies: submitting, the receipt code, moderation, consent
+and erasure. Views, the CLI and tests all call these; none of them commits.
+
+What members do (submit, answer, withdraw) is deliberately not written to the audit log:
+an audit row carries a time to the microsecond and a place in a sequence of other
+people's logins, which together would date a submission far more finely than the day we
+promise to keep. What officials do to a testimony is audited as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from flask import abort, current_app
+from sqlalchemy import Select, String, cast, func, or_, select
+
+from ..audit import AuditAction, record
+from ..extensions import db
+from ..regions.models import Region
+from .models import AUDIENCES, GRADES, SERVICE_BANDS, TOPICS, FollowUp, Testimony, TestimonyStatus
+from .redaction import has_contact_details
+
+TEXT_MIN, TEXT_MAX = 20, 20_000
+ANSWER_MIN = 2  # "About 70" is a good answer to "how many cases?"
+# Thirty symbols with no look-alikes (no 0/O, 1/I/L, U/V): easy to copy by hand.
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_LENGTH = 20  # 20 symbols of log2(30) ≈ 4.9 bits each: about 98 bits
+RECEIPT_GROUP = 4
+DEFAULT_RETENTION_DAYS = 30
+
+
+class TestimonyError(ValueError):
+    """A change that breaks a testimony rule; the message is shown to the person."""
+
+    __test__ = False
+
+
+class StaleTestimony(TestimonyError):
+    """Someone else changed the testimony since the page was loaded."""
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+# --- the receipt code -------------------------------------------------------------------
+
+def new_receipt_code() -> str:
+    symbols = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join(symbols[i:i + RECEIPT_GROUP] for i in range(0, RECEIPT_LENGTH, RECEIPT_GROUP))
+
+
+def normalise_code(raw: str | None) -> str | None:
+    """The code's symbols in upper case without spaces or hyphens, or None if it cannot be one."""
+    if not raw:
+        return None
+    symbols = "".join(ch for ch in raw.upper() if ch not in " -\t\r\n")
+    if len(symbols) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in symbols):
+        return None
+    return symbols
+
+
+def _receipt_key() -> bytes:
+    configured = current_app.config.get("TESTIMONY_RECEIPT_KEY")
+    if configured:
+        return configured.encode() if isinstance(configured, str) else configured
+    # Derived, so that the session-signing key itself never hashes codes.
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"napo-tracker testimony receipt codes",
+                    hashlib.sha256).digest()
+
+
+def receipt_hash(code: str) -> str:
+    """The keyed hash stored in place of the code: a copied database does not reveal codes."""
+    symbols = normalise_code(code)
+    if symbols is None:
+        raise TestimonyError("That is not a receipt code.")
+    return hmac.new(_receipt_key(), symbols.encode(), hashlib.sha256).hexdigest()
+
+
+def find_by_code(raw_code: str | None) -> Testimony | None:
+    """The testimony for a receipt code; a malformed code and an unknown one look the same."""
+    symbols = normalise_code(raw_code)
+    if symbols is None:
+        return None
+    return db.session.scalar(select(Testimony).where(Testimony.receipt_hash == receipt_hash(symbols)))
+
+
+# --- what members do ----------------------------------------------------------------------
+
+def _check_choices(region_id: int | None, grade: str | None, service_band: str | None,
+                   topics: Iterable[str]) -> list[str]:
+    if region_id is not None and db.session.get(Region, region_id) is None:
+        raise TestimonyError("Choose a region from the list.")
+    if grade and grade not in GRADES:
+        raise TestimonyError("Choose a grade from the list.")
+    if service_band and service_band not in SERVICE_BANDS:
+        raise TestimonyError("Choose a length of service from the list.")
+    topics = list(dict.fromkeys(topics))
+    if any(topic not in TOPICS for topic in topics):
+        raise TestimonyError("Choose topics from the list.")
+    return topics
+
+
+def _check_text(text: str, what: str = "Your testimony", minimum: int = TEXT_MIN) -> str:
+    text = (text or "").strip()
+    if not minimum <= len(text) <= TEXT_MAX:
+        raise TestimonyError(f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
+    return text
+
+
+def submit_testimony(*, text: str, region_id: int | None = None, grade: str | None = None,
+                     service_band: str | None = None, topics: Iterable[str] = (),
+                     has_mps_consent: bool = False, has_press_consent: bool = False,
+                     today: date | None = None, code: str | None = None) -> tuple[Testimony, str]:
+    """Store a member's testimony and return it with its receipt code (shown once, never stored).
+
+    Takes no acting user on purpose: a testimony has no author in the database, even when
+    a logged-in rep or official sends it. ``code`` is for demo data only; members always
+    get a fresh random one.
+    """
+    text = _check_text(text)
+    topics = _check_choices(region_id, grade or None, service_band or None, topics)
+    code = code or new_receipt_code()
+    today = today or today_utc()
+    testimony = Testimony(
+        # A unique placeholder until the id is known: numbering from the id needs no retry
+        # when many members submit at the same moment.
+        reference=f"new-{secrets.token_hex(12)}",
+        submitted_on=today,
+        region_id=region_id,
+        grade=grade or None,
+        service_band=service_band or None,
+        topics=topics,
+        has_mps_consent=bool(has_mps_consent),
+        has_press_consent=bool(has_press_consent),
+        status=TestimonyStatus.SUBMITTED.value,
+        receipt_hash=receipt_hash(code),
+        original_text=text,
+    )
+    db.session.add(testimony)
+    db.session.flush()
+    testimony.reference = f"TST-{today.year}-{testimony.id:04d}"
+    db.session.flush()
+    return testimony, code
+
+
+def answer_follow_up(testimony: Testimony, follow_up_id: int, answer: str, today: date | None = None) -> FollowUp:
+    """The member answers an official's open question (once)."""
+    if testimony.is_withdrawn:
+        raise TestimonyError("This testimony has been withdrawn.")
+    follow_up = next((f for f in testimony.follow_ups if f.id == follow_up_id), None)
+    if follow_up is None or follow_up.answered_on is not None:
+        raise TestimonyError("That question has already been answered or no longer exists.")
+    follow_up.answer = _check_text(answer, "Your answer", ANSWER_MIN)
+    follow_up.answered_on = today or today_utc()
+    db.session.flush()
+    return follow_up
+
+
+def withdraw(testimony: Testimony, today: date | None = None) -> Testimony:
+    """The member withdraws: every text they gave, and the public version of it, is erased at
+    once, so no briefing, export or API can use it from this moment."""
+    if testimony.is_withdrawn:
+        raise TestimonyError("This testimony was already withdrawn.")
+    today = today or today_utc()
+    testimony.status = TestimonyStatus.WITHDRAWN.value
+    testimony.withdrawn_on = today
+    _erase_texts(testimony, today)
+    testimony.public_text = None
+    db.session.flush()
+    return testimony
+
+
+def _erase_texts(testimony: Testimony, today: date) -> None:
+    testimony.original_text = None
+    testimony.original_erased_on = testimony.original_erased_on or today
+    for follow_up in testimony.follow_ups:
+        if follow_up.answer is not None:
+            follow_up.answer = None
+
+
+# --- what officials do --------------------------------------------------------------------
+
+def _check_version(testimony: Testimony, version: int | None) -> None:
+    if version is not None and version != testimony.version:
+        raise StaleTestimony("Someone else changed this testimony while you were reading it. "
+                             "The page now shows the latest version; please check it and try again.")
+
+
+def approve(actor, testimony: Testimony, public_text: str, *, topics: Iterable[str] | None = None,
+            version: int | None = None, today: date | None = None) -> Testimony:
+    """Approve with the official's redacted public text, the only text that leaves moderation.
+
+    A public text may not hold an email address or phone number; a withdrawn testimony
+    can never be approved.
+    """
+    _check_version(testimony, version)
+    if testimony.is_withdrawn:
+        raise TestimonyError("The member has withdrawn this testimony.")
+    public_text = _check_text(public_text, "The public text")
+    if has_contact_details(public_text):
+        raise TestimonyError("The public text still holds an email address or phone number: remove it first.")
+    if topics is not None:
+        testimony.topics = _check_choices(None, None, None, topics)
+    testimony.public_text = public_text
+    testimony.status = TestimonyStatus.APPROVED.value
+    testimony.rejection_reason = None
+    testimony.decided_on = today or today_utc()
+    db.session.flush()
+    record(actor, AuditAction.TESTIMONY_APPROVED, testimony, mps=testimony.has_mps_consent,
+           press=testimony.has_press_consent, topics=testimony.topics)
+    return testimony
+
+
+def reject(actor, testimony: Testimony, reason: str, *, version: int | None = None,
+           today: date | None = None) -> Testimony:
+    """Reject with an internal reason (never shown to the member); any public text is dropped."""
+    _check_version(testimony, version)
+    if testimony.is_withdrawn:
+        raise TestimonyError("The member has withdrawn this testimony.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise TestimonyError("Give a reason for the record.")
+    testimony.status = TestimonyStatus.REJECTED.value
+    testimony.rejection_reason = reason
+    testimony.public_text = None
+    testimony.decided_on = today or today_utc()
+    db.session.flush()
+    record(actor, AuditAction.TESTIMONY_REJECTED, testimony)
+    return testimony
+
+
+def ask_follow_up(actor, testimony: Testimony, question: str, *, today: date | None = None) -> FollowUp:
+    """Ask the member a question they will see when they next check with their code."""
+    if testimony.is_withdrawn:
+        raise TestimonyError("The member has withdrawn this testimony.")
+    question = (question or "").strip()
+    if not 5 <= len(question) <= 2_000:
+        raise TestimonyError("A question needs between 5 and 2,000 characters.")
+    follow_up = FollowUp(testimony=testimony, question=question, asked_on=today or today_utc())
+    db.session.add(follow_up)
+    db.session.flush()
+    record(actor, AuditAction.TESTIMONY_QUESTION_ASKED, testimony, follow_up=follow_up.id)
+    return follow_up
+
+
+def tag_topics(actor, testimony: Testimony, topics: Iterable[str]) -> Testimony:
+    """Replace the testimony's topics with codes from the fixed list."""
+    before = list(testimony.topics or [])
+    testimony.topics = _check_choices(None, None, None, topics)
+    db.session.flush()
+    record(actor, AuditAction.TESTIMONY_TAGGED, testimony, before=before, after=testimony.topics)
+    return testimony
+
+
+def retention_days() -> int:
+    return int(current_app.config.get("TESTIMONY_ORIGINAL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+
+
+def originals_due_for_erasure(today: date | None = None, days: int | None = None) -> list[Testimony]:
+    """Decided testimonies whose original words (or answers) are older than the retention period."""
+    today = today or today_utc()
+    cutoff = today - timedelta(days=retention_days() if days is None else days)
+    return list(db.session.scalars(
+        select(Testimony)
+        .where(Testimony.decided_on.is_not(None), Testimony.decided_on <= cutoff,
+               or_(Testimony.original_text.is_not(None), Testimony.follow_ups.any(FollowUp.answer.is_not(None))))
+        .order_by(Testimony.id)
+    ))
+
+
+def erase_original(actor, testimony: Testimony, today: date | None = None) -> Testimony:
+    """Erase the member's own words (the original and any answers); the public text stays."""
+    _erase_texts(testimony, today or today_utc())
+    db.session.flush()
+    record(actor, AuditAction.TESTIMONY_ORIGINAL_ERASED, testimony)
+    return testimony
+
+
+# --- consent and lists --------------------------------------------------------------------
+
+def _consent_column(audience: str):
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}: use one of {sorted(AUDIENCES)}")
+    return Testimony.has_mps_consent if audience == "mps" else Testimony.has_press_consent
+
+
+def quotable_testimonies(audience: str) -> Select:
+    """Testimonies that may be quoted to ``audience`` ('mps' or 'press'): the query form of
+    ``Testimony.may_quote_to``, which briefings, exports and the API all go through."""
+    return (
+        select(Testimony)
+        .where(Testimony.status == TestimonyStatus.APPROVED.value, Testimony.public_text.is_not(None),
+               Testimony.public_text != "", _consent_column(audience).is_(True))
+        .order_by(Testimony.submitted_on.desc(), Testimony.id.desc())
+    )
+
+
+@dataclass
+class TestimonyFilters:
+    __test__ = False
+
+    status: str = ""
+    region_id: int | None = None
+    grade: str = ""
+    topic: str = ""
+    consent: str = ""  # '', 'mps', 'press', 'none'
+
+    def as_args(self) -> dict[str, str]:
+        return {key: str(value) for key, value in vars(self).items() if value not in ("", None)}
+
+
+def filtered_testimonies(filters: TestimonyFilters) -> Select:
+    """Officials' list: newest first, narrowed by status, region, grade, topic and consent."""
+    stmt = select(Testimony).order_by(Testimony.submitted_on.desc(), Testimony.id.desc())
+    if filters.status:
+        stmt = stmt.where(Testimony.status == filters.status)
+    if filters.region_id is not None:
+        stmt = stmt.where(Testimony.region_id == filters.region_id)
+    if filters.grade:
+        stmt = stmt.where(Testimony.grade == filters.grade)
+    if filters.topic:
+        # Topic codes are plain slugs, so the quoted code matches only that list item,
+        # the same way on SQLite and PostgreSQL.
+        stmt = stmt.where(cast(Testimony.topics, String).like(f'%"{filters.topic}"%'))
+    if filters.consent in AUDIENCES:
+        stmt = stmt.where(_consent_column(filters.consent).is_(True))
+    elif filters.consent == "none":
+        stmt = stmt.where(Testimony.has_mps_consent.is_(False), Testimony.has_press_consent.is_(False))
+    return stmt
+
+
+def get_testimony_or_404(reference: str) -> Testimony:
+    testimony = db.session.scalar(select(Testimony).where(Testimony.reference == reference))
+    if testimony is None:
+        abort(404)
+    return testimony
+
+
+EXPORT_HEADER = ("reference", "submitted_on", "region", "grade", "length_of_service", "topics",
+                 "may_quote_to_mps", "may_quote_to_press", "public_text")
+
+
+def export_rows(testimonies: Sequence[Testimony]) -> list[tuple]:
+    """CSV rows for the approved public texts that may be quoted to someone; originals,
+    rejected and unconsented testimonies never leave."""
+    rows = []
+    for t in testimonies:
+        mps, press = t.may_quote_to("mps"), t.may_quote_to("press")
+        if not (mps or press):
+            continue
+        rows.append((t.reference, t.submitted_on, t.region.name if t.region else "", t.grade or "",
+                     t.service_band_label if t.service_band else "", "; ".join(t.topic_labels), mps, press,
+                     t.public_text))
+    return rows
+
+
+def record_export(actor, count: int, filters: TestimonyFilters) -> None:
+    record(actor, AuditAction.TESTIMONIES_EXPORTED, ("testimonies", None), count=count, filters=filters.as_args())
+
+
+def topic_summary() -> list[tuple[str, int, int]]:
+    """(topic, testimonies, of which approved) for every topic, withdrawn ones left out."""
+    rows = db.session.execute(
+        select(Testimony.topics, Testimony.status).where(Testimony.status != TestimonyStatus.WITHDRAWN.value)
+    ).all()
+    totals = {code: [0, 0] for code in TOPICS}
+    for topics, status in rows:
+        for code in topics or []:
+            if code in totals:
+                totals[code][0] += 1
+                totals[code][1] += status == TestimonyStatus.APPROVED.value
+    return [(TOPICS[code], total, approved) for code, (total, approved) in totals.items()]
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Testimony.status, func.count()).group_by(Testimony.status)).all()
+    return {status: count for status, count in rows}
