@@ -50,15 +50,8 @@ def _region_choices() -> list[tuple[str, str]]:
 
 # --- public -------------------------------------------------------------------------------
 
-PUBLIC_ENDPOINTS = frozenset({"testimonies.submit", "testimonies.receipt", "testimonies.status"})
-
-
-@bp.after_request
-def _no_referrer(response):
-    """Links followed from the public pages tell the next site nothing about where they came from."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+# The app-wide Referrer-Policy (same-origin) already tells other sites nothing; a stricter
+# no-referrer here would stop browsers sending the Referer that CSRF checks need over HTTPS.
 
 
 @bp.route("/testimony", methods=["GET", "POST"])
