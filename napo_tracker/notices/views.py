@@ -1,1 +1,377 @@
-from . import bp  # noqa: F401  (the notices views are built in their own issue)
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..accounts.models import User
+from ..audit import AuditAction, record
+from ..cases.services import members_in_scope, regions_in_scope, units_in_scope
+from ..csvexport import csv_response
+from ..errors import render_error
+from ..extensions import db
+from ..main.home import Panel, home_panel
+from ..pdf import PDFRenderError
+from ..security import region_ids_for
+from . import bp, ical
+from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
+from .models import ESCALATION_STEPS, OUTCOMES, ForeseeabilityNotice, NoticeStatus
+from .services import (NoticeError, NoticeFilters, StaleNotice, active_due_on, attention_needed, calendar_notices,
+                       calendar_token_for, create_notice, deadline_state, escalate_notice, format_wmt,
+                       get_notice_for, letter_for_download, new_calendar_token, next_escalation_steps,
+                       notices_for, notices_served_by_region_month, record_response, resolve_notice,
+                       revoke_calendar_token, serve_notice, served_by_month_series, served_by_region, today,
+                       update_notice, user_for_calendar_token)
+
+PAGE_SIZE = 50
+
+
+@bp.errorhandler(StaleDataError)
+def concurrent_change(error: StaleDataError):
+    """Two people saved the same notice at once: the second is told, never silently overwrites."""
+    db.session.rollback()
+    return render_error(409)
+
+
+@bp.app_context_processor
+def notice_helpers():
+    return {"notice_deadline": deadline_state, "notice_due_on": active_due_on, "format_wmt": format_wmt}
+
+
+@home_panel
+def deadlines_panel(user):
+    """Reps (and officials) see the notices whose deadlines are close or past."""
+    if not getattr(user, "is_authenticated", False) or user.is_admin:
+        return None
+    notices = attention_needed(user)
+    return Panel("Foreseeability notices: deadlines", "notices/_panel.html", {"notices": notices[:10],
+                 "more": max(len(notices) - 10, 0)}, "notices.index", "All notices")
+
+
+# --- choices --------------------------------------------------------------------------------
+
+def _rep_choices() -> list[tuple[int, str]]:
+    """Active reps who share a region with the user (officials: every active rep)."""
+    stmt = select(User).where(User.is_active.is_(True), User.role == "rep").order_by(User.display_name)
+    ids = region_ids_for(current_user)
+    reps = [u for u in db.session.scalars(stmt)
+            if u.id != current_user.id and (ids is None or {r.id for r in u.regions} & ids)]
+    return [(u.id, f"{u.display_name} ({u.region_names})") for u in reps]
+
+
+def _notice_form(**kwargs) -> NoticeForm:
+    # Members appear by pseudonym only: choosing one reveals nobody's identity.
+    members = [(m.id, f"{m.pseudonym} ({m.region.name})") for m in members_in_scope(current_user)]
+    return NoticeForm(region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
+                      unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)],
+                      rep_choices=_rep_choices(), member_choices=members, **kwargs)
+
+
+def _details(form: NoticeForm):
+    details = form.details()
+    details.assigned_rep_id = details.assigned_rep_id or current_user.id
+    return details
+
+
+def _field_error(form, error: NoticeError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None:
+        target = next(iter(form))
+    target.errors = [*target.errors, str(error)]
+
+
+# --- list, figures, export ------------------------------------------------------------------
+
+def _filters() -> tuple[FilterForm, NoticeFilters]:
+    form = FilterForm(formdata=request.args, region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
+                      unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)])
+    form.validate()
+
+    def chosen(field):
+        """A filter value that is not among the choices is dropped; the user's scope applies in SQL anyway."""
+        return None if field.errors else field.data
+
+    filters = NoticeFilters(status=chosen(form.status) or "", region_id=chosen(form.region) or None,
+                            unit_id=chosen(form.unit) or None, due=chosen(form.due) or "",
+                            sort=chosen(form.sort) or "due")
+    return form, filters
+
+
+@bp.route("/")
+def index():
+    """Notices in the user's regions, by status, region, unit and deadline."""
+    form, filters = _filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(notices_for(current_user, filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("notices/index.html", pagination=pagination, form=form, today=today())
+
+
+@bp.route("/export.csv")
+def export():
+    _form, filters = _filters()
+    notices = db.session.scalars(notices_for(current_user, filters)).all()
+    record(current_user, AuditAction.NOTICES_EXPORTED, None, count=len(notices))
+    db.session.commit()
+    header = ["reference", "kind", "status", "region", "unit", "signatories", "served_to_role", "wmt_percent",
+              "caseload", "served_on", "response_due_on", "deadline", "response_received_on", "outcome"]
+    rows = [[n.reference, n.kind, n.status, n.region.name, n.unit.name if n.unit else "", n.signatory_count,
+             n.served_to_role, n.wmt_percent, n.caseload, n.served_on, n.response_due_on,
+             deadline_state(n) or "", n.response_received_on, n.outcome or ""] for n in notices]
+    return csv_response(f"notices-{today():%Y-%m-%d}.csv", header, rows)
+
+
+@bp.route("/figures")
+def figures():
+    """Notices served, and how they ended, by region and month: ready to cite in a briefing."""
+    from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
+
+    rows = notices_served_by_region_month(region_ids_for(current_user))
+    totals = served_by_region(rows)
+    charts = {}
+    if totals:
+        charts["region"] = svg_data_uri(bar_chart_svg("Foreseeability notices served by region",
+                                                      list(totals), [Decimal(v) for v in totals.values()]))
+        series = served_by_month_series(rows)
+        if any(len(points) > 1 for points in series.values()):
+            charts["month"] = svg_data_uri(line_chart_svg("Notices served per month", series))
+    return render_template("notices/figures.html", rows=rows, totals=totals, charts=charts,
+                           outcome_keys=["awaiting", *OUTCOMES])
+
+
+@bp.route("/figures.csv")
+def figures_csv():
+    """The figures table as a download, for citing in a briefing."""
+    rows = notices_served_by_region_month(region_ids_for(current_user))
+    record(current_user, AuditAction.NOTICES_EXPORTED, None, figures=True, rows=len(rows))
+    db.session.commit()
+    keys = ["awaiting", *OUTCOMES]
+    return csv_response(f"notice-figures-{today():%Y-%m-%d}.csv", ["month", "region", "served", *keys],
+                        [[row.month, row.region, row.served, *(row.outcomes.get(k, 0) for k in keys)]
+                         for row in rows])
+
+
+# --- one notice -----------------------------------------------------------------------------
+
+def _detail_forms(notice: ForeseeabilityNotice) -> dict:
+    on = today()
+    return {
+        "serve_form": ServeForm(today=on, prefix="serve", data={"served_on": on}),
+        "escalate_form": EscalateForm(steps=next_escalation_steps(notice), today=on, prefix="escalate",
+                                      data={"raised_on": on}),
+        "resolve_form": ResolveForm(prefix="resolve", data={"outcome": notice.outcome}),
+    }
+
+
+def _render_detail(notice: ForeseeabilityNotice, status: int = 200, **forms):
+    context = {**_detail_forms(notice), **forms}
+    return render_template("notices/detail.html", notice=notice, today=today(), steps=ESCALATION_STEPS,
+                           next_steps=next_escalation_steps(notice), **context), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = _notice_form()
+    if request.method == "GET" and len(form.region_id.choices) == 2:
+        form.region_id.data = form.region_id.choices[1].value
+    if form.validate_on_submit():
+        try:
+            notice = create_notice(current_user, _details(form))
+        except NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Notice {notice.reference} saved as a draft. Print the letter, then mark it as served.", "success")
+            return redirect(url_for("notices.detail", ref=notice.reference))
+    return render_template("notices/form.html", form=form, notice=None), (400 if form.errors else 200)
+
+
+@bp.route("/<ref>")
+def detail(ref: str):
+    return _render_detail(get_notice_for(current_user, ref))
+
+
+@bp.route("/<ref>/edit", methods=["GET", "POST"])
+def edit(ref: str):
+    notice = get_notice_for(current_user, ref)
+    form = _notice_form(obj=None if request.method == "POST" else notice)
+    if request.method == "GET":
+        form.unit_id.data = notice.unit_id or 0
+        form.case_reference.data = notice.case.reference if notice.case else ""
+        form.member_id.data = notice.member_id or 0
+        form.named_member_ids.data = [m.id for m in notice.named_members]
+        form.assigned_rep_id.data = notice.assigned_rep_id if notice.assigned_rep_id != current_user.id else 0
+        form.version.data = str(notice.version)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            update_notice(current_user, notice, _details(form), expected_version=version)
+        except StaleNotice as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return render_template("notices/form.html", form=form, notice=notice), 409
+        except NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Notice saved.", "success")
+            return redirect(url_for("notices.detail", ref=notice.reference))
+    if form.errors:
+        status = 400
+    return render_template("notices/form.html", form=form, notice=notice), status
+
+
+@bp.route("/<ref>/serve", methods=["POST"])
+def serve(ref: str):
+    notice = get_notice_for(current_user, ref)
+    form = ServeForm(today=today(), prefix="serve")
+    if form.validate_on_submit():
+        try:
+            serve_notice(current_user, notice, form.served_on.data)
+        except NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        except PDFRenderError as error:
+            db.session.rollback()
+            form.served_on.errors.append(f"The letter could not be made, so the notice was not served: {error}")
+        else:
+            db.session.commit()
+            flash(f"Notice served. A written response is due by {notice.response_due_on:%A %d %B %Y}.", "success")
+            return redirect(url_for("notices.detail", ref=notice.reference))
+    return _render_detail(notice, 400, serve_form=form)
+
+
+@bp.route("/<ref>/letter.pdf")
+def letter(ref: str):
+    """The letter: rendered afresh while a draft, the frozen bytes once served."""
+    notice = get_notice_for(current_user, ref)
+    try:
+        pdf = letter_for_download(current_user, notice)
+    except PDFRenderError as error:
+        db.session.rollback()
+        abort(503, description=str(error))
+    db.session.commit()
+    kind = "served" if notice.has_frozen_letter else "draft"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{notice.reference}-{kind}.pdf"'
+    if notice.letter_sha256:
+        response.headers["X-Content-SHA256"] = notice.letter_sha256
+    return response
+
+
+@bp.route("/<ref>/response", methods=["GET", "POST"])
+def respond(ref: str):
+    notice = get_notice_for(current_user, ref)
+    form = ResponseForm(today=today(), served_on=notice.served_on)
+    if request.method == "GET":
+        form.received_on.data = today()
+        form.outcome.data = notice.outcome or ""
+    if notice.status == NoticeStatus.DRAFT or notice.response_received_on is not None:
+        message = ("Serve the notice before recording a response." if notice.status == NoticeStatus.DRAFT
+                   else "A response has already been recorded for this notice.")
+        if request.method == "POST":
+            flash(message, "danger")
+            return _render_detail(notice, 409)
+        flash(message, "info")
+        return redirect(url_for("notices.detail", ref=notice.reference))
+    if form.validate_on_submit():
+        try:
+            record_response(current_user, notice, form.received_on.data, form.summary.data, form.outcome.data or None)
+        except NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Response recorded: the clock has stopped.", "success")
+            return redirect(url_for("notices.detail", ref=notice.reference))
+    return render_template("notices/respond.html", form=form, notice=notice), (400 if form.errors else 200)
+
+
+@bp.route("/<ref>/escalate", methods=["POST"])
+def escalate(ref: str):
+    notice = get_notice_for(current_user, ref)
+    form = EscalateForm(steps=next_escalation_steps(notice), today=today(), prefix="escalate")
+    if form.validate_on_submit():
+        try:
+            escalation = escalate_notice(current_user, notice, form.step.data, form.raised_on.data, form.note.data)
+        except NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Escalated to {escalation.step_label}; a reply is due by {escalation.due_on:%d %B %Y}.", "success")
+            return redirect(url_for("notices.detail", ref=notice.reference))
+    return _render_detail(notice, 400, escalate_form=form)
+
+
+@bp.route("/<ref>/resolve", methods=["POST"])
+def resolve(ref: str):
+    notice = get_notice_for(current_user, ref)
+    form = ResolveForm(prefix="resolve")
+    if form.validate_on_submit():
+        try:
+            resolve_notice(current_user, notice, form.outcome.data)
+        except NoticeError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Notice resolved.", "success")
+            return redirect(url_for("notices.detail", ref=notice.reference))
+    return _render_detail(notice, 400, resolve_form=form)
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def calendar():
+    """Make, replace or revoke the user's private calendar address."""
+    from flask_wtf import FlaskForm
+
+    form = FlaskForm()
+    feed_url = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "revoke":
+            revoked = revoke_calendar_token(current_user)
+            db.session.commit()
+            flash("Your calendar address no longer works." if revoked else "You had no calendar address.", "info")
+            return redirect(url_for("notices.calendar"))
+        token = new_calendar_token(current_user)
+        db.session.commit()
+        feed_url = url_for("notices.calendar_feed", token=token, _external=True)
+    elif request.method == "POST":
+        abort(400)
+    return render_template("notices/calendar.html", form=form, feed_url=feed_url,
+                           token=calendar_token_for(current_user))
+
+
+@bp.route("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """Public: the secret in the address is the credential. Unknown or revoked: 404."""
+    user = user_for_calendar_token(token)
+    if user is None:
+        abort(404)
+    deadlines = []
+    for notice in calendar_notices(user):
+        link = url_for("notices.detail", ref=notice.reference, _external=True)
+        if notice.response_due_on:
+            deadlines.append(ical.Deadline(
+                uid=f"{notice.reference}-response@napo-tracker", on=notice.response_due_on,
+                summary=f"Response due: {notice.reference}",
+                description=f"Management's written response to foreseeability notice {notice.reference} is due."
+                            + (" Received." if notice.response_received_on else ""),
+                url=link))
+        for step in notice.escalations:
+            deadlines.append(ical.Deadline(
+                uid=f"{notice.reference}-{step.step}@napo-tracker", on=step.due_on,
+                summary=f"{step.step_label} reply due: {notice.reference}",
+                description=f"Escalation of {notice.reference} to {step.step_label}.", url=link))
+    body = ical.calendar(deadlines, name="Foreseeability notice deadlines")
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="notices.ics"'
+    return response

@@ -1,0 +1,215 @@
+"""Foreseeability notices: what a member or a team served on management, and what came back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String, Table,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..cases.models import Case, Member
+    from ..regions.models import Region, Unit
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NoticeStatus(StrEnum):
+    DRAFT = "draft"
+    SERVED = "served"
+    RESPONDED = "responded"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class NoticeKind(StrEnum):
+    INDIVIDUAL = "individual"
+    COLLECTIVE = "collective"
+
+    @property
+    def label(self) -> str:
+        return {"individual": "Individual (one member)", "collective": "Collective (a team)"}[self.value]
+
+
+# The concerns checklist, in the order the letter lists them.
+CONCERNS: dict[str, str] = {
+    "caseload_beyond_capacity": "Caseload beyond capacity",
+    "unallocated_cases": "Unallocated cases",
+    "protected_caseload_breach": "Protected caseload breached",
+    "untrained_high_risk": "High-risk cases held by staff not trained for them",
+    "no_cover": "No cover for leave or sickness",
+    "no_time_for_risk_assessment": "No time to complete risk assessments",
+}
+
+OUTCOMES: dict[str, str] = {
+    "workload_reduced": "Workload reduced",
+    "partly_reduced": "Workload partly reduced",
+    "no_action": "No action taken",
+    "escalated_health_safety": "Escalated to health and safety",
+    "grievance_lodged": "Grievance lodged",
+}
+
+# The escalation ladder, lowest rung first.
+ESCALATION_STEPS: dict[str, str] = {
+    "line_manager": "Line manager",
+    "senior_manager": "Senior manager",
+    "health_safety_committee": "Regional health and safety committee",
+    "grievance": "Grievance",
+}
+
+MAX_WMT_PERCENT = 400
+
+# The members a collective notice names (optional: the signatory count is what the letter states).
+notice_members = Table(
+    "notice_members",
+    db.metadata,
+    Column("notice_id", ForeignKey("foreseeability_notices.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ForeseeabilityNotice(db.Model):
+    __tablename__ = "foreseeability_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=NoticeKind.INDIVIDUAL.value)
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.DRAFT.value, index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    # An individual notice's member; a collective one names its members (if any) in notice_members.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    signatory_count: Mapped[int] = mapped_column(Integer, default=1)
+    served_to_name: Mapped[str] = mapped_column(String(120))
+    served_to_role: Mapped[str] = mapped_column(String(120))
+    wmt_percent: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    caseload: Mapped[int | None] = mapped_column(Integer)
+    concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    concerns_detail: Mapped[str] = mapped_column(Text, default="")
+    # The rep's own words for the body of the letter; empty means the standard wording.
+    letter_wording: Mapped[str] = mapped_column(Text, default="")
+    served_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # Computed once at service (working days) and stored, so lists filter and sort in SQL.
+    response_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    response_received_on: Mapped[date | None] = mapped_column(Date)
+    response_summary: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The letter as served: frozen bytes and their SHA-256, never re-rendered.
+    letter_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    letter_sha256: Mapped[str | None] = mapped_column(String(64))
+    letter_frozen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    region: Mapped[Region] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    case: Mapped[Case | None] = relationship()
+    member: Mapped[Member | None] = relationship()
+    named_members: Mapped[list[Member]] = relationship(secondary=notice_members, order_by="Member.id")
+    assigned_rep: Mapped[User | None] = relationship(foreign_keys=[assigned_rep_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    escalations: Mapped[list[NoticeEscalation]] = relationship(
+        back_populates="notice", order_by="NoticeEscalation.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return NoticeStatus(self.status).label
+
+    @property
+    def kind_label(self) -> str:
+        return NoticeKind(self.kind).label
+
+    @property
+    def is_collective(self) -> bool:
+        return self.kind == NoticeKind.COLLECTIVE
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == NoticeStatus.DRAFT
+
+    @property
+    def has_frozen_letter(self) -> bool:
+        return self.letter_sha256 is not None
+
+    @property
+    def concern_labels(self) -> list[str]:
+        return [CONCERNS[code] for code in CONCERNS if code in (self.concerns or [])]
+
+    @property
+    def outcome_label(self) -> str | None:
+        return OUTCOMES.get(self.outcome) if self.outcome else None
+
+    @property
+    def current_escalation(self) -> NoticeEscalation | None:
+        return self.escalations[-1] if self.escalations else None
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class NoticeEscalation(db.Model):
+    """One rung of the escalation ladder, raised on a day and due a number of working days later."""
+
+    __tablename__ = "notice_escalations"
+    __table_args__ = (UniqueConstraint("notice_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("foreseeability_notices.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    raised_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    notice: Mapped[ForeseeabilityNotice] = relationship(back_populates="escalations")
+
+    @property
+    def step_label(self) -> str:
+        return ESCALATION_STEPS.get(self.step, self.step)
+
+
+class NoticeReminder(db.Model):
+    """A reminder already e-mailed to a rep about a notice on a day: running twice sends nothing new."""
+
+    __tablename__ = "notice_reminders"
+    __table_args__ = (UniqueConstraint("user_id", "notice_id", "sent_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("foreseeability_notices.id", ondelete="CASCADE"), index=True)
+    sent_on: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CalendarToken(db.Model):
+    """A rep's private calendar feed: only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "notice_calendar_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,117 @@
+"""Daily reminders to reps about notices that are due soon or overdue.
+
+A reminder carries references and dates only (no member names, no workload figures) and
+a link. Each (rep, notice, day) is sent at most once: running twice on a day sends nothing new.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..audit import AuditAction, record
+from ..extensions import db
+from ..security import can_access_region
+from .mail import MailError, build_message, outbox
+from .models import ForeseeabilityNotice, NoticeReminder
+from .services import OPEN_STATUSES, active_due_on, deadline_state
+
+DEFAULT_BASE_URL = "http://localhost:5000"
+
+
+@dataclass
+class Reminder:
+    rep: User
+    notices: list[ForeseeabilityNotice]
+
+
+@dataclass
+class RemindResult:
+    sent: int = 0  # e-mails
+    notices: int = 0  # notice lines across them
+
+
+def due_reminders(on: date) -> list[Reminder]:
+    """For each active assigned rep, their due-soon or overdue notices not yet reminded about today."""
+    already = {(user_id, notice_id) for user_id, notice_id in db.session.execute(
+        select(NoticeReminder.user_id, NoticeReminder.notice_id).where(NoticeReminder.sent_on == on))}
+    stmt = (select(ForeseeabilityNotice)
+            .where(ForeseeabilityNotice.status.in_(OPEN_STATUSES), ForeseeabilityNotice.assigned_rep_id.is_not(None))
+            .options(selectinload(ForeseeabilityNotice.escalations), selectinload(ForeseeabilityNotice.assigned_rep))
+            .order_by(ForeseeabilityNotice.reference))
+    by_rep: dict[int, list[ForeseeabilityNotice]] = defaultdict(list)
+    reps: dict[int, User] = {}
+    for notice in db.session.scalars(stmt):
+        rep = notice.assigned_rep
+        if rep is None or not rep.is_active or not can_access_region(rep, notice.region_id):
+            continue
+        if (rep.id, notice.id) in already or deadline_state(notice, on) is None:
+            continue
+        reps[rep.id] = rep
+        by_rep[rep.id].append(notice)
+    return [Reminder(reps[rep_id], sorted(items, key=lambda n: (active_due_on(n), n.reference)))
+            for rep_id, items in sorted(by_rep.items())]
+
+
+def reminder_body(reminder: Reminder, on: date) -> str:
+    """Plain text: references and dates only."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        list_url = url_for("notices.index", _external=True)
+        lines = [
+            f"Foreseeability notices that need you, as of {on:%d %B %Y}:",
+            "",
+        ]
+        for notice in reminder.notices:
+            state = "OVERDUE" if deadline_state(notice, on) == "overdue" else "due soon"
+            lines.append(f"  {notice.reference}  {state}: due {active_due_on(notice):%a %d %b %Y}  "
+                         f"{url_for('notices.detail', ref=notice.reference, _external=True)}")
+    lines += ["", f"All your notices: {list_url}", "",
+              "This reminder holds references and dates only. Log in to see the details."]
+    return "\n".join(lines) + "\n"
+
+
+def send_reminders(on: date, *, dry_run: bool = False, progress=None) -> RemindResult:
+    """E-mail each rep their list, committing per rep once the server has accepted it.
+
+    A server that cannot be reached or refuses a message raises MailError; whatever it did
+    not accept is not marked as sent.
+    """
+    reminders = due_reminders(on)
+    result = RemindResult()
+    if dry_run or not reminders:
+        result.sent, result.notices = len(reminders), sum(len(r.notices) for r in reminders)
+        return result
+    subject_prefix = current_app.config.get("UNION_NAME", "Napo")
+    with outbox() as box:
+        for reminder in reminders:
+            count = len(reminder.notices)
+            message = build_message(
+                reminder.rep.email,
+                f"{subject_prefix}: {count} foreseeability notice{'s need' if count != 1 else ' needs'} attention",
+                reminder_body(reminder, on),
+            )
+            try:
+                box.send(message)
+            except MailError:
+                db.session.rollback()
+                raise
+            for notice in reminder.notices:
+                db.session.add(NoticeReminder(user_id=reminder.rep.id, notice_id=notice.id, sent_on=on))
+            record(None, AuditAction.NOTICE_REMINDERS_SENT, ("users", str(reminder.rep.id)), notices=count,
+                   sent_on=on.isoformat())
+            db.session.commit()
+            result.sent += 1
+            result.notices += count
+            if progress is not None:
+                progress(1)
+    return result
+
+
+__all__ = ["MailError", "Reminder", "RemindResult", "due_reminders", "send_reminders"]

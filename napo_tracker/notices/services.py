@@ -1,0 +1,567 @@
+"""The rules of foreseeability notices: working-day deadlines, service, response, escalation.
+
+Every function that changes the database takes the acting user, flushes, writes an audit
+entry and leaves the commit to the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from flask import current_app
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..audit import AuditAction, record
+from ..extensions import db
+from ..pdf import render_pdf
+from ..references import insert_with_reference, next_numbered_reference
+from ..regions.models import Region, Unit
+from ..security import can_access_region, get_for_user_or_404, scope_to_regions
+from .models import (CONCERNS, ESCALATION_STEPS, MAX_WMT_PERCENT, OUTCOMES, CalendarToken, ForeseeabilityNotice,
+                     NoticeEscalation, NoticeKind, NoticeStatus)
+
+DEFAULT_RESPONSE_WORKING_DAYS = 10
+DUE_SOON_WORKING_DAYS = 3
+# Statuses whose clock is running: a response (or the current escalation step's) is awaited.
+OPEN_STATUSES = (NoticeStatus.SERVED.value, NoticeStatus.ESCALATED.value)
+
+
+class NoticeError(ValueError):
+    """A change that breaks a rule. ``field`` names the form field the message belongs next to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleNotice(NoticeError):
+    """Someone else saved the notice since this form was loaded."""
+
+
+# --- working days ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not a bank holiday of England and Wales."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days after ``start`` (``start`` itself never counts)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    current = start
+    remaining = days
+    while remaining:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def working_days_until(today: date, due: date) -> int:
+    """Working days from ``today`` to ``due`` (0 when due today or past)."""
+    count, current = 0, today
+    while current < due:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            count += 1
+    return count
+
+
+def response_working_days() -> int:
+    return int(current_app.config.get("NOTICE_RESPONSE_WORKING_DAYS", DEFAULT_RESPONSE_WORKING_DAYS))
+
+
+def today() -> date:
+    """Today in England and Wales: a notice served at 00:30 BST is served on that day, not the one before."""
+    try:
+        return datetime.now(ZoneInfo("Europe/London")).date()
+    except ZoneInfoNotFoundError:  # a system without time-zone data
+        return datetime.now(UTC).date()
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+def active_due_on(notice: ForeseeabilityNotice) -> date | None:
+    """The deadline running now: the response while served, the current step once escalated."""
+    if notice.status == NoticeStatus.SERVED:
+        return notice.response_due_on
+    if notice.status == NoticeStatus.ESCALATED and notice.current_escalation is not None:
+        return notice.current_escalation.due_on
+    return None
+
+
+def deadline_state(notice: ForeseeabilityNotice, on: date | None = None) -> str | None:
+    """'overdue', 'due_soon' (within three working days) or None when no clock is running."""
+    due = active_due_on(notice)
+    if due is None:
+        return None
+    on = on or today()
+    if due < on:
+        return "overdue"
+    if due <= add_working_days(on, DUE_SOON_WORKING_DAYS):
+        return "due_soon"
+    return None
+
+
+def due_soon_cutoff(on: date | None = None) -> date:
+    return add_working_days(on or today(), DUE_SOON_WORKING_DAYS)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def get_notice_for(user, ref: str) -> ForeseeabilityNotice:
+    """The notice with this reference within the user's regions, or 404 (missing or not theirs)."""
+    return get_for_user_or_404(user, ForeseeabilityNotice, ForeseeabilityNotice.reference == ref.strip().upper())
+
+
+@dataclass
+class NoticeFilters:
+    status: str = ""
+    region_id: int | None = None
+    unit_id: int | None = None
+    due: str = ""  # 'overdue' | 'due_soon' | ''
+    sort: str = "due"  # 'due' | 'served' | 'reference'
+
+
+def notices_for(user, filters: NoticeFilters | None = None, on: date | None = None) -> Select:
+    """The notices a user may see, filtered and sorted in SQL."""
+    filters = filters or NoticeFilters()
+    on = on or today()
+    stmt = scope_to_regions(select(ForeseeabilityNotice), ForeseeabilityNotice.region_id, user)
+    stmt = stmt.options(selectinload(ForeseeabilityNotice.escalations), selectinload(ForeseeabilityNotice.region),
+                        selectinload(ForeseeabilityNotice.unit))
+    if filters.status:
+        stmt = stmt.where(ForeseeabilityNotice.status == filters.status)
+    if filters.region_id:
+        stmt = stmt.where(ForeseeabilityNotice.region_id == filters.region_id)
+    if filters.unit_id:
+        stmt = stmt.where(ForeseeabilityNotice.unit_id == filters.unit_id)
+    if filters.due == "overdue":
+        stmt = stmt.where(ForeseeabilityNotice.status == NoticeStatus.SERVED,
+                          ForeseeabilityNotice.response_due_on < on)
+    elif filters.due == "due_soon":
+        stmt = stmt.where(ForeseeabilityNotice.status == NoticeStatus.SERVED,
+                          ForeseeabilityNotice.response_due_on >= on,
+                          ForeseeabilityNotice.response_due_on <= due_soon_cutoff(on))
+    if filters.sort == "served":
+        stmt = stmt.order_by(ForeseeabilityNotice.served_on.desc().nulls_last(), ForeseeabilityNotice.id.desc())
+    elif filters.sort == "reference":
+        stmt = stmt.order_by(ForeseeabilityNotice.reference)
+    else:
+        stmt = stmt.order_by(ForeseeabilityNotice.response_due_on.asc().nulls_last(), ForeseeabilityNotice.id.desc())
+    return stmt
+
+
+def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]:
+    """Served or escalated notices in the user's regions that are overdue or due soon, soonest first."""
+    on = on or today()
+    stmt = scope_to_regions(
+        select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES)),
+        ForeseeabilityNotice.region_id, user,
+    ).options(selectinload(ForeseeabilityNotice.escalations))
+    if user.is_rep:
+        stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
+    notices = [n for n in db.session.scalars(stmt) if deadline_state(n, on)]
+    return sorted(notices, key=lambda n: (active_due_on(n), n.reference))
+
+
+# --- changes --------------------------------------------------------------------------------
+
+@dataclass
+class NoticeDetails:
+    """The editable facts of a notice, as a form hands them over."""
+
+    kind: str
+    region_id: int
+    unit_id: int | None
+    served_to_name: str
+    served_to_role: str
+    wmt_percent: Decimal
+    caseload: int | None = None
+    signatory_count: int = 1
+    concerns: list[str] = field(default_factory=list)
+    concerns_detail: str = ""
+    letter_wording: str = ""
+    assigned_rep_id: int | None = None
+    case_reference: str = ""
+    member_id: int | None = None  # an individual notice's member
+    named_member_ids: list[int] = field(default_factory=list)  # a collective notice's named members
+
+
+def _check_details(user, details: NoticeDetails) -> None:
+    if details.kind not in {k.value for k in NoticeKind}:
+        raise NoticeError("Choose individual or collective.", "kind")
+    if details.wmt_percent is None or not (0 <= details.wmt_percent <= MAX_WMT_PERCENT):
+        raise NoticeError(f"WMT must be between 0 and {MAX_WMT_PERCENT} %.", "wmt_percent")
+    if details.caseload is not None and details.caseload < 0:
+        raise NoticeError("A caseload cannot be negative.", "caseload")
+    if details.kind == NoticeKind.INDIVIDUAL:
+        details.signatory_count = 1
+    elif details.signatory_count is None or details.signatory_count < 1:
+        raise NoticeError("A collective notice needs at least one signatory.", "signatory_count")
+    unknown = set(details.concerns) - set(CONCERNS)
+    if unknown:
+        raise NoticeError("Choose concerns from the list.", "concerns")
+    region = db.session.get(Region, details.region_id)
+    if region is None or not can_access_region(user, region.id):
+        raise NoticeError("Choose one of your regions.", "region_id")
+    if details.unit_id is not None:
+        unit = db.session.get(Unit, details.unit_id)
+        if unit is None or unit.region_id != region.id:
+            raise NoticeError("That unit is not in the chosen region.", "unit_id")
+    if details.assigned_rep_id is not None:
+        rep = db.session.get(User, details.assigned_rep_id)
+        if rep is None or not rep.is_active or not can_access_region(rep, region.id):
+            raise NoticeError("The assigned rep must cover the notice's region.", "assigned_rep_id")
+    _check_links(details, region.id)
+
+
+def _check_links(details: NoticeDetails, region_id: int) -> None:
+    """A linked case and named members must belong to the notice's region (missing and elsewhere read alike)."""
+    from ..cases.models import Case, Member
+
+    details.case_reference = (details.case_reference or "").strip().upper()
+    if details.case_reference:
+        case = db.session.scalar(select(Case).where(Case.reference == details.case_reference,
+                                                    Case.region_id == region_id))
+        if case is None:
+            raise NoticeError("There is no case with that reference in this notice's region.", "case_reference")
+        if details.kind == NoticeKind.INDIVIDUAL and details.member_id is None and case.member_id is not None:
+            details.member_id = case.member_id
+    if details.kind == NoticeKind.COLLECTIVE:
+        details.member_id = None
+        ids = set(details.named_member_ids or [])
+        if len(ids) > (details.signatory_count or 0):
+            raise NoticeError("More members are named than signed the notice.", "named_member_ids")
+    else:
+        ids = {details.member_id} if details.member_id is not None else set()
+        details.named_member_ids = []
+    if ids:
+        found = db.session.scalar(select(func.count()).select_from(Member).where(Member.id.in_(ids),
+                                                                                 Member.region_id == region_id))
+        if found != len(ids):
+            field_name = "named_member_ids" if details.kind == NoticeKind.COLLECTIVE else "member_id"
+            raise NoticeError("Choose members from the notice's region.", field_name)
+
+
+def _apply(notice: ForeseeabilityNotice, details: NoticeDetails) -> None:
+    notice.kind = details.kind
+    notice.region_id = details.region_id
+    notice.unit_id = details.unit_id
+    notice.served_to_name = details.served_to_name
+    notice.served_to_role = details.served_to_role
+    notice.wmt_percent = details.wmt_percent
+    notice.caseload = details.caseload
+    notice.signatory_count = details.signatory_count
+    notice.concerns = [code for code in CONCERNS if code in details.concerns]
+    notice.concerns_detail = details.concerns_detail or ""
+    notice.letter_wording = details.letter_wording or ""
+    if details.assigned_rep_id is not None:
+        notice.assigned_rep_id = details.assigned_rep_id
+    from ..cases.models import Case, Member
+
+    notice.case_id = (db.session.scalar(select(Case.id).where(Case.reference == details.case_reference))
+                      if details.case_reference else None)
+    notice.member_id = details.member_id
+    notice.named_members = (list(db.session.scalars(select(Member).where(Member.id.in_(details.named_member_ids))))
+                            if details.named_member_ids else [])
+
+
+def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
+    """A new notice starts as a draft; the rep who records it is assigned unless someone else is named."""
+    _check_details(actor, details)
+    year = today().year
+
+    def build(reference: str) -> ForeseeabilityNotice:
+        notice = ForeseeabilityNotice(reference=reference, status=NoticeStatus.DRAFT.value,
+                                      created_by_id=actor.id if actor else None,
+                                      assigned_rep_id=actor.id if actor else None)
+        _apply(notice, details)
+        return notice
+
+    notice = insert_with_reference(
+        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"), build
+    )
+    record(actor, AuditAction.NOTICE_CREATED, notice, kind=notice.kind, region=notice.region_id)
+    return notice
+
+
+def update_notice(actor, notice: ForeseeabilityNotice, details: NoticeDetails, *,
+                  expected_version: int | None = None) -> ForeseeabilityNotice:
+    """Change a notice's facts. A letter already frozen at service is never touched."""
+    if expected_version is not None and expected_version != notice.version:
+        raise StaleNotice("Someone else changed this notice after you opened it. Reload it and make your change again.")
+    _check_details(actor, details)
+    _apply(notice, details)
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_CHANGED, notice)
+    return notice
+
+
+def serve_notice(actor, notice: ForeseeabilityNotice, served_on: date, *, on: date | None = None) -> ForeseeabilityNotice:
+    """Serve a draft: the response date is computed once, and the letter is frozen as served."""
+    on = on or today()
+    if notice.status != NoticeStatus.DRAFT:
+        raise NoticeError("This notice has already been served.", "served_on")
+    if served_on is None:
+        raise NoticeError("Enter the date the notice was served.", "served_on")
+    if served_on > on:
+        raise NoticeError("The date served cannot be in the future.", "served_on")
+    notice.served_on = served_on
+    notice.response_due_on = add_working_days(served_on, response_working_days())
+    notice.status = NoticeStatus.SERVED.value
+    pdf = render_letter(notice)
+    notice.letter_pdf = pdf
+    notice.letter_sha256 = hashlib.sha256(pdf).hexdigest()
+    notice.letter_frozen_at = datetime.now(UTC)
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_SERVED, notice, served_on=served_on.isoformat(),
+           response_due_on=notice.response_due_on.isoformat(), letter_sha256=notice.letter_sha256)
+    return notice
+
+
+def record_response(actor, notice: ForeseeabilityNotice, received_on: date, summary: str, outcome: str | None,
+                    *, on: date | None = None) -> ForeseeabilityNotice:
+    """Management answered: the clock stops. Never before the notice was served."""
+    on = on or today()
+    if notice.status == NoticeStatus.DRAFT or notice.served_on is None:
+        raise NoticeError("A response can only be recorded once the notice has been served.", "received_on")
+    if notice.response_received_on is not None:
+        raise NoticeError("A response has already been recorded for this notice.", "received_on")
+    if received_on is None:
+        raise NoticeError("Enter the date the response was received.", "received_on")
+    if received_on < notice.served_on:
+        raise NoticeError(f"The response cannot be before the notice was served ({notice.served_on:%d %B %Y}).",
+                          "received_on")
+    if received_on > on:
+        raise NoticeError("The date received cannot be in the future.", "received_on")
+    if outcome and outcome not in OUTCOMES:
+        raise NoticeError("Choose an outcome from the list.", "outcome")
+    notice.response_received_on = received_on
+    notice.response_summary = summary or ""
+    if outcome:
+        notice.outcome = outcome
+    if notice.status == NoticeStatus.SERVED:
+        notice.status = NoticeStatus.RESPONDED.value
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_RESPONSE_RECORDED, notice, received_on=received_on.isoformat(),
+           outcome=outcome or None)
+    return notice
+
+
+def next_escalation_steps(notice: ForeseeabilityNotice) -> list[str]:
+    """Rungs above the highest one already raised."""
+    steps = list(ESCALATION_STEPS)
+    raised = [steps.index(e.step) for e in notice.escalations if e.step in steps]
+    return steps[(max(raised) + 1) if raised else 0:]
+
+
+def escalate_notice(actor, notice: ForeseeabilityNotice, step: str, raised_on: date, note: str = "",
+                    *, on: date | None = None) -> NoticeEscalation:
+    """Climb the ladder one or more rungs; each step is due a number of working days after it is raised."""
+    on = on or today()
+    if notice.status not in (NoticeStatus.SERVED, NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
+        raise NoticeError("Only a served notice can be escalated.", "step")
+    if step not in next_escalation_steps(notice):
+        raise NoticeError("Choose a step above the ones already taken.", "step")
+    if raised_on is None or raised_on < notice.served_on:
+        raise NoticeError("A step cannot be raised before the notice was served.", "raised_on")
+    if raised_on > on:
+        raise NoticeError("The date cannot be in the future.", "raised_on")
+    escalation = NoticeEscalation(notice=notice, step=step, raised_on=raised_on,
+                                  due_on=add_working_days(raised_on, response_working_days()),
+                                  note=note or "", created_by_id=actor.id if actor else None)
+    db.session.add(escalation)
+    notice.status = NoticeStatus.ESCALATED.value
+    if step == "grievance":
+        notice.outcome = "grievance_lodged"
+    elif step == "health_safety_committee" and notice.outcome != "grievance_lodged":
+        notice.outcome = "escalated_health_safety"
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_ESCALATED, notice, step=step, due_on=escalation.due_on.isoformat())
+    return escalation
+
+
+def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> ForeseeabilityNotice:
+    """Close a notice that was answered or escalated, with its outcome."""
+    if notice.status not in (NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
+        raise NoticeError("Only a notice that was answered or escalated can be resolved.", "outcome")
+    if outcome not in OUTCOMES:
+        raise NoticeError("Choose an outcome from the list.", "outcome")
+    notice.outcome = outcome
+    notice.status = NoticeStatus.RESOLVED.value
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_RESOLVED, notice, outcome=outcome)
+    return notice
+
+
+# --- the letter -----------------------------------------------------------------------------
+
+def letter_context(notice: ForeseeabilityNotice, on: date | None = None) -> dict[str, Any]:
+    """Plain values for the letter template (no live ORM objects reach the renderer)."""
+    served_on = notice.served_on or on or today()
+    due_on = notice.response_due_on or add_working_days(served_on, response_working_days())
+    return {
+        "reference": notice.reference,
+        "is_draft": notice.is_draft,
+        "is_collective": notice.is_collective,
+        "signatory_count": notice.signatory_count,
+        "served_to_name": notice.served_to_name,
+        "served_to_role": notice.served_to_role,
+        "region": notice.region.name,
+        "unit": notice.unit.name if notice.unit else None,
+        "wmt_percent": format_wmt(notice.wmt_percent),
+        "caseload": notice.caseload,
+        "concerns": notice.concern_labels,
+        "concerns_detail": notice.concerns_detail,
+        "letter_wording": notice.letter_wording,
+        "served_on": served_on,
+        "response_due_on": due_on,
+        "working_days": response_working_days(),
+        "union_name": current_app.config.get("UNION_NAME", "Napo"),
+        "union_full_name": current_app.config.get("UNION_FULL_NAME", ""),
+    }
+
+
+def render_letter(notice: ForeseeabilityNotice, on: date | None = None) -> bytes:
+    return render_pdf("notices/pdf/letter.html", letter_context(notice, on))
+
+
+def letter_for_download(actor, notice: ForeseeabilityNotice) -> bytes:
+    """The frozen letter once served (unchanged, byte for byte); a fresh draft before that."""
+    pdf = notice.letter_pdf if notice.has_frozen_letter else render_letter(notice)
+    record(actor, AuditAction.NOTICE_LETTER_PRINTED, notice, frozen=notice.has_frozen_letter)
+    return pdf
+
+
+def format_wmt(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    value = Decimal(value)
+    text = f"{value:.1f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}"
+    return f"{text} %"
+
+
+# --- figures --------------------------------------------------------------------------------
+
+@dataclass
+class MonthFigures:
+    region: str
+    month: str  # "2026-03"
+    served: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def notices_served_by_region_month(region_ids: set[int] | None = None) -> list[MonthFigures]:
+    """Notices served per region and calendar month, with how they ended so far.
+
+    Outcomes count notices by their recorded outcome; ``awaiting`` counts those with none yet.
+    Rows are sorted by month, then region. Drafts are never counted.
+    """
+    stmt = (select(Region.name, ForeseeabilityNotice.served_on, ForeseeabilityNotice.outcome)
+            .join(Region, Region.id == ForeseeabilityNotice.region_id)
+            .where(ForeseeabilityNotice.served_on.is_not(None)))
+    if region_ids is not None:
+        stmt = stmt.where(ForeseeabilityNotice.region_id.in_(region_ids))
+    rows: dict[tuple[str, str], MonthFigures] = {}
+    for region_name, served_on, outcome in db.session.execute(stmt):
+        month = f"{served_on:%Y-%m}"
+        row = rows.setdefault((month, region_name), MonthFigures(region=region_name, month=month))
+        row.served += 1
+        key = outcome or "awaiting"
+        row.outcomes[key] = row.outcomes.get(key, 0) + 1
+    return [rows[key] for key in sorted(rows)]
+
+
+def served_by_month_series(rows: list[MonthFigures]) -> dict[str, list[tuple[date, Decimal]]]:
+    """Per region, (first day of month, count served) points for a line chart; empty months count zero."""
+    if not rows:
+        return {}
+    months = sorted({row.month for row in rows})
+    first, last = date.fromisoformat(months[0] + "-01"), date.fromisoformat(months[-1] + "-01")
+    every_month, current = [], first
+    while current <= last:
+        every_month.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    counts = {(row.region, row.month): row.served for row in rows}
+    regions = sorted({row.region for row in rows})
+    return {region: [(month, Decimal(counts.get((region, f"{month:%Y-%m}"), 0))) for month in every_month]
+            for region in regions}
+
+
+def served_by_region(rows: list[MonthFigures]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        totals[row.region] += row.served
+    return dict(sorted(totals.items()))
+
+
+# --- calendar feed --------------------------------------------------------------------------
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_token_for(user) -> CalendarToken | None:
+    return db.session.scalar(select(CalendarToken).where(CalendarToken.user_id == user.id))
+
+
+def new_calendar_token(actor) -> str:
+    """Make (or replace) the user's secret feed address; the old address stops working at once."""
+    token = secrets.token_urlsafe(32)
+    existing = calendar_token_for(actor)
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.flush()
+    db.session.add(CalendarToken(user_id=actor.id, token_sha256=_hash_token(token)))
+    db.session.flush()
+    record(actor, AuditAction.CALENDAR_TOKEN_CHANGED, ("users", str(actor.id)), change="created")
+    return token
+
+
+def revoke_calendar_token(actor) -> bool:
+    existing = calendar_token_for(actor)
+    if existing is None:
+        return False
+    db.session.delete(existing)
+    db.session.flush()
+    record(actor, AuditAction.CALENDAR_TOKEN_CHANGED, ("users", str(actor.id)), change="revoked")
+    return True
+
+
+def user_for_calendar_token(token: str):
+    """The active user a feed token belongs to, or None."""
+    if not token or len(token) > 128:
+        return None
+    found = db.session.scalar(select(CalendarToken).where(CalendarToken.token_sha256 == _hash_token(token)))
+    if found is None or not found.user.is_active:
+        return None
+    return found.user
+
+
+def calendar_notices(user) -> list[ForeseeabilityNotice]:
+    """Notices whose deadlines belong in this user's calendar: assigned to them, in their regions."""
+    stmt = scope_to_regions(
+        select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES + ("responded",))),
+        ForeseeabilityNotice.region_id, user,
+    ).options(selectinload(ForeseeabilityNotice.escalations)).order_by(ForeseeabilityNotice.reference)
+    if user.is_rep:
+        stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
+    return list(db.session.scalars(stmt))

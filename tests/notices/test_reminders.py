@@ -1,0 +1,137 @@
+"""`flask notices remind`: a real SMTP server on localhost receives the reminders."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import date
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from napo_tracker.extensions import db
+from napo_tracker.notices import services
+from napo_tracker.notices.models import NoticeReminder
+from napo_tracker.notices.reminders import MailError, send_reminders
+
+# Served Mon 2 March 2026: due Mon 16 March. On 12 March it is due soon; on 20 March overdue.
+SERVED_ON = date(2026, 3, 2)
+
+
+class Inbox:
+    def __init__(self, reply: str | None = None):
+        self.messages: list[email.message.Message] = []
+        self.recipients: list[list[str]] = []
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        if self.reply:
+            return self.reply
+        self.recipients.append(list(envelope.rcpt_tos))
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """Start an aiosmtpd server; yields (inbox, port)."""
+    servers = []
+
+    def _start(reply: str | None = None):
+        inbox = Inbox(reply)
+        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        servers.append(controller)
+        return inbox, controller.port
+
+    yield _start
+    for controller in servers:
+        controller.stop()
+
+
+def use_server(app, port: int) -> None:
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
+                      PUBLIC_BASE_URL="https://tracker.example.org")
+
+
+def sent_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(NoticeReminder))
+
+
+def test_each_rep_gets_references_and_dates_only_and_a_second_run_sends_nothing(app, world, make_notice,
+                                                                               smtp_server):
+    due_soon = make_notice(served_on=SERVED_ON, today=SERVED_ON, served_to_name="Jo Manager")
+    overdue = make_notice(served_on=date(2026, 2, 2), today=date(2026, 2, 2))
+    make_notice(served_on=date(2026, 3, 11), today=date(2026, 3, 11))  # due 25 March: not yet
+    make_notice()  # a draft: no clock
+    wales = make_notice(user=world.wales_rep, region=world.wales, served_on=SERVED_ON, today=SERVED_ON)
+    inbox, port = smtp_server()
+    use_server(app, port)
+
+    result = send_reminders(date(2026, 3, 12))
+    assert (result.sent, result.notices) == (2, 3)
+    assert sorted(r[0] for r in inbox.recipients) == ["rep.london@example.org", "rep.wales@example.org"]
+    london = next(m for m in inbox.messages if m["To"] == "rep.london@example.org")
+    body = london.get_payload(decode=True).decode()
+    assert due_soon.reference in body and overdue.reference in body and wales.reference not in body
+    assert "OVERDUE" in body and "due soon" in body and "Mon 16 Mar 2026" in body
+    assert f"https://tracker.example.org/notices/{due_soon.reference}" in body
+    for private in ("Jo Manager", "Head of PDU", "142", "58", "London PDU"):
+        assert private not in body, private
+
+    again = send_reminders(date(2026, 3, 12))
+    assert again.sent == 0 and len(inbox.messages) == 2
+    assert sent_rows() == 3
+    # the next day they are due again
+    assert send_reminders(date(2026, 3, 13)).sent == 2
+
+
+def test_a_response_stops_the_reminders(app, world, make_notice, smtp_server):
+    notice = make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    services.record_response(world.london_rep, notice, date(2026, 3, 10), "Answered.", None, on=date(2026, 3, 10))
+    db.session.commit()
+    inbox, port = smtp_server()
+    use_server(app, port)
+    assert send_reminders(date(2026, 3, 20)).sent == 0 and inbox.messages == []
+
+
+def test_a_server_that_refuses_marks_nothing_as_sent(app, world, make_notice, smtp_server):
+    make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    _inbox, port = smtp_server(reply="554 Transaction failed")
+    use_server(app, port)
+    with pytest.raises(MailError, match="554"):
+        send_reminders(date(2026, 3, 20))
+    assert sent_rows() == 0
+
+
+def test_remind_command_with_no_server_listening_exits_non_zero(app, world, make_notice):
+    make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    use_server(app, free_port())  # nothing listens there
+    result = app.test_cli_runner().invoke(args=["notices", "remind", "--date", "2026-03-20"])
+    assert result.exit_code != 0
+    assert "could not connect to the mail server" in result.output
+    assert "not marked as sent" in result.output
+    assert sent_rows() == 0
+
+
+def test_remind_command_dry_run_and_development_outbox(app, world, make_notice, tmp_path):
+    notice = make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    app.config.update(MAIL_SERVER=None, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["notices", "remind", "--dry-run", "--date", "2026-03-20"])
+    assert dry.exit_code == 0, dry.output
+    assert f"would remind rep.london@example.org: {notice.reference}" in dry.output
+    assert sent_rows() == 0 and not (tmp_path / "outbox").exists()
+    real = runner.invoke(args=["notices", "remind", "--date", "2026-03-20"])
+    assert real.exit_code == 0, real.output
+    assert "Sent 1 reminder" in real.output
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 1 and notice.reference in files[0].read_text()
+    assert "No reminders" in runner.invoke(args=["notices", "remind", "--date", "2026-03-20"]).output
