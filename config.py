@@ -9,6 +9,7 @@ configuration below (``development`` unless set).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 ENV_PREFIX = "NAPO"
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -26,11 +27,16 @@ class Config:
     SESSION_COOKIE_NAME = "napo_session"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)  # only when "keep me logged in" is ticked
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     WTF_CSRF_SSL_STRICT = True
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust (0: none).
+    # Behind one nginx, set NAPO_PROXY_COUNT=1, or every visitor shares the proxy's address
+    # and one login rate limit.
+    PROXY_COUNT = 0
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
@@ -40,7 +46,7 @@ class Config:
     UNION_NAME = "Napo"
     UNION_FULL_NAME = "Napo, the trade union and professional association for probation and family court staff"
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
-    PDF_RENDER_MEMORY_MB = 1024  # address-space cap of the render process
+    PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
 
 

@@ -2,7 +2,8 @@
 
 * A URL fetcher that serves only the app's own static files, read from disk, and small
   ``data:`` images; it refuses ``file:``, ``http(s):``, redirects and everything else, so
-  a briefing or letter can read no local file and reach no server.
+  a briefing or letter can read no local file and reach no server; no file is ever
+  embedded as an attachment.
 * WeasyPrint runs in a forked child process with an address-space cap and a time limit,
   so one pathological document cannot hang or exhaust the server.
 * PDF templates carry their CSS inline (``{% include "…/pdf/x.css" %}``), charts are
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
+import logging
 import multiprocessing
 import os
 import resource
@@ -69,14 +72,36 @@ def _safe_url_fetcher_class():
     return SafeURLFetcher
 
 
+def _address_space_in_use() -> int:
+    """This process's virtual memory size in bytes (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _render_in_child(conn, html: str, static_root: str, memory_mb: int) -> None:
     try:
-        limit = memory_mb * 1024 * 1024
+        # The forked child starts with the server's whole address space; the cap is what
+        # rendering may add on top of that, however large the server has grown.
+        limit = _address_space_in_use() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         from weasyprint import HTML
 
+        # Inline SVG charts carry style attributes WeasyPrint's HTML pass warns about, one line
+        # per property: keep errors (a refused fetch is one), drop that noise.
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
         fetcher = _safe_url_fetcher_class()(static_root)
-        pdf = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf()
+        document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).render()
+        # No attachments: neither <link rel="attachment"> nor <a rel="attachment"> embeds a file.
+        document.metadata.attachments = []
+        for page in document.pages:
+            page.links = [link for link in page.links if link[0] != "attachment"]
+        pdf = document.write_pdf()
         conn.send_bytes(b"OK" + pdf)
     except MemoryError:
         conn.send_bytes(b"ERmemory")
@@ -98,7 +123,13 @@ def html_to_pdf(html: str, *, timeout: float | None = None, memory_mb: int | Non
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_render_in_child, args=(sender, html, static_root, memory_mb), daemon=True)
-    child.start()
+    # Frozen objects are skipped by the child's garbage collector: it does not walk (and copy)
+    # the whole inherited heap of the server process on every collection.
+    gc.freeze()
+    try:
+        child.start()
+    finally:
+        gc.unfreeze()
     sender.close()
     try:
         if not receiver.poll(timeout):

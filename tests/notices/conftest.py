@@ -14,15 +14,6 @@ from napo_tracker.notices.services import NoticeDetails
 from ..factories import unit
 
 
-@pytest.fixture
-def app_overrides() -> dict:
-    # pdf.py caps the render child's address space (RLIMIT_AS), and a forked child inherits the
-    # parent's whole virtual size. After the browser journey (Playwright, live-server threads and
-    # their malloc arenas) this pytest process already maps about 1 GB, so the default 1024 MB cap
-    # leaves WeasyPrint nothing. Raised here for the notices tests; reported to the lead.
-    return {"PDF_RENDER_MEMORY_MB": 4096}
-
-
 def details_for(region, *, unit_id=None, **overrides) -> NoticeDetails:
     values = dict(kind="individual", region_id=region.id, unit_id=unit_id, served_to_name="Jo Manager",
                   served_to_role="Head of PDU", wmt_percent=Decimal("142.5"), caseload=58,
