@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("briefings", __name__, url_prefix="/briefings")
 
-from . import views  # noqa: E402,F401
+from . import cli, views  # noqa: E402,F401

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..forms import PlainText, select_choices, strip_text
+from .markdown import MAX_NESTING, nesting_depth
+from .models import AUDIENCE_LABELS, SECTION_KIND_LABELS
+from .services import MAX_CHART_REGIONS, MAX_SECTION_CHARS, MAX_TESTIMONIES
+
+AUDIENCE_CHOICES = [(a.value, label) for a, label in AUDIENCE_LABELS.items()]
+KIND_CHOICES = [(k.value, label) for k, label in SECTION_KIND_LABELS.items()]
+MARKDOWN_HINT = ("Markdown: a blank line between paragraphs, “- ” for a list item, “# ” for a sub-heading. "
+                 "HTML is shown as plain text. [=EV-0001] prints a figure with its source number, "
+                 "[EV-0001] the source number alone.")
+
+
+class VersionedForm(FlaskForm):
+    """Carries the briefing's version, so that a change made from a stale page is refused."""
+
+    expected_version = HiddenField()
+
+    def expected(self) -> int | None:
+        try:
+            return int(self.expected_version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class BriefingForm(VersionedForm):
+    title = StringField("Title", filters=[strip_text], validators=[DataRequired(), Length(max=200), PlainText()])
+    subtitle = StringField("Subtitle", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()],
+                           description="For example: A briefing from the union for parliamentarians")
+    audience = SelectField("Audience", choices=select_choices(AUDIENCE_CHOICES))
+    dated_on = DateField("Date", validators=[InputRequired(message="Give the briefing's date.")],
+                         default=date.today)
+    signatory_name = StringField("Signed by (name)", filters=[strip_text],
+                                 validators=[Optional(), Length(max=120), PlainText()])
+    signatory_title = StringField("Signatory's title", filters=[strip_text],
+                                  validators=[Optional(), Length(max=120), PlainText()],
+                                  description="For example: National Official")
+    submit = SubmitField("Save briefing")
+
+    def validate_dated_on(self, field):
+        if field.data and not 2000 <= field.data.year <= 2099:
+            raise ValidationError("Give a date between 2000 and 2099.")
+
+
+def _check_body(form, field):
+    text = field.data or ""
+    if len(text) > MAX_SECTION_CHARS:
+        raise ValidationError(f"This section is {len(text):,} characters long; a section may be at most "
+                              f"{MAX_SECTION_CHARS:,}. Split it into several sections.")
+    if nesting_depth(text) > MAX_NESTING:
+        raise ValidationError(f"Lists and quotes may be nested at most {MAX_NESTING} levels deep.")
+
+
+class SectionForm(VersionedForm):
+    kind = SelectField("Kind of section", choices=select_choices(KIND_CHOICES))
+    heading = StringField("Heading", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()],
+                          description="Left empty, the kind of section is used.")
+    body = TextAreaField("Text", validators=[Optional(), PlainText(multiline=True), _check_body],
+                         description=MARKDOWN_HINT)
+    submit = SubmitField("Save section")
+
+
+class ChartForm(VersionedForm):
+    metric_code = SelectField("Metric", validate_choice=False)
+    region_ids = SelectMultipleField("Regions", coerce=int, validate_choice=False,
+                                     description="None chosen: every region and national figures.")
+    since_on = DateField("Figures since", validators=[Optional()])
+    submit = SubmitField("Save chart")
+
+    def __init__(self, *args, metric_choices=(), region_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metric_code.choices = select_choices([("", "No chart"), *metric_choices])
+        self.region_ids.choices = select_choices(region_choices)
+        self.known_metrics = {code for code, _label in metric_choices}
+        self.known_regions = {value for value, _label in region_choices}
+
+    def validate_metric_code(self, field):
+        if field.data and field.data not in self.known_metrics:
+            raise ValidationError("Choose a metric from the list.")
+
+    def validate_region_ids(self, field):
+        known = self.known_regions
+        if len(field.data or []) > MAX_CHART_REGIONS:
+            raise ValidationError(f"A chart can compare at most {MAX_CHART_REGIONS} regions.")
+        if any(value not in known for value in field.data or []):
+            raise ValidationError("Choose regions from the list.")
+
+
+class EvidenceFilterForm(FlaskForm):
+    """The evidence picker's filters (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    region = SelectField("Region", validate_choice=False)
+    metric = SelectField("Metric", validate_choice=False)
+    since_on = DateField("As of, on or after", validators=[Optional()])
+    verified_only = BooleanField("Verified only")
+
+    def __init__(self, *args, metric_choices=(), region_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = select_choices([("", "All regions"), ("0", "National"),
+                                              *[(str(value), label) for value, label in region_choices]])
+        self.metric.choices = select_choices([("", "All metrics"), *metric_choices])
+
+
+class CiteForm(VersionedForm):
+    evidence_reference = HiddenField(validators=[DataRequired(), Length(max=16), PlainText()])
+    section_id = SelectField("Add to section", coerce=int, validate_choice=False)
+    submit = SubmitField("Cite")
+
+
+class RegionalForm(VersionedForm):
+    region_ids = SelectMultipleField("Regions", coerce=int, validate_choice=False,
+                                     validators=[DataRequired(message="Choose at least one region.")])
+    submit = SubmitField("Draft the regional evidence section")
+
+    def __init__(self, *args, region_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region_ids.choices = select_choices(region_choices)
+        self.known_regions = {value for value, _label in region_choices}
+
+    def validate_region_ids(self, field):
+        known = self.known_regions
+        if any(value not in known for value in field.data or []):
+            raise ValidationError("Choose regions from the list.")
+
+
+class TestimonyPickForm(VersionedForm):
+    __test__ = False
+
+    testimony_ids = SelectMultipleField("Testimonies to quote", coerce=int, validate_choice=False)
+    submit = SubmitField("Save the testimonies quoted")
+
+    def validate_testimony_ids(self, field):
+        chosen = field.data or []
+        if len(chosen) > MAX_TESTIMONIES:
+            raise ValidationError(f"A briefing may quote at most {MAX_TESTIMONIES} testimonies; "
+                                  f"you chose {len(chosen):,}.")
+
+
+class AddQuestionForm(VersionedForm):
+    question_id = IntegerField("Question from the bank", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    text = TextAreaField("Or write a question of this briefing's own", filters=[strip_text],
+                         validators=[Optional(), Length(max=1000), PlainText(multiline=True)])
+    submit = SubmitField("Add question")
+
+    def validate(self, extra_validators=None) -> bool:
+        # Optional() ends the text field's own checks when it is empty, so "one of the two" is here.
+        valid = super().validate(extra_validators)
+        if valid and not self.text.data and not self.question_id.data:
+            self.text.errors = ["Write a question, or pick one from the bank."]
+            return False
+        return valid
+
+
+class RewordForm(VersionedForm):
+    text = TextAreaField("Question, as this briefing asks it", filters=[strip_text],
+                         validators=[DataRequired(), Length(max=1000), PlainText(multiline=True)])
+    submit = SubmitField("Save wording")
+
+
+class QuestionForm(FlaskForm):
+    text = TextAreaField("Question", filters=[strip_text],
+                         validators=[DataRequired(), Length(min=10, max=1000), PlainText(multiline=True)])
+    topics = StringField("Topics", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()],
+                         description="Separated by commas: retention, pay, staffing …")
+    is_archived = BooleanField("Archived (no longer offered)")
+    submit = SubmitField("Save question")
+
+
+class ConfirmForm(VersionedForm):
+    """Publish, withdraw, move and remove: a button with CSRF and the version."""
+
+    submit = SubmitField("Confirm")

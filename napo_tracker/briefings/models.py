@@ -1,0 +1,234 @@
+"""Briefings for MPs, the press, members and the employer, and the question bank they draw on."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        select)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Audience(StrEnum):
+    MPS = "mps"
+    PRESS = "press"
+    MEMBERS = "members"
+    EMPLOYER = "employer"
+
+    @property
+    def label(self) -> str:
+        return AUDIENCE_LABELS[self]
+
+
+AUDIENCE_LABELS = {
+    Audience.MPS: "MPs and peers",
+    Audience.PRESS: "Press",
+    Audience.MEMBERS: "Members",
+    Audience.EMPLOYER: "Employer",
+}
+
+
+class BriefingStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class SectionKind(StrEnum):
+    INTRODUCTION = "introduction"
+    REGIONAL_EVIDENCE = "regional_evidence"
+    RISKS = "risks"
+    RECRUITMENT_RETENTION = "recruitment_retention"
+    STAFF_TESTIMONIES = "staff_testimonies"
+    WHAT_NEXT = "what_next"
+    FREE = "free"
+
+    @property
+    def label(self) -> str:
+        return SECTION_KIND_LABELS[self]
+
+
+SECTION_KIND_LABELS = {
+    SectionKind.INTRODUCTION: "Introduction",
+    SectionKind.REGIONAL_EVIDENCE: "Regional evidence",
+    SectionKind.RISKS: "Risks",
+    SectionKind.RECRUITMENT_RETENTION: "Recruitment and retention",
+    SectionKind.STAFF_TESTIMONIES: "Staff testimonies",
+    SectionKind.WHAT_NEXT: "What next?",
+    SectionKind.FREE: "Free section",
+}
+
+
+class Briefing(db.Model):
+    __tablename__ = "briefings"
+    __table_args__ = (UniqueConstraint("year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # BRF14-26
+    year: Mapped[int] = mapped_column(Integer)  # two digits, as in the reference
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    subtitle: Mapped[str] = mapped_column(String(200), default="")
+    audience: Mapped[str] = mapped_column(String(16), default=Audience.MPS.value)
+    dated_on: Mapped[date] = mapped_column(Date)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    signatory_name: Mapped[str] = mapped_column(String(120), default="")
+    signatory_title: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(16), default=BriefingStatus.DRAFT.value, index=True)
+    # The draft being edited is this version; versions below it are frozen in briefing_versions.
+    draft_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped on every change, so a second writer working from a stale page is told.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    sections: Mapped[list[BriefingSection]] = relationship(
+        back_populates="briefing", order_by="BriefingSection.position", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list[BriefingQuestion]] = relationship(
+        back_populates="briefing", order_by="BriefingQuestion.position", cascade="all, delete-orphan"
+    )
+    testimonies: Mapped[list[BriefingTestimony]] = relationship(
+        back_populates="briefing", order_by="BriefingTestimony.position", cascade="all, delete-orphan"
+    )
+    published_versions: Mapped[list[BriefingVersion]] = relationship(
+        back_populates="briefing", order_by="BriefingVersion.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def audience_label(self) -> str:
+        try:
+            return Audience(self.audience).label
+        except ValueError:
+            return self.audience
+
+    @property
+    def latest_published(self) -> BriefingVersion | None:
+        return self.published_versions[-1] if self.published_versions else None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == BriefingStatus.DRAFT.value
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class BriefingSection(db.Model):
+    __tablename__ = "briefing_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(32), default=SectionKind.FREE.value)
+    heading: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered with raw HTML disabled
+    # An optional chart block under the body: a metric across chosen regions since a date.
+    chart_metric_code: Mapped[str | None] = mapped_column(String(64))
+    chart_region_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    chart_since_on: Mapped[date | None] = mapped_column(Date)
+
+    briefing: Mapped[Briefing] = relationship(back_populates="sections")
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return SectionKind(self.kind).label
+        except ValueError:
+            return self.kind
+
+    @property
+    def has_chart(self) -> bool:
+        return bool(self.chart_metric_code)
+
+
+class Question(db.Model):
+    """One question in the bank that officials curate for "Questions you may wish to ask"."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    times_used: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_on: Mapped[date | None] = mapped_column(Date)
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class BriefingQuestion(db.Model):
+    """A question as it stands in one briefing: picked from the bank (and maybe reworded) or its own."""
+
+    __tablename__ = "briefing_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefings.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+
+    briefing: Mapped[Briefing] = relationship(back_populates="questions")
+    question: Mapped[Question | None] = relationship()
+
+
+class BriefingTestimony(db.Model):
+    """A testimony quoted in a briefing's staff testimonies section."""
+
+    __tablename__ = "briefing_testimonies"
+    __table_args__ = (UniqueConstraint("briefing_id", "testimony_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefings.id", ondelete="CASCADE"), index=True)
+    testimony_id: Mapped[int] = mapped_column(ForeignKey("testimonies.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    briefing: Mapped[Briefing] = relationship(back_populates="testimonies")
+
+
+class BriefingVersion(db.Model):
+    """A published version, frozen: the bytes sent out never change after publishing."""
+
+    __tablename__ = "briefing_versions"
+    __table_args__ = (UniqueConstraint("briefing_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefings.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(16))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    html: Mapped[str] = mapped_column(Text, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The evidence references cited, kept so later edits of the draft cannot rewrite history.
+    cited_references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    briefing: Mapped[Briefing] = relationship(back_populates="published_versions")
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def briefing_by_reference(reference: str) -> Briefing | None:
+    reference = reference.strip().upper()
+    if not re.fullmatch(r"BRF[1-9][0-9]{0,5}-[0-9]{2}", reference):
+        return None
+    return db.session.scalar(select(Briefing).where(Briefing.reference == reference))
