@@ -1,4 +1,6 @@
 from flask import Blueprint
 
-# Read-only JSON; the evidence issue builds it.
+# Read-only JSON under /api/v1/: a logged-in session or a personal Bearer token.
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import auth, models, views  # noqa: E402,F401

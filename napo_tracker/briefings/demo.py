@@ -8,6 +8,7 @@ Idempotent: questions are looked up by their text and the briefing by its title.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -103,7 +104,7 @@ def _seed_item(metric_code: str, value: str):
     return db.session.scalar(
         select(EvidenceItem).join(Metric, EvidenceItem.metric_id == Metric.id)
         .where(Metric.code == metric_code, EvidenceItem.visibility == "public")
-        .where(EvidenceItem.value == value).order_by(EvidenceItem.id).limit(1))
+        .where(EvidenceItem.value == Decimal(value)).order_by(EvidenceItem.id).limit(1))
 
 
 def build_demo_briefing(official) -> Briefing:

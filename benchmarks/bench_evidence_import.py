@@ -1,0 +1,156 @@
+"""Benchmark: importing a generated 100,000-row evidence CSV.
+
+    .venv/bin/python benchmarks/bench_evidence_import.py [--rows 100000] [--database-url URL]
+
+Reports rows per second, the peak resident memory of an import of a tenth of the rows and
+of all of them (flat memory: the two should be close), and the ratio of the import's time
+to a bare ``executemany`` of the same, already validated rows into the same table.
+Each run uses a fresh migrated SQLite database in a temporary folder unless a URL is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import multiprocessing
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+METRICS = ["wmt_percent_avg", "staff_over_100_pct", "staff_over_120_pct", "unallocated_cases", "vacancies", "caseload"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    from napo_tracker.demo import REGIONS
+    from napo_tracker.evidence.importer import HEADER
+
+    rng = random.Random(6)
+    regions = list(REGIONS)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            region = regions[i % len(regions)]
+            unit = REGIONS[region][i % len(REGIONS[region])][0] if i % 3 == 0 else ""
+            day = f"{2000 + (i // 4000) % 26}-{1 + (i // 300) % 12:02d}-{1 + i % 28:02d}"
+            writer.writerow([region, unit, METRICS[i % len(METRICS)], f"{rng.randint(0, 20000) / 100}", day,
+                             "", "rep survey", f"Benchmark survey {i}", ""])
+
+
+def _app(url: str):
+    from napo_tracker import create_app
+
+    return create_app("development", SQLALCHEMY_DATABASE_URI=url)
+
+
+def prepare_database(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from napo_tracker.demo import load_regions
+    from napo_tracker.extensions import db
+
+    app = _app(url)
+    with app.app_context():
+        upgrade()
+        load_regions(lambda *_: None)
+        db.session.commit()
+
+
+def run_import(url: str, path: Path, queue) -> None:
+    from napo_tracker.evidence.importer import import_csv
+    from napo_tracker.extensions import db
+
+    app = _app(url)
+    with app.app_context():
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            report = import_csv(None, stream, filename=path.name)
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        queue.put({"ok": report.is_ok, "added": report.added, "seconds": elapsed, "peak_kb": peak,
+                   "before_kb": before, "summary": report.summary()})
+
+
+def run_executemany(url: str, path: Path, queue) -> None:
+    """The same rows, validated beforehand (not timed), inserted by one bare executemany."""
+    from sqlalchemy import delete, insert
+
+    from napo_tracker.evidence.importer import _Lookups, _row_to_item
+    from napo_tracker.evidence.models import EvidenceItem
+    from napo_tracker.evidence.services import fingerprint, format_reference
+    from napo_tracker.extensions import db
+
+    app = _app(url)
+    with app.app_context():
+        db.session.execute(delete(EvidenceItem))
+        db.session.commit()
+        lookups = _Lookups(None)
+        rows = []
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            for n, cells in enumerate(reader, start=1):
+                values, _ = _row_to_item(dict(zip(header, cells, strict=True)), lookups)
+                values["fingerprint"] = fingerprint(**values)
+                rows.append({**values, "reference": format_reference(n), "created_at": None, "visibility": "internal",
+                             "is_verified": False, "source_publisher": "", "source_url": "", "version": 1})
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        for row in rows:
+            row["created_at"] = now
+        started = time.perf_counter()
+        db.session.execute(insert(EvidenceItem.__table__), rows)
+        db.session.commit()
+        queue.put({"seconds": time.perf_counter() - started})
+
+
+def in_child(target, *args):
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    process = ctx.Process(target=target, args=(*args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        small, large = folder / "small.csv", folder / "large.csv"
+        write_csv(small, args.rows // 10)
+        write_csv(large, args.rows)
+        print(f"generated {args.rows:,} rows ({large.stat().st_size / 1e6:.1f} MB)")
+        results = {}
+        for name, path in (("small", small), ("large", large)):
+            url = args.database_url or f"sqlite:///{folder / (name + '.sqlite')}"
+            prepare_database(url)
+            results[name] = in_child(run_import, url, path)
+            assert results[name]["ok"], results[name]["summary"]
+        url = args.database_url or f"sqlite:///{folder / 'large.sqlite'}"
+        bare = in_child(run_executemany, url, large)
+    large_run = results["large"]
+    print(f"import of {args.rows:,} rows: {large_run['seconds']:.2f} s, {args.rows / large_run['seconds']:,.0f} rows/s")
+    print(f"bare executemany of the same rows: {bare['seconds']:.2f} s; ratio {large_run['seconds'] / bare['seconds']:.2f}x")
+    print(f"peak RSS: {results['small']['peak_kb'] / 1024:.0f} MB for {args.rows // 10:,} rows, "
+          f"{large_run['peak_kb'] / 1024:.0f} MB for {args.rows:,} rows "
+          f"(process baseline {large_run['before_kb'] / 1024:.0f} MB)")
+    print(large_run["summary"])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("NAPO_CONFIG", "development")
+    main()

@@ -1,0 +1,73 @@
+"""Personal API tokens: officials create them (shown once) and revoke them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..audit import AuditAction, record
+from ..extensions import db
+from .models import ApiToken, hash_token, new_token, utcnow
+
+MAX_ACTIVE_TOKENS = 10
+# last_used_at is written at most this often, so reading the API is not a write per request
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class TokenError(ValueError):
+    """A token change that breaks a rule; the message is shown to the user."""
+
+
+def may_hold_tokens(user) -> bool:
+    return getattr(user, "role", None) in ("official", "admin")
+
+
+def tokens_for(user) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def create_token(actor, name: str) -> tuple[ApiToken, str]:
+    """Officials and admins only; returns the record and the token text, which is never stored."""
+    if not may_hold_tokens(actor):
+        raise TokenError("Only national officials and admins can create API tokens.")
+    active = [t for t in tokens_for(actor) if t.is_active]
+    if len(active) >= MAX_ACTIVE_TOKENS:
+        raise TokenError(f"You already have {MAX_ACTIVE_TOKENS} active tokens; revoke one first.")
+    text = new_token()
+    token = ApiToken(user_id=actor.id, name=name.strip(), token_hash=hash_token(text), hint=text[:9])
+    db.session.add(token)
+    db.session.flush()
+    record(actor, AuditAction.API_TOKEN_CREATED, ("api_tokens", str(token.id)), name=token.name)
+    return token, text
+
+
+def revoke_token(actor, token: ApiToken) -> ApiToken:
+    """The owner or an admin revokes a token; it stops working at once."""
+    if token.user_id != actor.id and getattr(actor, "role", None) != "admin":
+        raise TokenError("You can revoke only your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+        record(actor, AuditAction.API_TOKEN_REVOKED, ("api_tokens", str(token.id)), name=token.name)
+    return token
+
+
+def user_for_token(text: str):
+    """The active owner of an active token, or None."""
+    if not text or len(text) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(text)))
+    if token is None or token.revoked_at is not None or not token.user.is_active or not may_hold_tokens(token.user):
+        return None
+    now = utcnow()
+    last = token.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite gives naive datetimes back
+        from datetime import UTC
+
+        last = last.replace(tzinfo=UTC)
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.commit()
+    return token.user

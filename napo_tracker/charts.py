@@ -1,0 +1,106 @@
+"""SVG charts drawn server-side with matplotlib, shared by pages and PDFs.
+
+Pages show them as ``<img src="{{ svg_data_uri(svg) }}">`` (the page CSP forbids the
+inline style attributes matplotlib writes; an image is isolated from that); PDFs embed
+the SVG text inline, so it stays vector. No XML prolog, no external references.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import threading
+from datetime import date
+from decimal import Decimal
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402
+
+BAR_COLOUR = "#3b5b92"
+BAND_COLOURS = ("#e0a800", "#d9730d", "#b42318")  # the 1st, 2nd and 3rd threshold
+LINE_COLOURS = ("#3b5b92", "#b42318", "#2f7d32", "#8e44ad", "#d9730d", "#00838f", "#6d4c41", "#c2185b",
+                "#455a64", "#7cb342", "#5e35b1", "#f9a825", "#000000")
+RC = {"svg.fonttype": "none", "svg.hashsalt": "napo-tracker", "font.family": "DejaVu Sans", "font.size": 9}
+_LOCK = threading.Lock()  # matplotlib's rc and font caches are not thread-safe
+_PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)  # RDF namespaces only: nothing to show
+UNIT_SUFFIX = {"percent": " %", "fte": " FTE", "days": " days"}
+
+
+def _suffix(unit: str) -> str:
+    return UNIT_SUFFIX.get(unit, "")
+
+
+def _plain(text: str) -> str:
+    """Text shown as typed: matplotlib would read $…$ as mathematics."""
+    return str(text).replace("$", r"\$")
+
+
+def _to_svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    return _METADATA.sub("", _PROLOG.sub("", buffer.getvalue(), count=1), count=1)
+
+
+def _number(value: Decimal | float) -> str:
+    text = f"{Decimal(str(value)).normalize():f}"
+    return text
+
+
+def bar_chart_svg(title: str, labels: list[str], values: list[Decimal | None], *, unit: str = "",
+                  thresholds: tuple | list = ()) -> str:
+    """Horizontal bars, one per label; a missing value (None, e.g. withheld) draws no bar."""
+    with _LOCK, matplotlib.rc_context(RC):
+        height = 1.2 + 0.38 * max(len(labels), 1)
+        figure = Figure(figsize=(7, height))
+        axes = figure.subplots()
+        positions = list(range(len(labels)))
+        numbers = [float(v) if v is not None else 0.0 for v in values]
+        bars = axes.barh(positions, numbers, color=BAR_COLOUR, height=0.6)
+        for bar, value in zip(bars, values, strict=True):
+            text = "withheld" if value is None else _number(value) + _suffix(unit)
+            axes.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+                          textcoords="offset points", va="center", fontsize=8)
+        for threshold, colour in zip(thresholds, BAND_COLOURS, strict=False):
+            axes.axvline(float(threshold), color=colour, linestyle="--", linewidth=1,
+                         label=f"{_number(threshold)}{_suffix(unit)}")
+        axes.set_yticks(positions, [_plain(label) for label in labels])
+        axes.invert_yaxis()
+        axes.set_title(_plain(title), loc="left", fontsize=10)
+        axes.spines[["top", "right"]].set_visible(False)
+        if numbers:
+            axes.set_xlim(0, max(numbers + [float(t) for t in thresholds] + [1]) * 1.18)
+        if thresholds:
+            axes.legend(loc="lower right", fontsize=7, frameon=False)
+        return _to_svg(figure)
+
+
+def line_chart_svg(title: str, series: dict[str, list[tuple[date, Decimal]]], *, unit: str = "") -> str:
+    """One line per series (a region), dates along the bottom."""
+    with _LOCK, matplotlib.rc_context(RC):
+        figure = Figure(figsize=(7, 3.6))
+        axes = figure.subplots()
+        for index, (name, points) in enumerate(series.items()):
+            if not points:
+                continue
+            xs = [p[0] for p in points]
+            ys = [float(p[1]) for p in points]
+            axes.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=_plain(name),
+                      color=LINE_COLOURS[index % len(LINE_COLOURS)])
+        axes.set_title(_plain(title), loc="left", fontsize=10)
+        if unit:
+            axes.set_ylabel(_suffix(unit).strip() or unit)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.grid(axis="y", linewidth=0.4, alpha=0.6)
+        figure.autofmt_xdate()
+        if any(series.values()):
+            axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        return _to_svg(figure)
+
+
+def svg_data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..forms import PlainText, strip_text
+from .models import GRADES, SOURCE_TYPE_LABELS, UNIT_LABELS, VISIBILITY_LABELS
+from .services import parse_value
+
+
+def optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # never a valid choice: "Not a valid choice"
+
+
+def _parse_optional_value(text: str | None) -> Decimal | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_value(text)
+    except ValueError as error:
+        message = str(error)
+        raise ValidationError(message[0].upper() + message[1:] + ".") from None
+
+
+class EvidenceForm(FlaskForm):
+    """Regions, units and metrics are given as choices by the view (they depend on the user)."""
+
+    region_id = SelectField("Region", coerce=optional_int,
+                            description="Leave as 'National' for a figure about the whole service.")
+    unit_id = SelectField("Unit", coerce=optional_int, description="Optional: a unit inside the region.")
+    metric_id = SelectField("Metric", coerce=optional_int, description="What the value measures.")
+    value = StringField("Value", filters=[strip_text], validators=[Optional(), Length(max=40)],
+                        description="An exact number, e.g. 192 or 24.43. Leave empty for a statement only.")
+    statement = TextAreaField("Statement", filters=[strip_text],
+                              validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
+                              description="What was said or found, in a sentence or two.")
+    as_of = DateField("Date it describes", validators=[InputRequired(message="Give the date the figure describes.")],
+                      description="The day the figure is true of (the end of the period, if it covers one).")
+    period_start_on = DateField("Period starts on", validators=[Optional()],
+                                description="Optional: for a figure about a period, its first day.")
+    grade = SelectField("Grade", choices={"": "Any or not stated", **GRADES},
+                        validators=[Optional()])
+    reporter_count = IntegerField("Number of people it comes from",
+                                  validators=[Optional(), NumberRange(min=1, max=100000)],
+                                  description="For figures from individual reports: figures from fewer than 3 "
+                                              "people in a unit are shown as 'fewer than 3'.")
+    source_type = SelectField("Source", choices={k.value: v for k, v in SOURCE_TYPE_LABELS.items()})
+    source_title = StringField("Source title or reference", filters=[strip_text],
+                               validators=[DataRequired(message="Say where the figure comes from."),
+                                           Length(max=300), PlainText()])
+    source_publisher = StringField("Publisher", filters=[strip_text], validators=[Optional(), Length(max=200),
+                                                                                   PlainText()])
+    source_date = DateField("Source date", validators=[Optional()])
+    source_url = StringField("Link", filters=[strip_text],
+                             validators=[Optional(), Length(max=500),
+                                         URL(require_tld=True, message="Give a full web address (https://…).")])
+    case_reference = StringField("Case it came from", filters=[strip_text],
+                                 validators=[Optional(), Length(max=40), PlainText()],
+                                 description="Optional: a case reference, e.g. CASE-2026-0042.")
+    notice_reference = StringField("Foreseeability notice it came from", filters=[strip_text],
+                                   validators=[Optional(), Length(max=40), PlainText()],
+                                   description="Optional, e.g. FN-2026-0007.")
+    testimony_reference = StringField("Testimony it came from", filters=[strip_text],
+                                      validators=[Optional(), Length(max=40), PlainText()],
+                                      description="Optional (officials only), e.g. TST-2026-0042.")
+    visibility = SelectField("Visibility", choices={k.value: v for k, v in VISIBILITY_LABELS.items()})
+    version = HiddenField()
+    submit = SubmitField("Save evidence")
+
+    def validate_value(self, field):
+        field.parsed = _parse_optional_value(field.data)
+
+    def validate_as_of(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError("The date cannot be in the future.")
+        if field.data and field.data.year < 1990:
+            raise ValidationError("Check the year: figures before 1990 are not kept.")
+
+    def validate_source_url(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError("Give a web address starting with https:// or http://.")
+
+    def item_fields(self) -> dict:
+        """Explicit fields for the service (never populate_obj)."""
+        return {
+            "region_id": self.region_id.data, "unit_id": self.unit_id.data, "metric_id": self.metric_id.data,
+            "value": getattr(self.value, "parsed", None), "statement": self.statement.data or None,
+            "as_of": self.as_of.data, "period_start_on": self.period_start_on.data,
+            "grade": self.grade.data or None, "reporter_count": self.reporter_count.data,
+            "source_type": self.source_type.data, "source_title": self.source_title.data or "",
+            "source_publisher": self.source_publisher.data or "", "source_date": self.source_date.data,
+            "source_url": self.source_url.data or "", "visibility": self.visibility.data,
+        }
+
+    def link_references(self) -> dict:
+        return {"case_reference": self.case_reference.data or "", "notice_reference": self.notice_reference.data or "",
+                "testimony_reference": self.testimony_reference.data or ""}
+
+
+class FilterForm(FlaskForm):
+    """The list's filters: read from the query string, no CSRF (nothing is changed)."""
+
+    class Meta:
+        csrf = False
+
+    region = SelectField("Region", coerce=str, validators=[Optional()])
+    unit = SelectField("Unit", coerce=optional_int, validators=[Optional()])
+    metric = SelectField("Metric", coerce=optional_int, validators=[Optional()])
+    source = SelectField("Source", choices={"": "Any source", **{k.value: v for k, v in SOURCE_TYPE_LABELS.items()}},
+                         validators=[Optional()])
+    verified = SelectField("Verified", choices={"": "Verified or not", "yes": "Verified", "no": "Not verified"},
+                           validators=[Optional()])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("'To' must be on or after 'From'.")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to import."),
+                                             FileAllowed(["csv", "txt"], "Choose a .csv file.")],
+                     description="Header: region,unit,metric,value,as_of,grade,source,source_ref,statement")
+    dry_run = BooleanField("Only check the file (write nothing)")
+    submit = SubmitField("Import")
+
+
+class MetricForm(FlaskForm):
+    code = StringField("Code", filters=[strip_text],
+                       validators=[DataRequired(), Length(max=40)],
+                       description="Lower-case letters, digits and underscores, e.g. court_backlog. Never changes.")
+    label = StringField("Label", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
+    unit = SelectField("Unit", choices={k.value: v for k, v in UNIT_LABELS.items()})
+    description = TextAreaField("Description", filters=[strip_text],
+                                validators=[Optional(), Length(max=2000), PlainText(multiline=True)])
+    is_higher_worse = BooleanField("A higher value is worse", default=True)
+    is_individual = BooleanField("Each figure describes one person")
+    is_headline = BooleanField("Show on the dashboard")
+    warn_at = StringField("First threshold", filters=[strip_text], validators=[Optional()])
+    alert_at = StringField("Second threshold", filters=[strip_text], validators=[Optional()])
+    severe_at = StringField("Third threshold", filters=[strip_text], validators=[Optional()])
+    submit = SubmitField("Add metric")
+
+    def thresholds(self) -> dict:
+        # An empty optional field skips its validator, so it was never parsed.
+        return {name: getattr(self[name], "parsed", None) for name in ("warn_at", "alert_at", "severe_at")}
+
+    def validate_code(self, field):
+        import re
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", field.data or ""):
+            raise ValidationError("Use lower-case letters, digits and underscores, starting with a letter.")
+
+    def validate_warn_at(self, field):
+        field.parsed = _parse_optional_value(field.data)
+
+    def validate_alert_at(self, field):
+        field.parsed = _parse_optional_value(field.data)
+        if field.parsed is not None and getattr(self.warn_at, "parsed", None) is not None \
+                and field.parsed < self.warn_at.parsed:
+            raise ValidationError("The second threshold must not be below the first.")
+
+    def validate_severe_at(self, field):
+        field.parsed = _parse_optional_value(field.data)
+        if field.parsed is not None and getattr(self.alert_at, "parsed", None) is not None \
+                and field.parsed < self.alert_at.parsed:
+            raise ValidationError("The third threshold must not be below the second.")
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("What the token is for", filters=[strip_text],
+                       validators=[DataRequired(), Length(max=120), PlainText()],
+                       description="e.g. 'Research team spreadsheet'. You will see the token once.")
+    submit = SubmitField("Create token")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: CSRF only."""
+
+    submit = SubmitField("Confirm")

@@ -1,0 +1,258 @@
+"""Workload evidence: metric definitions and the figures and statements kept against them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..regions.models import Region, Unit
+
+class ExactDecimal(TypeDecorator):
+    """NUMERIC(18, 4) that also accepts a value given as text ("24.43"), exactly.
+
+    Values are validated to stay below a billion, so that SQLite (which keeps NUMERIC as a
+    double) round-trips them; PostgreSQL keeps them exactly.
+    """
+
+    impl = Numeric(18, 4)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str):
+            return Decimal(value)
+        return value
+
+
+VALUE_TYPE = ExactDecimal()
+MAX_ABS_VALUE = Decimal("1000000000")
+MAX_DECIMAL_PLACES = 4
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class MetricUnit(StrEnum):
+    PERCENT = "percent"
+    COUNT = "count"
+    FTE = "fte"
+    RATIO = "ratio"
+    DAYS = "days"
+
+
+UNIT_LABELS = {
+    MetricUnit.PERCENT: "per cent",
+    MetricUnit.COUNT: "count",
+    MetricUnit.FTE: "full-time equivalent (FTE)",
+    MetricUnit.RATIO: "ratio (staff per manager, cases per officer)",
+    MetricUnit.DAYS: "days",
+}
+
+
+class SourceType(StrEnum):
+    MEMBER_REPORT = "member_report"
+    REP_SURVEY = "rep_survey"
+    UNION_SURVEY = "union_survey"
+    MANAGEMENT_DATA = "management_data"
+    FOI_RESPONSE = "foi_response"
+    PARLIAMENTARY_ANSWER = "parliamentary_answer"
+    INSPECTORATE_REPORT = "inspectorate_report"
+    PRESS = "press"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_TYPE_LABELS[self]
+
+
+SOURCE_TYPE_LABELS = {
+    SourceType.MEMBER_REPORT: "Member report",
+    SourceType.REP_SURVEY: "Rep survey",
+    SourceType.UNION_SURVEY: "Union survey",
+    SourceType.MANAGEMENT_DATA: "Management data",
+    SourceType.FOI_RESPONSE: "FOI response",
+    SourceType.PARLIAMENTARY_ANSWER: "Parliamentary answer",
+    SourceType.INSPECTORATE_REPORT: "Inspectorate report",
+    SourceType.PRESS: "Press",
+    SourceType.OTHER: "Other",
+}
+
+
+class Visibility(StrEnum):
+    INTERNAL = "internal"
+    PUBLIC = "public"
+
+
+VISIBILITY_LABELS = {
+    Visibility.INTERNAL: "Internal: for union use only",
+    Visibility.PUBLIC: "Public: may be cited in briefings",
+}
+
+# The grades the seeds use; an item's grade is optional.
+GRADES: dict[str, str] = {
+    "PO": "Probation officer (PO)",
+    "PSO": "Probation service officer (PSO)",
+    "PQiP": "Trainee (PQiP)",
+    "NQO": "Newly qualified officer (NQO)",
+    "SPO": "Senior probation officer (SPO)",
+    "admin": "Administrative staff",
+    "court": "Court staff",
+    "family_court": "Family court staff",
+}
+
+
+# The stable metrics: (code, label, unit, is_higher_worse, is_individual, is_headline, warn_at,
+# alert_at, severe_at, description). Migration 0005 seeds a frozen copy of this list; the demo
+# loader creates any that is missing (services.ensure_standard_metrics).
+STANDARD_METRICS = [
+    ("wmt_percent", "WMT % (individual)", "percent", True, True, False, 100, 120, 150,
+     "One person's workload as a share of the capacity the workload management tool allows."),
+    ("wmt_percent_avg", "Average WMT %", "percent", True, False, True, 100, 120, 150,
+     "The average workload management tool figure of a team, unit or region."),
+    ("staff_over_100_pct", "Share of staff over 100 % WMT", "percent", True, False, True, None, None, None,
+     "Per cent of staff whose workload is above full capacity."),
+    ("staff_over_120_pct", "Share of staff over 120 % WMT", "percent", True, False, True, None, None, None,
+     "Per cent of staff above 120 % of capacity."),
+    ("staff_over_150_pct", "Share of staff over 150 % WMT", "percent", True, False, True, None, None, None,
+     "Per cent of staff above 150 % of capacity."),
+    ("caseload", "Caseload per officer", "count", True, False, True, None, None, None,
+     "Cases held by one officer."),
+    ("unallocated_cases", "Unallocated cases", "count", True, False, True, None, None, None,
+     "Cases with no allocated offender manager."),
+    ("spo_name_only_cases", "Cases allocated to an SPO in name only", "count", True, False, False,
+     None, None, None, "Cases nominally held by a senior probation officer with nobody working them."),
+    ("vacancies", "Vacancies (FTE)", "fte", True, False, True, None, None, None,
+     "Unfilled posts, in full-time equivalents; the grade says which posts."),
+    ("staff_in_post", "Staff in post (FTE)", "fte", False, False, False, None, None, None,
+     "People in post, in full-time equivalents."),
+    ("spo_span_of_control", "SPO span of control", "ratio", True, False, False, 10, 15, 20,
+     "Staff managed by one senior probation officer; it should be 10 or fewer."),
+    ("sickness_days", "Sickness absence (days per person)", "days", True, False, False, None, None, None,
+     "Working days lost to sickness per person per year."),
+    ("leavers", "Leavers", "count", True, False, False, None, None, None, "Staff who left in the period."),
+    ("leavers_within_2y", "Leavers within two years of qualifying", "count", True, False, False,
+     None, None, None, "Newly qualified staff who left within two years."),
+    ("sfo_count", "Serious further offences (SFOs)", "count", True, False, False, None, None, None,
+     "Serious further offences under review."),
+    ("notices_served", "Foreseeability notices served", "count", True, False, False, None, None, None,
+     "Foreseeability notices served on management."),
+]
+
+
+class Metric(db.Model):
+    """What a figure measures. Codes are stable: imports, the API and briefings use them."""
+
+    __tablename__ = "metrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120), unique=True)
+    unit: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_higher_worse: Mapped[bool] = mapped_column(default=True)
+    # A figure about one person (an individual's WMT %): counts as one reporter.
+    is_individual: Mapped[bool] = mapped_column(default=False)
+    is_headline: Mapped[bool] = mapped_column(default=False)
+    # Colour bands (e.g. WMT 100 / 120 / 150); any may be empty.
+    warn_at: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    alert_at: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    severe_at: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def thresholds(self) -> tuple[Decimal, ...]:
+        return tuple(t for t in (self.warn_at, self.alert_at, self.severe_at) if t is not None)
+
+    @property
+    def unit_label(self) -> str:
+        try:
+            return UNIT_LABELS[MetricUnit(self.unit)]
+        except ValueError:
+            return self.unit
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class EvidenceItem(db.Model):
+    """A figure or a statement about a unit, a region or the whole service (no region), at a date."""
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (
+        # The dashboard reads metric → region → date in index order, values included.
+        Index("ix_evidence_items_dashboard", "metric_id", "region_id", "as_of", "value", "reporter_count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    metric_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id", ondelete="RESTRICT"))
+    value: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    statement: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    period_start_on: Mapped[date | None] = mapped_column(Date)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    source_type: Mapped[str] = mapped_column(String(32), index=True)
+    source_title: Mapped[str] = mapped_column(String(300), default="")
+    source_publisher: Mapped[str] = mapped_column(String(200), default="")
+    source_date: Mapped[date | None] = mapped_column(Date)
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    is_verified: Mapped[bool] = mapped_column(default=False)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.INTERNAL.value)
+    # How many people an individual-report figure comes from (small numbers are withheld).
+    reporter_count: Mapped[int | None] = mapped_column(Integer)
+    # Where it came from: a member's case, a foreseeability notice or a testimony.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("foreseeability_notices.id", ondelete="SET NULL"),
+                                                  index=True)
+    testimony_id: Mapped[int | None] = mapped_column(ForeignKey("testimonies.id", ondelete="SET NULL"), index=True)
+    # Identifies the same figure from the same source: imports use it to refuse duplicates.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    region: Mapped[Region | None] = relationship(lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    metric: Mapped[Metric | None] = relationship(lazy="joined")
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def source_type_label(self) -> str:
+        try:
+            return SourceType(self.source_type).label
+        except ValueError:
+            return self.source_type
+
+    @property
+    def where(self) -> str:
+        if self.unit is not None:
+            return f"{self.unit.name}, {self.region.name if self.region else ''}".rstrip(", ")
+        return self.region.name if self.region is not None else "National"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+
+def metric_by_code(code: str) -> Metric | None:
+    code = code.strip().lower()
+    if not code.isprintable() or len(code) > 40:
+        return None  # PostgreSQL refuses NUL bytes outright; no code has control characters
+    return db.session.scalar(select(Metric).where(func.lower(Metric.code) == code))

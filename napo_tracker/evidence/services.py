@@ -1,0 +1,632 @@
+"""Evidence rules: exact values, who may record what, verification, small-number
+suppression and the aggregations behind the dashboards, the API and the briefings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select, type_coerce
+from sqlalchemy.types import NullType
+
+from ..audit import AuditAction, record
+from ..extensions import db
+from ..regions.models import Region, Unit
+from ..security import can_access_region, region_ids_for
+from .models import (
+    MAX_ABS_VALUE,
+    MAX_DECIMAL_PLACES,
+    EvidenceItem,
+    Metric,
+    MetricUnit,
+    SourceType,
+    Visibility,
+    metric_by_code,
+    utcnow,
+)
+
+SMALL_NUMBER = 3
+FEWER_THAN_THREE = "fewer than 3"
+UNIT_SUFFIX = {
+    MetricUnit.PERCENT: " %",
+    MetricUnit.FTE: " FTE",
+    MetricUnit.DAYS: " days",
+    MetricUnit.COUNT: "",
+    MetricUnit.RATIO: "",
+}
+
+
+class EvidenceError(ValueError):
+    """A change that breaks a rule; the message is shown to the user."""
+
+    def __init__(self, message: str, field_name: str | None = None):
+        super().__init__(message)
+        self.field_name = field_name
+
+
+class StaleEvidence(EvidenceError):
+    """Someone else saved the item since this edit began."""
+
+
+# ---------------------------------------------------------------------------------------
+# Values
+
+
+def parse_value(text: str) -> Decimal:
+    """A figure typed or imported: '24.43', '1,234', '192%'. Raises ValueError with a reason."""
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if cleaned.endswith("%"):
+        cleaned = cleaned[:-1]
+    if "," in cleaned:
+        whole, _, fraction = cleaned.partition(".")
+        groups = whole.lstrip("+-").split(",")
+        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
+            raise ValueError(f"{text.strip()[:40]!r} is not a number (use a point for decimals: 24.43)")
+        cleaned = cleaned.replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{text.strip()[:40]!r} is not a number") from None
+    check_value(value)
+    return value
+
+
+def check_value(value: Decimal) -> None:
+    if not value.is_finite():
+        raise ValueError("the value must be a finite number")
+    if abs(value) >= MAX_ABS_VALUE:
+        raise ValueError("the value is too large (at most 999,999,999)")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:
+        raise ValueError(f"the value has more than {MAX_DECIMAL_PLACES} decimal places")
+
+
+def plain_decimal(value: Decimal | None) -> str:
+    """'24.4300' → '24.43', '650.0000' → '650': exact, no exponent."""
+    if value is None:
+        return ""
+    normal = value.normalize()
+    text = f"{normal:f}"
+    return "0" if text in ("-0", "") else text
+
+
+def format_number(value: Decimal | None, unit: str = "") -> str:
+    if value is None:
+        return ""
+    text = f"{Decimal(plain_decimal(value)):,f}"
+    try:
+        return text + UNIT_SUFFIX[MetricUnit(unit)]
+    except ValueError:
+        return text
+
+
+def format_value(item: EvidenceItem) -> str:
+    """The item's figure with its unit: '192 %', '24.43 FTE', '650'."""
+    if item.value is None:
+        return ""
+    return format_number(item.value, item.metric.unit if item.metric else "")
+
+
+def effective_reporters(item: EvidenceItem) -> int | None:
+    """How many people the figure rests on, when it rests on individual reports."""
+    if item.reporter_count is not None:
+        return item.reporter_count
+    if item.metric is not None and item.metric.is_individual:
+        return 1
+    return None
+
+
+def reveals_fewer_than_three(item: EvidenceItem) -> bool:
+    """A unit's figure from the reports of fewer than three people could identify them."""
+    reporters = effective_reporters(item)
+    return item.unit_id is not None and reporters is not None and reporters < SMALL_NUMBER
+
+
+def may_see_exact(user) -> bool:
+    return getattr(user, "role", None) == "admin"
+
+
+def shown_value(item: EvidenceItem, user) -> str:
+    """What a page shows for the item's figure: 'fewer than 3' instead of a small number."""
+    if item.value is not None and reveals_fewer_than_three(item) and not may_see_exact(user):
+        return FEWER_THAN_THREE
+    return format_value(item)
+
+
+def threshold_level(value: Decimal | None, metric: Metric | None) -> int:
+    """0 below every threshold, 1–3 for each band reached (for a colour class)."""
+    if value is None or metric is None:
+        return 0
+    return sum(1 for t in metric.thresholds if value > t) if metric.is_higher_worse else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Metrics
+
+
+def all_metrics() -> list[Metric]:
+    return list(db.session.scalars(select(Metric).order_by(Metric.label)))
+
+
+def ensure_standard_metrics(actor=None) -> list[Metric]:
+    """Create any of the stable metrics that is missing (a database not built by the
+    migrations, or one whose metrics were removed). Migration 0005 seeds the same list."""
+    from .models import STANDARD_METRICS
+
+    existing = {code.lower() for code in db.session.scalars(select(Metric.code))}
+    created = []
+    for code, label, unit, worse, individual, headline, warn, alert, severe, description in STANDARD_METRICS:
+        if code not in existing:
+            created.append(create_metric(
+                actor, code=code, label=label, unit=unit, description=description, is_higher_worse=worse,
+                is_individual=individual, is_headline=headline,
+                warn_at=None if warn is None else Decimal(warn), alert_at=None if alert is None else Decimal(alert),
+                severe_at=None if severe is None else Decimal(severe)))
+    return created
+
+
+def create_metric(actor, *, code: str, label: str, unit: str, description: str = "",
+                  is_higher_worse: bool = True, is_individual: bool = False, is_headline: bool = False,
+                  warn_at: Decimal | None = None, alert_at: Decimal | None = None,
+                  severe_at: Decimal | None = None) -> Metric:
+    """Admins define metrics; codes and labels are unique whatever their case."""
+    code = code.strip().lower()
+    MetricUnit(unit)
+    if metric_by_code(code) is not None:
+        raise EvidenceError(f"A metric with the code {code} already exists.", "code")
+    if db.session.scalar(select(Metric.id).where(func.lower(Metric.label) == label.strip().lower())):
+        raise EvidenceError(f"A metric called {label.strip()} already exists.", "label")
+    metric = Metric(code=code, label=label.strip(), unit=unit, description=description.strip(),
+                    is_higher_worse=is_higher_worse, is_individual=is_individual, is_headline=is_headline,
+                    warn_at=warn_at, alert_at=alert_at, severe_at=severe_at)
+    db.session.add(metric)
+    db.session.flush()
+    record(actor, AuditAction.METRIC_CREATED, ("metrics", metric.code), label=metric.label, unit=unit)
+    return metric
+
+
+# ---------------------------------------------------------------------------------------
+# Items
+
+
+def fingerprint(*, region_id: int | None, unit_id: int | None, metric_id: int | None, value: Decimal | None,
+                as_of: date, grade: str | None, source_type: str, source_title: str,
+                statement: str | None) -> str:
+    """The same figure, for the same place and date, from the same source: one record."""
+    parts = [region_id, unit_id, metric_id, plain_decimal(value) if value is not None else "",
+             as_of.isoformat(), (grade or "").lower(), source_type, " ".join(source_title.split()).lower(),
+             " ".join((statement or "").split()).lower()]
+    return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+def next_reference_number() -> int:
+    """References grow with ids: read the number of the newest one."""
+    last = db.session.scalar(select(EvidenceItem.reference).order_by(EvidenceItem.id.desc()).limit(1))
+    return int(last.split("-")[-1]) + 1 if last and last.split("-")[-1].isdigit() else 1
+
+
+def format_reference(number: int) -> str:
+    return f"EV-{number:04d}"
+
+
+def duplicate_of(fp: str, exclude_id: int | None = None) -> str | None:
+    stmt = select(EvidenceItem.reference).where(EvidenceItem.fingerprint == fp)
+    if exclude_id is not None:
+        stmt = stmt.where(EvidenceItem.id != exclude_id)
+    return db.session.scalar(stmt)
+
+
+ITEM_FIELDS = ("region_id", "unit_id", "metric_id", "value", "statement", "as_of", "period_start_on", "grade",
+               "source_type", "source_title", "source_publisher", "source_date", "source_url", "visibility",
+               "reporter_count", "case_id", "notice_id", "testimony_id")
+
+
+def resolve_links(actor, *, case_reference: str = "", notice_reference: str = "",
+                  testimony_reference: str = "") -> dict[str, int | None]:
+    """The case, notice or testimony an item came from, by reference, as the actor may see them.
+
+    A case or notice outside the actor's regions is 'not found', as everywhere; only
+    officials and admins link testimonies (they alone read them).
+    """
+    from werkzeug.exceptions import NotFound
+
+    from ..cases.services import get_case_for
+    from ..notices.services import get_notice_for
+    from ..testimonies.models import Testimony
+
+    links: dict[str, int | None] = {"case_id": None, "notice_id": None, "testimony_id": None}
+    if case_reference:
+        try:
+            links["case_id"] = get_case_for(actor, case_reference.strip().upper()).id
+        except NotFound:
+            raise EvidenceError(f"No case {case_reference.strip()[:40]} that you can see.", "case_reference") from None
+    if notice_reference:
+        try:
+            links["notice_id"] = get_notice_for(actor, notice_reference).id
+        except NotFound:
+            raise EvidenceError(f"No notice {notice_reference.strip()[:40]} that you can see.",
+                                "notice_reference") from None
+    if testimony_reference:
+        found = None
+        if getattr(actor, "role", None) in ("official", "admin"):
+            found = db.session.scalar(select(Testimony.id).where(
+                Testimony.reference == testimony_reference.strip().upper()))
+        if found is None:
+            raise EvidenceError(f"No testimony {testimony_reference.strip()[:40]} that you can see.",
+                                "testimony_reference")
+        links["testimony_id"] = found
+    return links
+
+
+def link_references(item: EvidenceItem) -> dict[str, str]:
+    """The references of the records an item came from, for its page and its edit form."""
+    from ..cases.models import Case
+    from ..notices.models import ForeseeabilityNotice
+    from ..testimonies.models import Testimony
+
+    found = {}
+    for name, model, key in (("case_reference", Case, item.case_id),
+                             ("notice_reference", ForeseeabilityNotice, item.notice_id),
+                             ("testimony_reference", Testimony, item.testimony_id)):
+        if key is not None:
+            found[name] = db.session.scalar(select(model.reference).where(model.id == key)) or ""
+    return found
+
+
+def _check_item(actor, fields: dict[str, Any], exclude_id: int | None = None) -> str:
+    """The rules every item keeps, from a form or the API; returns its fingerprint."""
+    region_id, unit_id = fields.get("region_id"), fields.get("unit_id")
+    if region_id is None and not (getattr(actor, "role", None) in ("official", "admin")):
+        raise EvidenceError("Only national officials record national figures; choose one of your regions.",
+                            "region_id")
+    if not can_access_region(actor, region_id) and region_id is not None:
+        raise EvidenceError("You can record evidence only for your own regions.", "region_id")
+    if unit_id is not None:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or unit.region_id != region_id:
+            raise EvidenceError("That unit is not in the chosen region.", "unit_id")
+    if fields.get("value") is None and not (fields.get("statement") or "").strip():
+        raise EvidenceError("Give a value, a statement, or both.", "value")
+    if fields.get("value") is not None:
+        if fields.get("metric_id") is None:
+            raise EvidenceError("Choose what the value measures (its metric).", "metric_id")
+        try:
+            check_value(fields["value"])
+        except ValueError as error:
+            raise EvidenceError(str(error).capitalize() + ".", "value") from None
+    if fields.get("period_start_on") and fields["period_start_on"] > fields["as_of"]:
+        raise EvidenceError("The period must start on or before its end date.", "period_start_on")
+    if fields["as_of"] > date.today():
+        raise EvidenceError("The date a figure describes cannot be in the future.", "as_of")
+    SourceType(fields["source_type"])
+    Visibility(fields.get("visibility") or Visibility.INTERNAL)
+    fp = fingerprint(region_id=region_id, unit_id=unit_id, metric_id=fields.get("metric_id"),
+                     value=fields.get("value"), as_of=fields["as_of"], grade=fields.get("grade"),
+                     source_type=fields["source_type"], source_title=fields.get("source_title") or "",
+                     statement=fields.get("statement"))
+    existing = duplicate_of(fp, exclude_id)
+    if existing:
+        raise EvidenceError(f"This is already recorded as {existing}.", "value")
+    return fp
+
+
+def create_evidence(actor, **fields: Any) -> EvidenceItem:
+    """Reps record evidence for their regions; officials and admins for any region or nationally."""
+    fields = {name: fields.get(name) for name in ITEM_FIELDS}
+    fp = _check_item(actor, fields)
+    values = {k: v for k, v in fields.items() if v is not None}
+    from ..references import insert_with_reference
+
+    item = insert_with_reference(
+        lambda: format_reference(next_reference_number()),
+        lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
+    )
+    record(actor, AuditAction.EVIDENCE_CREATED, item, metric=item.metric.code if item.metric else None,
+           region=item.region.name if item.region else "national")
+    return item
+
+
+def update_evidence(actor, item: EvidenceItem, expected_version: int, **fields: Any) -> EvidenceItem:
+    """Officials correct items; a change made since the form was opened is not overwritten.
+
+    Changing an item's substance clears its verification: it must be checked again.
+    """
+    if expected_version != item.version:
+        raise StaleEvidence("Someone else changed this item while you were editing it. "
+                            "Reload it to see their change, then make yours again.")
+    fields = {name: fields.get(name) for name in ITEM_FIELDS}
+    fp = _check_item(actor, fields, exclude_id=item.id)
+    changed = sorted(name for name, value in fields.items() if getattr(item, name) != value)
+    for name, value in fields.items():
+        setattr(item, name, value if value is not None or name not in ("source_title", "source_publisher",
+                                                                      "source_url") else "")
+    if fp != item.fingerprint:
+        item.is_verified, item.verified_by_id, item.verified_at = False, None, None
+    item.fingerprint = fp
+    item.updated_at = utcnow()
+    db.session.flush()
+    record(actor, AuditAction.EVIDENCE_CHANGED, item, fields=changed)
+    return item
+
+
+def verify_evidence(actor, item: EvidenceItem) -> EvidenceItem:
+    """An official confirms the figure against its source."""
+    if getattr(actor, "role", None) not in ("official", "admin"):
+        raise EvidenceError("Only national officials verify evidence.")
+    item.is_verified, item.verified_by_id, item.verified_at = True, actor.id, utcnow()
+    db.session.flush()
+    record(actor, AuditAction.EVIDENCE_VERIFIED, item)
+    return item
+
+
+def get_evidence_for(user, reference: str) -> EvidenceItem:
+    """One item a user may see: their regions and national figures (404 otherwise)."""
+    from flask import abort
+
+    if not reference.isprintable() or len(reference) > 16:
+        abort(404)
+    item = db.session.scalar(visible_items(user).where(EvidenceItem.reference == reference.upper()))
+    if item is None:
+        abort(404)
+    return item
+
+
+def visible_items(user) -> Select:
+    stmt = select(EvidenceItem)
+    ids = region_ids_for(user)
+    if ids is not None:
+        stmt = stmt.where((EvidenceItem.region_id.in_(ids)) | (EvidenceItem.region_id.is_(None)))
+    return stmt
+
+
+@dataclass
+class EvidenceFilters:
+    region_id: int | None = None
+    national: bool = False
+    unit_id: int | None = None
+    metric_id: int | None = None
+    source_type: str | None = None
+    is_verified: bool | None = None
+    visibility: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def filtered_items(user, filters: EvidenceFilters) -> Select:
+    """The items a list, an export or the API shows, newest first."""
+    stmt = visible_items(user)
+    if filters.national:
+        stmt = stmt.where(EvidenceItem.region_id.is_(None))
+    elif filters.region_id is not None:
+        stmt = stmt.where(EvidenceItem.region_id == filters.region_id)
+    if filters.unit_id is not None:
+        stmt = stmt.where(EvidenceItem.unit_id == filters.unit_id)
+    if filters.metric_id is not None:
+        stmt = stmt.where(EvidenceItem.metric_id == filters.metric_id)
+    if filters.source_type:
+        stmt = stmt.where(EvidenceItem.source_type == filters.source_type)
+    if filters.is_verified is not None:
+        stmt = stmt.where(EvidenceItem.is_verified.is_(filters.is_verified))
+    if filters.visibility:
+        stmt = stmt.where(EvidenceItem.visibility == filters.visibility)
+    if filters.date_from:
+        stmt = stmt.where(EvidenceItem.as_of >= filters.date_from)
+    if filters.date_to:
+        stmt = stmt.where(EvidenceItem.as_of <= filters.date_to)
+    return stmt.order_by(EvidenceItem.as_of.desc(), EvidenceItem.id.desc())
+
+
+EXPORT_HEADER = ["reference", "region", "unit", "metric", "value", "as_of", "grade", "source", "source_ref",
+                 "source_publisher", "source_date", "source_url", "statement", "verified", "visibility"]
+
+
+def export_rows(user, filters: EvidenceFilters):
+    """Rows for the CSV export, in the import's vocabulary; small numbers withheld as on screen."""
+    for item in db.session.scalars(filtered_items(user, filters)).unique():
+        value = (FEWER_THAN_THREE if reveals_fewer_than_three(item) and not may_see_exact(user)
+                 else plain_decimal(item.value))
+        yield [item.reference, item.region.name if item.region else "", item.unit.name if item.unit else "",
+               item.metric.code if item.metric else "", value, item.as_of, item.grade or "",
+               item.source_type_label, item.source_title, item.source_publisher, item.source_date,
+               item.source_url, item.statement or "", item.is_verified, item.visibility]
+
+
+def record_export(actor, filters: EvidenceFilters, count: int) -> None:
+    record(actor, AuditAction.EVIDENCE_EXPORTED, None, rows=count)
+
+
+# ---------------------------------------------------------------------------------------
+# Aggregation: one GROUP BY over metric, region and period feeds the dashboards and the API
+
+
+def period_expression(period: str):
+    """The 'YYYY-MM' (or 'YYYY') of as_of, on either database."""
+    length = {"month": 7, "year": 4}[period]
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(EvidenceItem.as_of, "YYYY-MM" if period == "month" else "YYYY")
+    return func.substr(EvidenceItem.as_of, 1, length)  # SQLite keeps dates as ISO text
+
+
+class Group:
+    """One metric's figures for one region (None = national) and period.
+
+    The database's own numbers are kept and turned into exact decimals only when read:
+    a dashboard reads a few of thousands of groups.
+    """
+
+    __slots__ = ("metric_id", "region_id", "period", "count", "_low", "_high", "_total", "reporters",
+                 "is_suppressed")
+
+    def __init__(self, metric_id, region_id, period, count, low, high, total, reporters, is_suppressed=False):
+        self.metric_id, self.region_id, self.period, self.count = metric_id, region_id, period, count
+        self._low, self._high, self._total = low, high, total
+        self.reporters, self.is_suppressed = reporters, is_suppressed
+
+    @property
+    def minimum(self) -> Decimal | None:
+        return _decimal(self._low)
+
+    @property
+    def maximum(self) -> Decimal | None:
+        return _decimal(self._high)
+
+    @property
+    def mean(self) -> Decimal | None:
+        return _mean(self._total, self.count)
+
+    def value_for(self, user) -> Decimal | None:
+        return None if self.is_suppressed and not may_see_exact(user) else self.mean
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """Trailing zeros off, without an exponent: 60.0000 → 60, not 6E+1."""
+    return Decimal(plain_decimal(value))
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):  # SQLite's SUM and MIN of NUMERIC are doubles
+        return _tidy(Decimal(repr(value)).quantize(Decimal("0.0001")))
+    return _tidy(Decimal(value))
+
+
+def _mean(total, count: int) -> Decimal | None:
+    if total is None or not count:
+        return None
+    return _tidy((_decimal(total) / count).quantize(Decimal("0.01")))
+
+
+def aggregate(metric_ids: list[int] | None = None, *, period: str = "month", region_ids: set[int] | None = None,
+              date_from: date | None = None, date_to: date | None = None) -> list[Group]:
+    """Count, min, max and mean of every metric's values per region (None = national) and period.
+
+    One GROUP BY, read in the order of the dashboard index. A group resting on individual
+    reports of fewer than three people is marked suppressed.
+    """
+    period_col = period_expression(period).label("period")
+    item = EvidenceItem
+    raw = NullType()  # the driver's own numbers (Decimal on PostgreSQL, float on SQLite), converted on reading
+    stmt = (
+        select(item.metric_id, item.region_id, period_col, func.count(), type_coerce(func.min(item.value), raw),
+               type_coerce(func.max(item.value), raw), type_coerce(func.sum(item.value), raw),
+               func.sum(item.reporter_count), func.count(item.reporter_count))
+        .where(item.value.is_not(None), item.metric_id.is_not(None))
+        .group_by(item.metric_id, item.region_id, period_col)
+        .order_by(item.metric_id, item.region_id, period_col)
+    )
+    if metric_ids is not None:
+        stmt = stmt.where(item.metric_id.in_(metric_ids))
+    if region_ids is not None:
+        stmt = stmt.where(item.region_id.in_(region_ids))
+    if date_from is not None:
+        stmt = stmt.where(item.as_of >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(item.as_of <= date_to)
+    individual = set(db.session.scalars(select(Metric.id).where(Metric.is_individual.is_(True))))
+    groups = []
+    for metric_id, region_id, period_key, count, low, high, total, reporter_sum, with_reporters in \
+            db.session.execute(stmt):
+        if metric_id in individual:
+            reporters = (reporter_sum or 0) + (count - with_reporters)
+        elif with_reporters == count:
+            reporters = reporter_sum
+        else:
+            reporters = None
+        groups.append(Group(metric_id, region_id, period_key, count, low, high, total, reporters,
+                            reporters is not None and reporters < SMALL_NUMBER))
+    return groups
+
+
+def latest_by_region(metric_code: str, region_ids: set[int] | None = None) -> list[dict[str, Any]]:
+    """Per region (None = national), the figure on the latest date it was recorded.
+
+    Several figures on that date are averaged. Rows: region, as_of, value, count, suppressed.
+    """
+    metric = metric_by_code(metric_code)
+    if metric is None:
+        return []
+    item = EvidenceItem
+    latest = (select(item.region_id, func.max(item.as_of).label("as_of"))
+              .where(item.metric_id == metric.id, item.value.is_not(None))
+              .group_by(item.region_id))
+    if region_ids is not None:
+        latest = latest.where(item.region_id.in_(region_ids))
+    latest = latest.subquery()
+    stmt = (select(item).join(latest, and_(item.as_of == latest.c.as_of,
+                                          func.coalesce(item.region_id, 0) == func.coalesce(latest.c.region_id, 0)))
+            .where(item.metric_id == metric.id, item.value.is_not(None)))
+    by_region: dict[int | None, list[EvidenceItem]] = defaultdict(list)
+    for found in db.session.scalars(stmt).unique():
+        by_region[found.region_id].append(found)
+    rows = []
+    for region_id, items in by_region.items():
+        total = sum((i.value for i in items), Decimal(0))
+        reporters = [effective_reporters(i) for i in items]
+        known = None if any(r is None for r in reporters) else sum(reporters)
+        rows.append({
+            "region": items[0].region.name if items[0].region else None,
+            "region_id": region_id,
+            "as_of": items[0].as_of,
+            "value": _tidy((total / len(items)).quantize(Decimal("0.01")) if len(items) > 1 else items[0].value),
+            "count": len(items),
+            "is_suppressed": known is not None and known < SMALL_NUMBER,
+            "metric": metric,
+        })
+    rows.sort(key=lambda r: (r["region"] is not None, r["region"] or ""))
+    return rows
+
+
+HEADLINE_CODES = ("wmt_percent_avg", "staff_over_100_pct", "staff_over_120_pct", "staff_over_150_pct",
+                  "unallocated_cases", "vacancies", "caseload")
+TREND_CODE = "wmt_percent_avg"
+
+
+@dataclass
+class DashboardFigure:
+    metric: Metric
+    rows: list[dict[str, Any]]  # region name, period, value (None when withheld), is_suppressed
+
+
+def dashboard_data(user, region: Region | None = None) -> dict[str, Any]:
+    """Everything the national (or one region's) dashboard shows, from one aggregation."""
+    metrics = {m.id: m for m in db.session.scalars(select(Metric).where(Metric.code.in_(HEADLINE_CODES)))}
+    region_names = dict(db.session.execute(select(Region.id, Region.name)).all())
+    region_filter = {region.id} if region is not None else None
+    groups = aggregate(list(metrics), region_ids=region_filter)
+    latest: dict[tuple[int, int | None], Group] = {}
+    trend: dict[int | None, list[Group]] = defaultdict(list)
+    for group in groups:
+        latest[(group.metric_id, group.region_id)] = group  # sorted by period: the last one wins
+        if metrics[group.metric_id].code == TREND_CODE:
+            trend[group.region_id].append(group)
+    figures = []
+    for metric in sorted(metrics.values(), key=lambda m: HEADLINE_CODES.index(m.code)):
+        rows = []
+        for (metric_id, region_id), group in latest.items():
+            if metric_id != metric.id:
+                continue
+            rows.append({"region": region_names.get(region_id, "National") if region_id else "National",
+                         "period": group.period, "value": group.value_for(user), "count": group.count,
+                         "is_suppressed": group.is_suppressed and not may_see_exact(user),
+                         "level": threshold_level(group.value_for(user), metric)})
+        rows.sort(key=lambda r: (r["region"] != "National", r["region"]))
+        figures.append(DashboardFigure(metric, rows))
+    trend_series = {}
+    # The trend covers the two years before the newest month recorded, not every old figure.
+    newest = max((g.period for groups_ in trend.values() for g in groups_), default="0000-00")
+    since = f"{int(newest[:4]) - 2}{newest[4:]}" if newest[:4].isdigit() else newest
+    for region_id, region_groups in trend.items():
+        name = region_names.get(region_id, "National") if region_id else "National"
+        points = [(date.fromisoformat(g.period + "-01"), g.value_for(user)) for g in region_groups
+                  if g.period > since]
+        points = [(d, v) for d, v in points if v is not None]
+        if points:
+            trend_series[name] = points
+    return {"figures": figures, "trend": dict(sorted(trend_series.items())),
+            "trend_metric": next((m for m in metrics.values() if m.code == TREND_CODE), None)}
