@@ -114,3 +114,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_transaction(connection, name) -> None:  # noqa: ARG001
+    """pysqlite begins its transaction lazily, at the first INSERT/UPDATE/DELETE. A SAVEPOINT
+    issued before that would become a transaction of its own, committed on release, so a
+    later rollback would leave its writes behind: open the outer transaction first."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and not dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")

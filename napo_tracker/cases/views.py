@@ -1,1 +1,391 @@
-from . import bp  # noqa: F401  (the cases views are built in their own issue)
+"""Casework pages. Each view parses the request, calls one service and renders; every
+record is loaded through ``get_case_for`` / ``get_member_for`` (out of region = 404)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import storage
+from ..charts import bar_chart_svg, svg_data_uri
+from ..csvexport import csv_response
+from ..extensions import db
+from ..main.home import Panel, home_panel
+from . import bp
+from .forms import (
+    AttachmentForm,
+    CaseFilterForm,
+    CaseForm,
+    DeleteForm,
+    EntryForm,
+    ExportForm,
+    MemberForm,
+    StatusForm,
+)
+from .models import Case, CaseStatus
+from .services import (
+    DEFAULT_EXPORT_COLUMNS,
+    LIST_VIEWS,
+    PAGE_SIZE,
+    CaseError,
+    EditConflict,
+    add_attachment,
+    add_entry,
+    allowed_transitions,
+    case_figures,
+    case_list_query,
+    change_status,
+    create_case,
+    create_member,
+    delete_attachment,
+    differences,
+    export_cases,
+    export_columns_for,
+    get_attachment,
+    get_case_for,
+    get_member_for,
+    home_summary,
+    may_see_identity,
+    members_in_scope,
+    members_with_case_counts,
+    record_download,
+    record_identity_viewed,
+    regions_in_scope,
+    reps_in_scope,
+    units_in_scope,
+    update_case,
+    update_member,
+)
+
+FILTER_ARGS = ("view", "q", "region_id", "unit_id", "status", "category", "risk", "assigned_rep_id",
+               "opened_from", "opened_to", "sort", "direction")
+
+
+def _filter_form() -> CaseFilterForm:
+    return CaseFilterForm(formdata=request.args, regions=regions_in_scope(current_user),
+                          units=units_in_scope(current_user), reps=reps_in_scope(current_user))
+
+
+def _filtered_query(form: CaseFilterForm):
+    return case_list_query(current_user, view=form.view.data or "all", filters=form.filters(),
+                           sort=form.sort.data or None, direction=form.direction.data or None)
+
+
+@bp.route("/")
+def index():
+    """All cases in my regions, mine, or overdue; filtered, searched, sorted and paged."""
+    form = _filter_form()
+    if not form.validate():
+        return render_template("cases/list.html", form=form, pagination=None, views=LIST_VIEWS,
+                               export_form=None, current_args={}, today=date.today()), 400
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(_filtered_query(form), page=page, per_page=PAGE_SIZE, error_out=False)
+    export_form = ExportForm(formdata=None, columns=export_columns_for(current_user),
+                             data={"columns": list(DEFAULT_EXPORT_COLUMNS)})
+    current = {name: request.args.get(name) for name in FILTER_ARGS if request.args.get(name)}
+    return render_template("cases/list.html", form=form, pagination=pagination, views=LIST_VIEWS,
+                           export_form=export_form, current_args=current, today=date.today())
+
+
+@bp.route("/figures")
+def figures():
+    """Cases by category and status in my regions: a chart and the table behind it."""
+    regions = regions_in_scope(current_user)
+    region_id = request.args.get("region_id", type=int)
+    if region_id is not None and region_id not in {r.id for r in regions}:
+        abort(404)
+    rows = case_figures(current_user, region_id)
+    chart = None
+    if rows:
+        chart = svg_data_uri(bar_chart_svg("Live cases by category", [row["label"] for row in rows],
+                                           [Decimal(row["live"]) for row in rows]))
+    return render_template("cases/figures.html", rows=rows, chart=chart, regions=regions, region_id=region_id,
+                           statuses=list(CaseStatus))
+
+
+@bp.route("/export.csv")
+def export():
+    """The current filtered list as CSV, with the columns chosen; audited."""
+    form = _filter_form()
+    export_form = ExportForm(formdata=request.args, columns=export_columns_for(current_user))
+    if not form.validate() or not export_form.validate():
+        return render_template("cases/list.html", form=form, pagination=None, views=LIST_VIEWS,
+                               export_form=export_form, current_args={}, today=date.today()), 400
+    header, rows = export_cases(current_user, _filtered_query(form), export_form.columns.data or [])
+    db.session.commit()
+    return csv_response(f"cases-{date.today().isoformat()}.csv", header, rows)
+
+
+def _case_form(formdata=None, **kwargs) -> CaseForm:
+    user = current_user
+    return CaseForm(formdata=formdata, regions=regions_in_scope(user), units=units_in_scope(user),
+                    members=members_in_scope(user), reps=reps_in_scope(user), **kwargs)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    if request.method == "POST":
+        form = _case_form(request.form)
+    else:
+        member_id = request.args.get("member", type=int)
+        member = get_member_for(current_user, member_id) if member_id else None
+        only_region = regions_in_scope(current_user)
+        defaults = {"region_id": member.region_id if member else (only_region[0].id if len(only_region) == 1 else None),
+                    "member_id": member.id if member else None,
+                    "unit_id": member.unit_id if member else None,
+                    "grade": member.grade if member else None}
+        form = _case_form(None, data=defaults)
+    if request.method == "POST" and form.validate():
+        try:
+            case = create_case(current_user, **form.case_fields())
+        except CaseError as error:
+            db.session.rollback()
+            form.apply_error(error)
+        else:
+            db.session.commit()
+            flash(f"Case {case.reference} logged.", "success")
+            return redirect(url_for("cases.detail", ref=case.reference))
+    return render_template("cases/new.html", form=form), (400 if request.method == "POST" else 200)
+
+
+def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_form=None, code: int = 200):
+    transitions = allowed_transitions(case.status)
+    status_form = status_form or StatusForm(formdata=None, current_status=case.status)
+    status_form.status.choices = [(s.value, s.label) for s in transitions]  # offer only the allowed moves
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        status_form=status_form,
+        transitions=transitions,
+        entry_form=entry_form or EntryForm(formdata=None),
+        attachment_form=attachment_form or AttachmentForm(formdata=None),
+        delete_form=DeleteForm(formdata=None),
+        shows_identity=False,
+        today=date.today(),
+    ), code
+
+
+@bp.route("/<ref>")
+def detail(ref: str):
+    return _render_detail(get_case_for(current_user, ref))
+
+
+@bp.route("/<ref>/edit", methods=["GET", "POST"])
+def edit(ref: str):
+    case = get_case_for(current_user, ref)
+    conflict = None
+    if request.method == "GET":
+        form = _case_form(None, obj=case)
+        form.version.data = str(case.version)
+        return render_template("cases/edit.html", form=form, case=case, conflict=None)
+    form = _case_form(request.form)
+    if form.validate():
+        try:
+            changed = update_case(current_user, case, expected_version=form.expected_version(), **form.case_fields())
+            db.session.commit()
+        except EditConflict as error:
+            db.session.rollback()
+            conflict = error.changes
+        except StaleDataError:
+            # Saved by someone else between our read and our write.
+            db.session.rollback()
+            case = get_case_for(current_user, ref)
+            conflict = differences(case, form.case_fields())
+        except CaseError as error:
+            db.session.rollback()
+            form.apply_error(error)
+        else:
+            flash(f"Case {case.reference} saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("cases.detail", ref=case.reference))
+    if conflict is not None:
+        db.session.refresh(case)
+        form.version.data = str(case.version)  # saving again now overwrites, knowingly
+        return render_template("cases/edit.html", form=form, case=case, conflict=conflict), 409
+    return render_template("cases/edit.html", form=form, case=case, conflict=None), 400
+
+
+@bp.route("/<ref>/status", methods=["POST"])
+def status(ref: str):
+    case = get_case_for(current_user, ref)
+    form = StatusForm(current_status=case.status)
+    if form.validate():
+        try:
+            change_status(current_user, case, form.status.data, outcome=form.outcome.data, note=form.note.data)
+            db.session.commit()
+        except CaseError as error:
+            db.session.rollback()
+            form.status.errors = list(form.status.errors) + [str(error)]
+        except StaleDataError:
+            db.session.rollback()
+            flash("Someone else changed this case just now. Check its status and try again.", "warning")
+            return redirect(url_for("cases.detail", ref=ref))
+        else:
+            flash(f"{case.reference} is now {case.status_label.lower()}.", "success")
+            return redirect(url_for("cases.detail", ref=case.reference))
+    return _render_detail(case, status_form=form, code=400)
+
+
+@bp.route("/<ref>/timeline", methods=["POST"])
+def timeline(ref: str):
+    case = get_case_for(current_user, ref)
+    form = EntryForm()
+    if form.validate():
+        try:
+            add_entry(current_user, case, kind=form.kind.data, happened_on=form.happened_on.data, body=form.body.data)
+        except CaseError as error:
+            db.session.rollback()
+            getattr(form, error.field or "body").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Added to the timeline.", "success")
+            return redirect(url_for("cases.detail", ref=case.reference) + "#timeline")
+    return _render_detail(case, entry_form=form, code=400)
+
+
+@bp.route("/<ref>/attachments", methods=["POST"])
+def upload(ref: str):
+    case = get_case_for(current_user, ref)
+    form = AttachmentForm()
+    if form.validate():
+        upload_file = form.file.data
+        try:
+            attachment = add_attachment(current_user, case, filename=upload_file.filename,
+                                        data=upload_file.stream.read(storage.MAX_UPLOAD_BYTES + 1))
+        except CaseError as error:
+            db.session.rollback()
+            form.file.errors = list(form.file.errors) + [str(error)]
+        else:
+            stored_name = attachment.stored_name
+            try:
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                storage.delete(stored_name)  # no record, so no file either
+                raise
+            flash(f"{attachment.original_name} attached.", "success")
+            return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
+    return _render_detail(case, attachment_form=form, code=400)
+
+
+@bp.route("/<ref>/attachments/<int:attachment_id>/delete", methods=["POST"])
+def delete_upload(ref: str, attachment_id: int):
+    case = get_case_for(current_user, ref)
+    attachment = get_attachment(case, attachment_id)
+    form = DeleteForm()
+    if not form.validate():
+        abort(400)
+    name = attachment.original_name
+    stored_name = delete_attachment(current_user, case, attachment)
+    db.session.commit()
+    storage.delete(stored_name)
+    flash(f"{name} removed.", "success")
+    return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
+
+
+@bp.route("/<ref>/attachments/<int:attachment_id>")
+def download(ref: str, attachment_id: int):
+    """Only through the parent case, always as a download."""
+    case = get_case_for(current_user, ref)
+    attachment = get_attachment(case, attachment_id)
+    try:
+        path = storage.path_for(attachment.stored_name)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    record_download(current_user, case, attachment)
+    db.session.commit()
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0, conditional=False, etag=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------- members
+
+def _member_form(formdata=None, **kwargs) -> MemberForm:
+    return MemberForm(formdata=formdata, regions=regions_in_scope(current_user),
+                      units=units_in_scope(current_user), **kwargs)
+
+
+@bp.route("/members/")
+def members():
+    """Members in my regions, by pseudonym; identities are on each member's own page."""
+    return render_template("cases/members.html", members=members_with_case_counts(current_user))
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+def member_new():
+    if not (current_user.is_admin or current_user.is_rep):
+        abort(403)  # officials see pseudonyms only, so they do not record identities either
+    regions = regions_in_scope(current_user)
+    form = _member_form(request.form if request.method == "POST" else None,
+                        data={"region_id": regions[0].id} if len(regions) == 1 else None)
+    if request.method == "POST" and form.validate():
+        try:
+            member = create_member(current_user, region_id=form.region_id.data, unit_id=form.unit_id.data,
+                                   name=form.name.data, membership_number=form.membership_number.data,
+                                   email=form.email.data, phone=form.phone.data, grade=form.grade.data or None)
+        except CaseError as error:
+            db.session.rollback()
+            getattr(form, error.field or "name").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{member.pseudonym} recorded.", "success")
+            return redirect(url_for("cases.member_detail", member_id=member.id))
+    return render_template("cases/member_new.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+def member_edit(member_id: int):
+    member = get_member_for(current_user, member_id)
+    if not may_see_identity(current_user, member):
+        abort(403)
+    if request.method == "GET":
+        form = _member_form(None, obj=member)
+        record_identity_viewed(current_user, member, "member edit form")
+        db.session.commit()
+        return render_template("cases/member_edit.html", form=form, member=member)
+    form = _member_form(request.form)
+    form.region_id.data = member.region_id  # a member's region is not changed here
+    if form.validate():
+        try:
+            update_member(current_user, member, unit_id=form.unit_id.data, name=form.name.data,
+                          membership_number=form.membership_number.data, email=form.email.data,
+                          phone=form.phone.data, grade=form.grade.data or None)
+        except CaseError as error:
+            db.session.rollback()
+            getattr(form, error.field or "name").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{member.pseudonym} saved.", "success")
+            return redirect(url_for("cases.member_detail", member_id=member.id))
+    return render_template("cases/member_edit.html", form=form, member=member), 400
+
+
+@bp.route("/members/<int:member_id>")
+def member_detail(member_id: int):
+    member = get_member_for(current_user, member_id)
+    shows_identity = may_see_identity(current_user, member)
+    if shows_identity:
+        record_identity_viewed(current_user, member, "member page")
+        db.session.commit()
+    return render_template("cases/member_detail.html", member=member, shows_identity=shows_identity)
+
+
+# ---------------------------------------------------------------- home page
+
+@home_panel
+def casework_panel(user) -> Panel | None:
+    """My open cases, overdue next actions and recently updated cases."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Panel(title="Casework" if user.role == "rep" else "Cases across the regions",
+                 template="cases/_panel.html", context=home_summary(user),
+                 link_endpoint="cases.index", link_label="All cases")
+

@@ -1,0 +1,263 @@
+"""Members, their cases, each case's timeline and attachments.
+
+A member's identifying fields (name, number, e-mail, phone) are personal data: only
+reps of the member's region and admins see them (``may_see_identity``); everyone else
+sees the stable pseudonym.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+    from ..regions.models import Region, Unit
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+GRADES: dict[str, str] = {
+    "PO": "Probation officer (PO)",
+    "PSO": "Probation service officer (PSO)",
+    "PQiP": "Trainee (PQiP)",
+    "NQO": "Newly qualified officer (NQO)",
+    "SPO": "Senior probation officer (SPO)",
+    "admin": "Administrative staff",
+    "court": "Court staff",
+    "family_court": "Family court staff",
+}
+
+CATEGORIES: dict[str, str] = {
+    "excessive_workload": "Excessive workload",
+    "unallocated_cases": "Unallocated cases",
+    "protected_caseload_breach": "Protected-caseload breach",
+    "inappropriate_allocation": "Inappropriate allocation",
+    "no_cover": "No cover for leave or sickness",
+    "facilities": "Facilities",
+    "it_systems": "IT systems",
+    "relocation_travel": "Relocation and travel",
+    "sfo_inquest_support": "SFO / inquest support",
+    "disciplinary": "Disciplinary / scapegoating",
+    "pay": "Pay",
+    "recruitment_retention": "Recruitment and retention",
+    "clinical_supervision": "Clinical supervision",
+    "health_safety": "Health and safety",
+}
+
+# Risk flags are boolean columns on Case; the list filter takes these names only.
+RISK_FLAGS: dict[str, str] = {
+    "has_high_risk_cases": "Holds high or very-high risk of harm cases",
+    "has_mappa_cases": "Holds MAPPA cases",
+    "has_domestic_abuse_cases": "Holds domestic-abuse cases",
+    "has_protected_caseload_breach": "NQO or PQiP protected caseload breached",
+    "has_no_cover": "No cover for leave or sickness",
+}
+
+PRIORITIES: dict[str, str] = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# A case is "live" (counts as open work) in these states.
+LIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED, CaseStatus.REOPENED)
+
+
+class EntryKind(StrEnum):
+    NOTE = "note"
+    MEETING = "meeting"
+    LETTER = "letter"
+    CALL = "call"
+    STATUS = "status"
+    ASSIGNMENT = "assignment"
+    ATTACHMENT = "attachment"
+
+    @property
+    def label(self) -> str:
+        return ENTRY_LABELS[self]
+
+
+ENTRY_LABELS = {
+    EntryKind.NOTE: "Note",
+    EntryKind.MEETING: "Meeting",
+    EntryKind.LETTER: "Letter sent",
+    EntryKind.CALL: "Call",
+    EntryKind.STATUS: "Status change",
+    EntryKind.ASSIGNMENT: "Re-assignment",
+    EntryKind.ATTACHMENT: "Attachment",
+}
+# What a person may log by hand; the others are written by the services.
+MANUAL_ENTRY_KINDS = (EntryKind.NOTE, EntryKind.MEETING, EntryKind.LETTER, EntryKind.CALL)
+
+
+class Member(db.Model):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    membership_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    grade: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    region: Mapped[Region] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    cases: Mapped[list[Case]] = relationship(back_populates="member", order_by="Case.id.desc()")
+
+    @property
+    def pseudonym(self) -> str:
+        """Stable, and says nothing about who the member is."""
+        return f"Member M-{self.id:04d}"
+
+    @property
+    def grade_label(self) -> str:
+        return GRADES.get(self.grade or "", self.grade or "")
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    grade: Mapped[str | None] = mapped_column(String(16))
+    wmt_percent: Mapped[int | None] = mapped_column(Integer)
+    caseload: Mapped[int | None] = mapped_column(Integer)
+    has_high_risk_cases: Mapped[bool] = mapped_column(default=False)
+    has_mappa_cases: Mapped[bool] = mapped_column(default=False)
+    has_domestic_abuse_cases: Mapped[bool] = mapped_column(default=False)
+    has_protected_caseload_breach: Mapped[bool] = mapped_column(default=False)
+    has_no_cover: Mapped[bool] = mapped_column(default=False)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
+    assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    next_action: Mapped[str | None] = mapped_column(String(200))
+    next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    # The member agreed that the facts (never who they are) may be used, anonymised, as evidence.
+    has_evidence_consent: Mapped[bool] = mapped_column(default=False)
+    opened_on: Mapped[date] = mapped_column(Date, index=True)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    region: Mapped[Region] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    member: Mapped[Member | None] = relationship(back_populates="cases")
+    assigned_rep: Mapped[User | None] = relationship(foreign_keys=[assigned_rep_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    entries: Mapped[list[CaseEntry]] = relationship(
+        back_populates="case", cascade="all, delete-orphan",
+        order_by=lambda: (CaseEntry.happened_on.desc(), CaseEntry.created_at.desc(), CaseEntry.id.desc()),
+    )
+    attachments: Mapped[list[CaseAttachment]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseAttachment.uploaded_at.desc()"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return CaseStatus(self.status).label
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def priority_label(self) -> str:
+        return PRIORITIES.get(self.priority, self.priority)
+
+    @property
+    def grade_label(self) -> str:
+        return GRADES.get(self.grade or "", self.grade or "")
+
+    @property
+    def risk_labels(self) -> list[str]:
+        return [label for flag, label in RISK_FLAGS.items() if getattr(self, flag)]
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        today = today or date.today()
+        return self.is_live and self.next_action_on is not None and self.next_action_on < today
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class CaseEntry(db.Model):
+    """One dated line of a case's timeline."""
+
+    __tablename__ = "case_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    happened_on: Mapped[date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="entries")
+    author: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return EntryKind(self.kind).label
+
+
+class CaseAttachment(db.Model):
+    """An uploaded file; its bytes live in the file store under ``stored_name``."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()

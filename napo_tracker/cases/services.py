@@ -1,0 +1,661 @@
+"""Casework rules: who sees a member, how a case moves, what a list shows.
+
+Every function that changes something takes the acting user, flushes, writes its audit
+entry and leaves the commit to the caller (the view, a CLI command or a test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import storage
+from ..accounts.models import Role, User, user_regions
+from ..audit import AuditAction, record
+from ..extensions import db
+from ..references import insert_with_reference, next_numbered_reference
+from ..regions.models import Region, Unit
+from ..security import can_access_region, region_ids_for, scope_to_regions
+from .models import (
+    CATEGORIES,
+    GRADES,
+    LIVE_STATUSES,
+    MANUAL_ENTRY_KINDS,
+    PRIORITIES,
+    RISK_FLAGS,
+    Case,
+    CaseAttachment,
+    CaseEntry,
+    CaseStatus,
+    EntryKind,
+    Member,
+    utcnow,
+)
+
+WMT_MAX = 400  # per cent of capacity; the seeds' worst report is 192 % on average
+CASELOAD_MAX = 500
+EARLIEST_DATE = date(2000, 1, 1)
+PAGE_SIZE = 25
+
+
+class CaseError(ValueError):
+    """A change that breaks a casework rule; the message is shown next to ``field``."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Change:
+    field: str
+    label: str
+    saved: str
+    yours: str
+
+
+class EditConflict(Exception):
+    """Someone saved the case after this form was opened; ``changes`` says what differs."""
+
+    def __init__(self, case: Case, changes: list[Change]):
+        super().__init__(f"{case.reference} was changed by someone else")
+        self.case = case
+        self.changes = changes
+
+
+# ---------------------------------------------------------------- the status machine
+
+# The one definition of how a case may move. A closed case is reopened, and from there
+# goes on like an open one.
+TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+    CaseStatus.OPEN: (CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED, CaseStatus.RESOLVED),
+    CaseStatus.IN_PROGRESS: (CaseStatus.ESCALATED, CaseStatus.RESOLVED),
+    CaseStatus.ESCALATED: (CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED),
+    CaseStatus.RESOLVED: (CaseStatus.CLOSED, CaseStatus.REOPENED),
+    CaseStatus.CLOSED: (CaseStatus.REOPENED,),
+    CaseStatus.REOPENED: (CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED, CaseStatus.RESOLVED),
+}
+
+
+def allowed_transitions(status: str) -> tuple[CaseStatus, ...]:
+    return TRANSITIONS.get(CaseStatus(status), ())
+
+
+def check_transition(current: str, new: str, outcome: str | None = None, *, require_outcome: bool = True) -> None:
+    """Refuse a move the machine does not allow, and (unless told not to) a resolve without an outcome."""
+    try:
+        target = CaseStatus(new)
+    except ValueError:
+        raise CaseError(f"{new!r} is not a case status.", "status") from None
+    allowed = allowed_transitions(current)
+    if target not in allowed:
+        choices = ", ".join(s.label.lower() for s in allowed) or "nothing else"
+        raise CaseError(
+            f"A case that is {CaseStatus(current).label.lower()} cannot move to {target.label.lower()}. "
+            f"It can move to: {choices}.", "status")
+    if require_outcome and target is CaseStatus.RESOLVED and not (outcome or "").strip():
+        raise CaseError("Say what the outcome was before marking the case resolved.", "outcome")
+
+
+# ---------------------------------------------------------------- who sees what
+
+def may_see_identity(user: User, member: Member | None = None, region_id: int | None = None) -> bool:
+    """Identifying fields: admins, and reps of the member's region. Officials see the pseudonym."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.REP:
+        return False
+    region_id = member.region_id if member is not None else region_id
+    return region_id is not None and region_id in (region_ids_for(user) or set())
+
+
+def get_case_for(user: User, ref: str) -> Case:
+    """The case with this reference within the user's regions, or 404 (out of region = missing)."""
+    stmt = scope_to_regions(select(Case).where(Case.reference == ref), Case.region_id, user)
+    case = db.session.scalar(stmt)
+    if case is None:
+        abort(404)
+    return case
+
+
+def get_member_for(user: User, member_id: int) -> Member:
+    stmt = scope_to_regions(select(Member).where(Member.id == member_id), Member.region_id, user)
+    member = db.session.scalar(stmt)
+    if member is None:
+        abort(404)
+    return member
+
+
+def record_identity_viewed(actor: User, member: Member, context: str) -> None:
+    """Seeing a member's name, number, e-mail or phone leaves a trace."""
+    record(actor, AuditAction.MEMBER_VIEWED, ("members", member.pseudonym), context=context)
+
+
+# ---------------------------------------------------------------- choices in scope
+
+def regions_in_scope(user: User) -> list[Region]:
+    stmt = scope_to_regions(select(Region).order_by(Region.name), Region.id, user)
+    return list(db.session.scalars(stmt))
+
+
+def units_in_scope(user: User) -> list[Unit]:
+    stmt = scope_to_regions(
+        select(Unit).join(Region).options(joinedload(Unit.region)).order_by(Region.name, Unit.name),
+        Unit.region_id, user)
+    return list(db.session.scalars(stmt))
+
+
+def reps_in_scope(user: User) -> list[tuple[User, int]]:
+    """Active reps and the regions they cover, limited to the user's regions."""
+    stmt = (
+        select(User, user_regions.c.region_id)
+        .join(user_regions, user_regions.c.user_id == User.id)
+        .where(User.role == Role.REP.value, User.is_active.is_(True))
+        .order_by(User.display_name)
+    )
+    stmt = scope_to_regions(stmt, user_regions.c.region_id, user)
+    return [(rep, region_id) for rep, region_id in db.session.execute(stmt)]
+
+
+def members_in_scope(user: User) -> list[Member]:
+    """Members of the user's regions, their unit and region loaded in the same statement."""
+    stmt = scope_to_regions(
+        select(Member).options(joinedload(Member.unit), joinedload(Member.region)).order_by(Member.id),
+        Member.region_id, user)
+    return list(db.session.scalars(stmt))
+
+
+def members_with_case_counts(user: User) -> list[tuple[Member, int]]:
+    """The members list: one statement, however many members and cases."""
+    stmt = (
+        select(Member, func.count(Case.id))
+        .outerjoin(Case, Case.member_id == Member.id)
+        .options(joinedload(Member.unit), joinedload(Member.region))
+        .group_by(Member.id)
+        .order_by(Member.id)
+    )
+    stmt = scope_to_regions(stmt, Member.region_id, user)
+    return [(member, count) for member, count in db.session.execute(stmt).unique()]
+
+
+def rep_covers(rep_id: int, region_id: int) -> bool:
+    return db.session.scalar(
+        select(func.count()).select_from(user_regions).join(User, User.id == user_regions.c.user_id).where(
+            user_regions.c.user_id == rep_id, user_regions.c.region_id == region_id,
+            User.role == Role.REP.value, User.is_active.is_(True))
+    ) > 0
+
+
+# ---------------------------------------------------------------- members
+
+def create_member(actor: User, *, region_id: int, unit_id: int | None, name: str,
+                  membership_number: str | None, email: str | None, phone: str | None,
+                  grade: str | None) -> Member:
+    """A member of one of the actor's regions; membership numbers are unique."""
+    _check_place(actor, region_id, unit_id)
+    if grade and grade not in GRADES:
+        raise CaseError("Choose a grade from the list.", "grade")
+    membership_number = (membership_number or "").strip() or None
+    if membership_number and db.session.scalar(
+            select(Member.id).where(Member.membership_number == membership_number)):
+        raise CaseError("A member with this membership number is already recorded.", "membership_number")
+    member = Member(region_id=region_id, unit_id=unit_id, name=name.strip(), membership_number=membership_number,
+                    email=(email or "").strip().lower() or None, phone=(phone or "").strip() or None,
+                    grade=grade or None)
+    db.session.add(member)
+    db.session.flush()
+    record(actor, AuditAction.MEMBER_CREATED, ("members", member.pseudonym), region_id=region_id)
+    return member
+
+
+def update_member(actor: User, member: Member, *, unit_id: int | None, name: str, membership_number: str | None,
+                  email: str | None, phone: str | None, grade: str | None) -> list[str]:
+    """Correct a member's details; only those who may see them may change them. The region stays."""
+    if not may_see_identity(actor, member):
+        raise PermissionError("only reps of the member's region and admins change a member's details")
+    _check_place(actor, member.region_id, unit_id)
+    if grade and grade not in GRADES:
+        raise CaseError("Choose a grade from the list.", "grade")
+    membership_number = (membership_number or "").strip() or None
+    if membership_number and db.session.scalar(select(Member.id).where(
+            Member.membership_number == membership_number, Member.id != member.id)):
+        raise CaseError("A member with this membership number is already recorded.", "membership_number")
+    values = {"unit_id": unit_id, "name": name.strip(), "membership_number": membership_number,
+              "email": (email or "").strip().lower() or None, "phone": (phone or "").strip() or None,
+              "grade": grade or None}
+    changed = [field for field, value in values.items() if getattr(member, field) != value]
+    for field in changed:
+        setattr(member, field, values[field])
+    if changed:
+        db.session.flush()
+        # Field names only: the audit log never holds the personal data itself.
+        record(actor, AuditAction.MEMBER_CHANGED, ("members", member.pseudonym), fields=changed)
+    return changed
+
+
+# ---------------------------------------------------------------- cases
+
+CASE_FIELDS: dict[str, str] = {
+    "region_id": "Region",
+    "unit_id": "Unit",
+    "member_id": "Member",
+    "category": "Category",
+    "title": "Title",
+    "description": "Description",
+    "grade": "Grade",
+    "wmt_percent": "WMT %",
+    "caseload": "Caseload",
+    **{flag: label for flag, label in RISK_FLAGS.items()},
+    "priority": "Priority",
+    "assigned_rep_id": "Assigned rep",
+    "next_action": "Next action",
+    "next_action_on": "Next action due",
+    "has_evidence_consent": "Consent to use the facts as evidence",
+}
+
+
+def _check_place(actor: User, region_id: int | None, unit_id: int | None) -> None:
+    if region_id is None or db.session.get(Region, region_id) is None or not can_access_region(actor, region_id):
+        raise CaseError("Choose one of your regions.", "region_id")
+    if unit_id is not None:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or unit.region_id != region_id:
+            raise CaseError("Choose a unit in the case's region.", "unit_id")
+
+
+def _check_case_fields(actor: User, fields: dict[str, Any]) -> None:
+    """The rules every save of a case meets, whichever path it comes by."""
+    _check_place(actor, fields["region_id"], fields.get("unit_id"))
+    if fields["category"] not in CATEGORIES:
+        raise CaseError("Choose a category from the list.", "category")
+    if fields.get("priority", "normal") not in PRIORITIES:
+        raise CaseError("Choose a priority from the list.", "priority")
+    if fields.get("grade") and fields["grade"] not in GRADES:
+        raise CaseError("Choose a grade from the list.", "grade")
+    wmt = fields.get("wmt_percent")
+    if wmt is not None and not 0 <= wmt <= WMT_MAX:
+        raise CaseError(f"WMT must be between 0 and {WMT_MAX} %.", "wmt_percent")
+    caseload = fields.get("caseload")
+    if caseload is not None and not 0 <= caseload <= CASELOAD_MAX:
+        raise CaseError(f"Caseload must be between 0 and {CASELOAD_MAX}.", "caseload")
+    member_id = fields.get("member_id")
+    if member_id is not None:
+        member = db.session.get(Member, member_id)
+        if member is None or member.region_id != fields["region_id"]:
+            raise CaseError("Choose a member of the case's region.", "member_id")
+    rep_id = fields.get("assigned_rep_id")
+    if rep_id is not None and not rep_covers(rep_id, fields["region_id"]):
+        raise CaseError("Assign the case to a rep of its own region.", "assigned_rep_id")
+    due = fields.get("next_action_on")
+    if due is not None and not EARLIEST_DATE <= due <= date(date.today().year + 5, 12, 31):
+        raise CaseError("Give a next-action date between 2000 and five years from now.", "next_action_on")
+
+
+def _display(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "region_id":
+        region = db.session.get(Region, value)
+        return region.name if region else str(value)
+    if name == "unit_id":
+        unit = db.session.get(Unit, value)
+        return unit.name if unit else str(value)
+    if name == "member_id":
+        return f"Member M-{value:04d}"
+    if name == "assigned_rep_id":
+        user = db.session.get(User, value)
+        return user.display_name if user else str(value)
+    if name == "category":
+        return CATEGORIES.get(value, value)
+    if name == "priority":
+        return PRIORITIES.get(value, value)
+    if name == "grade":
+        return GRADES.get(value, value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _add_entry(case: Case, actor: User | None, kind: EntryKind, body: str, happened_on: date | None = None) -> CaseEntry:
+    entry = CaseEntry(case=case, kind=kind.value, body=body, happened_on=happened_on or date.today(),
+                      author_id=actor.id if actor is not None else None)
+    db.session.add(entry)
+    return entry
+
+
+def create_case(actor: User, **fields: Any) -> Case:
+    """Log a case in one of the actor's regions, numbered CASE-<year>-<nnnn>."""
+    fields.setdefault("priority", "normal")
+    _check_case_fields(actor, fields)
+    unknown = set(fields) - set(CASE_FIELDS) - {"opened_on"}
+    if unknown:
+        raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    opened_on = fields.pop("opened_on", None) or date.today()
+    prefix = f"CASE-{opened_on.year}-"
+
+    def build(reference: str) -> Case:
+        return Case(reference=reference, opened_on=opened_on, status=CaseStatus.OPEN.value,
+                    created_by_id=actor.id, updated_by_id=actor.id, **fields)
+
+    case = insert_with_reference(lambda: next_numbered_reference(Case.reference, prefix), build)
+    _add_entry(case, actor, EntryKind.STATUS, "Case opened.", opened_on)
+    if case.assigned_rep_id is not None:
+        _add_entry(case, actor, EntryKind.ASSIGNMENT, f"Assigned to {_display('assigned_rep_id', case.assigned_rep_id)}.",
+                   opened_on)
+    db.session.flush()
+    record(actor, AuditAction.CASE_CREATED, case, region_id=case.region_id, category=case.category)
+    return case
+
+
+def differences(case: Case, fields: dict[str, Any]) -> list[Change]:
+    return [Change(name, CASE_FIELDS[name], _display(name, getattr(case, name)), _display(name, value))
+            for name, value in fields.items() if name in CASE_FIELDS and getattr(case, name) != value]
+
+
+def update_case(actor: User, case: Case, *, expected_version: int | None, **fields: Any) -> list[str]:
+    """Save an edit made from version ``expected_version``; refuse it if the case moved on since.
+
+    Returns the names of the fields that changed. A change of assigned rep writes its
+    own timeline entry.
+    """
+    unknown = set(fields) - set(CASE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    if expected_version is not None and expected_version != case.version:
+        raise EditConflict(case, differences(case, fields))
+    merged = {name: getattr(case, name) for name in CASE_FIELDS} | fields
+    _check_case_fields(actor, merged)
+    changed = [c.field for c in differences(case, fields)]
+    if not changed:
+        return []
+    old_rep = case.assigned_rep_id
+    for name in changed:
+        setattr(case, name, fields[name])
+    case.updated_at = utcnow()
+    case.updated_by_id = actor.id
+    if "assigned_rep_id" in changed:
+        text = (f"Assigned to {_display('assigned_rep_id', case.assigned_rep_id)}."
+                if case.assigned_rep_id else "No rep assigned any more.")
+        if old_rep:
+            text += f" (Was {_display('assigned_rep_id', old_rep)}.)"
+        _add_entry(case, actor, EntryKind.ASSIGNMENT, text)
+        record(actor, AuditAction.CASE_ASSIGNED, case, assigned_rep_id=case.assigned_rep_id)
+    db.session.flush()
+    record(actor, AuditAction.CASE_CHANGED, case, fields=changed)
+    return changed
+
+
+def change_status(actor: User, case: Case, new_status: str, *, outcome: str | None = None,
+                  note: str | None = None) -> Case:
+    """Move a case along the status machine; resolving needs an outcome."""
+    check_transition(case.status, new_status, outcome)
+    old = case.status
+    target = CaseStatus(new_status)
+    case.status = target.value
+    if target is CaseStatus.RESOLVED:
+        case.outcome = outcome.strip() if outcome else None
+        case.resolved_on = date.today()
+    elif target is CaseStatus.CLOSED:
+        case.closed_on = date.today()
+    elif target is CaseStatus.REOPENED:
+        case.closed_on = None
+        case.resolved_on = None
+    case.updated_at = utcnow()
+    case.updated_by_id = actor.id
+    text = f"Status changed from {CaseStatus(old).label.lower()} to {target.label.lower()}."
+    if target is CaseStatus.RESOLVED:
+        text += f" Outcome: {case.outcome}"
+    if note and note.strip():
+        text += f"\n{note.strip()}"
+    _add_entry(case, actor, EntryKind.STATUS, text)
+    db.session.flush()
+    record(actor, AuditAction.CASE_STATUS_CHANGED, case, old=old, new=target.value)
+    return case
+
+
+def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: str) -> CaseEntry:
+    """A note, meeting, letter or call; status and assignment entries are written by the services."""
+    try:
+        entry_kind = EntryKind(kind)
+    except ValueError:
+        raise CaseError("Choose what kind of entry this is.", "kind") from None
+    if entry_kind not in MANUAL_ENTRY_KINDS:
+        raise CaseError("Choose what kind of entry this is.", "kind")
+    if not EARLIEST_DATE <= happened_on <= date.today():
+        raise CaseError("Give a date between 2000 and today.", "happened_on")
+    if not body.strip():
+        raise CaseError("Write what happened.", "body")
+    # The case row itself is not touched: a note never makes someone's open edit form stale.
+    entry = _add_entry(case, actor, entry_kind, body.strip(), happened_on)
+    db.session.flush()
+    record(actor, AuditAction.CASE_NOTE_ADDED, case, kind=entry_kind.value)
+    return entry
+
+
+def add_attachment(actor: User, case: Case, *, filename: str | None, data: bytes) -> CaseAttachment:
+    """Store an upload checked by content; images lose their metadata first."""
+    if len(data) > storage.MAX_UPLOAD_BYTES:
+        raise CaseError(f"The file is larger than {storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", "file")
+    try:
+        kind = storage.sniff(data, filename or "")
+        if kind.extension in ("png", "jpg"):
+            data = storage.clean_image(data, kind)
+    except storage.UploadRefused as refused:
+        raise CaseError(str(refused), "file") from None
+    name = storage.safe_filename(filename, kind)
+    stored = storage.save(data)
+    try:
+        attachment = CaseAttachment(case=case, stored_name=stored.stored_name, original_name=name,
+                                    content_type=kind.content_type, size_bytes=stored.size_bytes,
+                                    sha256=stored.sha256, uploaded_by_id=actor.id)
+        db.session.add(attachment)
+        _add_entry(case, actor, EntryKind.ATTACHMENT, f"Attached {name}.")
+        db.session.flush()
+        record(actor, AuditAction.CASE_ATTACHMENT_ADDED, case, attachment_id=attachment.id,
+               content_type=kind.content_type, size_bytes=stored.size_bytes)
+    except Exception:
+        storage.delete(stored.stored_name)
+        raise
+    return attachment
+
+
+def delete_attachment(actor: User, case: Case, attachment: CaseAttachment) -> str:
+    """Remove an attachment's record; returns its stored name, for the caller to delete the
+    file once the transaction has committed (a rollback must not lose the bytes)."""
+    if attachment.case_id != case.id:
+        raise CaseError("That file belongs to another case.", "file")
+    stored_name, name = attachment.stored_name, attachment.original_name
+    db.session.delete(attachment)
+    _add_entry(case, actor, EntryKind.ATTACHMENT, f"Removed {name}.")
+    db.session.flush()
+    record(actor, AuditAction.CASE_ATTACHMENT_DELETED, case, attachment_id=attachment.id)
+    return stored_name
+
+
+def get_attachment(case: Case, attachment_id: int) -> CaseAttachment:
+    attachment = db.session.scalar(select(CaseAttachment).where(
+        CaseAttachment.id == attachment_id, CaseAttachment.case_id == case.id))
+    if attachment is None:
+        abort(404)
+    return attachment
+
+
+def record_download(actor: User, case: Case, attachment: CaseAttachment) -> None:
+    record(actor, AuditAction.CASE_ATTACHMENT_DOWNLOADED, case, attachment_id=attachment.id)
+
+
+# ---------------------------------------------------------------- lists
+
+LIST_VIEWS = {"all": "All cases in my regions", "mine": "My cases", "overdue": "Overdue next actions"}
+
+# Sortable columns: the only names a ?sort= may use.
+SORTS: dict[str, Any] = {
+    "reference": Case.reference,
+    "title": Case.title,
+    "category": Case.category,
+    "status": Case.status,
+    "wmt_percent": Case.wmt_percent,
+    "opened_on": Case.opened_on,
+    "next_action_on": Case.next_action_on,
+    "updated_at": Case.updated_at,
+}
+NULLABLE_SORTS = frozenset({"wmt_percent", "next_action_on"})
+DEFAULT_SORT = ("updated_at", "desc")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def case_list_query(user: User, *, view: str = "all", filters: dict[str, Any] | None = None,
+                    sort: str | None = None, direction: str | None = None, today: date | None = None) -> Select:
+    """The cases a list page shows, in the user's regions; one statement, related rows joined."""
+    filters = filters or {}
+    today = today or date.today()
+    stmt = select(Case).options(joinedload(Case.region), joinedload(Case.unit), joinedload(Case.assigned_rep))
+    stmt = scope_to_regions(stmt, Case.region_id, user)
+    if view == "mine":
+        stmt = stmt.where(Case.assigned_rep_id == user.id)
+    elif view == "overdue":
+        stmt = stmt.where(Case.next_action_on < today, Case.status.in_([s.value for s in LIVE_STATUSES]))
+    if filters.get("region_id"):
+        stmt = stmt.where(Case.region_id == filters["region_id"])
+    if filters.get("unit_id"):
+        stmt = stmt.where(Case.unit_id == filters["unit_id"])
+    if filters.get("status"):
+        stmt = stmt.where(Case.status == filters["status"])
+    if filters.get("category"):
+        stmt = stmt.where(Case.category == filters["category"])
+    if filters.get("risk") in RISK_FLAGS:
+        stmt = stmt.where(getattr(Case, filters["risk"]).is_(True))
+    if filters.get("assigned_rep_id"):
+        stmt = stmt.where(Case.assigned_rep_id == filters["assigned_rep_id"])
+    if filters.get("opened_from"):
+        stmt = stmt.where(Case.opened_on >= filters["opened_from"])
+    if filters.get("opened_to"):
+        stmt = stmt.where(Case.opened_on <= filters["opened_to"])
+    if filters.get("q"):
+        pattern = _like(filters["q"])
+        stmt = stmt.where(or_(Case.title.ilike(pattern, escape="\\"), Case.description.ilike(pattern, escape="\\"),
+                              Case.reference == filters["q"].upper()))
+    column = SORTS.get(sort or "", SORTS[DEFAULT_SORT[0]])
+    descending = (direction or (DEFAULT_SORT[1] if sort not in SORTS else "asc")) == "desc"
+    order = [column.desc() if descending else column.asc(), Case.id.desc()]
+    if sort in NULLABLE_SORTS:
+        order.insert(0, column.is_(None).asc())  # blanks last whichever way, on both databases
+    return stmt.order_by(*order)
+
+
+def count_cases(stmt: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+# ---------------------------------------------------------------- figures
+
+def case_figures(user: User, region_id: int | None = None) -> list[dict[str, Any]]:
+    """Cases by category and status in the user's regions (one grouped query), biggest first by live cases."""
+    stmt = select(Case.category, Case.status, func.count(Case.id)).group_by(Case.category, Case.status)
+    stmt = scope_to_regions(stmt, Case.region_id, user)
+    if region_id:
+        stmt = stmt.where(Case.region_id == region_id)
+    rows: dict[str, dict[str, Any]] = {}
+    for category, status, count in db.session.execute(stmt):
+        row = rows.setdefault(category, {"category": category, "label": CATEGORIES.get(category, category),
+                                         "by_status": {s.value: 0 for s in CaseStatus}, "live": 0, "total": 0})
+        row["by_status"][status] = count
+        row["total"] += count
+        if status in LIVE_STATUSES:
+            row["live"] += count
+    return sorted(rows.values(), key=lambda row: (-row["live"], -row["total"], row["label"]))
+
+
+# ---------------------------------------------------------------- export
+
+@dataclass(frozen=True)
+class ExportColumn:
+    label: str
+    value: Any  # (case) -> cell
+    is_identifying: bool = False
+
+
+EXPORT_COLUMNS: dict[str, ExportColumn] = {
+    "reference": ExportColumn("Reference", lambda c: c.reference),
+    "region": ExportColumn("Region", lambda c: c.region.name),
+    "unit": ExportColumn("Unit", lambda c: c.unit.name if c.unit else ""),
+    "category": ExportColumn("Category", lambda c: c.category_label),
+    "title": ExportColumn("Title", lambda c: c.title),
+    "description": ExportColumn("Description", lambda c: c.description),
+    "status": ExportColumn("Status", lambda c: c.status_label),
+    "priority": ExportColumn("Priority", lambda c: c.priority_label),
+    "grade": ExportColumn("Grade", lambda c: c.grade or ""),
+    "wmt_percent": ExportColumn("WMT %", lambda c: c.wmt_percent),
+    "caseload": ExportColumn("Caseload", lambda c: c.caseload),
+    "risk_flags": ExportColumn("Risk flags", lambda c: "; ".join(c.risk_labels)),
+    "assigned_rep": ExportColumn("Assigned rep", lambda c: c.assigned_rep.display_name if c.assigned_rep else ""),
+    "opened_on": ExportColumn("Opened on", lambda c: c.opened_on),
+    "next_action": ExportColumn("Next action", lambda c: c.next_action or ""),
+    "next_action_on": ExportColumn("Next action due", lambda c: c.next_action_on),
+    "outcome": ExportColumn("Outcome", lambda c: c.outcome or ""),
+    "has_evidence_consent": ExportColumn("Consent as evidence", lambda c: c.has_evidence_consent),
+    "member": ExportColumn("Member (pseudonym)", lambda c: c.member.pseudonym if c.member else ""),
+    "member_name": ExportColumn("Member name", lambda c: c.member.name if c.member else "", True),
+    "membership_number": ExportColumn("Membership number",
+                                      lambda c: c.member.membership_number if c.member else "", True),
+    "member_email": ExportColumn("Member e-mail", lambda c: c.member.email if c.member else "", True),
+    "member_phone": ExportColumn("Member phone", lambda c: c.member.phone if c.member else "", True),
+}
+DEFAULT_EXPORT_COLUMNS = ("reference", "region", "unit", "category", "title", "status", "wmt_percent",
+                          "caseload", "assigned_rep", "next_action_on")
+
+
+def export_columns_for(user: User) -> dict[str, ExportColumn]:
+    """Identifying member columns only for those who may see members' identities."""
+    allowed_identity = user.role in (Role.ADMIN, Role.REP)
+    return {name: col for name, col in EXPORT_COLUMNS.items() if allowed_identity or not col.is_identifying}
+
+
+def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the filtered list; identifying cells blank for members the actor may not see."""
+    available = export_columns_for(actor)
+    chosen = [name for name in columns if name in available] or list(DEFAULT_EXPORT_COLUMNS)
+    stmt = stmt.options(joinedload(Case.member))
+    cases = db.session.scalars(stmt).unique().all()
+    rows = []
+    for case in cases:
+        visible = case.member is not None and may_see_identity(actor, case.member)
+        rows.append([
+            available[name].value(case) if (visible or not available[name].is_identifying) else ""
+            for name in chosen
+        ])
+    identifying = any(available[name].is_identifying for name in chosen)
+    record(actor, AuditAction.CASES_EXPORTED, ("cases", "export"), rows=len(rows), columns=chosen,
+           identifying=identifying or None)
+    return [available[name].label for name in chosen], rows
+
+
+# ---------------------------------------------------------------- the rep's home page
+
+def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[str, Any]:
+    today = today or date.today()
+    base = case_list_query(user, today=today)
+    live = [s.value for s in LIVE_STATUSES]
+    mine = case_list_query(user, view="mine", sort="next_action_on", direction="asc").where(Case.status.in_(live))
+    overdue = case_list_query(user, view="overdue", sort="next_action_on", direction="asc", today=today)
+    if user.role == Role.REP:
+        overdue = overdue.where(or_(Case.assigned_rep_id == user.id, Case.assigned_rep_id.is_(None)))
+    return {
+        "mine": db.session.scalars(mine.limit(limit)).unique().all(),
+        "mine_count": count_cases(mine),
+        "overdue": db.session.scalars(overdue.limit(limit)).unique().all(),
+        "overdue_count": count_cases(overdue),
+        "recent": db.session.scalars(base.limit(limit)).unique().all(),
+    }
