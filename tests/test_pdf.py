@@ -31,9 +31,9 @@ def test_the_memory_cap_is_added_to_what_the_server_already_uses():
 
 
 def test_a_document_beyond_the_memory_cap_is_refused_cleanly():
-    rows = "".join(f"<tr><td>{n}</td><td>{'x' * 50}</td></tr>" for n in range(4_000))
+    rows = "".join(f"<tr><td>{n}</td><td>{'x' * 50}</td></tr>" for n in range(20_000))
     with pytest.raises(PDFRenderError, match="memory limit"):
-        html_to_pdf(f"<table>{rows}</table>", memory_mb=8, timeout=120)
+        html_to_pdf(f"<table>{rows}</table>", memory_mb=40, timeout=120)
 
 
 def test_a_render_that_takes_too_long_is_stopped():
