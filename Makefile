@@ -6,9 +6,10 @@ FLASK := $(VENV)/bin/flask --app napo_tracker
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-deps bench clean
+.PHONY: run test install install-test system-deps-run system-deps-test bench clean
 
-$(VENV)/bin/python:
+# System packages first (the venv module itself may be missing on a fresh machine).
+$(VENV)/bin/python: | system-deps-run
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
@@ -25,21 +26,24 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Install, migrate, load the demo data and serve on http://$(HOST):$(PORT) (SQLite in instance/).
-run: install
+run: system-deps-run install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Install the system packages the tests need (PostgreSQL, Chromium, poppler), then the whole suite.
-test: install-test system-deps
+test: system-deps-test install-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-system-deps:
-	./scripts/system-deps.sh
+system-deps-run:
+	./scripts/system-deps.sh run
+
+system-deps-test:
+	./scripts/system-deps.sh test
 
 ## Benchmarks: figures are recorded in docs/performance.md.
-bench: install-test
+bench: system-deps-run install-test
 	$(VENV)/bin/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) tests/artifacts .pytest_cache
+	rm -rf $(VENV) tests/artifacts .pytest_cache benchmarks/results

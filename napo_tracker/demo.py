@@ -84,6 +84,13 @@ def domain_loaders():
             notices_demo.load, briefings_demo.load]
 
 
+def _row_counts() -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
 @demo_cli.command("load")
 def load_command() -> None:
     """Load demo regions, users and records built from the seeds (idempotent)."""
@@ -91,13 +98,20 @@ def load_command() -> None:
         raise click.ClickException("demo data is never loaded under the production configuration")
     click.echo("Loading demo data…")
     try:
+        before = _row_counts()
         for loader in domain_loaders():
             loader(click.echo)
-        record(None, AuditAction.DEMO_LOADED, None)
+        db.session.flush()
+        added = {name: count - before.get(name, 0) for name, count in _row_counts().items()
+                 if count != before.get(name, 0)}
+        if added:  # a second run adds nothing, not even an audit entry
+            record(None, AuditAction.DEMO_LOADED, None, added=added)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    click.echo("Added " + ", ".join(f"{n} {name}" for name, n in sorted(added.items())) if added
+               else "Nothing to add: the demo data was already loaded.")
     click.echo("\nDemo accounts (for trying the app out only):")
     for email, _name, role, regions, password in DEMO_USERS:
         where = ", ".join(regions) or "all regions"

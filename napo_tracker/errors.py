@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -40,7 +40,10 @@ def init_app(app: Flask) -> None:
             return error
         # Only our own short descriptions are shown; Werkzeug's defaults are replaced.
         detail = error.description if getattr(error, "napo_public", False) else None
-        return render_error(error.code, detail)
+        response = make_response(render_error(error.code, detail))
+        if getattr(error, "valid_methods", None):  # a 405 says which methods are allowed
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
+from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 # Bidirectional overrides and isolates can make text read differently from what it is.
@@ -13,6 +16,11 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 def strip_text(value):
     """A WTForms filter: trim surrounding white space, keep None as None."""
     return value.strip() if isinstance(value, str) else value
+
+
+def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 def has_forbidden_characters(value: str, *, allow_newlines: bool = False) -> bool:

@@ -7,7 +7,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -82,6 +82,8 @@ def set_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("CONFIG_NAME") == "production":  # served over HTTPS only
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.endpoint not in ("static", "bootstrap.static"):
         # Pages can show personal data: never keep them in a shared or back-button cache.
         headers["Cache-Control"] = "no-store"

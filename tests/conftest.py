@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from napo_tracker import create_app
@@ -105,6 +106,20 @@ def app_overrides() -> dict:
     return {}
 
 
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps one app context pushed for the whole test (so the test can
+    use ``db.session``), and Flask reuses it for each request: without this, ``g`` would
+    carry the logged-in user (Flask-Login) and the CSRF token (Flask-WTF) from one request
+    to the next, and ``login_as(other_user)`` would silently keep the first user.
+    """
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
     application = create_app(
@@ -113,6 +128,7 @@ def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
         **app_overrides,
     )
+    application.test_client_class = FreshGlobalsClient
     with application.app_context():
         yield application
         db.session.remove()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 _CSRF = re.compile(r'name="(?:[\w-]*-)?csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="(?:[\w-]*-)?csrf_token"')
 
@@ -19,3 +20,18 @@ def submit(client, url: str, data: dict, *, form_url: str | None = None, field: 
     page = client.get(form_url or url)
     token = csrf_from(page.data)
     return client.post(url, data={field: token, **data}, **kwargs)
+
+
+def log_in(client, email: str, password: str, *, next_path: str | None = None, remember: bool = False):
+    """Log in through the real login form (CSRF, rate limit and audit included)."""
+    url = "/login" if next_path is None else "/login?" + urlencode({"next": next_path})
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return submit(client, url, data, form_url="/login")
+
+
+def log_out(client):
+    """Log out with the CSRF-protected POST the navigation bar sends."""
+    page = client.get("/account/password")
+    return client.post("/logout", data={"csrf_token": csrf_from(page.data)})

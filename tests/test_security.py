@@ -74,3 +74,35 @@ def test_health_check(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_pages_load_nothing_from_other_sites(client, world, login_as):
+    login_as(world.admin)
+    for url in ("/", "/regions/", "/admin/users/", "/audit/"):
+        html = client.get(url).data.decode()
+        for attribute in re.findall(r'(?:src|href)="([^"]*)"', html):
+            assert not re.match(r"(?:[a-z]+:)?//", attribute, re.I), (url, attribute)
+    css = client.get("/regions/").data.decode()
+    assert '<link rel="stylesheet" href="/bootstrap/static/css/bootstrap.min.css">' in css
+    response = client.get("/bootstrap/static/css/bootstrap.min.css")
+    assert response.status_code == 200 and response.data.startswith(b"@charset")
+    response.close()
+
+
+def test_out_of_region_record_answers_like_a_missing_one(app, world):
+    from sqlalchemy import select
+    from werkzeug.exceptions import NotFound
+
+    from napo_tracker.extensions import db
+    from napo_tracker.regions.models import Unit
+    from napo_tracker.security import get_for_user_or_404, scope_to_regions
+
+    cardiff = next(u for u in world.wales.units if u.name == "Cardiff and the Vale")
+    with pytest.raises(NotFound):
+        get_for_user_or_404(world.london_rep, Unit, Unit.id == cardiff.id)
+    with pytest.raises(NotFound):
+        get_for_user_or_404(world.london_rep, Unit, Unit.id == 99999)
+    assert get_for_user_or_404(world.wales_rep, Unit, Unit.id == cardiff.id) is cardiff
+    assert get_for_user_or_404(world.official, Unit, Unit.id == cardiff.id) is cardiff
+    names = db.session.scalars(scope_to_regions(select(Unit.name), Unit.region_id, world.london_rep)).all()
+    assert sorted(names) == ["London IOM", "London PDU"]

@@ -4,11 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..forms import PlainText, strip_text
+from ..forms import PlainText, select_choices, strip_text
 from .models import Role, user_by_email
 from .services import MIN_PASSWORD_LENGTH
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = select_choices((role.value, role.label) for role in Role)
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +42,7 @@ class _UserFields(FlaskForm):
 
     def __init__(self, *args, region_choices: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.regions.choices = region_choices
+        self.regions.choices = select_choices(region_choices)
 
     def validate_regions(self, field):
         if self.role.data == Role.REP and not field.data:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from flask import current_app
@@ -10,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import AuditAction, record
 from ..extensions import db
+from ..forms import has_forbidden_characters
 from ..regions.models import Region
 from .models import Role, User, new_session_nonce, user_by_email, utcnow
 
@@ -20,6 +22,19 @@ _DUMMY_HASH: dict[str, str] = {}
 
 class AccountError(ValueError):
     """A change to an account that breaks a rule; the message is shown to the user."""
+
+
+# A plain syntax check: one @, something before it, a dotted domain after it, no spaces.
+# (Forms also run WTForms' Email validator; the CLI and demo data come through here only.)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased and trimmed, so that one address can hold only one account whatever its case."""
+    email = email.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email) or has_forbidden_characters(email):
+        raise AccountError(f"{email[:80]!r} is not a valid email address.")
+    return email
 
 
 def hash_password(password: str) -> str:
@@ -44,7 +59,7 @@ def _regions_or_error(role: str, regions: Iterable[Region]) -> list[Region]:
 def create_user(actor, *, email: str, display_name: str, role: str, password: str,
                 regions: Iterable[Region] = ()) -> User:
     """Create an account. Emails are unique whatever their case; reps need a region."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     if role not in Role._value2member_map_:
         raise AccountError(f"Unknown role {role!r}: choose rep, official or admin.")
     if user_by_email(email) is not None:
@@ -97,7 +112,9 @@ def authenticate(email: str, password: str) -> User | None:
         if method not in _DUMMY_HASH:
             _DUMMY_HASH[method] = generate_password_hash("not-a-password", method=method)
         check_password_hash(_DUMMY_HASH[method], password)
-        record(None, AuditAction.LOGIN_FAILED, None, email=email.strip().lower()[:254])
+        # Only what looks like an address is kept: people do type their password in the wrong box.
+        typed = email.strip().lower()[:254]
+        record(None, AuditAction.LOGIN_FAILED, None, email=typed if _EMAIL.match(typed) else "(not an email address)")
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         record(None, AuditAction.LOGIN_FAILED, user,

@@ -33,7 +33,7 @@ def login():
         if user is None:
             db.session.commit()  # keep the failed-login audit entry
             flash(GENERIC_LOGIN_ERROR, "danger")
-            return render_template("accounts/login.html", form=form), 200
+            return render_template("accounts/login.html", form=form), 400
         next_url = safe_next(request.args.get("next"))
         session.clear()  # a fresh session at login: nothing carried over from before
         login_user(user, remember=bool(form.remember.data))

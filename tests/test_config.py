@@ -1,0 +1,93 @@
+"""Settings: one NAPO_ prefix, safe defaults, and a production configuration that refuses unsafe ones."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from napo_tracker import ConfigurationError, create_app
+from napo_tracker.extensions import db
+
+GOOD_KEY = "k" * 48
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("NAPO_") and name not in ("NAPO_TEST_BACKENDS", "NAPO_CHROMIUM", "NAPO_PG_BINDIR"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize("key", [None, "", "dev-only-not-secret", "too-short-a-key"])
+def test_production_refuses_a_missing_default_or_short_secret_key(monkeypatch, tmp_path, key):
+    if key is not None:
+        monkeypatch.setenv("NAPO_SECRET_KEY", key)
+    with pytest.raises(ConfigurationError, match="NAPO_SECRET_KEY"):
+        create_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.sqlite")
+
+
+def test_production_refuses_debug(monkeypatch, tmp_path):
+    monkeypatch.setenv("NAPO_SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("NAPO_DEBUG", "true")
+    with pytest.raises(ConfigurationError, match="DEBUG"):
+        create_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.sqlite")
+
+
+def test_production_chosen_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NAPO_CONFIG", "production")
+    with pytest.raises(ConfigurationError):
+        create_app()
+    monkeypatch.setenv("NAPO_SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("NAPO_DATABASE_URL", f"sqlite:///{tmp_path}/prod.sqlite")
+    app = create_app()
+    assert app.config["CONFIG_NAME"] == "production"
+    assert app.config["SECRET_KEY"] == GOOD_KEY
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/prod.sqlite"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not app.debug
+    response = app.test_client().get("/login", base_url="https://napo.example")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Secure" in response.headers["Set-Cookie"]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_unknown_configuration_name_is_refused(monkeypatch):
+    monkeypatch.setenv("NAPO_CONFIG", "staging")
+    with pytest.raises(ConfigurationError, match="unknown configuration 'staging'"):
+        create_app()
+
+
+def test_settings_come_from_napo_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("NAPO_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
+    monkeypatch.setenv("NAPO_LOGIN_RATE_LIMIT", "3 per minute")
+    monkeypatch.setenv("NAPO_MAX_CONTENT_LENGTH", "1048576")
+    monkeypatch.setenv("NAPO_RATELIMIT_STORAGE_URI", "memory://")
+    app = create_app("development")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.sqlite"
+    assert app.config["LOGIN_RATE_LIMIT"] == "3 per minute"
+    assert app.config["MAX_CONTENT_LENGTH"] == 1048576  # JSON-looking values are parsed
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        assert str(db.engine.url) == f"sqlite:///{tmp_path}/env.sqlite"
+        db.engine.dispose()
+
+
+def test_development_default_is_sqlite_in_the_instance_folder():
+    app = create_app("development")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + os.path.join(app.instance_path, "napo_tracker.sqlite")
+    assert app.config["INSTANCE_FILES_DIR"] == os.path.join(app.instance_path, "files")
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert not app.debug
+
+
+def test_sqlite_enforces_foreign_keys_and_uses_wal(app):
+    if db.engine.dialect.name != "sqlite":
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+        return
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
