@@ -34,6 +34,20 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 _counter = itertools.count(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.sqlite_only`` tests are not collected for the other backends (say why
+    beside the mark): deselected up front, so no database or browser is set up for them."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        is_dropped = item.get_closest_marker("sqlite_only") and backend not in (None, "sqlite")
+        (drop if is_dropped else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def unavailable(reason: str):
     """Fail under CI, skip on a developer's machine."""
     if IN_CI:

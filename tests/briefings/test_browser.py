@@ -20,14 +20,9 @@ from .conftest import make_evidence, make_testimony
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def sqlite_only(backend):
-    """Skipped before any database or browser is set up."""
-    if backend != "sqlite":
-        pytest.skip("the journey is the same on both databases (the view tests cover each); run once for speed")
-
-
-def test_official_composes_previews_fixes_publishes_and_downloads(sqlite_only, page, live_server, world):
+# The journey is the same on both databases (the view tests cover each): run once for speed.
+@pytest.mark.sqlite_only
+def test_official_composes_previews_fixes_publishes_and_downloads(page, live_server, world):
     base = live_server
     figure = make_evidence(world.official, region=world.london, value="192",
                            source_title="London PDU workload return")

@@ -13,7 +13,8 @@ from napo_tracker.briefings import demo as briefings_demo
 from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.models import Briefing, Question
 from napo_tracker.extensions import db
-from tests.conftest import ARTIFACTS
+
+from ..conftest import ARTIFACTS, unavailable
 
 
 def _load_demo():
@@ -27,9 +28,9 @@ def _load_demo():
     db.session.commit()
 
 
-def test_the_demo_briefing_follows_seed_000_and_is_saved_as_pngs(app, backend, tmp_path):
-    if backend != "sqlite":
-        pytest.skip("the demo is the same on both databases; its pictures are made once")
+# The demo is the same on both databases (tests/test_demo.py loads it on each); its pictures are made once.
+@pytest.mark.sqlite_only
+def test_the_demo_briefing_follows_seed_000_and_is_saved_as_pngs(app, tmp_path):
     _load_demo()
     _load_demo()  # idempotent: nothing is added twice
     assert db.session.query(Briefing).count() == 1
@@ -47,7 +48,7 @@ def test_the_demo_briefing_follows_seed_000_and_is_saved_as_pngs(app, backend, t
     assert "192 %" in text or "192%" in text
 
     if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm is not installed")
+        unavailable("pdftoppm is not installed (make test installs poppler-utils)")
     ARTIFACTS.mkdir(exist_ok=True)
     pdf_path = tmp_path / "demo.pdf"
     pdf_path.write_bytes(version.pdf)

@@ -193,7 +193,8 @@ def test_cli_import_with_progress_dry_run_and_summary(app, world, tmp_path):
     assert failed.exit_code == 1 and "line 2: unknown region 'Atlantis'" in failed.output
 
 
-def test_memory_stays_flat_as_the_file_grows(backend, request, monkeypatch):
+@pytest.mark.sqlite_only
+def test_memory_stays_flat_as_the_file_grows(world, monkeypatch):
     """Peak memory for 2,400 rows is not much above that for 600 (in batches of 100).
 
     Flat memory is a property of the reader, not of the database: measured on SQLite only,
@@ -201,9 +202,6 @@ def test_memory_stays_flat_as_the_file_grows(backend, request, monkeypatch):
     """
     import tracemalloc
 
-    if backend != "sqlite":
-        pytest.skip("measured on SQLite only (see the docstring)")
-    world = request.getfixturevalue("world")
     from napo_tracker.evidence import importer
 
     monkeypatch.setattr(importer, "BATCH_SIZE", 100)
