@@ -77,8 +77,10 @@ def test_admin_creates_a_rep_who_sees_only_london(page, live_server, world):
         page.goto(base + path)
         assert _has_no_horizontal_scroll(page), path
     page.get_by_role("button", name="Show or hide the menu").click()
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(base + "/login")
+    # Bootstrap marks the menu "show" once it has finished opening; click only then.
+    expect(page.locator("#nav-menu")).to_have_class(re.compile(r"\bshow\b"))
+    with page.expect_navigation(url=re.compile(re.escape(base) + r"/login")):
+        page.get_by_role("button", name="Log out").click()
     expect(page.get_by_text("You are logged out.")).to_be_visible()
     assert _has_no_horizontal_scroll(page)
     page.goto(base + "/regions/")
