@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app napo_tracker
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-deps-run system-deps-test bench clean
+.PHONY: run test install install-test system-deps-run system-deps-test system-deps-bench bench clean
 
 # System packages first (the venv module itself may be missing on a fresh machine).
 $(VENV)/bin/python: | system-deps-run
@@ -41,8 +41,11 @@ system-deps-run:
 system-deps-test:
 	./scripts/system-deps.sh test
 
+system-deps-bench:
+	./scripts/system-deps.sh bench
+
 ## Benchmarks: figures are recorded in docs/performance.md.
-bench: system-deps-run install-test
+bench: system-deps-bench install-test
 	$(VENV)/bin/python -m benchmarks.run_all
 
 clean:

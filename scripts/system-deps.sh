@@ -5,6 +5,7 @@
 #                                 local fonts (the PDFs load nothing from the network)
 #   scripts/system-deps.sh test   the above, plus a PostgreSQL server (the tests start a throwaway
 #                                 cluster), Chromium (browser tests) and poppler-utils (PDF pages)
+#   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
 set -euo pipefail
@@ -24,8 +25,10 @@ if [ "$mode" = "test" ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+elif [ "$mode" = "bench" ]; then
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 elif [ "$mode" != "run" ]; then
-  echo "usage: $0 run|test" >&2
+  echo "usage: $0 run|test|bench" >&2
   exit 2
 fi
 

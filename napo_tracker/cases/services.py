@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
 from .. import storage
@@ -555,10 +557,6 @@ def case_list_query(user: User, *, view: str = "all", filters: dict[str, Any] | 
     return stmt.order_by(*order)
 
 
-def count_cases(stmt: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-
-
 # ---------------------------------------------------------------- figures
 
 def case_figures(user: User, region_id: int | None = None) -> list[dict[str, Any]]:
@@ -644,18 +642,83 @@ def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[lis
 
 # ---------------------------------------------------------------- the rep's home page
 
+@dataclass(frozen=True)
+class CaseLine:
+    """One line of the home page's casework panel: the few columns it shows, not a whole case."""
+
+    id: int
+    reference: str
+    title: str
+    status: str
+    next_action: str | None
+    next_action_on: date | None
+
+    @property
+    def status_label(self) -> str:
+        return CaseStatus(self.status).label
+
+
 def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[str, Any]:
-    today = today or date.today()
-    base = case_list_query(user, today=today)
-    live = [s.value for s in LIVE_STATUSES]
-    mine = case_list_query(user, view="mine", sort="next_action_on", direction="asc").where(Case.status.in_(live))
-    overdue = case_list_query(user, view="overdue", sort="next_action_on", direction="asc", today=today)
-    if user.role == Role.REP:
-        overdue = overdue.where(or_(Case.assigned_rep_id == user.id, Case.assigned_rep_id.is_(None)))
+    """The casework panel in two queries: both counts in one, the three short lists in another.
+
+    Lists, in the user's regions: a rep's own live cases (next action soonest first, blanks
+    last), overdue next actions of live cases (a rep's own and unassigned ones), and the
+    most recently updated cases.
+    """
+    is_rep = user.role == Role.REP
+    region_ids = region_ids_for(user)
+    counts, lines_stmt = _home_statements(is_rep, region_ids is not None, limit)
+    params: dict[str, Any] = {"user_id": user.id, "today": today or date.today()}
+    if region_ids is not None:
+        params["region_ids"] = sorted(region_ids)
+    mine_count, overdue_count = db.session.execute(counts, params).one()
+    lines: dict[str, list[CaseLine]] = {name: [] for name in _PARTS}
+    for row in db.session.execute(lines_stmt, params):
+        lines[_PARTS[row.part]].append(CaseLine(*row[1:-1]))
     return {
-        "mine": db.session.scalars(mine.limit(limit)).unique().all(),
-        "mine_count": count_cases(mine),
-        "overdue": db.session.scalars(overdue.limit(limit)).unique().all(),
-        "overdue_count": count_cases(overdue),
-        "recent": db.session.scalars(base.limit(limit)).unique().all(),
+        "mine": lines["mine"],
+        "mine_count": mine_count,
+        "overdue": lines["overdue"],
+        "overdue_count": overdue_count,
+        "recent": lines["recent"],
     }
+
+
+_PARTS = ("mine", "overdue", "recent")
+_CASE_LINE_COLUMNS = (Case.id, Case.reference, Case.title, Case.status, Case.next_action, Case.next_action_on)
+
+
+@lru_cache(maxsize=None)
+def _home_statements(is_rep: bool, scoped: bool, limit: int) -> tuple[Select, Select]:
+    """The casework panel's two statements, built once per process for each kind of user.
+
+    The user, the day and the user's regions are bound parameters (``user_id``, ``today``,
+    ``region_ids``): nothing about the data is kept between requests. ``scoped`` limits
+    every part to ``region_ids``, as ``scope_to_regions`` does for the other queries.
+    """
+    user_id, today = bindparam("user_id"), bindparam("today")
+    live = Case.status.in_([s.value for s in LIVE_STATUSES])
+    mine = and_(Case.assigned_rep_id == user_id, live)
+    overdue = and_(Case.next_action_on < today, live)
+    if is_rep:
+        overdue = and_(overdue, or_(Case.assigned_rep_id == user_id, Case.assigned_rep_id.is_(None)))
+
+    def in_regions(stmt: Select) -> Select:
+        return stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True))) if scoped else stmt
+
+    counts = in_regions(select(func.count(sql_case((mine, 1))), func.count(sql_case((overdue, 1))))
+                        .select_from(Case))
+
+    def part(name: str, condition: Any, *order: Any) -> Select:
+        stmt = select(literal_column(str(_PARTS.index(name))).label("part"), *_CASE_LINE_COLUMNS,
+                      func.row_number().over(order_by=order).label("position"))
+        if condition is not None:
+            stmt = stmt.where(condition)
+        return in_regions(stmt).order_by(*order).limit(limit).subquery().select()
+
+    by_next_action = (Case.next_action_on.is_(None).asc(), Case.next_action_on.asc(), Case.id.desc())
+    parts = [part("overdue", overdue, *by_next_action), part("recent", None, Case.updated_at.desc(), Case.id.desc())]
+    if is_rep:  # only reps are shown their own cases
+        parts.append(part("mine", mine, *by_next_action))
+    union = union_all(*parts).subquery()
+    return counts, select(union).order_by(union.c.part, union.c.position)

@@ -3,9 +3,11 @@ metric definitions and personal API tokens."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, case, func, select
 
 from ..api.models import ApiToken
 from ..api.services import TokenError, create_token, revoke_token, tokens_for
@@ -338,17 +340,25 @@ def api_token_revoke(token_id: int):
 # Home page panel
 
 
+@lru_cache(maxsize=None)
+def _panel_counts(scoped: bool) -> Select:
+    """One statement, built once per process: the items in the user's regions (bound as
+    ``region_ids``) and national ones, how many of them are unverified, and how many metrics."""
+    stmt = select(func.count(), func.count(case((EvidenceItem.is_verified.is_(False), 1))),
+                  select(func.count()).select_from(Metric).scalar_subquery()).select_from(EvidenceItem)
+    if scoped:
+        stmt = stmt.where(EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True))
+                          | EvidenceItem.region_id.is_(None))
+    return stmt
+
+
 @home_panel
 def evidence_panel(user):
     if not getattr(user, "is_authenticated", False):
         return None
-    stmt = select(func.count()).select_from(EvidenceItem)
     ids = region_ids_for(user)
-    if ids is not None:
-        stmt = stmt.where(EvidenceItem.region_id.in_(ids) | EvidenceItem.region_id.is_(None))
-    total = db.session.scalar(stmt) or 0
-    unverified = db.session.scalar(stmt.where(EvidenceItem.is_verified.is_(False))) or 0
-    metrics_count = db.session.scalar(select(func.count()).select_from(Metric)) or 0
+    params = {} if ids is None else {"region_ids": sorted(ids)}
+    total, unverified, metrics_count = db.session.execute(_panel_counts(ids is not None), params).one()
     return Panel("Workload evidence", "evidence/_panel.html",
                  {"total": total, "unverified": unverified, "metrics": metrics_count,
                   "may_verify": user.role in ("official", "admin")},

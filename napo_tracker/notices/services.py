@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from flask import current_app
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..audit import AuditAction, record
@@ -175,7 +175,8 @@ def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]
     stmt = scope_to_regions(
         select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES)),
         ForeseeabilityNotice.region_id, user,
-    ).options(selectinload(ForeseeabilityNotice.escalations))
+    ).options(selectinload(ForeseeabilityNotice.escalations),
+              joinedload(ForeseeabilityNotice.unit), joinedload(ForeseeabilityNotice.region))  # the panel names them
     if user.is_rep:
         stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
     notices = [n for n in db.session.scalars(stmt) if deadline_state(n, on)]
