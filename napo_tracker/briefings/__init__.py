@@ -1,5 +1,6 @@
 from flask import Blueprint
 
 bp = Blueprint("briefings", __name__, url_prefix="/briefings")
+bp.cli.help = "Briefings: list them and render their PDFs."
 
 from . import cli, views  # noqa: E402,F401
