@@ -153,6 +153,8 @@ def new():
 
 
 def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_form=None, code: int = 200):
+    from ..notices.services import notices_for_case  # notices build on cases, not the reverse
+
     transitions = allowed_transitions(case.status)
     status_form = status_form or StatusForm(formdata=None, current_status=case.status)
     status_form.status.choices = [(s.value, s.label) for s in transitions]  # offer only the allowed moves
@@ -166,6 +168,7 @@ def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_
         delete_form=DeleteForm(formdata=None),
         shows_identity=False,
         today=date.today(),
+        notices=notices_for_case(current_user, case.id),
     ), code
 
 

@@ -169,6 +169,14 @@ def notices_for(user, filters: NoticeFilters | None = None, on: date | None = No
     return stmt
 
 
+def notices_for_case(user, case_id: int) -> list[ForeseeabilityNotice]:
+    """The notices served about one case, as the user may see them, newest first."""
+    stmt = scope_to_regions(select(ForeseeabilityNotice), ForeseeabilityNotice.region_id, user)
+    stmt = stmt.where(ForeseeabilityNotice.case_id == case_id).options(selectinload(ForeseeabilityNotice.escalations))
+    stmt = stmt.order_by(ForeseeabilityNotice.served_on.desc().nulls_first(), ForeseeabilityNotice.id.desc())
+    return list(db.session.scalars(stmt))
+
+
 def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]:
     """Served or escalated notices in the user's regions that are overdue or due soon, soonest first."""
     on = on or today()
