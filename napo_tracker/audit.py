@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import JSON, DateTime, ForeignKey, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .extensions import db
+from .extensions import db, utcnow
 from .security import roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -86,15 +86,11 @@ class AuditAction(StrEnum):
     QUESTION_CHANGED = "question:changed"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     actor_label: Mapped[str] = mapped_column(String(254), default="")
     action: Mapped[str] = mapped_column(String(64), index=True)

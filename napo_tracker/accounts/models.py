@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db, login_manager
+from ..extensions import db, login_manager, utcnow
 
 if TYPE_CHECKING:
     from ..regions.models import Region
@@ -23,10 +23,6 @@ class Role(StrEnum):
     @property
     def label(self) -> str:
         return {"rep": "Rep", "official": "National official", "admin": "Admin"}[self.value]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 user_regions = Table(

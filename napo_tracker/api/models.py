@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
 
 TOKEN_PREFIX = "napo_"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_token(token: str) -> str:

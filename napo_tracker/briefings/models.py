@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -11,14 +11,10 @@ from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, 
                         select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Audience(StrEnum):

@@ -7,22 +7,18 @@ sees the stable pseudonym.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
     from ..regions.models import Region, Unit
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 GRADES: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -35,10 +35,6 @@ class ExactDecimal(TypeDecorator):
 VALUE_TYPE = ExactDecimal()
 MAX_ABS_VALUE = Decimal("1000000000")
 MAX_DECIMAL_PLACES = 4
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class MetricUnit(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -11,16 +11,12 @@ from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Integer, Large
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import db, utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User
     from ..cases.models import Case, Member
     from ..regions.models import Region, Unit
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class NoticeStatus(StrEnum):
