@@ -37,8 +37,8 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from napo_tracker import create_app
-    from napo_tracker.accounts.models import user_by_email
     from napo_tracker import demo as core_demo
+    from napo_tracker.accounts.models import user_by_email
     from napo_tracker.briefings import demo as briefings_demo
     from napo_tracker.briefings import services as svc
     from napo_tracker.briefings.models import Briefing
@@ -48,13 +48,19 @@ def main() -> None:
     from napo_tracker.testimonies import demo as testimonies_demo
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite",
-                         INSTANCE_FILES_DIR=f"{tmp}/files")
+        app = create_app(
+            "development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", INSTANCE_FILES_DIR=f"{tmp}/files"
+        )
         with app.app_context():
             upgrade()
             print("loading the demo data…", flush=True)
-            for loader in (core_demo.load_regions, core_demo.load_users, testimonies_demo.load,
-                           evidence_demo.load, briefings_demo.load):
+            for loader in (
+                core_demo.load_regions,
+                core_demo.load_users,
+                testimonies_demo.load,
+                evidence_demo.load,
+                briefings_demo.load,
+            ):
                 loader(lambda *_: None)
             db.session.commit()
             briefing = db.session.scalar(db.select(Briefing).where(Briefing.title == briefings_demo.DEMO_TITLE))
@@ -78,8 +84,10 @@ def main() -> None:
                 HTML(string=html, base_url=PDF_BASE_URL).write_pdf()
                 bare_times.append(time.perf_counter() - started)
             app_ms, bare_ms = _median_ms(app_times), _median_ms(bare_times)
-            print(f"demo briefing {briefing.reference}: through the app {app_ms:.0f} ms, bare WeasyPrint "
-                  f"{bare_ms:.0f} ms (medians of {args.runs}); ratio {app_ms / bare_ms:.2f} (target ≤ 1.2)")
+            print(
+                f"demo briefing {briefing.reference}: through the app {app_ms:.0f} ms, bare WeasyPrint "
+                f"{bare_ms:.0f} ms (medians of {args.runs}); ratio {app_ms / bare_ms:.2f} (target ≤ 1.2)"
+            )
 
             reference = briefing.reference
             user_id = user_by_email("official@demo.napo-tracker.test").get_id()
@@ -106,9 +114,11 @@ def main() -> None:
             response = client.get(url)
             samples.append(time.perf_counter() - started)
             assert response.status_code == 200
-        print(f"download of the published PDF ({len(expected):,} bytes): median {_median_ms(samples):.2f} ms, "
-              f"95th percentile {_median_ms(sorted(samples)[int(len(samples) * 0.95):]):.2f} ms over "
-              f"{args.downloads} requests, no render (target < 10 ms)")
+        print(
+            f"download of the published PDF ({len(expected):,} bytes): median {_median_ms(samples):.2f} ms, "
+            f"95th percentile {_median_ms(sorted(samples)[int(len(samples) * 0.95) :]):.2f} ms over "
+            f"{args.downloads} requests, no render (target < 10 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,13 @@ PAGES = [
 ]
 
 
-def _generate(n: int, region_units: list[tuple[int, int]], rep_ids_by_region: dict[int, list[int]],
-              categories: list[str], statuses: list[str]):
+def _generate(
+    n: int,
+    region_units: list[tuple[int, int]],
+    rep_ids_by_region: dict[int, list[int]],
+    categories: list[str],
+    statuses: list[str],
+):
     rng = random.Random(42)
     today = date.today()
     now = datetime.now(UTC)
@@ -48,24 +53,35 @@ def _generate(n: int, region_units: list[tuple[int, int]], rep_ids_by_region: di
         reps = rep_ids_by_region.get(region_id, [])
         yield {
             "reference": f"CASE-{opened.year}-{per_year[opened.year]:04d}",
-            "region_id": region_id, "unit_id": unit_id, "member_id": None,
+            "region_id": region_id,
+            "unit_id": unit_id,
+            "member_id": None,
             "category": rng.choice(categories),
             "title": f"Generated case {i}: {rng.choice(words)} {rng.choice(words)}",
             "description": " ".join(rng.choice(words) for _ in range(30)),
             "grade": rng.choice(["PO", "PSO", "PQiP", "NQO", None]),
             "wmt_percent": rng.choice([None, rng.randint(60, 200)]),
             "caseload": rng.choice([None, rng.randint(10, 90)]),
-            "has_high_risk_cases": rng.random() < 0.4, "has_mappa_cases": rng.random() < 0.15,
-            "has_domestic_abuse_cases": rng.random() < 0.2, "has_protected_caseload_breach": rng.random() < 0.05,
+            "has_high_risk_cases": rng.random() < 0.4,
+            "has_mappa_cases": rng.random() < 0.15,
+            "has_domestic_abuse_cases": rng.random() < 0.2,
+            "has_protected_caseload_breach": rng.random() < 0.05,
             "has_no_cover": rng.random() < 0.1,
             "priority": rng.choice(["low", "normal", "normal", "high", "urgent"]),
             "status": rng.choice(statuses),
             "assigned_rep_id": rng.choice(reps) if reps and rng.random() < 0.7 else None,
-            "next_action": "Follow up", "next_action_on": opened + timedelta(days=rng.randint(0, 120)),
-            "outcome": None, "has_evidence_consent": rng.random() < 0.5,
-            "opened_on": opened, "resolved_on": None, "closed_on": None,
-            "created_by_id": None, "created_at": now, "updated_at": now - timedelta(minutes=i),
-            "updated_by_id": None, "version": 1,
+            "next_action": "Follow up",
+            "next_action_on": opened + timedelta(days=rng.randint(0, 120)),
+            "outcome": None,
+            "has_evidence_consent": rng.random() < 0.5,
+            "opened_on": opened,
+            "resolved_on": None,
+            "closed_on": None,
+            "created_by_id": None,
+            "created_at": now,
+            "updated_at": now - timedelta(minutes=i),
+            "updated_by_id": None,
+            "version": 1,
         }
 
 
@@ -91,8 +107,9 @@ def main() -> None:
     from napo_tracker.regions.models import Unit, region_by_name
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite",
-                         INSTANCE_FILES_DIR=f"{tmp}/files")
+        app = create_app(
+            "development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", INSTANCE_FILES_DIR=f"{tmp}/files"
+        )
         with app.app_context():
             upgrade()
             core_demo.load_regions(lambda *_: None)
@@ -106,14 +123,16 @@ def main() -> None:
             started = time.perf_counter()
             rows = list(_generate(args.cases, region_units, rep_ids, list(CATEGORIES), [s.value for s in CaseStatus]))
             for offset in range(0, len(rows), 10_000):
-                db.session.execute(insert(Case.__table__), rows[offset: offset + 10_000])
+                db.session.execute(insert(Case.__table__), rows[offset : offset + 10_000])
             db.session.commit()
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
             print(f"  inserted in {time.perf_counter() - started:.1f} s", flush=True)
 
-            users = {"rep": user_by_email("rep.midlands@demo.napo-tracker.test"),
-                     "official": user_by_email("official@demo.napo-tracker.test")}
+            users = {
+                "rep": user_by_email("rep.midlands@demo.napo-tracker.test"),
+                "official": user_by_email("official@demo.napo-tracker.test"),
+            }
             london = region_by_name("London")
             client = app.test_client()
             engine = db.engine
@@ -129,10 +148,10 @@ def main() -> None:
 
                 captured: list[tuple[str, object]] = []
 
-                def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+                def capture(conn, cursor, statement, parameters, context, executemany, captured=captured):
                     captured.append((statement, parameters))
 
-                def get():
+                def get(url=url):
                     # As in production: a fresh session and g for every request (the benchmark keeps
                     # one app context open, which Flask would otherwise reuse, identity map and all).
                     db.session.remove()
@@ -164,15 +183,20 @@ def main() -> None:
                         sql_times.append(time.perf_counter() - started)
                 finally:
                     raw.close()
-                shown = response.get_data(as_text=True).count('<tr') - 1
+                shown = response.get_data(as_text=True).count("<tr") - 1
                 page_ms, sql_ms = _median_ms(page_times), _median_ms(sql_times)
                 ratio = page_ms / sql_ms if sql_ms else float("inf")
                 ratios.append(ratio)
-                print(f"{role + ' ' + url:<100} {shown:>6} {len(statements):>5} {page_ms:>8.1f} {sql_ms:>7.1f} "
-                      f"{ratio:>6.2f}", flush=True)
+                print(
+                    f"{role + ' ' + url:<100} {shown:>6} {len(statements):>5} {page_ms:>8.1f} {sql_ms:>7.1f} "
+                    f"{ratio:>6.2f}",
+                    flush=True,
+                )
             worst = max(ratios)
-            print(f"\nworst ratio of page time to its SQL time: {worst:.2f} (target ≤ 3): "
-                  f"{'met' if worst <= 3 else 'NOT met'}")
+            print(
+                f"\nworst ratio of page time to its SQL time: {worst:.2f} (target ≤ 3): "
+                f"{'met' if worst <= 3 else 'NOT met'}"
+            )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_dashboard.py [--items 1000000] [--database-url URL]
 
 Fills a fresh migrated SQLite database (or the one given by URL: migrated and filled on the
-first run, reused as it is on later runs) with generated items by bare executemany, then times ``services.aggregate`` over the headline
+first run, reused as it is on later runs) with generated items by bare executemany, then
+times ``services.aggregate`` over the headline
 metrics, exactly as /dashboard calls it, against one hand-written SQL GROUP BY that computes
 the same groups. Best of five runs each.
 """
@@ -52,13 +53,24 @@ def fill(items: int) -> None:
     start = date(2015, 1, 1)
     batch = []
     for n in range(1, items + 1):
-        batch.append({
-            "reference": f"EV-{n:07d}", "fingerprint": f"{n:064d}", "region_id": rng.choice(region_ids),
-            "metric_id": rng.choice(metric_ids), "value": rng.randint(0, 20000) / 100,
-            "as_of": start + timedelta(days=rng.randint(0, 3650)), "source_type": "rep_survey",
-            "source_title": "", "source_publisher": "", "source_url": "", "is_verified": False,
-            "visibility": "internal", "created_at": now, "version": 1,
-        })
+        batch.append(
+            {
+                "reference": f"EV-{n:07d}",
+                "fingerprint": f"{n:064d}",
+                "region_id": rng.choice(region_ids),
+                "metric_id": rng.choice(metric_ids),
+                "value": rng.randint(0, 20000) / 100,
+                "as_of": start + timedelta(days=rng.randint(0, 3650)),
+                "source_type": "rep_survey",
+                "source_title": "",
+                "source_publisher": "",
+                "source_url": "",
+                "is_verified": False,
+                "visibility": "internal",
+                "created_at": now,
+                "version": 1,
+            }
+        )
         if len(batch) == 50_000:
             db.session.execute(insert(EvidenceItem.__table__), batch)
             batch = []

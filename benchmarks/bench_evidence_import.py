@@ -39,8 +39,19 @@ def write_csv(path: Path, rows: int) -> None:
             region = regions[i % len(regions)]
             unit = REGIONS[region][i % len(REGIONS[region])][0] if i % 3 == 0 else ""
             day = f"{2000 + (i // 4000) % 26}-{1 + (i // 300) % 12:02d}-{1 + i % 28:02d}"
-            writer.writerow([region, unit, METRICS[i % len(METRICS)], f"{rng.randint(0, 20000) / 100}", day,
-                             "", "rep survey", f"Benchmark survey {i}", ""])
+            writer.writerow(
+                [
+                    region,
+                    unit,
+                    METRICS[i % len(METRICS)],
+                    f"{rng.randint(0, 20000) / 100}",
+                    day,
+                    "",
+                    "rep survey",
+                    f"Benchmark survey {i}",
+                    "",
+                ]
+            )
 
 
 def _app(url: str):
@@ -75,8 +86,16 @@ def run_import(url: str, path: Path, queue) -> None:
         db.session.commit()
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        queue.put({"ok": report.is_ok, "added": report.added, "seconds": elapsed, "peak_kb": peak,
-                   "before_kb": before, "summary": report.summary()})
+        queue.put(
+            {
+                "ok": report.is_ok,
+                "added": report.added,
+                "seconds": elapsed,
+                "peak_kb": peak,
+                "before_kb": before,
+                "summary": report.summary(),
+            }
+        )
 
 
 def run_executemany(url: str, path: Path, queue) -> None:
@@ -100,8 +119,18 @@ def run_executemany(url: str, path: Path, queue) -> None:
             for n, cells in enumerate(reader, start=1):
                 values, _ = _row_to_item(dict(zip(header, cells, strict=True)), lookups)
                 values["fingerprint"] = fingerprint(**values)
-                rows.append({**values, "reference": format_reference(n), "created_at": None, "visibility": "internal",
-                             "is_verified": False, "source_publisher": "", "source_url": "", "version": 1})
+                rows.append(
+                    {
+                        **values,
+                        "reference": format_reference(n),
+                        "created_at": None,
+                        "visibility": "internal",
+                        "is_verified": False,
+                        "source_publisher": "",
+                        "source_url": "",
+                        "version": 1,
+                    }
+                )
         from datetime import UTC, datetime
 
         now = datetime.now(UTC)
@@ -144,10 +173,13 @@ def main() -> None:
         bare = in_child(run_executemany, url, large)
     large_run = results["large"]
     print(f"import of {args.rows:,} rows: {large_run['seconds']:.2f} s, {args.rows / large_run['seconds']:,.0f} rows/s")
-    print(f"bare executemany of the same rows: {bare['seconds']:.2f} s; ratio {large_run['seconds'] / bare['seconds']:.2f}x")
-    print(f"peak RSS: {results['small']['peak_kb'] / 1024:.0f} MB for {args.rows // 10:,} rows, "
-          f"{large_run['peak_kb'] / 1024:.0f} MB for {args.rows:,} rows "
-          f"(process baseline {large_run['before_kb'] / 1024:.0f} MB)")
+    ratio = large_run["seconds"] / bare["seconds"]
+    print(f"bare executemany of the same rows: {bare['seconds']:.2f} s; ratio {ratio:.2f}x")
+    print(
+        f"peak RSS: {results['small']['peak_kb'] / 1024:.0f} MB for {args.rows // 10:,} rows, "
+        f"{large_run['peak_kb'] / 1024:.0f} MB for {args.rows:,} rows "
+        f"(process baseline {large_run['before_kb'] / 1024:.0f} MB)"
+    )
     print(large_run["summary"])
 
 

@@ -52,8 +52,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(port: int, method: str, path: str, body: str | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    port: int, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -81,7 +82,9 @@ def wait_until_up(port: int, path: str, process: subprocess.Popen, timeout: floa
 def gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
-        cwd=ROOT, env=env)
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def log_in(port: int) -> str:
@@ -90,9 +93,17 @@ def log_in(port: int) -> str:
     cookie = headers["set-cookie"].split(";")[0]
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
     form = urllib.parse.urlencode({"csrf_token": token, "email": REP_EMAIL, "password": REP_PASSWORD})
-    status, headers, _ = request(port, "POST", "/login", form, {
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
-        "Referer": f"http://127.0.0.1:{port}/login"})
+    status, headers, _ = request(
+        port,
+        "POST",
+        "/login",
+        form,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "Referer": f"http://127.0.0.1:{port}/login",
+        },
+    )
     if status != 302 or "set-cookie" not in headers:
         raise RuntimeError(f"could not log in as the demo rep (status {status}); is the demo data loaded?")
     return headers["set-cookie"].split(";")[0]
@@ -111,16 +122,22 @@ def _client(args: tuple[int, str, str | None, int, bytes]) -> tuple[int, int]:
     return ok, errors
 
 
-def measure(pool: ProcessPoolExecutor, port: int, path: str, cookie: str | None, requests: int,
-            concurrency: int, must_contain: bytes) -> dict:
+def measure(
+    pool: ProcessPoolExecutor,
+    port: int,
+    path: str,
+    cookie: str | None,
+    requests: int,
+    concurrency: int,
+    must_contain: bytes,
+) -> dict:
     share = requests // concurrency
     started = time.perf_counter()
     results = list(pool.map(_client, [(port, path, cookie, share, must_contain)] * concurrency))
     elapsed = time.perf_counter() - started
     ok = sum(r[0] for r in results)
     errors = sum(r[1] for r in results)
-    return {"requests": ok + errors, "errors": errors, "seconds": round(elapsed, 3),
-            "rps": round(ok / elapsed, 1)}
+    return {"requests": ok + errors, "errors": errors, "seconds": round(elapsed, 3), "rps": round(ok / elapsed, 1)}
 
 
 # wrk counts only transport errors; this script also fails any response that is not a 200
@@ -142,8 +159,9 @@ end
 """
 
 
-def measure_wrk(script: Path, port: int, path: str, cookie: str | None, duration: float,
-                concurrency: int, must_contain: bytes) -> dict:
+def measure_wrk(
+    script: Path, port: int, path: str, cookie: str | None, duration: float, concurrency: int, must_contain: bytes
+) -> dict:
     command = ["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{duration:g}s", "-s", str(script)]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -152,14 +170,22 @@ def measure_wrk(script: Path, port: int, path: str, cookie: str | None, duration
     fields = dict(item.split("=") for item in re.search(r"^NAPO (.*)$", output, re.M).group(1).split())
     requests, seconds = int(fields["requests"]), float(fields["seconds"])
     errors = int(fields["bad"]) + int(fields["errors"])
-    return {"requests": requests, "errors": errors, "seconds": round(seconds, 3),
-            "rps": round((requests - errors) / seconds, 1)}
+    return {
+        "requests": requests,
+        "errors": errors,
+        "seconds": round(seconds, 3),
+        "rps": round((requests - errors) / seconds, 1),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator: wrk (when installed) or Python processes")
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk (when installed) or Python processes",
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds per round and app (wrk)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per round and app (python)")
     parser.add_argument("--concurrency", type=int, default=4, help="connections (wrk) or client processes")
@@ -172,9 +198,14 @@ def main() -> int:
     elif client == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="napo-bench-"))
-    env = {**os.environ, "NAPO_CONFIG": "development", "NAPO_SECRET_KEY": secrets.token_urlsafe(48),
-           "NAPO_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
-           "NAPO_INSTANCE_FILES_DIR": str(workdir / "files"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "NAPO_CONFIG": "development",
+        "NAPO_SECRET_KEY": secrets.token_urlsafe(48),
+        "NAPO_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
+        "NAPO_INSTANCE_FILES_DIR": str(workdir / "files"),
+        "PYTHONUNBUFFERED": "1",
+    }
     flask = [str(BIN / "flask"), "--app", "napo_tracker"]
     print("Preparing a database with the demo data…", flush=True)
     for command in (["db", "upgrade"], ["demo", "load"]):
@@ -193,26 +224,32 @@ def main() -> int:
                 script.write_text(WRK_SCRIPT)
 
                 def run(port: int, path: str, session: str | None, marker: bytes, warm_up: bool = False) -> dict:
-                    return measure_wrk(script, port, path, session, 2 if warm_up else args.duration,
-                                       args.concurrency, marker)
+                    return measure_wrk(
+                        script, port, path, session, 2 if warm_up else args.duration, args.concurrency, marker
+                    )
             else:
+
                 def run(port: int, path: str, session: str | None, marker: bytes, warm_up: bool = False) -> dict:
-                    return measure(pool, port, path, session, 200 if warm_up else args.requests,
-                                   args.concurrency, marker)
+                    return measure(
+                        pool, port, path, session, 200 if warm_up else args.requests, args.concurrency, marker
+                    )
 
             # Warm up both (imports, template compilation, connection pools).
             run(hello_port, "/", None, b"hello", warm_up=True)
             run(home_port, "/", cookie, b"Welcome", warm_up=True)
             for number in range(1, args.rounds + 1):
                 for name, port, path, session, marker in (
-                        ("hello", hello_port, "/", None, b"hello"),
-                        ("home", home_port, "/", cookie, b"Welcome"),
-                        ("account", home_port, "/account/password", cookie, b"Change your password")):
+                    ("hello", hello_port, "/", None, b"hello"),
+                    ("home", home_port, "/", cookie, b"Welcome"),
+                    ("account", home_port, "/account/password", cookie, b"Change your password"),
+                ):
                     result = run(port, path, session, marker)
                     rounds[name].append(result)
-                    print(f"round {number} {name:<7} {result['rps']:>8.1f} req/s "
-                          f"({result['requests']} requests, {result['errors']} errors, {result['seconds']} s)",
-                          flush=True)
+                    print(
+                        f"round {number} {name:<7} {result['rps']:>8.1f} req/s "
+                        f"({result['requests']} requests, {result['errors']} errors, {result['seconds']} s)",
+                        flush=True,
+                    )
     finally:
         for server in servers:
             server.terminate()
@@ -225,23 +262,35 @@ def main() -> int:
     errors = sum(r["errors"] for rs in rounds.values() for r in rs)
     ratio = home_rps / hello_rps
     summary = {
-        "benchmark": "home_throughput", "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
-        "client": client, "concurrency": args.concurrency, "rounds": rounds,
+        "benchmark": "home_throughput",
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "client": client,
+        "concurrency": args.concurrency,
+        "rounds": rounds,
         **({"seconds_per_round": args.duration} if client == "wrk" else {"requests_per_round": args.requests}),
-        "hello_rps": hello_rps, "home_rps": home_rps, "account_rps": account_rps, "ratio": round(ratio, 3),
-        "account_ratio": round(account_rps / hello_rps, 3), "target": TARGET,
+        "hello_rps": hello_rps,
+        "home_rps": home_rps,
+        "account_rps": account_rps,
+        "ratio": round(ratio, 3),
+        "account_ratio": round(account_rps / hello_rps, 3),
+        "target": TARGET,
         "errors": errors,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "home_throughput.json").write_text(json.dumps(summary, indent=2))
     print(f"\nbare Flask hello : {hello_rps:8.1f} req/s (median of {args.rounds})")
     print(f"logged-in home   : {home_rps:8.1f} req/s (median of {args.rounds})")
-    print(f"change password  : {account_rps:8.1f} req/s (no domain panels: the foundation alone), "
-          f"{account_rps / hello_rps:.1%} of hello")
+    print(
+        f"change password  : {account_rps:8.1f} req/s (no domain panels: the foundation alone), "
+        f"{account_rps / hello_rps:.1%} of hello"
+    )
     print(f"ratio home/hello : {ratio:8.1%}  (target ≥ {TARGET:.0%}) -> {'met' if ratio >= TARGET else 'NOT met'}")
-    print(f"load average     : {summary['load_average']} on {summary['cpus']} CPUs; errors: {errors}; "
-          f"client: {client}, {args.concurrency} {'connections' if client == 'wrk' else 'processes'}")
+    print(
+        f"load average     : {summary['load_average']} on {summary['cpus']} CPUs; errors: {errors}; "
+        f"client: {client}, {args.concurrency} {'connections' if client == 'wrk' else 'processes'}"
+    )
     return 0 if errors == 0 else 1
 
 

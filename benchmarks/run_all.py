@@ -18,8 +18,10 @@ def main() -> int:
         print(f"\n=== {module}", flush=True)
         started = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", module], cwd=HERE.parent)
-        print(f"=== {module}: {'ok' if result.returncode == 0 else 'FAILED'} "
-              f"in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"=== {module}: {'ok' if result.returncode == 0 else 'FAILED'} in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         if result.returncode != 0:
             failed.append(module)
     if failed:

@@ -114,7 +114,7 @@ def _finish_config(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """Foreign keys on, WAL journal and a busy timeout for every SQLite connection."""
     import sqlite3
 
@@ -127,7 +127,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
 
 
 @event.listens_for(Engine, "savepoint")
-def _sqlite_savepoint_inside_transaction(connection, name) -> None:  # noqa: ARG001
+def _sqlite_savepoint_inside_transaction(connection, name) -> None:
     """pysqlite begins its transaction lazily, at the first INSERT/UPDATE/DELETE. A SAVEPOINT
     issued before that would become a transaction of its own, committed on release, so a
     later rollback would leave its writes behind: open the outer transaction first."""

@@ -100,7 +100,7 @@ class AuditEvent(db.Model):
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session: Session, flush_context, instances) -> None:  # noqa: ARG001
+def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
     """Append-only: an audit event is never updated or deleted through the ORM."""
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):

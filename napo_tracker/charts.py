@@ -18,12 +18,25 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 BAR_COLOUR = "#3b5b92"
 BAND_COLOURS = ("#e0a800", "#d9730d", "#b42318")  # the 1st, 2nd and 3rd threshold
-LINE_COLOURS = ("#3b5b92", "#b42318", "#2f7d32", "#8e44ad", "#d9730d", "#00838f", "#6d4c41", "#c2185b",
-                "#455a64", "#7cb342", "#5e35b1", "#f9a825", "#000000")
+LINE_COLOURS = (
+    "#3b5b92",
+    "#b42318",
+    "#2f7d32",
+    "#8e44ad",
+    "#d9730d",
+    "#00838f",
+    "#6d4c41",
+    "#c2185b",
+    "#455a64",
+    "#7cb342",
+    "#5e35b1",
+    "#f9a825",
+    "#000000",
+)
 RC = {"svg.fonttype": "none", "svg.hashsalt": "napo-tracker", "font.family": "DejaVu Sans", "font.size": 9}
 _LOCK = threading.Lock()  # matplotlib's rc and font caches are not thread-safe
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
@@ -51,8 +64,9 @@ def _number(value: Decimal | float) -> str:
     return text
 
 
-def bar_chart_svg(title: str, labels: list[str], values: list[Decimal | None], *, unit: str = "",
-                  thresholds: tuple | list = ()) -> str:
+def bar_chart_svg(
+    title: str, labels: list[str], values: list[Decimal | None], *, unit: str = "", thresholds: tuple | list = ()
+) -> str:
     """Horizontal bars, one per label; a missing value (None, e.g. withheld) draws no bar."""
     with _LOCK, matplotlib.rc_context(RC):
         height = 1.2 + 0.38 * max(len(labels), 1)
@@ -63,11 +77,22 @@ def bar_chart_svg(title: str, labels: list[str], values: list[Decimal | None], *
         bars = axes.barh(positions, numbers, color=BAR_COLOUR, height=0.6)
         for bar, value in zip(bars, values, strict=True):
             text = "withheld" if value is None else _number(value) + _suffix(unit)
-            axes.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
-                          textcoords="offset points", va="center", fontsize=8)
+            axes.annotate(
+                text,
+                (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
         for threshold, colour in zip(thresholds, BAND_COLOURS, strict=False):
-            axes.axvline(float(threshold), color=colour, linestyle="--", linewidth=1,
-                         label=f"{_number(threshold)}{_suffix(unit)}")
+            axes.axvline(
+                float(threshold),
+                color=colour,
+                linestyle="--",
+                linewidth=1,
+                label=f"{_number(threshold)}{_suffix(unit)}",
+            )
         axes.set_yticks(positions, [_plain(label) for label in labels])
         axes.invert_yaxis()
         axes.set_title(_plain(title), loc="left", fontsize=10)
@@ -89,8 +114,15 @@ def line_chart_svg(title: str, series: dict[str, list[tuple[date, Decimal]]], *,
                 continue
             xs = [p[0] for p in points]
             ys = [float(p[1]) for p in points]
-            axes.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.4, label=_plain(name),
-                      color=LINE_COLOURS[index % len(LINE_COLOURS)])
+            axes.plot(
+                xs,
+                ys,
+                marker="o",
+                markersize=2.5,
+                linewidth=1.4,
+                label=_plain(name),
+                color=LINE_COLOURS[index % len(LINE_COLOURS)],
+            )
         axes.set_title(_plain(title), loc="left", fontsize=10)
         if unit:
             axes.set_ylabel(_suffix(unit).strip() or unit)

@@ -26,10 +26,16 @@ REGIONS: dict[str, list[tuple[str, str]]] = {
     "North West": [("Cumbria", "pdu")],
     "South Central": [("Hampshire", "pdu")],
     "South West": [("Avon and Somerset", "pdu"), ("Gloucestershire", "pdu")],
-    "Wales": [("Cardiff and the Vale", "pdu"), ("Swansea, Neath and Port Talbot", "pdu"),
-              ("Cardiff approved premises", "approved_premises")],
-    "West Midlands": [("Staffordshire and West Midlands", "pdu"), ("Warwickshire and West Mercia", "pdu"),
-                      ("Birmingham court team", "court_team")],
+    "Wales": [
+        ("Cardiff and the Vale", "pdu"),
+        ("Swansea, Neath and Port Talbot", "pdu"),
+        ("Cardiff approved premises", "approved_premises"),
+    ],
+    "West Midlands": [
+        ("Staffordshire and West Midlands", "pdu"),
+        ("Warwickshire and West Mercia", "pdu"),
+        ("Birmingham court team", "court_team"),
+    ],
     "Yorkshire and the Humber": [("North Yorkshire", "pdu"), ("South Yorkshire", "pdu")],
 }
 
@@ -39,8 +45,13 @@ DEMO_USERS = [
     ("official@demo.napo-tracker.test", "Nia National-Official", "official", [], "demo-official-pass-1"),
     ("rep.london@demo.napo-tracker.test", "Sam London-Rep", "rep", ["London"], "demo-rep-pass-1"),
     ("rep.wales@demo.napo-tracker.test", "Rhys Wales-Rep", "rep", ["Wales"], "demo-rep-pass-2"),
-    ("rep.midlands@demo.napo-tracker.test", "Priya Midlands-Rep", "rep",
-     ["West Midlands", "East Midlands"], "demo-rep-pass-3"),
+    (
+        "rep.midlands@demo.napo-tracker.test",
+        "Priya Midlands-Rep",
+        "rep",
+        ["West Midlands", "East Midlands"],
+        "demo-rep-pass-3",
+    ),
 ]
 
 
@@ -68,8 +79,14 @@ def load_users(echo) -> None:
 
     for email, name, role, regions, password in DEMO_USERS:
         if user_by_email(email) is None:
-            create_user(None, email=email, display_name=name, role=role, password=password,
-                        regions=[region_by_name(r) for r in regions])
+            create_user(
+                None,
+                email=email,
+                display_name=name,
+                role=role,
+                password=password,
+                regions=[region_by_name(r) for r in regions],
+            )
     db.session.flush()
 
 
@@ -80,15 +97,23 @@ def domain_loaders():
     from .notices import demo as notices_demo
     from .testimonies import demo as testimonies_demo
 
-    return [load_regions, load_users, testimonies_demo.load, evidence_demo.load, cases_demo.load,
-            notices_demo.load, briefings_demo.load]
+    return [
+        load_regions,
+        load_users,
+        testimonies_demo.load,
+        evidence_demo.load,
+        cases_demo.load,
+        notices_demo.load,
+        briefings_demo.load,
+    ]
 
 
 def _row_counts() -> dict[str, int]:
     from sqlalchemy import func, select
 
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
 
 
 @demo_cli.command("load")
@@ -102,16 +127,20 @@ def load_command() -> None:
         for loader in domain_loaders():
             loader(click.echo)
         db.session.flush()
-        added = {name: count - before.get(name, 0) for name, count in _row_counts().items()
-                 if count != before.get(name, 0)}
+        added = {
+            name: count - before.get(name, 0) for name, count in _row_counts().items() if count != before.get(name, 0)
+        }
         if added:  # a second run adds nothing, not even an audit entry
             record(None, AuditAction.DEMO_LOADED, None, added=added)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    click.echo("Added " + ", ".join(f"{n} {name}" for name, n in sorted(added.items())) if added
-               else "Nothing to add: the demo data was already loaded.")
+    click.echo(
+        "Added " + ", ".join(f"{n} {name}" for name, n in sorted(added.items()))
+        if added
+        else "Nothing to add: the demo data was already loaded."
+    )
     click.echo("\nDemo accounts (for trying the app out only):")
     for email, _name, role, regions, password in DEMO_USERS:
         where = ", ".join(regions) or "all regions"

@@ -42,11 +42,11 @@ def _safe_url_fetcher_class():
             super().__init__(allowed_protocols=(), allow_redirects=False)
             self.static_root = Path(static_root).resolve()
 
-        def fetch(self, url, headers=None):  # noqa: ARG002
+        def fetch(self, url, headers=None):
             if url.startswith("data:"):
                 return self._data_url(url)
             if url.startswith(PDF_BASE_URL + "static/"):
-                return self._static_file(url[len(PDF_BASE_URL + "static/"):])
+                return self._static_file(url[len(PDF_BASE_URL + "static/") :])
             raise ValueError(f"refused to fetch {url[:80]!r}: PDFs may use only the app's own static files")
 
         def _static_file(self, relative: str):
@@ -64,7 +64,11 @@ def _safe_url_fetcher_class():
             if len(payload) > MAX_DATA_URL_BYTES * 4 // 3 + 4:
                 raise ValueError("refused: data: image too large")
             try:
-                body = base64.b64decode(payload, validate=False) if header.endswith(";base64") else unquote(payload).encode()
+                body = (
+                    base64.b64decode(payload, validate=False)
+                    if header.endswith(";base64")
+                    else unquote(payload).encode()
+                )
             except (binascii.Error, ValueError) as error:
                 raise ValueError("refused: malformed data: URL") from error
             return URLFetcherResponse(url[:64], body, {"Content-Type": media})
@@ -111,8 +115,9 @@ def _render_in_child(conn, html: str, static_root: str, memory_mb: int) -> None:
         conn.close()
 
 
-def html_to_pdf(html: str, *, timeout: float | None = None, memory_mb: int | None = None,
-                static_root: str | None = None) -> bytes:
+def html_to_pdf(
+    html: str, *, timeout: float | None = None, memory_mb: int | None = None, static_root: str | None = None
+) -> bytes:
     """Render HTML to PDF bytes in a bounded child process; raise PDFRenderError on failure."""
     config = current_app.config if _has_app() else {}
     timeout = timeout or config.get("PDF_RENDER_TIMEOUT", 60)

@@ -27,7 +27,7 @@ def next_numbered_reference(column: Any, prefix: str, suffix: str = "", width: i
     used = db.session.scalars(select(column).where(column.like(pattern))).all()
     highest = 0
     for reference in used:
-        middle = reference[len(prefix): len(reference) - len(suffix) if suffix else None]
+        middle = reference[len(prefix) : len(reference) - len(suffix) if suffix else None]
         if middle.isdigit():
             highest = max(highest, int(middle))
     return f"{prefix}{highest + 1:0{width}d}{suffix}"

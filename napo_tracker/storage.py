@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -56,8 +57,16 @@ KINDS: dict[str, FileKind] = {
     "eml": FileKind("eml", "message/rfc822", "e-mail (EML)"),
 }
 # Names people give files, and the kind each name claims.
-CLAIMED_BY_EXTENSION = {"pdf": "pdf", "docx": "docx", "odt": "odt", "png": "png", "jpg": "jpg", "jpeg": "jpg",
-                        "txt": "txt", "eml": "eml"}
+CLAIMED_BY_EXTENSION = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "odt": "odt",
+    "png": "png",
+    "jpg": "jpg",
+    "jpeg": "jpg",
+    "txt": "txt",
+    "eml": "eml",
+}
 ACCEPTED_LABEL = "PDF, DOCX, ODT, PNG, JPEG, TXT or EML"
 
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
@@ -127,16 +136,20 @@ def sniff(data: bytes, filename: str = "") -> FileKind:
         kind = _zip_kind(data)
     elif _text(data) is not None:
         if _looks_like_html(data):
-            raise UploadRefused("This file is a web page (HTML), which we do not accept. "
-                                f"Please upload a {ACCEPTED_LABEL} file.")
+            raise UploadRefused(
+                f"This file is a web page (HTML), which we do not accept. Please upload a {ACCEPTED_LABEL} file."
+            )
         kind = "eml" if _is_email(data) else "txt"
     if kind is None:
-        raise UploadRefused(f"We could not recognise this file as a {ACCEPTED_LABEL} file. "
-                            "Only those kinds can be attached.")
+        raise UploadRefused(
+            f"We could not recognise this file as a {ACCEPTED_LABEL} file. Only those kinds can be attached."
+        )
     claimed = CLAIMED_BY_EXTENSION.get(Path(filename).suffix.lower().lstrip("."))
     if claimed and claimed != kind and not {claimed, kind} <= {"txt", "eml"}:
-        raise UploadRefused(f"The file is named as a {KINDS[claimed].label} file, but its content is "
-                            f"{KINDS[kind].label}. Please check you chose the right file.")
+        raise UploadRefused(
+            f"The file is named as a {KINDS[claimed].label} file, but its content is "
+            f"{KINDS[kind].label}. Please check you chose the right file."
+        )
     return KINDS[kind]
 
 
@@ -148,8 +161,14 @@ def clean_image(data: bytes, kind: FileKind) -> bytes:
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image)  # keep the way the photo was held
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as error:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as error:
         raise UploadRefused("This image could not be read. Please upload a PNG or JPEG image.") from error
     mode = upright.mode
     if kind.extension == "jpg" and mode not in ("RGB", "L", "CMYK"):
@@ -216,7 +235,5 @@ def save(data: bytes) -> StoredFile:
 
 
 def delete(stored_name: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError, ValueError):
         path_for(stored_name).unlink()
-    except (FileNotFoundError, ValueError):
-        pass

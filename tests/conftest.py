@@ -29,7 +29,9 @@ from napo_tracker.extensions import db
 from . import factories, pg
 
 IN_CI = os.environ.get("CI") == "true"
-BACKENDS = [name.strip() for name in os.environ.get("NAPO_TEST_BACKENDS", "sqlite,postgresql").split(",") if name.strip()]
+BACKENDS = [
+    name.strip() for name in os.environ.get("NAPO_TEST_BACKENDS", "sqlite,postgresql").split(",") if name.strip()
+]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 _counter = itertools.count(1)
 
@@ -90,8 +92,9 @@ def template_database(backend, tmp_path_factory, request):
     server: pg.PostgresServer = request.getfixturevalue("pg_server")
     from pytest_postgresql.janitor import DatabaseJanitor
 
-    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port,
-                              dbname="napo_template", as_template=True)
+    janitor = DatabaseJanitor(
+        user=server.user, host=server.host, port=server.port, dbname="napo_template", as_template=True
+    )
     janitor.init()
     _migrate(server.url("napo_template"))
     return {"backend": "postgresql", "server": server, "dbname": "napo_template"}
@@ -109,8 +112,9 @@ def database_url(template_database, tmp_path) -> Iterator[str]:
 
     server = template_database["server"]
     dbname = f"napo_test_{os.getpid()}_{next(_counter)}"
-    with DatabaseJanitor(user=server.user, host=server.host, port=server.port,
-                         dbname=dbname, template_dbname=template_database["dbname"]):
+    with DatabaseJanitor(
+        user=server.user, host=server.host, port=server.port, dbname=dbname, template_dbname=template_database["dbname"]
+    ):
         yield server.url(dbname)
 
 
@@ -189,8 +193,13 @@ def live_server(app) -> Iterator[str]:
 
 CHROMIUM = os.environ.get("NAPO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

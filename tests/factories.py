@@ -23,11 +23,22 @@ def make_region(name: str, units: tuple[tuple[str, str], ...] = ()) -> Region:
     return region
 
 
-def make_user(role: str = "rep", regions: tuple[Region, ...] | list[Region] = (), email: str | None = None,
-              password: str = PASSWORD, display_name: str | None = None) -> User:
+def make_user(
+    role: str = "rep",
+    regions: tuple[Region, ...] | list[Region] = (),
+    email: str | None = None,
+    password: str = PASSWORD,
+    display_name: str | None = None,
+) -> User:
     email = email or f"{role}{next(_seq)}@example.org"
-    user = create_user(None, email=email, display_name=display_name or email.split("@")[0], role=role,
-                       password=password, regions=list(regions))
+    user = create_user(
+        None,
+        email=email,
+        display_name=display_name or email.split("@")[0],
+        role=role,
+        password=password,
+        regions=list(regions),
+    )
     db.session.commit()
     return user
 

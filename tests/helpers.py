@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-_CSRF = re.compile(r'name="(?:[\w-]*-)?csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="(?:[\w-]*-)?csrf_token"')
+_CSRF = re.compile(
+    r'name="(?:[\w-]*-)?csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="(?:[\w-]*-)?csrf_token"'
+)
 
 
 def csrf_from(html: str | bytes) -> str:

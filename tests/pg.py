@@ -61,12 +61,24 @@ def start(bindir: str) -> PostgresServer:
         subprocess.run(run_as + list(args), check=True, capture_output=True, text=True)
 
     try:
-        run(os.path.join(bindir, "initdb"), "-D", datadir, "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--no-sync")
-        options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-        run(os.path.join(bindir, "pg_ctl"), "-D", datadir, "-o", options,
-            "-l", os.path.join(base, "server.log"), "-w", "-t", "60", "start")
+        run(os.path.join(bindir, "initdb"), "-D", datadir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        options = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        run(
+            os.path.join(bindir, "pg_ctl"),
+            "-D",
+            datadir,
+            "-o",
+            options,
+            "-l",
+            os.path.join(base, "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
     except subprocess.CalledProcessError as error:
         shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL: {error.stderr or error.stdout}") from error
@@ -75,6 +87,9 @@ def start(bindir: str) -> PostgresServer:
 
 def stop(server: PostgresServer, bindir: str) -> None:
     run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run(run_as + [os.path.join(bindir, "pg_ctl"), "-D", os.path.join(server.base, "data"),
-                             "-m", "immediate", "-w", "stop"], capture_output=True)
+    subprocess.run(
+        run_as
+        + [os.path.join(bindir, "pg_ctl"), "-D", os.path.join(server.base, "data"), "-m", "immediate", "-w", "stop"],
+        capture_output=True,
+    )
     shutil.rmtree(server.base, ignore_errors=True)

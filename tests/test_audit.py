@@ -16,8 +16,7 @@ def _count() -> int:
 
 
 def test_record_names_actor_target_and_details(world):
-    entry = record(world.admin, AuditAction.REGION_CHANGED, world.london, old_name="London", name="London",
-                   empty=None)
+    entry = record(world.admin, AuditAction.REGION_CHANGED, world.london, old_name="London", name="London", empty=None)
     db.session.commit()
     assert (entry.actor_id, entry.actor_label) == (world.admin.id, "admin@example.org")
     assert (entry.target_type, entry.target_ref) == ("regions", str(world.london.id))
@@ -62,7 +61,7 @@ def test_audit_page_is_for_admins_and_officials(client, world, login_as):
 
 def _rows(response) -> str:
     html = response.data.decode()
-    return html[html.index("<tbody>"):html.index("</tbody>")]
+    return html[html.index("<tbody>") : html.index("</tbody>")]
 
 
 def test_audit_page_filters(client, world, login_as):

@@ -17,7 +17,12 @@ def _run_browser_journey(ci: bool) -> subprocess.CompletedProcess:
         env["CI"] = "true"
     return subprocess.run(
         [sys.executable, "-m", "pytest", "tests/test_browser_foundation.py", "-q", "-p", "no:cacheprovider", "-rfs"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_missing_browser_fails_under_ci_and_skips_otherwise():

@@ -7,8 +7,13 @@ import pytest
 from napo_tracker import create_app
 
 STABLE_COMMANDS = [
-    ("users", "create"), ("demo", "load"), ("evidence", "import"), ("briefings", "render"),
-    ("briefings", "list"), ("notices", "remind"), ("testimonies", "purge"),
+    ("users", "create"),
+    ("demo", "load"),
+    ("evidence", "import"),
+    ("briefings", "render"),
+    ("briefings", "list"),
+    ("notices", "remind"),
+    ("testimonies", "purge"),
 ]
 
 

@@ -79,7 +79,9 @@ def test_settings_come_from_napo_environment_variables(monkeypatch, tmp_path):
 
 def test_development_default_is_sqlite_in_the_instance_folder():
     app = create_app("development")
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + os.path.join(app.instance_path, "napo_tracker.sqlite")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + os.path.join(
+        app.instance_path, "napo_tracker.sqlite"
+    )
     assert app.config["INSTANCE_FILES_DIR"] == os.path.join(app.instance_path, "files")
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert not app.debug

@@ -15,7 +15,7 @@ from napo_tracker.csvexport import csv_text, safe_cell
 @pytest.mark.parametrize(
     "value, expected",
     [
-        ("=HYPERLINK(\"http://evil.example\",\"click\")", "'=HYPERLINK(\"http://evil.example\",\"click\")"),
+        ('=HYPERLINK("http://evil.example","click")', '\'=HYPERLINK("http://evil.example","click")'),
         ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
@@ -36,6 +36,6 @@ def test_safe_cell(value, expected):
 
 
 def test_csv_text_round_trips_through_a_reader():
-    text = csv_text(["region", "statement"], [["London", "=1+1, \"quoted\"\nnext line"]])
+    text = csv_text(["region", "statement"], [["London", '=1+1, "quoted"\nnext line']])
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows == [["region", "statement"], ["London", "'=1+1, \"quoted\"\nnext line"]]
+    assert rows == [["region", "statement"], ["London", '\'=1+1, "quoted"\nnext line']]

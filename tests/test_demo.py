@@ -13,8 +13,9 @@ from .helpers import log_in
 
 
 def _row_counts() -> dict[str, int]:
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
 
 
 def test_demo_load_twice_changes_nothing(app):
@@ -34,9 +35,20 @@ def test_demo_load_twice_changes_nothing(app):
 
     # the units the seeds name
     units = set(db.session.scalars(select(Unit.name)))
-    for name in ("London PDU", "Staffordshire and West Midlands", "Warwickshire and West Mercia", "Derbyshire",
-                 "Gloucestershire", "Northampton IOM", "Cumbria", "Cambridge", "Avon and Somerset",
-                 "North Yorkshire", "South Yorkshire", "Birmingham court team"):
+    for name in (
+        "London PDU",
+        "Staffordshire and West Midlands",
+        "Warwickshire and West Mercia",
+        "Derbyshire",
+        "Gloucestershire",
+        "Northampton IOM",
+        "Cumbria",
+        "Cambridge",
+        "Avon and Somerset",
+        "North Yorkshire",
+        "South Yorkshire",
+        "Birmingham court team",
+    ):
         assert name in units
     assert db.session.scalar(select(func.count()).select_from(Region).where(Region.name == "Wales")) == 1
 
@@ -49,8 +61,12 @@ def test_demo_load_twice_changes_nothing(app):
 
 
 def test_demo_load_refuses_the_production_configuration(database_url, tmp_path):
-    app = create_app("production", SECRET_KEY="p" * 48, SQLALCHEMY_DATABASE_URI=database_url,
-                     INSTANCE_FILES_DIR=str(tmp_path / "files"))
+    app = create_app(
+        "production",
+        SECRET_KEY="p" * 48,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        INSTANCE_FILES_DIR=str(tmp_path / "files"),
+    )
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 1
     assert "never loaded under the production configuration" in result.output

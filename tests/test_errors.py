@@ -7,8 +7,17 @@ import pytest
 from napo_tracker import create_app, security
 from napo_tracker.extensions import db
 
-LEAKS = (b"Traceback", b"Werkzeug", b"werkzeug", b"sqlalchemy", b"File \"", b"The requested URL",
-         b"The method is not allowed", b"SECRET", b"Internal Server Error")
+LEAKS = (
+    b"Traceback",
+    b"Werkzeug",
+    b"werkzeug",
+    b"sqlalchemy",
+    b'File "',
+    b"The requested URL",
+    b"The method is not allowed",
+    b"SECRET",
+    b"Internal Server Error",
+)
 
 
 def _assert_friendly(response, status: int, text: bytes) -> None:
@@ -34,8 +43,11 @@ def test_405_page(client):
 
 
 def test_csrf_failure_page(client):
-    _assert_friendly(client.post("/login", data={"email": "a@example.org", "password": "x"}), 400,
-                     b"This form has expired or was not sent from this site.")
+    _assert_friendly(
+        client.post("/login", data={"email": "a@example.org", "password": "x"}),
+        400,
+        b"This form has expired or was not sent from this site.",
+    )
 
 
 def test_403_page(client, world, login_as):
@@ -47,14 +59,21 @@ def test_json_errors_for_clients_that_ask_for_json(client, world, login_as):
     login_as(world.london_rep)
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404
-    assert response.get_json() == {"error": "Not found", "detail": "There is nothing here, or it is not one you can see."}
+    assert response.get_json() == {
+        "error": "Not found",
+        "detail": "There is nothing here, or it is not one you can see.",
+    }
 
 
 @pytest.fixture
 def small_body_app(tmp_path):
     # No database is needed: the body is refused before any view runs.
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/unused.sqlite", INSTANCE_FILES_DIR=str(tmp_path / "files"),
-                     MAX_CONTENT_LENGTH=4096)
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/unused.sqlite",
+        INSTANCE_FILES_DIR=str(tmp_path / "files"),
+        MAX_CONTENT_LENGTH=4096,
+    )
     yield app
     _dispose(app)
 
@@ -78,8 +97,12 @@ def test_413_for_the_default_limit(client):
 
 
 def test_500_page(tmp_path, monkeypatch):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/unused.sqlite", INSTANCE_FILES_DIR=str(tmp_path / "files"),
-                     PROPAGATE_EXCEPTIONS=False)
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/unused.sqlite",
+        INSTANCE_FILES_DIR=str(tmp_path / "files"),
+        PROPAGATE_EXCEPTIONS=False,
+    )
 
     @app.route("/boom")
     def boom():

@@ -23,10 +23,13 @@ def _closed_port() -> int:
         return sock.getsockname()[1]  # closed again when the block ends: nothing listens there
 
 
-@pytest.mark.parametrize("url", [
-    "sqlite:////nonexistent-napo-dir/missing/napo.sqlite",
-    f"postgresql+psycopg://napo@127.0.0.1:{_closed_port()}/napo?connect_timeout=2",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-napo-dir/missing/napo.sqlite",
+        f"postgresql+psycopg://napo@127.0.0.1:{_closed_port()}/napo?connect_timeout=2",
+    ],
+)
 def test_unhealthy_when_the_database_does_not_answer(tmp_path, url):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_FILES_DIR=str(tmp_path / "files"))
     response = app.test_client().get("/healthz")

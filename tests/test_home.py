@@ -9,9 +9,11 @@ from napo_tracker.main.home import Panel
 
 
 def test_each_role_has_a_home(client, world, login_as):
-    for who, lead in (("london_rep", b"Your regions: London."),
-                      ("official", b"You see every region: the national overview."),
-                      ("admin", b"You manage accounts, regions and units.")):
+    for who, lead in (
+        ("london_rep", b"Your regions: London."),
+        ("official", b"You see every region: the national overview."),
+        ("admin", b"You manage accounts, regions and units."),
+    ):
         user = login_as(getattr(world, who))
         response = client.get("/")
         assert response.status_code == 200
@@ -23,12 +25,26 @@ def test_each_role_has_a_home(client, world, login_as):
 
 
 def test_panels_come_from_their_providers(app, client, world, login_as, monkeypatch):
-    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([
-        DictLoader({"_test_panel.html": "<p>{{ panel.context.count }} open cases</p>"}), app.jinja_env.loader]))
+    monkeypatch.setattr(
+        app.jinja_env,
+        "loader",
+        ChoiceLoader(
+            [DictLoader({"_test_panel.html": "<p>{{ panel.context.count }} open cases</p>"}), app.jinja_env.loader]
+        ),
+    )
 
     def reps_only(user):
-        return Panel(title="Your open work", template="_test_panel.html", context={"count": 3},
-                     link_endpoint="regions.index", link_label="See your regions") if user.is_rep else None
+        return (
+            Panel(
+                title="Your open work",
+                template="_test_panel.html",
+                context={"count": 3},
+                link_endpoint="regions.index",
+                link_label="See your regions",
+            )
+            if user.is_rep
+            else None
+        )
 
     monkeypatch.setattr(home, "PANEL_PROVIDERS", [reps_only])
     login_as(world.london_rep)

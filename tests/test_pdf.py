@@ -45,8 +45,10 @@ def test_a_render_that_takes_too_long_is_stopped():
 def test_local_files_are_never_read(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
-    html = (f"<link rel='stylesheet' href='file://{secret}'><link rel='attachment' href='file://{secret}'>"
-            f"<img src='file://{secret}'><p>visible</p>")
+    html = (
+        f"<link rel='stylesheet' href='file://{secret}'><link rel='attachment' href='file://{secret}'>"
+        f"<img src='file://{secret}'><p>visible</p>"
+    )
     pdf = html_to_pdf(html)
     assert b"TOP-SECRET-CONTENT" not in pdf
     assert "visible" in _text(pdf)

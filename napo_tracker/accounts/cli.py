@@ -14,8 +14,13 @@ from .services import AccountError, all_users, create_user
 @bp.cli.command("create")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What the user may do.")
-@click.option("--region", "regions", multiple=True, metavar="NAME",
-              help="A region the rep works in (repeat for several). Officials and admins see all regions.")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="NAME",
+    help="A region the rep works in (repeat for several). Officials and admins see all regions.",
+)
 @click.option("--name", "display_name", default="", help="Display name (defaults to the email address).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
 def create_command(email: str, role: str, regions: tuple[str, ...], display_name: str, password_stdin: bool) -> None:

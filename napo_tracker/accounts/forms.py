@@ -12,8 +12,7 @@ ROLE_CHOICES = select_choices((role.value, role.label) for role in Role)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", filters=[strip_text],
-                       validators=[DataRequired(), Length(max=254), PlainText()])
+    email = EmailField("Email address", filters=[strip_text], validators=[DataRequired(), Length(max=254), PlainText()])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField("Keep me logged in on this device", default=False)
     submit = SubmitField("Log in")
@@ -26,17 +25,18 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
     )
-    confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")])
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
+    )
     submit = SubmitField("Change password")
 
 
 class _UserFields(FlaskForm):
-    display_name = StringField("Name", filters=[strip_text],
-                               validators=[DataRequired(), Length(max=120), PlainText()])
+    display_name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     regions = SelectMultipleField(
-        "Regions", coerce=int,
+        "Regions",
+        coerce=int,
         description="Reps see only these regions. Officials and admins see every region.",
     )
 
@@ -50,8 +50,11 @@ class _UserFields(FlaskForm):
 
 
 class UserCreateForm(_UserFields):
-    email = EmailField("Email address", filters=[strip_text],
-                       validators=[DataRequired(), Email(check_deliverability=False), Length(max=254), PlainText()])
+    email = EmailField(
+        "Email address",
+        filters=[strip_text],
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254), PlainText()],
+    )
     password = PasswordField(
         "Initial password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],

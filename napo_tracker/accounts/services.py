@@ -56,8 +56,9 @@ def _regions_or_error(role: str, regions: Iterable[Region]) -> list[Region]:
     return regions if role == Role.REP else []
 
 
-def create_user(actor, *, email: str, display_name: str, role: str, password: str,
-                regions: Iterable[Region] = ()) -> User:
+def create_user(
+    actor, *, email: str, display_name: str, role: str, password: str, regions: Iterable[Region] = ()
+) -> User:
     """Create an account. Emails are unique whatever their case; reps need a region."""
     email = normalise_email(email)
     if role not in Role._value2member_map_:
@@ -74,13 +75,11 @@ def create_user(actor, *, email: str, display_name: str, role: str, password: st
     )
     db.session.add(user)
     db.session.flush()
-    record(actor, AuditAction.USER_CREATED, user, email=email, role=role,
-           regions=[r.name for r in user.regions])
+    record(actor, AuditAction.USER_CREATED, user, email=email, role=role, regions=[r.name for r in user.regions])
     return user
 
 
-def update_user(actor, user: User, *, display_name: str, role: str, regions: Iterable[Region],
-                is_active: bool) -> User:
+def update_user(actor, user: User, *, display_name: str, role: str, regions: Iterable[Region], is_active: bool) -> User:
     """Change name, role, regions and active flag; deactivation ends the user's sessions."""
     if role not in Role._value2member_map_:
         raise AccountError(f"Unknown role {role!r}.")
@@ -117,8 +116,7 @@ def authenticate(email: str, password: str) -> User | None:
         record(None, AuditAction.LOGIN_FAILED, None, email=typed if _EMAIL.match(typed) else "(not an email address)")
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
-        record(None, AuditAction.LOGIN_FAILED, user,
-               reason="inactive" if user.is_active is False else "password")
+        record(None, AuditAction.LOGIN_FAILED, user, reason="inactive" if user.is_active is False else "password")
         return None
     user.last_login_at = utcnow()
     record(user, AuditAction.LOGIN, user)

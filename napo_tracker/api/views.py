@@ -102,9 +102,15 @@ def _metric_arg(required: bool = False) -> Metric | None:
 
 
 def _metric_json(metric: Metric) -> dict[str, Any]:
-    return {"code": metric.code, "label": metric.label, "unit": metric.unit, "description": metric.description,
-            "is_higher_worse": metric.is_higher_worse, "is_individual": metric.is_individual,
-            "thresholds": [plain_decimal(t) for t in metric.thresholds]}
+    return {
+        "code": metric.code,
+        "label": metric.label,
+        "unit": metric.unit,
+        "description": metric.description,
+        "is_higher_worse": metric.is_higher_worse,
+        "is_individual": metric.is_individual,
+        "thresholds": [plain_decimal(t) for t in metric.thresholds],
+    }
 
 
 def _item_json(item: EvidenceItem) -> dict[str, Any]:
@@ -120,9 +126,13 @@ def _item_json(item: EvidenceItem) -> dict[str, Any]:
         "as_of": item.as_of.isoformat(),
         "period_start_on": item.period_start_on.isoformat() if item.period_start_on else None,
         "grade": item.grade,
-        "source": {"type": item.source_type, "title": item.source_title, "publisher": item.source_publisher,
-                   "date": item.source_date.isoformat() if item.source_date else None,
-                   "url": item.source_url or None},
+        "source": {
+            "type": item.source_type,
+            "title": item.source_title,
+            "publisher": item.source_publisher,
+            "date": item.source_date.isoformat() if item.source_date else None,
+            "url": item.source_url or None,
+        },
         "is_verified": item.is_verified,
         "visibility": item.visibility,
     }
@@ -137,11 +147,16 @@ def openapi():
 def regions():
     """Regions (a rep's own) with their units."""
     stmt = scope_to_regions(select(Region).order_by(Region.name), Region.id, current_user)
-    return jsonify(regions=[
-        {"id": region.id, "name": region.name,
-         "units": [{"id": unit.id, "name": unit.name, "kind": unit.kind} for unit in region.units]}
-        for region in db.session.scalars(stmt)
-    ])
+    return jsonify(
+        regions=[
+            {
+                "id": region.id,
+                "name": region.name,
+                "units": [{"id": unit.id, "name": unit.name, "kind": unit.kind} for unit in region.units],
+            }
+            for region in db.session.scalars(stmt)
+        ]
+    )
 
 
 @bp.route("/metrics")
@@ -160,15 +175,25 @@ def evidence():
     date_from, date_to = _date_range()
     metric = _metric_arg()
     filters = EvidenceFilters(
-        region_id=_int_arg("region_id"), national=bool(_bool_arg("national")), unit_id=_int_arg("unit_id"),
-        metric_id=metric.id if metric else None, source_type=source_type, is_verified=_bool_arg("verified"),
-        date_from=date_from, date_to=date_to,
+        region_id=_int_arg("region_id"),
+        national=bool(_bool_arg("national")),
+        unit_id=_int_arg("unit_id"),
+        metric_id=metric.id if metric else None,
+        source_type=source_type,
+        is_verified=_bool_arg("verified"),
+        date_from=date_from,
+        date_to=date_to,
     )
     stmt = filtered_items(current_user, filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return jsonify(items=[_item_json(i) for i in items], page=page, per_page=per_page, total=total,
-                   pages=(total + per_page - 1) // per_page)
+    return jsonify(
+        items=[_item_json(i) for i in items],
+        page=page,
+        per_page=per_page,
+        total=total,
+        pages=(total + per_page - 1) // per_page,
+    )
 
 
 @bp.route("/evidence/<reference>")
@@ -190,20 +215,23 @@ def statistics():
         raise BadRequest("period must be month or year")
     date_from, date_to = _date_range()
     region_id = _int_arg("region_id")
-    groups = aggregate([metric.id], period=period, region_ids={region_id} if region_id else None,
-                       date_from=date_from, date_to=date_to)
+    groups = aggregate(
+        [metric.id], period=period, region_ids={region_id} if region_id else None, date_from=date_from, date_to=date_to
+    )
     names = dict(db.session.execute(select(Region.id, Region.name)).all())
     rows = []
     for group in groups:
         hidden = group.is_suppressed and not may_see_exact(current_user)
-        rows.append({
-            "region": names.get(group.region_id) if group.region_id else None,
-            "region_id": group.region_id,
-            "period": group.period,
-            "count": group.count,
-            "mean": None if hidden else plain_decimal(group.mean),
-            "min": None if hidden else plain_decimal(group.minimum),
-            "max": None if hidden else plain_decimal(group.maximum),
-            "is_withheld": hidden,
-        })
+        rows.append(
+            {
+                "region": names.get(group.region_id) if group.region_id else None,
+                "region_id": group.region_id,
+                "period": group.period,
+                "count": group.count,
+                "mean": None if hidden else plain_decimal(group.mean),
+                "min": None if hidden else plain_decimal(group.minimum),
+                "max": None if hidden else plain_decimal(group.maximum),
+                "is_withheld": hidden,
+            }
+        )
     return jsonify(metric=metric.code, unit=metric.unit, period=period, statistics=rows)

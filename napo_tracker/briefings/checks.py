@@ -42,8 +42,15 @@ def run_checks(briefing: Briefing) -> list[Check]:
     if not briefing.title.strip():
         found.append(Check(BLOCKING, "The briefing has no title.", "briefings.edit", ref, "Add a title"))
     if not briefing.signatory_name.strip():
-        found.append(Check(BLOCKING, "Nobody signs the briefing: add the signatory's name.", "briefings.edit", ref,
-                           "Add a signatory"))
+        found.append(
+            Check(
+                BLOCKING,
+                "Nobody signs the briefing: add the signatory's name.",
+                "briefings.edit",
+                ref,
+                "Add a signatory",
+            )
+        )
     if not briefing.sections:
         found.append(Check(BLOCKING, "The briefing has no sections yet.", "briefings.detail", ref, "Add a section"))
 
@@ -54,19 +61,37 @@ def run_checks(briefing: Briefing) -> list[Check]:
         for reference in cited_references(section.body):
             item = evidence.get(reference)
             if item is None:
-                found.append(Check(BLOCKING, f"“{section.heading}” cites {reference}, which is not in the evidence.",
-                                   "briefings.section_edit", where, "Edit the section"))
+                found.append(
+                    Check(
+                        BLOCKING,
+                        f"“{section.heading}” cites {reference}, which is not in the evidence.",
+                        "briefings.section_edit",
+                        where,
+                        "Edit the section",
+                    )
+                )
                 continue
-            found.extend(_evidence_checks(briefing, item, f"“{section.heading}”", is_public, "briefings.section_edit",
-                                          where))
+            found.extend(
+                _evidence_checks(briefing, item, f"“{section.heading}”", is_public, "briefings.section_edit", where)
+            )
         for item in services.chart_items(section):
-            found.extend(_evidence_checks(briefing, item, f"the chart in “{section.heading}”", is_public,
-                                          "briefings.section_chart", where))
+            found.extend(
+                _evidence_checks(
+                    briefing, item, f"the chart in “{section.heading}”", is_public, "briefings.section_chart", where
+                )
+            )
 
     found.extend(_testimony_checks(briefing, ref))
     if not briefing.questions:
-        found.append(Check(WARNING, "There are no questions under “Questions you may wish to ask”.",
-                           "briefings.questions", ref, "Add questions"))
+        found.append(
+            Check(
+                WARNING,
+                "There are no questions under “Questions you may wish to ask”.",
+                "briefings.questions",
+                ref,
+                "Add questions",
+            )
+        )
     unique = list({(c.severity, c.message): c for c in found}.values())
     return sorted(unique, key=lambda c: c.severity != BLOCKING)
 
@@ -76,17 +101,47 @@ def _evidence_checks(briefing, item, where_text, is_public, endpoint, args) -> l
 
     found = []
     if is_public and item.visibility != "public":
-        found.append(Check(BLOCKING, f"{item.reference} in {where_text} is internal-only evidence and cannot go to "
-                           f"{briefing.audience_label.lower()}.", endpoint, args, "Remove it"))
+        found.append(
+            Check(
+                BLOCKING,
+                f"{item.reference} in {where_text} is internal-only evidence and cannot go to "
+                f"{briefing.audience_label.lower()}.",
+                endpoint,
+                args,
+                "Remove it",
+            )
+        )
     if reveals_fewer_than_three(item):
-        found.append(Check(BLOCKING, f"{item.reference} in {where_text} comes from fewer than three people and "
-                           "could identify them.", endpoint, args, "Remove it"))
+        found.append(
+            Check(
+                BLOCKING,
+                f"{item.reference} in {where_text} comes from fewer than three people and could identify them.",
+                endpoint,
+                args,
+                "Remove it",
+            )
+        )
     if not item.is_verified:
-        found.append(Check(WARNING, f"{item.reference} in {where_text} has not been verified.", endpoint, args,
-                           "Review the citation"))
+        found.append(
+            Check(
+                WARNING,
+                f"{item.reference} in {where_text} has not been verified.",
+                endpoint,
+                args,
+                "Review the citation",
+            )
+        )
     if item.as_of < briefing.dated_on - STALE_AFTER:
-        found.append(Check(WARNING, f"{item.reference} in {where_text} is from {item.as_of:%B %Y}, more than twelve "
-                           "months before the briefing.", endpoint, args, "Review the citation"))
+        found.append(
+            Check(
+                WARNING,
+                f"{item.reference} in {where_text} is from {item.as_of:%B %Y}, more than twelve "
+                "months before the briefing.",
+                endpoint,
+                args,
+                "Review the citation",
+            )
+        )
     return found
 
 
@@ -99,15 +154,37 @@ def _testimony_checks(briefing: Briefing, ref: dict) -> list[Check]:
     found = []
     for testimony in services.chosen_testimonies(briefing):
         if consent is None:
-            found.append(Check(BLOCKING, f"Testimony {testimony.reference}: members' words are never quoted to the "
-                               "employer.", "briefings.testimony_picker", ref, "Remove it"))
+            found.append(
+                Check(
+                    BLOCKING,
+                    f"Testimony {testimony.reference}: members' words are never quoted to the employer.",
+                    "briefings.testimony_picker",
+                    ref,
+                    "Remove it",
+                )
+            )
         elif testimony.status == "withdrawn":
-            found.append(Check(BLOCKING, f"Testimony {testimony.reference} has been withdrawn by the member.",
-                               "briefings.testimony_picker", ref, "Remove it"))
+            found.append(
+                Check(
+                    BLOCKING,
+                    f"Testimony {testimony.reference} has been withdrawn by the member.",
+                    "briefings.testimony_picker",
+                    ref,
+                    "Remove it",
+                )
+            )
         elif not testimony.may_quote_to(consent):
-            found.append(Check(BLOCKING, f"Testimony {testimony.reference} may not be quoted to "
-                               f"{briefing.audience_label.lower()}: the member has not consented, or it is not "
-                               "approved.", "briefings.testimony_picker", ref, "Remove it"))
+            found.append(
+                Check(
+                    BLOCKING,
+                    f"Testimony {testimony.reference} may not be quoted to "
+                    f"{briefing.audience_label.lower()}: the member has not consented, or it is not "
+                    "approved.",
+                    "briefings.testimony_picker",
+                    ref,
+                    "Remove it",
+                )
+            )
     return found
 
 

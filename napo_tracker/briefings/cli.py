@@ -23,8 +23,14 @@ def list_command() -> None:
 
 @bp.cli.command("render")
 @click.argument("reference")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Where to write the PDF.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the PDF.",
+)
 @click.option("--published", is_flag=True, help="Write the latest published version's stored PDF instead.")
 def render_command(reference: str, output: str, published: bool) -> None:
     """Render the current draft of REFERENCE to a PDF file (or copy the published one)."""

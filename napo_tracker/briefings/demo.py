@@ -7,6 +7,7 @@ Idempotent: questions are looked up by their text and the briefing by its title.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from decimal import Decimal
 
@@ -21,27 +22,54 @@ DEMO_OFFICIAL = "official@demo.napo-tracker.test"
 
 # (text, topics): written for this app on the themes the seeds keep returning to.
 QUESTION_BANK = [
-    ("Beyond the current recruitment campaign, what is the Ministry doing to keep the probation staff it "
-     "already has, and what are its short, medium and long term plans to bring workloads down?",
-     ["retention", "workload"]),
-    ("What is the target staffing level for each probation region, and how far below it is each region today?",
-     ["staffing", "regions"]),
-    ("Will the Minister ask the employer to open genuine pay negotiations with the probation unions this year?",
-     ["pay"]),
-    ("When a serious further offence follows from a caseload no officer could safely manage, who will answer for "
-     "it: the officer, or the Ministry that set the staffing?", ["sfo", "accountability"]),
-    ("How does the Ministry make sure that practitioners holding high-risk cases receive regular, good-quality "
-     "clinical supervision?", ["supervision", "risk"]),
-    ("How many newly qualified officers left the service within two years of qualifying in each of the last "
-     "three years, and what does the Ministry conclude from that?", ["retention", "training"]),
-    ("Will the Minister commission an independent staffing review and publish the vacancies it finds, region "
-     "by region?", ["staffing", "vacancies"]),
-    ("How many cases are currently held by no named officer, and how many of them are assessed as high or very "
-     "high risk of harm?", ["unallocated cases", "risk"]),
-    ("What assurance can the Minister give that newly qualified officers will keep the protected caseload "
-     "their first year is meant to have?", ["training", "workload"]),
-    ("How much of an officer's week is now spent on recording and administration rather than with the people "
-     "they supervise, and what is being done to reduce it?", ["workload", "it systems"]),
+    (
+        "Beyond the current recruitment campaign, what is the Ministry doing to keep the probation staff it "
+        "already has, and what are its short, medium and long term plans to bring workloads down?",
+        ["retention", "workload"],
+    ),
+    (
+        "What is the target staffing level for each probation region, and how far below it is each region today?",
+        ["staffing", "regions"],
+    ),
+    (
+        "Will the Minister ask the employer to open genuine pay negotiations with the probation unions this year?",
+        ["pay"],
+    ),
+    (
+        "When a serious further offence follows from a caseload no officer could safely manage, who will answer for "
+        "it: the officer, or the Ministry that set the staffing?",
+        ["sfo", "accountability"],
+    ),
+    (
+        "How does the Ministry make sure that practitioners holding high-risk cases receive regular, good-quality "
+        "clinical supervision?",
+        ["supervision", "risk"],
+    ),
+    (
+        "How many newly qualified officers left the service within two years of qualifying in each of the last "
+        "three years, and what does the Ministry conclude from that?",
+        ["retention", "training"],
+    ),
+    (
+        "Will the Minister commission an independent staffing review and publish the vacancies it finds, region "
+        "by region?",
+        ["staffing", "vacancies"],
+    ),
+    (
+        "How many cases are currently held by no named officer, and how many of them are assessed as high or very "
+        "high risk of harm?",
+        ["unallocated cases", "risk"],
+    ),
+    (
+        "What assurance can the Minister give that newly qualified officers will keep the protected caseload "
+        "their first year is meant to have?",
+        ["training", "workload"],
+    ),
+    (
+        "How much of an officer's week is now spent on recording and administration rather than with the people "
+        "they supervise, and what is being done to reduce it?",
+        ["workload", "it systems"],
+    ),
 ]
 
 INTRODUCTION = """\
@@ -102,34 +130,54 @@ def _seed_item(metric_code: str, value: str):
     from ..evidence.models import EvidenceItem, Metric
 
     return db.session.scalar(
-        select(EvidenceItem).join(Metric, EvidenceItem.metric_id == Metric.id)
+        select(EvidenceItem)
+        .join(Metric, EvidenceItem.metric_id == Metric.id)
         .where(Metric.code == metric_code, EvidenceItem.visibility == "public")
-        .where(EvidenceItem.value == Decimal(value)).order_by(EvidenceItem.id).limit(1))
+        .where(EvidenceItem.value == Decimal(value))
+        .order_by(EvidenceItem.id)
+        .limit(1)
+    )
 
 
 def build_demo_briefing(official) -> Briefing:
     from ..regions.models import region_by_name
 
     briefing = svc.create_briefing(
-        official, title=DEMO_TITLE, subtitle="A briefing from Napo for MPs and peers", audience="mps",
-        dated_on=date.today(), signatory_name="Nia National-Official", signatory_title="National Official")
+        official,
+        title=DEMO_TITLE,
+        subtitle="A briefing from Napo for MPs and peers",
+        audience="mps",
+        dated_on=date.today(),
+        signatory_name="Nia National-Official",
+        signatory_title="National Official",
+    )
     svc.add_section(official, briefing, kind="introduction", heading="Introduction", body=INTRODUCTION)
     regions = [r for r in (region_by_name(n) for n in ("London", "East Midlands", "West Midlands", "Wales")) if r]
-    try:
+    # With no citable evidence loaded, the demo briefing still shows its shape.
+    with contextlib.suppress(svc.BriefingError):
         svc.generate_regional_section(official, briefing, [r.id for r in regions])
-    except svc.BriefingError:
-        pass  # no citable evidence loaded: the demo briefing still shows its shape
     risks = svc.add_section(official, briefing, kind="risks", heading="Risks", body=RISKS)
     chart_regions = [r.id for r in regions if r.name in ("London", "West Midlands", "East Midlands")]
     if _seed_item("wmt_percent_avg", "192") is not None:
-        svc.set_section_chart(official, risks, metric_code="wmt_percent_avg", region_ids=chart_regions,
-                              since_on=date(2020, 1, 1))
+        svc.set_section_chart(
+            official, risks, metric_code="wmt_percent_avg", region_ids=chart_regions, since_on=date(2020, 1, 1)
+        )
     vacancies = _seed_item("vacancies", "615")
-    svc.add_section(official, briefing, kind="recruitment_retention", heading="Recruitment and retention",
-                    body=RECRUITMENT.format(vacancies=f"[={vacancies.reference}]" if vacancies else "hundreds of"))
+    svc.add_section(
+        official,
+        briefing,
+        kind="recruitment_retention",
+        heading="Recruitment and retention",
+        body=RECRUITMENT.format(vacancies=f"[={vacancies.reference}]" if vacancies else "hundreds of"),
+    )
     testimonies = svc.quotable_for_briefing(briefing, limit=3)
-    svc.add_section(official, briefing, kind="staff_testimonies", heading="Staff testimonies",
-                    body="In their own words, as approved for quotation by the members who wrote them:")
+    svc.add_section(
+        official,
+        briefing,
+        kind="staff_testimonies",
+        heading="Staff testimonies",
+        body="In their own words, as approved for quotation by the members who wrote them:",
+    )
     svc.set_testimonies(official, briefing, [t.id for t in testimonies])
     svc.add_section(official, briefing, kind="what_next", heading="What next?", body=WHAT_NEXT)
     bank = {q.text: q for q in db.session.scalars(select(Question))}

@@ -3,8 +3,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
-                     StringField, SubmitField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import PlainText, select_choices, strip_text
@@ -14,9 +23,11 @@ from .services import MAX_CHART_REGIONS, MAX_SECTION_CHARS, MAX_TESTIMONIES
 
 AUDIENCE_CHOICES = [(a.value, label) for a, label in AUDIENCE_LABELS.items()]
 KIND_CHOICES = [(k.value, label) for k, label in SECTION_KIND_LABELS.items()]
-MARKDOWN_HINT = ("Markdown: a blank line between paragraphs, “- ” for a list item, “# ” for a sub-heading. "
-                 "HTML is shown as plain text. [=EV-0001] prints a figure with its source number, "
-                 "[EV-0001] the source number alone.")
+MARKDOWN_HINT = (
+    "Markdown: a blank line between paragraphs, “- ” for a list item, “# ” for a sub-heading. "
+    "HTML is shown as plain text. [=EV-0001] prints a figure with its source number, "
+    "[EV-0001] the source number alone."
+)
 
 
 class VersionedForm(FlaskForm):
@@ -33,16 +44,23 @@ class VersionedForm(FlaskForm):
 
 class BriefingForm(VersionedForm):
     title = StringField("Title", filters=[strip_text], validators=[DataRequired(), Length(max=200), PlainText()])
-    subtitle = StringField("Subtitle", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()],
-                           description="For example: A briefing from the union for parliamentarians")
+    subtitle = StringField(
+        "Subtitle",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
+        description="For example: A briefing from the union for parliamentarians",
+    )
     audience = SelectField("Audience", choices=select_choices(AUDIENCE_CHOICES))
-    dated_on = DateField("Date", validators=[InputRequired(message="Give the briefing's date.")],
-                         default=date.today)
-    signatory_name = StringField("Signed by (name)", filters=[strip_text],
-                                 validators=[Optional(), Length(max=120), PlainText()])
-    signatory_title = StringField("Signatory's title", filters=[strip_text],
-                                  validators=[Optional(), Length(max=120), PlainText()],
-                                  description="For example: National Official")
+    dated_on = DateField("Date", validators=[InputRequired(message="Give the briefing's date.")], default=date.today)
+    signatory_name = StringField(
+        "Signed by (name)", filters=[strip_text], validators=[Optional(), Length(max=120), PlainText()]
+    )
+    signatory_title = StringField(
+        "Signatory's title",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=120), PlainText()],
+        description="For example: National Official",
+    )
     submit = SubmitField("Save briefing")
 
     def validate_dated_on(self, field):
@@ -53,25 +71,33 @@ class BriefingForm(VersionedForm):
 def _check_body(form, field):
     text = field.data or ""
     if len(text) > MAX_SECTION_CHARS:
-        raise ValidationError(f"This section is {len(text):,} characters long; a section may be at most "
-                              f"{MAX_SECTION_CHARS:,}. Split it into several sections.")
+        raise ValidationError(
+            f"This section is {len(text):,} characters long; a section may be at most "
+            f"{MAX_SECTION_CHARS:,}. Split it into several sections."
+        )
     if nesting_depth(text) > MAX_NESTING:
         raise ValidationError(f"Lists and quotes may be nested at most {MAX_NESTING} levels deep.")
 
 
 class SectionForm(VersionedForm):
     kind = SelectField("Kind of section", choices=select_choices(KIND_CHOICES))
-    heading = StringField("Heading", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()],
-                          description="Left empty, the kind of section is used.")
-    body = TextAreaField("Text", validators=[Optional(), PlainText(multiline=True), _check_body],
-                         description=MARKDOWN_HINT)
+    heading = StringField(
+        "Heading",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
+        description="Left empty, the kind of section is used.",
+    )
+    body = TextAreaField(
+        "Text", validators=[Optional(), PlainText(multiline=True), _check_body], description=MARKDOWN_HINT
+    )
     submit = SubmitField("Save section")
 
 
 class ChartForm(VersionedForm):
     metric_code = SelectField("Metric", validate_choice=False)
-    region_ids = SelectMultipleField("Regions", coerce=int, validate_choice=False,
-                                     description="None chosen: every region and national figures.")
+    region_ids = SelectMultipleField(
+        "Regions", coerce=int, validate_choice=False, description="None chosen: every region and national figures."
+    )
     since_on = DateField("Figures since", validators=[Optional()])
     submit = SubmitField("Save chart")
 
@@ -107,8 +133,9 @@ class EvidenceFilterForm(FlaskForm):
 
     def __init__(self, *args, metric_choices=(), region_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.region.choices = select_choices([("", "All regions"), ("0", "National"),
-                                              *[(str(value), label) for value, label in region_choices]])
+        self.region.choices = select_choices(
+            [("", "All regions"), ("0", "National"), *[(str(value), label) for value, label in region_choices]]
+        )
         self.metric.choices = select_choices([("", "All metrics"), *metric_choices])
 
 
@@ -119,8 +146,9 @@ class CiteForm(VersionedForm):
 
 
 class RegionalForm(VersionedForm):
-    region_ids = SelectMultipleField("Regions", coerce=int, validate_choice=False,
-                                     validators=[DataRequired(message="Choose at least one region.")])
+    region_ids = SelectMultipleField(
+        "Regions", coerce=int, validate_choice=False, validators=[DataRequired(message="Choose at least one region.")]
+    )
     submit = SubmitField("Draft the regional evidence section")
 
     def __init__(self, *args, region_choices=(), **kwargs):
@@ -143,14 +171,18 @@ class TestimonyPickForm(VersionedForm):
     def validate_testimony_ids(self, field):
         chosen = field.data or []
         if len(chosen) > MAX_TESTIMONIES:
-            raise ValidationError(f"A briefing may quote at most {MAX_TESTIMONIES} testimonies; "
-                                  f"you chose {len(chosen):,}.")
+            raise ValidationError(
+                f"A briefing may quote at most {MAX_TESTIMONIES} testimonies; you chose {len(chosen):,}."
+            )
 
 
 class AddQuestionForm(VersionedForm):
     question_id = IntegerField("Question from the bank", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
-    text = TextAreaField("Or write a question of this briefing's own", filters=[strip_text],
-                         validators=[Optional(), Length(max=1000), PlainText(multiline=True)])
+    text = TextAreaField(
+        "Or write a question of this briefing's own",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=1000), PlainText(multiline=True)],
+    )
     submit = SubmitField("Add question")
 
     def validate(self, extra_validators=None) -> bool:
@@ -163,16 +195,26 @@ class AddQuestionForm(VersionedForm):
 
 
 class RewordForm(VersionedForm):
-    text = TextAreaField("Question, as this briefing asks it", filters=[strip_text],
-                         validators=[DataRequired(), Length(max=1000), PlainText(multiline=True)])
+    text = TextAreaField(
+        "Question, as this briefing asks it",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=1000), PlainText(multiline=True)],
+    )
     submit = SubmitField("Save wording")
 
 
 class QuestionForm(FlaskForm):
-    text = TextAreaField("Question", filters=[strip_text],
-                         validators=[DataRequired(), Length(min=10, max=1000), PlainText(multiline=True)])
-    topics = StringField("Topics", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()],
-                         description="Separated by commas: retention, pay, staffing …")
+    text = TextAreaField(
+        "Question",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(min=10, max=1000), PlainText(multiline=True)],
+    )
+    topics = StringField(
+        "Topics",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
+        description="Separated by commas: retention, pay, staffing …",
+    )
     is_archived = BooleanField("Archived (no longer offered)")
     submit = SubmitField("Save question")
 

@@ -23,8 +23,18 @@ from ..extensions import db
 from ..pdf import html_to_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from .markdown import MAX_NESTING, cited_references, nesting_depth, render_markdown
-from .models import (Audience, Briefing, BriefingQuestion, BriefingSection, BriefingStatus, BriefingTestimony,
-                     BriefingVersion, Question, SectionKind, utcnow)
+from .models import (
+    Audience,
+    Briefing,
+    BriefingQuestion,
+    BriefingSection,
+    BriefingStatus,
+    BriefingTestimony,
+    BriefingVersion,
+    Question,
+    SectionKind,
+    utcnow,
+)
 
 MAX_SECTION_CHARS = 20_000
 MAX_SECTIONS = 40
@@ -85,8 +95,16 @@ def _two_digit_year(on: date) -> int:
     return on.year % 100
 
 
-def create_briefing(actor, *, title: str, subtitle: str = "", audience: str = Audience.MPS.value,
-                    dated_on: date | None = None, signatory_name: str = "", signatory_title: str = "") -> Briefing:
+def create_briefing(
+    actor,
+    *,
+    title: str,
+    subtitle: str = "",
+    audience: str = Audience.MPS.value,
+    dated_on: date | None = None,
+    signatory_name: str = "",
+    signatory_title: str = "",
+) -> Briefing:
     """A new draft, numbered per year: BRF1-26, BRF2-26, … (the year of its date)."""
     Audience(audience)
     dated_on = dated_on or date.today()
@@ -94,14 +112,21 @@ def create_briefing(actor, *, title: str, subtitle: str = "", audience: str = Au
     suffix = f"-{yy:02d}"
 
     def build(reference: str) -> Briefing:
-        number = int(reference[3:-len(suffix)])
-        return Briefing(reference=reference, year=yy, number=number, title=title.strip(),
-                        subtitle=subtitle.strip(), audience=audience, dated_on=dated_on,
-                        author_id=getattr(actor, "id", None), signatory_name=signatory_name.strip(),
-                        signatory_title=signatory_title.strip())
+        number = int(reference[3 : -len(suffix)])
+        return Briefing(
+            reference=reference,
+            year=yy,
+            number=number,
+            title=title.strip(),
+            subtitle=subtitle.strip(),
+            audience=audience,
+            dated_on=dated_on,
+            author_id=getattr(actor, "id", None),
+            signatory_name=signatory_name.strip(),
+            signatory_title=signatory_title.strip(),
+        )
 
-    briefing = insert_with_reference(lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1),
-                                     build)
+    briefing = insert_with_reference(lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build)
     record(actor, AuditAction.BRIEFING_CREATED, briefing, audience=audience)
     return briefing
 
@@ -130,16 +155,30 @@ def _touch(briefing: Briefing) -> None:
     briefing.updated_at = utcnow()
 
 
-def update_briefing(actor, briefing: Briefing, *, expected_version: int | None = None, title: str,
-                    subtitle: str, audience: str, dated_on: date, signatory_name: str,
-                    signatory_title: str) -> Briefing:
+def update_briefing(
+    actor,
+    briefing: Briefing,
+    *,
+    expected_version: int | None = None,
+    title: str,
+    subtitle: str,
+    audience: str,
+    dated_on: date,
+    signatory_name: str,
+    signatory_title: str,
+) -> Briefing:
     check_version(briefing, expected_version)
     Audience(audience)
     _start_editing(actor, briefing)
     changed = []
-    for name, value in (("title", title.strip()), ("subtitle", subtitle.strip()), ("audience", audience),
-                        ("dated_on", dated_on), ("signatory_name", signatory_name.strip()),
-                        ("signatory_title", signatory_title.strip())):
+    for name, value in (
+        ("title", title.strip()),
+        ("subtitle", subtitle.strip()),
+        ("audience", audience),
+        ("dated_on", dated_on),
+        ("signatory_name", signatory_name.strip()),
+        ("signatory_title", signatory_title.strip()),
+    ):
         if getattr(briefing, name) != value:
             setattr(briefing, name, value)
             changed.append(name)
@@ -163,16 +202,22 @@ def validate_section_body(body: str) -> None:
         raise BriefingError(f"Lists and quotes may be nested at most {MAX_NESTING} levels deep.")
 
 
-def add_section(actor, briefing: Briefing, *, kind: str, heading: str = "", body: str = "",
-                expected_version: int | None = None) -> BriefingSection:
+def add_section(
+    actor, briefing: Briefing, *, kind: str, heading: str = "", body: str = "", expected_version: int | None = None
+) -> BriefingSection:
     check_version(briefing, expected_version)
     kind = SectionKind(kind).value
     validate_section_body(body)
     if len(briefing.sections) >= MAX_SECTIONS:
         raise BriefingError(f"A briefing may have at most {MAX_SECTIONS} sections.")
     _start_editing(actor, briefing)
-    section = BriefingSection(kind=kind, heading=(heading.strip() or SectionKind(kind).label), body=body,
-                              position=len(briefing.sections) + 1, chart_region_ids=[])
+    section = BriefingSection(
+        kind=kind,
+        heading=(heading.strip() or SectionKind(kind).label),
+        body=body,
+        position=len(briefing.sections) + 1,
+        chart_region_ids=[],
+    )
     briefing.sections.append(section)
     _touch(briefing)
     db.session.flush()
@@ -189,8 +234,9 @@ def get_section_or_404(briefing: Briefing, section_id: int) -> BriefingSection:
     return section
 
 
-def update_section(actor, section: BriefingSection, *, kind: str, heading: str, body: str,
-                   expected_version: int | None = None) -> BriefingSection:
+def update_section(
+    actor, section: BriefingSection, *, kind: str, heading: str, body: str, expected_version: int | None = None
+) -> BriefingSection:
     briefing = section.briefing
     check_version(briefing, expected_version)
     validate_section_body(body)
@@ -238,8 +284,9 @@ def remove_section(actor, section: BriefingSection) -> None:
     record(actor, AuditAction.BRIEFING_CHANGED, briefing, section_removed=section.kind)
 
 
-def set_section_chart(actor, section: BriefingSection, *, metric_code: str | None, region_ids: list[int],
-                      since_on: date | None) -> BriefingSection:
+def set_section_chart(
+    actor, section: BriefingSection, *, metric_code: str | None, region_ids: list[int], since_on: date | None
+) -> BriefingSection:
     """A chart block under the section: one metric across up to 12 regions since a date."""
     briefing = section.briefing
     if len(region_ids) > MAX_CHART_REGIONS:
@@ -266,8 +313,15 @@ def may_cite_internal(audience: str) -> bool:
     return audience not in PUBLIC_AUDIENCES
 
 
-def evidence_for_picker(briefing: Briefing, *, region_id: int | None = None, metric_code: str | None = None,
-                        since_on: date | None = None, verified_only: bool = False, limit: int = 100) -> list:
+def evidence_for_picker(
+    briefing: Briefing,
+    *,
+    region_id: int | None = None,
+    metric_code: str | None = None,
+    since_on: date | None = None,
+    verified_only: bool = False,
+    limit: int = 100,
+) -> list:
     """Evidence an official may cite in this briefing (no internal-only items in a public one)."""
     from ..evidence.models import EvidenceItem, Metric
 
@@ -300,8 +354,9 @@ def cite_evidence(actor, section: BriefingSection, item) -> BriefingSection:
     """Add a figure to the end of a section as a cited line."""
     briefing = section.briefing
     if item.visibility != "public" and not may_cite_internal(briefing.audience):
-        raise BriefingError(f"{item.reference} is internal-only evidence and cannot be cited to "
-                            f"{briefing.audience_label.lower()}.")
+        raise BriefingError(
+            f"{item.reference} is internal-only evidence and cannot be cited to {briefing.audience_label.lower()}."
+        )
     body = (section.body.rstrip() + "\n\n" if section.body.strip() else "") + "- " + evidence_sentence(item)
     validate_section_body(body)
     _start_editing(actor, briefing)
@@ -320,8 +375,11 @@ def regional_evidence_markdown(briefing: Briefing, region_ids: list[int]) -> str
     lines: list[str] = []
     regions = db.session.scalars(select(Region).where(Region.id.in_(region_ids)).order_by(Region.name)).all()
     for region in regions:
-        stmt = select(EvidenceItem).where(EvidenceItem.region_id == region.id).order_by(
-            EvidenceItem.as_of.desc(), EvidenceItem.id.desc())
+        stmt = (
+            select(EvidenceItem)
+            .where(EvidenceItem.region_id == region.id)
+            .order_by(EvidenceItem.as_of.desc(), EvidenceItem.id.desc())
+        )
         if not may_cite_internal(briefing.audience):
             stmt = stmt.where(EvidenceItem.visibility == "public")
         latest: dict[Any, Any] = {}
@@ -363,8 +421,9 @@ def generate_regional_section(actor, briefing: Briefing, region_ids: list[int]) 
     body = regional_evidence_markdown(briefing, region_ids)
     if not body:
         raise BriefingError("None of the chosen regions has evidence this briefing may cite yet.")
-    return add_section(actor, briefing, kind=SectionKind.REGIONAL_EVIDENCE.value,
-                       heading="Evidence from the regions", body=body)
+    return add_section(
+        actor, briefing, kind=SectionKind.REGIONAL_EVIDENCE.value, heading="Evidence from the regions", body=body
+    )
 
 
 # ---------------------------------------------------------------------------- testimonies
@@ -393,8 +452,10 @@ def set_testimonies(actor, briefing: Briefing, testimony_ids: list[int]) -> None
     allowed = {t.id for t in quotable_for_briefing(briefing, limit=10_000)} if ids else set()
     refused = [i for i in ids if i not in allowed]
     if refused:
-        raise BriefingError("Some of the chosen testimonies may not be quoted to "
-                            f"{briefing.audience_label.lower()} (no consent, withdrawn or not approved).")
+        raise BriefingError(
+            "Some of the chosen testimonies may not be quoted to "
+            f"{briefing.audience_label.lower()} (no consent, withdrawn or not approved)."
+        )
     _start_editing(actor, briefing)
     briefing.testimonies.clear()
     db.session.flush()
@@ -419,8 +480,7 @@ def chosen_testimonies(briefing: Briefing) -> list:
 
 
 def active_questions(topic: str | None = None) -> list[Question]:
-    stmt = select(Question).where(Question.is_archived.is_(False)).order_by(Question.times_used.desc(),
-                                                                             Question.id)
+    stmt = select(Question).where(Question.is_archived.is_(False)).order_by(Question.times_used.desc(), Question.id)
     questions = list(db.session.scalars(stmt))
     if topic:
         questions = [q for q in questions if topic in (q.topics or [])]
@@ -440,8 +500,9 @@ def create_question(actor, *, text: str, topics: list[str] | str) -> Question:
     return question
 
 
-def update_question(actor, question: Question, *, text: str, topics: list[str] | str,
-                    is_archived: bool = False) -> Question:
+def update_question(
+    actor, question: Question, *, text: str, topics: list[str] | str, is_archived: bool = False
+) -> Question:
     question.text = text.strip()
     question.topics = clean_topics(topics)
     question.is_archived = is_archived
@@ -460,8 +521,9 @@ def add_question(actor, briefing: Briefing, *, question: Question | None = None,
     if not text:
         raise BriefingError("Write the question, or pick one from the bank.")
     _start_editing(actor, briefing)
-    item = BriefingQuestion(question_id=question.id if question else None, text=text,
-                            position=len(briefing.questions) + 1)
+    item = BriefingQuestion(
+        question_id=question.id if question else None, text=text, position=len(briefing.questions) + 1
+    )
     briefing.questions.append(item)
     _touch(briefing)
     db.session.flush()
@@ -544,8 +606,10 @@ def _evidence_by_reference(references: list[str]) -> dict[str, Any]:
         return {}
     from ..evidence.models import EvidenceItem
 
-    return {item.reference: item for item in
-            db.session.scalars(select(EvidenceItem).where(EvidenceItem.reference.in_(references)))}
+    return {
+        item.reference: item
+        for item in db.session.scalars(select(EvidenceItem).where(EvidenceItem.reference.in_(references)))
+    }
 
 
 def all_cited_references(briefing: Briefing) -> list[str]:
@@ -563,9 +627,12 @@ def chart_items(section: BriefingSection) -> list:
         return []
     from ..evidence.models import EvidenceItem, Metric
 
-    stmt = (select(EvidenceItem).join(Metric, EvidenceItem.metric_id == Metric.id)
-            .where(Metric.code == section.chart_metric_code, EvidenceItem.value.is_not(None))
-            .order_by(EvidenceItem.as_of, EvidenceItem.id))
+    stmt = (
+        select(EvidenceItem)
+        .join(Metric, EvidenceItem.metric_id == Metric.id)
+        .where(Metric.code == section.chart_metric_code, EvidenceItem.value.is_not(None))
+        .order_by(EvidenceItem.as_of, EvidenceItem.id)
+    )
     if section.chart_region_ids:
         stmt = stmt.where(EvidenceItem.region_id.in_(section.chart_region_ids))
     if section.chart_since_on:
@@ -589,12 +656,17 @@ def _chart(section: BriefingSection, citations: Citations) -> dict | None:
         series.setdefault(label, []).append((item.as_of, Decimal(item.value)))
         citations.items_by_reference.setdefault(item.reference, item)
         citations.number_for(item.reference)
-    svg = _draw_chart(metric.label, unit, tuple((label, tuple(points)) for label, points in series.items()),
-                      tuple(metric.thresholds))
+    svg = _draw_chart(
+        metric.label, unit, tuple((label, tuple(points)) for label, points in series.items()), tuple(metric.thresholds)
+    )
     numbers = sorted({citations.numbers[item.reference] for item in items})
     # The chart module draws the SVG from our own figures and escapes every label it writes.
-    return {"svg": Markup(svg), "data_uri": svg_data_uri(svg),  # noqa: S704
-            "alt": f"Chart: {metric.label} by region", "sources": numbers}
+    return {
+        "svg": Markup(svg),
+        "data_uri": svg_data_uri(svg),
+        "alt": f"Chart: {metric.label} by region",
+        "sources": numbers,
+    }
 
 
 @lru_cache(maxsize=64)
@@ -604,16 +676,26 @@ def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) ->
 
     if any(len(points) > 1 for _label, points in series):
         return line_chart_svg(title, {label: list(points) for label, points in series}, unit=unit)
-    return bar_chart_svg(title, [label for label, _points in series], [points[-1][1] for _label, points in series],
-                         unit=unit, thresholds=thresholds)
+    return bar_chart_svg(
+        title,
+        [label for label, _points in series],
+        [points[-1][1] for _label, points in series],
+        unit=unit,
+        thresholds=thresholds,
+    )
 
 
 def _testimony_view(testimony) -> dict:
-    facts = [testimony.grade_label if testimony.grade else None,
-             testimony.region.name if testimony.region is not None else None]
+    facts = [
+        testimony.grade_label if testimony.grade else None,
+        testimony.region.name if testimony.region is not None else None,
+    ]
     facts = [f for f in facts if f]
-    return {"text": testimony.public_text or "", "attribution": ", ".join(str(f) for f in facts),
-            "reference": testimony.reference}
+    return {
+        "text": testimony.public_text or "",
+        "attribution": ", ".join(str(f) for f in facts),
+        "reference": testimony.reference,
+    }
 
 
 def _source_line(item) -> str:
@@ -635,19 +717,35 @@ def briefing_document(briefing: Briefing) -> dict:
     sections = []
     placed_testimonies = False
     for section in sorted(briefing.sections, key=lambda s: s.position):
-        view = {"heading": section.heading or section.kind_label, "kind": section.kind,
-                "html": render_markdown(section.body, citations.cite), "chart": _chart(section, citations),
-                "testimonies": []}
+        view = {
+            "heading": section.heading or section.kind_label,
+            "kind": section.kind,
+            "html": render_markdown(section.body, citations.cite),
+            "chart": _chart(section, citations),
+            "testimonies": [],
+        }
         if section.kind == SectionKind.STAFF_TESTIMONIES.value and not placed_testimonies:
             view["testimonies"] = testimonies
             placed_testimonies = True
         sections.append(view)
     if testimonies and not placed_testimonies:
-        sections.append({"heading": SectionKind.STAFF_TESTIMONIES.label, "kind": SectionKind.STAFF_TESTIMONIES.value,
-                         "html": Markup(""), "chart": None, "testimonies": testimonies})
-    sources = [{"number": number, "text": _source_line(citations.items_by_reference[reference]),
-                "url": citations.items_by_reference[reference].source_url or ""}
-               for reference, number in sorted(citations.numbers.items(), key=lambda kv: kv[1])]
+        sections.append(
+            {
+                "heading": SectionKind.STAFF_TESTIMONIES.label,
+                "kind": SectionKind.STAFF_TESTIMONIES.value,
+                "html": Markup(""),
+                "chart": None,
+                "testimonies": testimonies,
+            }
+        )
+    sources = [
+        {
+            "number": number,
+            "text": _source_line(citations.items_by_reference[reference]),
+            "url": citations.items_by_reference[reference].source_url or "",
+        }
+        for reference, number in sorted(citations.numbers.items(), key=lambda kv: kv[1])
+    ]
     config = current_app.config
     return {
         "reference": briefing.reference,
@@ -715,10 +813,19 @@ def publish(actor, briefing: Briefing, *, expected_version: int | None = None) -
     html = render_briefing_html(briefing, document)
     pdf = html_to_pdf(html)
     number = (briefing.latest_published.number if briefing.latest_published else 0) + 1
-    version = BriefingVersion(number=number, title=briefing.title, audience=briefing.audience, pdf=pdf, html=html,
-                              sha256=hashlib.sha256(pdf).hexdigest(), page_count=count_pdf_pages(pdf), size_bytes=len(pdf),
-                              cited_references=document["cited_references"],
-                              published_by_id=getattr(actor, "id", None), published_at=utcnow())
+    version = BriefingVersion(
+        number=number,
+        title=briefing.title,
+        audience=briefing.audience,
+        pdf=pdf,
+        html=html,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        page_count=count_pdf_pages(pdf),
+        size_bytes=len(pdf),
+        cited_references=document["cited_references"],
+        published_by_id=getattr(actor, "id", None),
+        published_at=utcnow(),
+    )
     briefing.published_versions.append(version)
     briefing.status = BriefingStatus.PUBLISHED.value
     briefing.draft_version = number
@@ -750,8 +857,7 @@ def get_version_or_404(briefing: Briefing, number: int | None = None) -> Briefin
     from flask import abort
 
     versions = briefing.published_versions
-    version = versions[-1] if number is None and versions else next((v for v in versions if v.number == number),
-                                                                       None)
+    version = versions[-1] if number is None and versions else next((v for v in versions if v.number == number), None)
     if version is None:
         abort(404)
     return version

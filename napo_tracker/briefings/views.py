@@ -15,8 +15,19 @@ from ..security import roles_required
 from . import bp
 from . import services as svc
 from .checks import run_checks
-from .forms import (AddQuestionForm, BriefingForm, ChartForm, CiteForm, ConfirmForm, EvidenceFilterForm,
-                    QuestionForm, RegionalForm, RewordForm, SectionForm, TestimonyPickForm)
+from .forms import (
+    AddQuestionForm,
+    BriefingForm,
+    ChartForm,
+    CiteForm,
+    ConfirmForm,
+    EvidenceFilterForm,
+    QuestionForm,
+    RegionalForm,
+    RewordForm,
+    SectionForm,
+    TestimonyPickForm,
+)
 from .models import Briefing, BriefingVersion, Question
 
 STAFF = ("official", "admin")
@@ -58,9 +69,14 @@ def new():
     form = BriefingForm()
     if form.validate_on_submit():
         briefing = svc.create_briefing(
-            current_user, title=form.title.data, subtitle=form.subtitle.data or "", audience=form.audience.data,
-            dated_on=form.dated_on.data, signatory_name=form.signatory_name.data or "",
-            signatory_title=form.signatory_title.data or "")
+            current_user,
+            title=form.title.data,
+            subtitle=form.subtitle.data or "",
+            audience=form.audience.data,
+            dated_on=form.dated_on.data,
+            signatory_name=form.signatory_name.data or "",
+            signatory_title=form.signatory_title.data or "",
+        )
         db.session.commit()
         flash(f"Briefing {briefing.reference} started.", "success")
         return redirect(url_for("briefings.detail", ref=briefing.reference))
@@ -77,10 +93,17 @@ def edit(ref: str):
     status = 200
     if form.validate_on_submit():
         try:
-            svc.update_briefing(current_user, briefing, expected_version=form.expected(), title=form.title.data,
-                                subtitle=form.subtitle.data or "", audience=form.audience.data,
-                                dated_on=form.dated_on.data, signatory_name=form.signatory_name.data or "",
-                                signatory_title=form.signatory_title.data or "")
+            svc.update_briefing(
+                current_user,
+                briefing,
+                expected_version=form.expected(),
+                title=form.title.data,
+                subtitle=form.subtitle.data or "",
+                audience=form.audience.data,
+                dated_on=form.dated_on.data,
+                signatory_name=form.signatory_name.data or "",
+                signatory_title=form.signatory_title.data or "",
+            )
         except svc.BriefingError as error:
             _fail(error, form.title)
             status = _status_for(error)
@@ -102,9 +125,14 @@ def detail(ref: str):
 
 
 def _render_detail(briefing: Briefing, section_form: SectionForm, status: int = 200):
-    return render_template("briefings/detail.html", briefing=briefing, section_form=section_form,
-                           confirm=ConfirmForm(expected_version=briefing.version), checks=run_checks(briefing),
-                           testimonies=svc.chosen_testimonies(briefing)), status
+    return render_template(
+        "briefings/detail.html",
+        briefing=briefing,
+        section_form=section_form,
+        confirm=ConfirmForm(expected_version=briefing.version),
+        checks=run_checks(briefing),
+        testimonies=svc.chosen_testimonies(briefing),
+    ), status
 
 
 # ---------------------------------------------------------------------------- sections
@@ -117,8 +145,14 @@ def section_new(ref: str):
     form = SectionForm()
     if form.validate_on_submit():
         try:
-            section = svc.add_section(current_user, briefing, kind=form.kind.data, heading=form.heading.data or "",
-                                      body=form.body.data or "", expected_version=form.expected())
+            section = svc.add_section(
+                current_user,
+                briefing,
+                kind=form.kind.data,
+                heading=form.heading.data or "",
+                body=form.body.data or "",
+                expected_version=form.expected(),
+            )
         except svc.BriefingError as error:
             _fail(error, form.body)
             return _render_detail(briefing, form, _status_for(error))
@@ -139,8 +173,14 @@ def section_edit(ref: str, section_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            svc.update_section(current_user, section, kind=form.kind.data, heading=form.heading.data or "",
-                               body=form.body.data or "", expected_version=form.expected())
+            svc.update_section(
+                current_user,
+                section,
+                kind=form.kind.data,
+                heading=form.heading.data or "",
+                body=form.body.data or "",
+                expected_version=form.expected(),
+            )
         except svc.BriefingError as error:
             _fail(error, form.body)
             status = _status_for(error)
@@ -214,8 +254,13 @@ def section_chart(ref: str, section_id: int):
     if form.validate_on_submit():
         try:
             svc.check_version(briefing, form.expected())
-            svc.set_section_chart(current_user, section, metric_code=form.metric_code.data or None,
-                                  region_ids=form.region_ids.data or [], since_on=form.since_on.data)
+            svc.set_section_chart(
+                current_user,
+                section,
+                metric_code=form.metric_code.data or None,
+                region_ids=form.region_ids.data or [],
+                since_on=form.since_on.data,
+            )
         except svc.BriefingError as error:
             _fail(error, form.metric_code)
             status = _status_for(error)
@@ -245,8 +290,7 @@ def evidence_picker(ref: str):
     status = 200
     if request.method == "POST":
         if cite.validate_on_submit():
-            item = db.session.scalar(select(EvidenceItem).where(
-                EvidenceItem.reference == cite.evidence_reference.data))
+            item = db.session.scalar(select(EvidenceItem).where(EvidenceItem.reference == cite.evidence_reference.data))
             section = next((s for s in briefing.sections if s.id == cite.section_id.data), None)
             if item is None or section is None:
                 cite.section_id.errors = ["Choose one of this briefing's sections and an item from the list."]
@@ -261,7 +305,9 @@ def evidence_picker(ref: str):
                 else:
                     db.session.commit()
                     flash(f"{item.reference} cited in “{section.heading}”.", "success")
-                    kept = {k: v for k, v in request.args.items() if k in ("region", "metric", "since_on", "verified_only")}
+                    kept = {
+                        k: v for k, v in request.args.items() if k in ("region", "metric", "since_on", "verified_only")
+                    }
                     return redirect(url_for("briefings.evidence_picker", ref=briefing.reference, **kept))
         else:
             status = 400
@@ -270,13 +316,22 @@ def evidence_picker(ref: str):
     region, metric = filters.region.data, filters.metric.data
     region_id = int(region) if region and region.isdigit() and len(region) < 10 else None
     items = svc.evidence_for_picker(
-        briefing, region_id=region_id, metric_code=metric if metric in {code for code, _ in metrics} else None,
+        briefing,
+        region_id=region_id,
+        metric_code=metric if metric in {code for code, _ in metrics} else None,
         since_on=filters.since_on.data if not filters.since_on.errors else None,
-        verified_only=bool(filters.verified_only.data))
+        verified_only=bool(filters.verified_only.data),
+    )
     cite.expected_version.data = briefing.version
-    return render_template("briefings/evidence_picker.html", briefing=briefing, filters=filters, cite=cite,
-                           items=items, public=not svc.may_cite_internal(briefing.audience),
-                           format_value=format_value), status
+    return render_template(
+        "briefings/evidence_picker.html",
+        briefing=briefing,
+        filters=filters,
+        cite=cite,
+        items=items,
+        public=not svc.may_cite_internal(briefing.audience),
+        format_value=format_value,
+    ), status
 
 
 @bp.route("/<ref>/regional", methods=["GET", "POST"])
@@ -328,10 +383,14 @@ def testimony_picker(ref: str):
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="testimonies"))
     elif form.errors:
         status = 400
-    return render_template("briefings/testimony_picker.html", form=form, briefing=briefing,
-                           quotable=svc.quotable_for_briefing(briefing),
-                           consent=svc.consent_audience(briefing.audience),
-                           chosen=svc.chosen_testimonies(briefing)), status
+    return render_template(
+        "briefings/testimony_picker.html",
+        form=form,
+        briefing=briefing,
+        quotable=svc.quotable_for_briefing(briefing),
+        consent=svc.consent_audience(briefing.audience),
+        chosen=svc.chosen_testimonies(briefing),
+    ), status
 
 
 # ---------------------------------------------------------------------------- questions
@@ -362,9 +421,13 @@ def questions(ref: str):
     elif form.errors:
         status = 400
     used = {q.question_id for q in briefing.questions}
-    return render_template("briefings/questions.html", form=form, briefing=briefing,
-                           bank=[q for q in svc.active_questions() if q.id not in used],
-                           confirm=ConfirmForm(expected_version=briefing.version)), status
+    return render_template(
+        "briefings/questions.html",
+        form=form,
+        briefing=briefing,
+        bank=[q for q in svc.active_questions() if q.id not in used],
+        confirm=ConfirmForm(expected_version=briefing.version),
+    ), status
 
 
 @bp.route("/<ref>/questions/<int(max=2147483647):item_id>", methods=["GET", "POST"])
@@ -398,8 +461,9 @@ def question_move(ref: str, item_id: int, direction: str):
     item = svc.get_briefing_question_or_404(briefing, item_id)
     if direction not in ("up", "down"):
         abort(404)
-    return _confirmed(briefing, lambda: svc.move_question(current_user, item, direction), "Question moved.",
-                      "questions")
+    return _confirmed(
+        briefing, lambda: svc.move_question(current_user, item, direction), "Question moved.", "questions"
+    )
 
 
 @bp.route("/<ref>/questions/<int(max=2147483647):item_id>/remove", methods=["POST"])
@@ -419,8 +483,9 @@ def question_bank():
         db.session.commit()
         flash("Question added to the bank.", "success")
         return redirect(url_for("briefings.question_bank"))
-    bank = db.session.scalars(select(Question).order_by(Question.is_archived, Question.times_used.desc(),
-                                                        Question.id)).all()
+    bank = db.session.scalars(
+        select(Question).order_by(Question.is_archived, Question.times_used.desc(), Question.id)
+    ).all()
     return render_template("briefings/question_bank.html", form=form, bank=bank), (400 if form.errors else 200)
 
 
@@ -433,13 +498,17 @@ def question_edit(question_id: int):
         form.text.data, form.topics.data = question.text, ", ".join(question.topics or [])
         form.is_archived.data = question.is_archived
     if form.validate_on_submit():
-        svc.update_question(current_user, question, text=form.text.data, topics=form.topics.data or "",
-                            is_archived=form.is_archived.data)
+        svc.update_question(
+            current_user,
+            question,
+            text=form.text.data,
+            topics=form.topics.data or "",
+            is_archived=form.is_archived.data,
+        )
         db.session.commit()
         flash("Question saved.", "success")
         return redirect(url_for("briefings.question_bank"))
-    return render_template("briefings/question_edit.html", form=form, question=question), \
-        (400 if form.errors else 200)
+    return render_template("briefings/question_edit.html", form=form, question=question), (400 if form.errors else 200)
 
 
 # ---------------------------------------------------------------------------- preview, publish, download
@@ -456,8 +525,13 @@ def document_css():
 @roles_required(*STAFF)
 def preview(ref: str):
     briefing = svc.get_briefing_or_404(ref)
-    return render_template("briefings/preview.html", briefing=briefing, doc=svc.briefing_document(briefing),
-                           for_pdf=False, checks=run_checks(briefing))
+    return render_template(
+        "briefings/preview.html",
+        briefing=briefing,
+        doc=svc.briefing_document(briefing),
+        for_pdf=False,
+        checks=run_checks(briefing),
+    )
 
 
 @bp.route("/<ref>/preview.pdf")
@@ -504,8 +578,13 @@ def _stored_version(ref: str, number: int | None):
     """One published version's stored bytes, by the briefing's reference: one query, no rendering."""
     if not svc.REFERENCE_PATTERN.fullmatch(ref.strip().upper()):
         abort(404)
-    stmt = (select(BriefingVersion.number, BriefingVersion.sha256, BriefingVersion.pdf).join(Briefing)
-            .where(Briefing.reference == ref.strip().upper()).order_by(BriefingVersion.number.desc()).limit(1))
+    stmt = (
+        select(BriefingVersion.number, BriefingVersion.sha256, BriefingVersion.pdf)
+        .join(Briefing)
+        .where(Briefing.reference == ref.strip().upper())
+        .order_by(BriefingVersion.number.desc())
+        .limit(1)
+    )
     if number is not None:
         stmt = stmt.where(BriefingVersion.number == number)
     version = db.session.execute(stmt).first()
@@ -535,6 +614,3 @@ def _pdf_response(pdf: bytes, filename: str, sha256: str | None = None) -> Respo
     if sha256:
         response.headers["X-Content-SHA256"] = sha256
     return response
-
-
-

@@ -52,40 +52,66 @@ class _DateInRange:
 
 GRADE_CHOICES = {"": "— not given —", **GRADES}
 CHOOSE = "Choose one from the list."
-SORT_LABELS = {"reference": "Reference", "title": "Title", "category": "Category", "status": "Status",
-               "wmt_percent": "WMT %", "opened_on": "Opened on", "next_action_on": "Next action due",
-               "updated_at": "Last updated"}
+SORT_LABELS = {
+    "reference": "Reference",
+    "title": "Title",
+    "category": "Category",
+    "status": "Status",
+    "wmt_percent": "WMT %",
+    "opened_on": "Opened on",
+    "next_action_on": "Next action due",
+    "updated_at": "Last updated",
+}
 assert set(SORT_LABELS) == set(SORTS)
 
 
 class CaseForm(FlaskForm):
-    region_id = SelectField("Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[InputRequired("Choose a region.")])
+    region_id = SelectField(
+        "Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[InputRequired("Choose a region.")]
+    )
     unit_id = SelectField("Unit", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
-    member_id = SelectField("Member", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()],
-                            description="Leave blank when the concern is a whole team's.")
-    category = SelectField("Category", choices={"": "— choose —", **CATEGORIES},
-                           validators=[DataRequired("Choose a category.")])
-    title = StringField("Title", filters=[strip_text],
-                        validators=[DataRequired("Give the case a short title."), Length(max=200), PlainText()])
-    description = TextAreaField("What is happening", filters=[strip_text],
-                                validators=[Length(max=20_000), PlainText(multiline=True)])
+    member_id = SelectField(
+        "Member",
+        coerce=optional_int,
+        invalid_value_message=CHOOSE,
+        validators=[Optional()],
+        description="Leave blank when the concern is a whole team's.",
+    )
+    category = SelectField(
+        "Category", choices={"": "— choose —", **CATEGORIES}, validators=[DataRequired("Choose a category.")]
+    )
+    title = StringField(
+        "Title",
+        filters=[strip_text],
+        validators=[DataRequired("Give the case a short title."), Length(max=200), PlainText()],
+    )
+    description = TextAreaField(
+        "What is happening", filters=[strip_text], validators=[Length(max=20_000), PlainText(multiline=True)]
+    )
     grade = SelectField("Grade", choices=GRADE_CHOICES, validators=[Optional()])
     wmt_percent = IntegerField(
-        "WMT %", validators=[Optional(), NumberRange(0, WMT_MAX, f"WMT must be between 0 and {WMT_MAX} %%.")],
-        description="The workload management tool figure when the concern was raised; 100 is full.")
+        "WMT %",
+        validators=[Optional(), NumberRange(0, WMT_MAX, f"WMT must be between 0 and {WMT_MAX} %%.")],
+        description="The workload management tool figure when the concern was raised; 100 is full.",
+    )
     caseload = IntegerField(
-        "Caseload", validators=[Optional(), NumberRange(0, CASELOAD_MAX, f"Caseload must be between 0 and {CASELOAD_MAX}.")])
+        "Caseload",
+        validators=[Optional(), NumberRange(0, CASELOAD_MAX, f"Caseload must be between 0 and {CASELOAD_MAX}.")],
+    )
     has_high_risk_cases = BooleanField(RISK_FLAGS["has_high_risk_cases"])
     has_mappa_cases = BooleanField(RISK_FLAGS["has_mappa_cases"])
     has_domestic_abuse_cases = BooleanField(RISK_FLAGS["has_domestic_abuse_cases"])
     has_protected_caseload_breach = BooleanField(RISK_FLAGS["has_protected_caseload_breach"])
     has_no_cover = BooleanField(RISK_FLAGS["has_no_cover"])
     priority = SelectField("Priority", choices=dict(PRIORITIES), default="normal")
-    assigned_rep_id = SelectField("Assigned rep", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
+    assigned_rep_id = SelectField(
+        "Assigned rep", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()]
+    )
     next_action = StringField("Next action", filters=[strip_text], validators=[Length(max=200), PlainText()])
     next_action_on = DateField("Next action due", validators=[Optional(), _DateInRange()])
     has_evidence_consent = BooleanField(
-        "The member agrees the facts (never who they are) may be used, anonymised, as evidence")
+        "The member agrees the facts (never who they are) may be used, anonymised, as evidence"
+    )
     version = HiddenField()
     submit = SubmitField("Save case")
 
@@ -96,7 +122,8 @@ class CaseForm(FlaskForm):
         self.unit_id.choices = [("", "— none —")] + [(u.id, f"{u.name} ({u.region.name})") for u in units]
         self.member_id.choices = [("", "— none: a team concern —")] + [
             (m.id, f"{m.pseudonym}" + (f" · {m.grade}" if m.grade else "") + (f" · {m.unit.name}" if m.unit else ""))
-            for m in members]
+            for m in members
+        ]
         seen: dict[int, str] = {}
         for rep, _region_id in reps:
             seen.setdefault(rep.id, rep.display_name)
@@ -156,11 +183,15 @@ class CaseForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = SelectField("Move the case to", choices={s.value: s.label for s in CaseStatus})
-    outcome = TextAreaField("Outcome", filters=[strip_text],
-                            validators=[Length(max=5_000), PlainText(multiline=True)],
-                            description="Required when the case is resolved: what changed for the member?")
-    note = TextAreaField("Note for the timeline", filters=[strip_text],
-                         validators=[Length(max=5_000), PlainText(multiline=True)])
+    outcome = TextAreaField(
+        "Outcome",
+        filters=[strip_text],
+        validators=[Length(max=5_000), PlainText(multiline=True)],
+        description="Required when the case is resolved: what changed for the member?",
+    )
+    note = TextAreaField(
+        "Note for the timeline", filters=[strip_text], validators=[Length(max=5_000), PlainText(multiline=True)]
+    )
     submit = SubmitField("Change status")
 
     def __init__(self, *args, current_status: str, **kwargs):
@@ -183,18 +214,23 @@ class StatusForm(FlaskForm):
 
 class EntryForm(FlaskForm):
     kind = SelectField("Kind", choices={k.value: ENTRY_LABELS[k] for k in MANUAL_ENTRY_KINDS})
-    happened_on = DateField("Date", default=date.today, validators=[InputRequired("Give the date."),
-                                                                    _DateInRange(not_after_today=True)])
-    body = TextAreaField("What happened", filters=[strip_text],
-                         validators=[DataRequired("Write what happened."), Length(max=20_000),
-                                     PlainText(multiline=True)])
+    happened_on = DateField(
+        "Date", default=date.today, validators=[InputRequired("Give the date."), _DateInRange(not_after_today=True)]
+    )
+    body = TextAreaField(
+        "What happened",
+        filters=[strip_text],
+        validators=[DataRequired("Write what happened."), Length(max=20_000), PlainText(multiline=True)],
+    )
     submit = SubmitField("Add to timeline")
 
 
 class AttachmentForm(FlaskForm):
-    file = FileField("File", validators=[FileRequired("Choose a file to attach.")],
-                     description=f"{storage.ACCEPTED_LABEL}; at most "
-                                 f"{storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    file = FileField(
+        "File",
+        validators=[FileRequired("Choose a file to attach.")],
+        description=f"{storage.ACCEPTED_LABEL}; at most {storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+    )
     submit = SubmitField("Attach")
 
     def validate_file(self, field):
@@ -205,8 +241,10 @@ class AttachmentForm(FlaskForm):
         size = upload.stream.tell()
         upload.stream.seek(0)
         if size > storage.MAX_UPLOAD_BYTES:
-            raise ValidationError(f"This file is {size / (1024 * 1024):.1f} MB; the most we accept is "
-                                  f"{storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+            raise ValidationError(
+                f"This file is {size / (1024 * 1024):.1f} MB; the most we accept is "
+                f"{storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            )
 
 
 class DeleteForm(FlaskForm):
@@ -216,12 +254,16 @@ class DeleteForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    region_id = SelectField("Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[InputRequired("Choose a region.")])
+    region_id = SelectField(
+        "Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[InputRequired("Choose a region.")]
+    )
     unit_id = SelectField("Unit", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
-    name = StringField("Name", filters=[strip_text],
-                       validators=[DataRequired("Give the member's name."), Length(max=120), PlainText()])
-    membership_number = StringField("Membership number", filters=[strip_text],
-                                    validators=[Optional(), Length(max=32), PlainText()])
+    name = StringField(
+        "Name", filters=[strip_text], validators=[DataRequired("Give the member's name."), Length(max=120), PlainText()]
+    )
+    membership_number = StringField(
+        "Membership number", filters=[strip_text], validators=[Optional(), Length(max=32), PlainText()]
+    )
     email = StringField("E-mail", filters=[strip_text], validators=[Optional(), Length(max=254), PlainText()])
     phone = StringField("Phone", filters=[strip_text], validators=[Optional(), Length(max=40), PlainText()])
     grade = SelectField("Grade", choices=GRADE_CHOICES, validators=[Optional()])
@@ -249,21 +291,25 @@ class CaseFilterForm(FlaskForm):
         csrf = False
 
     view = SelectField("Show", choices=dict(LIST_VIEWS), default="all", validators=[Optional()])
-    q = StringField("Search titles and descriptions", filters=[strip_text],
-                    validators=[Optional(), Length(max=200), PlainText()])
+    q = StringField(
+        "Search titles and descriptions", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()]
+    )
     region_id = SelectField("Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
     unit_id = SelectField("Unit", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
-    status = SelectField("Status", choices={"": "Any", **{s.value: s.label for s in CaseStatus}},
-                         validators=[Optional()])
+    status = SelectField(
+        "Status", choices={"": "Any", **{s.value: s.label for s in CaseStatus}}, validators=[Optional()]
+    )
     category = SelectField("Category", choices={"": "Any", **CATEGORIES}, validators=[Optional()])
     risk = SelectField("Risk flag", choices={"": "Any", **RISK_FLAGS}, validators=[Optional()])
-    assigned_rep_id = SelectField("Assigned rep", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
+    assigned_rep_id = SelectField(
+        "Assigned rep", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()]
+    )
     opened_from = DateField("Opened from", validators=[Optional(), _DateInRange()])
     opened_to = DateField("Opened to", validators=[Optional(), _DateInRange()])
-    sort = SelectField("Sort by", choices={"": "Last updated", **SORT_LABELS},
-                       validators=[Optional()])
-    direction = SelectField("Order", choices={"": "Default", "asc": "Ascending", "desc": "Descending"},
-                            validators=[Optional()])
+    sort = SelectField("Sort by", choices={"": "Last updated", **SORT_LABELS}, validators=[Optional()])
+    direction = SelectField(
+        "Order", choices={"": "Default", "asc": "Ascending", "desc": "Descending"}, validators=[Optional()]
+    )
 
     def __init__(self, *args, regions, units, reps, **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,8 +325,20 @@ class CaseFilterForm(FlaskForm):
             raise ValidationError("The end of the range is before its start.")
 
     def filters(self) -> dict:
-        return {name: getattr(self, name).data for name in (
-            "q", "region_id", "unit_id", "status", "category", "risk", "assigned_rep_id", "opened_from", "opened_to")}
+        return {
+            name: getattr(self, name).data
+            for name in (
+                "q",
+                "region_id",
+                "unit_id",
+                "status",
+                "category",
+                "risk",
+                "assigned_rep_id",
+                "opened_from",
+                "opened_to",
+            )
+        }
 
 
 class ExportForm(FlaskForm):

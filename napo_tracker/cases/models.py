@@ -180,7 +180,8 @@ class Case(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     entries: Mapped[list[CaseEntry]] = relationship(
-        back_populates="case", cascade="all, delete-orphan",
+        back_populates="case",
+        cascade="all, delete-orphan",
         order_by=lambda: (CaseEntry.happened_on.desc(), CaseEntry.created_at.desc(), CaseEntry.id.desc()),
     )
     attachments: Mapped[list[CaseAttachment]] = relationship(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from flask import abort
@@ -100,12 +100,15 @@ def check_transition(current: str, new: str, outcome: str | None = None, *, requ
         choices = ", ".join(s.label.lower() for s in allowed) or "nothing else"
         raise CaseError(
             f"A case that is {CaseStatus(current).label.lower()} cannot move to {target.label.lower()}. "
-            f"It can move to: {choices}.", "status")
+            f"It can move to: {choices}.",
+            "status",
+        )
     if require_outcome and target is CaseStatus.RESOLVED and not (outcome or "").strip():
         raise CaseError("Say what the outcome was before marking the case resolved.", "outcome")
 
 
 # ---------------------------------------------------------------- who sees what
+
 
 def may_see_identity(user: User, member: Member | None = None, region_id: int | None = None) -> bool:
     """Identifying fields: admins, and reps of the member's region. Officials see the pseudonym."""
@@ -141,6 +144,7 @@ def record_identity_viewed(actor: User, member: Member, context: str) -> None:
 
 # ---------------------------------------------------------------- choices in scope
 
+
 def regions_in_scope(user: User) -> list[Region]:
     stmt = scope_to_regions(select(Region).order_by(Region.name), Region.id, user)
     return list(db.session.scalars(stmt))
@@ -149,7 +153,9 @@ def regions_in_scope(user: User) -> list[Region]:
 def units_in_scope(user: User) -> list[Unit]:
     stmt = scope_to_regions(
         select(Unit).join(Region).options(joinedload(Unit.region)).order_by(Region.name, Unit.name),
-        Unit.region_id, user)
+        Unit.region_id,
+        user,
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -169,7 +175,9 @@ def members_in_scope(user: User) -> list[Member]:
     """Members of the user's regions, their unit and region loaded in the same statement."""
     stmt = scope_to_regions(
         select(Member).options(joinedload(Member.unit), joinedload(Member.region)).order_by(Member.id),
-        Member.region_id, user)
+        Member.region_id,
+        user,
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -187,37 +195,69 @@ def members_with_case_counts(user: User) -> list[tuple[Member, int]]:
 
 
 def rep_covers(rep_id: int, region_id: int) -> bool:
-    return db.session.scalar(
-        select(func.count()).select_from(user_regions).join(User, User.id == user_regions.c.user_id).where(
-            user_regions.c.user_id == rep_id, user_regions.c.region_id == region_id,
-            User.role == Role.REP.value, User.is_active.is_(True))
-    ) > 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(user_regions)
+            .join(User, User.id == user_regions.c.user_id)
+            .where(
+                user_regions.c.user_id == rep_id,
+                user_regions.c.region_id == region_id,
+                User.role == Role.REP.value,
+                User.is_active.is_(True),
+            )
+        )
+        > 0
+    )
 
 
 # ---------------------------------------------------------------- members
 
-def create_member(actor: User, *, region_id: int, unit_id: int | None, name: str,
-                  membership_number: str | None, email: str | None, phone: str | None,
-                  grade: str | None) -> Member:
+
+def create_member(
+    actor: User,
+    *,
+    region_id: int,
+    unit_id: int | None,
+    name: str,
+    membership_number: str | None,
+    email: str | None,
+    phone: str | None,
+    grade: str | None,
+) -> Member:
     """A member of one of the actor's regions; membership numbers are unique."""
     _check_place(actor, region_id, unit_id)
     if grade and grade not in GRADES:
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
-    if membership_number and db.session.scalar(
-            select(Member.id).where(Member.membership_number == membership_number)):
+    if membership_number and db.session.scalar(select(Member.id).where(Member.membership_number == membership_number)):
         raise CaseError("A member with this membership number is already recorded.", "membership_number")
-    member = Member(region_id=region_id, unit_id=unit_id, name=name.strip(), membership_number=membership_number,
-                    email=(email or "").strip().lower() or None, phone=(phone or "").strip() or None,
-                    grade=grade or None)
+    member = Member(
+        region_id=region_id,
+        unit_id=unit_id,
+        name=name.strip(),
+        membership_number=membership_number,
+        email=(email or "").strip().lower() or None,
+        phone=(phone or "").strip() or None,
+        grade=grade or None,
+    )
     db.session.add(member)
     db.session.flush()
     record(actor, AuditAction.MEMBER_CREATED, ("members", member.pseudonym), region_id=region_id)
     return member
 
 
-def update_member(actor: User, member: Member, *, unit_id: int | None, name: str, membership_number: str | None,
-                  email: str | None, phone: str | None, grade: str | None) -> list[str]:
+def update_member(
+    actor: User,
+    member: Member,
+    *,
+    unit_id: int | None,
+    name: str,
+    membership_number: str | None,
+    email: str | None,
+    phone: str | None,
+    grade: str | None,
+) -> list[str]:
     """Correct a member's details; only those who may see them may change them. The region stays."""
     if not may_see_identity(actor, member):
         raise PermissionError("only reps of the member's region and admins change a member's details")
@@ -225,12 +265,18 @@ def update_member(actor: User, member: Member, *, unit_id: int | None, name: str
     if grade and grade not in GRADES:
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
-    if membership_number and db.session.scalar(select(Member.id).where(
-            Member.membership_number == membership_number, Member.id != member.id)):
+    if membership_number and db.session.scalar(
+        select(Member.id).where(Member.membership_number == membership_number, Member.id != member.id)
+    ):
         raise CaseError("A member with this membership number is already recorded.", "membership_number")
-    values = {"unit_id": unit_id, "name": name.strip(), "membership_number": membership_number,
-              "email": (email or "").strip().lower() or None, "phone": (phone or "").strip() or None,
-              "grade": grade or None}
+    values = {
+        "unit_id": unit_id,
+        "name": name.strip(),
+        "membership_number": membership_number,
+        "email": (email or "").strip().lower() or None,
+        "phone": (phone or "").strip() or None,
+        "grade": grade or None,
+    }
     changed = [field for field, value in values.items() if getattr(member, field) != value]
     for field in changed:
         setattr(member, field, values[field])
@@ -326,9 +372,16 @@ def _display(name: str, value: Any) -> str:
     return str(value)
 
 
-def _add_entry(case: Case, actor: User | None, kind: EntryKind, body: str, happened_on: date | None = None) -> CaseEntry:
-    entry = CaseEntry(case=case, kind=kind.value, body=body, happened_on=happened_on or date.today(),
-                      author_id=actor.id if actor is not None else None)
+def _add_entry(
+    case: Case, actor: User | None, kind: EntryKind, body: str, happened_on: date | None = None
+) -> CaseEntry:
+    entry = CaseEntry(
+        case=case,
+        kind=kind.value,
+        body=body,
+        happened_on=happened_on or date.today(),
+        author_id=actor.id if actor is not None else None,
+    )
     db.session.add(entry)
     return entry
 
@@ -344,22 +397,36 @@ def create_case(actor: User, **fields: Any) -> Case:
     prefix = f"CASE-{opened_on.year}-"
 
     def build(reference: str) -> Case:
-        return Case(reference=reference, opened_on=opened_on, status=CaseStatus.OPEN.value,
-                    created_by_id=actor.id, updated_by_id=actor.id, **fields)
+        return Case(
+            reference=reference,
+            opened_on=opened_on,
+            status=CaseStatus.OPEN.value,
+            created_by_id=actor.id,
+            updated_by_id=actor.id,
+            **fields,
+        )
 
     case = insert_with_reference(lambda: next_numbered_reference(Case.reference, prefix), build)
     _add_entry(case, actor, EntryKind.STATUS, "Case opened.", opened_on)
     if case.assigned_rep_id is not None:
-        _add_entry(case, actor, EntryKind.ASSIGNMENT, f"Assigned to {_display('assigned_rep_id', case.assigned_rep_id)}.",
-                   opened_on)
+        _add_entry(
+            case,
+            actor,
+            EntryKind.ASSIGNMENT,
+            f"Assigned to {_display('assigned_rep_id', case.assigned_rep_id)}.",
+            opened_on,
+        )
     db.session.flush()
     record(actor, AuditAction.CASE_CREATED, case, region_id=case.region_id, category=case.category)
     return case
 
 
 def differences(case: Case, fields: dict[str, Any]) -> list[Change]:
-    return [Change(name, CASE_FIELDS[name], _display(name, getattr(case, name)), _display(name, value))
-            for name, value in fields.items() if name in CASE_FIELDS and getattr(case, name) != value]
+    return [
+        Change(name, CASE_FIELDS[name], _display(name, getattr(case, name)), _display(name, value))
+        for name, value in fields.items()
+        if name in CASE_FIELDS and getattr(case, name) != value
+    ]
 
 
 def update_case(actor: User, case: Case, *, expected_version: int | None, **fields: Any) -> list[str]:
@@ -384,8 +451,11 @@ def update_case(actor: User, case: Case, *, expected_version: int | None, **fiel
     case.updated_at = utcnow()
     case.updated_by_id = actor.id
     if "assigned_rep_id" in changed:
-        text = (f"Assigned to {_display('assigned_rep_id', case.assigned_rep_id)}."
-                if case.assigned_rep_id else "No rep assigned any more.")
+        text = (
+            f"Assigned to {_display('assigned_rep_id', case.assigned_rep_id)}."
+            if case.assigned_rep_id
+            else "No rep assigned any more."
+        )
         if old_rep:
             text += f" (Was {_display('assigned_rep_id', old_rep)}.)"
         _add_entry(case, actor, EntryKind.ASSIGNMENT, text)
@@ -395,8 +465,9 @@ def update_case(actor: User, case: Case, *, expected_version: int | None, **fiel
     return changed
 
 
-def change_status(actor: User, case: Case, new_status: str, *, outcome: str | None = None,
-                  note: str | None = None) -> Case:
+def change_status(
+    actor: User, case: Case, new_status: str, *, outcome: str | None = None, note: str | None = None
+) -> Case:
     """Move a case along the status machine; resolving needs an outcome."""
     check_transition(case.status, new_status, outcome)
     old = case.status
@@ -455,14 +526,26 @@ def add_attachment(actor: User, case: Case, *, filename: str | None, data: bytes
     name = storage.safe_filename(filename, kind)
     stored = storage.save(data)
     try:
-        attachment = CaseAttachment(case=case, stored_name=stored.stored_name, original_name=name,
-                                    content_type=kind.content_type, size_bytes=stored.size_bytes,
-                                    sha256=stored.sha256, uploaded_by_id=actor.id)
+        attachment = CaseAttachment(
+            case=case,
+            stored_name=stored.stored_name,
+            original_name=name,
+            content_type=kind.content_type,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            uploaded_by_id=actor.id,
+        )
         db.session.add(attachment)
         _add_entry(case, actor, EntryKind.ATTACHMENT, f"Attached {name}.")
         db.session.flush()
-        record(actor, AuditAction.CASE_ATTACHMENT_ADDED, case, attachment_id=attachment.id,
-               content_type=kind.content_type, size_bytes=stored.size_bytes)
+        record(
+            actor,
+            AuditAction.CASE_ATTACHMENT_ADDED,
+            case,
+            attachment_id=attachment.id,
+            content_type=kind.content_type,
+            size_bytes=stored.size_bytes,
+        )
     except Exception:
         storage.delete(stored.stored_name)
         raise
@@ -483,8 +566,9 @@ def delete_attachment(actor: User, case: Case, attachment: CaseAttachment) -> st
 
 
 def get_attachment(case: Case, attachment_id: int) -> CaseAttachment:
-    attachment = db.session.scalar(select(CaseAttachment).where(
-        CaseAttachment.id == attachment_id, CaseAttachment.case_id == case.id))
+    attachment = db.session.scalar(
+        select(CaseAttachment).where(CaseAttachment.id == attachment_id, CaseAttachment.case_id == case.id)
+    )
     if attachment is None:
         abort(404)
     return attachment
@@ -518,8 +602,15 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def case_list_query(user: User, *, view: str = "all", filters: dict[str, Any] | None = None,
-                    sort: str | None = None, direction: str | None = None, today: date | None = None) -> Select:
+def case_list_query(
+    user: User,
+    *,
+    view: str = "all",
+    filters: dict[str, Any] | None = None,
+    sort: str | None = None,
+    direction: str | None = None,
+    today: date | None = None,
+) -> Select:
     """The cases a list page shows, in the user's regions; one statement, related rows joined."""
     filters = filters or {}
     today = today or date.today()
@@ -547,8 +638,13 @@ def case_list_query(user: User, *, view: str = "all", filters: dict[str, Any] | 
         stmt = stmt.where(Case.opened_on <= filters["opened_to"])
     if filters.get("q"):
         pattern = _like(filters["q"])
-        stmt = stmt.where(or_(Case.title.ilike(pattern, escape="\\"), Case.description.ilike(pattern, escape="\\"),
-                              Case.reference == filters["q"].upper()))
+        stmt = stmt.where(
+            or_(
+                Case.title.ilike(pattern, escape="\\"),
+                Case.description.ilike(pattern, escape="\\"),
+                Case.reference == filters["q"].upper(),
+            )
+        )
     column = SORTS.get(sort or "", SORTS[DEFAULT_SORT[0]])
     descending = (direction or (DEFAULT_SORT[1] if sort not in SORTS else "asc")) == "desc"
     order = [column.desc() if descending else column.asc(), Case.id.desc()]
@@ -559,6 +655,7 @@ def case_list_query(user: User, *, view: str = "all", filters: dict[str, Any] | 
 
 # ---------------------------------------------------------------- figures
 
+
 def case_figures(user: User, region_id: int | None = None) -> list[dict[str, Any]]:
     """Cases by category and status in the user's regions (one grouped query), biggest first by live cases."""
     stmt = select(Case.category, Case.status, func.count(Case.id)).group_by(Case.category, Case.status)
@@ -567,8 +664,16 @@ def case_figures(user: User, region_id: int | None = None) -> list[dict[str, Any
         stmt = stmt.where(Case.region_id == region_id)
     rows: dict[str, dict[str, Any]] = {}
     for category, status, count in db.session.execute(stmt):
-        row = rows.setdefault(category, {"category": category, "label": CATEGORIES.get(category, category),
-                                         "by_status": {s.value: 0 for s in CaseStatus}, "live": 0, "total": 0})
+        row = rows.setdefault(
+            category,
+            {
+                "category": category,
+                "label": CATEGORIES.get(category, category),
+                "by_status": {s.value: 0 for s in CaseStatus},
+                "live": 0,
+                "total": 0,
+            },
+        )
         row["by_status"][status] = count
         row["total"] += count
         if status in LIVE_STATUSES:
@@ -577,6 +682,7 @@ def case_figures(user: User, region_id: int | None = None) -> list[dict[str, Any
 
 
 # ---------------------------------------------------------------- export
+
 
 @dataclass(frozen=True)
 class ExportColumn:
@@ -606,13 +712,24 @@ EXPORT_COLUMNS: dict[str, ExportColumn] = {
     "has_evidence_consent": ExportColumn("Consent as evidence", lambda c: c.has_evidence_consent),
     "member": ExportColumn("Member (pseudonym)", lambda c: c.member.pseudonym if c.member else ""),
     "member_name": ExportColumn("Member name", lambda c: c.member.name if c.member else "", True),
-    "membership_number": ExportColumn("Membership number",
-                                      lambda c: c.member.membership_number if c.member else "", True),
+    "membership_number": ExportColumn(
+        "Membership number", lambda c: c.member.membership_number if c.member else "", True
+    ),
     "member_email": ExportColumn("Member e-mail", lambda c: c.member.email if c.member else "", True),
     "member_phone": ExportColumn("Member phone", lambda c: c.member.phone if c.member else "", True),
 }
-DEFAULT_EXPORT_COLUMNS = ("reference", "region", "unit", "category", "title", "status", "wmt_percent",
-                          "caseload", "assigned_rep", "next_action_on")
+DEFAULT_EXPORT_COLUMNS = (
+    "reference",
+    "region",
+    "unit",
+    "category",
+    "title",
+    "status",
+    "wmt_percent",
+    "caseload",
+    "assigned_rep",
+    "next_action_on",
+)
 
 
 def export_columns_for(user: User) -> dict[str, ExportColumn]:
@@ -630,17 +747,23 @@ def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[lis
     rows = []
     for case in cases:
         visible = case.member is not None and may_see_identity(actor, case.member)
-        rows.append([
-            available[name].value(case) if (visible or not available[name].is_identifying) else ""
-            for name in chosen
-        ])
+        rows.append(
+            [available[name].value(case) if (visible or not available[name].is_identifying) else "" for name in chosen]
+        )
     identifying = any(available[name].is_identifying for name in chosen)
-    record(actor, AuditAction.CASES_EXPORTED, ("cases", "export"), rows=len(rows), columns=chosen,
-           identifying=identifying or None)
+    record(
+        actor,
+        AuditAction.CASES_EXPORTED,
+        ("cases", "export"),
+        rows=len(rows),
+        columns=chosen,
+        identifying=identifying or None,
+    )
     return [available[name].label for name in chosen], rows
 
 
 # ---------------------------------------------------------------- the rep's home page
+
 
 @dataclass(frozen=True)
 class CaseLine:
@@ -688,7 +811,7 @@ _PARTS = ("mine", "overdue", "recent")
 _CASE_LINE_COLUMNS = (Case.id, Case.reference, Case.title, Case.status, Case.next_action, Case.next_action_on)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _home_statements(is_rep: bool, scoped: bool, limit: int) -> tuple[Select, Select]:
     """The casework panel's two statements, built once per process for each kind of user.
 
@@ -706,12 +829,14 @@ def _home_statements(is_rep: bool, scoped: bool, limit: int) -> tuple[Select, Se
     def in_regions(stmt: Select) -> Select:
         return stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True))) if scoped else stmt
 
-    counts = in_regions(select(func.count(sql_case((mine, 1))), func.count(sql_case((overdue, 1))))
-                        .select_from(Case))
+    counts = in_regions(select(func.count(sql_case((mine, 1))), func.count(sql_case((overdue, 1)))).select_from(Case))
 
     def part(name: str, condition: Any, *order: Any) -> Select:
-        stmt = select(literal_column(str(_PARTS.index(name))).label("part"), *_CASE_LINE_COLUMNS,
-                      func.row_number().over(order_by=order).label("position"))
+        stmt = select(
+            literal_column(str(_PARTS.index(name))).label("part"),
+            *_CASE_LINE_COLUMNS,
+            func.row_number().over(order_by=order).label("position"),
+        )
         if condition is not None:
             stmt = stmt.where(condition)
         return in_regions(stmt).order_by(*order).limit(limit).subquery().select()

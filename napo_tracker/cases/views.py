@@ -61,18 +61,39 @@ from .services import (
     update_member,
 )
 
-FILTER_ARGS = ("view", "q", "region_id", "unit_id", "status", "category", "risk", "assigned_rep_id",
-               "opened_from", "opened_to", "sort", "direction")
+FILTER_ARGS = (
+    "view",
+    "q",
+    "region_id",
+    "unit_id",
+    "status",
+    "category",
+    "risk",
+    "assigned_rep_id",
+    "opened_from",
+    "opened_to",
+    "sort",
+    "direction",
+)
 
 
 def _filter_form() -> CaseFilterForm:
-    return CaseFilterForm(formdata=request.args, regions=regions_in_scope(current_user),
-                          units=units_in_scope(current_user), reps=reps_in_scope(current_user))
+    return CaseFilterForm(
+        formdata=request.args,
+        regions=regions_in_scope(current_user),
+        units=units_in_scope(current_user),
+        reps=reps_in_scope(current_user),
+    )
 
 
 def _filtered_query(form: CaseFilterForm):
-    return case_list_query(current_user, view=form.view.data or "all", filters=form.filters(),
-                           sort=form.sort.data or None, direction=form.direction.data or None)
+    return case_list_query(
+        current_user,
+        view=form.view.data or "all",
+        filters=form.filters(),
+        sort=form.sort.data or None,
+        direction=form.direction.data or None,
+    )
 
 
 @bp.route("/")
@@ -80,15 +101,30 @@ def index():
     """All cases in my regions, mine, or overdue; filtered, searched, sorted and paged."""
     form = _filter_form()
     if not form.validate():
-        return render_template("cases/list.html", form=form, pagination=None, views=LIST_VIEWS,
-                               export_form=None, current_args={}, today=date.today()), 400
+        return render_template(
+            "cases/list.html",
+            form=form,
+            pagination=None,
+            views=LIST_VIEWS,
+            export_form=None,
+            current_args={},
+            today=date.today(),
+        ), 400
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pagination = db.paginate(_filtered_query(form), page=page, per_page=PAGE_SIZE, error_out=False)
-    export_form = ExportForm(formdata=None, columns=export_columns_for(current_user),
-                             data={"columns": list(DEFAULT_EXPORT_COLUMNS)})
+    export_form = ExportForm(
+        formdata=None, columns=export_columns_for(current_user), data={"columns": list(DEFAULT_EXPORT_COLUMNS)}
+    )
     current = {name: request.args.get(name) for name in FILTER_ARGS if request.args.get(name)}
-    return render_template("cases/list.html", form=form, pagination=pagination, views=LIST_VIEWS,
-                           export_form=export_form, current_args=current, today=date.today())
+    return render_template(
+        "cases/list.html",
+        form=form,
+        pagination=pagination,
+        views=LIST_VIEWS,
+        export_form=export_form,
+        current_args=current,
+        today=date.today(),
+    )
 
 
 @bp.route("/figures")
@@ -101,10 +137,14 @@ def figures():
     rows = case_figures(current_user, region_id)
     chart = None
     if rows:
-        chart = svg_data_uri(bar_chart_svg("Live cases by category", [row["label"] for row in rows],
-                                           [Decimal(row["live"]) for row in rows]))
-    return render_template("cases/figures.html", rows=rows, chart=chart, regions=regions, region_id=region_id,
-                           statuses=list(CaseStatus))
+        chart = svg_data_uri(
+            bar_chart_svg(
+                "Live cases by category", [row["label"] for row in rows], [Decimal(row["live"]) for row in rows]
+            )
+        )
+    return render_template(
+        "cases/figures.html", rows=rows, chart=chart, regions=regions, region_id=region_id, statuses=list(CaseStatus)
+    )
 
 
 @bp.route("/export.csv")
@@ -113,8 +153,15 @@ def export():
     form = _filter_form()
     export_form = ExportForm(formdata=request.args, columns=export_columns_for(current_user))
     if not form.validate() or not export_form.validate():
-        return render_template("cases/list.html", form=form, pagination=None, views=LIST_VIEWS,
-                               export_form=export_form, current_args={}, today=date.today()), 400
+        return render_template(
+            "cases/list.html",
+            form=form,
+            pagination=None,
+            views=LIST_VIEWS,
+            export_form=export_form,
+            current_args={},
+            today=date.today(),
+        ), 400
     header, rows = export_cases(current_user, _filtered_query(form), export_form.columns.data or [])
     db.session.commit()
     return csv_response(f"cases-{date.today().isoformat()}.csv", header, rows)
@@ -122,8 +169,14 @@ def export():
 
 def _case_form(formdata=None, **kwargs) -> CaseForm:
     user = current_user
-    return CaseForm(formdata=formdata, regions=regions_in_scope(user), units=units_in_scope(user),
-                    members=members_in_scope(user), reps=reps_in_scope(user), **kwargs)
+    return CaseForm(
+        formdata=formdata,
+        regions=regions_in_scope(user),
+        units=units_in_scope(user),
+        members=members_in_scope(user),
+        reps=reps_in_scope(user),
+        **kwargs,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -134,10 +187,12 @@ def new():
         member_id = request.args.get("member", type=int)
         member = get_member_for(current_user, member_id) if member_id else None
         only_region = regions_in_scope(current_user)
-        defaults = {"region_id": member.region_id if member else (only_region[0].id if len(only_region) == 1 else None),
-                    "member_id": member.id if member else None,
-                    "unit_id": member.unit_id if member else None,
-                    "grade": member.grade if member else None}
+        defaults = {
+            "region_id": member.region_id if member else (only_region[0].id if len(only_region) == 1 else None),
+            "member_id": member.id if member else None,
+            "unit_id": member.unit_id if member else None,
+            "grade": member.grade if member else None,
+        }
         form = _case_form(None, data=defaults)
     if request.method == "POST" and form.validate():
         try:
@@ -256,8 +311,12 @@ def upload(ref: str):
     if form.validate():
         upload_file = form.file.data
         try:
-            attachment = add_attachment(current_user, case, filename=upload_file.filename,
-                                        data=upload_file.stream.read(storage.MAX_UPLOAD_BYTES + 1))
+            attachment = add_attachment(
+                current_user,
+                case,
+                filename=upload_file.filename,
+                data=upload_file.stream.read(storage.MAX_UPLOAD_BYTES + 1),
+            )
         except CaseError as error:
             db.session.rollback()
             form.file.errors = list(form.file.errors) + [str(error)]
@@ -302,8 +361,15 @@ def download(ref: str, attachment_id: int):
         abort(404)
     record_download(current_user, case, attachment)
     db.session.commit()
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0, conditional=False, etag=False)
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+        conditional=False,
+        etag=False,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -311,9 +377,11 @@ def download(ref: str, attachment_id: int):
 
 # ---------------------------------------------------------------- members
 
+
 def _member_form(formdata=None, **kwargs) -> MemberForm:
-    return MemberForm(formdata=formdata, regions=regions_in_scope(current_user),
-                      units=units_in_scope(current_user), **kwargs)
+    return MemberForm(
+        formdata=formdata, regions=regions_in_scope(current_user), units=units_in_scope(current_user), **kwargs
+    )
 
 
 @bp.route("/members/")
@@ -327,13 +395,22 @@ def member_new():
     if not (current_user.is_admin or current_user.is_rep):
         abort(403)  # officials see pseudonyms only, so they do not record identities either
     regions = regions_in_scope(current_user)
-    form = _member_form(request.form if request.method == "POST" else None,
-                        data={"region_id": regions[0].id} if len(regions) == 1 else None)
+    form = _member_form(
+        request.form if request.method == "POST" else None,
+        data={"region_id": regions[0].id} if len(regions) == 1 else None,
+    )
     if request.method == "POST" and form.validate():
         try:
-            member = create_member(current_user, region_id=form.region_id.data, unit_id=form.unit_id.data,
-                                   name=form.name.data, membership_number=form.membership_number.data,
-                                   email=form.email.data, phone=form.phone.data, grade=form.grade.data or None)
+            member = create_member(
+                current_user,
+                region_id=form.region_id.data,
+                unit_id=form.unit_id.data,
+                name=form.name.data,
+                membership_number=form.membership_number.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                grade=form.grade.data or None,
+            )
         except CaseError as error:
             db.session.rollback()
             getattr(form, error.field or "name").errors.append(str(error))
@@ -358,9 +435,16 @@ def member_edit(member_id: int):
     form.region_id.data = member.region_id  # a member's region is not changed here
     if form.validate():
         try:
-            update_member(current_user, member, unit_id=form.unit_id.data, name=form.name.data,
-                          membership_number=form.membership_number.data, email=form.email.data,
-                          phone=form.phone.data, grade=form.grade.data or None)
+            update_member(
+                current_user,
+                member,
+                unit_id=form.unit_id.data,
+                name=form.name.data,
+                membership_number=form.membership_number.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                grade=form.grade.data or None,
+            )
         except CaseError as error:
             db.session.rollback()
             getattr(form, error.field or "name").errors.append(str(error))
@@ -383,12 +467,16 @@ def member_detail(member_id: int):
 
 # ---------------------------------------------------------------- home page
 
+
 @home_panel
 def casework_panel(user) -> Panel | None:
     """My open cases, overdue next actions and recently updated cases."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return Panel(title="Casework" if user.role == "rep" else "Cases across the regions",
-                 template="cases/_panel.html", context=home_summary(user),
-                 link_endpoint="cases.index", link_label="All cases")
-
+    return Panel(
+        title="Casework" if user.role == "rep" else "Cases across the regions",
+        template="cases/_panel.html",
+        context=home_summary(user),
+        link_endpoint="cases.index",
+        link_label="All cases",
+    )

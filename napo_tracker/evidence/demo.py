@@ -51,12 +51,28 @@ def generated_rows(months: int = 12) -> list[list[str]]:
             unallocated = max(0, unallocated + rng.randint(-25, 30))
             vacancies = max(Decimal("2.5"), vacancies + Decimal(rng.randint(-150, 180)) / 100)
             caseload = rng.randint(34, 62)
-            for metric, value in (("wmt_percent_avg", wmt), ("staff_over_100_pct", over_100),
-                                  ("staff_over_120_pct", over_120), ("staff_over_150_pct", over_150),
-                                  ("unallocated_cases", unallocated), ("vacancies", vacancies),
-                                  ("caseload", caseload)):
-                rows.append([region, "", metric, f"{Decimal(value).quantize(Decimal('0.01')).normalize():f}",
-                             as_of.isoformat(), "", "rep survey", GENERATED_SOURCE, ""])
+            for metric, value in (
+                ("wmt_percent_avg", wmt),
+                ("staff_over_100_pct", over_100),
+                ("staff_over_120_pct", over_120),
+                ("staff_over_150_pct", over_150),
+                ("unallocated_cases", unallocated),
+                ("vacancies", vacancies),
+                ("caseload", caseload),
+            ):
+                rows.append(
+                    [
+                        region,
+                        "",
+                        metric,
+                        f"{Decimal(value).quantize(Decimal('0.01')).normalize():f}",
+                        as_of.isoformat(),
+                        "",
+                        "rep survey",
+                        GENERATED_SOURCE,
+                        "",
+                    ]
+                )
     return rows
 
 
@@ -83,8 +99,12 @@ def load(echo) -> None:
         db.session.execute(
             update(EvidenceItem)
             .where(EvidenceItem.source_title.like("seed %"), EvidenceItem.is_verified.is_(False))
-            .values(is_verified=True, verified_by_id=official.id if official else None, verified_at=utcnow(),
-                    visibility=Visibility.PUBLIC.value)
+            .values(
+                is_verified=True,
+                verified_by_id=official.id if official else None,
+                verified_at=utcnow(),
+                visibility=Visibility.PUBLIC.value,
+            )
         )
     monthly = import_csv(None, io.BytesIO(_csv_bytes(generated_rows())), filename="generated-monthly.csv")
     _raise_unless_ok(monthly)

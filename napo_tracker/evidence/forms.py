@@ -5,8 +5,16 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import PlainText, strip_text
@@ -36,44 +44,71 @@ def _parse_optional_value(text: str | None) -> Decimal | None:
 class EvidenceForm(FlaskForm):
     """Regions, units and metrics are given as choices by the view (they depend on the user)."""
 
-    region_id = SelectField("Region", coerce=optional_int,
-                            description="Leave as 'National' for a figure about the whole service.")
+    region_id = SelectField(
+        "Region", coerce=optional_int, description="Leave as 'National' for a figure about the whole service."
+    )
     unit_id = SelectField("Unit", coerce=optional_int, description="Optional: a unit inside the region.")
     metric_id = SelectField("Metric", coerce=optional_int, description="What the value measures.")
-    value = StringField("Value", filters=[strip_text], validators=[Optional(), Length(max=40)],
-                        description="An exact number, e.g. 192 or 24.43. Leave empty for a statement only.")
-    statement = TextAreaField("Statement", filters=[strip_text],
-                              validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
-                              description="What was said or found, in a sentence or two.")
-    as_of = DateField("Date it describes", validators=[InputRequired(message="Give the date the figure describes.")],
-                      description="The day the figure is true of (the end of the period, if it covers one).")
-    period_start_on = DateField("Period starts on", validators=[Optional()],
-                                description="Optional: for a figure about a period, its first day.")
-    grade = SelectField("Grade", choices={"": "Any or not stated", **GRADES},
-                        validators=[Optional()])
-    reporter_count = IntegerField("Number of people it comes from",
-                                  validators=[Optional(), NumberRange(min=1, max=100000)],
-                                  description="For figures from individual reports: figures from fewer than 3 "
-                                              "people in a unit are shown as 'fewer than 3'.")
+    value = StringField(
+        "Value",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=40)],
+        description="An exact number, e.g. 192 or 24.43. Leave empty for a statement only.",
+    )
+    statement = TextAreaField(
+        "Statement",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
+        description="What was said or found, in a sentence or two.",
+    )
+    as_of = DateField(
+        "Date it describes",
+        validators=[InputRequired(message="Give the date the figure describes.")],
+        description="The day the figure is true of (the end of the period, if it covers one).",
+    )
+    period_start_on = DateField(
+        "Period starts on", validators=[Optional()], description="Optional: for a figure about a period, its first day."
+    )
+    grade = SelectField("Grade", choices={"": "Any or not stated", **GRADES}, validators=[Optional()])
+    reporter_count = IntegerField(
+        "Number of people it comes from",
+        validators=[Optional(), NumberRange(min=1, max=100000)],
+        description="For figures from individual reports: figures from fewer than 3 "
+        "people in a unit are shown as 'fewer than 3'.",
+    )
     source_type = SelectField("Source", choices={k.value: v for k, v in SOURCE_TYPE_LABELS.items()})
-    source_title = StringField("Source title or reference", filters=[strip_text],
-                               validators=[DataRequired(message="Say where the figure comes from."),
-                                           Length(max=300), PlainText()])
-    source_publisher = StringField("Publisher", filters=[strip_text], validators=[Optional(), Length(max=200),
-                                                                                   PlainText()])
+    source_title = StringField(
+        "Source title or reference",
+        filters=[strip_text],
+        validators=[DataRequired(message="Say where the figure comes from."), Length(max=300), PlainText()],
+    )
+    source_publisher = StringField(
+        "Publisher", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()]
+    )
     source_date = DateField("Source date", validators=[Optional()])
-    source_url = StringField("Link", filters=[strip_text],
-                             validators=[Optional(), Length(max=500),
-                                         URL(require_tld=True, message="Give a full web address (https://…).")])
-    case_reference = StringField("Case it came from", filters=[strip_text],
-                                 validators=[Optional(), Length(max=40), PlainText()],
-                                 description="Optional: a case reference, e.g. CASE-2026-0042.")
-    notice_reference = StringField("Foreseeability notice it came from", filters=[strip_text],
-                                   validators=[Optional(), Length(max=40), PlainText()],
-                                   description="Optional, e.g. FN-2026-0007.")
-    testimony_reference = StringField("Testimony it came from", filters=[strip_text],
-                                      validators=[Optional(), Length(max=40), PlainText()],
-                                      description="Optional (officials only), e.g. TST-2026-0042.")
+    source_url = StringField(
+        "Link",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=500), URL(require_tld=True, message="Give a full web address (https://…).")],
+    )
+    case_reference = StringField(
+        "Case it came from",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=40), PlainText()],
+        description="Optional: a case reference, e.g. CASE-2026-0042.",
+    )
+    notice_reference = StringField(
+        "Foreseeability notice it came from",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=40), PlainText()],
+        description="Optional, e.g. FN-2026-0007.",
+    )
+    testimony_reference = StringField(
+        "Testimony it came from",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=40), PlainText()],
+        description="Optional (officials only), e.g. TST-2026-0042.",
+    )
     visibility = SelectField("Visibility", choices={k.value: v for k, v in VISIBILITY_LABELS.items()})
     version = HiddenField()
     submit = SubmitField("Save evidence")
@@ -94,18 +129,29 @@ class EvidenceForm(FlaskForm):
     def item_fields(self) -> dict:
         """Explicit fields for the service (never populate_obj)."""
         return {
-            "region_id": self.region_id.data, "unit_id": self.unit_id.data, "metric_id": self.metric_id.data,
-            "value": getattr(self.value, "parsed", None), "statement": self.statement.data or None,
-            "as_of": self.as_of.data, "period_start_on": self.period_start_on.data,
-            "grade": self.grade.data or None, "reporter_count": self.reporter_count.data,
-            "source_type": self.source_type.data, "source_title": self.source_title.data or "",
-            "source_publisher": self.source_publisher.data or "", "source_date": self.source_date.data,
-            "source_url": self.source_url.data or "", "visibility": self.visibility.data,
+            "region_id": self.region_id.data,
+            "unit_id": self.unit_id.data,
+            "metric_id": self.metric_id.data,
+            "value": getattr(self.value, "parsed", None),
+            "statement": self.statement.data or None,
+            "as_of": self.as_of.data,
+            "period_start_on": self.period_start_on.data,
+            "grade": self.grade.data or None,
+            "reporter_count": self.reporter_count.data,
+            "source_type": self.source_type.data,
+            "source_title": self.source_title.data or "",
+            "source_publisher": self.source_publisher.data or "",
+            "source_date": self.source_date.data,
+            "source_url": self.source_url.data or "",
+            "visibility": self.visibility.data,
         }
 
     def link_references(self) -> dict:
-        return {"case_reference": self.case_reference.data or "", "notice_reference": self.notice_reference.data or "",
-                "testimony_reference": self.testimony_reference.data or ""}
+        return {
+            "case_reference": self.case_reference.data or "",
+            "notice_reference": self.notice_reference.data or "",
+            "testimony_reference": self.testimony_reference.data or "",
+        }
 
 
 class FilterForm(FlaskForm):
@@ -117,10 +163,14 @@ class FilterForm(FlaskForm):
     region = SelectField("Region", coerce=str, validators=[Optional()])
     unit = SelectField("Unit", coerce=optional_int, validators=[Optional()])
     metric = SelectField("Metric", coerce=optional_int, validators=[Optional()])
-    source = SelectField("Source", choices={"": "Any source", **{k.value: v for k, v in SOURCE_TYPE_LABELS.items()}},
-                         validators=[Optional()])
-    verified = SelectField("Verified", choices={"": "Verified or not", "yes": "Verified", "no": "Not verified"},
-                           validators=[Optional()])
+    source = SelectField(
+        "Source",
+        choices={"": "Any source", **{k.value: v for k, v in SOURCE_TYPE_LABELS.items()}},
+        validators=[Optional()],
+    )
+    verified = SelectField(
+        "Verified", choices={"": "Verified or not", "yes": "Verified", "no": "Not verified"}, validators=[Optional()]
+    )
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 
@@ -130,21 +180,30 @@ class FilterForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to import."),
-                                             FileAllowed(["csv", "txt"], "Choose a .csv file.")],
-                     description="Header: region,unit,metric,value,as_of,grade,source,source_ref,statement")
+    file = FileField(
+        "CSV file",
+        validators=[
+            FileRequired(message="Choose a CSV file to import."),
+            FileAllowed(["csv", "txt"], "Choose a .csv file."),
+        ],
+        description="Header: region,unit,metric,value,as_of,grade,source,source_ref,statement",
+    )
     dry_run = BooleanField("Only check the file (write nothing)")
     submit = SubmitField("Import")
 
 
 class MetricForm(FlaskForm):
-    code = StringField("Code", filters=[strip_text],
-                       validators=[DataRequired(), Length(max=40)],
-                       description="Lower-case letters, digits and underscores, e.g. court_backlog. Never changes.")
+    code = StringField(
+        "Code",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=40)],
+        description="Lower-case letters, digits and underscores, e.g. court_backlog. Never changes.",
+    )
     label = StringField("Label", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
     unit = SelectField("Unit", choices={k.value: v for k, v in UNIT_LABELS.items()})
-    description = TextAreaField("Description", filters=[strip_text],
-                                validators=[Optional(), Length(max=2000), PlainText(multiline=True)])
+    description = TextAreaField(
+        "Description", filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
+    )
     is_higher_worse = BooleanField("A higher value is worse", default=True)
     is_individual = BooleanField("Each figure describes one person")
     is_headline = BooleanField("Show on the dashboard")
@@ -168,21 +227,30 @@ class MetricForm(FlaskForm):
 
     def validate_alert_at(self, field):
         field.parsed = _parse_optional_value(field.data)
-        if field.parsed is not None and getattr(self.warn_at, "parsed", None) is not None \
-                and field.parsed < self.warn_at.parsed:
+        if (
+            field.parsed is not None
+            and getattr(self.warn_at, "parsed", None) is not None
+            and field.parsed < self.warn_at.parsed
+        ):
             raise ValidationError("The second threshold must not be below the first.")
 
     def validate_severe_at(self, field):
         field.parsed = _parse_optional_value(field.data)
-        if field.parsed is not None and getattr(self.alert_at, "parsed", None) is not None \
-                and field.parsed < self.alert_at.parsed:
+        if (
+            field.parsed is not None
+            and getattr(self.alert_at, "parsed", None) is not None
+            and field.parsed < self.alert_at.parsed
+        ):
             raise ValidationError("The third threshold must not be below the second.")
 
 
 class ApiTokenForm(FlaskForm):
-    name = StringField("What the token is for", filters=[strip_text],
-                       validators=[DataRequired(), Length(max=120), PlainText()],
-                       description="e.g. 'Research team spreadsheet'. You will see the token once.")
+    name = StringField(
+        "What the token is for",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=120), PlainText()],
+        description="e.g. 'Research team spreadsheet'. You will see the token once.",
+    )
     submit = SubmitField("Create token")
 
 

@@ -78,8 +78,11 @@ class ImportReport:
     @property
     def is_already_imported(self) -> bool:
         """Every row is already in the tracker: a re-import, which adds nothing."""
-        return (self.fatal is None and self.rows_read > 0
-                and self.duplicates_of_existing == self.rows_read == self.error_count)
+        return (
+            self.fatal is None
+            and self.rows_read > 0
+            and self.duplicates_of_existing == self.rows_read == self.error_count
+        )
 
     @property
     def is_ok(self) -> bool:
@@ -97,11 +100,15 @@ class ImportReport:
         if self.rows_read == 0:
             return "Nothing imported: the file has a header but no rows."
         if self.is_already_imported:
-            return (f"Nothing added: all {self.rows_read:,} rows are already in the tracker "
-                    "(this file was imported before).")
+            return (
+                f"Nothing added: all {self.rows_read:,} rows are already in the tracker "
+                "(this file was imported before)."
+            )
         if self.error_count:
-            return (f"Nothing imported: {self.error_count:,} of {self.rows_read:,} rows have problems. "
-                    "Fix them and import the whole file again.")
+            return (
+                f"Nothing imported: {self.error_count:,} of {self.rows_read:,} rows have problems. "
+                "Fix them and import the whole file again."
+            )
         if self.is_dry_run:
             return f"Checked {self.rows_read:,} rows: all are fine. Nothing was written (dry run)."
         return f"Imported {self.added:,} items ({self.first_reference} to {self.last_reference})."
@@ -127,7 +134,7 @@ def _lines(stream: IO[bytes], progress: Callable[[int], None] | None) -> Iterato
             if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 raise FatalImportError("the file is in UTF-16; save it as 'CSV UTF-8' and try again.")
             if chunk.startswith(codecs.BOM_UTF8):
-                chunk = chunk[len(codecs.BOM_UTF8):]
+                chunk = chunk[len(codecs.BOM_UTF8) :]
             first = False
         if not chunk:
             break
@@ -136,14 +143,16 @@ def _lines(stream: IO[bytes], progress: Callable[[int], None] | None) -> Iterato
         while (end := buffer.find(b"\n", start)) != -1:
             line_no += 1
             if end - start > MAX_LINE_BYTES:
-                raise FatalImportError(f"line {line_no} is longer than {MAX_LINE_BYTES // 1024:,} KB; "
-                                       "this is not an evidence CSV.")
-            yield buffer[start:end + 1].decode("utf-8", "replace")
+                raise FatalImportError(
+                    f"line {line_no} is longer than {MAX_LINE_BYTES // 1024:,} KB; this is not an evidence CSV."
+                )
+            yield buffer[start : end + 1].decode("utf-8", "replace")
             start = end + 1
         buffer = buffer[start:]
         if len(buffer) > MAX_LINE_BYTES:
-            raise FatalImportError(f"line {line_no + 1} is longer than {MAX_LINE_BYTES // 1024:,} KB; "
-                                   "this is not an evidence CSV.")
+            raise FatalImportError(
+                f"line {line_no + 1} is longer than {MAX_LINE_BYTES // 1024:,} KB; this is not an evidence CSV."
+            )
     if buffer:
         yield buffer.decode("utf-8", "replace")
 
@@ -159,8 +168,10 @@ def parse_date(text: str) -> date:
     elif match := _UK.match(text):
         day, month, year = (int(g) for g in match.groups())
     elif _SERIAL.match(text):
-        raise ValueError(f"as_of {text!r} looks like a spreadsheet date number; format the column as a "
-                         "date (YYYY-MM-DD or DD/MM/YYYY)")
+        raise ValueError(
+            f"as_of {text!r} looks like a spreadsheet date number; format the column as a "
+            "date (YYYY-MM-DD or DD/MM/YYYY)"
+        )
     else:
         raise ValueError(f"as_of {_clip(text)!r} is not a date in the form YYYY-MM-DD or DD/MM/YYYY")
     try:
@@ -224,8 +235,11 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict | None, l
         elif region_id is not None:
             unit_id = lookups.units.get((region_id, unit_text.lower()))
             if unit_id is None:
-                reasons.append(f"unit {_clip(unit_text)!r} is not in {region_text}"
-                               if unit_text.lower() in lookups.unit_regions else f"unknown unit {_clip(unit_text)!r}")
+                reasons.append(
+                    f"unit {_clip(unit_text)!r} is not in {region_text}"
+                    if unit_text.lower() in lookups.unit_regions
+                    else f"unknown unit {_clip(unit_text)!r}"
+                )
     metric_text, value_text = row["metric"].strip(), row["value"].strip()
     if metric_text:
         metric_id = lookups.metrics.get(metric_text.lower())
@@ -235,7 +249,7 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict | None, l
         try:
             value = parse_value(value_text)
         except ValueError as error:
-            reasons.append(f"value {error}" if str(error).startswith("the") else f"value {error}")
+            reasons.append(f"value {error}")
         if not metric_text:
             reasons.append("a value needs a metric")
     statement = row["statement"].strip()
@@ -252,8 +266,9 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict | None, l
     if grade_text:
         grade = lookups.grades.get(grade_text.lower())
         if grade is None:
-            reasons.append(f"unknown grade {_clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court "
-                           "or family_court)")
+            reasons.append(
+                f"unknown grade {_clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)"
+            )
     source_text = row["source"].strip()
     source = lookups.sources.get(source_text.lower().replace("_", " ")) or lookups.sources.get(source_text.lower())
     if not source_text:
@@ -266,8 +281,14 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict | None, l
     if reasons:
         return None, reasons
     return {
-        "region_id": region_id, "unit_id": unit_id, "metric_id": metric_id, "value": value,
-        "statement": statement or None, "as_of": as_of, "grade": grade, "source_type": source,
+        "region_id": region_id,
+        "unit_id": unit_id,
+        "metric_id": metric_id,
+        "value": value,
+        "statement": statement or None,
+        "as_of": as_of,
+        "grade": grade,
+        "source_type": source,
         "source_title": source_ref,
     }, []
 
@@ -282,9 +303,22 @@ class _Importer:
         self.now = utcnow()
 
     def add(self, line: int, values: dict) -> None:
-        values["fingerprint"] = fingerprint(**{k: values[k] for k in (
-            "region_id", "unit_id", "metric_id", "value", "as_of", "grade", "source_type", "source_title",
-            "statement")})
+        values["fingerprint"] = fingerprint(
+            **{
+                k: values[k]
+                for k in (
+                    "region_id",
+                    "unit_id",
+                    "metric_id",
+                    "value",
+                    "as_of",
+                    "grade",
+                    "source_type",
+                    "source_title",
+                    "statement",
+                )
+            }
+        )
         self.batch.append((line, values))
         if len(self.batch) >= BATCH_SIZE:
             self.flush()
@@ -294,8 +328,11 @@ class _Importer:
         if not self.batch:
             return
         fps = [values["fingerprint"] for _, values in self.batch]
-        existing = dict(db.session.execute(
-            select(EvidenceItem.fingerprint, EvidenceItem.id).where(EvidenceItem.fingerprint.in_(fps))).all())
+        existing = dict(
+            db.session.execute(
+                select(EvidenceItem.fingerprint, EvidenceItem.id).where(EvidenceItem.fingerprint.in_(fps))
+            ).all()
+        )
         seen: dict[str, int] = {}
         rows = []
         for line, values in self.batch:
@@ -311,9 +348,19 @@ class _Importer:
                 seen[fp] = line
                 reference = format_reference(self.next_number)
                 self.next_number += 1
-                rows.append({**values, "reference": reference, "created_by_id": getattr(self.actor, "id", None),
-                             "created_at": self.now, "visibility": Visibility.INTERNAL.value,
-                             "is_verified": False, "source_publisher": "", "source_url": "", "version": 1})
+                rows.append(
+                    {
+                        **values,
+                        "reference": reference,
+                        "created_by_id": getattr(self.actor, "id", None),
+                        "created_at": self.now,
+                        "visibility": Visibility.INTERNAL.value,
+                        "is_verified": False,
+                        "source_publisher": "",
+                        "source_url": "",
+                        "version": 1,
+                    }
+                )
                 self.report.first_reference = self.report.first_reference or reference
                 self.report.last_reference = reference
         if rows:
@@ -322,8 +369,14 @@ class _Importer:
         self.batch = []
 
 
-def import_csv(actor, stream: IO[bytes], *, filename: str = "", dry_run: bool = False,
-               progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_csv(
+    actor,
+    stream: IO[bytes],
+    *,
+    filename: str = "",
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Validate every row of an evidence CSV and import it whole, or nothing.
 
     The caller commits when ``report.is_ok`` and it is not a dry run; this function has
@@ -344,8 +397,14 @@ def import_csv(actor, stream: IO[bytes], *, filename: str = "", dry_run: bool = 
             report.added = 0
         return report
     savepoint.commit()
-    record(actor, AuditAction.EVIDENCE_IMPORTED, ("evidence_items", report.first_reference),
-           file=filename[:120] or None, added=report.added, last=report.last_reference)
+    record(
+        actor,
+        AuditAction.EVIDENCE_IMPORTED,
+        ("evidence_items", report.first_reference),
+        file=filename[:120] or None,
+        added=report.added,
+        last=report.last_reference,
+    )
     return report
 
 

@@ -62,7 +62,7 @@ def parse_value(text: str) -> Decimal:
     if cleaned.endswith("%"):
         cleaned = cleaned[:-1]
     if "," in cleaned:
-        whole, _, fraction = cleaned.partition(".")
+        whole = cleaned.partition(".")[0]
         groups = whole.lstrip("+-").split(",")
         if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
             raise ValueError(f"{text.strip()[:40]!r} is not a number (use a point for decimals: 24.43)")
@@ -161,18 +161,38 @@ def ensure_standard_metrics(actor=None) -> list[Metric]:
     created = []
     for code, label, unit, worse, individual, headline, warn, alert, severe, description in STANDARD_METRICS:
         if code not in existing:
-            created.append(create_metric(
-                actor, code=code, label=label, unit=unit, description=description, is_higher_worse=worse,
-                is_individual=individual, is_headline=headline,
-                warn_at=None if warn is None else Decimal(warn), alert_at=None if alert is None else Decimal(alert),
-                severe_at=None if severe is None else Decimal(severe)))
+            created.append(
+                create_metric(
+                    actor,
+                    code=code,
+                    label=label,
+                    unit=unit,
+                    description=description,
+                    is_higher_worse=worse,
+                    is_individual=individual,
+                    is_headline=headline,
+                    warn_at=None if warn is None else Decimal(warn),
+                    alert_at=None if alert is None else Decimal(alert),
+                    severe_at=None if severe is None else Decimal(severe),
+                )
+            )
     return created
 
 
-def create_metric(actor, *, code: str, label: str, unit: str, description: str = "",
-                  is_higher_worse: bool = True, is_individual: bool = False, is_headline: bool = False,
-                  warn_at: Decimal | None = None, alert_at: Decimal | None = None,
-                  severe_at: Decimal | None = None) -> Metric:
+def create_metric(
+    actor,
+    *,
+    code: str,
+    label: str,
+    unit: str,
+    description: str = "",
+    is_higher_worse: bool = True,
+    is_individual: bool = False,
+    is_headline: bool = False,
+    warn_at: Decimal | None = None,
+    alert_at: Decimal | None = None,
+    severe_at: Decimal | None = None,
+) -> Metric:
     """Admins define metrics; codes and labels are unique whatever their case."""
     code = code.strip().lower()
     MetricUnit(unit)
@@ -180,9 +200,18 @@ def create_metric(actor, *, code: str, label: str, unit: str, description: str =
         raise EvidenceError(f"A metric with the code {code} already exists.", "code")
     if db.session.scalar(select(Metric.id).where(func.lower(Metric.label) == label.strip().lower())):
         raise EvidenceError(f"A metric called {label.strip()} already exists.", "label")
-    metric = Metric(code=code, label=label.strip(), unit=unit, description=description.strip(),
-                    is_higher_worse=is_higher_worse, is_individual=is_individual, is_headline=is_headline,
-                    warn_at=warn_at, alert_at=alert_at, severe_at=severe_at)
+    metric = Metric(
+        code=code,
+        label=label.strip(),
+        unit=unit,
+        description=description.strip(),
+        is_higher_worse=is_higher_worse,
+        is_individual=is_individual,
+        is_headline=is_headline,
+        warn_at=warn_at,
+        alert_at=alert_at,
+        severe_at=severe_at,
+    )
     db.session.add(metric)
     db.session.flush()
     record(actor, AuditAction.METRIC_CREATED, ("metrics", metric.code), label=metric.label, unit=unit)
@@ -193,13 +222,30 @@ def create_metric(actor, *, code: str, label: str, unit: str, description: str =
 # Items
 
 
-def fingerprint(*, region_id: int | None, unit_id: int | None, metric_id: int | None, value: Decimal | None,
-                as_of: date, grade: str | None, source_type: str, source_title: str,
-                statement: str | None) -> str:
+def fingerprint(
+    *,
+    region_id: int | None,
+    unit_id: int | None,
+    metric_id: int | None,
+    value: Decimal | None,
+    as_of: date,
+    grade: str | None,
+    source_type: str,
+    source_title: str,
+    statement: str | None,
+) -> str:
     """The same figure, for the same place and date, from the same source: one record."""
-    parts = [region_id, unit_id, metric_id, plain_decimal(value) if value is not None else "",
-             as_of.isoformat(), (grade or "").lower(), source_type, " ".join(source_title.split()).lower(),
-             " ".join((statement or "").split()).lower()]
+    parts = [
+        region_id,
+        unit_id,
+        metric_id,
+        plain_decimal(value) if value is not None else "",
+        as_of.isoformat(),
+        (grade or "").lower(),
+        source_type,
+        " ".join(source_title.split()).lower(),
+        " ".join((statement or "").split()).lower(),
+    ]
     return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
 
 
@@ -220,13 +266,31 @@ def duplicate_of(fp: str, exclude_id: int | None = None) -> str | None:
     return db.session.scalar(stmt)
 
 
-ITEM_FIELDS = ("region_id", "unit_id", "metric_id", "value", "statement", "as_of", "period_start_on", "grade",
-               "source_type", "source_title", "source_publisher", "source_date", "source_url", "visibility",
-               "reporter_count", "case_id", "notice_id", "testimony_id")
+ITEM_FIELDS = (
+    "region_id",
+    "unit_id",
+    "metric_id",
+    "value",
+    "statement",
+    "as_of",
+    "period_start_on",
+    "grade",
+    "source_type",
+    "source_title",
+    "source_publisher",
+    "source_date",
+    "source_url",
+    "visibility",
+    "reporter_count",
+    "case_id",
+    "notice_id",
+    "testimony_id",
+)
 
 
-def resolve_links(actor, *, case_reference: str = "", notice_reference: str = "",
-                  testimony_reference: str = "") -> dict[str, int | None]:
+def resolve_links(
+    actor, *, case_reference: str = "", notice_reference: str = "", testimony_reference: str = ""
+) -> dict[str, int | None]:
     """The case, notice or testimony an item came from, by reference, as the actor may see them.
 
     A case or notice outside the actor's regions is 'not found', as everywhere; only
@@ -248,16 +312,19 @@ def resolve_links(actor, *, case_reference: str = "", notice_reference: str = ""
         try:
             links["notice_id"] = get_notice_for(actor, notice_reference).id
         except NotFound:
-            raise EvidenceError(f"No notice {notice_reference.strip()[:40]} that you can see.",
-                                "notice_reference") from None
+            raise EvidenceError(
+                f"No notice {notice_reference.strip()[:40]} that you can see.", "notice_reference"
+            ) from None
     if testimony_reference:
         found = None
         if getattr(actor, "role", None) in ("official", "admin"):
-            found = db.session.scalar(select(Testimony.id).where(
-                Testimony.reference == testimony_reference.strip().upper()))
+            found = db.session.scalar(
+                select(Testimony.id).where(Testimony.reference == testimony_reference.strip().upper())
+            )
         if found is None:
-            raise EvidenceError(f"No testimony {testimony_reference.strip()[:40]} that you can see.",
-                                "testimony_reference")
+            raise EvidenceError(
+                f"No testimony {testimony_reference.strip()[:40]} that you can see.", "testimony_reference"
+            )
         links["testimony_id"] = found
     return links
 
@@ -269,9 +336,11 @@ def link_references(item: EvidenceItem) -> dict[str, str]:
     from ..testimonies.models import Testimony
 
     found = {}
-    for name, model, key in (("case_reference", Case, item.case_id),
-                             ("notice_reference", ForeseeabilityNotice, item.notice_id),
-                             ("testimony_reference", Testimony, item.testimony_id)):
+    for name, model, key in (
+        ("case_reference", Case, item.case_id),
+        ("notice_reference", ForeseeabilityNotice, item.notice_id),
+        ("testimony_reference", Testimony, item.testimony_id),
+    ):
         if key is not None:
             found[name] = db.session.scalar(select(model.reference).where(model.id == key)) or ""
     return found
@@ -280,9 +349,8 @@ def link_references(item: EvidenceItem) -> dict[str, str]:
 def _check_item(actor, fields: dict[str, Any], exclude_id: int | None = None) -> str:
     """The rules every item keeps, from a form or the API; returns its fingerprint."""
     region_id, unit_id = fields.get("region_id"), fields.get("unit_id")
-    if region_id is None and not (getattr(actor, "role", None) in ("official", "admin")):
-        raise EvidenceError("Only national officials record national figures; choose one of your regions.",
-                            "region_id")
+    if region_id is None and getattr(actor, "role", None) not in ("official", "admin"):
+        raise EvidenceError("Only national officials record national figures; choose one of your regions.", "region_id")
     if not can_access_region(actor, region_id) and region_id is not None:
         raise EvidenceError("You can record evidence only for your own regions.", "region_id")
     if unit_id is not None:
@@ -304,10 +372,17 @@ def _check_item(actor, fields: dict[str, Any], exclude_id: int | None = None) ->
         raise EvidenceError("The date a figure describes cannot be in the future.", "as_of")
     SourceType(fields["source_type"])
     Visibility(fields.get("visibility") or Visibility.INTERNAL)
-    fp = fingerprint(region_id=region_id, unit_id=unit_id, metric_id=fields.get("metric_id"),
-                     value=fields.get("value"), as_of=fields["as_of"], grade=fields.get("grade"),
-                     source_type=fields["source_type"], source_title=fields.get("source_title") or "",
-                     statement=fields.get("statement"))
+    fp = fingerprint(
+        region_id=region_id,
+        unit_id=unit_id,
+        metric_id=fields.get("metric_id"),
+        value=fields.get("value"),
+        as_of=fields["as_of"],
+        grade=fields.get("grade"),
+        source_type=fields["source_type"],
+        source_title=fields.get("source_title") or "",
+        statement=fields.get("statement"),
+    )
     existing = duplicate_of(fp, exclude_id)
     if existing:
         raise EvidenceError(f"This is already recorded as {existing}.", "value")
@@ -325,8 +400,13 @@ def create_evidence(actor, **fields: Any) -> EvidenceItem:
         lambda: format_reference(next_reference_number()),
         lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
     )
-    record(actor, AuditAction.EVIDENCE_CREATED, item, metric=item.metric.code if item.metric else None,
-           region=item.region.name if item.region else "national")
+    record(
+        actor,
+        AuditAction.EVIDENCE_CREATED,
+        item,
+        metric=item.metric.code if item.metric else None,
+        region=item.region.name if item.region else "national",
+    )
     return item
 
 
@@ -336,14 +416,19 @@ def update_evidence(actor, item: EvidenceItem, expected_version: int, **fields: 
     Changing an item's substance clears its verification: it must be checked again.
     """
     if expected_version != item.version:
-        raise StaleEvidence("Someone else changed this item while you were editing it. "
-                            "Reload it to see their change, then make yours again.")
+        raise StaleEvidence(
+            "Someone else changed this item while you were editing it. "
+            "Reload it to see their change, then make yours again."
+        )
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields, exclude_id=item.id)
     changed = sorted(name for name, value in fields.items() if getattr(item, name) != value)
     for name, value in fields.items():
-        setattr(item, name, value if value is not None or name not in ("source_title", "source_publisher",
-                                                                      "source_url") else "")
+        setattr(
+            item,
+            name,
+            value if value is not None or name not in ("source_title", "source_publisher", "source_url") else "",
+        )
     if fp != item.fingerprint:
         item.is_verified, item.verified_by_id, item.verified_at = False, None, None
     item.fingerprint = fp
@@ -421,19 +506,50 @@ def filtered_items(user, filters: EvidenceFilters) -> Select:
     return stmt.order_by(EvidenceItem.as_of.desc(), EvidenceItem.id.desc())
 
 
-EXPORT_HEADER = ["reference", "region", "unit", "metric", "value", "as_of", "grade", "source", "source_ref",
-                 "source_publisher", "source_date", "source_url", "statement", "verified", "visibility"]
+EXPORT_HEADER = [
+    "reference",
+    "region",
+    "unit",
+    "metric",
+    "value",
+    "as_of",
+    "grade",
+    "source",
+    "source_ref",
+    "source_publisher",
+    "source_date",
+    "source_url",
+    "statement",
+    "verified",
+    "visibility",
+]
 
 
 def export_rows(user, filters: EvidenceFilters):
     """Rows for the CSV export, in the import's vocabulary; small numbers withheld as on screen."""
     for item in db.session.scalars(filtered_items(user, filters)).unique():
-        value = (FEWER_THAN_THREE if reveals_fewer_than_three(item) and not may_see_exact(user)
-                 else plain_decimal(item.value))
-        yield [item.reference, item.region.name if item.region else "", item.unit.name if item.unit else "",
-               item.metric.code if item.metric else "", value, item.as_of, item.grade or "",
-               item.source_type_label, item.source_title, item.source_publisher, item.source_date,
-               item.source_url, item.statement or "", item.is_verified, item.visibility]
+        value = (
+            FEWER_THAN_THREE
+            if reveals_fewer_than_three(item) and not may_see_exact(user)
+            else plain_decimal(item.value)
+        )
+        yield [
+            item.reference,
+            item.region.name if item.region else "",
+            item.unit.name if item.unit else "",
+            item.metric.code if item.metric else "",
+            value,
+            item.as_of,
+            item.grade or "",
+            item.source_type_label,
+            item.source_title,
+            item.source_publisher,
+            item.source_date,
+            item.source_url,
+            item.statement or "",
+            item.is_verified,
+            item.visibility,
+        ]
 
 
 def record_export(actor, filters: EvidenceFilters, count: int) -> None:
@@ -459,8 +575,7 @@ class Group:
     a dashboard reads a few of thousands of groups.
     """
 
-    __slots__ = ("metric_id", "region_id", "period", "count", "_low", "_high", "_total", "reporters",
-                 "is_suppressed")
+    __slots__ = ("_high", "_low", "_total", "count", "is_suppressed", "metric_id", "period", "region_id", "reporters")
 
     def __init__(self, metric_id, region_id, period, count, low, high, total, reporters, is_suppressed=False):
         self.metric_id, self.region_id, self.period, self.count = metric_id, region_id, period, count
@@ -502,8 +617,14 @@ def _mean(total, count: int) -> Decimal | None:
     return _tidy((_decimal(total) / count).quantize(Decimal("0.01")))
 
 
-def aggregate(metric_ids: list[int] | None = None, *, period: str = "month", region_ids: set[int] | None = None,
-              date_from: date | None = None, date_to: date | None = None) -> list[Group]:
+def aggregate(
+    metric_ids: list[int] | None = None,
+    *,
+    period: str = "month",
+    region_ids: set[int] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[Group]:
     """Count, min, max and mean of every metric's values per region (None = national) and period.
 
     One GROUP BY, read in the order of the dashboard index. A group resting on individual
@@ -513,9 +634,17 @@ def aggregate(metric_ids: list[int] | None = None, *, period: str = "month", reg
     item = EvidenceItem
     raw = NullType()  # the driver's own numbers (Decimal on PostgreSQL, float on SQLite), converted on reading
     stmt = (
-        select(item.metric_id, item.region_id, period_col, func.count(), type_coerce(func.min(item.value), raw),
-               type_coerce(func.max(item.value), raw), type_coerce(func.sum(item.value), raw),
-               func.sum(item.reporter_count), func.count(item.reporter_count))
+        select(
+            item.metric_id,
+            item.region_id,
+            period_col,
+            func.count(),
+            type_coerce(func.min(item.value), raw),
+            type_coerce(func.max(item.value), raw),
+            type_coerce(func.sum(item.value), raw),
+            func.sum(item.reporter_count),
+            func.count(item.reporter_count),
+        )
         .where(item.value.is_not(None), item.metric_id.is_not(None))
         .group_by(item.metric_id, item.region_id, period_col)
         .order_by(item.metric_id, item.region_id, period_col)
@@ -530,16 +659,28 @@ def aggregate(metric_ids: list[int] | None = None, *, period: str = "month", reg
         stmt = stmt.where(item.as_of <= date_to)
     individual = set(db.session.scalars(select(Metric.id).where(Metric.is_individual.is_(True))))
     groups = []
-    for metric_id, region_id, period_key, count, low, high, total, reporter_sum, with_reporters in \
-            db.session.execute(stmt):
+    for metric_id, region_id, period_key, count, low, high, total, reporter_sum, with_reporters in db.session.execute(
+        stmt
+    ):
         if metric_id in individual:
             reporters = (reporter_sum or 0) + (count - with_reporters)
         elif with_reporters == count:
             reporters = reporter_sum
         else:
             reporters = None
-        groups.append(Group(metric_id, region_id, period_key, count, low, high, total, reporters,
-                            reporters is not None and reporters < SMALL_NUMBER))
+        groups.append(
+            Group(
+                metric_id,
+                region_id,
+                period_key,
+                count,
+                low,
+                high,
+                total,
+                reporters,
+                reporters is not None and reporters < SMALL_NUMBER,
+            )
+        )
     return groups
 
 
@@ -552,15 +693,24 @@ def latest_by_region(metric_code: str, region_ids: set[int] | None = None) -> li
     if metric is None:
         return []
     item = EvidenceItem
-    latest = (select(item.region_id, func.max(item.as_of).label("as_of"))
-              .where(item.metric_id == metric.id, item.value.is_not(None))
-              .group_by(item.region_id))
+    latest = (
+        select(item.region_id, func.max(item.as_of).label("as_of"))
+        .where(item.metric_id == metric.id, item.value.is_not(None))
+        .group_by(item.region_id)
+    )
     if region_ids is not None:
         latest = latest.where(item.region_id.in_(region_ids))
     latest = latest.subquery()
-    stmt = (select(item).join(latest, and_(item.as_of == latest.c.as_of,
-                                          func.coalesce(item.region_id, 0) == func.coalesce(latest.c.region_id, 0)))
-            .where(item.metric_id == metric.id, item.value.is_not(None)))
+    stmt = (
+        select(item)
+        .join(
+            latest,
+            and_(
+                item.as_of == latest.c.as_of, func.coalesce(item.region_id, 0) == func.coalesce(latest.c.region_id, 0)
+            ),
+        )
+        .where(item.metric_id == metric.id, item.value.is_not(None))
+    )
     by_region: dict[int | None, list[EvidenceItem]] = defaultdict(list)
     for found in db.session.scalars(stmt).unique():
         by_region[found.region_id].append(found)
@@ -569,21 +719,30 @@ def latest_by_region(metric_code: str, region_ids: set[int] | None = None) -> li
         total = sum((i.value for i in items), Decimal(0))
         reporters = [effective_reporters(i) for i in items]
         known = None if any(r is None for r in reporters) else sum(reporters)
-        rows.append({
-            "region": items[0].region.name if items[0].region else None,
-            "region_id": region_id,
-            "as_of": items[0].as_of,
-            "value": _tidy((total / len(items)).quantize(Decimal("0.01")) if len(items) > 1 else items[0].value),
-            "count": len(items),
-            "is_suppressed": known is not None and known < SMALL_NUMBER,
-            "metric": metric,
-        })
+        rows.append(
+            {
+                "region": items[0].region.name if items[0].region else None,
+                "region_id": region_id,
+                "as_of": items[0].as_of,
+                "value": _tidy((total / len(items)).quantize(Decimal("0.01")) if len(items) > 1 else items[0].value),
+                "count": len(items),
+                "is_suppressed": known is not None and known < SMALL_NUMBER,
+                "metric": metric,
+            }
+        )
     rows.sort(key=lambda r: (r["region"] is not None, r["region"] or ""))
     return rows
 
 
-HEADLINE_CODES = ("wmt_percent_avg", "staff_over_100_pct", "staff_over_120_pct", "staff_over_150_pct",
-                  "unallocated_cases", "vacancies", "caseload")
+HEADLINE_CODES = (
+    "wmt_percent_avg",
+    "staff_over_100_pct",
+    "staff_over_120_pct",
+    "staff_over_150_pct",
+    "unallocated_cases",
+    "vacancies",
+    "caseload",
+)
 TREND_CODE = "wmt_percent_avg"
 
 
@@ -611,10 +770,16 @@ def dashboard_data(user, region: Region | None = None) -> dict[str, Any]:
         for (metric_id, region_id), group in latest.items():
             if metric_id != metric.id:
                 continue
-            rows.append({"region": region_names.get(region_id, "National") if region_id else "National",
-                         "period": group.period, "value": group.value_for(user), "count": group.count,
-                         "is_suppressed": group.is_suppressed and not may_see_exact(user),
-                         "level": threshold_level(group.value_for(user), metric)})
+            rows.append(
+                {
+                    "region": region_names.get(region_id, "National") if region_id else "National",
+                    "period": group.period,
+                    "value": group.value_for(user),
+                    "count": group.count,
+                    "is_suppressed": group.is_suppressed and not may_see_exact(user),
+                    "level": threshold_level(group.value_for(user), metric),
+                }
+            )
         rows.sort(key=lambda r: (r["region"] != "National", r["region"]))
         figures.append(DashboardFigure(metric, rows))
     trend_series = {}
@@ -623,10 +788,12 @@ def dashboard_data(user, region: Region | None = None) -> dict[str, Any]:
     since = f"{int(newest[:4]) - 2}{newest[4:]}" if newest[:4].isdigit() else newest
     for region_id, region_groups in trend.items():
         name = region_names.get(region_id, "National") if region_id else "National"
-        points = [(date.fromisoformat(g.period + "-01"), g.value_for(user)) for g in region_groups
-                  if g.period > since]
+        points = [(date.fromisoformat(g.period + "-01"), g.value_for(user)) for g in region_groups if g.period > since]
         points = [(d, v) for d, v in points if v is not None]
         if points:
             trend_series[name] = points
-    return {"figures": figures, "trend": dict(sorted(trend_series.items())),
-            "trend_metric": next((m for m in metrics.values() if m.code == TREND_CODE), None)}
+    return {
+        "figures": figures,
+        "trend": dict(sorted(trend_series.items())),
+        "trend_metric": next((m for m in metrics.values() if m.code == TREND_CODE), None),
+    }

@@ -3,7 +3,7 @@ metric definitions and personal API tokens."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -52,9 +52,13 @@ MAX_ID = 2_147_483_647  # ids beyond a database integer cannot exist: answer 404
 
 @bp.app_context_processor
 def evidence_helpers():
-    return {"shown_value": shown_value, "svg_data_uri": svg_data_uri, "format_number": format_number,
-            "threshold_level": threshold_level,
-            "reveals_fewer_than_three": reveals_fewer_than_three}
+    return {
+        "shown_value": shown_value,
+        "svg_data_uri": svg_data_uri,
+        "format_number": format_number,
+        "threshold_level": threshold_level,
+        "reveals_fewer_than_three": reveals_fewer_than_three,
+    }
 
 
 def _visible_regions() -> list[Region]:
@@ -77,8 +81,9 @@ def _metric_choices(blank: str) -> dict:
 def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
     form = FilterForm(request.args)
     regions = _visible_regions()
-    form.region.choices = dict([("", "Any region"), ("national", "National (no region)")]
-                               + [(str(r.id), r.name) for r in regions])
+    form.region.choices = dict(
+        [("", "Any region"), ("national", "National (no region)")] + [(str(r.id), r.name) for r in regions]
+    )
     form.unit.choices = dict([("", "Any unit")] + _unit_choices(regions))
     form.metric.choices = _metric_choices("Any metric")
     filters = EvidenceFilters()
@@ -101,8 +106,9 @@ def index():
     status = 400 if form.errors else 200
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     pagination = db.paginate(filtered_items(current_user, filters), page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template("evidence/index.html", form=form, pagination=pagination,
-                           may_see_exact=may_see_exact(current_user)), status
+    return render_template(
+        "evidence/index.html", form=form, pagination=pagination, may_see_exact=may_see_exact(current_user)
+    ), status
 
 
 @bp.route("/export.csv")
@@ -160,8 +166,13 @@ def create():
 @bp.route("/<reference>")
 def detail(reference: str):
     item = get_evidence_for(current_user, reference)
-    return render_template("evidence/detail.html", item=item, verify_form=ConfirmForm(), links=link_references(item),
-                           may_see_exact=may_see_exact(current_user))
+    return render_template(
+        "evidence/detail.html",
+        item=item,
+        verify_form=ConfirmForm(),
+        links=link_references(item),
+        may_see_exact=may_see_exact(current_user),
+    )
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
@@ -210,8 +221,9 @@ def upload():
     report = None
     if form.validate_on_submit():
         upload_file = form.file.data
-        report = import_csv(current_user, upload_file.stream, filename=upload_file.filename or "",
-                            dry_run=bool(form.dry_run.data))
+        report = import_csv(
+            current_user, upload_file.stream, filename=upload_file.filename or "", dry_run=bool(form.dry_run.data)
+        )
         if report.is_ok and not report.is_dry_run and report.added:
             db.session.commit()
             flash(report.summary(), "success")
@@ -232,11 +244,11 @@ def _figure_charts(data) -> list[dict]:
             continue
         labels = [row["region"] for row in figure.rows]
         values = [row["value"] for row in figure.rows]
-        svg = bar_chart_svg(figure.metric.label, labels, values, unit=figure.metric.unit,
-                            thresholds=figure.metric.thresholds)
+        svg = bar_chart_svg(
+            figure.metric.label, labels, values, unit=figure.metric.unit, thresholds=figure.metric.thresholds
+        )
         for row in figure.rows:
-            row["shown"] = FEWER_THAN_THREE if row["is_suppressed"] else format_number(row["value"],
-                                                                                       figure.metric.unit)
+            row["shown"] = FEWER_THAN_THREE if row["is_suppressed"] else format_number(row["value"], figure.metric.unit)
         charts.append({"metric": figure.metric, "rows": figure.rows, "svg": svg})
     return charts
 
@@ -255,18 +267,26 @@ def _render_dashboard(region: Region | None):
     data = dashboard_data(current_user, region)
     trend_svg = None
     if data["trend_metric"] is not None and any(data["trend"].values()):
-        trend_svg = line_chart_svg(f"{data['trend_metric'].label} by month", data["trend"],
-                                   unit=data["trend_metric"].unit)
+        trend_svg = line_chart_svg(
+            f"{data['trend_metric'].label} by month", data["trend"], unit=data["trend_metric"].unit
+        )
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
-    return render_template("evidence/dashboard.html", region=region, charts=_figure_charts(data),
-                           trend=data["trend"], trend_metric=data["trend_metric"], trend_svg=trend_svg,
-                           regions=regions)
+    return render_template(
+        "evidence/dashboard.html",
+        region=region,
+        charts=_figure_charts(data),
+        trend=data["trend"],
+        trend_metric=data["trend_metric"],
+        trend_svg=trend_svg,
+        regions=regions,
+    )
 
 
 # Dashboards live at the top level (/dashboard), outside the blueprint's /evidence prefix.
 bp.record_once(lambda state: state.app.add_url_rule("/dashboard", "evidence.dashboard", dashboard))
-bp.record_once(lambda state: state.app.add_url_rule("/dashboard/<int:region_id>", "evidence.region_dashboard",
-                                                    region_dashboard))
+bp.record_once(
+    lambda state: state.app.add_url_rule("/dashboard/<int:region_id>", "evidence.region_dashboard", region_dashboard)
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,10 +302,16 @@ def metrics():
         if form.validate_on_submit():
             try:
                 metric = create_metric(
-                    current_user, code=form.code.data, label=form.label.data, unit=form.unit.data,
-                    description=form.description.data or "", is_higher_worse=form.is_higher_worse.data,
-                    is_individual=form.is_individual.data, is_headline=form.is_headline.data,
-                    **form.thresholds())
+                    current_user,
+                    code=form.code.data,
+                    label=form.label.data,
+                    unit=form.unit.data,
+                    description=form.description.data or "",
+                    is_higher_worse=form.is_higher_worse.data,
+                    is_individual=form.is_individual.data,
+                    is_headline=form.is_headline.data,
+                    **form.thresholds(),
+                )
             except EvidenceError as error:
                 db.session.rollback()
                 _apply_error(form, error)
@@ -315,8 +341,13 @@ def api_tokens():
             db.session.commit()
             form = ApiTokenForm(formdata=None)
     status = 400 if form.errors else 200
-    return render_template("evidence/api_tokens.html", form=form, tokens=tokens_for(current_user),
-                           new_token=new_token_text, revoke_form=ConfirmForm()), status
+    return render_template(
+        "evidence/api_tokens.html",
+        form=form,
+        tokens=tokens_for(current_user),
+        new_token=new_token_text,
+        revoke_form=ConfirmForm(),
+    ), status
 
 
 @bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
@@ -340,15 +371,19 @@ def api_token_revoke(token_id: int):
 # Home page panel
 
 
-@lru_cache(maxsize=None)
+@cache
 def _panel_counts(scoped: bool) -> Select:
     """One statement, built once per process: the items in the user's regions (bound as
     ``region_ids``) and national ones, how many of them are unverified, and how many metrics."""
-    stmt = select(func.count(), func.count(case((EvidenceItem.is_verified.is_(False), 1))),
-                  select(func.count()).select_from(Metric).scalar_subquery()).select_from(EvidenceItem)
+    stmt = select(
+        func.count(),
+        func.count(case((EvidenceItem.is_verified.is_(False), 1))),
+        select(func.count()).select_from(Metric).scalar_subquery(),
+    ).select_from(EvidenceItem)
     if scoped:
-        stmt = stmt.where(EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True))
-                          | EvidenceItem.region_id.is_(None))
+        stmt = stmt.where(
+            EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True)) | EvidenceItem.region_id.is_(None)
+        )
     return stmt
 
 
@@ -359,7 +394,15 @@ def evidence_panel(user):
     ids = region_ids_for(user)
     params = {} if ids is None else {"region_ids": sorted(ids)}
     total, unverified, metrics_count = db.session.execute(_panel_counts(ids is not None), params).one()
-    return Panel("Workload evidence", "evidence/_panel.html",
-                 {"total": total, "unverified": unverified, "metrics": metrics_count,
-                  "may_verify": user.role in ("official", "admin")},
-                 link_endpoint="evidence.dashboard", link_label="Open the dashboard")
+    return Panel(
+        "Workload evidence",
+        "evidence/_panel.html",
+        {
+            "total": total,
+            "unverified": unverified,
+            "metrics": metrics_count,
+            "may_verify": user.role in ("official", "admin"),
+        },
+        link_endpoint="evidence.dashboard",
+        link_label="Open the dashboard",
+    )

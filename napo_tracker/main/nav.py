@@ -25,9 +25,12 @@ ADMIN_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
 def _visible(items, user):
     endpoints = current_app.view_functions
     return [
-        {"endpoint": endpoint, "label": label,
-         "active": request.endpoint == endpoint or (request.blueprint and endpoint.split(".")[0] == request.blueprint
-                                                   and endpoint.endswith(".index"))}
+        {
+            "endpoint": endpoint,
+            "label": label,
+            "active": request.endpoint == endpoint
+            or (request.blueprint and endpoint.split(".")[0] == request.blueprint and endpoint.endswith(".index")),
+        }
         for endpoint, label, roles in items
         if endpoint in endpoints and getattr(user, "role", None) in roles
     ]

@@ -13,8 +13,13 @@ from .services import today
 
 @bp.cli.command("remind")
 @click.option("--dry-run", is_flag=True, help="List who would be reminded; send nothing, mark nothing.")
-@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Pretend today is this day (YYYY-MM-DD).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Pretend today is this day (YYYY-MM-DD).",
+)
 def remind_command(dry_run: bool, on) -> None:
     """E-mail each rep their foreseeability notices that are due soon or overdue."""
     day: date = on.date() if on else today()
@@ -32,6 +37,8 @@ def remind_command(dry_run: bool, on) -> None:
         with click.progressbar(length=len(reminders), label="Sending reminders") as bar:
             result = send_reminders(day, progress=bar.update)
     except MailError as error:
-        raise click.ClickException(f"Reminders stopped: {error}. Notices not yet e-mailed are not marked as sent; "
-                                   "fix the mail settings (NAPO_MAIL_*) and run again.") from error
+        raise click.ClickException(
+            f"Reminders stopped: {error}. Notices not yet e-mailed are not marked as sent; "
+            "fix the mail settings (NAPO_MAIL_*) and run again."
+        ) from error
     click.echo(f"Sent {result.sent} reminder e-mail(s) covering {result.notices} notice(s).")

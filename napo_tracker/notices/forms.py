@@ -3,8 +3,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField,
-                     StringField, SubmitField, TextAreaField)
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,58 +31,87 @@ def _not_in_future(today: date):
     def check(form, field):
         if field.data and field.data > today:
             raise ValidationError("This date cannot be in the future.")
+
     return check
 
 
 class NoticeForm(FlaskForm):
-    kind = SelectField("Kind of notice", choices=select_choices((k.value, k.label) for k in NoticeKind),
-                       validators=[DataRequired()])
+    kind = SelectField(
+        "Kind of notice", choices=select_choices((k.value, k.label) for k in NoticeKind), validators=[DataRequired()]
+    )
     signatory_count = IntegerField(
-        "Number of signatories", default=1, validators=[Optional(), NumberRange(min=1, max=10000,
-                                                                               message="At least one signatory.")],
+        "Number of signatories",
+        default=1,
+        validators=[Optional(), NumberRange(min=1, max=10000, message="At least one signatory.")],
         description="For a collective notice: how many members of the team signed it.",
     )
     region_id = SelectField("Region", coerce=int, validators=[DataRequired(message="Choose a region.")])
-    unit_id = SelectField("Unit", coerce=int, validators=[Optional()],
-                          description="The PDU, office or team the notice concerns.")
-    served_to_name = StringField("Served to (manager's name)", filters=[strip_text],
-                                 validators=[DataRequired(), Length(max=120), PlainText()])
-    served_to_role = StringField("Manager's role", filters=[strip_text],
-                                 validators=[DataRequired(), Length(max=120), PlainText()],
-                                 description="For example: Head of PDU, Senior Probation Officer.")
+    unit_id = SelectField(
+        "Unit", coerce=int, validators=[Optional()], description="The PDU, office or team the notice concerns."
+    )
+    served_to_name = StringField(
+        "Served to (manager's name)", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()]
+    )
+    served_to_role = StringField(
+        "Manager's role",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=120), PlainText()],
+        description="For example: Head of PDU, Senior Probation Officer.",
+    )
     wmt_percent = DecimalField(
-        "WMT % at the time", places=1,
-        validators=[InputRequired(message="Enter the WMT percentage."),
-                    NumberRange(min=0, max=MAX_WMT_PERCENT,
-                                message=f"WMT must be between 0 and {MAX_WMT_PERCENT} %%.")],
+        "WMT % at the time",
+        places=1,
+        validators=[
+            InputRequired(message="Enter the WMT percentage."),
+            NumberRange(min=0, max=MAX_WMT_PERCENT, message=f"WMT must be between 0 and {MAX_WMT_PERCENT} %%."),
+        ],
         description="Workload management tool: 100 means full capacity.",
     )
-    caseload = IntegerField("Caseload at the time", validators=[
-        Optional(), NumberRange(min=0, max=10000, message="A caseload is a whole number, 0 or more.")])
+    caseload = IntegerField(
+        "Caseload at the time",
+        validators=[Optional(), NumberRange(min=0, max=10000, message="A caseload is a whole number, 0 or more.")],
+    )
     concerns = MultiCheckboxField("Concerns", choices=select_choices(CONCERNS.items()))
-    concerns_detail = TextAreaField("Concerns in your own words", filters=[strip_text],
-                                    validators=[Optional(), Length(max=5000), PlainText(multiline=True)])
+    concerns_detail = TextAreaField(
+        "Concerns in your own words",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
+    )
     letter_wording = TextAreaField(
-        "Wording of the letter", filters=[strip_text],
+        "Wording of the letter",
+        filters=[strip_text],
         validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
         description="Your own opening paragraphs; the figures, the concerns and the response date are always "
-                    "added. Leave empty for the standard wording. Fixed once the notice is served.",
+        "added. Leave empty for the standard wording. Fixed once the notice is served.",
     )
-    case_reference = StringField("Linked case (optional)", filters=[strip_text],
-                                 validators=[Optional(), Length(max=32), PlainText()],
-                                 description="The case reference, for example CASE-2026-0042.")
-    member_id = SelectField("Member (individual notice)", coerce=int, validators=[Optional()],
-                            description="Optional; taken from the linked case when left empty.")
-    named_member_ids = SelectMultipleField("Named members (collective notice)", coerce=int,
-                                           validators=[Optional()],
-                                           description="Optional: the members who signed, if they agreed to be named.")
-    assigned_rep_id = SelectField("Assigned rep", coerce=int, validators=[Optional()],
-                                  description="Receives the reminders and sees the deadlines in their calendar.")
+    case_reference = StringField(
+        "Linked case (optional)",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=32), PlainText()],
+        description="The case reference, for example CASE-2026-0042.",
+    )
+    member_id = SelectField(
+        "Member (individual notice)",
+        coerce=int,
+        validators=[Optional()],
+        description="Optional; taken from the linked case when left empty.",
+    )
+    named_member_ids = SelectMultipleField(
+        "Named members (collective notice)",
+        coerce=int,
+        validators=[Optional()],
+        description="Optional: the members who signed, if they agreed to be named.",
+    )
+    assigned_rep_id = SelectField(
+        "Assigned rep",
+        coerce=int,
+        validators=[Optional()],
+        description="Receives the reminders and sees the deadlines in their calendar.",
+    )
     version = HiddenField()
     submit = SubmitField("Save notice")
 
-    def __init__(self, *args, region_choices, unit_choices, rep_choices, member_choices=(),
-                 **kwargs):
+    def __init__(self, *args, region_choices, unit_choices, rep_choices, member_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.member_id.choices = select_choices([(0, "No member linked"), *member_choices])
         self.named_member_ids.choices = select_choices(member_choices)
@@ -119,12 +157,18 @@ class ServeForm(FlaskForm):
 
 
 class ResponseForm(FlaskForm):
-    received_on = DateField("Date the response was received",
-                            validators=[InputRequired(message="Enter the date the response was received.")])
-    summary = TextAreaField("What management said", filters=[strip_text],
-                            validators=[DataRequired(), Length(max=5000), PlainText(multiline=True)])
-    outcome = SelectField("Outcome so far", choices=select_choices([("", "Not decided yet"), *OUTCOMES.items()]),
-                          validators=[Optional()])
+    received_on = DateField(
+        "Date the response was received",
+        validators=[InputRequired(message="Enter the date the response was received.")],
+    )
+    summary = TextAreaField(
+        "What management said",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=5000), PlainText(multiline=True)],
+    )
+    outcome = SelectField(
+        "Outcome so far", choices=select_choices([("", "Not decided yet"), *OUTCOMES.items()]), validators=[Optional()]
+    )
     submit = SubmitField("Record the response")
 
     def __init__(self, *args, today: date, served_on: date | None, **kwargs):
@@ -141,8 +185,9 @@ class ResponseForm(FlaskForm):
 class EscalateForm(FlaskForm):
     step = SelectField("Escalate to", validators=[DataRequired(message="Choose a step.")])
     raised_on = DateField("Date raised", validators=[InputRequired(message="Enter the date.")])
-    note = TextAreaField("Note", filters=[strip_text], validators=[Optional(), Length(max=2000),
-                                                                    PlainText(multiline=True)])
+    note = TextAreaField(
+        "Note", filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
+    )
     submit = SubmitField("Record the escalation")
 
     def __init__(self, *args, steps: list[str], today: date, **kwargs):
@@ -162,14 +207,25 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=select_choices([("", "Any status"), *((s.value, s.label) for s in NoticeStatus)]),
-                         validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=select_choices([("", "Any status"), *((s.value, s.label) for s in NoticeStatus)]),
+        validators=[Optional()],
+    )
     region = SelectField("Region", coerce=int, validators=[Optional()])
     unit = SelectField("Unit", coerce=int, validators=[Optional()])
-    due = SelectField("Deadline", choices=select_choices([("", "Any"), ("overdue", "Overdue"), ("due_soon", "Due soon")]),
-                      validators=[Optional()])
-    sort = SelectField("Sort by", choices=select_choices([("due", "Response due"), ("served", "Date served (newest)"),
-                                                          ("reference", "Reference")]), validators=[Optional()])
+    due = SelectField(
+        "Deadline",
+        choices=select_choices([("", "Any"), ("overdue", "Overdue"), ("due_soon", "Due soon")]),
+        validators=[Optional()],
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=select_choices(
+            [("due", "Response due"), ("served", "Date served (newest)"), ("reference", "Reference")]
+        ),
+        validators=[Optional()],
+    )
 
     def __init__(self, *args, region_choices, unit_choices, **kwargs):
         super().__init__(*args, **kwargs)

@@ -61,7 +61,8 @@ class _SMTPOutbox:
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {error.smtp_error.decode(errors='replace') if isinstance(error.smtp_error, bytes) else error.smtp_error}"
+        reply = error.smtp_error
+        return f"{error.smtp_code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
     return str(error) or type(error).__name__
 
 
@@ -81,8 +82,9 @@ def outbox():
     timeout = float(config.get("MAIL_TIMEOUT") or 30)
     try:
         if config.get("MAIL_USE_SSL"):
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout,
-                                                        context=ssl.create_default_context())
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                server, port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             connection = smtplib.SMTP(server, port, timeout=timeout)
             if config.get("MAIL_USE_TLS"):

@@ -39,12 +39,18 @@ class RemindResult:
 
 def due_reminders(on: date) -> list[Reminder]:
     """For each active assigned rep, their due-soon or overdue notices not yet reminded about today."""
-    already = {(user_id, notice_id) for user_id, notice_id in db.session.execute(
-        select(NoticeReminder.user_id, NoticeReminder.notice_id).where(NoticeReminder.sent_on == on))}
-    stmt = (select(ForeseeabilityNotice)
-            .where(ForeseeabilityNotice.status.in_(OPEN_STATUSES), ForeseeabilityNotice.assigned_rep_id.is_not(None))
-            .options(selectinload(ForeseeabilityNotice.escalations), selectinload(ForeseeabilityNotice.assigned_rep))
-            .order_by(ForeseeabilityNotice.reference))
+    already = {
+        (user_id, notice_id)
+        for user_id, notice_id in db.session.execute(
+            select(NoticeReminder.user_id, NoticeReminder.notice_id).where(NoticeReminder.sent_on == on)
+        )
+    }
+    stmt = (
+        select(ForeseeabilityNotice)
+        .where(ForeseeabilityNotice.status.in_(OPEN_STATUSES), ForeseeabilityNotice.assigned_rep_id.is_not(None))
+        .options(selectinload(ForeseeabilityNotice.escalations), selectinload(ForeseeabilityNotice.assigned_rep))
+        .order_by(ForeseeabilityNotice.reference)
+    )
     by_rep: dict[int, list[ForeseeabilityNotice]] = defaultdict(list)
     reps: dict[int, User] = {}
     for notice in db.session.scalars(stmt):
@@ -55,8 +61,10 @@ def due_reminders(on: date) -> list[Reminder]:
             continue
         reps[rep.id] = rep
         by_rep[rep.id].append(notice)
-    return [Reminder(reps[rep_id], sorted(items, key=lambda n: (active_due_on(n), n.reference)))
-            for rep_id, items in sorted(by_rep.items())]
+    return [
+        Reminder(reps[rep_id], sorted(items, key=lambda n: (active_due_on(n), n.reference)))
+        for rep_id, items in sorted(by_rep.items())
+    ]
 
 
 def reminder_body(reminder: Reminder, on: date) -> str:
@@ -70,10 +78,16 @@ def reminder_body(reminder: Reminder, on: date) -> str:
         ]
         for notice in reminder.notices:
             state = "OVERDUE" if deadline_state(notice, on) == "overdue" else "due soon"
-            lines.append(f"  {notice.reference}  {state}: due {active_due_on(notice):%a %d %b %Y}  "
-                         f"{url_for('notices.detail', ref=notice.reference, _external=True)}")
-    lines += ["", f"All your notices: {list_url}", "",
-              "This reminder holds references and dates only. Log in to see the details."]
+            lines.append(
+                f"  {notice.reference}  {state}: due {active_due_on(notice):%a %d %b %Y}  "
+                f"{url_for('notices.detail', ref=notice.reference, _external=True)}"
+            )
+    lines += [
+        "",
+        f"All your notices: {list_url}",
+        "",
+        "This reminder holds references and dates only. Log in to see the details.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -104,8 +118,13 @@ def send_reminders(on: date, *, dry_run: bool = False, progress=None) -> RemindR
                 raise
             for notice in reminder.notices:
                 db.session.add(NoticeReminder(user_id=reminder.rep.id, notice_id=notice.id, sent_on=on))
-            record(None, AuditAction.NOTICE_REMINDERS_SENT, ("users", str(reminder.rep.id)), notices=count,
-                   sent_on=on.isoformat())
+            record(
+                None,
+                AuditAction.NOTICE_REMINDERS_SENT,
+                ("users", str(reminder.rep.id)),
+                notices=count,
+                sent_on=on.isoformat(),
+            )
             db.session.commit()
             result.sent += 1
             result.notices += count
@@ -114,4 +133,4 @@ def send_reminders(on: date, *, dry_run: bool = False, progress=None) -> RemindR
     return result
 
 
-__all__ = ["MailError", "Reminder", "RemindResult", "due_reminders", "send_reminders"]
+__all__ = ["MailError", "RemindResult", "Reminder", "due_reminders", "send_reminders"]

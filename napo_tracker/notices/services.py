@@ -28,8 +28,17 @@ from ..pdf import render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
 from ..security import can_access_region, get_for_user_or_404, scope_to_regions
-from .models import (CONCERNS, ESCALATION_STEPS, MAX_WMT_PERCENT, OUTCOMES, CalendarToken, ForeseeabilityNotice,
-                     NoticeEscalation, NoticeKind, NoticeStatus)
+from .models import (
+    CONCERNS,
+    ESCALATION_STEPS,
+    MAX_WMT_PERCENT,
+    OUTCOMES,
+    CalendarToken,
+    ForeseeabilityNotice,
+    NoticeEscalation,
+    NoticeKind,
+    NoticeStatus,
+)
 
 DEFAULT_RESPONSE_WORKING_DAYS = 10
 DUE_SOON_WORKING_DAYS = 3
@@ -50,6 +59,7 @@ class StaleNotice(NoticeError):
 
 
 # --- working days ---------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
@@ -98,6 +108,7 @@ def today() -> date:
 
 # --- deadlines ------------------------------------------------------------------------------
 
+
 def active_due_on(notice: ForeseeabilityNotice) -> date | None:
     """The deadline running now: the response while served, the current step once escalated."""
     if notice.status == NoticeStatus.SERVED:
@@ -126,6 +137,7 @@ def due_soon_cutoff(on: date | None = None) -> date:
 
 # --- loading --------------------------------------------------------------------------------
 
+
 def get_notice_for(user, ref: str) -> ForeseeabilityNotice:
     """The notice with this reference within the user's regions, or 404 (missing or not theirs)."""
     return get_for_user_or_404(user, ForeseeabilityNotice, ForeseeabilityNotice.reference == ref.strip().upper())
@@ -145,8 +157,11 @@ def notices_for(user, filters: NoticeFilters | None = None, on: date | None = No
     filters = filters or NoticeFilters()
     on = on or today()
     stmt = scope_to_regions(select(ForeseeabilityNotice), ForeseeabilityNotice.region_id, user)
-    stmt = stmt.options(selectinload(ForeseeabilityNotice.escalations), selectinload(ForeseeabilityNotice.region),
-                        selectinload(ForeseeabilityNotice.unit))
+    stmt = stmt.options(
+        selectinload(ForeseeabilityNotice.escalations),
+        selectinload(ForeseeabilityNotice.region),
+        selectinload(ForeseeabilityNotice.unit),
+    )
     if filters.status:
         stmt = stmt.where(ForeseeabilityNotice.status == filters.status)
     if filters.region_id:
@@ -154,12 +169,13 @@ def notices_for(user, filters: NoticeFilters | None = None, on: date | None = No
     if filters.unit_id:
         stmt = stmt.where(ForeseeabilityNotice.unit_id == filters.unit_id)
     if filters.due == "overdue":
-        stmt = stmt.where(ForeseeabilityNotice.status == NoticeStatus.SERVED,
-                          ForeseeabilityNotice.response_due_on < on)
+        stmt = stmt.where(ForeseeabilityNotice.status == NoticeStatus.SERVED, ForeseeabilityNotice.response_due_on < on)
     elif filters.due == "due_soon":
-        stmt = stmt.where(ForeseeabilityNotice.status == NoticeStatus.SERVED,
-                          ForeseeabilityNotice.response_due_on >= on,
-                          ForeseeabilityNotice.response_due_on <= due_soon_cutoff(on))
+        stmt = stmt.where(
+            ForeseeabilityNotice.status == NoticeStatus.SERVED,
+            ForeseeabilityNotice.response_due_on >= on,
+            ForeseeabilityNotice.response_due_on <= due_soon_cutoff(on),
+        )
     if filters.sort == "served":
         stmt = stmt.order_by(ForeseeabilityNotice.served_on.desc().nulls_last(), ForeseeabilityNotice.id.desc())
     elif filters.sort == "reference":
@@ -182,9 +198,13 @@ def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]
     on = on or today()
     stmt = scope_to_regions(
         select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES)),
-        ForeseeabilityNotice.region_id, user,
-    ).options(selectinload(ForeseeabilityNotice.escalations),
-              joinedload(ForeseeabilityNotice.unit), joinedload(ForeseeabilityNotice.region))  # the panel names them
+        ForeseeabilityNotice.region_id,
+        user,
+    ).options(
+        selectinload(ForeseeabilityNotice.escalations),
+        joinedload(ForeseeabilityNotice.unit),
+        joinedload(ForeseeabilityNotice.region),
+    )  # the panel names them
     if user.is_rep:
         stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
     notices = [n for n in db.session.scalars(stmt) if deadline_state(n, on)]
@@ -192,6 +212,7 @@ def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]
 
 
 # --- changes --------------------------------------------------------------------------------
+
 
 @dataclass
 class NoticeDetails:
@@ -248,8 +269,9 @@ def _check_links(details: NoticeDetails, region_id: int) -> None:
 
     details.case_reference = (details.case_reference or "").strip().upper()
     if details.case_reference:
-        case = db.session.scalar(select(Case).where(Case.reference == details.case_reference,
-                                                    Case.region_id == region_id))
+        case = db.session.scalar(
+            select(Case).where(Case.reference == details.case_reference, Case.region_id == region_id)
+        )
         if case is None:
             raise NoticeError("There is no case with that reference in this notice's region.", "case_reference")
         if details.kind == NoticeKind.INDIVIDUAL and details.member_id is None and case.member_id is not None:
@@ -263,8 +285,9 @@ def _check_links(details: NoticeDetails, region_id: int) -> None:
         ids = {details.member_id} if details.member_id is not None else set()
         details.named_member_ids = []
     if ids:
-        found = db.session.scalar(select(func.count()).select_from(Member).where(Member.id.in_(ids),
-                                                                                 Member.region_id == region_id))
+        found = db.session.scalar(
+            select(func.count()).select_from(Member).where(Member.id.in_(ids), Member.region_id == region_id)
+        )
         if found != len(ids):
             field_name = "named_member_ids" if details.kind == NoticeKind.COLLECTIVE else "member_id"
             raise NoticeError("Choose members from the notice's region.", field_name)
@@ -286,11 +309,17 @@ def _apply(notice: ForeseeabilityNotice, details: NoticeDetails) -> None:
         notice.assigned_rep_id = details.assigned_rep_id
     from ..cases.models import Case, Member
 
-    notice.case_id = (db.session.scalar(select(Case.id).where(Case.reference == details.case_reference))
-                      if details.case_reference else None)
+    notice.case_id = (
+        db.session.scalar(select(Case.id).where(Case.reference == details.case_reference))
+        if details.case_reference
+        else None
+    )
     notice.member_id = details.member_id
-    notice.named_members = (list(db.session.scalars(select(Member).where(Member.id.in_(details.named_member_ids))))
-                            if details.named_member_ids else [])
+    notice.named_members = (
+        list(db.session.scalars(select(Member).where(Member.id.in_(details.named_member_ids))))
+        if details.named_member_ids
+        else []
+    )
 
 
 def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
@@ -299,9 +328,12 @@ def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
     year = today().year
 
     def build(reference: str) -> ForeseeabilityNotice:
-        notice = ForeseeabilityNotice(reference=reference, status=NoticeStatus.DRAFT.value,
-                                      created_by_id=actor.id if actor else None,
-                                      assigned_rep_id=actor.id if actor else None)
+        notice = ForeseeabilityNotice(
+            reference=reference,
+            status=NoticeStatus.DRAFT.value,
+            created_by_id=actor.id if actor else None,
+            assigned_rep_id=actor.id if actor else None,
+        )
         _apply(notice, details)
         return notice
 
@@ -312,8 +344,9 @@ def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
     return notice
 
 
-def update_notice(actor, notice: ForeseeabilityNotice, details: NoticeDetails, *,
-                  expected_version: int | None = None) -> ForeseeabilityNotice:
+def update_notice(
+    actor, notice: ForeseeabilityNotice, details: NoticeDetails, *, expected_version: int | None = None
+) -> ForeseeabilityNotice:
     """Change a notice's facts. A letter already frozen at service is never touched."""
     if expected_version is not None and expected_version != notice.version:
         raise StaleNotice("Someone else changed this notice after you opened it. Reload it and make your change again.")
@@ -324,7 +357,9 @@ def update_notice(actor, notice: ForeseeabilityNotice, details: NoticeDetails, *
     return notice
 
 
-def serve_notice(actor, notice: ForeseeabilityNotice, served_on: date, *, on: date | None = None) -> ForeseeabilityNotice:
+def serve_notice(
+    actor, notice: ForeseeabilityNotice, served_on: date, *, on: date | None = None
+) -> ForeseeabilityNotice:
     """Serve a draft: the response date is computed once, and the letter is frozen as served."""
     on = on or today()
     if notice.status != NoticeStatus.DRAFT:
@@ -341,13 +376,20 @@ def serve_notice(actor, notice: ForeseeabilityNotice, served_on: date, *, on: da
     notice.letter_sha256 = hashlib.sha256(pdf).hexdigest()
     notice.letter_frozen_at = datetime.now(UTC)
     db.session.flush()
-    record(actor, AuditAction.NOTICE_SERVED, notice, served_on=served_on.isoformat(),
-           response_due_on=notice.response_due_on.isoformat(), letter_sha256=notice.letter_sha256)
+    record(
+        actor,
+        AuditAction.NOTICE_SERVED,
+        notice,
+        served_on=served_on.isoformat(),
+        response_due_on=notice.response_due_on.isoformat(),
+        letter_sha256=notice.letter_sha256,
+    )
     return notice
 
 
-def record_response(actor, notice: ForeseeabilityNotice, received_on: date, summary: str, outcome: str | None,
-                    *, on: date | None = None) -> ForeseeabilityNotice:
+def record_response(
+    actor, notice: ForeseeabilityNotice, received_on: date, summary: str, outcome: str | None, *, on: date | None = None
+) -> ForeseeabilityNotice:
     """Management answered: the clock stops. Never before the notice was served."""
     on = on or today()
     if notice.status == NoticeStatus.DRAFT or notice.served_on is None:
@@ -357,8 +399,9 @@ def record_response(actor, notice: ForeseeabilityNotice, received_on: date, summ
     if received_on is None:
         raise NoticeError("Enter the date the response was received.", "received_on")
     if received_on < notice.served_on:
-        raise NoticeError(f"The response cannot be before the notice was served ({notice.served_on:%d %B %Y}).",
-                          "received_on")
+        raise NoticeError(
+            f"The response cannot be before the notice was served ({notice.served_on:%d %B %Y}).", "received_on"
+        )
     if received_on > on:
         raise NoticeError("The date received cannot be in the future.", "received_on")
     if outcome and outcome not in OUTCOMES:
@@ -370,8 +413,13 @@ def record_response(actor, notice: ForeseeabilityNotice, received_on: date, summ
     if notice.status == NoticeStatus.SERVED:
         notice.status = NoticeStatus.RESPONDED.value
     db.session.flush()
-    record(actor, AuditAction.NOTICE_RESPONSE_RECORDED, notice, received_on=received_on.isoformat(),
-           outcome=outcome or None)
+    record(
+        actor,
+        AuditAction.NOTICE_RESPONSE_RECORDED,
+        notice,
+        received_on=received_on.isoformat(),
+        outcome=outcome or None,
+    )
     return notice
 
 
@@ -379,11 +427,12 @@ def next_escalation_steps(notice: ForeseeabilityNotice) -> list[str]:
     """Rungs above the highest one already raised."""
     steps = list(ESCALATION_STEPS)
     raised = [steps.index(e.step) for e in notice.escalations if e.step in steps]
-    return steps[(max(raised) + 1) if raised else 0:]
+    return steps[(max(raised) + 1) if raised else 0 :]
 
 
-def escalate_notice(actor, notice: ForeseeabilityNotice, step: str, raised_on: date, note: str = "",
-                    *, on: date | None = None) -> NoticeEscalation:
+def escalate_notice(
+    actor, notice: ForeseeabilityNotice, step: str, raised_on: date, note: str = "", *, on: date | None = None
+) -> NoticeEscalation:
     """Climb the ladder one or more rungs; each step is due a number of working days after it is raised."""
     on = on or today()
     if notice.status not in (NoticeStatus.SERVED, NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
@@ -394,9 +443,14 @@ def escalate_notice(actor, notice: ForeseeabilityNotice, step: str, raised_on: d
         raise NoticeError("A step cannot be raised before the notice was served.", "raised_on")
     if raised_on > on:
         raise NoticeError("The date cannot be in the future.", "raised_on")
-    escalation = NoticeEscalation(notice=notice, step=step, raised_on=raised_on,
-                                  due_on=add_working_days(raised_on, response_working_days()),
-                                  note=note or "", created_by_id=actor.id if actor else None)
+    escalation = NoticeEscalation(
+        notice=notice,
+        step=step,
+        raised_on=raised_on,
+        due_on=add_working_days(raised_on, response_working_days()),
+        note=note or "",
+        created_by_id=actor.id if actor else None,
+    )
     db.session.add(escalation)
     notice.status = NoticeStatus.ESCALATED.value
     if step == "grievance":
@@ -422,6 +476,7 @@ def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> Foresee
 
 
 # --- the letter -----------------------------------------------------------------------------
+
 
 def letter_context(notice: ForeseeabilityNotice, on: date | None = None) -> dict[str, Any]:
     """Plain values for the letter template (no live ORM objects reach the renderer)."""
@@ -470,6 +525,7 @@ def format_wmt(value: Decimal | None) -> str:
 
 # --- figures --------------------------------------------------------------------------------
 
+
 @dataclass
 class MonthFigures:
     region: str
@@ -484,9 +540,11 @@ def notices_served_by_region_month(region_ids: set[int] | None = None) -> list[M
     Outcomes count notices by their recorded outcome; ``awaiting`` counts those with none yet.
     Rows are sorted by month, then region. Drafts are never counted.
     """
-    stmt = (select(Region.name, ForeseeabilityNotice.served_on, ForeseeabilityNotice.outcome)
-            .join(Region, Region.id == ForeseeabilityNotice.region_id)
-            .where(ForeseeabilityNotice.served_on.is_not(None)))
+    stmt = (
+        select(Region.name, ForeseeabilityNotice.served_on, ForeseeabilityNotice.outcome)
+        .join(Region, Region.id == ForeseeabilityNotice.region_id)
+        .where(ForeseeabilityNotice.served_on.is_not(None))
+    )
     if region_ids is not None:
         stmt = stmt.where(ForeseeabilityNotice.region_id.in_(region_ids))
     rows: dict[tuple[str, str], MonthFigures] = {}
@@ -511,8 +569,10 @@ def served_by_month_series(rows: list[MonthFigures]) -> dict[str, list[tuple[dat
         current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
     counts = {(row.region, row.month): row.served for row in rows}
     regions = sorted({row.region for row in rows})
-    return {region: [(month, Decimal(counts.get((region, f"{month:%Y-%m}"), 0))) for month in every_month]
-            for region in regions}
+    return {
+        region: [(month, Decimal(counts.get((region, f"{month:%Y-%m}"), 0))) for month in every_month]
+        for region in regions
+    }
 
 
 def served_by_region(rows: list[MonthFigures]) -> dict[str, int]:
@@ -523,6 +583,7 @@ def served_by_region(rows: list[MonthFigures]) -> dict[str, int]:
 
 
 # --- calendar feed --------------------------------------------------------------------------
+
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -567,10 +628,15 @@ def user_for_calendar_token(token: str):
 
 def calendar_notices(user) -> list[ForeseeabilityNotice]:
     """Notices whose deadlines belong in this user's calendar: assigned to them, in their regions."""
-    stmt = scope_to_regions(
-        select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES + ("responded",))),
-        ForeseeabilityNotice.region_id, user,
-    ).options(selectinload(ForeseeabilityNotice.escalations)).order_by(ForeseeabilityNotice.reference)
+    stmt = (
+        scope_to_regions(
+            select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES + ("responded",))),
+            ForeseeabilityNotice.region_id,
+            user,
+        )
+        .options(selectinload(ForeseeabilityNotice.escalations))
+        .order_by(ForeseeabilityNotice.reference)
+    )
     if user.is_rep:
         stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
     return list(db.session.scalars(stmt))

@@ -19,12 +19,34 @@ from ..security import region_ids_for
 from . import bp, ical
 from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
 from .models import ESCALATION_STEPS, OUTCOMES, ForeseeabilityNotice, NoticeStatus
-from .services import (NoticeError, NoticeFilters, StaleNotice, active_due_on, attention_needed, calendar_notices,
-                       calendar_token_for, create_notice, deadline_state, escalate_notice, format_wmt,
-                       get_notice_for, letter_for_download, new_calendar_token, next_escalation_steps,
-                       notices_for, notices_served_by_region_month, record_response, resolve_notice,
-                       revoke_calendar_token, serve_notice, served_by_month_series, served_by_region, today,
-                       update_notice, user_for_calendar_token)
+from .services import (
+    NoticeError,
+    NoticeFilters,
+    StaleNotice,
+    active_due_on,
+    attention_needed,
+    calendar_notices,
+    calendar_token_for,
+    create_notice,
+    deadline_state,
+    escalate_notice,
+    format_wmt,
+    get_notice_for,
+    letter_for_download,
+    new_calendar_token,
+    next_escalation_steps,
+    notices_for,
+    notices_served_by_region_month,
+    record_response,
+    resolve_notice,
+    revoke_calendar_token,
+    serve_notice,
+    served_by_month_series,
+    served_by_region,
+    today,
+    update_notice,
+    user_for_calendar_token,
+)
 
 PAGE_SIZE = 50
 
@@ -47,27 +69,40 @@ def deadlines_panel(user):
     if not getattr(user, "is_authenticated", False) or user.is_admin:
         return None
     notices = attention_needed(user)
-    return Panel("Foreseeability notices: deadlines", "notices/_panel.html", {"notices": notices[:10],
-                 "more": max(len(notices) - 10, 0)}, "notices.index", "All notices")
+    return Panel(
+        "Foreseeability notices: deadlines",
+        "notices/_panel.html",
+        {"notices": notices[:10], "more": max(len(notices) - 10, 0)},
+        "notices.index",
+        "All notices",
+    )
 
 
 # --- choices --------------------------------------------------------------------------------
+
 
 def _rep_choices() -> list[tuple[int, str]]:
     """Active reps who share a region with the user (officials: every active rep)."""
     stmt = select(User).where(User.is_active.is_(True), User.role == "rep").order_by(User.display_name)
     ids = region_ids_for(current_user)
-    reps = [u for u in db.session.scalars(stmt)
-            if u.id != current_user.id and (ids is None or {r.id for r in u.regions} & ids)]
+    reps = [
+        u
+        for u in db.session.scalars(stmt)
+        if u.id != current_user.id and (ids is None or {r.id for r in u.regions} & ids)
+    ]
     return [(u.id, f"{u.display_name} ({u.region_names})") for u in reps]
 
 
 def _notice_form(**kwargs) -> NoticeForm:
     # Members appear by pseudonym only: choosing one reveals nobody's identity.
     members = [(m.id, f"{m.pseudonym} ({m.region.name})") for m in members_in_scope(current_user)]
-    return NoticeForm(region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
-                      unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)],
-                      rep_choices=_rep_choices(), member_choices=members, **kwargs)
+    return NoticeForm(
+        region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
+        unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)],
+        rep_choices=_rep_choices(),
+        member_choices=members,
+        **kwargs,
+    )
 
 
 def _details(form: NoticeForm):
@@ -85,18 +120,26 @@ def _field_error(form, error: NoticeError) -> None:
 
 # --- list, figures, export ------------------------------------------------------------------
 
+
 def _filters() -> tuple[FilterForm, NoticeFilters]:
-    form = FilterForm(formdata=request.args, region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
-                      unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)])
+    form = FilterForm(
+        formdata=request.args,
+        region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
+        unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)],
+    )
     form.validate()
 
     def chosen(field):
         """A filter value that is not among the choices is dropped; the user's scope applies in SQL anyway."""
         return None if field.errors else field.data
 
-    filters = NoticeFilters(status=chosen(form.status) or "", region_id=chosen(form.region) or None,
-                            unit_id=chosen(form.unit) or None, due=chosen(form.due) or "",
-                            sort=chosen(form.sort) or "due")
+    filters = NoticeFilters(
+        status=chosen(form.status) or "",
+        region_id=chosen(form.region) or None,
+        unit_id=chosen(form.unit) or None,
+        due=chosen(form.due) or "",
+        sort=chosen(form.sort) or "due",
+    )
     return form, filters
 
 
@@ -115,11 +158,41 @@ def export():
     notices = db.session.scalars(notices_for(current_user, filters)).all()
     record(current_user, AuditAction.NOTICES_EXPORTED, None, count=len(notices))
     db.session.commit()
-    header = ["reference", "kind", "status", "region", "unit", "signatories", "served_to_role", "wmt_percent",
-              "caseload", "served_on", "response_due_on", "deadline", "response_received_on", "outcome"]
-    rows = [[n.reference, n.kind, n.status, n.region.name, n.unit.name if n.unit else "", n.signatory_count,
-             n.served_to_role, n.wmt_percent, n.caseload, n.served_on, n.response_due_on,
-             deadline_state(n) or "", n.response_received_on, n.outcome or ""] for n in notices]
+    header = [
+        "reference",
+        "kind",
+        "status",
+        "region",
+        "unit",
+        "signatories",
+        "served_to_role",
+        "wmt_percent",
+        "caseload",
+        "served_on",
+        "response_due_on",
+        "deadline",
+        "response_received_on",
+        "outcome",
+    ]
+    rows = [
+        [
+            n.reference,
+            n.kind,
+            n.status,
+            n.region.name,
+            n.unit.name if n.unit else "",
+            n.signatory_count,
+            n.served_to_role,
+            n.wmt_percent,
+            n.caseload,
+            n.served_on,
+            n.response_due_on,
+            deadline_state(n) or "",
+            n.response_received_on,
+            n.outcome or "",
+        ]
+        for n in notices
+    ]
     return csv_response(f"notices-{today():%Y-%m-%d}.csv", header, rows)
 
 
@@ -132,13 +205,17 @@ def figures():
     totals = served_by_region(rows)
     charts = {}
     if totals:
-        charts["region"] = svg_data_uri(bar_chart_svg("Foreseeability notices served by region",
-                                                      list(totals), [Decimal(v) for v in totals.values()]))
+        charts["region"] = svg_data_uri(
+            bar_chart_svg(
+                "Foreseeability notices served by region", list(totals), [Decimal(v) for v in totals.values()]
+            )
+        )
         series = served_by_month_series(rows)
         if any(len(points) > 1 for points in series.values()):
             charts["month"] = svg_data_uri(line_chart_svg("Notices served per month", series))
-    return render_template("notices/figures.html", rows=rows, totals=totals, charts=charts,
-                           outcome_keys=["awaiting", *OUTCOMES])
+    return render_template(
+        "notices/figures.html", rows=rows, totals=totals, charts=charts, outcome_keys=["awaiting", *OUTCOMES]
+    )
 
 
 @bp.route("/figures.csv")
@@ -148,27 +225,37 @@ def figures_csv():
     record(current_user, AuditAction.NOTICES_EXPORTED, None, figures=True, rows=len(rows))
     db.session.commit()
     keys = ["awaiting", *OUTCOMES]
-    return csv_response(f"notice-figures-{today():%Y-%m-%d}.csv", ["month", "region", "served", *keys],
-                        [[row.month, row.region, row.served, *(row.outcomes.get(k, 0) for k in keys)]
-                         for row in rows])
+    return csv_response(
+        f"notice-figures-{today():%Y-%m-%d}.csv",
+        ["month", "region", "served", *keys],
+        [[row.month, row.region, row.served, *(row.outcomes.get(k, 0) for k in keys)] for row in rows],
+    )
 
 
 # --- one notice -----------------------------------------------------------------------------
+
 
 def _detail_forms(notice: ForeseeabilityNotice) -> dict:
     on = today()
     return {
         "serve_form": ServeForm(today=on, prefix="serve", data={"served_on": on}),
-        "escalate_form": EscalateForm(steps=next_escalation_steps(notice), today=on, prefix="escalate",
-                                      data={"raised_on": on}),
+        "escalate_form": EscalateForm(
+            steps=next_escalation_steps(notice), today=on, prefix="escalate", data={"raised_on": on}
+        ),
         "resolve_form": ResolveForm(prefix="resolve", data={"outcome": notice.outcome}),
     }
 
 
 def _render_detail(notice: ForeseeabilityNotice, status: int = 200, **forms):
     context = {**_detail_forms(notice), **forms}
-    return render_template("notices/detail.html", notice=notice, today=today(), steps=ESCALATION_STEPS,
-                           next_steps=next_escalation_steps(notice), **context), status
+    return render_template(
+        "notices/detail.html",
+        notice=notice,
+        today=today(),
+        steps=ESCALATION_STEPS,
+        next_steps=next_escalation_steps(notice),
+        **context,
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -272,8 +359,11 @@ def respond(ref: str):
         form.received_on.data = today()
         form.outcome.data = notice.outcome or ""
     if notice.status == NoticeStatus.DRAFT or notice.response_received_on is not None:
-        message = ("Serve the notice before recording a response." if notice.status == NoticeStatus.DRAFT
-                   else "A response has already been recorded for this notice.")
+        message = (
+            "Serve the notice before recording a response."
+            if notice.status == NoticeStatus.DRAFT
+            else "A response has already been recorded for this notice."
+        )
         if request.method == "POST":
             flash(message, "danger")
             return _render_detail(notice, 409)
@@ -328,6 +418,7 @@ def resolve(ref: str):
 
 # --- calendar -------------------------------------------------------------------------------
 
+
 @bp.route("/calendar", methods=["GET", "POST"])
 def calendar():
     """Make, replace or revoke the user's private calendar address."""
@@ -346,8 +437,9 @@ def calendar():
         feed_url = url_for("notices.calendar_feed", token=token, _external=True)
     elif request.method == "POST":
         abort(400)
-    return render_template("notices/calendar.html", form=form, feed_url=feed_url,
-                           token=calendar_token_for(current_user))
+    return render_template(
+        "notices/calendar.html", form=form, feed_url=feed_url, token=calendar_token_for(current_user)
+    )
 
 
 @bp.route("/calendar/<token>.ics")
@@ -360,17 +452,26 @@ def calendar_feed(token: str):
     for notice in calendar_notices(user):
         link = url_for("notices.detail", ref=notice.reference, _external=True)
         if notice.response_due_on:
-            deadlines.append(ical.Deadline(
-                uid=f"{notice.reference}-response@napo-tracker", on=notice.response_due_on,
-                summary=f"Response due: {notice.reference}",
-                description=f"Management's written response to foreseeability notice {notice.reference} is due."
-                            + (" Received." if notice.response_received_on else ""),
-                url=link))
+            deadlines.append(
+                ical.Deadline(
+                    uid=f"{notice.reference}-response@napo-tracker",
+                    on=notice.response_due_on,
+                    summary=f"Response due: {notice.reference}",
+                    description=f"Management's written response to foreseeability notice {notice.reference} is due."
+                    + (" Received." if notice.response_received_on else ""),
+                    url=link,
+                )
+            )
         for step in notice.escalations:
-            deadlines.append(ical.Deadline(
-                uid=f"{notice.reference}-{step.step}@napo-tracker", on=step.due_on,
-                summary=f"{step.step_label} reply due: {notice.reference}",
-                description=f"Escalation of {notice.reference} to {step.step_label}.", url=link))
+            deadlines.append(
+                ical.Deadline(
+                    uid=f"{notice.reference}-{step.step}@napo-tracker",
+                    on=step.due_on,
+                    summary=f"{step.step_label} reply due: {notice.reference}",
+                    description=f"Escalation of {notice.reference} to {step.step_label}.",
+                    url=link,
+                )
+            )
     body = ical.calendar(deadlines, name="Foreseeability notice deadlines")
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="notices.ics"'

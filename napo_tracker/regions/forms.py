@@ -15,5 +15,7 @@ class RegionForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     name = StringField("Unit name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    kind = SelectField("Kind of unit", choices=select_choices((k.value, label) for k, label in UNIT_KIND_LABELS.items()))
+    kind = SelectField(
+        "Kind of unit", choices=select_choices((k.value, label) for k, label in UNIT_KIND_LABELS.items())
+    )
     submit = SubmitField("Save unit")

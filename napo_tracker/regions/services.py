@@ -26,9 +26,7 @@ def create_region(actor, name: str) -> Region:
 
 def rename_region(actor, region: Region, name: str) -> Region:
     name = name.strip()
-    clash = db.session.scalar(
-        select(Region.id).where(func.lower(Region.name) == name.lower(), Region.id != region.id)
-    )
+    clash = db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.lower(), Region.id != region.id))
     if clash:
         raise RegionError(f"A region called {name} already exists.")
     old = region.name
@@ -41,9 +39,7 @@ def rename_region(actor, region: Region, name: str) -> Region:
 def create_unit(actor, region: Region, name: str, kind: str) -> Unit:
     name = name.strip()
     UnitKind(kind)  # raises ValueError on an unknown kind
-    if db.session.scalar(
-        select(Unit.id).where(Unit.region_id == region.id, func.lower(Unit.name) == name.lower())
-    ):
+    if db.session.scalar(select(Unit.id).where(Unit.region_id == region.id, func.lower(Unit.name) == name.lower())):
         raise RegionError(f"{region.name} already has a unit called {name}.")
     unit = Unit(region=region, name=name, kind=kind)
     db.session.add(unit)

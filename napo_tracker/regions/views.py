@@ -69,8 +69,7 @@ def detail(region_id: int):
                 flash("Saved.", "success")
                 return redirect(url_for("regions.detail", region_id=region.id))
         status = 400
-    return render_template("regions/detail.html", region=region, region_form=region_form,
-                           unit_form=unit_form), status
+    return render_template("regions/detail.html", region=region, region_form=region_form, unit_form=unit_form), status
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])

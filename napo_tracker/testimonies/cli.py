@@ -10,9 +10,13 @@ from .services import erase_original, originals_due_for_erasure, retention_days,
 
 
 @bp.cli.command("purge")
-@click.option("--days", type=click.IntRange(min=0), default=None,
-              help="Erase originals decided at least this many days ago "
-                   "(default: TESTIMONY_ORIGINAL_RETENTION_DAYS, 30 unless set).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Erase originals decided at least this many days ago "
+    "(default: TESTIMONY_ORIGINAL_RETENTION_DAYS, 30 unless set).",
+)
 @click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
 def purge_command(days: int | None, dry_run: bool) -> None:
     """Erase the original text (and answers) of testimonies decided before the retention period.

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 @bp.record_once
-def _on_register(state) -> None:  # noqa: ARG001
+def _on_register(state) -> None:
     install_access_log_filter()
 
 

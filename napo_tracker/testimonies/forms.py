@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -41,8 +49,7 @@ class ListedChoice:
 
 
 def _text_length(what: str, minimum: int = TEXT_MIN) -> Length:
-    return Length(min=minimum, max=TEXT_MAX,
-                  message=f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
+    return Length(min=minimum, max=TEXT_MAX, message=f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
 
 
 class TestimonyForm(FlaskForm):
@@ -51,18 +58,29 @@ class TestimonyForm(FlaskForm):
     text = TextAreaField(
         "What is happening at work?",
         filters=[strip_text],
-        validators=[DataRequired("Please write what you want to tell us."), _text_length("Your testimony"),
-                    PlainText(multiline=True)],
+        validators=[
+            DataRequired("Please write what you want to tell us."),
+            _text_length("Your testimony"),
+            PlainText(multiline=True),
+        ],
         description="Describe your workload and what it does to you and to your work. Please leave out names "
-                    "of people and places, and anything else that could point to you.",
+        "of people and places, and anything else that could point to you.",
     )
-    region = SelectField("Region (optional)", validate_choice=False,
-                         validators=[ListedChoice("Choose a region from the list.")])
-    grade = SelectField("Your grade (optional)", choices=select_choices([NOT_SAYING, *GRADES.items()]),
-                        validate_choice=False, validators=[ListedChoice("Choose a grade from the list.")])
-    service_band = SelectField("How long you have worked in the service (optional)",
-                               choices=select_choices([NOT_SAYING, *SERVICE_BANDS.items()]), validate_choice=False,
-                               validators=[ListedChoice("Choose a length of service from the list.")])
+    region = SelectField(
+        "Region (optional)", validate_choice=False, validators=[ListedChoice("Choose a region from the list.")]
+    )
+    grade = SelectField(
+        "Your grade (optional)",
+        choices=select_choices([NOT_SAYING, *GRADES.items()]),
+        validate_choice=False,
+        validators=[ListedChoice("Choose a grade from the list.")],
+    )
+    service_band = SelectField(
+        "How long you have worked in the service (optional)",
+        choices=select_choices([NOT_SAYING, *SERVICE_BANDS.items()]),
+        validate_choice=False,
+        validators=[ListedChoice("Choose a length of service from the list.")],
+    )
     topics = CheckboxListField("What is it about? (optional)", choices=select_choices(TOPICS.items()))
     has_mps_consent = BooleanField("Napo may quote my words, anonymously, in briefings to MPs")
     has_press_consent = BooleanField("Napo may quote my words, anonymously, to journalists")
@@ -85,64 +103,83 @@ def _valid_code(form, field):
         raise ValidationError(UNKNOWN_CODE)
 
 
-UNKNOWN_CODE = (f"We could not find a testimony with that code. Check that you copied all {RECEIPT_LENGTH} "
-                "letters and numbers exactly.")
+UNKNOWN_CODE = (
+    f"We could not find a testimony with that code. Check that you copied all {RECEIPT_LENGTH} "
+    "letters and numbers exactly."
+)
 
 
 class StatusForm(FlaskForm):
-    code = StringField("Your receipt code", filters=[strip_text],
-                       validators=[DataRequired("Please enter your receipt code."),
-                                   Length(max=100, message=UNKNOWN_CODE), _valid_code],
-                       description="The letters and numbers you were given after sending your testimony, "
-                                   "for example ABCD-EFGH-2345-6789-KMNP.",
-                       render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"})
+    code = StringField(
+        "Your receipt code",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Please enter your receipt code."),
+            Length(max=100, message=UNKNOWN_CODE),
+            _valid_code,
+        ],
+        description="The letters and numbers you were given after sending your testimony, "
+        "for example ABCD-EFGH-2345-6789-KMNP.",
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
     submit = SubmitField("Check")
 
 
 class AnswerForm(FlaskForm):
     code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
     follow_up_id = IntegerField(validators=[InputRequired()])
-    answer = TextAreaField("Your answer", filters=[strip_text],
-                           validators=[DataRequired("Please write your answer."),
-                                       _text_length("Your answer", ANSWER_MIN), PlainText(multiline=True)])
+    answer = TextAreaField(
+        "Your answer",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Please write your answer."),
+            _text_length("Your answer", ANSWER_MIN),
+            PlainText(multiline=True),
+        ],
+    )
     submit = SubmitField("Send my answer")
 
 
 class WithdrawForm(FlaskForm):
     code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
-    confirm = BooleanField("Yes, withdraw my testimony and erase what I wrote",
-                           validators=[DataRequired("Tick the box to confirm.")])
+    confirm = BooleanField(
+        "Yes, withdraw my testimony and erase what I wrote", validators=[DataRequired("Tick the box to confirm.")]
+    )
     submit = SubmitField("Withdraw my testimony")
 
 
 # --- moderation ---------------------------------------------------------------------------
 
+
 class ApproveForm(FlaskForm):
     public_text = TextAreaField(
         "Public text (redacted)",
         filters=[strip_text],
-        validators=[DataRequired("Write the public text."), _text_length("The public text"),
-                    PlainText(multiline=True)],
+        validators=[DataRequired("Write the public text."), _text_length("The public text"), PlainText(multiline=True)],
         description="The only version that may ever be quoted. Remove or replace names, places, dates, "
-                    "ages and anything else that could identify the member or anyone else.",
+        "ages and anything else that could identify the member or anyone else.",
     )
     version = HiddenField()
     submit = SubmitField("Approve with this public text")
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason (internal, never shown to the member)", filters=[strip_text],
-                           validators=[DataRequired("Give a reason for the record."), Length(max=2_000),
-                                       PlainText(multiline=True)])
+    reason = TextAreaField(
+        "Reason (internal, never shown to the member)",
+        filters=[strip_text],
+        validators=[DataRequired("Give a reason for the record."), Length(max=2_000), PlainText(multiline=True)],
+    )
     version = HiddenField()
     submit = SubmitField("Reject")
 
 
 class QuestionForm(FlaskForm):
-    question = TextAreaField("Question for the member", filters=[strip_text],
-                             validators=[DataRequired("Write the question."), Length(min=5, max=2_000),
-                                         PlainText(multiline=True)],
-                             description="They see it the next time they check with their receipt code.")
+    question = TextAreaField(
+        "Question for the member",
+        filters=[strip_text],
+        validators=[DataRequired("Write the question."), Length(min=5, max=2_000), PlainText(multiline=True)],
+        description="They see it the next time they check with their receipt code.",
+    )
     submit = SubmitField("Ask")
 
 
@@ -157,15 +194,26 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", validate_choice=False, choices=select_choices(
-        [("", "Any status"), *((s.value, label) for s, label in STATUS_LABELS.items())]))
+    status = SelectField(
+        "Status",
+        validate_choice=False,
+        choices=select_choices([("", "Any status"), *((s.value, label) for s, label in STATUS_LABELS.items())]),
+    )
     region = SelectField("Region", validate_choice=False)
     grade = SelectField("Grade", choices=select_choices([("", "Any grade"), *GRADES.items()]), validate_choice=False)
     topic = SelectField("Topic", choices=select_choices([("", "Any topic"), *TOPICS.items()]), validate_choice=False)
-    consent = SelectField("Consent", choices=select_choices([("", "Any consent"), ("mps", "May quote to MPs"),
-                                                             ("press", "May quote to the press"),
-                                                             ("none", "No consent")]),
-                          validate_choice=False)
+    consent = SelectField(
+        "Consent",
+        choices=select_choices(
+            [
+                ("", "Any consent"),
+                ("mps", "May quote to MPs"),
+                ("press", "May quote to the press"),
+                ("none", "No consent"),
+            ]
+        ),
+        validate_choice=False,
+    )
 
     def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,8 +20,10 @@ KIND_LABELS: dict[str, str] = {
     "name": "name",
 }
 
-_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
-           "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec")
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
+)
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -40,14 +42,16 @@ AGES = [
     re.compile(r"\baged?\s+\d{1,3}\b", re.IGNORECASE),
     re.compile(r"\b\d{1,3}[\s-]*(?:years?|yrs?)[\s-]*old\b", re.IGNORECASE),
     re.compile(r"\bI(?:'m|’m| am)\s+\d{2}\b"),
-    re.compile(r"\b(?:(?:early|mid|late)[\s-]+)?(?:twenties|thirties|forties|fifties|sixties|[2-6]0s)\b",
-               re.IGNORECASE),
+    re.compile(
+        r"\b(?:(?:early|mid|late)[\s-]+)?(?:twenties|thirties|forties|fifties|sixties|[2-6]0s)\b", re.IGNORECASE
+    ),
 ]
 TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Dame)\.?\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?")
 CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)*")
 
 # Towns and cities where probation offices are; region and unit names are added at run time.
-PLACES = frozenset("""
+PLACES = frozenset(
+    """
 Barnsley Barnstaple Bath Bedford Birmingham Blackburn Blackpool Bolton Bournemouth Bradford Brighton
 Bristol Burnley Cambridge Canterbury Cardiff Carlisle Chelmsford Chester Chesterfield Colchester
 Coventry Crawley Croydon Darlington Derby Doncaster Dover Dudley Durham Exeter Gateshead Gloucester
@@ -61,18 +65,22 @@ Wrexham York Bangor Aberystwyth Carmarthen Llanelli Merthyr Pontypridd Rhyl Caer
 Derbyshire Yorkshire Lancashire Cumbria Kent Surrey Sussex Essex Norfolk Suffolk Devon Cornwall
 Somerset Dorset Hampshire Wiltshire Gloucestershire Staffordshire Warwickshire Shropshire
 Leicestershire Lincolnshire Nottinghamshire Northumberland Tyneside Teesside Merseyside Avon Wales
-""".split()) | {"Milton Keynes", "Stoke-on-Trent", "Tower Hamlets", "West Midlands", "East Midlands"}
+""".split()
+) | {"Milton Keynes", "Stoke-on-Trent", "Tower Hamlets", "West Midlands", "East Midlands"}
 
 # Common first names, caught even at the start of a sentence.
-FIRST_NAMES = frozenset("""
+FIRST_NAMES = frozenset(
+    """
 Aisha Alan Alex Alice Amy Andrew Angela Ann Anne Ben Carol Chris Claire Daniel David Debbie Emma
 Fatima Gareth Gary Hannah Helen Ian James Jane Jason Jennifer John Julie Karen Kate Kelly Kevin
 Laura Lisa Mark Martin Mary Matthew Michael Mohammed Muhammad Nicola Paul Peter Priya Rachel Rhys
 Richard Robert Sam Sarah Sean Sharon Simon Sophie Stephen Steve Susan Tom Tracey Tracy
-""".split())
+""".split()
+)
 
 # Capitalised words that are the service's vocabulary, not people or places.
-NOT_NAMES = frozenset("""
+NOT_NAMES = frozenset(
+    """
 I Napo Probation Service Services Officer Officers Delivery Unit Units Senior Ministry Justice Government
 Minister Secretary State Court Courts Crown Magistrates Family Prison Prisons Inspectorate Serious Further
 Offence Offences Workload Management Tool Community Rehabilitation Company Companies National Approved
@@ -83,7 +91,8 @@ Every Each Some Many Most No Not Nothing Nobody One Two Three Four Five Six Seve
 Thank Thanks Yes Also Still Even Just Only Now Today Yesterday Tomorrow Last Next New Old What Why How
 Who Where Since Until While Because Although Being Having Despite Without With From For To In On At Of
 Unpaid Work Accredited Programmes Interventions Risk Harm High Medium Low Very Public Protection
-""".split())
+""".split()
+)
 
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\n\"“(]\s*|\n\s*[-*•]\s*)$")
 
@@ -153,8 +162,8 @@ def segments(text: str, extra_places: Iterable[str] = ()) -> list[tuple[str, str
     position = 0
     for span in find_identifiers(text, extra_places):
         if span.start > position:
-            pieces.append((text[position:span.start], None))
-        pieces.append((text[span.start:span.end], span.kind))
+            pieces.append((text[position : span.start], None))
+        pieces.append((text[span.start : span.end], span.kind))
         position = span.end
     if position < len(text):
         pieces.append((text[position:], None))

@@ -50,9 +50,10 @@ def today_utc() -> date:
 
 # --- the receipt code -------------------------------------------------------------------
 
+
 def new_receipt_code() -> str:
     symbols = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
-    return "-".join(symbols[i:i + RECEIPT_GROUP] for i in range(0, RECEIPT_LENGTH, RECEIPT_GROUP))
+    return "-".join(symbols[i : i + RECEIPT_GROUP] for i in range(0, RECEIPT_LENGTH, RECEIPT_GROUP))
 
 
 def normalise_code(raw: str | None) -> str | None:
@@ -70,8 +71,9 @@ def _receipt_key() -> bytes:
     if configured:
         return configured.encode() if isinstance(configured, str) else configured
     # Derived, so that the session-signing key itself never hashes codes.
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"napo-tracker testimony receipt codes",
-                    hashlib.sha256).digest()
+    return hmac.new(
+        current_app.config["SECRET_KEY"].encode(), b"napo-tracker testimony receipt codes", hashlib.sha256
+    ).digest()
 
 
 def receipt_hash(code: str) -> str:
@@ -92,8 +94,10 @@ def find_by_code(raw_code: str | None) -> Testimony | None:
 
 # --- what members do ----------------------------------------------------------------------
 
-def _check_choices(region_id: int | None, grade: str | None, service_band: str | None,
-                   topics: Iterable[str]) -> list[str]:
+
+def _check_choices(
+    region_id: int | None, grade: str | None, service_band: str | None, topics: Iterable[str]
+) -> list[str]:
     if region_id is not None and db.session.get(Region, region_id) is None:
         raise TestimonyError("Choose a region from the list.")
     if grade and grade not in GRADES:
@@ -113,10 +117,18 @@ def _check_text(text: str, what: str = "Your testimony", minimum: int = TEXT_MIN
     return text
 
 
-def submit_testimony(*, text: str, region_id: int | None = None, grade: str | None = None,
-                     service_band: str | None = None, topics: Iterable[str] = (),
-                     has_mps_consent: bool = False, has_press_consent: bool = False,
-                     today: date | None = None, code: str | None = None) -> tuple[Testimony, str]:
+def submit_testimony(
+    *,
+    text: str,
+    region_id: int | None = None,
+    grade: str | None = None,
+    service_band: str | None = None,
+    topics: Iterable[str] = (),
+    has_mps_consent: bool = False,
+    has_press_consent: bool = False,
+    today: date | None = None,
+    code: str | None = None,
+) -> tuple[Testimony, str]:
     """Store a member's testimony and return it with its receipt code (shown once, never stored).
 
     Takes no acting user on purpose: a testimony has no author in the database, even when
@@ -186,14 +198,24 @@ def _erase_texts(testimony: Testimony, today: date) -> None:
 
 # --- what officials do --------------------------------------------------------------------
 
+
 def _check_version(testimony: Testimony, version: int | None) -> None:
     if version is not None and version != testimony.version:
-        raise StaleTestimony("Someone else changed this testimony while you were reading it. "
-                             "The page now shows the latest version; please check it and try again.")
+        raise StaleTestimony(
+            "Someone else changed this testimony while you were reading it. "
+            "The page now shows the latest version; please check it and try again."
+        )
 
 
-def approve(actor, testimony: Testimony, public_text: str, *, topics: Iterable[str] | None = None,
-            version: int | None = None, today: date | None = None) -> Testimony:
+def approve(
+    actor,
+    testimony: Testimony,
+    public_text: str,
+    *,
+    topics: Iterable[str] | None = None,
+    version: int | None = None,
+    today: date | None = None,
+) -> Testimony:
     """Approve with the official's redacted public text, the only text that leaves moderation.
 
     A public text may not hold an email address or phone number; a withdrawn testimony
@@ -212,13 +234,20 @@ def approve(actor, testimony: Testimony, public_text: str, *, topics: Iterable[s
     testimony.rejection_reason = None
     testimony.decided_on = today or today_utc()
     db.session.flush()
-    record(actor, AuditAction.TESTIMONY_APPROVED, testimony, mps=testimony.has_mps_consent,
-           press=testimony.has_press_consent, topics=testimony.topics)
+    record(
+        actor,
+        AuditAction.TESTIMONY_APPROVED,
+        testimony,
+        mps=testimony.has_mps_consent,
+        press=testimony.has_press_consent,
+        topics=testimony.topics,
+    )
     return testimony
 
 
-def reject(actor, testimony: Testimony, reason: str, *, version: int | None = None,
-           today: date | None = None) -> Testimony:
+def reject(
+    actor, testimony: Testimony, reason: str, *, version: int | None = None, today: date | None = None
+) -> Testimony:
     """Reject with an internal reason (never shown to the member); any public text is dropped."""
     _check_version(testimony, version)
     if testimony.is_withdrawn:
@@ -266,12 +295,17 @@ def originals_due_for_erasure(today: date | None = None, days: int | None = None
     """Decided testimonies whose original words (or answers) are older than the retention period."""
     today = today or today_utc()
     cutoff = today - timedelta(days=retention_days() if days is None else days)
-    return list(db.session.scalars(
-        select(Testimony)
-        .where(Testimony.decided_on.is_not(None), Testimony.decided_on <= cutoff,
-               or_(Testimony.original_text.is_not(None), Testimony.follow_ups.any(FollowUp.answer.is_not(None))))
-        .order_by(Testimony.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Testimony)
+            .where(
+                Testimony.decided_on.is_not(None),
+                Testimony.decided_on <= cutoff,
+                or_(Testimony.original_text.is_not(None), Testimony.follow_ups.any(FollowUp.answer.is_not(None))),
+            )
+            .order_by(Testimony.id)
+        )
+    )
 
 
 def erase_original(actor, testimony: Testimony, today: date | None = None) -> Testimony:
@@ -284,6 +318,7 @@ def erase_original(actor, testimony: Testimony, today: date | None = None) -> Te
 
 # --- consent and lists --------------------------------------------------------------------
 
+
 def _consent_column(audience: str):
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}: use one of {sorted(AUDIENCES)}")
@@ -295,8 +330,12 @@ def quotable_testimonies(audience: str) -> Select:
     ``Testimony.may_quote_to``, which briefings, exports and the API all go through."""
     return (
         select(Testimony)
-        .where(Testimony.status == TestimonyStatus.APPROVED.value, Testimony.public_text.is_not(None),
-               Testimony.public_text != "", _consent_column(audience).is_(True))
+        .where(
+            Testimony.status == TestimonyStatus.APPROVED.value,
+            Testimony.public_text.is_not(None),
+            Testimony.public_text != "",
+            _consent_column(audience).is_(True),
+        )
         .order_by(Testimony.submitted_on.desc(), Testimony.id.desc())
     )
 
@@ -342,8 +381,17 @@ def get_testimony_or_404(reference: str) -> Testimony:
     return testimony
 
 
-EXPORT_HEADER = ("reference", "submitted_on", "region", "grade", "length_of_service", "topics",
-                 "may_quote_to_mps", "may_quote_to_press", "public_text")
+EXPORT_HEADER = (
+    "reference",
+    "submitted_on",
+    "region",
+    "grade",
+    "length_of_service",
+    "topics",
+    "may_quote_to_mps",
+    "may_quote_to_press",
+    "public_text",
+)
 
 
 def export_rows(testimonies: Sequence[Testimony]) -> list[tuple]:
@@ -354,9 +402,19 @@ def export_rows(testimonies: Sequence[Testimony]) -> list[tuple]:
         mps, press = t.may_quote_to("mps"), t.may_quote_to("press")
         if not (mps or press):
             continue
-        rows.append((t.reference, t.submitted_on, t.region.name if t.region else "", t.grade or "",
-                     t.service_band_label if t.service_band else "", "; ".join(t.topic_labels), mps, press,
-                     t.public_text))
+        rows.append(
+            (
+                t.reference,
+                t.submitted_on,
+                t.region.name if t.region else "",
+                t.grade or "",
+                t.service_band_label if t.service_band else "",
+                "; ".join(t.topic_labels),
+                mps,
+                press,
+                t.public_text,
+            )
+        )
     return rows
 
 

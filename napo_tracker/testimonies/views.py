@@ -19,8 +19,18 @@ from ..regions.services import regions_for_choices
 from ..security import roles_required
 from . import bp
 from . import services as svc
-from .forms import (UNKNOWN_CODE, AnswerForm, ApproveForm, FilterForm, QuestionForm, RejectForm, StatusForm,
-                    TagForm, TestimonyForm, WithdrawForm)
+from .forms import (
+    UNKNOWN_CODE,
+    AnswerForm,
+    ApproveForm,
+    FilterForm,
+    QuestionForm,
+    RejectForm,
+    StatusForm,
+    TagForm,
+    TestimonyForm,
+    WithdrawForm,
+)
 from .models import Testimony
 from .privacy import rate_limit_key
 from .redaction import KIND_LABELS, segments, suggest_redaction
@@ -39,7 +49,7 @@ def _status_limit() -> str:
     return current_app.config.get("TESTIMONY_STATUS_RATE_LIMIT", DEFAULT_STATUS_LIMIT)
 
 
-def _code_failed(response) -> bool:  # noqa: ARG001
+def _code_failed(response) -> bool:
     """Only wrong codes use up the status page's allowance."""
     return bool(g.get("testimony_code_failed"))
 
@@ -107,8 +117,9 @@ def status():
         check_form.code.errors.append(UNKNOWN_CODE)
     if check_form.code.errors:
         g.testimony_code_failed = True
-    return render_template("testimonies/status.html", form=check_form, testimony=None), \
-        (400 if check_form.errors else 200)
+    return render_template("testimonies/status.html", form=check_form, testimony=None), (
+        400 if check_form.errors else 200
+    )
 
 
 def _status_action(form, action):
@@ -143,7 +154,7 @@ def _answer(testimony: Testimony, form: AnswerForm) -> str:
     return "Thank you: your answer has been sent to the union."
 
 
-def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:  # noqa: ARG001
+def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:
     svc.withdraw(testimony)
     return "Your testimony is withdrawn. What you wrote has been erased and will not be quoted anywhere."
 
@@ -152,11 +163,13 @@ def _status_page(testimony: Testimony, code: str, answer_form=None, withdraw_for
     answer_form = answer_form or AnswerForm(prefix="answer", formdata=None)
     withdraw_form = withdraw_form or WithdrawForm(prefix="withdraw", formdata=None)
     answer_form.code.data = withdraw_form.code.data = code
-    return render_template("testimonies/status.html", form=None, testimony=testimony,
-                           answer_form=answer_form, withdraw_form=withdraw_form)
+    return render_template(
+        "testimonies/status.html", form=None, testimony=testimony, answer_form=answer_form, withdraw_form=withdraw_form
+    )
 
 
 # --- moderation (officials and admins) ----------------------------------------------------
+
 
 def _filters_from(form: FilterForm) -> svc.TestimonyFilters:
     region = form.cleaned(form.region)
@@ -181,11 +194,22 @@ def moderation():
     summary = svc.topic_summary()
     chart = None
     if any(total for _topic, total, _approved in summary):
-        chart = svg_data_uri(bar_chart_svg("Testimonies by topic (withdrawn ones left out)",
-                                           [topic for topic, _t, _a in summary],
-                                           [total for _topic, total, _a in summary]))
-    return render_template("testimonies/moderation.html", form=form, filters=filters, pagination=pagination,
-                           counts=svc.status_counts(), summary=summary, chart=chart)
+        chart = svg_data_uri(
+            bar_chart_svg(
+                "Testimonies by topic (withdrawn ones left out)",
+                [topic for topic, _t, _a in summary],
+                [total for _topic, total, _a in summary],
+            )
+        )
+    return render_template(
+        "testimonies/moderation.html",
+        form=form,
+        filters=filters,
+        pagination=pagination,
+        counts=svc.status_counts(),
+        summary=summary,
+        chart=chart,
+    )
 
 
 @bp.route("/testimonies/export.csv")
@@ -205,7 +229,8 @@ def _moderation_forms(testimony: Testimony, **given):
     approve_form = given.get("approve_form") or ApproveForm(prefix="approve", formdata=None)
     if "approve_form" not in given:
         approve_form.public_text.data = testimony.public_text or (
-            suggest_redaction(testimony.original_text, _place_names()) if testimony.original_text else "")
+            suggest_redaction(testimony.original_text, _place_names()) if testimony.original_text else ""
+        )
     tag_form = given.get("tag_form") or TagForm(prefix="tag", formdata=None)
     if "tag_form" not in given:
         tag_form.topics.data = list(testimony.topics or [])
@@ -283,7 +308,9 @@ def _version(form) -> int | None:
 @roles_required("official", "admin")
 def approve(reference: str):
     return _moderate(
-        reference, ApproveForm(prefix="approve"), "approve_form",
+        reference,
+        ApproveForm(prefix="approve"),
+        "approve_form",
         lambda t, f: svc.approve(current_user, t, f.public_text.data, version=_version(f)),
         "{ref} is approved. Only its public text can be quoted, and only where the member agreed.",
     )
@@ -293,7 +320,9 @@ def approve(reference: str):
 @roles_required("official", "admin")
 def reject(reference: str):
     return _moderate(
-        reference, RejectForm(prefix="reject"), "reject_form",
+        reference,
+        RejectForm(prefix="reject"),
+        "reject_form",
         lambda t, f: svc.reject(current_user, t, f.reason.data, version=_version(f)),
         "{ref} is rejected. The member will see that it was read but not used.",
     )
@@ -303,7 +332,9 @@ def reject(reference: str):
 @roles_required("official", "admin")
 def ask(reference: str):
     return _moderate(
-        reference, QuestionForm(prefix="ask"), "question_form",
+        reference,
+        QuestionForm(prefix="ask"),
+        "question_form",
         lambda t, f: svc.ask_follow_up(current_user, t, f.question.data),
         "Your question is waiting for the member of {ref}.",
     )
@@ -313,7 +344,9 @@ def ask(reference: str):
 @roles_required("official", "admin")
 def tag(reference: str):
     return _moderate(
-        reference, TagForm(prefix="tag"), "tag_form",
+        reference,
+        TagForm(prefix="tag"),
+        "tag_form",
         lambda t, f: svc.tag_topics(current_user, t, f.topics.data or []),
         "Topics of {ref} saved.",
     )

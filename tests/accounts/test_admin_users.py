@@ -21,8 +21,13 @@ def _events(action: AuditAction) -> list[AuditEvent]:
 
 
 def _new_rep(world, **changes) -> dict:
-    data = {"email": "new.rep@example.org", "display_name": "New Rep", "role": "rep",
-            "regions": [str(world.london.id)], "password": "a long enough password"}
+    data = {
+        "email": "new.rep@example.org",
+        "display_name": "New Rep",
+        "role": "rep",
+        "regions": [str(world.london.id)],
+        "password": "a long enough password",
+    }
     data.update(changes)
     return data
 
@@ -108,8 +113,13 @@ def test_create_user_escapes_html(client, world, login_as):
 def test_create_user_with_undecodable_bytes_writes_nothing(client, world, login_as):
     login_as(world.admin)
     token = csrf_from(client.get("/admin/users/new").data)
-    body = (b"csrf_token=" + token.encode() + b"&email=x%40example.org&display_name=\xff\xfe&role=rep&regions="
-            + str(world.london.id).encode() + b"&password=a+long+enough+password")
+    body = (
+        b"csrf_token="
+        + token.encode()
+        + b"&email=x%40example.org&display_name=\xff\xfe&role=rep&regions="
+        + str(world.london.id).encode()
+        + b"&password=a+long+enough+password"
+    )
     response = client.post("/admin/users/new", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert user_by_email("x@example.org") is None
@@ -121,13 +131,20 @@ def test_admin_changes_role_and_regions(client, world, login_as):
     page = client.get(url)
     assert page.status_code == 200
     assert b'value="rep.london"' in page.data or b"rep.london" in page.data
-    response = submit(client, url, {"display_name": "London and Wales rep", "role": "rep",
-                                    "regions": [str(world.london.id), str(world.wales.id)], "is_active": "y"})
+    response = submit(
+        client,
+        url,
+        {
+            "display_name": "London and Wales rep",
+            "role": "rep",
+            "regions": [str(world.london.id), str(world.wales.id)],
+            "is_active": "y",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert [r.name for r in world.london_rep.regions] == ["London", "Wales"]
-    assert _events(AuditAction.USER_CHANGED)[-1].details == {
-        "changes": {"regions": [["London"], ["London", "Wales"]]}}
+    assert _events(AuditAction.USER_CHANGED)[-1].details == {"changes": {"regions": [["London"], ["London", "Wales"]]}}
 
     response = submit(client, url, {"display_name": "Now an official", "role": "official", "is_active": "y"})
     assert response.status_code == 302
@@ -142,8 +159,11 @@ def test_admin_deactivates_a_user_whose_session_then_ends(app, client, world, lo
     assert rep_client.get("/regions/").status_code == 200
 
     login_as(world.admin)
-    response = submit(client, f"/admin/users/{world.wales_rep.id}",
-                      {"display_name": "Wales rep", "role": "rep", "regions": [str(world.wales.id)]})
+    response = submit(
+        client,
+        f"/admin/users/{world.wales_rep.id}",
+        {"display_name": "Wales rep", "role": "rep", "regions": [str(world.wales.id)]},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert world.wales_rep.is_active is False
@@ -151,8 +171,11 @@ def test_admin_deactivates_a_user_whose_session_then_ends(app, client, world, lo
     assert rep_client.get("/regions/").headers["Location"].startswith("/login")
     assert b"Deactivated" in client.get("/admin/users/").data
 
-    response = submit(client, f"/admin/users/{world.wales_rep.id}",
-                      {"display_name": "Wales rep", "role": "rep", "regions": [str(world.wales.id)], "is_active": "y"})
+    response = submit(
+        client,
+        f"/admin/users/{world.wales_rep.id}",
+        {"display_name": "Wales rep", "role": "rep", "regions": [str(world.wales.id)], "is_active": "y"},
+    )
     assert response.status_code == 302
     assert len(_events(AuditAction.USER_REACTIVATED)) == 1
     assert log_in(rep_client, "rep.wales@example.org", PASSWORD).status_code == 302
@@ -164,8 +187,9 @@ def test_admin_cannot_deactivate_or_demote_themself(client, world, login_as):
     response = submit(client, url, {"display_name": "Admin", "role": "admin"})
     assert response.status_code == 400
     assert b"You cannot deactivate yourself or change your own role." in response.data
-    response = submit(client, url, {"display_name": "Admin", "role": "rep", "regions": [str(world.london.id)],
-                                    "is_active": "y"})
+    response = submit(
+        client, url, {"display_name": "Admin", "role": "rep", "regions": [str(world.london.id)], "is_active": "y"}
+    )
     assert response.status_code == 400
     db.session.expire_all()
     assert world.admin.is_active and world.admin.role == "admin"
@@ -177,8 +201,10 @@ def test_edit_user_bad_input(client, world, login_as):
     url = f"/admin/users/{world.london_rep.id}"
     for data, message in [
         ({"display_name": "", "role": "rep", "regions": [str(world.london.id)]}, b"This field is required."),
-        ({"display_name": "x" * 10_000, "role": "rep", "regions": [str(world.london.id)]},
-         b"Field cannot be longer than 120 characters."),
+        (
+            {"display_name": "x" * 10_000, "role": "rep", "regions": [str(world.london.id)]},
+            b"Field cannot be longer than 120 characters.",
+        ),
         ({"display_name": "Rep", "role": "rep", "regions": []}, b"Choose at least one region for a rep."),
         ({"display_name": "Rep", "role": "root", "regions": []}, b"Not a valid choice."),
     ]:
@@ -193,10 +219,21 @@ def test_edit_user_bad_input(client, world, login_as):
 def test_create_user_with_undecodable_multipart_field(client, world, login_as):
     login_as(world.admin)
     token = csrf_from(client.get("/admin/users/new").data)
-    fields = {"csrf_token": token.encode(), "email": b"y@example.org", "display_name": b"Bad \xff\xfe name",
-              "role": b"rep", "regions": str(world.london.id).encode(), "password": b"a long enough password"}
-    body = b"".join(b'--XyZ\r\nContent-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n' + value + b"\r\n"
-                    for name, value in fields.items()) + b"--XyZ--\r\n"
+    fields = {
+        "csrf_token": token.encode(),
+        "email": b"y@example.org",
+        "display_name": b"Bad \xff\xfe name",
+        "role": b"rep",
+        "regions": str(world.london.id).encode(),
+        "password": b"a long enough password",
+    }
+    body = (
+        b"".join(
+            b'--XyZ\r\nContent-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n' + value + b"\r\n"
+            for name, value in fields.items()
+        )
+        + b"--XyZ--\r\n"
+    )
     response = client.post("/admin/users/new", data=body, content_type="multipart/form-data; boundary=XyZ")
     assert response.status_code == 400
     assert b"characters we cannot accept" in response.data

@@ -19,25 +19,39 @@ def _user_count() -> int:
 
 def test_create_a_rep_with_password_from_stdin(app, world):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "New.Rep@Example.org", "--role", "rep", "--region", "london",
-              "--region", "Wales", "--name", "New Rep", "--password-stdin"],
-        input=PASSWORD + "\n")
+        args=[
+            "users",
+            "create",
+            "New.Rep@Example.org",
+            "--role",
+            "rep",
+            "--region",
+            "london",
+            "--region",
+            "Wales",
+            "--name",
+            "New Rep",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created rep new.rep@example.org (London, Wales)." in result.output
     assert PASSWORD not in result.output
     user = user_by_email("new.rep@example.org")
     assert user.display_name == "New Rep" and user.role == "rep"
     assert [r.name for r in user.regions] == ["London", "Wales"]
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.USER_CREATED)
-                               .order_by(AuditEvent.id.desc())).first()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.USER_CREATED).order_by(AuditEvent.id.desc())
+    ).first()
     assert event.actor_label == "anonymous" and event.details["email"] == "new.rep@example.org"
     assert log_in(app.test_client(), "new.rep@example.org", PASSWORD).status_code == 302
 
 
 def test_create_an_official_from_the_prompt(app, world):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "nat@example.org", "--role", "official"],
-        input=f"{PASSWORD}\n{PASSWORD}\n")
+        args=["users", "create", "nat@example.org", "--role", "official"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
     assert user_by_email("nat@example.org").role == "official"
@@ -47,8 +61,11 @@ BAD_COMMANDS = [
     (["x@example.org", "--role", "superuser"], PASSWORD, "'superuser' is not one of 'rep', 'official', 'admin'"),
     (["x@example.org", "--role", "rep", "--region", "Atlantis"], PASSWORD, "no region called 'Atlantis'"),
     (["x@example.org", "--role", "rep"], PASSWORD, "A rep needs at least one region."),
-    (["REP.LONDON@example.org", "--role", "rep", "--region", "London"], PASSWORD,
-     "An account with this email address already exists."),
+    (
+        ["REP.LONDON@example.org", "--role", "rep", "--region", "London"],
+        PASSWORD,
+        "An account with this email address already exists.",
+    ),
     (["x@example.org", "--role", "admin"], "short", "Passwords need at least 12 characters."),
     (["x@example.org", "--role", "admin"], "", "Passwords need at least 12 characters."),
     (["not an email", "--role", "admin"], PASSWORD, "not a valid email address"),
@@ -59,8 +76,7 @@ BAD_COMMANDS = [
 def test_create_refuses_bad_input(app, world):
     before = _user_count()
     for args, stdin, message in BAD_COMMANDS:
-        result = app.test_cli_runner().invoke(args=["users", "create", *args, "--password-stdin"],
-                                              input=stdin + "\n")
+        result = app.test_cli_runner().invoke(args=["users", "create", *args, "--password-stdin"], input=stdin + "\n")
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output

@@ -89,8 +89,9 @@ def test_one_generic_message_for_wrong_email_or_password(client, world):
     for response in (wrong_password, unknown_email):
         assert response.status_code == 400
         assert b"That email address and password do not match an active account." in response.data
-    assert _without_tokens(wrong_password.data).replace("rep.london", "X") == \
-        _without_tokens(unknown_email.data).replace("nobody", "X")
+    assert _without_tokens(wrong_password.data).replace("rep.london", "X") == _without_tokens(
+        unknown_email.data
+    ).replace("nobody", "X")
     assert client.get("/").status_code == 302
     failed = _events(AuditAction.LOGIN_FAILED)
     assert [e.target_ref for e in failed] == [str(world.london_rep.id), None]
@@ -129,8 +130,7 @@ def test_a_logged_in_visitor_to_the_login_page_goes_home(client, world, login_as
 
 
 def test_deactivated_user_cannot_log_in(client, world):
-    update_user(world.admin, world.london_rep, display_name="Rep", role="rep", regions=[world.london],
-                is_active=False)
+    update_user(world.admin, world.london_rep, display_name="Rep", role="rep", regions=[world.london], is_active=False)
     db.session.commit()
     response = log_in(client, "rep.london@example.org", PASSWORD)
     assert response.status_code == 400
@@ -142,8 +142,7 @@ def test_deactivated_user_cannot_log_in(client, world):
 def test_deactivation_ends_an_existing_session_at_the_next_request(client, world):
     log_in(client, "rep.london@example.org", PASSWORD)
     assert client.get("/regions/").status_code == 200
-    update_user(world.admin, world.london_rep, display_name="Rep", role="rep", regions=[world.london],
-                is_active=False)
+    update_user(world.admin, world.london_rep, display_name="Rep", role="rep", regions=[world.london], is_active=False)
     db.session.commit()
     response = client.get("/regions/")
     assert response.status_code == 302
@@ -154,8 +153,9 @@ def test_hundred_rapid_wrong_passwords_are_throttled(client, world):
     token = csrf_from(client.get("/login").data)
     statuses = []
     for _ in range(100):
-        response = client.post("/login", data={"csrf_token": token, "email": "rep.london@example.org",
-                                               "password": "guess-guess-guess"})
+        response = client.post(
+            "/login", data={"csrf_token": token, "email": "rep.london@example.org", "password": "guess-guess-guess"}
+        )
         statuses.append(response.status_code)
     assert set(statuses) <= {400, 429}
     assert statuses.count(400) <= 10
@@ -164,8 +164,9 @@ def test_hundred_rapid_wrong_passwords_are_throttled(client, world):
     assert b"Too many attempts" in response.data
     assert b"per 1 minute" not in response.data and b"Werkzeug" not in response.data
     # the right password is refused too while the limit lasts: guessing gains nothing
-    response = client.post("/login", data={"csrf_token": token, "email": "rep.london@example.org",
-                                           "password": PASSWORD})
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "rep.london@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 429
     assert len(_events(AuditAction.LOGIN_FAILED)) == statuses.count(400)
 
@@ -216,15 +217,23 @@ def test_login_without_csrf_token_is_refused(client, world):
 
 
 def test_behind_a_proxy_each_visitor_has_their_own_limit(database_url, tmp_path):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, INSTANCE_FILES_DIR=str(tmp_path / "f"),
-                     PROXY_COUNT=1, LOGIN_RATE_LIMIT="3 per minute")
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        INSTANCE_FILES_DIR=str(tmp_path / "f"),
+        PROXY_COUNT=1,
+        LOGIN_RATE_LIMIT="3 per minute",
+    )
     client = app.test_client()
     with app.app_context():
         token = csrf_from(client.get("/login").data)
 
         def attempt(address: str) -> int:
-            return client.post("/login", headers={"X-Forwarded-For": address},
-                               data={"csrf_token": token, "email": "x@example.org", "password": "wrong"}).status_code
+            return client.post(
+                "/login",
+                headers={"X-Forwarded-For": address},
+                data={"csrf_token": token, "email": "x@example.org", "password": "wrong"},
+            ).status_code
 
         assert [attempt("203.0.113.7") for _ in range(4)] == [400, 400, 400, 429]
         assert attempt("198.51.100.20") == 400  # another visitor behind the same proxy

@@ -19,8 +19,11 @@ def test_change_password_ends_other_sessions(app, client, world):
     log_in(other_device, "rep.london@example.org", PASSWORD)
     assert other_device.get("/regions/").status_code == 200
 
-    response = submit(client, "/account/password", {
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = submit(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert response.status_code == 302
     assert client.get("/regions/").status_code == 200  # this session carries on
     assert other_device.get("/regions/").headers["Location"].startswith("/login")
@@ -37,15 +40,23 @@ def test_change_password_bad_input(client, world, login_as):
     login_as(world.london_rep)
     hash_before = world.london_rep.password_hash
     cases = [
-        ({"current_password": "not my password!", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-         b"Your current password is not right."),
-        ({"current_password": PASSWORD, "new_password": "short", "confirm": "short"},
-         b"Field must be between 12 and 1024 characters long."),
-        ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"},
-         b"The two passwords differ."),
+        (
+            {"current_password": "not my password!", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+            b"Your current password is not right.",
+        ),
+        (
+            {"current_password": PASSWORD, "new_password": "short", "confirm": "short"},
+            b"Field must be between 12 and 1024 characters long.",
+        ),
+        (
+            {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"},
+            b"The two passwords differ.",
+        ),
         ({"current_password": "", "new_password": "", "confirm": ""}, b"This field is required."),
-        ({"current_password": PASSWORD, "new_password": "x" * 10_000, "confirm": "x" * 10_000},
-         b"Field must be between 12 and 1024 characters long."),
+        (
+            {"current_password": PASSWORD, "new_password": "x" * 10_000, "confirm": "x" * 10_000},
+            b"Field must be between 12 and 1024 characters long.",
+        ),
     ]
     for data, message in cases:
         response = submit(client, "/account/password", data)
@@ -60,8 +71,9 @@ def test_change_password_bad_input(client, world, login_as):
 def test_change_password_needs_csrf(client, world, login_as):
     login_as(world.london_rep)
     hash_before = world.london_rep.password_hash
-    response = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 400
     db.session.expire_all()
     assert world.london_rep.password_hash == hash_before

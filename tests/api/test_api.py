@@ -94,8 +94,16 @@ def test_statistics_per_metric_region_and_period(client, world, token):
     headers = _bearer(token)
     stats = client.get("/api/v1/statistics?metric=wmt_percent_avg", headers=headers).get_json()
     rows = {row["period"]: row for row in stats["statistics"]}
-    assert rows["2024-01"] == {"region": "London", "region_id": world.london.id, "period": "2024-01", "count": 2,
-                               "mean": "120", "min": "110", "max": "130", "is_withheld": False}
+    assert rows["2024-01"] == {
+        "region": "London",
+        "region_id": world.london.id,
+        "period": "2024-01",
+        "count": 2,
+        "mean": "120",
+        "min": "110",
+        "max": "130",
+        "is_withheld": False,
+    }
     assert rows["2024-02"]["mean"] == "24.43"
     yearly = client.get("/api/v1/statistics?metric=wmt_percent_avg&period=year", headers=headers).get_json()
     assert [r["count"] for r in yearly["statistics"]] == [3]
@@ -120,8 +128,9 @@ def test_every_response_conforms_to_the_openapi_document(app, world, token, item
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=10, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=10, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+        )
         @given(case=operation.as_strategy())
         def run(case):
             case.call_and_validate(headers=_bearer(token), excluded_checks=[ignored_auth, positive_data_acceptance])

@@ -14,8 +14,9 @@ from napo_tracker.extensions import db
 _seq = itertools.count(1)
 
 
-def make_metric(code: str = "wmt_percent_avg", label: str = "Average WMT", unit: str = "percent",
-                is_individual: bool = False):
+def make_metric(
+    code: str = "wmt_percent_avg", label: str = "Average WMT", unit: str = "percent", is_individual: bool = False
+):
     from napo_tracker.evidence.models import Metric, metric_by_code
 
     metric = metric_by_code(code)
@@ -26,32 +27,62 @@ def make_metric(code: str = "wmt_percent_avg", label: str = "Average WMT", unit:
     return metric
 
 
-def make_evidence(actor, *, region=None, unit=None, metric_code: str | None = "wmt_percent_avg",
-                  value: str | None = "192", statement: str | None = None, as_of: date | None = None,
-                  visibility: str = "public", is_verified: bool = True, reporter_count: int | None = None,
-                  source_title: str | None = None):
+def make_evidence(
+    actor,
+    *,
+    region=None,
+    unit=None,
+    metric_code: str | None = "wmt_percent_avg",
+    value: str | None = "192",
+    statement: str | None = None,
+    as_of: date | None = None,
+    visibility: str = "public",
+    is_verified: bool = True,
+    reporter_count: int | None = None,
+    source_title: str | None = None,
+):
     from napo_tracker.evidence.services import create_evidence
 
     metric = make_metric(metric_code) if metric_code else None
     item = create_evidence(
-        actor, region_id=region.id if region else None, unit_id=unit.id if unit else None,
+        actor,
+        region_id=region.id if region else None,
+        unit_id=unit.id if unit else None,
         metric_id=metric.id if metric and value is not None else None,
-        value=Decimal(value) if value is not None else None, statement=statement,
-        as_of=as_of or date.today() - timedelta(days=30), source_type="union_survey",
-        source_title=source_title or f"Workload survey no. {next(_seq)}", source_publisher="Napo",
-        source_date=as_of or date.today() - timedelta(days=20), visibility=visibility,
-        reporter_count=reporter_count)
+        value=Decimal(value) if value is not None else None,
+        statement=statement,
+        as_of=as_of or date.today() - timedelta(days=30),
+        source_type="union_survey",
+        source_title=source_title or f"Workload survey no. {next(_seq)}",
+        source_publisher="Napo",
+        source_date=as_of or date.today() - timedelta(days=20),
+        visibility=visibility,
+        reporter_count=reporter_count,
+    )
     item.is_verified = is_verified
     db.session.commit()
     return item
 
 
-def make_testimony(official, *, text: str = "I hold far more high-risk cases than I can safely manage.",
-                   mps: bool = True, press: bool = False, approve: bool = True, region=None, grade: str = "PO"):
+def make_testimony(
+    official,
+    *,
+    text: str = "I hold far more high-risk cases than I can safely manage.",
+    mps: bool = True,
+    press: bool = False,
+    approve: bool = True,
+    region=None,
+    grade: str = "PO",
+):
     from napo_tracker.testimonies import services as tsvc
 
-    testimony, _code = tsvc.submit_testimony(text=text + " (original words)", region_id=region.id if region else None,
-                                             grade=grade, has_mps_consent=mps, has_press_consent=press)
+    testimony, _code = tsvc.submit_testimony(
+        text=text + " (original words)",
+        region_id=region.id if region else None,
+        grade=grade,
+        has_mps_consent=mps,
+        has_press_consent=press,
+    )
     if approve:
         tsvc.approve(official, testimony, text)
     db.session.commit()
@@ -61,9 +92,15 @@ def make_testimony(official, *, text: str = "I hold far more high-risk cases tha
 @pytest.fixture
 def briefing(world):
     """A draft for MPs with a title and a signatory and no sections."""
-    made = svc.create_briefing(world.official, title="Workloads and staffing in probation",
-                               subtitle="A briefing from the union for parliamentarians", audience="mps",
-                               dated_on=date.today(), signatory_name="Jo Official", signatory_title="National Official")
+    made = svc.create_briefing(
+        world.official,
+        title="Workloads and staffing in probation",
+        subtitle="A briefing from the union for parliamentarians",
+        audience="mps",
+        dated_on=date.today(),
+        signatory_name="Jo Official",
+        signatory_title="National Official",
+    )
     db.session.commit()
     return made
 
@@ -72,27 +109,49 @@ def briefing(world):
 def full_briefing(world, briefing):
     """A complete, publishable briefing: sections, a cited figure, a chart, a testimony, questions."""
     official = world.official
-    item = make_evidence(official, region=world.london, value="192",
-                         statement=None, source_title="London PDU workload return")
-    statement = make_evidence(official, region=world.wales, value=None, metric_code=None,
-                              statement="Staff are carrying well over one and a half times a full workload.",
-                              source_title="Wales branch survey")
+    item = make_evidence(
+        official, region=world.london, value="192", statement=None, source_title="London PDU workload return"
+    )
+    statement = make_evidence(
+        official,
+        region=world.wales,
+        value=None,
+        metric_code=None,
+        statement="Staff are carrying well over one and a half times a full workload.",
+        source_title="Wales branch survey",
+    )
     testimony = make_testimony(official, text="After twenty years I am leaving because the caseload is unsafe.")
-    svc.add_section(official, briefing, kind="introduction", heading="Introduction",
-                    body="Caseloads have become **dangerous** across England and Wales.")
-    svc.add_section(official, briefing, kind="regional_evidence", heading="Evidence from the regions",
-                    body=f"# London\n\n- Staff in one PDU average [={item.reference}] of the WMT.\n\n"
-                         f"# Wales\n\n- {statement.statement} [{statement.reference}]")
-    risks = svc.add_section(official, briefing, kind="risks", heading="Risks",
-                            body="Serious further offences become more likely.")
-    svc.set_section_chart(official, risks, metric_code="wmt_percent_avg", region_ids=[world.london.id],
-                          since_on=None)
+    svc.add_section(
+        official,
+        briefing,
+        kind="introduction",
+        heading="Introduction",
+        body="Caseloads have become **dangerous** across England and Wales.",
+    )
+    svc.add_section(
+        official,
+        briefing,
+        kind="regional_evidence",
+        heading="Evidence from the regions",
+        body=f"# London\n\n- Staff in one PDU average [={item.reference}] of the WMT.\n\n"
+        f"# Wales\n\n- {statement.statement} [{statement.reference}]",
+    )
+    risks = svc.add_section(
+        official, briefing, kind="risks", heading="Risks", body="Serious further offences become more likely."
+    )
+    svc.set_section_chart(official, risks, metric_code="wmt_percent_avg", region_ids=[world.london.id], since_on=None)
     svc.add_section(official, briefing, kind="staff_testimonies", heading="Staff testimonies", body="")
-    svc.add_section(official, briefing, kind="what_next", heading="What next?",
-                    body="A full staffing review, published region by region.")
+    svc.add_section(
+        official,
+        briefing,
+        kind="what_next",
+        heading="What next?",
+        body="A full staffing review, published region by region.",
+    )
     svc.set_testimonies(official, briefing, [testimony.id])
-    bank = svc.create_question(official, text="What are the target staffing numbers for each region?",
-                               topics="staffing")
+    bank = svc.create_question(
+        official, text="What are the target staffing numbers for each region?", topics="staffing"
+    )
     svc.add_question(official, briefing, question=bank)
     svc.add_question(official, briefing, text="Will the Minister order a full staffing review?")
     db.session.commit()

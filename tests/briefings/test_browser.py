@@ -24,11 +24,9 @@ pytestmark = pytest.mark.browser
 @pytest.mark.sqlite_only
 def test_official_composes_previews_fixes_publishes_and_downloads(page, live_server, world):
     base = live_server
-    figure = make_evidence(world.official, region=world.london, value="192",
-                           source_title="London PDU workload return")
+    figure = make_evidence(world.official, region=world.london, value="192", source_title="London PDU workload return")
     testimony = make_testimony(world.official, text="I have not had a lunch break in weeks; the cases never stop.")
-    svc.create_question(world.official, text="What is the target staffing level for each region?",
-                        topics="staffing")
+    svc.create_question(world.official, text="What is the target staffing level for each region?", topics="staffing")
     db.session.commit()
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))

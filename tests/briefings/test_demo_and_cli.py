@@ -22,8 +22,7 @@ def _load_demo():
     from napo_tracker.evidence import demo as evidence_demo
     from napo_tracker.testimonies import demo as testimonies_demo
 
-    for loader in (demo.load_regions, demo.load_users, testimonies_demo.load, evidence_demo.load,
-                   briefings_demo.load):
+    for loader in (demo.load_regions, demo.load_users, testimonies_demo.load, evidence_demo.load, briefings_demo.load):
         loader(lambda *_: None)
     db.session.commit()
 
@@ -37,8 +36,14 @@ def test_the_demo_briefing_follows_seed_000_and_is_saved_as_pngs(app, tmp_path):
     assert db.session.query(Question).count() == len(briefings_demo.QUESTION_BANK)
     briefing = db.session.scalar(db.select(Briefing))
     assert briefing.status == "published"
-    assert [s.kind for s in briefing.sections] == ["introduction", "regional_evidence", "risks",
-                                                   "recruitment_retention", "staff_testimonies", "what_next"]
+    assert [s.kind for s in briefing.sections] == [
+        "introduction",
+        "regional_evidence",
+        "risks",
+        "recruitment_retention",
+        "staff_testimonies",
+        "what_next",
+    ]
     assert len(briefing.testimonies) == 3 and len(briefing.questions) == 7
     version = briefing.latest_published
     reader = PdfReader(io.BytesIO(version.pdf))
@@ -65,8 +70,9 @@ def test_cli_lists_and_renders(app, world, full_briefing, tmp_path):
     assert listed.exit_code == 0
     assert listed.output.strip() == f"{full_briefing.reference}\tdraft\tWorkloads and staffing in probation"
 
-    refused = runner.invoke(args=["briefings", "render", full_briefing.reference, "-o", str(tmp_path / "x.pdf"),
-                                  "--published"])
+    refused = runner.invoke(
+        args=["briefings", "render", full_briefing.reference, "-o", str(tmp_path / "x.pdf"), "--published"]
+    )
     assert refused.exit_code != 0 and "has not been published yet" in refused.output
     missing = runner.invoke(args=["briefings", "render", "BRF404-26", "-o", str(tmp_path / "x.pdf")])
     assert missing.exit_code != 0 and "no briefing" in missing.output
@@ -74,8 +80,9 @@ def test_cli_lists_and_renders(app, world, full_briefing, tmp_path):
     version = svc.publish(world.official, full_briefing)
     db.session.commit()
     out = tmp_path / "published.pdf"
-    published = runner.invoke(args=["briefings", "render", full_briefing.reference.lower(), "-o", str(out),
-                                    "--published"])
+    published = runner.invoke(
+        args=["briefings", "render", full_briefing.reference.lower(), "-o", str(out), "--published"]
+    )
     assert published.exit_code == 0, published.output
     assert out.read_bytes() == version.pdf and version.sha256 in published.output
 

@@ -32,7 +32,7 @@ def listening_server() -> Iterator[dict]:
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             seen.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
@@ -63,19 +63,27 @@ def test_the_pdf_reads_in_order_with_numbered_questions_and_sources(world, full_
 
     assert text.index("Napo, the trade union") < text.index("Workloads and staffing in probation")
     assert "A briefing from the union for parliamentarians" in text
-    headings = ["Introduction", "Evidence from the regions", "Risks", "Staff testimonies", "What next?",
-                "Questions you may wish to ask", "Jo Official", "Sources"]
+    headings = [
+        "Introduction",
+        "Evidence from the regions",
+        "Risks",
+        "Staff testimonies",
+        "What next?",
+        "Questions you may wish to ask",
+        "Jo Official",
+        "Sources",
+    ]
     positions = [text.index(h) for h in headings]
 
     assert positions == sorted(positions), headings
-    questions = text[text.index("Questions you may wish to ask"):text.index("Jo Official")]
+    questions = text[text.index("Questions you may wish to ask") : text.index("Jo Official")]
     assert re.search(r"1\. ?What are the target staffing numbers for each region\?", questions)
     assert re.search(r"2\. ?Will the Minister order a full staffing review\?", questions)
     assert "After twenty years I am leaving because the caseload is unsafe." in text
     assert "(original words)" not in text  # only the moderator's public text leaves moderation
     assert re.search(r"192 % ?\[1\]", text)
     assert "[2]" in text
-    sources = text[text.index("Sources", text.index("Jo Official")):]
+    sources = text[text.index("Sources", text.index("Jo Official")) :]
     assert "London PDU workload return" in sources and full_briefing.test_item.reference in sources
     assert "Wales branch survey" in sources
 
@@ -84,29 +92,32 @@ def test_the_pdf_reads_in_order_with_numbered_questions_and_sources(world, full_
     assert reader.metadata.subject.startswith("A briefing from the union")
     assert "/Lang" in reader.trailer["/Root"] and reader.trailer["/Root"]["/Lang"] == "en-GB"
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
-    nested = [i.title for group in reader.outline if isinstance(group, list) for i in group
-              if not isinstance(i, list)]
+    nested = [i.title for group in reader.outline if isinstance(group, list) for i in group if not isinstance(i, list)]
     assert "Workloads and staffing in probation" in outline
     assert {"Introduction", "Risks", "Questions you may wish to ask", "Sources"} <= set(outline + nested)
     fonts = {str(f.get("/BaseFont", "")) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert all("DejaVu" in f for f in fonts if f)
     # the chart is vector: drawn as paths, not an image
-    assert not any(p["/Resources"].get("/XObject") and any(
-        x.get_object().get("/Subtype") == "/Image" for x in p["/Resources"]["/XObject"].values())
-        for p in reader.pages)
+    assert not any(
+        p["/Resources"].get("/XObject")
+        and any(x.get_object().get("/Subtype") == "/Image" for x in p["/Resources"]["/XObject"].values())
+        for p in reader.pages
+    )
 
 
 def test_hostile_markdown_prints_as_text_and_fetches_nothing(world, briefing, listening_server):
     url = listening_server["url"]
-    hostile = "\n\n".join([
-        "<script>alert('x')</script>",
-        '<img src="file:///etc/passwd">',
-        '<link rel="attachment" href="/etc/passwd">',
-        f'<div style="background: url({url}/css)">styled</div>',
-        f"<style>body {{ background: url({url}/style) }}</style>",
-        f"![chart]({url}/markdown-image)",
-        "[passwords](file:///etc/passwd)",
-    ])
+    hostile = "\n\n".join(
+        [
+            "<script>alert('x')</script>",
+            '<img src="file:///etc/passwd">',
+            '<link rel="attachment" href="/etc/passwd">',
+            f'<div style="background: url({url}/css)">styled</div>',
+            f"<style>body {{ background: url({url}/style) }}</style>",
+            f"![chart]({url}/markdown-image)",
+            "[passwords](file:///etc/passwd)",
+        ]
+    )
     svc.add_section(world.official, briefing, kind="free", heading="Hostile", body=hostile)
     db.session.commit()
     pdf = svc.render_briefing_pdf(briefing)

@@ -68,8 +68,10 @@ def test_citations_are_numbered_in_order_with_sources(app, world, full_briefing)
     assert "<h3>London</h3>" in regional
     assert [s["number"] for s in doc["sources"]] == list(range(1, len(doc["sources"]) + 1))
     assert "London PDU workload return" in doc["sources"][0]["text"]
-    assert doc["questions"] == ["What are the target staffing numbers for each region?",
-                                "Will the Minister order a full staffing review?"]
+    assert doc["questions"] == [
+        "What are the target staffing numbers for each region?",
+        "Will the Minister order a full staffing review?",
+    ]
     assert doc["sections"][3]["testimonies"][0]["text"].startswith("After twenty years")
     assert doc["sections"][2]["chart"]["svg"].startswith("<svg")
 
@@ -135,18 +137,24 @@ def test_withdrawal_after_choosing_blocks_publishing(world, full_briefing):
 def test_checks_block_and_warn_with_links(world):
     empty = svc.create_briefing(world.official, title="", audience="press")
     messages = {c.message: c for c in run_checks(empty)}
-    assert {"The briefing has no title.", "Nobody signs the briefing: add the signatory's name.",
-            "The briefing has no sections yet."} <= set(messages)
+    assert {
+        "The briefing has no title.",
+        "Nobody signs the briefing: add the signatory's name.",
+        "The briefing has no sections yet.",
+    } <= set(messages)
     assert all(c.is_blocking for c in messages.values() if "no title" in c.message or "sections" in c.message)
     warning = next(c for c in run_checks(empty) if "no questions" in c.message)
     assert not warning.is_blocking and warning.fix_endpoint == "briefings.questions"
 
-    small = make_evidence(world.official, region=world.london, unit=world.london.units[0], value="150",
-                          reporter_count=2)
-    old = make_evidence(world.official, region=world.wales, value="140", as_of=date.today() - timedelta(days=800),
-                        is_verified=False)
-    section = svc.add_section(world.official, empty, kind="free",
-                              body=f"[={small.reference}] and [={old.reference}] and [=EV-9999]")
+    small = make_evidence(
+        world.official, region=world.london, unit=world.london.units[0], value="150", reporter_count=2
+    )
+    old = make_evidence(
+        world.official, region=world.wales, value="140", as_of=date.today() - timedelta(days=800), is_verified=False
+    )
+    section = svc.add_section(
+        world.official, empty, kind="free", body=f"[={small.reference}] and [={old.reference}] and [=EV-9999]"
+    )
     found = run_checks(empty)
     text = " | ".join(f"{c.severity}:{c.message}" for c in found)
     assert f"blocking:{small.reference} in “{section.heading}” comes from fewer than three people" in text
@@ -166,8 +174,13 @@ def test_publish_freezes_and_editing_starts_version_two(world, full_briefing):
     bank_question = full_briefing.questions[0].question
     assert bank_question.times_used == 1 and bank_question.last_used_on == date.today()
 
-    svc.update_section(world.official, full_briefing.sections[0], kind="introduction", heading="Introduction",
-                       body="Rewritten after publishing.")
+    svc.update_section(
+        world.official,
+        full_briefing.sections[0],
+        kind="introduction",
+        heading="Introduction",
+        body="Rewritten after publishing.",
+    )
     db.session.commit()
     assert full_briefing.status == "draft" and full_briefing.draft_version == 2
     db.session.expire_all()
@@ -192,8 +205,13 @@ def test_publish_freezes_and_editing_starts_version_two(world, full_briefing):
 def test_regional_section_is_generated_from_the_latest_evidence(world, briefing):
     older = make_evidence(world.official, region=world.london, value="150", as_of=date.today() - timedelta(days=90))
     newer = make_evidence(world.official, region=world.london, value="192", as_of=date.today() - timedelta(days=10))
-    said = make_evidence(world.official, region=world.wales, value=None, metric_code=None,
-                         statement="Officers on over 150 % of the tool.")
+    said = make_evidence(
+        world.official,
+        region=world.wales,
+        value=None,
+        metric_code=None,
+        statement="Officers on over 150 % of the tool.",
+    )
     hidden = make_evidence(world.official, region=world.wales, value="170", visibility="internal")
     section = svc.generate_regional_section(world.official, briefing, [world.london.id, world.wales.id])
     assert section.kind == "regional_evidence"

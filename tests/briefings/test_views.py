@@ -29,8 +29,17 @@ def test_starting_a_briefing_and_bad_input(client, login_as, world):
     assert db.session.query(Briefing).count() == 0
     odd = submit(client, "/briefings/new", {"title": "Bad\u202etitle", "audience": "nobody", "dated_on": "2026-11-20"})
     assert odd.status_code == 400 and b"Not a valid choice" in odd.data
-    ok = submit(client, "/briefings/new", {"title": "Staffing crisis", "audience": "press", "dated_on": "2026-11-20",
-                                           "signatory_name": "Jo Official", "signatory_title": "National Official"})
+    ok = submit(
+        client,
+        "/briefings/new",
+        {
+            "title": "Staffing crisis",
+            "audience": "press",
+            "dated_on": "2026-11-20",
+            "signatory_name": "Jo Official",
+            "signatory_title": "National Official",
+        },
+    )
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/briefings/BRF1-26")
     page = client.get("/briefings/BRF1-26")
     assert b"Staffing crisis" in page.data and b"Checks before publishing" in page.data
@@ -41,17 +50,23 @@ def test_composing_sections_through_the_pages(client, login_as, world, briefing)
     login_as(world.official)
     url = f"/briefings/{briefing.reference}"
     version = briefing.version
-    added = submit(client, f"{url}/sections", {"kind": "risks", "heading": "", "body": "Risk **rises**.",
-                                                "expected_version": version}, form_url=url)
+    added = submit(
+        client,
+        f"{url}/sections",
+        {"kind": "risks", "heading": "", "body": "Risk **rises**.", "expected_version": version},
+        form_url=url,
+    )
     assert added.status_code == 302
     section = db.session.scalar(db.select(BriefingSection))
     assert section.heading == "Risks"
     # a second writer on the same stale page is told, not silently applied
-    stale = submit(client, f"{url}/sections", {"kind": "free", "body": "late", "expected_version": version},
-                   form_url=url)
+    stale = submit(
+        client, f"{url}/sections", {"kind": "free", "body": "late", "expected_version": version}, form_url=url
+    )
     assert stale.status_code == 409 and b"Someone else changed" in stale.data
-    too_big = submit(client, f"{url}/sections/{section.id}", {"kind": "risks", "heading": "Risks",
-                                                               "body": "x" * 100_000})
+    too_big = submit(
+        client, f"{url}/sections/{section.id}", {"kind": "risks", "heading": "Risks", "body": "x" * 100_000}
+    )
     assert too_big.status_code == 400 and b"a section may be at most 20,000" in too_big.data
     deep = submit(client, f"{url}/sections/{section.id}", {"kind": "risks", "body": "- " * 400 + "deep"})
     assert deep.status_code == 400 and b"nested at most 12 levels deep" in deep.data
@@ -66,8 +81,11 @@ def test_a_five_megabyte_section_is_refused_with_a_clear_page(client, login_as, 
     login_as(world.official)
     section = svc.add_section(world.official, briefing, kind="free", body="short")
     db.session.commit()
-    response = submit(client, f"/briefings/{briefing.reference}/sections/{section.id}",
-                      {"kind": "free", "body": "x" * (5 * 1024 * 1024)})
+    response = submit(
+        client,
+        f"/briefings/{briefing.reference}/sections/{section.id}",
+        {"kind": "free", "body": "x" * (5 * 1024 * 1024)},
+    )
     assert response.status_code == 400
     assert b"This section is 5,242,880 characters long; a section may be at most 20,000." in response.data
     db.session.expire_all()
@@ -76,7 +94,7 @@ def test_a_five_megabyte_section_is_refused_with_a_clear_page(client, login_as, 
 
 def test_raw_html_in_a_section_is_shown_as_text(client, login_as, world, briefing):
     login_as(world.official)
-    svc.add_section(world.official, briefing, kind="free", body='<script>alert(1)</script> <img src=x onerror=y>')
+    svc.add_section(world.official, briefing, kind="free", body="<script>alert(1)</script> <img src=x onerror=y>")
     db.session.commit()
     page = client.get(f"/briefings/{briefing.reference}/preview")
     assert b"<script>alert(1)" not in page.data and b"&lt;script&gt;alert(1)&lt;/script&gt;" in page.data
@@ -95,14 +113,21 @@ def test_the_evidence_picker_hides_internal_items_and_cites(client, login_as, wo
     nonsense = client.get(url + "?region=abc&metric=%00&since_on=yesterday&verified_only=maybe")
     assert nonsense.status_code == 200 and b"Not a valid date value." in nonsense.data
     assert b"No evidence matches." in client.get(url + "?region=0").data  # nothing national yet
-    refused = submit(client, url, {"evidence_reference": internal.reference, "section_id": section.id,
-                                   "expected_version": briefing.version})
+    refused = submit(
+        client,
+        url,
+        {"evidence_reference": internal.reference, "section_id": section.id, "expected_version": briefing.version},
+    )
     assert refused.status_code == 400 and b"internal-only evidence" in refused.data
-    nul = submit(client, url, {"evidence_reference": "EV-\x00", "section_id": section.id,
-                               "expected_version": briefing.version})
+    nul = submit(
+        client, url, {"evidence_reference": "EV-\x00", "section_id": section.id, "expected_version": briefing.version}
+    )
     assert nul.status_code == 400
-    cited = submit(client, url, {"evidence_reference": public.reference, "section_id": section.id,
-                                 "expected_version": briefing.version})
+    cited = submit(
+        client,
+        url,
+        {"evidence_reference": public.reference, "section_id": section.id, "expected_version": briefing.version},
+    )
     assert cited.status_code == 302
     db.session.expire_all()
     assert f"[={public.reference}]" in db.session.get(BriefingSection, section.id).body
@@ -115,8 +140,9 @@ def test_the_testimony_picker_offers_only_consented_and_bounds_the_choice(client
     url = f"/briefings/{briefing.reference}/testimonies"
     page = client.get(url)
     assert yes.reference.encode() in page.data and no.reference.encode() not in page.data
-    many = submit(client, url, {"testimony_ids": [str(i) for i in range(1, 5001)],
-                                "expected_version": briefing.version})
+    many = submit(
+        client, url, {"testimony_ids": [str(i) for i in range(1, 5001)], "expected_version": briefing.version}
+    )
     assert many.status_code == 400 and b"at most 30 testimonies; you chose 5,000" in many.data
     sneaky = submit(client, url, {"testimony_ids": [str(no.id)], "expected_version": briefing.version})
     assert sneaky.status_code == 400 and b"may not be quoted" in sneaky.data
@@ -129,8 +155,11 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
     login_as(world.official)
     bad = submit(client, "/briefings/questions", {"text": "short", "topics": ""})
     assert bad.status_code == 400 and b"Field must be between 10 and 1000 characters long." in bad.data
-    made = submit(client, "/briefings/questions", {"text": "Will the Minister fund a full staffing review?",
-                                                   "topics": "Staffing, review"})
+    made = submit(
+        client,
+        "/briefings/questions",
+        {"text": "Will the Minister fund a full staffing review?", "topics": "Staffing, review"},
+    )
     assert made.status_code == 302
     question = db.session.scalar(db.select(Question))
     assert question.topics == ["staffing", "review"]
@@ -142,8 +171,12 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
     assert huge.status_code == 400
     empty = submit(client, url, {"text": "", "expected_version": version})
     assert empty.status_code == 400 and b"Write a question, or pick one from the bank." in empty.data
-    assert submit(client, url, {"text": "Who answers for SFOs caused by unsafe workloads?",
-                                "expected_version": version}).status_code == 302
+    assert (
+        submit(
+            client, url, {"text": "Who answers for SFOs caused by unsafe workloads?", "expected_version": version}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     b = db.session.get(Briefing, briefing.id)
     second = b.questions[1]
@@ -155,8 +188,11 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
     reword_url = f"{url}/{b.questions[1].id}"
     blank = submit(client, reword_url, {"text": "  ", "expected_version": b.version})
     assert blank.status_code == 400 and b"This field is required." in blank.data
-    reworded = submit(client, reword_url, {"text": "Will the Minister fund and publish a staffing review?",
-                                           "expected_version": b.version})
+    reworded = submit(
+        client,
+        reword_url,
+        {"text": "Will the Minister fund and publish a staffing review?", "expected_version": b.version},
+    )
     assert reworded.status_code == 302
     db.session.expire_all()
     assert db.session.get(Briefing, briefing.id).questions[1].text.endswith("publish a staffing review?")
@@ -184,10 +220,18 @@ def test_publish_download_without_rendering_then_version_two(client, login_as, w
     assert hashlib.sha256(download.data).hexdigest() == sha == download.headers["X-Content-SHA256"]
     monkeypatch.undo()
 
-    edited = submit(client, f"{url}/edit", {"title": "Workloads, staffing and pay", "audience": "mps",
-                                            "dated_on": date.today().isoformat(), "signatory_name": "Jo Official",
-                                            "signatory_title": "National Official",
-                                            "expected_version": version.briefing.version})
+    edited = submit(
+        client,
+        f"{url}/edit",
+        {
+            "title": "Workloads, staffing and pay",
+            "audience": "mps",
+            "dated_on": date.today().isoformat(),
+            "signatory_name": "Jo Official",
+            "signatory_title": "National Official",
+            "expected_version": version.briefing.version,
+        },
+    )
     db.session.expire_all()
     b = db.session.get(Briefing, full_briefing.id)
     assert edited.status_code == 302 and b.status == "draft" and b.draft_version == 2
@@ -207,8 +251,9 @@ def test_publishing_is_refused_while_a_check_blocks(client, login_as, world):
     empty = svc.create_briefing(world.official, title="No sections yet", signatory_name="Jo")
     db.session.commit()
     url = f"/briefings/{empty.reference}"
-    response = submit(client, f"{url}/publish", {"expected_version": empty.version}, form_url=url,
-                      follow_redirects=True)
+    response = submit(
+        client, f"{url}/publish", {"expected_version": empty.version}, form_url=url, follow_redirects=True
+    )
     assert b"cannot be published yet" in response.data and b"has no sections yet" in response.data
     assert db.session.get(Briefing, empty.id).published_versions == []
     preview = client.get(f"{url}/preview")
@@ -217,10 +262,19 @@ def test_publishing_is_refused_while_a_check_blocks(client, login_as, world):
 
 def test_unknown_briefings_are_404(client, login_as, world):
     login_as(world.official)
-    for path in ("/briefings/BRF99-26", "/briefings/BRF99-26.pdf", "/briefings/BRF99-26/v1.pdf",
-                 "/briefings/BRF99-26/sections/1", "/briefings/questions/999", "/briefings/%00",
-                 "/briefings/%00.pdf", "/briefings/BRF1-26%00/v1.pdf", "/briefings/" + "9" * 5000,
-                 "/briefings/questions/" + "9" * 30, "/briefings/BRF1-26/sections/99999999999"):
+    for path in (
+        "/briefings/BRF99-26",
+        "/briefings/BRF99-26.pdf",
+        "/briefings/BRF99-26/v1.pdf",
+        "/briefings/BRF99-26/sections/1",
+        "/briefings/questions/999",
+        "/briefings/%00",
+        "/briefings/%00.pdf",
+        "/briefings/BRF1-26%00/v1.pdf",
+        "/briefings/" + "9" * 5000,
+        "/briefings/questions/" + "9" * 30,
+        "/briefings/BRF1-26/sections/99999999999",
+    ):
         assert client.get(path).status_code == 404, path
 
 
@@ -232,8 +286,9 @@ def test_regional_drafting_and_chart_blocks_through_the_pages(client, login_as, 
     assert none.status_code == 400 and b"Choose at least one region." in none.data
     forged = submit(client, f"{url}/regional", {"region_ids": ["9999"], "expected_version": briefing.version})
     assert forged.status_code == 400 and b"Choose regions from the list." in forged.data
-    drafted = submit(client, f"{url}/regional", {"region_ids": [str(world.london.id)],
-                                                 "expected_version": briefing.version})
+    drafted = submit(
+        client, f"{url}/regional", {"region_ids": [str(world.london.id)], "expected_version": briefing.version}
+    )
     assert drafted.status_code == 302 and "/sections/" in drafted.headers["Location"]
     section = db.session.scalar(db.select(BriefingSection))
     assert section.body.startswith("# London")
@@ -242,8 +297,16 @@ def test_regional_drafting_and_chart_blocks_through_the_pages(client, login_as, 
     version = db.session.get(Briefing, briefing.id).version
     bad = submit(client, chart_url, {"metric_code": "no_such_metric", "expected_version": version})
     assert bad.status_code == 400 and b"Choose a metric from the list." in bad.data
-    ok = submit(client, chart_url, {"metric_code": "wmt_percent_avg", "region_ids": [str(world.london.id)],
-                                    "since_on": "2020-01-01", "expected_version": version})
+    ok = submit(
+        client,
+        chart_url,
+        {
+            "metric_code": "wmt_percent_avg",
+            "region_ids": [str(world.london.id)],
+            "since_on": "2020-01-01",
+            "expected_version": version,
+        },
+    )
     assert ok.status_code == 302
     preview = client.get(f"{url}/preview")
     assert b'<img src="data:image/svg+xml' in preview.data and b'alt="Chart: ' in preview.data

@@ -19,8 +19,14 @@ def make_member(world):
     def _make(actor=None, region=None, **fields):
         actor = actor or world.london_rep
         region = region or world.london
-        values = {"unit_id": None, "name": "Ada Example", "membership_number": None, "email": "ada@example.org",
-                  "phone": "07700 900123", "grade": "PO"} | fields
+        values = {
+            "unit_id": None,
+            "name": "Ada Example",
+            "membership_number": None,
+            "email": "ada@example.org",
+            "phone": "07700 900123",
+            "grade": "PO",
+        } | fields
         member = create_member(actor, region_id=region.id, **values)
         db.session.commit()
         return member
@@ -33,8 +39,11 @@ def make_case(world):
     def _make(actor=None, region=None, **fields):
         actor = actor or world.london_rep
         region = region or world.london
-        values = {"category": "excessive_workload", "title": "Caseload far over the WMT",
-                  "description": "The member holds more cases than the tool allows."} | fields
+        values = {
+            "category": "excessive_workload",
+            "title": "Caseload far over the WMT",
+            "description": "The member holds more cases than the tool allows.",
+        } | fields
         case = create_case(actor, region_id=region.id, **values)
         db.session.commit()
         return case
@@ -49,9 +58,12 @@ def london_unit(world):
 
 # ---------------------------------------------------------------- files
 
+
 def pdf_bytes() -> bytes:
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 def docx_bytes() -> bytes:
@@ -92,8 +104,10 @@ def png_with_text() -> bytes:
     return out.getvalue()
 
 
-EML = (b"From: Team Manager <manager@example.org>\r\nTo: rep@example.org\r\nSubject: Allocation\r\n"
-       b"Date: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nTen more cases this week.\r\n")
+EML = (
+    b"From: Team Manager <manager@example.org>\r\nTo: rep@example.org\r\nSubject: Allocation\r\n"
+    b"Date: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nTen more cases this week.\r\n"
+)
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 
 

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_rep_logs_a_case_adds_a_note_and_a_file_escalates_and_finds_it_overdue(
-        page, live_server, world, make_member, tmp_path):
+    page, live_server, world, make_member, tmp_path
+):
     base = live_server
     member = make_member(name="Gwen Member", grade="NQO")
     letter = tmp_path / "letter to the PDU head.pdf"

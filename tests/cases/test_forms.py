@@ -11,8 +11,10 @@ from napo_tracker.cases.forms import CaseForm, StatusForm
 
 def _world():
     london, wales = SimpleNamespace(id=1, name="London"), SimpleNamespace(id=2, name="Wales")
-    units = [SimpleNamespace(id=10, name="London PDU", region_id=1, region=london),
-             SimpleNamespace(id=20, name="Cardiff", region_id=2, region=wales)]
+    units = [
+        SimpleNamespace(id=10, name="London PDU", region_id=1, region=london),
+        SimpleNamespace(id=20, name="Cardiff", region_id=2, region=wales),
+    ]
     members = [SimpleNamespace(id=5, region_id=1, pseudonym="Member M-0005", grade="PO", unit=None)]
     reps = [(SimpleNamespace(id=7, display_name="London Rep"), 1), (SimpleNamespace(id=8, display_name="Wales Rep"), 2)]
     return {"regions": [london, wales], "units": units, "members": members, "reps": reps}
@@ -27,12 +29,18 @@ def _case_form(app, **data):
 
 
 def test_a_valid_case_form_gives_explicit_fields(app):
-    form = _case_form(app, unit_id="10", member_id="5", assigned_rep_id="7", wmt_percent="0", caseload="500",
-                      has_mappa_cases="y")
+    form = _case_form(
+        app, unit_id="10", member_id="5", assigned_rep_id="7", wmt_percent="0", caseload="500", has_mappa_cases="y"
+    )
     assert form.errors == {}
     fields = form.case_fields()
     assert (fields["unit_id"], fields["member_id"], fields["assigned_rep_id"]) == (10, 5, 7)
-    assert (fields["wmt_percent"], fields["caseload"], fields["has_mappa_cases"], fields["has_no_cover"]) == (0, 500, True, False)
+    assert (fields["wmt_percent"], fields["caseload"], fields["has_mappa_cases"], fields["has_no_cover"]) == (
+        0,
+        500,
+        True,
+        False,
+    )
     assert "status" not in fields and "reference" not in fields
 
 

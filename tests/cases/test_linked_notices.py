@@ -15,14 +15,18 @@ def test_the_case_page_lists_its_notices_with_their_deadline(client, login_as, w
     other = make_case(title="Another concern")
     linked = notice_services.create_notice(world.london_rep, details_for(world.london, case_reference=case.reference))
     notice_services.serve_notice(world.london_rep, linked, date.today() - timedelta(days=40))
-    unlinked = notice_services.create_notice(world.london_rep, details_for(world.london, case_reference=other.reference))
+    unlinked = notice_services.create_notice(
+        world.london_rep, details_for(world.london, case_reference=other.reference)
+    )
     db.session.commit()
 
     login_as(world.london_rep)
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert linked.reference in page and unlinked.reference not in page
     assert "Overdue" in page  # served 40 days ago with no response
-    assert "No notice has been served" in client.get(f"/cases/{make_case(title='Third').reference}").get_data(as_text=True)
+    assert "No notice has been served" in client.get(f"/cases/{make_case(title='Third').reference}").get_data(
+        as_text=True
+    )
 
 
 def test_notices_for_a_case_stay_within_the_users_regions(world, make_case):

@@ -70,11 +70,13 @@ def test_a_rep_cannot_log_a_case_in_another_region(world):
 
 def test_a_case_is_assigned_only_to_a_rep_of_its_region(world):
     with pytest.raises(CaseError, match="own region"):
-        create_case(world.london_rep, region_id=world.london.id, category="pay", title="t",
-                    assigned_rep_id=world.wales_rep.id)
+        create_case(
+            world.london_rep, region_id=world.london.id, category="pay", title="t", assigned_rep_id=world.wales_rep.id
+        )
     with pytest.raises(CaseError, match="own region"):  # an official is not a rep
-        create_case(world.admin, region_id=world.london.id, category="pay", title="t",
-                    assigned_rep_id=world.official.id)
+        create_case(
+            world.admin, region_id=world.london.id, category="pay", title="t", assigned_rep_id=world.official.id
+        )
 
 
 def test_the_member_must_belong_to_the_case_region(world, make_member):

@@ -12,29 +12,35 @@ from napo_tracker import storage
 from .conftest import EML, HTML, docx_bytes, jpeg_with_gps, odt_bytes, pdf_bytes, png_with_text
 
 
-@pytest.mark.parametrize("data, name, extension", [
-    (pdf_bytes(), "letter.pdf", "pdf"),
-    (docx_bytes(), "letter.docx", "docx"),
-    (odt_bytes(), "letter.odt", "odt"),
-    (jpeg_with_gps(), "wmt.jpeg", "jpg"),
-    (png_with_text(), "wmt.png", "png"),
-    (EML, "manager.eml", "eml"),
-    (b"Notes from the team meeting.\n", "notes.txt", "txt"),
-    (pdf_bytes(), "no-extension", "pdf"),
-])
+@pytest.mark.parametrize(
+    "data, name, extension",
+    [
+        (pdf_bytes(), "letter.pdf", "pdf"),
+        (docx_bytes(), "letter.docx", "docx"),
+        (odt_bytes(), "letter.odt", "odt"),
+        (jpeg_with_gps(), "wmt.jpeg", "jpg"),
+        (png_with_text(), "wmt.png", "png"),
+        (EML, "manager.eml", "eml"),
+        (b"Notes from the team meeting.\n", "notes.txt", "txt"),
+        (pdf_bytes(), "no-extension", "pdf"),
+    ],
+)
 def test_accepted_kinds_are_known_by_content(data, name, extension):
     assert storage.sniff(data, name).extension == extension
 
 
-@pytest.mark.parametrize("data, name, message", [
-    (HTML, "letter.pdf", "web page"),
-    (b"", "empty.txt", "empty"),
-    (b"MZ\x90\x00\x03\x00\x00\x00" + bytes(200), "tool.pdf", "could not recognise"),
-    (b"plain words", "letter.pdf", "named as a PDF"),
-    (pdf_bytes(), "photo.png", "named as a PNG"),
-    (b"PK\x03\x04" + bytes(40), "letter.docx", "could not recognise"),
-    (b"GIF89a" + bytes(30), "x.gif", "could not recognise"),
-])
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (HTML, "letter.pdf", "web page"),
+        (b"", "empty.txt", "empty"),
+        (b"MZ\x90\x00\x03\x00\x00\x00" + bytes(200), "tool.pdf", "could not recognise"),
+        (b"plain words", "letter.pdf", "named as a PDF"),
+        (pdf_bytes(), "photo.png", "named as a PNG"),
+        (b"PK\x03\x04" + bytes(40), "letter.docx", "could not recognise"),
+        (b"GIF89a" + bytes(30), "x.gif", "could not recognise"),
+    ],
+)
 def test_other_content_is_refused_whatever_its_name(data, name, message):
     with pytest.raises(storage.UploadRefused, match=message):
         storage.sniff(data, name)
@@ -56,15 +62,18 @@ def test_a_broken_image_is_refused():
         storage.clean_image(b"\x89PNG\r\n\x1a\n" + bytes(30), storage.KINDS["png"])
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd.pdf", "passwd.pdf"),
-    ("..\\..\\windows\\letter.pdf", "letter.pdf"),
-    ("invoice\u202efdp.exe", "invoicefdp.exe.pdf"),
-    ("report\u202egpj.pdf", "reportgpj.pdf"),
-    ("..", "attachment.pdf"),
-    ("", "attachment.pdf"),
-    ("a\x00b\x07c.pdf", "abc.pdf"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("..\\..\\windows\\letter.pdf", "letter.pdf"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe.pdf"),
+        ("report\u202egpj.pdf", "reportgpj.pdf"),
+        ("..", "attachment.pdf"),
+        ("", "attachment.pdf"),
+        ("a\x00b\x07c.pdf", "abc.pdf"),
+    ],
+)
 def test_file_names_are_made_safe(name, expected):
     assert storage.safe_filename(name, storage.KINDS["pdf"]) == expected
 

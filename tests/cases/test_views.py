@@ -19,10 +19,22 @@ from .conftest import EML, HTML, jpeg_with_gps, pdf_bytes
 
 
 def case_form(region, **overrides) -> dict:
-    data = {"region_id": str(region.id), "unit_id": "", "member_id": "", "category": "excessive_workload",
-            "title": "Caseload at 130 %", "description": "Too many cases.", "grade": "PO", "wmt_percent": "130",
-            "caseload": "61", "priority": "high", "assigned_rep_id": "", "next_action": "Meet the SPO",
-            "next_action_on": "", "version": ""}
+    data = {
+        "region_id": str(region.id),
+        "unit_id": "",
+        "member_id": "",
+        "category": "excessive_workload",
+        "title": "Caseload at 130 %",
+        "description": "Too many cases.",
+        "grade": "PO",
+        "wmt_percent": "130",
+        "caseload": "61",
+        "priority": "high",
+        "assigned_rep_id": "",
+        "next_action": "Meet the SPO",
+        "next_action_on": "",
+        "version": "",
+    }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -44,6 +56,7 @@ def audit_actions(target_ref=None) -> list[str]:
 
 # ---------------------------------------------------------------- region isolation
 
+
 def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, world, make_case, make_member):
     member = make_member()
     case = make_case(member_id=member.id, title="London only")
@@ -54,8 +67,13 @@ def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, 
     login_as(world.wales_rep)
     csrf = token(client)
     ref = case.reference
-    gets = [f"/cases/{ref}", f"/cases/{ref}/edit", f"/cases/{ref}/attachments/{attachment.id}",
-            f"/cases/members/{member.id}", f"/cases/new?member={member.id}"]
+    gets = [
+        f"/cases/{ref}",
+        f"/cases/{ref}/edit",
+        f"/cases/{ref}/attachments/{attachment.id}",
+        f"/cases/members/{member.id}",
+        f"/cases/new?member={member.id}",
+    ]
     for url in gets:
         assert client.get(url).status_code == 404, url
     posts = {
@@ -80,6 +98,7 @@ def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, 
 
 # ---------------------------------------------------------------- members
 
+
 def test_identity_shown_only_to_reps_of_the_region_and_audited(client, login_as, world, make_member):
     member = make_member(name="Bronwen Private", membership_number="N12345")
     login_as(world.official)
@@ -100,11 +119,15 @@ def test_recording_a_member_refuses_bad_input(client, login_as, world):
     assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
     response = submit(client, "/cases/members/new", {"region_id": str(world.london.id), "name": "Ann\u202eX"})
     assert response.status_code == 400 and "text-direction" in response.get_data(as_text=True)
-    ok = submit(client, "/cases/members/new", {"region_id": str(world.london.id), "name": "Ann Member",
-                                                "membership_number": "77", "grade": "NQO"})
+    ok = submit(
+        client,
+        "/cases/members/new",
+        {"region_id": str(world.london.id), "name": "Ann Member", "membership_number": "77", "grade": "NQO"},
+    )
     assert ok.status_code == 302
-    again = submit(client, "/cases/members/new", {"region_id": str(world.london.id), "name": "Another",
-                                                   "membership_number": "77"})
+    again = submit(
+        client, "/cases/members/new", {"region_id": str(world.london.id), "name": "Another", "membership_number": "77"}
+    )
     assert again.status_code == 400 and "already recorded" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Member.id))) == 1
     login_as(world.official)
@@ -113,17 +136,34 @@ def test_recording_a_member_refuses_bad_input(client, login_as, world):
 
 # ---------------------------------------------------------------- creating and editing
 
+
 def test_a_rep_logs_a_case(client, login_as, world, london_unit, make_member):
     member = make_member()
     login_as(world.london_rep)
     assert 'name="region_id"' in client.get(f"/cases/new?member={member.id}").get_data(as_text=True)
-    response = submit(client, "/cases/new", case_form(
-        world.london, unit_id=str(london_unit.id), member_id=str(member.id), assigned_rep_id=str(world.london_rep.id),
-        has_mappa_cases="y", has_evidence_consent="y", next_action_on="2026-12-01"), form_url="/cases/new")
+    response = submit(
+        client,
+        "/cases/new",
+        case_form(
+            world.london,
+            unit_id=str(london_unit.id),
+            member_id=str(member.id),
+            assigned_rep_id=str(world.london_rep.id),
+            has_mappa_cases="y",
+            has_evidence_consent="y",
+            next_action_on="2026-12-01",
+        ),
+        form_url="/cases/new",
+    )
     assert response.status_code == 302
     case = db.session.scalar(select(Case))
     assert response.headers["Location"] == f"/cases/{case.reference}"
-    assert (case.wmt_percent, case.caseload, case.has_mappa_cases, case.has_domestic_abuse_cases) == (130, 61, True, False)
+    assert (case.wmt_percent, case.caseload, case.has_mappa_cases, case.has_domestic_abuse_cases) == (
+        130,
+        61,
+        True,
+        False,
+    )
     assert case.member_id == member.id and case.assigned_rep_id == world.london_rep.id and case.has_evidence_consent
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "Holds MAPPA cases" in page and member.pseudonym in page and "Ada Example" not in page
@@ -159,9 +199,11 @@ def test_bad_case_input_is_refused_next_to_the_field(client, login_as, world):
 def test_crafted_posts_cannot_reach_other_regions(client, login_as, world, make_member):
     welsh_member = make_member(actor=world.wales_rep, region=world.wales)
     login_as(world.london_rep)
-    for overrides in ({"region_id": str(world.wales.id)},
-                      {"assigned_rep_id": str(world.wales_rep.id)},
-                      {"member_id": str(welsh_member.id)}):
+    for overrides in (
+        {"region_id": str(world.wales.id)},
+        {"assigned_rep_id": str(world.wales_rep.id)},
+        {"member_id": str(welsh_member.id)},
+    ):
         response = submit(client, "/cases/new", case_form(world.london, **overrides))
         assert response.status_code == 400, overrides
     assert cases_count() == 0
@@ -179,8 +221,18 @@ def test_edit_ignores_extra_fields_and_refuses_out_of_scope_ones(client, login_a
     case = make_case()
     login_as(world.london_rep)
     url = f"/cases/{case.reference}/edit"
-    response = submit(client, url, case_form(world.london, title="Renamed", version=str(case.version),
-                                             status="closed", reference="CASE-1999-0001", created_by_id="99"))
+    response = submit(
+        client,
+        url,
+        case_form(
+            world.london,
+            title="Renamed",
+            version=str(case.version),
+            status="closed",
+            reference="CASE-1999-0001",
+            created_by_id="99",
+        ),
+    )
     assert response.status_code == 302
     db.session.expire_all()
     case = db.session.get(Case, case.id)
@@ -198,25 +250,35 @@ def test_the_second_of_two_conflicting_saves_is_refused_with_what_changed(client
     form_page = client.get(url).get_data(as_text=True)
     version = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', form_page)
     seen = version.group(1) or version.group(2)
-    first = submit(client, url, case_form(world.london, title="Saved by the first rep", wmt_percent="120", version=seen))
+    first = submit(
+        client, url, case_form(world.london, title="Saved by the first rep", wmt_percent="120", version=seen)
+    )
     assert first.status_code == 302
     second = submit(client, url, case_form(world.london, title="Second rep's title", wmt_percent="150", version=seen))
     assert second.status_code == 409
     text = second.get_data(as_text=True)
-    assert "Someone else saved this case" in text and "Saved by the first rep" in text and "Second rep&#39;s title" in text
+    assert (
+        "Someone else saved this case" in text and "Saved by the first rep" in text and "Second rep&#39;s title" in text
+    )
     db.session.expire_all()
     saved = db.session.get(Case, case.id)
     assert (saved.title, saved.wmt_percent) == ("Saved by the first rep", 120)
     # Having seen the conflict, saving again is a deliberate overwrite.
     fresh = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', text)
-    third = submit(client, url, case_form(world.london, title="Second rep's title", wmt_percent="150",
-                                          version=fresh.group(1) or fresh.group(2)))
+    third = submit(
+        client,
+        url,
+        case_form(
+            world.london, title="Second rep's title", wmt_percent="150", version=fresh.group(1) or fresh.group(2)
+        ),
+    )
     assert third.status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case.id).title == "Second rep's title"
 
 
 # ---------------------------------------------------------------- status, timeline
+
 
 def test_status_changes_follow_the_machine(client, login_as, world, make_case):
     case = make_case()
@@ -239,14 +301,22 @@ def test_timeline_entries(client, login_as, world, make_case):
     case = make_case()
     login_as(world.london_rep)
     url, page = f"/cases/{case.reference}/timeline", f"/cases/{case.reference}"
-    ok = submit(client, url, {"kind": "meeting", "happened_on": date.today().isoformat(),
-                              "body": "Met the member and the SPO."}, form_url=page)
+    ok = submit(
+        client,
+        url,
+        {"kind": "meeting", "happened_on": date.today().isoformat(), "body": "Met the member and the SPO."},
+        form_url=page,
+    )
     assert ok.status_code == 302
-    for data, message in (({"kind": "note", "happened_on": "1900-01-01", "body": "x"}, "Give a date between"),
-                          ({"kind": "note", "happened_on": (date.today() + timedelta(days=3)).isoformat(), "body": "x"},
-                           "Give a date between"),
-                          ({"kind": "note", "happened_on": date.today().isoformat(), "body": ""}, "Write what happened"),
-                          ({"kind": "status", "happened_on": date.today().isoformat(), "body": "x"}, "Not a valid choice")):
+    for data, message in (
+        ({"kind": "note", "happened_on": "1900-01-01", "body": "x"}, "Give a date between"),
+        (
+            {"kind": "note", "happened_on": (date.today() + timedelta(days=3)).isoformat(), "body": "x"},
+            "Give a date between",
+        ),
+        ({"kind": "note", "happened_on": date.today().isoformat(), "body": ""}, "Write what happened"),
+        ({"kind": "status", "happened_on": date.today().isoformat(), "body": "x"}, "Not a valid choice"),
+    ):
         response = submit(client, url, data, form_url=page)
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     detail = client.get(page).get_data(as_text=True)
@@ -256,6 +326,7 @@ def test_timeline_entries(client, login_as, world, make_case):
 
 # ---------------------------------------------------------------- attachments
 
+
 def upload(client, case, data: bytes, name: str):
     """Post a file. The multipart body is built here as bytes: the test client would spool a big
     one to a temporary file that nothing closes."""
@@ -263,10 +334,12 @@ def upload(client, case, data: bytes, name: str):
     from werkzeug.test import stream_encode_multipart
 
     stream, _length, boundary = stream_encode_multipart(
-        {"csrf_token": token(client), "file": FileStorage(io.BytesIO(data), filename=name)}, use_tempfile=False)
+        {"csrf_token": token(client), "file": FileStorage(io.BytesIO(data), filename=name)}, use_tempfile=False
+    )
     body = stream.read()
-    return client.post(f"/cases/{case.reference}/attachments", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        f"/cases/{case.reference}/attachments", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def stored_files(app) -> list:
@@ -297,11 +370,16 @@ def test_uploads_are_checked_stored_and_served_as_downloads(app, client, login_a
     # an attachment is reachable only through its own case
     other = make_case(title="Another")
     assert client.get(f"/cases/{other.reference}/attachments/{attachments[0].id}").status_code == 404
-    assert client.post(f"/cases/{other.reference}/attachments/{attachments[0].id}/delete",
-                       data={"csrf_token": token(client)}).status_code == 404
+    assert (
+        client.post(
+            f"/cases/{other.reference}/attachments/{attachments[0].id}/delete", data={"csrf_token": token(client)}
+        ).status_code
+        == 404
+    )
     # removing one deletes its record and, after the commit, its file
-    removed = client.post(f"/cases/{case.reference}/attachments/{attachments[2].id}/delete",
-                          data={"csrf_token": token(client)})
+    removed = client.post(
+        f"/cases/{case.reference}/attachments/{attachments[2].id}/delete", data={"csrf_token": token(client)}
+    )
     assert removed.status_code == 302
     assert attachments[2].stored_name not in stored_files(app) and len(stored_files(app)) == 2
     assert AuditAction.CASE_ATTACHMENT_DELETED in audit_actions(case.reference)
@@ -327,10 +405,16 @@ def test_refused_uploads_leave_nothing_behind(app, client, login_as, world, make
 
 # ---------------------------------------------------------------- lists
 
+
 def test_lists_filter_sort_and_page(client, login_as, world, make_case):
     make_case(title="Alpha workload", wmt_percent=192, has_domestic_abuse_cases=True)
-    make_case(title="Beta cover", category="no_cover", wmt_percent=118, assigned_rep_id=world.london_rep.id,
-              next_action_on=date.today() - timedelta(days=2))
+    make_case(
+        title="Beta cover",
+        category="no_cover",
+        wmt_percent=118,
+        assigned_rep_id=world.london_rep.id,
+        next_action_on=date.today() - timedelta(days=2),
+    )
     for n in range(26):
         make_case(title=f"Filler {n:02d}")
     login_as(world.london_rep)
@@ -348,8 +432,14 @@ def test_lists_filter_sort_and_page(client, login_as, world, make_case):
     assert text.index("Alpha workload") < text.index("Beta cover") < text.index("Filler")
     first, second = client.get("/cases/?sort=title"), client.get("/cases/?sort=title&page=2")
     assert "Page 1 of 2" in first.get_data(as_text=True) and "Filler 25" in second.get_data(as_text=True)
-    for bad in ("sort=password_hash", "status=bogus", "region_id=abc", "opened_from=1900-01-01",
-                "opened_from=2026-05-01&opened_to=2026-01-01", f"region_id={world.wales.id}"):
+    for bad in (
+        "sort=password_hash",
+        "status=bogus",
+        "region_id=abc",
+        "opened_from=1900-01-01",
+        "opened_from=2026-05-01&opened_to=2026-01-01",
+        f"region_id={world.wales.id}",
+    ):
         assert client.get(f"/cases/?{bad}").status_code == 400, bad
 
 
@@ -374,8 +464,12 @@ def test_list_statement_count_does_not_grow_with_rows(app, client, login_as, wor
 
     def add(n):
         for i in range(n):
-            make_case(title=f"Case {i}", member_id=member.id, assigned_rep_id=world.london_rep.id,
-                      next_action_on=date.today() - timedelta(days=1))
+            make_case(
+                title=f"Case {i}",
+                member_id=member.id,
+                assigned_rep_id=world.london_rep.id,
+                next_action_on=date.today() - timedelta(days=1),
+            )
             make_member(name=f"M {i}")
 
     add(5)
@@ -387,13 +481,14 @@ def test_list_statement_count_does_not_grow_with_rows(app, client, login_as, wor
 
 # ---------------------------------------------------------------- export
 
+
 def read_csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
 
 
 def test_export_the_filtered_list_with_chosen_columns(client, login_as, world, make_case, make_member):
     member = make_member(name="Dai Private", membership_number="N999")
-    make_case(title="=HYPERLINK(\"http://evil\")", member_id=member.id, category="pay")
+    make_case(title='=HYPERLINK("http://evil")', member_id=member.id, category="pay")
     make_case(title="Not a pay case")
     login_as(world.london_rep)
     response = client.get("/cases/export.csv?category=pay&columns=reference&columns=title&columns=member_name")
@@ -413,9 +508,14 @@ def test_export_the_filtered_list_with_chosen_columns(client, login_as, world, m
 
 # ---------------------------------------------------------------- home page
 
+
 def test_rep_home_page_panel(client, login_as, world, make_case):
-    mine = make_case(title="Mine and late", assigned_rep_id=world.london_rep.id,
-                     next_action_on=date.today() - timedelta(days=1), next_action="Chase the SPO")
+    mine = make_case(
+        title="Mine and late",
+        assigned_rep_id=world.london_rep.id,
+        next_action_on=date.today() - timedelta(days=1),
+        next_action="Chase the SPO",
+    )
     done = make_case(title="Finished one", assigned_rep_id=world.london_rep.id)
     change_status(world.london_rep, done, "resolved", outcome="Done.")
     db.session.commit()
@@ -438,8 +538,9 @@ def test_member_details_are_corrected_by_those_who_may_see_them(client, login_as
     login_as(world.london_rep)
     clash = submit(client, url, {"name": "New Name", "membership_number": "B2", "region_id": str(world.wales.id)})
     assert clash.status_code == 400 and "already recorded" in clash.get_data(as_text=True)
-    ok = submit(client, url, {"name": "New Name", "membership_number": "A1", "region_id": str(world.wales.id),
-                              "grade": "SPO"})
+    ok = submit(
+        client, url, {"name": "New Name", "membership_number": "A1", "region_id": str(world.wales.id), "grade": "SPO"}
+    )
     assert ok.status_code == 302
     db.session.expire_all()
     saved = db.session.get(Member, member.id)

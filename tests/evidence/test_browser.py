@@ -36,7 +36,9 @@ def test_official_fixes_a_bad_csv_and_sees_the_figures_on_the_dashboard(page, li
     assert "Nothing imported: 2 of 3 rows have problems" in summary.inner_text()
     errors = page.locator("#import-errors tbody tr")
     assert errors.count() == 2
-    assert "unknown region 'Londn'" in errors.nth(0).inner_text() and errors.nth(0).locator("td").first.inner_text() == "3"
+    assert (
+        "unknown region 'Londn'" in errors.nth(0).inner_text() and errors.nth(0).locator("td").first.inner_text() == "3"
+    )
     assert "'twenty' is not a number" in errors.nth(1).inner_text()
 
     fixed = tmp_path / "may-figures-fixed.csv"

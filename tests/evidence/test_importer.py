@@ -58,13 +58,13 @@ def test_reimporting_the_same_file_adds_nothing_and_says_so(world):
 
 def test_every_bad_row_is_reported_by_line_and_nothing_is_written(world):
     rows = good_rows() + [
-        ["Atlantis", "", "caseload", "10", "2024-01-31", "", "rep survey", "x", ""],           # line 6
-        ["London", "", "happiness", "10", "2024-01-31", "", "rep survey", "x", ""],            # line 7
-        ["London", "", "caseload", "ten", "2024-01-31", "", "rep survey", "x", ""],            # line 8
-        ["London", "", "caseload", "10", "31/02/2024", "", "rep survey", "x", ""],             # line 9
+        ["Atlantis", "", "caseload", "10", "2024-01-31", "", "rep survey", "x", ""],  # line 6
+        ["London", "", "happiness", "10", "2024-01-31", "", "rep survey", "x", ""],  # line 7
+        ["London", "", "caseload", "ten", "2024-01-31", "", "rep survey", "x", ""],  # line 8
+        ["London", "", "caseload", "10", "31/02/2024", "", "rep survey", "x", ""],  # line 9
         ["London", "Cardiff and the Vale", "caseload", "10", "2024-01-31", "", "rep survey", "x", ""],  # line 10
-        ["London", "", "caseload", "10", "2024-01-31", "", "gossip", "x", ""],                 # line 11
-        ["London", "", "caseload", "", "2024-01-31", "", "rep survey", "x", ""],               # line 12
+        ["London", "", "caseload", "10", "2024-01-31", "", "gossip", "x", ""],  # line 11
+        ["London", "", "caseload", "", "2024-01-31", "", "rep survey", "x", ""],  # line 12
         ["London", "London PDU", "wmt_percent_avg", "192", "2023-01-31", "", "union survey", "Briefing A", ""],  # 13
     ]
     report = _import(world.official, csv_bytes(rows))
@@ -107,7 +107,9 @@ def test_spreadsheet_dates_times_and_mixed_encodings(world):
     assert "not a real date" in reasons[5]
     assert "in the future" in reasons[6]
     # a line saved in another encoding is reported on its line
-    data = csv_bytes(good_rows()[:1]) + "London,,caseload,10,2024-01-31,,rep survey,Caf\u00e9 survey,\r\n".encode("cp1252")
+    data = csv_bytes(good_rows()[:1]) + "London,,caseload,10,2024-01-31,,rep survey,Caf\u00e9 survey,\r\n".encode(
+        "cp1252"
+    )
     report = _import(world.official, data)
     assert "not UTF-8" in _reasons(report)[3]
     assert _count() == 0
@@ -135,7 +137,7 @@ class EndlessLine(io.RawIOBase):
             chunk, self.header = self.header, b""
             return chunk
         self.served += size
-        assert self.served < 1024 ** 3, "the importer read on past the line limit"
+        assert self.served < 1024**3, "the importer read on past the line limit"
         return b"a" * size
 
 
@@ -148,8 +150,10 @@ def test_a_gigabyte_line_is_refused_after_the_limit(world):
 
 
 def test_a_formula_in_a_cell_is_kept_as_text(world):
-    rows = [["London", "", "caseload", "=1+2", "2024-01-31", "", "rep survey", "a", ""],
-            ["London", "", "", "", "2024-01-31", "", "rep survey", "b", '=HYPERLINK("http://x.example","y")']]
+    rows = [
+        ["London", "", "caseload", "=1+2", "2024-01-31", "", "rep survey", "a", ""],
+        ["London", "", "", "", "2024-01-31", "", "rep survey", "b", '=HYPERLINK("http://x.example","y")'],
+    ]
     report = _import(world.official, csv_bytes(rows))
     assert "'=1+2' is not a number" in _reasons(report)[2]
     ok = _import(world.official, csv_bytes(rows[1:]))
@@ -207,8 +211,7 @@ def test_memory_stays_flat_as_the_file_grows(world, monkeypatch):
     monkeypatch.setattr(importer, "BATCH_SIZE", 100)
 
     def rows(n, offset):
-        return [["London", "", "caseload", str(offset + i), "2024-01-31", "", "rep survey", "m", ""]
-                for i in range(n)]
+        return [["London", "", "caseload", str(offset + i), "2024-01-31", "", "rep survey", "m", ""] for i in range(n)]
 
     peaks = []
     for n, offset in ((600, 0), (2400, 100000)):

@@ -15,8 +15,13 @@ from ..testimonies.conftest import LONG_ENOUGH
 
 @pytest.fixture
 def london_records(world):
-    case = create_case(world.london_rep, region_id=world.london.id, category="excessive_workload",
-                       title="NQO on 118 %", description="No protected caseload.")
+    case = create_case(
+        world.london_rep,
+        region_id=world.london.id,
+        category="excessive_workload",
+        title="NQO on 118 %",
+        description="No protected caseload.",
+    )
     notice = notice_services.create_notice(world.london_rep, details_for(world.london))
     db.session.commit()
     return case, notice
@@ -26,11 +31,22 @@ def test_an_item_links_to_its_case_notice_and_testimony(world, london_records):
     from napo_tracker.testimonies.services import submit_testimony
 
     case, notice = london_records
-    testimony, _code = submit_testimony(text=LONG_ENOUGH, region_id=world.london.id, grade=None, service_band=None,
-                                        topics=[], has_mps_consent=True, has_press_consent=False)
+    testimony, _code = submit_testimony(
+        text=LONG_ENOUGH,
+        region_id=world.london.id,
+        grade=None,
+        service_band=None,
+        topics=[],
+        has_mps_consent=True,
+        has_press_consent=False,
+    )
     db.session.commit()
-    links = resolve_links(world.official, case_reference=case.reference.lower(),
-                          notice_reference=notice.reference, testimony_reference=testimony.reference)
+    links = resolve_links(
+        world.official,
+        case_reference=case.reference.lower(),
+        notice_reference=notice.reference,
+        testimony_reference=testimony.reference,
+    )
     assert links == {"case_id": case.id, "notice_id": notice.id, "testimony_id": testimony.id}
 
 

@@ -19,9 +19,17 @@ from .conftest import csv_bytes, good_rows
 
 
 def _form(world, **overrides):
-    data = {"region_id": str(world.wales.id), "unit_id": "", "metric_id": str(metric_by_code("staff_in_post").id),
-            "value": "24.43", "as_of": "2024-03-31", "source_type": "management_data",
-            "source_title": "FOI reply", "visibility": "internal", "grade": ""}
+    data = {
+        "region_id": str(world.wales.id),
+        "unit_id": "",
+        "metric_id": str(metric_by_code("staff_in_post").id),
+        "value": "24.43",
+        "as_of": "2024-03-31",
+        "source_type": "management_data",
+        "source_title": "FOI reply",
+        "visibility": "internal",
+        "grade": "",
+    }
     data.update(overrides)
     return data
 
@@ -92,7 +100,7 @@ def test_list_filters_and_bad_filters(client, login_as, world, items):
 def test_export_neutralises_formulas_and_is_audited(client, login_as, world, items):
     from .conftest import make_item
 
-    make_item(world.official, metric=None, value=None, region=world.london, statement="=HYPERLINK(\"x\")")
+    make_item(world.official, metric=None, value=None, region=world.london, statement='=HYPERLINK("x")')
     login_as(world.official)
     response = client.get("/evidence/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -108,16 +116,22 @@ def test_export_neutralises_formulas_and_is_audited(client, login_as, world, ite
 def test_web_upload_shares_the_validator(client, login_as, world):
     login_as(world.official)
     bad = csv_bytes(good_rows() + [["Atlantis", "", "caseload", "1", "2024-01-31", "", "rep survey", "x", ""]])
-    response = submit(client, "/evidence/import", {"file": (io.BytesIO(bad), "figures.csv")},
-                      content_type="multipart/form-data")
+    response = submit(
+        client, "/evidence/import", {"file": (io.BytesIO(bad), "figures.csv")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400
     assert "line" in response.text and "unknown region &#39;Atlantis&#39;" in response.text
     assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
-    not_csv = submit(client, "/evidence/import", {"file": (io.BytesIO(b"x"), "figures.exe")},
-                     content_type="multipart/form-data")
+    not_csv = submit(
+        client, "/evidence/import", {"file": (io.BytesIO(b"x"), "figures.exe")}, content_type="multipart/form-data"
+    )
     assert not_csv.status_code == 400 and "Choose a .csv file." in not_csv.text
-    good = submit(client, "/evidence/import", {"file": (io.BytesIO(csv_bytes(good_rows())), "figures.csv")},
-                  content_type="multipart/form-data")
+    good = submit(
+        client,
+        "/evidence/import",
+        {"file": (io.BytesIO(csv_bytes(good_rows())), "figures.csv")},
+        content_type="multipart/form-data",
+    )
     assert good.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 4
 
@@ -139,13 +153,25 @@ def test_admins_add_metrics_and_others_cannot(client, login_as, world):
     login_as(world.official)
     assert submit(client, "/evidence/metrics", {"code": "x_y", "label": "X", "unit": "count"}).status_code == 403
     login_as(world.admin)
-    bad = submit(client, "/evidence/metrics", {"code": "Bad Code", "label": "Average WMT %", "unit": "count",
-                                               "warn_at": "10", "alert_at": "5"})
+    bad = submit(
+        client,
+        "/evidence/metrics",
+        {"code": "Bad Code", "label": "Average WMT %", "unit": "count", "warn_at": "10", "alert_at": "5"},
+    )
     assert bad.status_code == 400 and "lower-case letters" in bad.text and "must not be below" in bad.text
     taken = submit(client, "/evidence/metrics", {"code": "court_backlog", "label": "average wmt %", "unit": "count"})
     assert taken.status_code == 400 and "already exists" in taken.text
-    made = submit(client, "/evidence/metrics", {"code": "court_backlog", "label": "Court report backlog",
-                                                "unit": "count", "is_higher_worse": "y", "warn_at": "50"})
+    made = submit(
+        client,
+        "/evidence/metrics",
+        {
+            "code": "court_backlog",
+            "label": "Court report backlog",
+            "unit": "count",
+            "is_higher_worse": "y",
+            "warn_at": "50",
+        },
+    )
     assert made.status_code == 302
     assert db.session.scalar(select(Metric).where(Metric.code == "court_backlog")).warn_at == Decimal(50)
 

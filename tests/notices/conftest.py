@@ -15,9 +15,17 @@ from ..factories import unit
 
 
 def details_for(region, *, unit_id=None, **overrides) -> NoticeDetails:
-    values = dict(kind="individual", region_id=region.id, unit_id=unit_id, served_to_name="Jo Manager",
-                  served_to_role="Head of PDU", wmt_percent=Decimal("142.5"), caseload=58,
-                  concerns=["caseload_beyond_capacity", "no_cover"], concerns_detail="Three colleagues off sick.")
+    values = dict(
+        kind="individual",
+        region_id=region.id,
+        unit_id=unit_id,
+        served_to_name="Jo Manager",
+        served_to_role="Head of PDU",
+        wmt_percent=Decimal("142.5"),
+        caseload=58,
+        concerns=["caseload_beyond_capacity", "no_cover"],
+        concerns_detail="Three colleagues off sick.",
+    )
     values.update(overrides)
     return NoticeDetails(**values)
 

@@ -62,8 +62,9 @@ def test_a_rep_records_a_notice_prints_the_letter_and_records_the_response(page,
     page.get_by_role("button", name="Mark as served and freeze the letter").click()
     due = add_working_days(today(), 10)
     expect(page.get_by_text(f"A written response is due by {due:%A %d %B %Y}").first).to_be_visible()
-    frozen = page.request.get(base + page.get_by_role("link", name="Download the letter as served (PDF)")
-                              .get_attribute("href"))
+    frozen = page.request.get(
+        base + page.get_by_role("link", name="Download the letter as served (PDF)").get_attribute("href")
+    )
     assert f"{due:%A %d %B %Y}" in PdfReader(io.BytesIO(frozen.body())).pages[0].extract_text()
 
     # Later: management answers.

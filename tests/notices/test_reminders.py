@@ -25,7 +25,7 @@ class Inbox:
         self.recipients: list[list[str]] = []
         self.reply = reply
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         if self.reply:
             return self.reply
         self.recipients.append(list(envelope.rcpt_tos))
@@ -57,16 +57,16 @@ def smtp_server():
 
 
 def use_server(app, port: int) -> None:
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
-                      PUBLIC_BASE_URL="https://tracker.example.org")
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5, PUBLIC_BASE_URL="https://tracker.example.org"
+    )
 
 
 def sent_rows() -> int:
     return db.session.scalar(select(func.count()).select_from(NoticeReminder))
 
 
-def test_each_rep_gets_references_and_dates_only_and_a_second_run_sends_nothing(app, world, make_notice,
-                                                                               smtp_server):
+def test_each_rep_gets_references_and_dates_only_and_a_second_run_sends_nothing(app, world, make_notice, smtp_server):
     due_soon = make_notice(served_on=SERVED_ON, today=SERVED_ON, served_to_name="Jo Manager")
     overdue = make_notice(served_on=date(2026, 2, 2), today=date(2026, 2, 2))
     make_notice(served_on=date(2026, 3, 11), today=date(2026, 3, 11))  # due 25 March: not yet

@@ -45,8 +45,9 @@ def test_serving_stores_the_due_date_in_working_days_and_freezes_the_letter(worl
 
 
 def test_the_letter_shows_the_figures_concerns_and_due_date(world, make_notice):
-    notice = make_notice(served_on=date(2026, 3, 2), today=date(2026, 3, 3), kind="collective", signatory_count=9,
-                         caseload=61)
+    notice = make_notice(
+        served_on=date(2026, 3, 2), today=date(2026, 3, 3), kind="collective", signatory_count=9, caseload=61
+    )
     text = pdf_text(notice.letter_pdf)
     assert "Jo Manager" in text and "Head of PDU" in text and "London PDU" in text
     assert "142.5 %" in text
@@ -61,8 +62,13 @@ def test_the_letter_shows_the_figures_concerns_and_due_date(world, make_notice):
 def test_the_frozen_letter_is_unchanged_after_the_notice_is_edited(world, make_notice):
     notice = make_notice(served_on=date(2026, 3, 2), today=date(2026, 3, 3), letter_wording="My own words.")
     frozen, digest = notice.letter_pdf, notice.letter_sha256
-    services.update_notice(world.london_rep, notice, details_for(
-        world.london, wmt_percent=Decimal("199"), served_to_name="Someone Else", letter_wording="Different words."))
+    services.update_notice(
+        world.london_rep,
+        notice,
+        details_for(
+            world.london, wmt_percent=Decimal("199"), served_to_name="Someone Else", letter_wording="Different words."
+        ),
+    )
     db.session.commit()
     db.session.expire_all()
     again = db.session.get(ForeseeabilityNotice, notice.id)
@@ -124,8 +130,9 @@ def test_a_response_stops_the_clock_and_cannot_precede_service(world, make_notic
         services.record_response(world.london_rep, notice, date(2026, 3, 1), "x", None, on=date(2026, 3, 20))
     with pytest.raises(NoticeError, match="future"):
         services.record_response(world.london_rep, notice, date(2026, 3, 21), "x", None, on=date(2026, 3, 20))
-    services.record_response(world.london_rep, notice, date(2026, 3, 18), "Two cases reallocated.",
-                             "partly_reduced", on=date(2026, 3, 20))
+    services.record_response(
+        world.london_rep, notice, date(2026, 3, 18), "Two cases reallocated.", "partly_reduced", on=date(2026, 3, 20)
+    )
     db.session.commit()
     assert notice.status == "responded" and notice.outcome == "partly_reduced"
     assert services.deadline_state(notice, date(2026, 4, 30)) is None
@@ -143,8 +150,9 @@ def test_the_escalation_ladder_climbs_with_a_due_date_per_step(world, make_notic
     notice = make_notice(served_on=date(2026, 3, 2), today=date(2026, 3, 2))
     with pytest.raises(NoticeError, match="above"):
         services.escalate_notice(world.london_rep, notice, "sideways", date(2026, 3, 17), on=date(2026, 3, 17))
-    step = services.escalate_notice(world.london_rep, notice, "senior_manager", date(2026, 3, 17),
-                                    "No reply to the notice.", on=date(2026, 3, 17))
+    step = services.escalate_notice(
+        world.london_rep, notice, "senior_manager", date(2026, 3, 17), "No reply to the notice.", on=date(2026, 3, 17)
+    )
     db.session.commit()
     assert step.due_on == date(2026, 3, 31)
     assert notice.status == "escalated"
@@ -177,8 +185,9 @@ def test_a_stale_edit_is_refused(world, make_notice):
 def test_figures_by_region_and_month(world, make_notice):
     make_notice(served_on=date(2026, 3, 2), today=date(2026, 3, 2))
     second = make_notice(served_on=date(2026, 3, 9), today=date(2026, 3, 9))
-    services.record_response(world.london_rep, second, date(2026, 3, 10), "ok", "workload_reduced",
-                             on=date(2026, 3, 10))
+    services.record_response(
+        world.london_rep, second, date(2026, 3, 10), "ok", "workload_reduced", on=date(2026, 3, 10)
+    )
     make_notice(user=world.wales_rep, region=world.wales, served_on=date(2026, 4, 1), today=date(2026, 4, 1))
     make_notice()  # a draft is never counted
     db.session.commit()
@@ -193,7 +202,10 @@ def test_figures_by_region_and_month(world, make_notice):
     assert series["Wales"] == [(date(2026, 3, 1), Decimal(0)), (date(2026, 4, 1), Decimal(1))]
     december = [services.MonthFigures("Wales", "2026-12", 1), services.MonthFigures("Wales", "2027-02", 1)]
     assert [m for m, _ in services.served_by_month_series(december)["Wales"]] == [
-        date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1)]
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+        date(2027, 2, 1),
+    ]
 
 
 def test_notices_are_scoped_to_the_users_regions(world, make_notice):
@@ -228,10 +240,10 @@ def _member_and_case(world, region, name="A Member"):
     from napo_tracker.cases.services import create_case, create_member
 
     rep = world.london_rep if region is world.london else world.wales_rep
-    member = create_member(rep, region_id=region.id, unit_id=None, name=name, membership_number=None,
-                           email=None, phone=None, grade=None)
-    case = create_case(rep, region_id=region.id, category=next(iter(CATEGORIES)), title="Workload",
-                       member_id=member.id)
+    member = create_member(
+        rep, region_id=region.id, unit_id=None, name=name, membership_number=None, email=None, phone=None, grade=None
+    )
+    case = create_case(rep, region_id=region.id, category=next(iter(CATEGORIES)), title="Workload", member_id=member.id)
     db.session.commit()
     return member, case
 
@@ -246,9 +258,12 @@ def test_links_to_a_case_and_its_member_stay_inside_the_region(world):
     assert raised.value.field == "case_reference"
     with pytest.raises(NoticeError, match="region"):
         services.create_notice(world.official, details_for(world.london, member_id=other_member.id))
-    team = services.create_notice(world.london_rep, details_for(world.london, kind="collective", signatory_count=4,
-                                                                named_member_ids=[member.id]))
+    team = services.create_notice(
+        world.london_rep, details_for(world.london, kind="collective", signatory_count=4, named_member_ids=[member.id])
+    )
     assert team.named_members == [member] and team.member_id is None
     with pytest.raises(NoticeError, match="More members are named"):
-        services.create_notice(world.london_rep, details_for(world.london, kind="collective", signatory_count=1,
-                                                             named_member_ids=[member.id, 999]))
+        services.create_notice(
+            world.london_rep,
+            details_for(world.london, kind="collective", signatory_count=1, named_member_ids=[member.id, 999]),
+        )

@@ -16,11 +16,20 @@ from ..helpers import csrf_from, submit
 
 
 def form_data(world, **overrides):
-    data = {"kind": "individual", "signatory_count": "1", "region_id": str(world.london.id),
-            "unit_id": str(unit(world.london, "London PDU").id), "served_to_name": "Jo Manager",
-            "served_to_role": "Head of PDU", "wmt_percent": "138", "caseload": "55",
-            "concerns": ["caseload_beyond_capacity", "unallocated_cases"], "concerns_detail": "",
-            "letter_wording": "", "assigned_rep_id": "0"}
+    data = {
+        "kind": "individual",
+        "signatory_count": "1",
+        "region_id": str(world.london.id),
+        "unit_id": str(unit(world.london, "London PDU").id),
+        "served_to_name": "Jo Manager",
+        "served_to_role": "Head of PDU",
+        "wmt_percent": "138",
+        "caseload": "55",
+        "concerns": ["caseload_beyond_capacity", "unallocated_cases"],
+        "concerns_detail": "",
+        "letter_wording": "",
+        "assigned_rep_id": "0",
+    }
     data.update(overrides)
     return data
 
@@ -68,8 +77,9 @@ def test_bad_notice_input_is_answered_400_next_to_the_field(client, world, login
 
 def test_a_rep_cannot_file_a_notice_in_another_region(client, world, login_as):
     login_as(world.london_rep)
-    response = submit(client, "/notices/new", form_data(world, region_id=str(world.wales.id),
-                                                        unit_id=str(world.wales.units[0].id)))
+    response = submit(
+        client, "/notices/new", form_data(world, region_id=str(world.wales.id), unit_id=str(world.wales.units[0].id))
+    )
     assert response.status_code == 400
     assert count_notices() == 0
 
@@ -78,8 +88,13 @@ def test_serve_in_the_future_is_refused_with_a_message(client, world, login_as, 
     notice = make_notice()
     login_as(world.london_rep)
     tomorrow = services.today() + timedelta(days=1)
-    response = submit(client, f"/notices/{notice.reference}/serve", {"serve-served_on": tomorrow.isoformat()},
-                      form_url=f"/notices/{notice.reference}", field="serve-csrf_token")
+    response = submit(
+        client,
+        f"/notices/{notice.reference}/serve",
+        {"serve-served_on": tomorrow.isoformat()},
+        form_url=f"/notices/{notice.reference}",
+        field="serve-csrf_token",
+    )
     assert response.status_code == 400
     assert "cannot be in the future" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -90,8 +105,13 @@ def test_serve_then_record_the_response(client, world, login_as, make_notice):
     notice = make_notice()
     login_as(world.london_rep)
     served = services.today() - timedelta(days=3)
-    response = submit(client, f"/notices/{notice.reference}/serve", {"serve-served_on": served.isoformat()},
-                      form_url=f"/notices/{notice.reference}", field="serve-csrf_token")
+    response = submit(
+        client,
+        f"/notices/{notice.reference}/serve",
+        {"serve-served_on": served.isoformat()},
+        form_url=f"/notices/{notice.reference}",
+        field="serve-csrf_token",
+    )
     assert response.status_code == 302
     letter = client.get(f"/notices/{notice.reference}/letter.pdf")
     assert letter.status_code == 200 and letter.mimetype == "application/pdf"
@@ -101,11 +121,15 @@ def test_serve_then_record_the_response(client, world, login_as, make_notice):
     assert letter.headers["X-Content-SHA256"] == stored.letter_sha256
     # a response dated before service
     url = f"/notices/{notice.reference}/response"
-    early = submit(client, url, {"received_on": (served - timedelta(days=1)).isoformat(), "summary": "x",
-                                 "outcome": ""})
+    early = submit(
+        client, url, {"received_on": (served - timedelta(days=1)).isoformat(), "summary": "x", "outcome": ""}
+    )
     assert early.status_code == 400 and "cannot be before the notice was served" in early.get_data(as_text=True)
-    done = submit(client, url, {"received_on": services.today().isoformat(), "summary": "Caseload cut by ten.",
-                                "outcome": "workload_reduced"})
+    done = submit(
+        client,
+        url,
+        {"received_on": services.today().isoformat(), "summary": "Caseload cut by ten.", "outcome": "workload_reduced"},
+    )
     assert done.status_code == 302
     db.session.expire_all()
     stored = db.session.get(ForeseeabilityNotice, notice.id)
@@ -117,8 +141,10 @@ def test_a_response_cannot_be_recorded_for_a_draft(client, world, login_as, make
     login_as(world.london_rep)
     page = client.get(f"/notices/{notice.reference}")
     token = csrf_from(page.data)
-    response = client.post(f"/notices/{notice.reference}/response",
-                           data={"csrf_token": token, "received_on": services.today().isoformat(), "summary": "x"})
+    response = client.post(
+        f"/notices/{notice.reference}/response",
+        data={"csrf_token": token, "received_on": services.today().isoformat(), "summary": "x"},
+    )
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(ForeseeabilityNotice, notice.id).response_received_on is None
@@ -138,21 +164,44 @@ def test_every_notice_route_is_404_outside_the_users_regions(app, client, world,
     token = csrf_from(client.get("/notices/").data)
     checked = set()
     for endpoint, method, url in _notice_urls(app, notice.reference):
-        data = {"csrf_token": token, "serve-csrf_token": token, "escalate-csrf_token": token,
-                "resolve-csrf_token": token, "received_on": services.today().isoformat(), "summary": "No",
-                "escalate-step": "senior_manager", "escalate-raised_on": services.today().isoformat(),
-                "resolve-outcome": "no_action"} if method == "POST" else None
+        data = (
+            {
+                "csrf_token": token,
+                "serve-csrf_token": token,
+                "escalate-csrf_token": token,
+                "resolve-csrf_token": token,
+                "received_on": services.today().isoformat(),
+                "summary": "No",
+                "escalate-step": "senior_manager",
+                "escalate-raised_on": services.today().isoformat(),
+                "resolve-outcome": "no_action",
+            }
+            if method == "POST"
+            else None
+        )
         response = client.open(url, method=method, data=data)
         assert response.status_code == 404, (endpoint, method, response.status_code)
         checked.add(endpoint)
-    assert {"notices.detail", "notices.edit", "notices.serve", "notices.letter", "notices.respond",
-            "notices.escalate", "notices.resolve"} <= checked
+    assert {
+        "notices.detail",
+        "notices.edit",
+        "notices.serve",
+        "notices.letter",
+        "notices.respond",
+        "notices.escalate",
+        "notices.resolve",
+    } <= checked
     db.session.expire_all()
     stored = db.session.get(ForeseeabilityNotice, notice.id)
     assert stored.status == "served" and stored.response_received_on is None and not stored.escalations
     # and nothing of it leaks through the list, the export or the figures
-    for url in ("/notices/", "/notices/export.csv", "/notices/figures", "/notices/figures.csv",
-                f"/notices/?region={world.london.id}"):
+    for url in (
+        "/notices/",
+        "/notices/export.csv",
+        "/notices/figures",
+        "/notices/figures.csv",
+        f"/notices/?region={world.london.id}",
+    ):
         assert notice.reference not in client.get(url).get_data(as_text=True), url
     for url in ("/notices/figures", "/notices/figures.csv"):
         assert "London" not in client.get(url).get_data(as_text=True), url
@@ -204,11 +253,15 @@ def test_edit_keeps_the_frozen_letter_and_detects_a_stale_form(client, world, lo
     page = client.get(f"/notices/{notice.reference}/edit")
     token = csrf_from(page.data)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page.get_data(as_text=True)).group(1)
-    ok = client.post(f"/notices/{notice.reference}/edit",
-                     data={**form_data(world, wmt_percent="150"), "csrf_token": token, "version": version})
+    ok = client.post(
+        f"/notices/{notice.reference}/edit",
+        data={**form_data(world, wmt_percent="150"), "csrf_token": token, "version": version},
+    )
     assert ok.status_code == 302
-    stale = client.post(f"/notices/{notice.reference}/edit",
-                        data={**form_data(world, wmt_percent="160"), "csrf_token": token, "version": version})
+    stale = client.post(
+        f"/notices/{notice.reference}/edit",
+        data={**form_data(world, wmt_percent="160"), "csrf_token": token, "version": version},
+    )
     assert stale.status_code == 409
     db.session.expire_all()
     stored = db.session.get(ForeseeabilityNotice, notice.id)
@@ -243,10 +296,15 @@ def test_two_people_saving_at_once_the_second_is_told(client, world, login_as, m
     token = csrf_from(client.get(f"/notices/{notice.reference}/response").data)
     seen = notice.version  # this session now holds the notice as it was
     with db.engine.begin() as other:  # someone else saves it meanwhile
-        other.execute(update(ForeseeabilityNotice).where(ForeseeabilityNotice.id == notice.id)
-                      .values(version=seen + 1, response_summary="Theirs"))
-    response = client.post(f"/notices/{notice.reference}/response", data={
-        "csrf_token": token, "received_on": services.today().isoformat(), "summary": "Mine", "outcome": ""})
+        other.execute(
+            update(ForeseeabilityNotice)
+            .where(ForeseeabilityNotice.id == notice.id)
+            .values(version=seen + 1, response_summary="Theirs")
+        )
+    response = client.post(
+        f"/notices/{notice.reference}/response",
+        data={"csrf_token": token, "received_on": services.today().isoformat(), "summary": "Mine", "outcome": ""},
+    )
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(ForeseeabilityNotice, notice.id).response_summary == "Theirs"

@@ -59,8 +59,9 @@ def test_admin_adds_a_region_and_a_unit(client, world, login_as):
     assert _events(AuditAction.REGION_CREATED)[-1].details == {"name": "North East"}
 
     url = f"/regions/{region.id}"
-    response = submit(client, url, {"unit-name": "Tyneside", "unit-kind": "pdu", "unit-submit": "Save unit"},
-                      field="unit-csrf_token")
+    response = submit(
+        client, url, {"unit-name": "Tyneside", "unit-kind": "pdu", "unit-submit": "Save unit"}, field="unit-csrf_token"
+    )
     assert response.status_code == 302
     assert [(u.name, u.kind) for u in region.units] == [("Tyneside", "pdu")]
     assert b"Probation Delivery Unit (PDU)" in client.get(url).data
@@ -119,8 +120,9 @@ BAD_UNITS = [
 def test_unit_form_bad_input(client, world, login_as):
     login_as(world.admin)
     for data, message in BAD_UNITS:
-        response = submit(client, f"/regions/{world.london.id}", {**data, "unit-submit": "Save unit"},
-                          field="unit-csrf_token")
+        response = submit(
+            client, f"/regions/{world.london.id}", {**data, "unit-submit": "Save unit"}, field="unit-csrf_token"
+        )
         assert response.status_code == 400, data
         assert message in response.data, data
     assert _count(Unit) == 4
@@ -148,11 +150,15 @@ def test_non_admins_cannot_change_regions_or_units(client, world, login_as):
     login_as(world.london_rep)
     token = csrf_from(client.get("/account/password").data)
     assert client.post("/regions/new", data={"csrf_token": token, "name": "Elsewhere"}).status_code == 403
-    response = client.post(f"/regions/{world.london.id}", data={
-        "unit-csrf_token": token, "unit-name": "Rogue unit", "unit-kind": "pdu", "unit-submit": "Save unit"})
+    response = client.post(
+        f"/regions/{world.london.id}",
+        data={"unit-csrf_token": token, "unit-name": "Rogue unit", "unit-kind": "pdu", "unit-submit": "Save unit"},
+    )
     assert response.status_code == 403
     # out of region: the same 404 as for a missing region, before any role check
-    assert client.post(f"/regions/{world.wales.id}", data={"unit-csrf_token": token, "unit-name": "x"}).status_code == 404
+    assert (
+        client.post(f"/regions/{world.wales.id}", data={"unit-csrf_token": token, "unit-name": "x"}).status_code == 404
+    )
     pdu = unit(world.london, "London PDU")
     assert client.get(f"/regions/units/{pdu.id}").status_code == 403
     assert _count(Region) == 2 and _count(Unit) == 4

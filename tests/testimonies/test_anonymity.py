@@ -29,40 +29,58 @@ MARKERS = {
 
 def _dump() -> dict[str, set[str]]:
     """Every row of every table, as text."""
-    return {table.name: {repr(tuple(row)) for row in db.session.execute(select(table)).all()}
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: {repr(tuple(row)) for row in db.session.execute(select(table)).all()}
+        for table in db.metadata.sorted_tables
+    }
 
 
 def _rows_pointing_at(user_id: int) -> dict[str, int]:
     """For every column that refers to a user, how many rows refer to this one."""
     from sqlalchemy import func
 
-    return {f"{table.name}.{column.name}": db.session.scalar(
-                select(func.count()).select_from(table).where(column == user_id))
-            for table in db.metadata.sorted_tables for column in table.columns
-            if any(fk.column.table.name == "users" for fk in column.foreign_keys)}
+    return {
+        f"{table.name}.{column.name}": db.session.scalar(
+            select(func.count()).select_from(table).where(column == user_id)
+        )
+        for table in db.metadata.sorted_tables
+        for column in table.columns
+        if any(fk.column.table.name == "users" for fk in column.foreign_keys)
+    }
 
 
 def test_nothing_identifies_a_logged_in_sender(app, client, world, login_as, caplog):
-    sender = factories.make_user("rep", [world.london], email="marker.sender.3391@example.org",
-                                 display_name="MARKER-SENDER-NAME")
+    sender = factories.make_user(
+        "rep", [world.london], email="marker.sender.3391@example.org", display_name="MARKER-SENDER-NAME"
+    )
     login_as(sender)
     before, pointing_before = _dump(), _rows_pointing_at(sender.id)
     caplog.set_level(logging.DEBUG)
-    client.environ_base.update({
-        "REMOTE_ADDR": ADDRESS,
-        "HTTP_X_FORWARDED_FOR": f"203.0.113.9, {MARKERS['forwarded']}",
-        "HTTP_X_REAL_IP": MARKERS["forwarded"],
-        "HTTP_USER_AGENT": MARKERS["agent"],
-        "HTTP_REFERER": f"https://{MARKERS['referrer']}.example/from",
-    })
+    client.environ_base.update(
+        {
+            "REMOTE_ADDR": ADDRESS,
+            "HTTP_X_FORWARDED_FOR": f"203.0.113.9, {MARKERS['forwarded']}",
+            "HTTP_X_REAL_IP": MARKERS["forwarded"],
+            "HTTP_USER_AGENT": MARKERS["agent"],
+            "HTTP_REFERER": f"https://{MARKERS['referrer']}.example/from",
+        }
+    )
     client.set_cookie("tracker_id", MARKERS["cookie"])
 
     # Send, read the receipt, check the status, then answer an official's question.
     token = csrf_from(client.get("/testimony").data)
-    response = client.post("/testimony", data={
-        "csrf_token": token, "text": LONG_ENOUGH, "region": str(world.london.id), "grade": "PO",
-        "service_band": "5_10", "topics": "workload", "has_mps_consent": "y"})
+    response = client.post(
+        "/testimony",
+        data={
+            "csrf_token": token,
+            "text": LONG_ENOUGH,
+            "region": str(world.london.id),
+            "grade": "PO",
+            "service_band": "5_10",
+            "topics": "workload",
+            "has_mps_consent": "y",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/testimony/receipt").get_data(as_text=True)
     code = page.split('id="receipt-code">')[1].split("<")[0]
@@ -73,9 +91,16 @@ def test_nothing_identifies_a_logged_in_sender(app, client, world, login_as, cap
     testimony = db.session.scalars(select(Testimony)).one()
     follow_up = services.ask_follow_up(world.official, testimony, "Which office?")
     db.session.commit()
-    answered = client.post("/testimony/status", data={
-        "answer-csrf_token": token, "answer-code": code, "answer-follow_up_id": str(follow_up.id),
-        "answer-answer": "A busy one; I would rather not say which.", "answer-submit": "y"})
+    answered = client.post(
+        "/testimony/status",
+        data={
+            "answer-csrf_token": token,
+            "answer-code": code,
+            "answer-follow_up_id": str(follow_up.id),
+            "answer-answer": "A busy one; I would rather not say which.",
+            "answer-submit": "y",
+        },
+    )
     assert answered.status_code == 200
 
     db.session.expire_all()

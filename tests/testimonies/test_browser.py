@@ -9,8 +9,10 @@ from .. import factories
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 320, "height": 640}
-STORY = ("Since Sarah Jones left the Leeds office I hold 74 cases, twelve of them MAPPA. "
-         "I go home at nine most nights and I am scared of missing something.")
+STORY = (
+    "Since Sarah Jones left the Leeds office I hold 74 cases, twelve of them MAPPA. "
+    "I go home at nine most nights and I am scared of missing something."
+)
 
 
 def _fits_the_screen(page) -> bool:
@@ -56,8 +58,10 @@ def test_member_and_official_journey_at_phone_size(world, live_server, page, bro
         assert office.locator("mark.identifier-place", has_text="Leeds").count() == 1
         editor = office.get_by_label("Public text (redacted)")
         assert "[name]" in editor.input_value()
-        editor.fill("Since a colleague left my office I hold 74 cases, twelve of them MAPPA. "
-                    "I go home at nine most nights and I am scared of missing something.")
+        editor.fill(
+            "Since a colleague left my office I hold 74 cases, twelve of them MAPPA. "
+            "I go home at nine most nights and I am scared of missing something."
+        )
         office.get_by_role("button", name="Approve with this public text").click()
         office.get_by_text("is approved").wait_for()
     finally:

@@ -15,16 +15,19 @@ from napo_tracker.testimonies.models import Testimony
 from ..helpers import csrf_from
 from .conftest import LONG_ENOUGH
 
-IDENTIFYING = ("Sarah Jones from the Leeds office rang me on 07700 900123 on 12/03/2025; "
-               "I'm 52 and email me at me@example.org if you need more.")
+IDENTIFYING = (
+    "Sarah Jones from the Leeds office rang me on 07700 900123 on 12/03/2025; "
+    "I'm 52 and email me at me@example.org if you need more."
+)
 
 
 def _post(client, reference: str, action: str, prefix: str, data: dict):
     page = client.get(f"/testimonies/{reference}")
     token = csrf_from(page.data)
-    return client.post(f"/testimonies/{reference}/{action}",
-                       data={f"{prefix}-csrf_token": token, **{f"{prefix}-{k}": v for k, v in data.items()},
-                             f"{prefix}-submit": "y"})
+    return client.post(
+        f"/testimonies/{reference}/{action}",
+        data={f"{prefix}-csrf_token": token, **{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-submit": "y"},
+    )
 
 
 def test_only_officials_and_admins_moderate(client, world, login_as, make_testimony):
@@ -49,7 +52,7 @@ def test_the_queue_shows_new_testimonies_and_filters(client, world, login_as, ma
     html = client.get("/testimonies/").get_data(as_text=True)
     assert waiting.reference in html and done.reference not in html
     assert 'alt="Bar chart of testimonies by topic' in html and "data:image/svg+xml;base64," in html
-    assert "<td>Pay</td><td class=\"text-end\">1</td>" in html
+    assert '<td>Pay</td><td class="text-end">1</td>' in html
     everything = client.get("/testimonies/?status=").get_data(as_text=True)
     assert waiting.reference in everything and done.reference in everything
     by_region = client.get(f"/testimonies/?status=&region={world.wales.id}").get_data(as_text=True)
@@ -71,11 +74,12 @@ def test_detail_marks_identifiers_and_suggests_a_redacted_text(client, world, lo
 
 
 def test_approve_with_redactions_then_the_member_sees_it(client, world, login_as, make_testimony):
-    testimony, code = make_testimony(IDENTIFYING, has_mps_consent=True)
+    testimony, _code = make_testimony(IDENTIFYING, has_mps_consent=True)
     login_as(world.official)
     public = "A colleague rang me about my caseload; email me if you need more."
-    response = _post(client, testimony.reference, "approve", "approve",
-                     {"public_text": public, "version": str(testimony.version)})
+    response = _post(
+        client, testimony.reference, "approve", "approve", {"public_text": public, "version": str(testimony.version)}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     stored = db.session.get(Testimony, testimony.id)
@@ -89,8 +93,9 @@ def test_approval_refuses_contact_details_and_keeps_the_typed_text(client, world
     testimony, _ = make_testimony(IDENTIFYING)
     login_as(world.official)
     typed = "Still has a phone number 07700 900123 in it, which must go."
-    response = _post(client, testimony.reference, "approve", "approve",
-                     {"public_text": typed, "version": str(testimony.version)})
+    response = _post(
+        client, testimony.reference, "approve", "approve", {"public_text": typed, "version": str(testimony.version)}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "email address or phone number" in html and typed in html
@@ -106,8 +111,9 @@ def test_a_second_official_with_an_old_page_is_told(client, world, login_as, mak
     old_version = str(testimony.version)
     services.reject(world.admin, testimony, "decided elsewhere")
     db.session.commit()
-    response = _post(client, testimony.reference, "approve", "approve",
-                     {"public_text": LONG_ENOUGH, "version": old_version})
+    response = _post(
+        client, testimony.reference, "approve", "approve", {"public_text": LONG_ENOUGH, "version": old_version}
+    )
     assert response.status_code == 409
     assert "Someone else changed this testimony" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -118,10 +124,20 @@ def test_reject_ask_and_tag(client, world, login_as, make_testimony):
     testimony, code = make_testimony()
     login_as(world.official)
     assert _post(client, testimony.reference, "reject", "reject", {"reason": ""}).status_code == 400
-    assert _post(client, testimony.reference, "reject", "reject",
-                 {"reason": "Names a colleague throughout", "version": str(testimony.version)}).status_code == 302
-    assert _post(client, testimony.reference, "question", "ask",
-                 {"question": "Is this still happening?"}).status_code == 302
+    assert (
+        _post(
+            client,
+            testimony.reference,
+            "reject",
+            "reject",
+            {"reason": "Names a colleague throughout", "version": str(testimony.version)},
+        ).status_code
+        == 302
+    )
+    assert (
+        _post(client, testimony.reference, "question", "ask", {"question": "Is this still happening?"}).status_code
+        == 302
+    )
     assert _post(client, testimony.reference, "topics", "tag", {"topics": ["risk", "pay"]}).status_code == 302
     assert _post(client, testimony.reference, "topics", "tag", {"topics": ["nonsense"]}).status_code == 400
     db.session.expire_all()
@@ -145,17 +161,23 @@ def test_withdrawn_testimonies_cannot_be_moderated(client, world, login_as, make
     login_as(world.official)
     html = client.get(f"/testimonies/{testimony.reference}").get_data(as_text=True)
     assert "withdrew this testimony" in html and 'name="approve-public_text"' not in html
-    response = _post(client, testimony.reference, "approve", "approve",
-                     {"public_text": LONG_ENOUGH, "version": str(testimony.version)})
+    response = _post(
+        client,
+        testimony.reference,
+        "approve",
+        "approve",
+        {"public_text": LONG_ENOUGH, "version": str(testimony.version)},
+    )
     assert response.status_code == 400
     assert db.session.get(Testimony, testimony.id).status == "withdrawn"
 
 
-def test_csv_export_holds_quotable_public_texts_only_and_is_formula_safe(client, world, login_as, make_testimony,
-                                                                          approved):
+def test_csv_export_holds_quotable_public_texts_only_and_is_formula_safe(
+    client, world, login_as, make_testimony, approved
+):
     formula = approved(mps=True, press=False, text='=HYPERLINK("http://evil.example","click") said a member')
     approved(mps=False, press=False, text="Approved but the member allowed no quotes at all.")
-    waiting, _ = make_testimony("Waiting, with an ORIGINAL-ONLY phrase in it here.", has_mps_consent=True)
+    make_testimony("Waiting, with an ORIGINAL-ONLY phrase in it here.", has_mps_consent=True)
     login_as(world.official)
     response = client.get("/testimonies/export.csv?status=")
     assert response.status_code == 200 and response.mimetype == "text/csv"

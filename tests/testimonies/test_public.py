@@ -44,12 +44,18 @@ def test_the_form_says_what_is_kept_and_needs_no_login(client, world):
     assert "IP address" in html and "the time of day" in html
     assert 'name="website"' in html  # the honeypot
     assert "Wales" in html and "Family court staff" in html
-    assert 'viewport' in html
+    assert "viewport" in html
 
 
 def test_member_submits_keeps_the_code_and_sees_it_once(client, world):
-    response = _send(client, region=str(world.wales.id), grade="NQO", service_band="under_2",
-                     topics=["workload", "protected_caseload"], has_mps_consent="y")
+    response = _send(
+        client,
+        region=str(world.wales.id),
+        grade="NQO",
+        service_band="under_2",
+        topics=["workload", "protected_caseload"],
+        has_mps_consent="y",
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/testimony/receipt")
     code = _code_from_receipt(client)
     again = client.get("/testimony/receipt").get_data(as_text=True)
@@ -78,9 +84,16 @@ def test_status_shows_the_decision_question_and_takes_an_answer(client, make_tes
     assert LONG_ENOUGH not in html  # the original is not echoed back
 
     page = client.get("/testimony/status")
-    response = client.post("/testimony/status", data={
-        "answer-csrf_token": csrf_from(page.data), "answer-code": code, "answer-follow_up_id": str(follow_up.id),
-        "answer-answer": "A court team, with three officers covering five courts.", "answer-submit": "y"})
+    response = client.post(
+        "/testimony/status",
+        data={
+            "answer-csrf_token": csrf_from(page.data),
+            "answer-code": code,
+            "answer-follow_up_id": str(follow_up.id),
+            "answer-answer": "A court team, with three officers covering five courts.",
+            "answer-submit": "y",
+        },
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "your answer has been sent" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -171,9 +184,10 @@ def test_bad_text_is_refused_next_to_the_field(client, world):
 def test_invalid_utf8_is_refused(client, world):
     token = csrf_from(client.get("/testimony").data)
     # Raw bytes that are not UTF-8, in a form the browser would send as multipart.
-    body = (f"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-            "--b\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n").encode() \
-        + b"My caseload \xff\xfe is far too high for anyone\r\n--b--\r\n"
+    body = (
+        f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        '--b\r\nContent-Disposition: form-data; name="text"\r\n\r\n'
+    ).encode() + b"My caseload \xff\xfe is far too high for anyone\r\n--b--\r\n"
     response = client.post("/testimony", data=body, content_type="multipart/form-data; boundary=b")
     assert response.status_code == 400
     assert "characters we cannot accept" in response.get_data(as_text=True)
@@ -246,8 +260,13 @@ def test_submissions_are_rate_limited(app, client, world):
 
 def test_only_the_session_cookie_is_ever_set(client, world, make_testimony):
     _t, code = make_testimony()
-    responses = [client.get("/testimony"), _send(client), client.get("/testimony/receipt"),
-                 client.get("/testimony/status"), _check(client, code)]
+    responses = [
+        client.get("/testimony"),
+        _send(client),
+        client.get("/testimony/receipt"),
+        client.get("/testimony/status"),
+        _check(client, code),
+    ]
     # same-origin: other sites learn nothing, yet our own form posts keep the Referer CSRF checks need
     assert all(r.headers["Referrer-Policy"] == "same-origin" for r in responses)
     names = {header.split("=", 1)[0] for r in responses for header in r.headers.getlist("Set-Cookie")}

@@ -52,8 +52,9 @@ def test_codes_are_stored_only_as_a_keyed_hash_and_found_however_typed(app, make
 
 
 def test_submission_keeps_the_day_only_and_numbers_from_the_id(make_testimony, world):
-    testimony, _code = make_testimony(region_id=world.wales.id, grade="NQO", service_band="under_2",
-                                      topics=["workload", "workload", "pay"])
+    testimony, _code = make_testimony(
+        region_id=world.wales.id, grade="NQO", service_band="under_2", topics=["workload", "workload", "pay"]
+    )
     assert isinstance(testimony.submitted_on, date)
     assert testimony.reference == f"TST-{testimony.submitted_on.year}-{testimony.id:04d}"
     assert testimony.topics == ["workload", "pay"]
@@ -100,8 +101,9 @@ def test_consent_rule(make_testimony, world):
             services.withdraw(testimony)
         made.append((testimony, expect_mps, expect_press))
     db.session.commit()
-    found = {audience: set(db.session.scalars(services.quotable_testimonies(audience)))
-             for audience in ("mps", "press")}
+    found = {
+        audience: set(db.session.scalars(services.quotable_testimonies(audience))) for audience in ("mps", "press")
+    }
     for testimony, expect_mps, expect_press in made:
         assert testimony.may_quote_to("mps") is expect_mps
         assert testimony.may_quote_to("press") is expect_press
@@ -143,10 +145,15 @@ def test_official_actions_are_audited_without_text(make_testimony, world):
     services.approve(world.official, testimony, "A redacted version of what the member said.")
     services.reject(world.official, testimony, "Changed my mind")
     db.session.commit()
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("testimony:%"))
-                                .order_by(AuditEvent.id)).all()
-    assert [e.action for e in events] == [AuditAction.TESTIMONY_QUESTION_ASKED, AuditAction.TESTIMONY_TAGGED,
-                                          AuditAction.TESTIMONY_APPROVED, AuditAction.TESTIMONY_REJECTED]
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("testimony:%")).order_by(AuditEvent.id)
+    ).all()
+    assert [e.action for e in events] == [
+        AuditAction.TESTIMONY_QUESTION_ASKED,
+        AuditAction.TESTIMONY_TAGGED,
+        AuditAction.TESTIMONY_APPROVED,
+        AuditAction.TESTIMONY_REJECTED,
+    ]
     assert all(e.actor_id == world.official.id and e.target_ref == testimony.reference for e in events)
     assert "redacted version" not in str([e.details for e in events])
     assert testimony.public_text is None  # rejecting drops the public text
@@ -204,8 +211,12 @@ def test_originals_are_erased_after_the_retention_period(make_testimony, world, 
 
 def test_purge_command_erases_due_originals_and_keeps_public_text(app, make_testimony, world):
     testimony, _ = make_testimony()
-    services.approve(world.official, testimony, "The public version stays after the purge.",
-                     today=services.today_utc() - timedelta(days=31))
+    services.approve(
+        world.official,
+        testimony,
+        "The public version stays after the purge.",
+        today=services.today_utc() - timedelta(days=31),
+    )
     db.session.commit()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["testimonies", "purge", "--dry-run"])
@@ -245,7 +256,7 @@ def test_filters_by_status_region_grade_topic_and_consent(make_testimony, world)
 
 
 def test_export_rows_hold_only_quotable_public_texts(approved, make_testimony, world):
-    quotable = approved(mps=False, press=True, text="=HYPERLINK(\"http://evil\") is what they wrote")
+    quotable = approved(mps=False, press=True, text='=HYPERLINK("http://evil") is what they wrote')
     approved(mps=False, press=False)
     make_testimony()
     rows = services.export_rows(db.session.scalars(services.filtered_testimonies(services.TestimonyFilters())).all())
@@ -257,8 +268,9 @@ def test_export_rows_hold_only_quotable_public_texts(approved, make_testimony, w
 def test_demo_data_loads_once_in_every_state(world):
     from napo_tracker.accounts.services import create_user
 
-    create_user(None, email=demo.DEMO_OFFICIAL, display_name="Demo official", role="official",
-                password="a long enough password")
+    create_user(
+        None, email=demo.DEMO_OFFICIAL, display_name="Demo official", role="official", password="a long enough password"
+    )
     lines: list[str] = []
     demo.load(lines.append)
     db.session.commit()
