@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -56,23 +57,16 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    from . import audit, errors, security
+    from . import errors, security
+    from .kernel import transaction
 
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
-
-    from .accounts import bp as accounts_bp
-    from .main import bp as main_bp
-    from .regions import bp as regions_bp
-
+    transaction.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(regions_bp)
-    app.register_blueprint(audit.bp)
-    _register_domain_blueprints(app)
+    _register_blueprints(app)
 
     from .cli import register_cli
 
@@ -80,14 +74,29 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     return app
 
 
-def _register_domain_blueprints(app: Flask) -> None:
-    """Blueprints of the union's records, each in its own package."""
-    from . import briefings, cases, evidence, notices, testimonies
-    from .api import bp as api_bp
+# Each blueprint, in the order it is registered, with the modules of its package that add
+# routes, commands, home-page panels or error handlers to it.
+BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
+    "main": ("views",),
+    "accounts": ("views", "cli"),
+    "regions": ("views",),
+    "audit": ("views",),
+    "testimonies": ("views", "cli", "panels", "errors"),
+    "cases": ("views",),
+    "notices": ("views", "cli"),
+    "evidence": ("views", "cli"),
+    "briefings": ("views", "cli"),
+    "api": ("views", "auth"),
+}
 
-    for module in (testimonies, cases, notices, evidence, briefings):
-        app.register_blueprint(module.bp)
-    app.register_blueprint(api_bp)
+
+def _register_blueprints(app: Flask) -> None:
+    """Import each package's route modules, then register its blueprint."""
+    for package_name, module_names in BLUEPRINT_MODULES.items():
+        package = importlib.import_module(f"{__name__}.{package_name}")
+        for module_name in module_names:
+            importlib.import_module(f"{__name__}.{package_name}.{module_name}")
+        app.register_blueprint(package.bp)
 
 
 def _finish_config(app: Flask) -> None:

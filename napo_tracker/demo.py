@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .audit import AuditAction, record
+from .audit.models import AuditAction, record
 from .extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for trying napo-tracker out.")

@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+from .kernel.errors import DomainError
+from .kernel.transaction import mark_failed
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back, check what you entered and try again."),
@@ -30,8 +32,16 @@ def render_error(code: int, detail: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        """A refusal no form caught: its own message on a 400 (or 409) page."""
+        mark_failed()
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        mark_failed()
         return render_error(
             400, "This form has expired or was not sent from this site. Please reload the page and try again."
         )
@@ -40,6 +50,7 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        mark_failed()
         # Only our own short descriptions are shown; Werkzeug's defaults are replaced.
         detail = error.description if getattr(error, "napo_public", False) else None
         response = make_response(render_error(error.code, detail))
@@ -49,5 +60,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
+        mark_failed()
         db.session.rollback()
         return render_error(500)

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from wtforms import SelectChoice
+from wtforms import HiddenField, SelectChoice
 from wtforms.validators import ValidationError
 
 # Bidirectional overrides and isolates can make text read differently from what it is.
@@ -51,3 +51,25 @@ class PlainText:
                 or "This contains characters we cannot accept (control characters, text-direction "
                 "overrides or bytes that are not valid UTF-8). Please retype it."
             )
+
+
+class VersionField(HiddenField):
+    """The version of the record a form was made from, sent back to detect a conflicting edit.
+
+    ``data`` is an int, or None when the form did not carry one (then no check is made);
+    anything else is refused, so a tampered field never reaches the service.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = (valuelist[0] if valuelist else "") or ""
+        raw = str(raw).strip()
+        if not raw:
+            self.data = None
+        elif raw.isdigit() and len(raw) <= 18:
+            self.data = int(raw)
+        else:
+            self.data = None
+            raise ValueError("This form is out of date. Reload the page and try again.")
+
+    def _value(self) -> str:
+        return "" if self.data is None else str(self.data)

@@ -1,20 +1,18 @@
-"""Who may see what: the deny-by-default gate, roles, regional scoping and headers."""
+"""Who may come in: the deny-by-default gate, role checks, safe redirects and headers.
+
+Which regions a person may see is the business of ``regions.scoping``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, select
 
-from .extensions import db
-
-if TYPE_CHECKING:
-    from .accounts.models import User
+from .kernel.vocabulary import Role
 
 # Endpoints an anonymous visitor may reach. Everything else needs a login.
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
@@ -108,7 +106,7 @@ def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
+def roles_required(*roles: Role) -> Callable[[F], F]:
     """Refuse (403) a logged-in user whose role is not among ``roles``."""
 
     def decorator(view: F) -> F:
@@ -123,48 +121,3 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
-
-
-def sees_all_regions(user: User) -> bool:
-    return user.role in ("official", "admin")
-
-
-def region_ids_for(user: User) -> set[int] | None:
-    """The region ids a user may see, or None for every region."""
-    if sees_all_regions(user):
-        return None
-    return {region.id for region in user.regions}
-
-
-def can_access_region(user: User, region_id: int | None) -> bool:
-    ids = region_ids_for(user)
-    return ids is None or (region_id is not None and region_id in ids)
-
-
-def scope_to_regions(stmt: Select, region_column: Any, user: User) -> Select:
-    """Limit any query of a region-owned record to the user's regions."""
-    ids = region_ids_for(user)
-    if ids is None:
-        return stmt
-    return stmt.where(region_column.in_(ids))
-
-
-T = TypeVar("T")
-
-
-def get_for_user_or_404(user: User, model: type[T], *criteria: Any, region_column: Any = None) -> T:
-    """Load one region-owned record within the user's regions, or abort 404.
-
-    Out-of-region and missing records answer the same, so ids cannot be probed.
-    """
-    column = region_column if region_column is not None else model.region_id  # type: ignore[attr-defined]
-    stmt = scope_to_regions(select(model).where(*criteria), column, user)
-    record = db.session.scalar(stmt)
-    if record is None:
-        abort(404)
-    return record
-
-
-def ids_in_scope(user: User, requested: Iterable[int]) -> bool:
-    ids = region_ids_for(user)
-    return ids is None or set(requested) <= ids

@@ -31,6 +31,7 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .forms import BIDI_CONTROLS
+from .kernel import transaction
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -224,16 +225,27 @@ class StoredFile:
 
 
 def save(data: bytes) -> StoredFile:
-    """Write bytes under a fresh random name (never overwriting) and return what was stored."""
+    """Write bytes under a fresh random name (never overwriting) and return what was stored.
+
+    The file belongs to the current transaction: if it rolls back, the file is removed, so
+    a record that was never saved leaves no orphan behind.
+    """
     stored_name = secrets.token_urlsafe(32)
     path = path_for(stored_name)
     with open(path, "xb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+    transaction.on_rollback(lambda: delete(stored_name))
     return StoredFile(stored_name, len(data), hashlib.sha256(data).hexdigest())
 
 
 def delete(stored_name: str) -> None:
+    """Remove a stored file now (a missing one is not an error)."""
     with contextlib.suppress(FileNotFoundError, ValueError):
         path_for(stored_name).unlink()
+
+
+def delete_after_commit(stored_name: str) -> None:
+    """Remove a stored file once the deletion of its record is committed, and only then."""
+    transaction.after_commit(lambda: delete(stored_name))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from napo_tracker.audit import AuditAction, AuditEvent, record
+from napo_tracker.audit.models import AuditAction, AuditEvent, record
 from napo_tracker.extensions import db
 
 

@@ -95,7 +95,7 @@ def test_out_of_region_record_answers_like_a_missing_one(app, world):
 
     from napo_tracker.extensions import db
     from napo_tracker.regions.models import Unit
-    from napo_tracker.security import get_for_user_or_404, scope_to_regions
+    from napo_tracker.regions.scoping import get_for_user_or_404, scope_to_regions
 
     cardiff = next(u for u in world.wales.units if u.name == "Cardiff and the Vale")
     with pytest.raises(NotFound):

@@ -5,9 +5,9 @@ import sys
 import click
 
 from ..extensions import db
+from ..kernel.vocabulary import Role
 from ..regions.models import region_by_name
 from . import bp
-from .models import Role
 from .services import AccountError, all_users, create_user
 
 

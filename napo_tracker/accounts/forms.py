@@ -5,7 +5,8 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, Select
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..forms import PlainText, select_choices, strip_text
-from .models import Role, user_by_email
+from ..kernel.vocabulary import Role
+from .models import user_by_email
 from .services import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = select_choices((role.value, role.label) for role in Role)

@@ -2,27 +2,18 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db, login_manager, utcnow
+from ..extensions import db, login_manager
+from ..kernel.clock import utcnow
+from ..kernel.vocabulary import Role, sees_all_regions
 
 if TYPE_CHECKING:
     from ..regions.models import Region
-
-
-class Role(StrEnum):
-    REP = "rep"
-    OFFICIAL = "official"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return {"rep": "Rep", "official": "National official", "admin": "Admin"}[self.value]
 
 
 user_regions = Table(
@@ -71,6 +62,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def sees_all_regions(self) -> bool:
+        """National officials and admins see every region; reps only their own."""
+        return sees_all_regions(self.role)
 
     @property
     def region_names(self) -> str:

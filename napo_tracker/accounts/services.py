@@ -9,11 +9,13 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..forms import has_forbidden_characters
+from ..kernel.clock import utcnow
+from ..kernel.vocabulary import Role
 from ..regions.models import Region
-from .models import Role, User, new_session_nonce, user_by_email, utcnow
+from .models import User, new_session_nonce, user_by_email
 
 MIN_PASSWORD_LENGTH = 12
 # Checked against when the email is unknown, so both paths take as long.

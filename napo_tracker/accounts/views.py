@@ -3,14 +3,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db, limiter
+from ..kernel.vocabulary import Role
 from ..regions.models import Region
 from ..regions.services import regions_for_choices
 from ..security import roles_required, safe_next
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
-from .models import Role, User
+from .models import User
 from .services import AccountError, all_users, authenticate, change_password, create_user, update_user
 
 GENERIC_LOGIN_ERROR = "That email address and password do not match an active account."

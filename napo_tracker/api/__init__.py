@@ -2,5 +2,3 @@ from flask import Blueprint
 
 # Read-only JSON under /api/v1/: a logged-in session or a personal Bearer token.
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import auth, models, views  # noqa: E402,F401

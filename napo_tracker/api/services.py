@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
-from .models import ApiToken, hash_token, new_token, utcnow
+from ..kernel.clock import utcnow
+from .models import ApiToken, hash_token, new_token
 
 MAX_ACTIVE_TOKENS = 10
 # last_used_at is written at most this often, so reading the API is not a write per request

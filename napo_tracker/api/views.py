@@ -26,7 +26,7 @@ from ..evidence.services import (
 )
 from ..extensions import db
 from ..regions.models import Region
-from ..security import scope_to_regions
+from ..regions.scoping import scope_to_regions
 from . import bp
 from .openapi import MAX_PER_PAGE, openapi_document
 

@@ -2,5 +2,3 @@ from flask import Blueprint
 
 bp = Blueprint("briefings", __name__, url_prefix="/briefings")
 bp.cli.help = "Briefings: list them and render their PDFs."
-
-from . import cli, views  # noqa: E402,F401

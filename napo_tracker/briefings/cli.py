@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..pdf import PDFRenderError
 from . import bp

@@ -18,7 +18,7 @@ from flask import current_app, render_template
 from markupsafe import Markup, escape
 from sqlalchemy import Select, func, select
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..pdf import html_to_pdf
 from ..references import insert_with_reference, next_numbered_reference

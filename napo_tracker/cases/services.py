@@ -18,12 +18,13 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
 from .. import storage
-from ..accounts.models import Role, User, user_regions
-from ..audit import AuditAction, record
+from ..accounts.models import User, user_regions
+from ..audit.models import AuditAction, record
 from ..extensions import db
+from ..kernel.vocabulary import Role
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..security import can_access_region, region_ids_for, scope_to_regions
+from ..regions.scoping import can_access_region, region_ids_for, scope_to_regions
 from .models import (
     CATEGORIES,
     GRADES,

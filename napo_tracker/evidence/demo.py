@@ -18,8 +18,9 @@ from sqlalchemy import select, update
 
 from ..demo import REGIONS
 from ..extensions import db
+from ..kernel.clock import utcnow
 from .importer import HEADER, import_csv
-from .models import EvidenceItem, Visibility, utcnow
+from .models import EvidenceItem, Visibility
 
 SEED_FILE = Path(__file__).resolve().parent / "demo_data" / "seed-figures.csv"
 GENERATED_SOURCE = "Demo data: monthly rep survey of workloads (generated, not real figures)"

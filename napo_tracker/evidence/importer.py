@@ -19,11 +19,12 @@ from typing import IO
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
+from ..kernel.clock import utcnow
 from ..regions.models import Region, Unit
-from ..security import region_ids_for
-from .models import GRADES, SOURCE_TYPE_LABELS, EvidenceItem, Metric, Visibility, utcnow
+from ..regions.scoping import region_ids_for
+from .models import GRADES, SOURCE_TYPE_LABELS, EvidenceItem, Metric, Visibility
 from .services import fingerprint, format_reference, next_reference_number, parse_value
 
 HEADER = ("region", "unit", "metric", "value", "as_of", "grade", "source", "source_ref", "statement")

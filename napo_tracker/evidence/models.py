@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db, utcnow
+from ..extensions import db
+from ..kernel.clock import utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User

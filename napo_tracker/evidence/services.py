@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select, type_coerce
 from sqlalchemy.types import NullType
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..regions.models import Region, Unit
-from ..security import can_access_region, region_ids_for
+from ..regions.scoping import can_access_region, region_ids_for
 from .models import (
     MAX_ABS_VALUE,
     MAX_DECIMAL_PLACES,

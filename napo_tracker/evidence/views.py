@@ -16,7 +16,8 @@ from ..csvexport import csv_response
 from ..extensions import db
 from ..main.home import Panel, home_panel
 from ..regions.models import Region
-from ..security import region_ids_for, roles_required, scope_to_regions
+from ..regions.scoping import region_ids_for, scope_to_regions
+from ..security import roles_required
 from . import bp
 from .forms import ApiTokenForm, ConfirmForm, EvidenceForm, FilterForm, MetricForm, UploadForm
 from .importer import HEADER, import_csv

@@ -10,6 +10,3 @@ def _navigation():
     from .nav import navigation
 
     return {"nav": navigation(current_user)}
-
-
-from . import views  # noqa: E402,F401

@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..extensions import db, utcnow
+from ..extensions import db
+from ..kernel.clock import utcnow
 
 if TYPE_CHECKING:
     from ..accounts.models import User

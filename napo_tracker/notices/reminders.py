@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
-from ..security import can_access_region
+from ..regions.scoping import can_access_region
 from .mail import MailError, build_message, outbox
 from .models import ForeseeabilityNotice, NoticeReminder
 from .services import OPEN_STATUSES, active_due_on, deadline_state

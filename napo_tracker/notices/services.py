@@ -22,12 +22,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..pdf import render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..security import can_access_region, get_for_user_or_404, scope_to_regions
+from ..regions.scoping import can_access_region, get_for_user_or_404, scope_to_regions
 from .models import (
     CONCERNS,
     ESCALATION_STEPS,

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import User
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..cases.services import members_in_scope, regions_in_scope, units_in_scope
 from ..csvexport import csv_response
 from ..errors import render_error
 from ..extensions import db
 from ..main.home import Panel, home_panel
 from ..pdf import PDFRenderError
-from ..security import region_ids_for
+from ..regions.scoping import region_ids_for
 from . import bp, ical
 from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
 from .models import ESCALATION_STEPS, OUTCOMES, ForeseeabilityNotice, NoticeStatus

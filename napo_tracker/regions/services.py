@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from .models import Region, Unit, UnitKind
 

@@ -5,10 +5,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..security import region_ids_for, roles_required, scope_to_regions
+from ..security import roles_required
 from . import bp
 from .forms import RegionForm, UnitForm
 from .models import Region, Unit
+from .scoping import region_ids_for, scope_to_regions
 from .services import RegionError, create_region, create_unit, rename_region, update_unit
 
 

@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import render_error
 from ..extensions import db
+from ..kernel.errors import DomainError
+from ..kernel.transaction import mark_failed
 from . import bp
 from .privacy import install_access_log_filter
 
@@ -26,6 +28,10 @@ def _on_register(state) -> None:
 
 @bp.errorhandler(Exception)
 def scrubbed_error(error: Exception):
+    mark_failed()
+    if isinstance(error, DomainError):
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
     if isinstance(error, HTTPException):
         if error.code is None or error.code < 400:
             return error

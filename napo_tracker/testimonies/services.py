@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import abort, current_app
 from sqlalchemy import Select, String, cast, func, or_, select
 
-from ..audit import AuditAction, record
+from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..regions.models import Region
 from .models import AUDIENCES, GRADES, SERVICE_BANDS, TOPICS, FollowUp, Testimony, TestimonyStatus

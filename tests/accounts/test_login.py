@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from napo_tracker import create_app
 from napo_tracker.accounts.services import update_user
-from napo_tracker.audit import AuditAction, AuditEvent
+from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 
 from ..factories import PASSWORD

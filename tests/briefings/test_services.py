@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from napo_tracker.audit import AuditEvent
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.checks import run_checks
 from napo_tracker.briefings.models import Briefing, BriefingVersion

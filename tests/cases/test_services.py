@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from napo_tracker.audit import AuditAction, AuditEvent
+from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.cases.models import Case, CaseEntry, CaseStatus
 from napo_tracker.cases.services import (
     TRANSITIONS,

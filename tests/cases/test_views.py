@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import event, func, select
 
-from napo_tracker.audit import AuditAction, AuditEvent
+from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.cases.models import Case, CaseAttachment, Member
 from napo_tracker.cases.services import change_status
 from napo_tracker.extensions import db

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from napo_tracker.audit import AuditEvent
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.importer import MAX_LINE_BYTES, import_csv
 from napo_tracker.evidence.models import EvidenceItem
 from napo_tracker.extensions import db

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from napo_tracker.api.models import ApiToken
-from napo_tracker.audit import AuditEvent
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
 from napo_tracker.extensions import db
 

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from napo_tracker.audit import AuditEvent
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.extensions import db
 from napo_tracker.notices import services
 from napo_tracker.notices.models import ForeseeabilityNotice, NoticeEscalation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from napo_tracker.audit import AuditAction, AuditEvent
+from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 from napo_tracker.regions.models import Region, Unit
 

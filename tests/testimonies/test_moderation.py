@@ -7,7 +7,7 @@ import io
 
 from sqlalchemy import select
 
-from napo_tracker.audit import AuditAction, AuditEvent
+from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 from napo_tracker.testimonies import services
 from napo_tracker.testimonies.models import Testimony

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from napo_tracker.audit import AuditAction, AuditEvent
+from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 from napo_tracker.testimonies import demo, services
 from napo_tracker.testimonies.models import FollowUp, Testimony

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from flask import Blueprint, render_template, request
-from sqlalchemy import JSON, DateTime, ForeignKey, String, event, select
+from sqlalchemy import JSON, DateTime, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .extensions import db, utcnow
-from .security import roles_required
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
+from ..extensions import db
+from ..kernel.clock import utcnow
 
 
 class AuditAction(StrEnum):
@@ -140,54 +137,3 @@ def record(actor: Any, action: AuditAction, target: Any = None, **details: Any) 
     )
     db.session.add(entry)
     return entry
-
-
-PAGE_SIZE = 50
-
-
-def _date_filter(name: str, errors: dict[str, str]) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if len(raw) == 10:  # only YYYY-MM-DD, as the date input sends
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    errors[name] = "Give a date as YYYY-MM-DD, for example 2026-11-24."
-    return None
-
-
-@bp.route("/")
-@roles_required("admin", "official")
-def index():
-    """The log, newest first, filtered by action, who, record, and a range of days (UTC)."""
-    filters = {
-        "action": request.args.get("action", "").strip()[:64],
-        "actor": request.args.get("actor", "").strip()[:254],
-        "target": request.args.get("target", "").strip()[:64],
-        "since": request.args.get("since", "").strip()[:10],
-        "until": request.args.get("until", "").strip()[:10],
-    }
-    errors: dict[str, str] = {}
-    since, until = _date_filter("since", errors), _date_filter("until", errors)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    if filters["action"]:
-        stmt = stmt.where(AuditEvent.action.startswith(filters["action"], autoescape=True))
-    if filters["actor"]:
-        stmt = stmt.where(AuditEvent.actor_label.icontains(filters["actor"], autoescape=True))
-    if filters["target"]:
-        stmt = stmt.where(AuditEvent.target_ref == filters["target"])
-    if since:
-        stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(since, time.min, UTC))
-    if until:
-        stmt = stmt.where(AuditEvent.occurred_at < datetime.combine(until + timedelta(days=1), time.min, UTC))
-    pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template(
-        "audit/list.html",
-        pagination=pagination,
-        actions=sorted(a.value for a in AuditAction),
-        filters=filters,
-        errors=errors,
-    ), (400 if errors else 200)

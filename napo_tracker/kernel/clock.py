@@ -1,0 +1,24 @@
+"""The union's clock: one "today", in the union's own time zone.
+
+A date stamped just after midnight in London must not be yesterday because the server
+keeps UTC, so every date that is stamped or compared comes from ``today()``. Moments
+(``*_at`` columns) are kept in UTC through ``utcnow()``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+# England and Wales; the tzdata package guarantees it where the system lacks time-zone data.
+UNION_TIME_ZONE = ZoneInfo("Europe/London")
+
+
+def today() -> date:
+    """Today's date in London."""
+    return datetime.now(UNION_TIME_ZONE).date()
+
+
+def utcnow() -> datetime:
+    """The time now, timezone-aware in UTC: the default of every ``*_at`` column."""
+    return datetime.now(UTC)

@@ -1,0 +1,68 @@
+"""Regional scoping: a rep sees the records of their own regions; officials and admins see all.
+
+Every region-owned record is loaded through ``get_for_user_or_404`` (a record outside the
+user's regions answers 404, exactly like a missing one, so ids cannot be probed) and every
+list is narrowed by ``scope_to_regions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
+
+from flask import abort
+from sqlalchemy import Select, select
+
+from ..extensions import db
+from .models import Region
+
+
+class RegionalUser(Protocol):
+    """What scoping needs of a user: whether they see every region, and which they hold."""
+
+    @property
+    def sees_all_regions(self) -> bool: ...
+
+    @property
+    def regions(self) -> list[Region]: ...
+
+
+def region_ids_for(user: RegionalUser) -> set[int] | None:
+    """The region ids a user may see, or None for every region."""
+    if user.sees_all_regions:
+        return None
+    return {region.id for region in user.regions}
+
+
+def can_access_region(user: RegionalUser, region_id: int | None) -> bool:
+    ids = region_ids_for(user)
+    return ids is None or (region_id is not None and region_id in ids)
+
+
+def scope_to_regions(stmt: Select, region_column: Any, user: RegionalUser) -> Select:
+    """Limit any query of a region-owned record to the user's regions."""
+    ids = region_ids_for(user)
+    if ids is None:
+        return stmt
+    return stmt.where(region_column.in_(ids))
+
+
+T = TypeVar("T")
+
+
+def get_for_user_or_404(user: RegionalUser, model: type[T], *criteria: Any, region_column: Any = None) -> T:
+    """Load one region-owned record within the user's regions, or abort 404.
+
+    Out-of-region and missing records answer the same, so ids cannot be probed.
+    """
+    column = region_column if region_column is not None else model.region_id  # type: ignore[attr-defined]
+    stmt = scope_to_regions(select(model).where(*criteria), column, user)
+    record = db.session.scalar(stmt)
+    if record is None:
+        abort(404)
+    return record
+
+
+def ids_in_scope(user: RegionalUser, requested: Iterable[int]) -> bool:
+    ids = region_ids_for(user)
+    return ids is None or set(requested) <= ids
