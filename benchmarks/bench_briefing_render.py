@@ -37,7 +37,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from napo_tracker import create_app
-    from napo_tracker import demo as core_demo
+    from napo_tracker.accounts import demo as accounts_demo
     from napo_tracker.accounts.models import user_by_email
     from napo_tracker.briefings import demo as briefings_demo
     from napo_tracker.briefings import services as svc
@@ -45,6 +45,7 @@ def main() -> None:
     from napo_tracker.evidence import demo as evidence_demo
     from napo_tracker.extensions import db
     from napo_tracker.pdf import PDF_BASE_URL
+    from napo_tracker.regions import demo as regions_demo
     from napo_tracker.testimonies import demo as testimonies_demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,8 +56,8 @@ def main() -> None:
             upgrade()
             print("loading the demo data…", flush=True)
             for loader in (
-                core_demo.load_regions,
-                core_demo.load_users,
+                regions_demo.load,
+                accounts_demo.load,
                 testimonies_demo.load,
                 evidence_demo.load,
                 briefings_demo.load,

@@ -100,10 +100,11 @@ def main() -> None:
     from sqlalchemy import event, insert, select
 
     from napo_tracker import create_app
-    from napo_tracker import demo as core_demo
+    from napo_tracker.accounts import demo as accounts_demo
     from napo_tracker.accounts.models import user_by_email, user_regions
     from napo_tracker.cases.models import CATEGORIES, Case, CaseStatus
     from napo_tracker.extensions import db
+    from napo_tracker.regions import demo as regions_demo
     from napo_tracker.regions.models import Unit, region_by_name
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,8 +113,8 @@ def main() -> None:
         )
         with app.app_context():
             upgrade()
-            core_demo.load_regions(lambda *_: None)
-            core_demo.load_users(lambda *_: None)
+            regions_demo.load(lambda *_: None)
+            accounts_demo.load(lambda *_: None)
             db.session.commit()
             region_units = [(u.region_id, u.id) for u in db.session.scalars(select(Unit))]
             rep_ids: dict[int, list[int]] = {}

@@ -102,10 +102,10 @@ def main() -> None:
     from sqlalchemy import select
 
     from napo_tracker import create_app
-    from napo_tracker.demo import load_regions
     from napo_tracker.evidence.models import Metric
     from napo_tracker.evidence.services import HEADLINE_CODES, aggregate
     from napo_tracker.extensions import db
+    from napo_tracker.regions.demo import load as load_regions
 
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/dashboard.sqlite"

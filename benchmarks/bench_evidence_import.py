@@ -27,8 +27,8 @@ METRICS = ["wmt_percent_avg", "staff_over_100_pct", "staff_over_120_pct", "unall
 
 
 def write_csv(path: Path, rows: int) -> None:
-    from napo_tracker.demo import REGIONS
     from napo_tracker.evidence.importer import HEADER
+    from napo_tracker.regions.demo import REGIONS
 
     rng = random.Random(6)
     regions = list(REGIONS)
@@ -63,8 +63,8 @@ def _app(url: str):
 def prepare_database(url: str) -> None:
     from flask_migrate import upgrade
 
-    from napo_tracker.demo import load_regions
     from napo_tracker.extensions import db
+    from napo_tracker.regions.demo import load as load_regions
 
     app = _app(url)
     with app.app_context():

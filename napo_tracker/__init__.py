@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from config import CONFIGS, DEFAULT_SECRET_KEY, ENV_PREFIX, config_name_from_env
 
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from .kernel.ids import RecordIdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +55,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.url_map.converters["id"] = RecordIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
@@ -74,8 +76,8 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     return app
 
 
-# Each blueprint, in the order it is registered, with the modules of its package that add
-# routes, commands, home-page panels or error handlers to it.
+# Each module holding a blueprint (``bp``), in the order they are registered, with the modules
+# of its package that add routes, commands, home-page panels or error handlers to it.
 BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "main": ("views",),
     "accounts": ("views", "cli"),
@@ -87,6 +89,7 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "evidence": ("views", "cli"),
     "briefings": ("views", "cli"),
     "api": ("views", "auth"),
+    "api.tokens": (),
 }
 
 

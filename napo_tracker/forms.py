@@ -6,7 +6,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from wtforms import HiddenField, SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SubmitField
 from wtforms.validators import ValidationError
 
 # Bidirectional overrides and isolates can make text read differently from what it is.
@@ -73,3 +74,9 @@ class VersionField(HiddenField):
 
     def _value(self) -> str:
         return "" if self.data is None else str(self.data)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: CSRF only."""
+
+    submit = SubmitField("Confirm")

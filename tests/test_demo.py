@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from napo_tracker import create_app
-from napo_tracker.demo import DEMO_USERS, REGIONS
+from napo_tracker.accounts.demo import DEMO_USERS
 from napo_tracker.extensions import db
+from napo_tracker.regions.demo import REGIONS
 from napo_tracker.regions.models import Region, Unit
 
 from .helpers import log_in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing.converters import NumberConverter
 
 from napo_tracker.security import PUBLIC_ENDPOINTS, is_safe_redirect
 
@@ -13,8 +14,7 @@ def _example_url(rule) -> str:
     """A concrete URL for a rule, filling each argument with a plausible value."""
     url = rule.rule
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
-        value = "1" if converter in ("IntegerConverter", "NumberConverter") else "X-1"
+        value = "1" if isinstance(rule._converters[arg], NumberConverter) else "X-1"
         url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(arg) + r">", value, url)
     return url
 

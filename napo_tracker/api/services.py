@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
 
 from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.clock import utcnow
+from ..kernel.errors import DomainError
+from ..kernel.vocabulary import Role, sees_all_regions
 from .models import ApiToken, hash_token, new_token
 
 MAX_ACTIVE_TOKENS = 10
@@ -16,12 +18,17 @@ MAX_ACTIVE_TOKENS = 10
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
-class TokenError(ValueError):
+class TokenError(DomainError):
     """A token change that breaks a rule; the message is shown to the user."""
 
 
+class TokenNotYours(TokenError):
+    status_code = 403
+
+
 def may_hold_tokens(user) -> bool:
-    return getattr(user, "role", None) in ("official", "admin")
+    """National officials and admins read the whole API; reps hold no tokens."""
+    return sees_all_regions(getattr(user, "role", None))
 
 
 def tokens_for(user) -> list[ApiToken]:
@@ -49,8 +56,8 @@ def create_token(actor, name: str) -> tuple[ApiToken, str]:
 
 def revoke_token(actor, token: ApiToken) -> ApiToken:
     """The owner or an admin revokes a token; it stops working at once."""
-    if token.user_id != actor.id and getattr(actor, "role", None) != "admin":
-        raise TokenError("You can revoke only your own tokens.")
+    if token.user_id != actor.id and getattr(actor, "role", None) != Role.ADMIN:
+        raise TokenNotYours("You can revoke only your own tokens.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
@@ -68,10 +75,8 @@ def user_for_token(text: str):
     now = utcnow()
     last = token.last_used_at
     if last is not None and last.tzinfo is None:  # SQLite gives naive datetimes back
-        from datetime import UTC
-
         last = last.replace(tzinfo=UTC)
     if last is None or now - last > LAST_USED_RESOLUTION:
         token.last_used_at = now
-        db.session.commit()
+        db.session.flush()
     return token.user

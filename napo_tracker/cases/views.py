@@ -27,6 +27,7 @@ from .forms import (
     StatusForm,
 )
 from .models import Case, CaseStatus
+from .sections import case_page_sections
 from .services import (
     DEFAULT_EXPORT_COLUMNS,
     LIST_VIEWS,
@@ -208,8 +209,6 @@ def new():
 
 
 def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_form=None, code: int = 200):
-    from ..notices.services import notices_for_case  # notices build on cases, not the reverse
-
     transitions = allowed_transitions(case.status)
     status_form = status_form or StatusForm(formdata=None, current_status=case.status)
     status_form.status.choices = [(s.value, s.label) for s in transitions]  # offer only the allowed moves
@@ -223,7 +222,7 @@ def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_
         delete_form=DeleteForm(formdata=None),
         shows_identity=False,
         today=date.today(),
-        notices=notices_for_case(current_user, case.id),
+        sections=case_page_sections(current_user, case),
     ), code
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from ..demo import REGIONS
 from ..extensions import db
 from ..kernel.clock import utcnow
+from ..regions.demo import REGIONS
 from .importer import HEADER, import_csv
 from .models import EvidenceItem, Visibility
 

@@ -242,19 +242,3 @@ class MetricForm(FlaskForm):
             and field.parsed < self.alert_at.parsed
         ):
             raise ValidationError("The third threshold must not be below the second.")
-
-
-class ApiTokenForm(FlaskForm):
-    name = StringField(
-        "What the token is for",
-        filters=[strip_text],
-        validators=[DataRequired(), Length(max=120), PlainText()],
-        description="e.g. 'Research team spreadsheet'. You will see the token once.",
-    )
-    submit = SubmitField("Create token")
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: CSRF only."""
-
-    submit = SubmitField("Confirm")

@@ -9,17 +9,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, case, func, select
 
-from ..api.models import ApiToken
-from ..api.services import TokenError, create_token, revoke_token, tokens_for
 from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..main.home import Panel, home_panel
 from ..regions.models import Region
 from ..regions.scoping import region_ids_for, scope_to_regions
 from ..security import roles_required
 from . import bp
-from .forms import ApiTokenForm, ConfirmForm, EvidenceForm, FilterForm, MetricForm, UploadForm
+from .forms import EvidenceForm, FilterForm, MetricForm, UploadForm
 from .importer import HEADER, import_csv
 from .models import EvidenceItem, Metric
 from .services import (
@@ -321,51 +320,6 @@ def metrics():
                 flash(f"Metric {metric.code} added.", "success")
                 return redirect(url_for("evidence.metrics"))
     return render_template("evidence/metrics.html", metrics=all_metrics(), form=form), (400 if form.errors else 200)
-
-
-# ---------------------------------------------------------------------------------------
-# Personal API tokens (the API itself is read-only; tokens are made here)
-
-
-@bp.route("/api-tokens", methods=["GET", "POST"])
-@roles_required("official", "admin")
-def api_tokens():
-    form = ApiTokenForm()
-    new_token_text = None
-    if form.validate_on_submit():
-        try:
-            _token, new_token_text = create_token(current_user, form.name.data)
-        except TokenError as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
-            form = ApiTokenForm(formdata=None)
-    status = 400 if form.errors else 200
-    return render_template(
-        "evidence/api_tokens.html",
-        form=form,
-        tokens=tokens_for(current_user),
-        new_token=new_token_text,
-        revoke_form=ConfirmForm(),
-    ), status
-
-
-@bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required("official", "admin")
-def api_token_revoke(token_id: int):
-    token = db.session.get(ApiToken, token_id) if token_id <= MAX_ID else None
-    if token is None or (token.user_id != current_user.id and not current_user.is_admin):
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        revoke_token(current_user, token)
-    except TokenError:
-        abort(403)
-    db.session.commit()
-    flash(f"Token '{token.name}' revoked: it no longer works.", "success")
-    return redirect(url_for("evidence.api_tokens"))
 
 
 # ---------------------------------------------------------------------------------------

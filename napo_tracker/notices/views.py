@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
+from ..cases.sections import case_page_section
 from ..cases.services import members_in_scope, regions_in_scope, units_in_scope
 from ..csvexport import csv_response
 from ..errors import render_error
@@ -36,6 +37,7 @@ from .services import (
     new_calendar_token,
     next_escalation_steps,
     notices_for,
+    notices_for_case,
     notices_served_by_region_month,
     record_response,
     resolve_notice,
@@ -61,6 +63,16 @@ def concurrent_change(error: StaleDataError):
 @bp.app_context_processor
 def notice_helpers():
     return {"notice_deadline": deadline_state, "notice_due_on": active_due_on, "format_wmt": format_wmt}
+
+
+@case_page_section
+def notices_about_case(user, case):
+    """A case's page lists the notices served about it, as the user may see them."""
+    return Panel(
+        "Foreseeability notices",
+        "notices/_case_section.html",
+        {"anchor": "notices", "notices": notices_for_case(user, case.id)},
+    )
 
 
 @home_panel

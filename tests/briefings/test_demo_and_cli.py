@@ -18,11 +18,18 @@ from ..conftest import ARTIFACTS, unavailable
 
 
 def _load_demo():
-    from napo_tracker import demo
+    from napo_tracker.accounts import demo as accounts_demo
     from napo_tracker.evidence import demo as evidence_demo
+    from napo_tracker.regions import demo as regions_demo
     from napo_tracker.testimonies import demo as testimonies_demo
 
-    for loader in (demo.load_regions, demo.load_users, testimonies_demo.load, evidence_demo.load, briefings_demo.load):
+    for loader in (
+        regions_demo.load,
+        accounts_demo.load,
+        testimonies_demo.load,
+        evidence_demo.load,
+        briefings_demo.load,
+    ):
         loader(lambda *_: None)
     db.session.commit()
 

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from napo_tracker import demo
+from napo_tracker.accounts import demo as accounts_demo
 from napo_tracker.cases import demo as cases_demo
 from napo_tracker.cases.models import Case, CaseStatus, Member
 from napo_tracker.extensions import db
+from napo_tracker.regions import demo as regions_demo
 
 
 def test_demo_cases_load_once(app):
     lines: list[str] = []
-    demo.load_regions(lines.append)
-    demo.load_users(lines.append)
+    regions_demo.load(lines.append)
+    accounts_demo.load(lines.append)
     cases_demo.load(lines.append)
     db.session.commit()
     count = db.session.scalar(select(func.count(Case.id)))
     assert count == len(cases_demo.CASES) >= 40
-    assert db.session.scalar(select(func.count(func.distinct(Case.region_id)))) == len(demo.REGIONS)
+    assert db.session.scalar(select(func.count(func.distinct(Case.region_id)))) == len(regions_demo.REGIONS)
     assert set(db.session.scalars(select(Case.status))) == {s.value for s in CaseStatus}
     nqo = db.session.scalar(select(Case).where(Case.title.like("NQO at 118 %")))
     assert nqo.wmt_percent == 118 and nqo.has_protected_caseload_breach and nqo.member.grade == "NQO"

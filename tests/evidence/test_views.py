@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from napo_tracker.api.models import ApiToken
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
 from napo_tracker.extensions import db
@@ -174,18 +173,3 @@ def test_admins_add_metrics_and_others_cannot(client, login_as, world):
     )
     assert made.status_code == 302
     assert db.session.scalar(select(Metric).where(Metric.code == "court_backlog")).warn_at == Decimal(50)
-
-
-def test_officials_create_and_revoke_api_tokens(client, login_as, world):
-    login_as(world.london_rep)
-    assert client.get("/evidence/api-tokens").status_code == 403
-    login_as(world.official)
-    page = submit(client, "/evidence/api-tokens", {"name": "Research spreadsheet"})
-    assert page.status_code == 200 and "not shown again" in page.text
-    token = db.session.scalar(select(ApiToken))
-    assert token.hint in page.text and token.token_hash not in page.text
-    assert submit(client, "/evidence/api-tokens", {"name": ""}).status_code == 400
-    revoked = submit(client, f"/evidence/api-tokens/{token.id}/revoke", {}, form_url="/evidence/api-tokens")
-    assert revoked.status_code == 302
-    db.session.expire_all()
-    assert token.revoked_at is not None

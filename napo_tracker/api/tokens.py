@@ -1,0 +1,52 @@
+"""Personal API tokens: the pages where officials and admins create and revoke them.
+
+The API itself is read-only and answers machines; these pages answer people, so they
+are a blueprint of their own (at the address they have always had).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms import ConfirmForm
+from ..kernel.transaction import errors_on
+from ..kernel.vocabulary import Role
+from ..security import roles_required
+from .forms import ApiTokenForm
+from .models import ApiToken
+from .services import create_token, revoke_token, tokens_for
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/evidence/api-tokens")
+
+
+@bp.route("", methods=["GET", "POST"])
+@roles_required(Role.OFFICIAL, Role.ADMIN)
+def index():
+    form = ApiTokenForm()
+    new_token_text = None
+    if form.validate_on_submit():
+        with errors_on(form, "name"):
+            _token, new_token_text = create_token(current_user, form.name.data)
+            form = ApiTokenForm(formdata=None)
+    return render_template(
+        "api/tokens.html",
+        form=form,
+        tokens=tokens_for(current_user),
+        new_token=new_token_text,
+        revoke_form=ConfirmForm(),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/<id:token_id>/revoke", methods=["POST"])
+@roles_required(Role.OFFICIAL, Role.ADMIN)
+def revoke(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (token.user_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    revoke_token(current_user, token)
+    flash(f"Token '{token.name}' revoked: it no longer works.", "success")
+    return redirect(url_for("api_tokens.index"))
