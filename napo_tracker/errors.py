@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
-from .kernel.errors import DomainError
+from .kernel.errors import STALE_MESSAGE, DomainError
 from .kernel.transaction import mark_failed
 
 MESSAGES = {
@@ -38,6 +39,13 @@ def init_app(app: Flask) -> None:
         mark_failed()
         db.session.rollback()
         return render_error(error.status_code, error.message)
+
+    @app.errorhandler(StaleDataError)
+    def stale_record(error: StaleDataError):
+        """Two people saved the same record at once and no form caught it: the second is told."""
+        mark_failed()
+        db.session.rollback()
+        return render_error(409, STALE_MESSAGE)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
