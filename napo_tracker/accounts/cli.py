@@ -4,11 +4,11 @@ import sys
 
 import click
 
-from ..extensions import db
+from ..kernel.transaction import command_transaction
 from ..kernel.vocabulary import Role
 from ..regions.models import region_by_name
 from . import bp
-from .services import AccountError, all_users, create_user
+from .services import all_users, create_user
 
 
 @bp.cli.command("create")
@@ -35,12 +35,8 @@ def create_command(email: str, role: str, regions: tuple[str, ...], display_name
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with command_transaction():
         user = create_user(None, email=email, display_name=display_name, role=role, password=password, regions=found)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(f"Created {user.role} {user.email} ({user.region_names}).")
 
 

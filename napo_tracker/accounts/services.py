@@ -13,6 +13,7 @@ from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..forms import has_forbidden_characters
 from ..kernel.clock import utcnow
+from ..kernel.errors import DomainError
 from ..kernel.vocabulary import Role
 from ..regions.models import Region
 from .models import User, new_session_nonce, user_by_email
@@ -22,7 +23,7 @@ MIN_PASSWORD_LENGTH = 12
 _DUMMY_HASH: dict[str, str] = {}
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A change to an account that breaks a rule; the message is shown to the user."""
 
 
@@ -63,7 +64,7 @@ def create_user(
 ) -> User:
     """Create an account. Emails are unique whatever their case; reps need a region."""
     email = normalise_email(email)
-    if role not in Role._value2member_map_:
+    if not Role.has_value(role):
         raise AccountError(f"Unknown role {role!r}: choose rep, official or admin.")
     if user_by_email(email) is not None:
         raise AccountError("An account with this email address already exists.")
@@ -83,7 +84,7 @@ def create_user(
 
 def update_user(actor, user: User, *, display_name: str, role: str, regions: Iterable[Region], is_active: bool) -> User:
     """Change name, role, regions and active flag; deactivation ends the user's sessions."""
-    if role not in Role._value2member_map_:
+    if not Role.has_value(role):
         raise AccountError(f"Unknown role {role!r}.")
     if actor is not None and actor.id == user.id and (not is_active or role != user.role):
         raise AccountError("You cannot deactivate yourself or change your own role.")

@@ -1,25 +1,23 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit.models import AuditAction, record
 from ..extensions import db, limiter
+from ..kernel.transaction import errors_on, keep_writes
 from ..kernel.vocabulary import Role
-from ..regions.models import Region
-from ..regions.services import regions_for_choices
+from ..regions.services import regions_by_ids, regions_for_choices
 from ..security import roles_required, safe_next
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
-from .services import AccountError, all_users, authenticate, change_password, create_user, update_user
+from .services import all_users, authenticate, change_password, create_user, update_user
 
 GENERIC_LOGIN_ERROR = "That email address and password do not match an active account."
 
 
 def _login_limit() -> str:
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -32,13 +30,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
-            db.session.commit()  # keep the failed-login audit entry
+            keep_writes()  # the failed attempt's audit entry stays, although the answer is 400
             flash(GENERIC_LOGIN_ERROR, "danger")
             return render_template("accounts/login.html", form=form), 400
         next_url = safe_next(request.args.get("next"))
         session.clear()  # a fresh session at login: nothing carried over from before
         login_user(user, remember=bool(form.remember.data))
-        db.session.commit()
         return redirect(next_url)
     return render_template("accounts/login.html", form=form), (400 if form.errors else 200)
 
@@ -47,7 +44,6 @@ def login():
 @login_required
 def logout():
     record(current_user, AuditAction.LOGOUT, current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -58,12 +54,8 @@ def logout():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "current_password"):
             change_password(current_user, form.current_password.data, form.new_password.data)
-        except AccountError as error:
-            form.current_password.errors.append(str(error))
-        else:
-            db.session.commit()
             login_user(current_user._get_current_object())  # the new nonce keeps this session alive
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("main.index"))
@@ -72,10 +64,6 @@ def password():
 
 def _region_choices() -> list[tuple[int, str]]:
     return [(r.id, r.name) for r in regions_for_choices()]
-
-
-def _regions_from_ids(ids: list[int]) -> list[Region]:
-    return list(db.session.scalars(db.select(Region).where(Region.id.in_(ids or []))))
 
 
 @bp.route("/admin/users/")
@@ -89,26 +77,21 @@ def users():
 def user_create():
     form = UserCreateForm(region_choices=_region_choices())
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "email"):
             user = create_user(
                 current_user,
                 email=form.email.data,
                 display_name=form.display_name.data,
                 role=form.role.data,
                 password=form.password.data,
-                regions=_regions_from_ids(form.regions.data),
+                regions=regions_by_ids(form.regions.data),
             )
-        except AccountError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
-            db.session.commit()
             flash(f"Account created for {user.email}.", "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=None), (400 if form.errors else 200)
 
 
-@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def user_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
@@ -116,20 +99,15 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.regions.data = [r.id for r in user.regions]
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "role"):
             update_user(
                 current_user,
                 user,
                 display_name=form.display_name.data,
                 role=form.role.data,
-                regions=_regions_from_ids(form.regions.data),
+                regions=regions_by_ids(form.regions.data),
                 is_active=bool(form.is_active.data),
             )
-        except AccountError as error:
-            db.session.rollback()
-            form.role.errors.append(str(error))
-        else:
-            db.session.commit()
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=user), (400 if form.errors else 200)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from ..kernel.vocabulary import STAFF_ROLES, Role
+
+EVERYONE = STAFF_ROLES
+OFFICIALS = frozenset({Role.OFFICIAL, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
 # (endpoint, label, roles that see it)
-NAV_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("main.index", "Home", ("rep", "official", "admin")),
-    ("cases.index", "Cases", ("rep", "official", "admin")),
-    ("notices.index", "Notices", ("rep", "official", "admin")),
-    ("testimonies.moderation", "Testimonies", ("official", "admin")),
-    ("evidence.index", "Evidence", ("rep", "official", "admin")),
-    ("evidence.dashboard", "Dashboard", ("rep", "official", "admin")),
-    ("briefings.index", "Briefings", ("official", "admin")),
+NAV_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
+    ("main.index", "Home", EVERYONE),
+    ("cases.index", "Cases", EVERYONE),
+    ("notices.index", "Notices", EVERYONE),
+    ("testimonies.moderation", "Testimonies", OFFICIALS),
+    ("evidence.index", "Evidence", EVERYONE),
+    ("evidence.dashboard", "Dashboard", EVERYONE),
+    ("briefings.index", "Briefings", OFFICIALS),
 ]
 
-ADMIN_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("accounts.users", "Users", ("admin",)),
-    ("regions.index", "Regions and units", ("admin", "official", "rep")),
-    ("audit.index", "Audit log", ("admin", "official")),
+ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
+    ("accounts.users", "Users", ADMINS),
+    ("regions.index", "Regions and units", EVERYONE),
+    ("audit.index", "Audit log", OFFICIALS),
 ]
 
 

@@ -20,7 +20,6 @@ def index():
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError:  # the 503 rolls the failed transaction back
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok")

@@ -5,7 +5,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import PlainText, select_choices, strip_text
-from .models import UNIT_KIND_LABELS
+from .models import UnitKind
 
 
 class RegionForm(FlaskForm):
@@ -15,7 +15,5 @@ class RegionForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     name = StringField("Unit name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    kind = SelectField(
-        "Kind of unit", choices=select_choices((k.value, label) for k, label in UNIT_KIND_LABELS.items())
-    )
+    kind = SelectField("Kind of unit", choices=select_choices(UnitKind.choices()))
     submit = SubmitField("Save unit")

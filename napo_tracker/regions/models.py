@@ -1,35 +1,21 @@
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
+from ..kernel.labels import LabelledEnum
 
 
-class UnitKind(StrEnum):
-    PDU = "pdu"
-    OFFICE = "office"
-    COURT_TEAM = "court_team"
-    APPROVED_PREMISES = "approved_premises"
-    IOM_TEAM = "iom_team"
-
-    @property
-    def label(self) -> str:
-        return UNIT_KIND_LABELS[self]
+class UnitKind(LabelledEnum):
+    PDU = "pdu", "Probation Delivery Unit (PDU)"
+    OFFICE = "office", "Office"
+    COURT_TEAM = "court_team", "Court team"
+    APPROVED_PREMISES = "approved_premises", "Approved premises"
+    IOM_TEAM = "iom_team", "Integrated offender management (IOM) team"
 
 
-UNIT_KIND_LABELS = {
-    UnitKind.PDU: "Probation Delivery Unit (PDU)",
-    UnitKind.OFFICE: "Office",
-    UnitKind.COURT_TEAM: "Court team",
-    UnitKind.APPROVED_PREMISES: "Approved premises",
-    UnitKind.IOM_TEAM: "Integrated offender management (IOM) team",
-}
-
-
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +28,7 @@ class Region(db.Model):
         return self.name
 
 
-class Unit(db.Model):
+class Unit(Model):
     __tablename__ = "units"
     __table_args__ = (UniqueConstraint("region_id", "name"),)
 

@@ -6,10 +6,12 @@ from sqlalchemy import func, select
 
 from ..audit.models import AuditAction, record
 from ..extensions import db
+from ..kernel.errors import DomainError
 from .models import Region, Unit, UnitKind
+from .scoping import RegionalUser, scope_to_regions
 
 
-class RegionError(ValueError):
+class RegionError(DomainError):
     """A region or unit change that breaks a rule; the message is shown to the user."""
 
 
@@ -36,9 +38,14 @@ def rename_region(actor, region: Region, name: str) -> Region:
     return region
 
 
+def _check_kind(kind: str) -> None:
+    if not UnitKind.has_value(kind):
+        raise RegionError(f"{kind!r} is not a kind of unit.", "kind")
+
+
 def create_unit(actor, region: Region, name: str, kind: str) -> Unit:
     name = name.strip()
-    UnitKind(kind)  # raises ValueError on an unknown kind
+    _check_kind(kind)
     if db.session.scalar(select(Unit.id).where(Unit.region_id == region.id, func.lower(Unit.name) == name.lower())):
         raise RegionError(f"{region.name} already has a unit called {name}.")
     unit = Unit(region=region, name=name, kind=kind)
@@ -50,7 +57,7 @@ def create_unit(actor, region: Region, name: str, kind: str) -> Unit:
 
 def update_unit(actor, unit: Unit, name: str, kind: str) -> Unit:
     name = name.strip()
-    UnitKind(kind)
+    _check_kind(kind)
     clash = db.session.scalar(
         select(Unit.id).where(
             Unit.region_id == unit.region_id, func.lower(Unit.name) == name.lower(), Unit.id != unit.id
@@ -64,5 +71,15 @@ def update_unit(actor, unit: Unit, name: str, kind: str) -> Unit:
     return unit
 
 
+def regions_by_ids(ids: list[int] | None) -> list[Region]:
+    return list(db.session.scalars(select(Region).where(Region.id.in_(ids or []))))
+
+
 def regions_for_choices() -> list[Region]:
+    """Every region, by name."""
     return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
+def regions_in_scope(user: RegionalUser) -> list[Region]:
+    """The regions a user may see, by name: a rep's own, or every one."""
+    return list(db.session.scalars(scope_to_regions(select(Region).order_by(Region.name), Region.id, user)))
