@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app napo_tracker
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-deps-run system-deps-test system-deps-bench bench clean
+.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench bench clean
 
 # System packages first (the venv module itself may be missing on a fresh machine).
 $(VENV)/bin/python: | system-deps-run
@@ -31,9 +31,25 @@ run: system-deps-run install
 	$(FLASK) demo load
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## Install the system packages the tests need (PostgreSQL, Chromium, poppler), then the whole suite.
-test: system-deps-test install-test
+## Lint and type checks first, then the whole suite (both databases, browser journeys included).
+test: system-deps-test install-test lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## The inner loop: SQLite only, no browser (lint not included: run `make lint` before committing).
+test-fast: system-deps-run install-test
+	NAPO_TEST_BACKENDS=sqlite $(VENV)/bin/pytest -m "not browser" $(PYTEST_ARGS)
+
+## ruff (lint and format), mypy, and the import contracts (no circles, layers that hold).
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+## Rewrite the code the way `make lint` wants it formatted, and apply ruff's safe fixes.
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 system-deps-run:
 	./scripts/system-deps.sh run

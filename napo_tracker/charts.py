@@ -13,6 +13,7 @@ import re
 import threading
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 
@@ -37,7 +38,12 @@ LINE_COLOURS = (
     "#f9a825",
     "#000000",
 )
-RC = {"svg.fonttype": "none", "svg.hashsalt": "napo-tracker", "font.family": "DejaVu Sans", "font.size": 9}
+RC: dict[Any, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "napo-tracker",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+}
 _LOCK = threading.Lock()  # matplotlib's rc and font caches are not thread-safe
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)  # RDF namespaces only: nothing to show
@@ -115,7 +121,7 @@ def line_chart_svg(title: str, series: dict[str, list[tuple[date, Decimal]]], *,
             xs = [p[0] for p in points]
             ys = [float(p[1]) for p in points]
             axes.plot(
-                xs,
+                xs,  # type: ignore[arg-type]  # matplotlib converts dates itself; its types omit them
                 ys,
                 marker="o",
                 markersize=2.5,

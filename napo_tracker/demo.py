@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from .accounts import demo as accounts_demo
 from .audit.models import AuditAction, record
@@ -38,10 +39,9 @@ def domain_loaders():
 
 
 def _row_counts() -> dict[str, int]:
-    from sqlalchemy import func, select
-
     return {
-        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
+        table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
+        for table in db.metadata.sorted_tables
     }
 
 

@@ -62,8 +62,9 @@ def init_app(app: Flask) -> None:
         # Only our own short descriptions are shown; Werkzeug's defaults are replaced.
         detail = error.description if getattr(error, "napo_public", False) else None
         response = make_response(render_error(error.code, detail))
-        if getattr(error, "valid_methods", None):  # a 405 says which methods are allowed
-            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:  # a 405 says which methods are allowed
+            response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
     @app.errorhandler(InternalServerError)

@@ -100,7 +100,7 @@ def is_safe_redirect(target: str | None) -> bool:
 
 
 def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
-    return target if is_safe_redirect(target) else url_for(default_endpoint)
+    return target if target is not None and is_safe_redirect(target) else url_for(default_endpoint)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -178,8 +178,9 @@ def clean_image(data: bytes, kind: FileKind) -> bytes:
         mode = "RGBA"
     pixels = upright.convert(mode) if mode != upright.mode else upright
     bare = Image.new(pixels.mode, pixels.size)
-    if pixels.mode == "P":
-        bare.putpalette(pixels.getpalette())
+    palette = pixels.getpalette() if pixels.mode == "P" else None
+    if palette is not None:
+        bare.putpalette(palette)
     bare.paste(pixels)
     out = io.BytesIO()
     if kind.extension == "jpg":

@@ -34,6 +34,6 @@ def load(echo: Callable[[str], None]) -> None:
                 display_name=name,
                 role=role,
                 password=password,
-                regions=[region_by_name(r) for r in regions],
+                regions=[region for name in regions if (region := region_by_name(name)) is not None],
             )
     db.session.flush()

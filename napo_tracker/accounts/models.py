@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db, login_manager
+from ..extensions import Model, db, login_manager
 from ..kernel.clock import utcnow
 from ..kernel.vocabulary import Role, sees_all_regions
 
@@ -28,7 +28,7 @@ def new_session_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 UNION_TIME_ZONE = ZoneInfo("Europe/London")
 
 
-def today() -> date:
-    """Today's date in London."""
-    return datetime.now(UNION_TIME_ZONE).date()
+def today(now: datetime | None = None) -> date:
+    """Today's date in London (or the London date of ``now``, a timezone-aware moment)."""
+    return (now or datetime.now(UTC)).astimezone(UNION_TIME_ZONE).date()
 
 
 def utcnow() -> datetime:

@@ -7,13 +7,11 @@ overflow error.
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.routing import IntegerConverter, Map
 
 MAX_ID = 2_147_483_647  # the largest 32-bit signed integer: PostgreSQL's INTEGER
 
 
 class RecordIdConverter(IntegerConverter):
-    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        super().__init__(url_map, *args, min=1, max=MAX_ID, **kwargs)
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)

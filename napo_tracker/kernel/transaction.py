@@ -51,12 +51,20 @@ R = TypeVar("R")
 
 def on_rollback(callback: Callable[[], None]) -> None:
     """Run ``callback`` if the current transaction is rolled back (or abandoned) instead of committed."""
-    db.session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+    _register(_ON_ROLLBACK, callback)
 
 
 def after_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` once the current transaction has committed (never if it rolls back)."""
-    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    _register(_AFTER_COMMIT, callback)
+
+
+def _register(key: str, callback: Callable[[], None]) -> None:
+    session = db.session()
+    if not session.in_transaction():
+        # The hooks end with the transaction they belong to: there must be one to end.
+        session.begin()
+    session.info.setdefault(key, []).append(callback)
 
 
 def _run(callbacks: list[Callable[[], None]]) -> None:
