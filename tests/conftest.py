@@ -17,6 +17,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from flask import Flask, g
@@ -39,7 +40,8 @@ _counter = itertools.count(1)
 def pytest_collection_modifyitems(config, items):
     """``@pytest.mark.sqlite_only`` tests are not collected for the other backends (say why
     beside the mark): deselected up front, so no database or browser is set up for them."""
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("backend") if callspec else None
@@ -50,7 +52,7 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
-def unavailable(reason: str):
+def unavailable(reason: str) -> NoReturn:
     """Fail under CI, skip on a developer's machine."""
     if IN_CI:
         pytest.fail(f"{reason} (required under CI=true)", pytrace=False)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any, TypeVar
 from urllib.parse import urlencode
+
+from sqlalchemy import Select, func, select
+
+from napo_tracker.extensions import db
+
+T = TypeVar("T")
 
 _CSRF = re.compile(
     r'name="(?:[\w-]*-)?csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="(?:[\w-]*-)?csrf_token"'
@@ -37,3 +44,13 @@ def log_out(client):
     """Log out with the CSRF-protected POST the navigation bar sends."""
     page = client.get("/account/password")
     return client.post("/logout", data={"csrf_token": csrf_from(page.data)})
+
+
+def count(table: Any, *criteria: Any) -> int:
+    """How many rows of a model (or table) match ``criteria``."""
+    return db.session.scalar(select(func.count()).select_from(table).where(*criteria)) or 0
+
+
+def one(stmt: Select[T]) -> T:
+    """The one record a query finds; a test fails loudly on none or several."""
+    return db.session.scalars(stmt).one()

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from napo_tracker.audit.models import AuditAction, AuditEvent, record
 from napo_tracker.extensions import db
 
+from .helpers import count
+
 
 def _count() -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEvent))
+    return count(AuditEvent)
 
 
 def test_record_names_actor_target_and_details(world):
@@ -29,6 +31,7 @@ def test_record_names_actor_target_and_details(world):
 
 def test_audit_events_cannot_be_changed_or_deleted(world):
     entry = db.session.scalars(select(AuditEvent)).first()
+    assert entry is not None
     before = _count()
     entry.action = "user:nothing-happened"
     with pytest.raises(PermissionError, match="append-only"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import ConsoleMessage, expect
 
 from .factories import PASSWORD
 
@@ -30,7 +30,12 @@ def _has_no_horizontal_scroll(page) -> bool:
 def test_admin_creates_a_rep_who_sees_only_london(page, live_server, world):
     base = live_server
     console_errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+
+    def keep_errors(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    page.on("console", keep_errors)
 
     # Anonymous: straight to the login page.
     page.goto(base + "/regions/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from napo_tracker import create_app
 from napo_tracker.accounts.demo import DEMO_USERS
@@ -10,13 +10,11 @@ from napo_tracker.extensions import db
 from napo_tracker.regions.demo import REGIONS
 from napo_tracker.regions.models import Region, Unit
 
-from .helpers import log_in
+from .helpers import count, log_in
 
 
 def _row_counts() -> dict[str, int]:
-    return {
-        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables
-    }
+    return {table.name: count(table) for table in db.metadata.sorted_tables}
 
 
 def test_demo_load_twice_changes_nothing(app):
@@ -51,7 +49,7 @@ def test_demo_load_twice_changes_nothing(app):
         "Birmingham court team",
     ):
         assert name in units
-    assert db.session.scalar(select(func.count()).select_from(Region).where(Region.name == "Wales")) == 1
+    assert count(Region, Region.name == "Wales") == 1
 
     # the printed credentials work, and the London rep sees London only
     email, _name, _role, _regions, password = DEMO_USERS[2]
@@ -72,6 +70,6 @@ def test_demo_load_refuses_the_production_configuration(database_url, tmp_path):
     assert result.exit_code == 1
     assert "never loaded under the production configuration" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Region)) == 0
+        assert count(Region) == 0
         db.session.remove()
         db.engine.dispose()

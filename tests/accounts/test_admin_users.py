@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import select
 
 from napo_tracker.accounts.models import User, user_by_email
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 
 from ..factories import PASSWORD
-from ..helpers import csrf_from, log_in, submit
+from ..helpers import count, csrf_from, log_in, submit
 
 
 def _user_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User))
+    return count(User)
 
 
 def _events(action: AuditAction) -> list[AuditEvent]:
@@ -63,6 +65,7 @@ def test_admin_creates_a_rep(client, world, login_as):
     response = submit(client, "/admin/users/new", _new_rep(world, email="New.Rep@Example.org"))
     assert response.status_code == 302
     user = user_by_email("new.rep@example.org")
+    assert user is not None
     assert user.email == "new.rep@example.org"
     assert user.role == "rep" and [r.name for r in user.regions] == ["London"]
     event = _events(AuditAction.USER_CREATED)[-1]
@@ -73,7 +76,7 @@ def test_admin_creates_a_rep(client, world, login_as):
     assert log_in(client.application.test_client(), "new.rep@example.org", "a long enough password").status_code == 302
 
 
-BAD_NEW_USERS = [
+BAD_NEW_USERS: list[tuple[dict[str, Any], bytes]] = [
     ({"regions": []}, b"Choose at least one region for a rep."),
     ({"email": "REP.LONDON@example.org"}, b"An account with this email address already exists."),
     ({"email": ""}, b"This field is required."),

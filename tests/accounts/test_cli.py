@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from napo_tracker.accounts.models import User, user_by_email
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 
-from ..helpers import log_in
+from ..helpers import count, log_in
 
 PASSWORD = "a password from stdin"
 
 
 def _user_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User))
+    return count(User)
 
 
 def test_create_a_rep_with_password_from_stdin(app, world):
@@ -39,11 +39,13 @@ def test_create_a_rep_with_password_from_stdin(app, world):
     assert "Created rep new.rep@example.org (London, Wales)." in result.output
     assert PASSWORD not in result.output
     user = user_by_email("new.rep@example.org")
+    assert user is not None
     assert user.display_name == "New Rep" and user.role == "rep"
     assert [r.name for r in user.regions] == ["London", "Wales"]
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == AuditAction.USER_CREATED).order_by(AuditEvent.id.desc())
     ).first()
+    assert event is not None
     assert event.actor_label == "anonymous" and event.details["email"] == "new.rep@example.org"
     assert log_in(app.test_client(), "new.rep@example.org", PASSWORD).status_code == 302
 
@@ -54,7 +56,8 @@ def test_create_an_official_from_the_prompt(app, world):
     )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
-    assert user_by_email("nat@example.org").role == "official"
+    official = user_by_email("nat@example.org")
+    assert official is not None and official.role == "official"
 
 
 BAD_COMMANDS = [

@@ -8,7 +8,7 @@ from napo_tracker.api.models import ApiToken
 from napo_tracker.extensions import db
 
 from ..factories import make_user
-from ..helpers import submit
+from ..helpers import one, submit
 
 
 def test_officials_create_and_revoke_api_tokens(client, login_as, world):
@@ -17,7 +17,7 @@ def test_officials_create_and_revoke_api_tokens(client, login_as, world):
     login_as(world.official)
     page = submit(client, "/evidence/api-tokens", {"name": "Research spreadsheet"})
     assert page.status_code == 200 and "not shown again" in page.text
-    token = db.session.scalar(select(ApiToken))
+    token = one(select(ApiToken))
     assert token.hint in page.text and token.token_hash not in page.text
     assert submit(client, "/evidence/api-tokens", {"name": ""}).status_code == 400
     revoked = submit(client, f"/evidence/api-tokens/{token.id}/revoke", {}, form_url="/evidence/api-tokens")
@@ -29,7 +29,7 @@ def test_officials_create_and_revoke_api_tokens(client, login_as, world):
 def test_a_token_is_revoked_only_by_its_owner_or_an_admin(client, login_as, world):
     login_as(world.official)
     submit(client, "/evidence/api-tokens", {"name": "Mine"})
-    token = db.session.scalar(select(ApiToken))
+    token = one(select(ApiToken))
     login_as(make_user("official", email="second.official@example.org"))
     refused = submit(client, f"/evidence/api-tokens/{token.id}/revoke", {}, form_url="/evidence/api-tokens")
     assert refused.status_code == 404

@@ -15,7 +15,8 @@ class Colour(LabelledEnum):
 
 
 def test_a_labelled_enum_is_its_stored_string_and_carries_a_label():
-    assert Colour.DARK_RED == "dark_red" and f"{Colour.DARK_RED}" == "dark_red"
+    stored: str = "dark_red"
+    assert stored == Colour.DARK_RED and f"{Colour.DARK_RED}" == stored
     assert Colour("dark_red") is Colour.DARK_RED
     assert Colour.DARK_RED.label == "Deep red"
     assert Colour.BLUE.label == "Blue"  # no label given: the value, made readable

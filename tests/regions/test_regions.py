@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 from napo_tracker.regions.models import Region, Unit
 
 from ..factories import make_user, unit
-from ..helpers import csrf_from, submit
+from ..helpers import count, csrf_from, one, submit
 
 
 def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return count(model)
 
 
 def _events(action: AuditAction) -> list[AuditEvent]:
@@ -54,7 +54,7 @@ def test_admin_adds_a_region_and_a_unit(client, world, login_as):
     login_as(world.admin)
     response = submit(client, "/regions/new", {"name": "  North East  "}, form_url="/regions/")
     assert response.status_code == 302
-    region = db.session.scalar(select(Region).where(Region.name == "North East"))
+    region = one(select(Region).where(Region.name == "North East"))
     assert response.headers["Location"] == f"/regions/{region.id}"
     assert _events(AuditAction.REGION_CREATED)[-1].details == {"name": "North East"}
 
