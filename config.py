@@ -29,6 +29,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=14)  # only when "keep me logged in" is ticked
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Signed-in sessions are kept on the server (accounts/sessions.py): one ends after this many
+    # seconds without a request, or this long after it began, whichever comes first. A device
+    # kept signed in ("keep me logged in") lasts REMEMBER_COOKIE_DURATION instead.
+    SESSION_IDLE_TIMEOUT = 3600
+    SESSION_ABSOLUTE_TIMEOUT = 8 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     WTF_CSRF_SSL_STRICT = True
     BOOTSTRAP_SERVE_LOCAL = True
@@ -66,6 +71,10 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # __Host-: the browser keeps these cookies only if they came over HTTPS, for the whole
+    # site and for this host alone (no Domain), so a sibling host cannot plant or read them.
+    SESSION_COOKIE_NAME = "__Host-napo_session"
+    REMEMBER_COOKIE_NAME = "__Host-napo_remember"
     PREFERRED_URL_SCHEME = "https"
 
 

@@ -43,7 +43,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
 TARGET = 0.40
 REP_EMAIL = "rep.london@demo.napo-tracker.test"
-REP_PASSWORD = "demo-rep-pass-1"
+REP_PASSWORD = "amber ferry window 63"
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from napo_tracker import create_app
+from napo_tracker.accounts.sessions import start_session
 from napo_tracker.extensions import db
 
 from . import factories, pg
@@ -172,8 +173,10 @@ def login_as(client):
     """Log the test client in as a user (made with factories.make_user)."""
 
     def _login(user):
+        token = start_session(user)
+        db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = f"{user.id}:{token}"
             session["_fresh"] = True
         return user
 

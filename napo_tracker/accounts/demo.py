@@ -11,16 +11,16 @@ from .services import create_user
 
 # (email, name, role, regions, password)
 DEMO_USERS = [
-    ("admin@demo.napo-tracker.test", "Alex Admin", "admin", [], "demo-admin-pass-1"),
-    ("official@demo.napo-tracker.test", "Nia National-Official", "official", [], "demo-official-pass-1"),
-    ("rep.london@demo.napo-tracker.test", "Sam London-Rep", "rep", ["London"], "demo-rep-pass-1"),
-    ("rep.wales@demo.napo-tracker.test", "Rhys Wales-Rep", "rep", ["Wales"], "demo-rep-pass-2"),
+    ("admin@demo.napo-tracker.test", "Alex Admin", "admin", [], "quiet orchard lantern 41"),
+    ("official@demo.napo-tracker.test", "Nia National-Official", "official", [], "copper meadow signal 27"),
+    ("rep.london@demo.napo-tracker.test", "Sam London-Rep", "rep", ["London"], "amber ferry window 63"),
+    ("rep.wales@demo.napo-tracker.test", "Rhys Wales-Rep", "rep", ["Wales"], "silver estuary kettle 58"),
     (
         "rep.midlands@demo.napo-tracker.test",
         "Priya Midlands-Rep",
         "rep",
         ["West Midlands", "East Midlands"],
-        "demo-rep-pass-3",
+        "maple canal compass 19",
     ),
 ]
 

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from ..forms import PlainText, select_choices, strip_text
 from ..kernel.vocabulary import Role
 from .models import user_by_email
-from .services import MIN_PASSWORD_LENGTH
+from .passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = select_choices((role.value, role.label) for role in Role)
 

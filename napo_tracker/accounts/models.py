@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -8,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model, db, login_manager
+from ..extensions import Model, db
 from ..kernel.clock import utcnow
 from ..kernel.vocabulary import Role, sees_all_regions
 
@@ -24,10 +23,6 @@ user_regions = Table(
 )
 
 
-def new_session_nonce() -> str:
-    return secrets.token_urlsafe(16)
-
-
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -38,14 +33,20 @@ class User(UserMixin, Model):
     role: Mapped[str] = mapped_column(String(16), default=Role.REP.value)
     is_active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    # Part of the login cookie: changing it (password change, deactivation) ends every session.
-    session_nonce: Mapped[str] = mapped_column(String(64), default=new_session_nonce)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     regions: Mapped[list[Region]] = relationship(secondary=user_regions, order_by="Region.name")
 
+    # Not columns: the signed-in session this request belongs to, set at login and by the
+    # session loader. The login cookie names it, so ending it logs out every copy of the cookie.
+    __allow_unmapped__ = True
+    session_token: str | None = None
+    login_session: UserSession | None = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+        if not self.session_token:
+            raise RuntimeError("a user is named in a login cookie only with a signed-in session")
+        return f"{self.id}:{self.session_token}"
 
     @property
     def role_label(self) -> str:
@@ -76,17 +77,43 @@ class User(UserMixin, Model):
         return self.display_name
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load from the cookie; a deactivated user or a stale nonce means logged out."""
-    ident, _, nonce = user_id.partition(":")
-    if not ident.isdigit() or not nonce:
-        return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.is_active or not secrets.compare_digest(user.session_nonce, nonce):
-        return None
-    return user
-
-
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+class UserSession(Model):
+    """One signed-in device: the login cookie carries its token, the table keeps only a hash.
+
+    Logging out, "sign out everywhere", a password change or reset, and deactivating the
+    account end sessions here, so a copied cookie stops working at once.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    device: Mapped[str] = mapped_column(String(80), default="")
+    is_remembered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Model):
+    """Failed sign-ins against one e-mail address, whoever sent them and from wherever.
+
+    Keyed by a keyed hash of the address as typed (lower-cased), so an address with no
+    account is slowed exactly like a real one and the table names nobody.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,15 +19,23 @@ from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError
 from ..kernel.vocabulary import Role
 from ..regions.models import Region
-from .models import User, new_session_nonce, user_by_email
+from . import throttle
+from .models import User, user_by_email
+from .passwords import check_password
+from .sessions import end_sessions
 
-MIN_PASSWORD_LENGTH = 12
 # Checked against when the email is unknown, so both paths take as long.
 _DUMMY_HASH: dict[str, str] = {}
 
 
 class AccountError(DomainError):
     """A change to an account that breaks a rule; the message is shown to the user."""
+
+
+# Sent when an account's sign-in is locked by failed passwords, so that its owner can be
+# told (by e-mail, content-free) without accounts depending on how mail is sent.
+signals = Namespace()
+account_locked = signals.signal("account-locked")
 
 
 # A plain syntax check: one @, something before it, a dotted domain after it, no spaces.
@@ -44,13 +55,6 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password) > 1024:
-        raise AccountError("Passwords can have at most 1,024 characters.")
-
-
 def _regions_or_error(role: str, regions: Iterable[Region]) -> list[Region]:
     regions = list(regions)
     if role == Role.REP and not regions:
@@ -68,7 +72,7 @@ def create_user(
         raise AccountError(f"Unknown role {role!r}: choose rep, official or admin.")
     if user_by_email(email) is not None:
         raise AccountError("An account with this email address already exists.")
-    check_password_rules(password)
+    check_password(password, email=email, name=display_name)
     user = User(
         email=email,
         display_name=display_name.strip() or email,
@@ -98,43 +102,69 @@ def update_user(actor, user: User, *, display_name: str, role: str, regions: Ite
     changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
     record(actor, AuditAction.USER_CHANGED, user, changes=changes)
     if was_active and not is_active:
-        user.session_nonce = new_session_nonce()
+        end_sessions(user)
         record(actor, AuditAction.USER_DEACTIVATED, user)
     elif is_active and not was_active:
         record(actor, AuditAction.USER_REACTIVATED, user)
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user for these credentials, or None. Failures are audited with no reason given
-    to the caller: unknown email, wrong password and deactivated account look alike."""
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in attempt came to: the user, or nobody, or "wait this long first"."""
+
+    user: User | None = None
+    wait: timedelta | None = None
+
+
+def authenticate(email: str, password: str) -> SignIn:
+    """Check a password, throttled per address (``throttle``). Failures are audited with no
+    reason given to the caller: unknown email, wrong password and deactivated account look
+    alike, and an address with no account is slowed down exactly like one with an account."""
+    typed = email.strip().lower()[:254]
     user = user_by_email(email) if email else None
+    wait = throttle.wait_for(typed)
+    if wait is not None:  # refused before the password is even looked at
+        record(None, AuditAction.LOGIN_THROTTLED, user, seconds=int(wait.total_seconds()) + 1)
+        return SignIn(wait=wait)
     if user is None:
         method = current_app.config["PASSWORD_HASH_METHOD"]
         if method not in _DUMMY_HASH:
             _DUMMY_HASH[method] = generate_password_hash("not-a-password", method=method)
         check_password_hash(_DUMMY_HASH[method], password)
+        throttle.record_failure(typed)
         # Only what looks like an address is kept: people do type their password in the wrong box.
-        typed = email.strip().lower()[:254]
         record(None, AuditAction.LOGIN_FAILED, None, email=typed if _EMAIL.match(typed) else "(not an email address)")
-        return None
+        return SignIn()
     if not check_password_hash(user.password_hash, password) or not user.is_active:
+        failures = throttle.record_failure(typed)
         record(None, AuditAction.LOGIN_FAILED, user, reason="inactive" if user.is_active is False else "password")
-        return None
+        if failures == throttle.LOCK_AFTER:
+            record(None, AuditAction.LOGIN_LOCKED, user, failures=failures)
+            account_locked.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
+        return SignIn()
+    throttle.clear(typed)
     user.last_login_at = utcnow()
     record(user, AuditAction.LOGIN, user)
-    return user
+    return SignIn(user=user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """The current password must match; every other session of the user ends."""
+    """The current password must match, the new one keep the rule; every other session ends."""
     if not check_password_hash(user.password_hash, current):
-        raise AccountError("Your current password is not right.")
-    check_password_rules(new)
+        raise AccountError("Your current password is not right.", "current_password")
+    check_password(new, email=user.email, name=user.display_name, field="new_password")
     user.password_hash = hash_password(new)
-    user.session_nonce = new_session_nonce()
+    end_sessions(user, keep=user.login_session)
     db.session.flush()
     record(user, AuditAction.PASSWORD_CHANGED, user)
+
+
+def sign_out_everywhere(user: User) -> int:
+    """End every session of the user, this one included; returns how many ended."""
+    ended = end_sessions(user)
+    record(user, AuditAction.SESSIONS_ENDED, user, sessions=ended)
+    return ended
 
 
 def all_users() -> list[User]:

@@ -18,6 +18,10 @@ class AuditAction(StrEnum):
 
     LOGIN = "auth:login"
     LOGIN_FAILED = "auth:login:failed"
+    LOGIN_THROTTLED = "auth:login:throttled"
+    LOGIN_LOCKED = "auth:login:locked"
+    SESSION_ENDED = "auth:session:ended"
+    SESSIONS_ENDED = "auth:sessions:ended"
     LOGOUT = "auth:logout"
     PASSWORD_CHANGED = "auth:password:changed"
     USER_CREATED = "user:created"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from napo_tracker import create_app
 from napo_tracker.accounts.services import update_user
+from napo_tracker.accounts.sessions import resume_session
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
 
@@ -64,7 +65,9 @@ def test_session_is_rotated_at_login(client, world):
     with client.session_transaction() as session:
         after = dict(session)
     assert "planted" not in after
-    assert after["_user_id"] == world.london_rep.get_id()
+    user_id, _, token = after["_user_id"].partition(":")
+    assert user_id == str(world.london_rep.id) and resume_session(after["_user_id"]) is not None
+    assert token not in str(before)
     assert after.get("csrf_token") != before.get("csrf_token")
 
 
@@ -228,14 +231,15 @@ def test_behind_a_proxy_each_visitor_has_their_own_limit(database_url, tmp_path)
     with app.app_context():
         token = csrf_from(client.get("/login").data)
 
-        def attempt(address: str) -> int:
+        def attempt(address: str, email: str) -> int:
             return client.post(
                 "/login",
                 headers={"X-Forwarded-For": address},
-                data={"csrf_token": token, "email": "x@example.org", "password": "wrong"},
+                data={"csrf_token": token, "email": email, "password": "wrong"},
             ).status_code
 
-        assert [attempt("203.0.113.7") for _ in range(4)] == [400, 400, 400, 429]
-        assert attempt("198.51.100.20") == 400  # another visitor behind the same proxy
+        # Each try names another address, so only the per-client limit is at work here.
+        assert [attempt("203.0.113.7", f"x{n}@example.org") for n in range(4)] == [400, 400, 400, 429]
+        assert attempt("198.51.100.20", "y@example.org") == 400  # another visitor behind the same proxy
         db.session.remove()
         db.engine.dispose()
