@@ -63,7 +63,7 @@ def use_server(app, port: int) -> None:
 
 
 def sent_rows() -> int:
-    return db.session.scalar(select(func.count()).select_from(NoticeReminder))
+    return db.session.scalar(select(func.count()).select_from(NoticeReminder)) or 0
 
 
 def test_each_rep_gets_references_and_dates_only_and_a_second_run_sends_nothing(app, world, make_notice, smtp_server):
