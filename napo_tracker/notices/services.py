@@ -518,7 +518,8 @@ def render_letter(notice: ForeseeabilityNotice, on: date | None = None) -> bytes
 
 def letter_for_download(actor, notice: ForeseeabilityNotice) -> bytes:
     """The frozen letter once served (unchanged, byte for byte); a fresh draft before that."""
-    pdf = notice.letter_pdf if notice.letter_pdf is not None and notice.has_frozen_letter else render_letter(notice)
+    frozen = notice.letter_pdf if notice.has_frozen_letter else None
+    pdf = frozen if frozen is not None else render_letter(notice)
     record(actor, AuditAction.NOTICE_LETTER_PRINTED, notice, frozen=notice.has_frozen_letter)
     return pdf
 

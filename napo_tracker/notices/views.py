@@ -301,13 +301,13 @@ def edit(ref: str):
 def serve(ref: str):
     notice = get_notice_for(current_user, ref)
     form = ServeForm(today=today(), prefix="serve")
-    outcome = None
     if form.validate_on_submit():
         with errors_on(form, "served_on") as outcome:
             serve_notice(current_user, notice, form.served_on.data)
             flash(f"Notice served. A written response is due by {notice.response_due_on:%A %d %B %Y}.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
-    return _render_detail(notice, outcome.status_code if outcome else 400, serve_form=form)
+        return _render_detail(notice, outcome.status_code, serve_form=form)
+    return _render_detail(notice, 400, serve_form=form)
 
 
 @bp.route("/<ref>/letter.pdf")
@@ -357,26 +357,26 @@ def respond(ref: str):
 def escalate(ref: str):
     notice = get_notice_for(current_user, ref)
     form = EscalateForm(steps=next_escalation_steps(notice), today=today(), prefix="escalate")
-    outcome = None
     if form.validate_on_submit():
         with errors_on(form, "step") as outcome:
             escalation = escalate_notice(current_user, notice, form.step.data, form.raised_on.data, form.note.data)
             flash(f"Escalated to {escalation.step_label}; a reply is due by {escalation.due_on:%d %B %Y}.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
-    return _render_detail(notice, outcome.status_code if outcome else 400, escalate_form=form)
+        return _render_detail(notice, outcome.status_code, escalate_form=form)
+    return _render_detail(notice, 400, escalate_form=form)
 
 
 @bp.route("/<ref>/resolve", methods=["POST"])
 def resolve(ref: str):
     notice = get_notice_for(current_user, ref)
     form = ResolveForm(prefix="resolve")
-    outcome = None
     if form.validate_on_submit():
         with errors_on(form, "outcome") as outcome:
             resolve_notice(current_user, notice, form.outcome.data)
             flash("Notice resolved.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
-    return _render_detail(notice, outcome.status_code if outcome else 400, resolve_form=form)
+        return _render_detail(notice, outcome.status_code, resolve_form=form)
+    return _render_detail(notice, 400, resolve_form=form)
 
 
 # --- calendar -------------------------------------------------------------------------------

@@ -314,5 +314,6 @@ def test_two_people_saving_at_once_the_second_is_told(client, world, login_as, m
         data={"csrf_token": token, "received_on": today().isoformat(), "summary": "Mine", "outcome": ""},
     )
     assert response.status_code == 409
+    assert "Someone else changed this after you opened it" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get_one(ForeseeabilityNotice, notice.id).response_summary == "Theirs"
