@@ -68,3 +68,56 @@ def make_world() -> World:
         official=make_user("official", email="official@example.org"),
         admin=make_user("admin", email="admin@example.org"),
     )
+
+
+# ---- notices
+
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from typing import Any  # noqa: E402
+
+from napo_tracker.kernel.clock import today  # noqa: E402
+from napo_tracker.notices import services as notice_services  # noqa: E402
+from napo_tracker.notices.models import ForeseeabilityNotice  # noqa: E402
+from napo_tracker.notices.services import NoticeDetails  # noqa: E402
+
+
+def notice_details(region: Region, *, unit_id: int | None = None, **overrides: Any) -> NoticeDetails:
+    """What a rep types into the notice form: an individual notice at 142.5 % of the WMT."""
+    values: dict[str, Any] = dict(
+        kind="individual",
+        region_id=region.id,
+        unit_id=unit_id,
+        served_to_name="Jo Manager",
+        served_to_role="Head of PDU",
+        wmt_percent=Decimal("142.5"),
+        caseload=58,
+        concerns=["caseload_beyond_capacity", "no_cover"],
+        concerns_detail="Three colleagues off sick.",
+    )
+    values.update(overrides)
+    return NoticeDetails(**values)
+
+
+def make_notice(
+    user: User,
+    region: Region,
+    *,
+    served_on: date | None = None,
+    on: date | None = None,
+    **details: Any,
+) -> ForeseeabilityNotice:
+    """A draft notice recorded by ``user``; served (letter frozen) on ``served_on`` when given, as if
+    today were ``on`` (default: the later of ``served_on`` and today). Committed."""
+    notice = notice_services.create_notice(user, notice_details(region, **details))
+    if served_on is not None:
+        notice_services.serve_notice(user, notice, served_on, on=on or max(served_on, today()))
+    db.session.commit()
+    return notice
+
+
+def make_served_notice(
+    user: User, region: Region, served_on: date, *, on: date | None = None, **details: Any
+) -> ForeseeabilityNotice:
+    """A notice served on ``served_on``: its response is due ten working days later."""
+    return make_notice(user, region, served_on=served_on, on=on, **details)

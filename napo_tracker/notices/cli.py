@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import click
 
+from ..kernel.clock import today
+from ..kernel.transaction import transactional
 from . import bp
 from .reminders import MailError, due_reminders, send_reminders
-from .services import today
 
 
 @bp.cli.command("remind")
@@ -20,7 +21,8 @@ from .services import today
     default=None,
     help="Pretend today is this day (YYYY-MM-DD).",
 )
-def remind_command(dry_run: bool, on) -> None:
+@transactional
+def remind_command(dry_run: bool, on: datetime | None) -> None:
     """E-mail each rep their foreseeability notices that are due soon or overdue."""
     day: date = on.date() if on else today()
     reminders = due_reminders(day)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from ..accounts.models import user_by_email
+from ..cases.models import Case
 from ..extensions import db
+from ..kernel.clock import today as union_today
 from ..regions.models import Unit, region_by_name
 from . import services
 from .models import ForeseeabilityNotice
@@ -22,7 +25,7 @@ from .services import NoticeDetails
 # (region, unit, kind, signatories, manager, role, WMT %, caseload, concerns, own words, story)
 # story: "draft" | "due_soon" | "overdue" | ("responded", outcome) | ("resolved", outcome)
 #        | ("escalated", [steps]) ; "months_ago" shifts service into an earlier month.
-NOTICES = [
+NOTICES: list[dict[str, Any]] = [
     dict(
         region="West Midlands",
         unit="Warwickshire and West Mercia",
@@ -157,8 +160,6 @@ def _served_on_for(state: str, today: date) -> date:
 
 def _demo_case(unit: Unit) -> str:
     """A demo case of the same unit with a member, if the cases demo made one (its member is linked too)."""
-    from ..cases.models import Case
-
     reference = db.session.scalar(
         select(Case.reference).where(Case.unit_id == unit.id, Case.member_id.is_not(None)).order_by(Case.id).limit(1)
     )
@@ -175,7 +176,7 @@ def _existing(unit: Unit, manager: str) -> ForeseeabilityNotice | None:
 
 def load(echo) -> None:
     """Add the demo notices that are missing."""
-    today = services.today()
+    today = union_today()
     added = 0
     for spec in NOTICES:
         region = region_by_name(spec["region"])
@@ -210,12 +211,14 @@ def load(echo) -> None:
         while not services.is_working_day(served):
             served -= timedelta(days=1)
         services.serve_notice(rep, notice, served, on=today)
+        due = notice.response_due_on
+        assert due is not None  # serving sets it
         kind, detail = story
         if kind in ("responded", "resolved"):
             services.record_response(
                 rep,
                 notice,
-                notice.response_due_on - timedelta(days=2),
+                due - timedelta(days=2),
                 "Management replied in writing and agreed to review allocations.",
                 detail,
                 on=today,
@@ -223,7 +226,7 @@ def load(echo) -> None:
         if kind == "resolved":
             services.resolve_notice(rep, notice, detail)
         if kind == "escalated":
-            raised = notice.response_due_on + timedelta(days=1)
+            raised = due + timedelta(days=1)
             for step in detail:
                 services.escalate_notice(
                     rep, notice, step, min(raised, today), "No written response was received.", on=today

@@ -1,12 +1,14 @@
+"""The forms of notices; each takes its choices (and "today") as arguments, so it is tested alone."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -17,8 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PlainText, select_choices, strip_text
-from .models import CONCERNS, ESCALATION_STEPS, MAX_WMT_PERCENT, OUTCOMES, NoticeKind, NoticeStatus
+from ..forms import PlainText, VersionField, select_choices, strip_text
+from .models import MAX_WMT_PERCENT, Concern, EscalationStep, NoticeKind, NoticeOutcome, NoticeStatus
 from .services import NoticeDetails
 
 
@@ -36,9 +38,7 @@ def _not_in_future(today: date):
 
 
 class NoticeForm(FlaskForm):
-    kind = SelectField(
-        "Kind of notice", choices=select_choices((k.value, k.label) for k in NoticeKind), validators=[DataRequired()]
-    )
+    kind = SelectField("Kind of notice", choices=select_choices(NoticeKind.choices()), validators=[DataRequired()])
     signatory_count = IntegerField(
         "Number of signatories",
         default=1,
@@ -71,7 +71,7 @@ class NoticeForm(FlaskForm):
         "Caseload at the time",
         validators=[Optional(), NumberRange(min=0, max=10000, message="A caseload is a whole number, 0 or more.")],
     )
-    concerns = MultiCheckboxField("Concerns", choices=select_choices(CONCERNS.items()))
+    concerns = MultiCheckboxField("Concerns", choices=select_choices(Concern.choices()))
     concerns_detail = TextAreaField(
         "Concerns in your own words",
         filters=[strip_text],
@@ -108,23 +108,39 @@ class NoticeForm(FlaskForm):
         validators=[Optional()],
         description="Receives the reminders and sees the deadlines in their calendar.",
     )
-    version = HiddenField()
+    version = VersionField()
     submit = SubmitField("Save notice")
 
-    def __init__(self, *args, region_choices, unit_choices, rep_choices, member_choices=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        region_choices: Sequence[tuple[int, str]],
+        unit_choices: Iterable[tuple[int, str]],
+        rep_choices: Iterable[tuple[int, str]],
+        member_choices: Sequence[tuple[int, str]] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.region_ids = {region_id for region_id, _name in region_choices}
         self.member_id.choices = select_choices([(0, "No member linked"), *member_choices])
         self.named_member_ids.choices = select_choices(member_choices)
         self.region_id.choices = select_choices([(0, "Choose a region"), *region_choices])
         self.unit_id.choices = select_choices([(0, "No particular unit"), *unit_choices])
         self.assigned_rep_id.choices = select_choices([(0, "Me"), *rep_choices])
 
+    @property
+    def expected_version(self) -> int | None:
+        """The version of the notice this form was made from (None: not sent, so not checked)."""
+        # VersionField parses to an int, though its stubs still call ``data`` a string.
+        version: object = self.version.data
+        return version if isinstance(version, int) else None
+
     def validate_signatory_count(self, field):
         if self.kind.data == NoticeKind.COLLECTIVE and (field.data is None or field.data < 1):
             raise ValidationError("A collective notice needs at least one signatory.")
 
     def validate_region_id(self, field):
-        if field.data not in {choice.value for choice in self.region_id.choices if choice.value}:
+        if field.data not in self.region_ids:
             raise ValidationError("Choose one of your regions.")
 
     def details(self) -> NoticeDetails:
@@ -132,8 +148,8 @@ class NoticeForm(FlaskForm):
             kind=self.kind.data,
             region_id=self.region_id.data,
             unit_id=self.unit_id.data or None,
-            served_to_name=self.served_to_name.data,
-            served_to_role=self.served_to_role.data,
+            served_to_name=self.served_to_name.data or "",
+            served_to_role=self.served_to_role.data or "",
             wmt_percent=self.wmt_percent.data,
             caseload=self.caseload.data,
             signatory_count=self.signatory_count.data,
@@ -167,7 +183,9 @@ class ResponseForm(FlaskForm):
         validators=[DataRequired(), Length(max=5000), PlainText(multiline=True)],
     )
     outcome = SelectField(
-        "Outcome so far", choices=select_choices([("", "Not decided yet"), *OUTCOMES.items()]), validators=[Optional()]
+        "Outcome so far",
+        choices=select_choices([("", "Not decided yet"), *NoticeOutcome.choices()]),
+        validators=[Optional()],
     )
     submit = SubmitField("Record the response")
 
@@ -192,12 +210,12 @@ class EscalateForm(FlaskForm):
 
     def __init__(self, *args, steps: list[str], today: date, **kwargs):
         super().__init__(*args, **kwargs)
-        self.step.choices = select_choices((s, ESCALATION_STEPS[s]) for s in steps)
+        self.step.choices = select_choices((step, EscalationStep.label_of(step)) for step in steps)
         self.raised_on.validators = [*self.raised_on.validators, _not_in_future(today)]
 
 
 class ResolveForm(FlaskForm):
-    outcome = SelectField("Outcome", choices=select_choices(OUTCOMES.items()), validators=[DataRequired()])
+    outcome = SelectField("Outcome", choices=select_choices(NoticeOutcome.choices()), validators=[DataRequired()])
     submit = SubmitField("Resolve the notice")
 
 
@@ -209,7 +227,7 @@ class FilterForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=select_choices([("", "Any status"), *((s.value, s.label) for s in NoticeStatus)]),
+        choices=select_choices([("", "Any status"), *NoticeStatus.choices()]),
         validators=[Optional()],
     )
     region = SelectField("Region", coerce=int, validators=[Optional()])
@@ -227,7 +245,9 @@ class FilterForm(FlaskForm):
         validators=[Optional()],
     )
 
-    def __init__(self, *args, region_choices, unit_choices, **kwargs):
+    def __init__(
+        self, *args, region_choices: Iterable[tuple[int, str]], unit_choices: Iterable[tuple[int, str]], **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.region.choices = select_choices([(0, "All my regions"), *region_choices])
         self.unit.choices = select_choices([(0, "All units"), *unit_choices])

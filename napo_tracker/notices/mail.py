@@ -13,11 +13,12 @@ import secrets
 import smtplib
 import ssl
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+
+from ..kernel.clock import utcnow
 
 DEFAULT_SENDER = "napo-tracker <no-reply@napo-tracker.invalid>"
 
@@ -43,7 +44,7 @@ class _FileOutbox:
         os.makedirs(directory, exist_ok=True)
 
     def send(self, message: EmailMessage) -> None:
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
+        name = f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
         with open(os.path.join(self.directory, name), "wb") as handle:
             handle.write(bytes(message))
 

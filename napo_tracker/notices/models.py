@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -23,8 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..kernel.clock import utcnow
+from ..kernel.labels import LabelledEnum
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -32,52 +32,46 @@ if TYPE_CHECKING:
     from ..regions.models import Region, Unit
 
 
-class NoticeStatus(StrEnum):
-    DRAFT = "draft"
-    SERVED = "served"
-    RESPONDED = "responded"
-    RESOLVED = "resolved"
-    ESCALATED = "escalated"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
+class NoticeStatus(LabelledEnum):
+    DRAFT = "draft", "Draft"
+    SERVED = "served", "Served"
+    RESPONDED = "responded", "Responded"
+    RESOLVED = "resolved", "Resolved"
+    ESCALATED = "escalated", "Escalated"
 
 
-class NoticeKind(StrEnum):
-    INDIVIDUAL = "individual"
-    COLLECTIVE = "collective"
-
-    @property
-    def label(self) -> str:
-        return {"individual": "Individual (one member)", "collective": "Collective (a team)"}[self.value]
+class NoticeKind(LabelledEnum):
+    INDIVIDUAL = "individual", "Individual (one member)"
+    COLLECTIVE = "collective", "Collective (a team)"
 
 
-# The concerns checklist, in the order the letter lists them.
-CONCERNS: dict[str, str] = {
-    "caseload_beyond_capacity": "Caseload beyond capacity",
-    "unallocated_cases": "Unallocated cases",
-    "protected_caseload_breach": "Protected caseload breached",
-    "untrained_high_risk": "High-risk cases held by staff not trained for them",
-    "no_cover": "No cover for leave or sickness",
-    "no_time_for_risk_assessment": "No time to complete risk assessments",
-}
+class Concern(LabelledEnum):
+    """The concerns checklist, in the order the letter lists them."""
 
-OUTCOMES: dict[str, str] = {
-    "workload_reduced": "Workload reduced",
-    "partly_reduced": "Workload partly reduced",
-    "no_action": "No action taken",
-    "escalated_health_safety": "Escalated to health and safety",
-    "grievance_lodged": "Grievance lodged",
-}
+    CASELOAD_BEYOND_CAPACITY = "caseload_beyond_capacity", "Caseload beyond capacity"
+    UNALLOCATED_CASES = "unallocated_cases", "Unallocated cases"
+    PROTECTED_CASELOAD_BREACH = "protected_caseload_breach", "Protected caseload breached"
+    UNTRAINED_HIGH_RISK = "untrained_high_risk", "High-risk cases held by staff not trained for them"
+    NO_COVER = "no_cover", "No cover for leave or sickness"
+    NO_TIME_FOR_RISK_ASSESSMENT = "no_time_for_risk_assessment", "No time to complete risk assessments"
 
-# The escalation ladder, lowest rung first.
-ESCALATION_STEPS: dict[str, str] = {
-    "line_manager": "Line manager",
-    "senior_manager": "Senior manager",
-    "health_safety_committee": "Regional health and safety committee",
-    "grievance": "Grievance",
-}
+
+class NoticeOutcome(LabelledEnum):
+    WORKLOAD_REDUCED = "workload_reduced", "Workload reduced"
+    PARTLY_REDUCED = "partly_reduced", "Workload partly reduced"
+    NO_ACTION = "no_action", "No action taken"
+    ESCALATED_HEALTH_SAFETY = "escalated_health_safety", "Escalated to health and safety"
+    GRIEVANCE_LODGED = "grievance_lodged", "Grievance lodged"
+
+
+class EscalationStep(LabelledEnum):
+    """The escalation ladder, lowest rung first."""
+
+    LINE_MANAGER = "line_manager", "Line manager"
+    SENIOR_MANAGER = "senior_manager", "Senior manager"
+    HEALTH_SAFETY_COMMITTEE = "health_safety_committee", "Regional health and safety committee"
+    GRIEVANCE = "grievance", "Grievance"
+
 
 MAX_WMT_PERCENT = 400
 
@@ -90,7 +84,7 @@ notice_members = Table(
 )
 
 
-class ForeseeabilityNotice(db.Model):
+class ForeseeabilityNotice(Model):
     __tablename__ = "foreseeability_notices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,11 +136,11 @@ class ForeseeabilityNotice(db.Model):
 
     @property
     def status_label(self) -> str:
-        return NoticeStatus(self.status).label
+        return NoticeStatus.label_of(self.status)
 
     @property
     def kind_label(self) -> str:
-        return NoticeKind(self.kind).label
+        return NoticeKind.label_of(self.kind)
 
     @property
     def is_collective(self) -> bool:
@@ -162,11 +156,12 @@ class ForeseeabilityNotice(db.Model):
 
     @property
     def concern_labels(self) -> list[str]:
-        return [CONCERNS[code] for code in CONCERNS if code in (self.concerns or [])]
+        chosen = set(self.concerns or [])
+        return [concern.label for concern in Concern if concern in chosen]
 
     @property
     def outcome_label(self) -> str | None:
-        return OUTCOMES.get(self.outcome) if self.outcome else None
+        return NoticeOutcome.label_of(self.outcome) if self.outcome else None
 
     @property
     def current_escalation(self) -> NoticeEscalation | None:
@@ -176,7 +171,7 @@ class ForeseeabilityNotice(db.Model):
         return self.reference
 
 
-class NoticeEscalation(db.Model):
+class NoticeEscalation(Model):
     """One rung of the escalation ladder, raised on a day and due a number of working days later."""
 
     __tablename__ = "notice_escalations"
@@ -195,10 +190,10 @@ class NoticeEscalation(db.Model):
 
     @property
     def step_label(self) -> str:
-        return ESCALATION_STEPS.get(self.step, self.step)
+        return EscalationStep.label_of(self.step)
 
 
-class NoticeReminder(db.Model):
+class NoticeReminder(Model):
     """A reminder already e-mailed to a rep about a notice on a day: running twice sends nothing new."""
 
     __tablename__ = "notice_reminders"
@@ -211,7 +206,7 @@ class NoticeReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class CalendarToken(db.Model):
+class CalendarToken(Model):
     """A rep's private calendar feed: only the SHA-256 of the secret is stored."""
 
     __tablename__ = "notice_calendar_tokens"

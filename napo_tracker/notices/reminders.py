@@ -7,6 +7,7 @@ a link. Each (rep, notice, day) is sent at most once: running twice on a day sen
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..extensions import db
+from ..kernel.transaction import command_transaction
 from ..regions.scoping import can_access_region
 from .mail import MailError, build_message, outbox
 from .models import ForeseeabilityNotice, NoticeReminder
@@ -91,11 +93,11 @@ def reminder_body(reminder: Reminder, on: date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def send_reminders(on: date, *, dry_run: bool = False, progress=None) -> RemindResult:
-    """E-mail each rep their list, committing per rep once the server has accepted it.
+def send_reminders(on: date, *, dry_run: bool = False, progress: Callable[[int], object] | None = None) -> RemindResult:
+    """E-mail each rep their list, and mark it sent once the server has accepted it.
 
     A server that cannot be reached or refuses a message raises MailError; whatever it did
-    not accept is not marked as sent.
+    not accept is not marked as sent, and whatever it accepted stays marked.
     """
     reminders = due_reminders(on)
     result = RemindResult()
@@ -111,21 +113,21 @@ def send_reminders(on: date, *, dry_run: bool = False, progress=None) -> RemindR
                 f"{subject_prefix}: {count} foreseeability notice{'s need' if count != 1 else ' needs'} attention",
                 reminder_body(reminder, on),
             )
-            try:
+            # One transaction per rep, committed as soon as the server has taken the e-mail: an
+            # e-mail cannot be unsent, so a later failure (the next address refused, the
+            # connection lost) must not roll back the marks of those already delivered, or the
+            # next run would send them again. A refusal rolls back only this rep's marks.
+            with command_transaction():
                 box.send(message)
-            except MailError:
-                db.session.rollback()
-                raise
-            for notice in reminder.notices:
-                db.session.add(NoticeReminder(user_id=reminder.rep.id, notice_id=notice.id, sent_on=on))
-            record(
-                None,
-                AuditAction.NOTICE_REMINDERS_SENT,
-                ("users", str(reminder.rep.id)),
-                notices=count,
-                sent_on=on.isoformat(),
-            )
-            db.session.commit()
+                for notice in reminder.notices:
+                    db.session.add(NoticeReminder(user_id=reminder.rep.id, notice_id=notice.id, sent_on=on))
+                record(
+                    None,
+                    AuditAction.NOTICE_REMINDERS_SENT,
+                    ("users", str(reminder.rep.id)),
+                    notices=count,
+                    sent_on=on.isoformat(),
+                )
             result.sent += 1
             result.notices += count
             if progress is not None:

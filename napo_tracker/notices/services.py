@@ -10,11 +10,10 @@ import hashlib
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from flask import current_app
@@ -23,20 +22,23 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
+from ..cases.models import Case, Member
 from ..extensions import db
-from ..pdf import render_pdf
+from ..kernel.clock import today, utcnow
+from ..kernel.errors import ConflictError, DomainError, check_version
+from ..pdf import PDFRenderError, render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import can_access_region, get_for_user_or_404, scope_to_regions
+from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, scope_to_regions
 from .models import (
-    CONCERNS,
-    ESCALATION_STEPS,
     MAX_WMT_PERCENT,
-    OUTCOMES,
     CalendarToken,
+    Concern,
+    EscalationStep,
     ForeseeabilityNotice,
     NoticeEscalation,
     NoticeKind,
+    NoticeOutcome,
     NoticeStatus,
 )
 
@@ -46,16 +48,15 @@ DUE_SOON_WORKING_DAYS = 3
 OPEN_STATUSES = (NoticeStatus.SERVED.value, NoticeStatus.ESCALATED.value)
 
 
-class NoticeError(ValueError):
-    """A change that breaks a rule. ``field`` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+STALE_NOTICE_MESSAGE = "Someone else changed this notice after you opened it. Reload it and make your change again."
 
 
-class StaleNotice(NoticeError):
-    """Someone else saved the notice since this form was loaded."""
+class NoticeError(DomainError):
+    """A change that breaks a rule of notices. ``field`` names the form field the message belongs next to."""
+
+
+class StaleNotice(ConflictError):
+    """Someone else saved the notice since this form was loaded (409)."""
 
 
 # --- working days ---------------------------------------------------------------------------
@@ -98,14 +99,6 @@ def response_working_days() -> int:
     return int(current_app.config.get("NOTICE_RESPONSE_WORKING_DAYS", DEFAULT_RESPONSE_WORKING_DAYS))
 
 
-def today() -> date:
-    """Today in England and Wales: a notice served at 00:30 BST is served on that day, not the one before."""
-    try:
-        return datetime.now(ZoneInfo("Europe/London")).date()
-    except ZoneInfoNotFoundError:  # a system without time-zone data
-        return datetime.now(UTC).date()
-
-
 # --- deadlines ------------------------------------------------------------------------------
 
 
@@ -138,7 +131,7 @@ def due_soon_cutoff(on: date | None = None) -> date:
 # --- loading --------------------------------------------------------------------------------
 
 
-def get_notice_for(user, ref: str) -> ForeseeabilityNotice:
+def get_notice_for(user: RegionalUser, ref: str) -> ForeseeabilityNotice:
     """The notice with this reference within the user's regions, or 404 (missing or not theirs)."""
     return get_for_user_or_404(user, ForeseeabilityNotice, ForeseeabilityNotice.reference == ref.strip().upper())
 
@@ -223,9 +216,9 @@ class NoticeDetails:
     unit_id: int | None
     served_to_name: str
     served_to_role: str
-    wmt_percent: Decimal
+    wmt_percent: Decimal | None  # None only from a form that let it through: refused
     caseload: int | None = None
-    signatory_count: int = 1
+    signatory_count: int | None = 1
     concerns: list[str] = field(default_factory=list)
     concerns_detail: str = ""
     letter_wording: str = ""
@@ -236,7 +229,7 @@ class NoticeDetails:
 
 
 def _check_details(user, details: NoticeDetails) -> None:
-    if details.kind not in {k.value for k in NoticeKind}:
+    if not NoticeKind.has_value(details.kind):
         raise NoticeError("Choose individual or collective.", "kind")
     if details.wmt_percent is None or not (0 <= details.wmt_percent <= MAX_WMT_PERCENT):
         raise NoticeError(f"WMT must be between 0 and {MAX_WMT_PERCENT} %.", "wmt_percent")
@@ -246,8 +239,7 @@ def _check_details(user, details: NoticeDetails) -> None:
         details.signatory_count = 1
     elif details.signatory_count is None or details.signatory_count < 1:
         raise NoticeError("A collective notice needs at least one signatory.", "signatory_count")
-    unknown = set(details.concerns) - set(CONCERNS)
-    if unknown:
+    if not all(Concern.has_value(code) for code in details.concerns):
         raise NoticeError("Choose concerns from the list.", "concerns")
     region = db.session.get(Region, details.region_id)
     if region is None or not can_access_region(user, region.id):
@@ -265,8 +257,6 @@ def _check_details(user, details: NoticeDetails) -> None:
 
 def _check_links(details: NoticeDetails, region_id: int) -> None:
     """A linked case and named members must belong to the notice's region (missing and elsewhere read alike)."""
-    from ..cases.models import Case, Member
-
     details.case_reference = (details.case_reference or "").strip().upper()
     if details.case_reference:
         case = db.session.scalar(
@@ -294,6 +284,8 @@ def _check_links(details: NoticeDetails, region_id: int) -> None:
 
 
 def _apply(notice: ForeseeabilityNotice, details: NoticeDetails) -> None:
+    # _check_details has refused a missing WMT figure or signatory count.
+    assert details.wmt_percent is not None and details.signatory_count is not None
     notice.kind = details.kind
     notice.region_id = details.region_id
     notice.unit_id = details.unit_id
@@ -302,13 +294,11 @@ def _apply(notice: ForeseeabilityNotice, details: NoticeDetails) -> None:
     notice.wmt_percent = details.wmt_percent
     notice.caseload = details.caseload
     notice.signatory_count = details.signatory_count
-    notice.concerns = [code for code in CONCERNS if code in details.concerns]
+    notice.concerns = [concern.value for concern in Concern if concern in details.concerns]
     notice.concerns_detail = details.concerns_detail or ""
     notice.letter_wording = details.letter_wording or ""
     if details.assigned_rep_id is not None:
         notice.assigned_rep_id = details.assigned_rep_id
-    from ..cases.models import Case, Member
-
     notice.case_id = (
         db.session.scalar(select(Case.id).where(Case.reference == details.case_reference))
         if details.case_reference
@@ -347,9 +337,9 @@ def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
 def update_notice(
     actor, notice: ForeseeabilityNotice, details: NoticeDetails, *, expected_version: int | None = None
 ) -> ForeseeabilityNotice:
-    """Change a notice's facts. A letter already frozen at service is never touched."""
-    if expected_version is not None and expected_version != notice.version:
-        raise StaleNotice("Someone else changed this notice after you opened it. Reload it and make your change again.")
+    """Change a notice's facts, made from the version the person saw. A letter already frozen at service
+    is never touched."""
+    check_version(notice, expected_version, conflict=StaleNotice, message=STALE_NOTICE_MESSAGE)
     _check_details(actor, details)
     _apply(notice, details)
     db.session.flush()
@@ -358,7 +348,7 @@ def update_notice(
 
 
 def serve_notice(
-    actor, notice: ForeseeabilityNotice, served_on: date, *, on: date | None = None
+    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None
 ) -> ForeseeabilityNotice:
     """Serve a draft: the response date is computed once, and the letter is frozen as served."""
     on = on or today()
@@ -371,10 +361,16 @@ def serve_notice(
     notice.served_on = served_on
     notice.response_due_on = add_working_days(served_on, response_working_days())
     notice.status = NoticeStatus.SERVED.value
-    pdf = render_letter(notice)
+    try:
+        pdf = render_letter(notice)
+    except PDFRenderError as error:
+        # No letter, no service: the caller's rollback undoes the status set just above.
+        raise NoticeError(
+            f"The letter could not be made, so the notice was not served: {error}", "served_on"
+        ) from error
     notice.letter_pdf = pdf
     notice.letter_sha256 = hashlib.sha256(pdf).hexdigest()
-    notice.letter_frozen_at = datetime.now(UTC)
+    notice.letter_frozen_at = utcnow()
     db.session.flush()
     record(
         actor,
@@ -388,7 +384,13 @@ def serve_notice(
 
 
 def record_response(
-    actor, notice: ForeseeabilityNotice, received_on: date, summary: str, outcome: str | None, *, on: date | None = None
+    actor,
+    notice: ForeseeabilityNotice,
+    received_on: date | None,
+    summary: str | None,
+    outcome: str | None,
+    *,
+    on: date | None = None,
 ) -> ForeseeabilityNotice:
     """Management answered: the clock stops. Never before the notice was served."""
     on = on or today()
@@ -404,7 +406,7 @@ def record_response(
         )
     if received_on > on:
         raise NoticeError("The date received cannot be in the future.", "received_on")
-    if outcome and outcome not in OUTCOMES:
+    if outcome and not NoticeOutcome.has_value(outcome):
         raise NoticeError("Choose an outcome from the list.", "outcome")
     notice.response_received_on = received_on
     notice.response_summary = summary or ""
@@ -425,13 +427,19 @@ def record_response(
 
 def next_escalation_steps(notice: ForeseeabilityNotice) -> list[str]:
     """Rungs above the highest one already raised."""
-    steps = list(ESCALATION_STEPS)
+    steps = [step.value for step in EscalationStep]
     raised = [steps.index(e.step) for e in notice.escalations if e.step in steps]
     return steps[(max(raised) + 1) if raised else 0 :]
 
 
 def escalate_notice(
-    actor, notice: ForeseeabilityNotice, step: str, raised_on: date, note: str = "", *, on: date | None = None
+    actor,
+    notice: ForeseeabilityNotice,
+    step: str | None,
+    raised_on: date | None,
+    note: str | None = "",
+    *,
+    on: date | None = None,
 ) -> NoticeEscalation:
     """Climb the ladder one or more rungs; each step is due a number of working days after it is raised."""
     on = on or today()
@@ -439,7 +447,7 @@ def escalate_notice(
         raise NoticeError("Only a served notice can be escalated.", "step")
     if step not in next_escalation_steps(notice):
         raise NoticeError("Choose a step above the ones already taken.", "step")
-    if raised_on is None or raised_on < notice.served_on:
+    if raised_on is None or notice.served_on is None or raised_on < notice.served_on:
         raise NoticeError("A step cannot be raised before the notice was served.", "raised_on")
     if raised_on > on:
         raise NoticeError("The date cannot be in the future.", "raised_on")
@@ -453,10 +461,10 @@ def escalate_notice(
     )
     db.session.add(escalation)
     notice.status = NoticeStatus.ESCALATED.value
-    if step == "grievance":
-        notice.outcome = "grievance_lodged"
-    elif step == "health_safety_committee" and notice.outcome != "grievance_lodged":
-        notice.outcome = "escalated_health_safety"
+    if step == EscalationStep.GRIEVANCE:
+        notice.outcome = NoticeOutcome.GRIEVANCE_LODGED.value
+    elif step == EscalationStep.HEALTH_SAFETY_COMMITTEE and notice.outcome != NoticeOutcome.GRIEVANCE_LODGED:
+        notice.outcome = NoticeOutcome.ESCALATED_HEALTH_SAFETY.value
     db.session.flush()
     record(actor, AuditAction.NOTICE_ESCALATED, notice, step=step, due_on=escalation.due_on.isoformat())
     return escalation
@@ -466,7 +474,7 @@ def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> Foresee
     """Close a notice that was answered or escalated, with its outcome."""
     if notice.status not in (NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
         raise NoticeError("Only a notice that was answered or escalated can be resolved.", "outcome")
-    if outcome not in OUTCOMES:
+    if not NoticeOutcome.has_value(outcome):
         raise NoticeError("Choose an outcome from the list.", "outcome")
     notice.outcome = outcome
     notice.status = NoticeStatus.RESOLVED.value
@@ -510,7 +518,8 @@ def render_letter(notice: ForeseeabilityNotice, on: date | None = None) -> bytes
 
 def letter_for_download(actor, notice: ForeseeabilityNotice) -> bytes:
     """The frozen letter once served (unchanged, byte for byte); a fresh draft before that."""
-    pdf = notice.letter_pdf if notice.has_frozen_letter else render_letter(notice)
+    frozen = notice.letter_pdf if notice.has_frozen_letter else None
+    pdf = frozen if frozen is not None else render_letter(notice)
     record(actor, AuditAction.NOTICE_LETTER_PRINTED, notice, frozen=notice.has_frozen_letter)
     return pdf
 
@@ -630,7 +639,9 @@ def calendar_notices(user) -> list[ForeseeabilityNotice]:
     """Notices whose deadlines belong in this user's calendar: assigned to them, in their regions."""
     stmt = (
         scope_to_regions(
-            select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES + ("responded",))),
+            select(ForeseeabilityNotice).where(
+                ForeseeabilityNotice.status.in_((*OPEN_STATUSES, NoticeStatus.RESPONDED.value))
+            ),
             ForeseeabilityNotice.region_id,
             user,
         )

@@ -1,3 +1,9 @@
+"""The notice pages: list, figures, one notice and its steps, the private calendar feed.
+
+Views hold no commit or rollback: the request boundary commits a response below 400 and
+rolls back anything else, and ``errors_on`` shows a service's refusal next to the field.
+"""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -5,25 +11,28 @@ from decimal import Decimal
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
+from wtforms import Field
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..cases.sections import case_page_section
 from ..cases.services import members_in_scope, regions_in_scope, units_in_scope
+from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
 from ..csvexport import csv_response
-from ..errors import render_error
 from ..extensions import db
+from ..forms import ConfirmForm
+from ..kernel.clock import today
+from ..kernel.transaction import errors_on
+from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
 from ..pdf import PDFRenderError
 from ..regions.scoping import region_ids_for
 from . import bp, ical
 from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
-from .models import ESCALATION_STEPS, OUTCOMES, ForeseeabilityNotice, NoticeStatus
+from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus
 from .services import (
-    NoticeError,
+    NoticeDetails,
     NoticeFilters,
-    StaleNotice,
     active_due_on,
     attention_needed,
     calendar_notices,
@@ -45,19 +54,13 @@ from .services import (
     serve_notice,
     served_by_month_series,
     served_by_region,
-    today,
     update_notice,
     user_for_calendar_token,
 )
 
 PAGE_SIZE = 50
-
-
-@bp.errorhandler(StaleDataError)
-def concurrent_change(error: StaleDataError):
-    """Two people saved the same notice at once: the second is told, never silently overwrites."""
-    db.session.rollback()
-    return render_error(409)
+# The figures' outcome columns: none recorded yet, then each outcome in its order.
+OUTCOME_KEYS = ["awaiting", *(outcome.value for outcome in NoticeOutcome)]
 
 
 @bp.app_context_processor
@@ -95,7 +98,7 @@ def deadlines_panel(user):
 
 def _rep_choices() -> list[tuple[int, str]]:
     """Active reps who share a region with the user (officials: every active rep)."""
-    stmt = select(User).where(User.is_active.is_(True), User.role == "rep").order_by(User.display_name)
+    stmt = select(User).where(User.is_active.is_(True), User.role == Role.REP).order_by(User.display_name)
     ids = region_ids_for(current_user)
     reps = [
         u
@@ -117,17 +120,10 @@ def _notice_form(**kwargs) -> NoticeForm:
     )
 
 
-def _details(form: NoticeForm):
+def _details(form: NoticeForm) -> NoticeDetails:
     details = form.details()
     details.assigned_rep_id = details.assigned_rep_id or current_user.id
     return details
-
-
-def _field_error(form, error: NoticeError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None:
-        target = next(iter(form))
-    target.errors = [*target.errors, str(error)]
 
 
 # --- list, figures, export ------------------------------------------------------------------
@@ -141,7 +137,7 @@ def _filters() -> tuple[FilterForm, NoticeFilters]:
     )
     form.validate()
 
-    def chosen(field):
+    def chosen(field: Field):
         """A filter value that is not among the choices is dropped; the user's scope applies in SQL anyway."""
         return None if field.errors else field.data
 
@@ -169,7 +165,6 @@ def export():
     _form, filters = _filters()
     notices = db.session.scalars(notices_for(current_user, filters)).all()
     record(current_user, AuditAction.NOTICES_EXPORTED, None, count=len(notices))
-    db.session.commit()
     header = [
         "reference",
         "kind",
@@ -211,8 +206,6 @@ def export():
 @bp.route("/figures")
 def figures():
     """Notices served, and how they ended, by region and month: ready to cite in a briefing."""
-    from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
-
     rows = notices_served_by_region_month(region_ids_for(current_user))
     totals = served_by_region(rows)
     charts = {}
@@ -225,9 +218,7 @@ def figures():
         series = served_by_month_series(rows)
         if any(len(points) > 1 for points in series.values()):
             charts["month"] = svg_data_uri(line_chart_svg("Notices served per month", series))
-    return render_template(
-        "notices/figures.html", rows=rows, totals=totals, charts=charts, outcome_keys=["awaiting", *OUTCOMES]
-    )
+    return render_template("notices/figures.html", rows=rows, totals=totals, charts=charts, outcome_keys=OUTCOME_KEYS)
 
 
 @bp.route("/figures.csv")
@@ -235,12 +226,10 @@ def figures_csv():
     """The figures table as a download, for citing in a briefing."""
     rows = notices_served_by_region_month(region_ids_for(current_user))
     record(current_user, AuditAction.NOTICES_EXPORTED, None, figures=True, rows=len(rows))
-    db.session.commit()
-    keys = ["awaiting", *OUTCOMES]
     return csv_response(
         f"notice-figures-{today():%Y-%m-%d}.csv",
-        ["month", "region", "served", *keys],
-        [[row.month, row.region, row.served, *(row.outcomes.get(k, 0) for k in keys)] for row in rows],
+        ["month", "region", "served", *OUTCOME_KEYS],
+        [[row.month, row.region, row.served, *(row.outcomes.get(k, 0) for k in OUTCOME_KEYS)] for row in rows],
     )
 
 
@@ -264,7 +253,7 @@ def _render_detail(notice: ForeseeabilityNotice, status: int = 200, **forms):
         "notices/detail.html",
         notice=notice,
         today=today(),
-        steps=ESCALATION_STEPS,
+        steps=EscalationStep.labels(),
         next_steps=next_escalation_steps(notice),
         **context,
     ), status
@@ -273,16 +262,11 @@ def _render_detail(notice: ForeseeabilityNotice, status: int = 200, **forms):
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = _notice_form()
-    if request.method == "GET" and len(form.region_id.choices) == 2:
-        form.region_id.data = form.region_id.choices[1].value
+    if request.method == "GET" and len(form.region_ids) == 1:
+        form.region_id.data = next(iter(form.region_ids))
     if form.validate_on_submit():
-        try:
+        with errors_on(form):  # each refusal names its field; a conflict goes above the form
             notice = create_notice(current_user, _details(form))
-        except NoticeError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
             flash(f"Notice {notice.reference} saved as a draft. Print the letter, then mark it as served.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
     return render_template("notices/form.html", form=form, notice=None), (400 if form.errors else 200)
@@ -303,26 +287,14 @@ def edit(ref: str):
         form.member_id.data = notice.member_id or 0
         form.named_member_ids.data = [m.id for m in notice.named_members]
         form.assigned_rep_id.data = notice.assigned_rep_id if notice.assigned_rep_id != current_user.id else 0
-        form.version.data = str(notice.version)
-    status = 200
     if form.validate_on_submit():
-        try:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
-            update_notice(current_user, notice, _details(form), expected_version=version)
-        except StaleNotice as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return render_template("notices/form.html", form=form, notice=notice), 409
-        except NoticeError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
+        with errors_on(form) as outcome:  # each refusal names its field; a conflict goes above the form
+            update_notice(current_user, notice, _details(form), expected_version=form.expected_version)
             flash("Notice saved.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
-    if form.errors:
-        status = 400
-    return render_template("notices/form.html", form=form, notice=notice), status
+        if outcome.conflict:
+            return render_template("notices/form.html", form=form, notice=notice), 409
+    return render_template("notices/form.html", form=form, notice=notice), (400 if form.errors else 200)
 
 
 @bp.route("/<ref>/serve", methods=["POST"])
@@ -330,18 +302,11 @@ def serve(ref: str):
     notice = get_notice_for(current_user, ref)
     form = ServeForm(today=today(), prefix="serve")
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "served_on") as outcome:
             serve_notice(current_user, notice, form.served_on.data)
-        except NoticeError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        except PDFRenderError as error:
-            db.session.rollback()
-            form.served_on.errors.append(f"The letter could not be made, so the notice was not served: {error}")
-        else:
-            db.session.commit()
             flash(f"Notice served. A written response is due by {notice.response_due_on:%A %d %B %Y}.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
+        return _render_detail(notice, outcome.status_code, serve_form=form)
     return _render_detail(notice, 400, serve_form=form)
 
 
@@ -352,9 +317,7 @@ def letter(ref: str):
     try:
         pdf = letter_for_download(current_user, notice)
     except PDFRenderError as error:
-        db.session.rollback()
         abort(503, description=str(error))
-    db.session.commit()
     kind = "served" if notice.has_frozen_letter else "draft"
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{notice.reference}-{kind}.pdf"'
@@ -382,15 +345,11 @@ def respond(ref: str):
         flash(message, "info")
         return redirect(url_for("notices.detail", ref=notice.reference))
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "received_on") as outcome:
             record_response(current_user, notice, form.received_on.data, form.summary.data, form.outcome.data or None)
-        except NoticeError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
             flash("Response recorded: the clock has stopped.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
+        return render_template("notices/respond.html", form=form, notice=notice), outcome.status_code
     return render_template("notices/respond.html", form=form, notice=notice), (400 if form.errors else 200)
 
 
@@ -399,15 +358,11 @@ def escalate(ref: str):
     notice = get_notice_for(current_user, ref)
     form = EscalateForm(steps=next_escalation_steps(notice), today=today(), prefix="escalate")
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "step") as outcome:
             escalation = escalate_notice(current_user, notice, form.step.data, form.raised_on.data, form.note.data)
-        except NoticeError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
             flash(f"Escalated to {escalation.step_label}; a reply is due by {escalation.due_on:%d %B %Y}.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
+        return _render_detail(notice, outcome.status_code, escalate_form=form)
     return _render_detail(notice, 400, escalate_form=form)
 
 
@@ -416,15 +371,11 @@ def resolve(ref: str):
     notice = get_notice_for(current_user, ref)
     form = ResolveForm(prefix="resolve")
     if form.validate_on_submit():
-        try:
+        with errors_on(form, "outcome") as outcome:
             resolve_notice(current_user, notice, form.outcome.data)
-        except NoticeError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
             flash("Notice resolved.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
+        return _render_detail(notice, outcome.status_code, resolve_form=form)
     return _render_detail(notice, 400, resolve_form=form)
 
 
@@ -434,18 +385,14 @@ def resolve(ref: str):
 @bp.route("/calendar", methods=["GET", "POST"])
 def calendar():
     """Make, replace or revoke the user's private calendar address."""
-    from flask_wtf import FlaskForm
-
-    form = FlaskForm()
+    form = ConfirmForm()
     feed_url = None
     if form.validate_on_submit():
         if request.form.get("action") == "revoke":
             revoked = revoke_calendar_token(current_user)
-            db.session.commit()
             flash("Your calendar address no longer works." if revoked else "You had no calendar address.", "info")
             return redirect(url_for("notices.calendar"))
         token = new_calendar_token(current_user)
-        db.session.commit()
         feed_url = url_for("notices.calendar_feed", token=token, _external=True)
     elif request.method == "POST":
         abort(400)

@@ -1,48 +1,37 @@
-"""Fixtures for foreseeability notices: notices made through the services, committed."""
+"""Fixtures for foreseeability notices: the factories, with the London rep and unit as defaults."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from napo_tracker.extensions import db
-from napo_tracker.notices import services
-from napo_tracker.notices.services import NoticeDetails
+from napo_tracker.notices.models import ForeseeabilityNotice
 
-from ..factories import unit
+from .. import factories
+from ..factories import World, unit
 
+# The tests of cases and evidence build notice details through this name.
+details_for = factories.notice_details
 
-def details_for(region, *, unit_id=None, **overrides) -> NoticeDetails:
-    values = dict(
-        kind="individual",
-        region_id=region.id,
-        unit_id=unit_id,
-        served_to_name="Jo Manager",
-        served_to_role="Head of PDU",
-        wmt_percent=Decimal("142.5"),
-        caseload=58,
-        concerns=["caseload_beyond_capacity", "no_cover"],
-        concerns_detail="Three colleagues off sick.",
-    )
-    values.update(overrides)
-    return NoticeDetails(**values)
+MakeNotice = Callable[..., ForeseeabilityNotice]
 
 
 @pytest.fixture
-def make_notice(world):
-    """make_notice(user=None, region=None, served_on=None, **details) -> a committed notice."""
+def make_notice(world: World) -> MakeNotice:
+    """make_notice(user=None, region=None, served_on=None, today=None, **details) -> a committed notice.
 
-    def _make(user=None, region=None, served_on: date | None = None, today: date | None = None, **overrides):
-        user = user or world.london_rep
+    By default the London rep records it in London, for the London PDU.
+    """
+
+    def _make(
+        user=None, region=None, served_on: date | None = None, today: date | None = None, **details: Any
+    ) -> ForeseeabilityNotice:
         region = region or world.london
-        if "unit_id" not in overrides and region is world.london:
-            overrides["unit_id"] = unit(world.london, "London PDU").id
-        notice = services.create_notice(user, details_for(region, **overrides))
-        if served_on is not None:
-            services.serve_notice(user, notice, served_on, on=today or max(served_on, services.today()))
-        db.session.commit()
-        return notice
+        if "unit_id" not in details and region is world.london:
+            details["unit_id"] = unit(world.london, "London PDU").id
+        return factories.make_notice(user or world.london_rep, region, served_on=served_on, on=today, **details)
 
     return _make

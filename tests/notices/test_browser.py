@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from napo_tracker.notices.services import add_working_days, today
+from napo_tracker.kernel.clock import today
+from napo_tracker.notices.services import add_working_days
 
 from ..factories import PASSWORD
 
@@ -18,9 +19,18 @@ pytestmark = pytest.mark.browser
 def test_a_rep_records_a_notice_prints_the_letter_and_records_the_response(page, live_server, world):
     base = live_server
     console_errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     failed: list[str] = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    def on_response(response) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            failed.append(response.url)
+
+    page.on("console", on_console)
+    page.on("response", on_response)
     page.set_viewport_size({"width": 320, "height": 800})
 
     page.goto(base + "/login")

@@ -20,14 +20,17 @@ SERVED_ON = date(2026, 3, 2)
 
 
 class Inbox:
-    def __init__(self, reply: str | None = None):
+    def __init__(self, reply: str | None = None, refuse: str | None = None):
         self.messages: list[email.message.Message] = []
         self.recipients: list[list[str]] = []
         self.reply = reply
+        self.refuse = refuse  # an address whose messages are refused
 
     async def handle_DATA(self, server, session, envelope):
         if self.reply:
             return self.reply
+        if self.refuse in envelope.rcpt_tos:
+            return "550 Mailbox unavailable"
         self.recipients.append(list(envelope.rcpt_tos))
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
@@ -44,8 +47,8 @@ def smtp_server():
     """Start an aiosmtpd server; yields (inbox, port)."""
     servers = []
 
-    def _start(reply: str | None = None):
-        inbox = Inbox(reply)
+    def _start(reply: str | None = None, refuse: str | None = None):
+        inbox = Inbox(reply, refuse)
         controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
         controller.start()
         servers.append(controller)
@@ -63,7 +66,7 @@ def use_server(app, port: int) -> None:
 
 
 def sent_rows() -> int:
-    return db.session.scalar(select(func.count()).select_from(NoticeReminder))
+    return db.session.scalar(select(func.count()).select_from(NoticeReminder)) or 0
 
 
 def test_each_rep_gets_references_and_dates_only_and_a_second_run_sends_nothing(app, world, make_notice, smtp_server):
@@ -109,6 +112,23 @@ def test_a_server_that_refuses_marks_nothing_as_sent(app, world, make_notice, sm
     with pytest.raises(MailError, match="554"):
         send_reminders(date(2026, 3, 20))
     assert sent_rows() == 0
+
+
+def test_a_refusal_half_way_keeps_the_marks_of_the_e_mails_already_delivered(app, world, make_notice, smtp_server):
+    london = make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    make_notice(user=world.wales_rep, region=world.wales, served_on=SERVED_ON, today=SERVED_ON)
+    inbox, port = smtp_server(refuse="rep.wales@example.org")
+    use_server(app, port)
+    with pytest.raises(MailError, match="550"):
+        send_reminders(date(2026, 3, 20))  # the London rep first (lower id), then Wales
+    db.session.rollback()  # as the command's boundary does on the error
+    assert [m["To"] for m in inbox.messages] == ["rep.london@example.org"]
+    marked = db.session.execute(select(NoticeReminder.user_id, NoticeReminder.notice_id)).all()
+    assert marked == [(world.london_rep.id, london.id)]
+    # the next run sends only what was not delivered
+    inbox.refuse = None
+    assert send_reminders(date(2026, 3, 20)).sent == 1
+    assert [m["To"] for m in inbox.messages] == ["rep.london@example.org", "rep.wales@example.org"]
 
 
 def test_remind_command_with_no_server_listening_exits_non_zero(app, world, make_notice):

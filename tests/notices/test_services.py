@@ -6,6 +6,7 @@ import hashlib
 import io
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -13,11 +14,13 @@ from sqlalchemy import func, select
 
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.extensions import db
+from napo_tracker.kernel.clock import today
+from napo_tracker.kernel.errors import ConflictError, DomainError
 from napo_tracker.notices import services
 from napo_tracker.notices.models import ForeseeabilityNotice, NoticeEscalation
 from napo_tracker.notices.services import NoticeError
 
-from .conftest import details_for
+from ..factories import notice_details as details_for
 
 
 def pdf_text(data: bytes) -> str:
@@ -26,7 +29,7 @@ def pdf_text(data: bytes) -> str:
 
 def test_a_new_notice_is_a_draft_with_a_union_reference(world, make_notice):
     notice = make_notice()
-    assert notice.reference == f"FN-{services.today().year}-0001"
+    assert notice.reference == f"FN-{today().year}-0001"
     assert notice.status == "draft" and notice.response_due_on is None
     assert notice.assigned_rep_id == world.london_rep.id
     assert make_notice().reference.endswith("-0002")
@@ -71,7 +74,7 @@ def test_the_frozen_letter_is_unchanged_after_the_notice_is_edited(world, make_n
     )
     db.session.commit()
     db.session.expire_all()
-    again = db.session.get(ForeseeabilityNotice, notice.id)
+    again = db.session.get_one(ForeseeabilityNotice, notice.id)
     assert again.wmt_percent == Decimal("199.0")
     assert again.letter_pdf == frozen and again.letter_sha256 == digest
     assert services.letter_for_download(world.london_rep, again) == frozen
@@ -85,7 +88,7 @@ def test_a_draft_letter_follows_the_latest_wording(world, make_notice):
     assert notice.letter_pdf is None and notice.letter_sha256 is None
 
 
-BAD_DETAILS = [
+BAD_DETAILS: list[tuple[dict[str, Any], str]] = [
     ({"wmt_percent": Decimal("400.5")}, "wmt_percent"),
     ({"wmt_percent": Decimal("-1")}, "wmt_percent"),
     ({"kind": "collective", "signatory_count": 0}, "signatory_count"),
@@ -178,8 +181,14 @@ def test_a_draft_cannot_be_resolved_or_escalated(world, make_notice):
 
 def test_a_stale_edit_is_refused(world, make_notice):
     notice = make_notice()
-    with pytest.raises(services.StaleNotice):
+    with pytest.raises(services.StaleNotice) as raised:
         services.update_notice(world.london_rep, notice, details_for(world.london), expected_version=notice.version - 1)
+    assert isinstance(raised.value, ConflictError) and raised.value.status_code == 409
+    assert "Someone else changed this notice" in raised.value.message
+
+
+def test_notice_errors_are_domain_errors():
+    assert issubclass(NoticeError, DomainError) and NoticeError("x").status_code == 400
 
 
 def test_figures_by_region_and_month(world, make_notice):
@@ -223,7 +232,7 @@ def test_notices_are_scoped_to_the_users_regions(world, make_notice):
 
 
 def test_list_filters_run_in_sql(world, make_notice):
-    on = services.today()
+    on = today()
     overdue = make_notice(served_on=on - timedelta(days=40))
     fresh = make_notice(served_on=on)
     draft = make_notice()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from napo_tracker.extensions import db
-from napo_tracker.notices import services
+from napo_tracker.kernel.clock import today
 from napo_tracker.notices.models import CalendarToken, ForeseeabilityNotice
 
 from ..factories import unit
@@ -34,8 +35,14 @@ def form_data(world, **overrides):
     return data
 
 
+def first_group(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match, pattern
+    return match.group(1)
+
+
 def count_notices() -> int:
-    return db.session.scalar(select(func.count()).select_from(ForeseeabilityNotice))
+    return db.session.scalar(select(func.count()).select_from(ForeseeabilityNotice)) or 0
 
 
 def test_a_rep_records_a_notice(client, world, login_as):
@@ -49,7 +56,7 @@ def test_a_rep_records_a_notice(client, world, login_as):
     assert ref in html and "Jo Manager" in html and "138 %" in html and "Unallocated cases" in html
 
 
-BAD_INPUT = [
+BAD_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"wmt_percent": "401"}, "WMT must be between 0 and 400"),
     ({"wmt_percent": "-5"}, "WMT must be between 0 and 400"),
     ({"wmt_percent": "lots"}, "Not a valid decimal"),
@@ -87,7 +94,7 @@ def test_a_rep_cannot_file_a_notice_in_another_region(client, world, login_as):
 def test_serve_in_the_future_is_refused_with_a_message(client, world, login_as, make_notice):
     notice = make_notice()
     login_as(world.london_rep)
-    tomorrow = services.today() + timedelta(days=1)
+    tomorrow = today() + timedelta(days=1)
     response = submit(
         client,
         f"/notices/{notice.reference}/serve",
@@ -98,13 +105,13 @@ def test_serve_in_the_future_is_refused_with_a_message(client, world, login_as, 
     assert response.status_code == 400
     assert "cannot be in the future" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(ForeseeabilityNotice, notice.id).status == "draft"
+    assert db.session.get_one(ForeseeabilityNotice, notice.id).status == "draft"
 
 
 def test_serve_then_record_the_response(client, world, login_as, make_notice):
     notice = make_notice()
     login_as(world.london_rep)
-    served = services.today() - timedelta(days=3)
+    served = today() - timedelta(days=3)
     response = submit(
         client,
         f"/notices/{notice.reference}/serve",
@@ -116,7 +123,7 @@ def test_serve_then_record_the_response(client, world, login_as, make_notice):
     letter = client.get(f"/notices/{notice.reference}/letter.pdf")
     assert letter.status_code == 200 and letter.mimetype == "application/pdf"
     db.session.expire_all()
-    stored = db.session.get(ForeseeabilityNotice, notice.id)
+    stored = db.session.get_one(ForeseeabilityNotice, notice.id)
     assert letter.data == stored.letter_pdf
     assert letter.headers["X-Content-SHA256"] == stored.letter_sha256
     # a response dated before service
@@ -128,11 +135,11 @@ def test_serve_then_record_the_response(client, world, login_as, make_notice):
     done = submit(
         client,
         url,
-        {"received_on": services.today().isoformat(), "summary": "Caseload cut by ten.", "outcome": "workload_reduced"},
+        {"received_on": today().isoformat(), "summary": "Caseload cut by ten.", "outcome": "workload_reduced"},
     )
     assert done.status_code == 302
     db.session.expire_all()
-    stored = db.session.get(ForeseeabilityNotice, notice.id)
+    stored = db.session.get_one(ForeseeabilityNotice, notice.id)
     assert stored.status == "responded" and stored.response_summary == "Caseload cut by ten."
 
 
@@ -143,11 +150,11 @@ def test_a_response_cannot_be_recorded_for_a_draft(client, world, login_as, make
     token = csrf_from(page.data)
     response = client.post(
         f"/notices/{notice.reference}/response",
-        data={"csrf_token": token, "received_on": services.today().isoformat(), "summary": "x"},
+        data={"csrf_token": token, "received_on": today().isoformat(), "summary": "x"},
     )
     assert response.status_code == 409
     db.session.expire_all()
-    assert db.session.get(ForeseeabilityNotice, notice.id).response_received_on is None
+    assert db.session.get_one(ForeseeabilityNotice, notice.id).response_received_on is None
 
 
 def _notice_urls(app, ref: str):
@@ -159,7 +166,7 @@ def _notice_urls(app, ref: str):
 
 
 def test_every_notice_route_is_404_outside_the_users_regions(app, client, world, login_as, make_notice):
-    notice = make_notice(served_on=services.today())
+    notice = make_notice(served_on=today())
     login_as(world.wales_rep)
     token = csrf_from(client.get("/notices/").data)
     checked = set()
@@ -170,10 +177,10 @@ def test_every_notice_route_is_404_outside_the_users_regions(app, client, world,
                 "serve-csrf_token": token,
                 "escalate-csrf_token": token,
                 "resolve-csrf_token": token,
-                "received_on": services.today().isoformat(),
+                "received_on": today().isoformat(),
                 "summary": "No",
                 "escalate-step": "senior_manager",
-                "escalate-raised_on": services.today().isoformat(),
+                "escalate-raised_on": today().isoformat(),
                 "resolve-outcome": "no_action",
             }
             if method == "POST"
@@ -192,7 +199,7 @@ def test_every_notice_route_is_404_outside_the_users_regions(app, client, world,
         "notices.resolve",
     } <= checked
     db.session.expire_all()
-    stored = db.session.get(ForeseeabilityNotice, notice.id)
+    stored = db.session.get_one(ForeseeabilityNotice, notice.id)
     assert stored.status == "served" and stored.response_received_on is None and not stored.escalations
     # and nothing of it leaks through the list, the export or the figures
     for url in (
@@ -213,7 +220,7 @@ def test_an_unknown_reference_is_404(client, world, login_as):
 
 
 def test_list_shows_overdue_and_filters(client, world, login_as, make_notice):
-    overdue = make_notice(served_on=services.today() - timedelta(days=40))
+    overdue = make_notice(served_on=today() - timedelta(days=40))
     draft = make_notice(served_to_name="Draft Person")
     login_as(world.london_rep)
     html = client.get("/notices/").get_data(as_text=True)
@@ -247,12 +254,12 @@ def test_figures_page_shows_charts_and_tables(client, world, login_as, make_noti
 
 
 def test_edit_keeps_the_frozen_letter_and_detects_a_stale_form(client, world, login_as, make_notice):
-    notice = make_notice(served_on=services.today())
+    notice = make_notice(served_on=today())
     digest = notice.letter_sha256
     login_as(world.london_rep)
     page = client.get(f"/notices/{notice.reference}/edit")
     token = csrf_from(page.data)
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', page.get_data(as_text=True)).group(1)
+    version = first_group(r'name="version" type="hidden" value="(\d+)"', page.get_data(as_text=True))
     ok = client.post(
         f"/notices/{notice.reference}/edit",
         data={**form_data(world, wmt_percent="150"), "csrf_token": token, "version": version},
@@ -263,8 +270,9 @@ def test_edit_keeps_the_frozen_letter_and_detects_a_stale_form(client, world, lo
         data={**form_data(world, wmt_percent="160"), "csrf_token": token, "version": version},
     )
     assert stale.status_code == 409
+    assert "Someone else changed this notice after you opened it" in stale.get_data(as_text=True)
     db.session.expire_all()
-    stored = db.session.get(ForeseeabilityNotice, notice.id)
+    stored = db.session.get_one(ForeseeabilityNotice, notice.id)
     assert stored.wmt_percent == 150 and stored.letter_sha256 == digest
 
 
@@ -273,9 +281,9 @@ def test_calendar_feed_is_private_revocable_and_carries_no_personal_details(clie
     login_as(world.london_rep)
     page = submit(client, "/notices/calendar", {"action": "create"})
     assert page.status_code == 200
-    feed_url = re.search(r'id="feed-url">([^<]+)<', page.get_data(as_text=True)).group(1)
+    feed_url = first_group(r'id="feed-url">([^<]+)<', page.get_data(as_text=True))
     path = feed_url.replace("http://localhost", "")
-    stored = db.session.scalar(select(CalendarToken.token_sha256))
+    stored = db.session.scalars(select(CalendarToken.token_sha256)).one()
     assert stored not in feed_url  # only the hash is kept
     anonymous = client.application.test_client()
     feed = anonymous.get(path)
@@ -291,7 +299,7 @@ def test_calendar_feed_is_private_revocable_and_carries_no_personal_details(clie
 
 
 def test_two_people_saving_at_once_the_second_is_told(client, world, login_as, make_notice):
-    notice = make_notice(served_on=services.today())
+    notice = make_notice(served_on=today())
     login_as(world.london_rep)
     token = csrf_from(client.get(f"/notices/{notice.reference}/response").data)
     seen = notice.version  # this session now holds the notice as it was
@@ -303,8 +311,9 @@ def test_two_people_saving_at_once_the_second_is_told(client, world, login_as, m
         )
     response = client.post(
         f"/notices/{notice.reference}/response",
-        data={"csrf_token": token, "received_on": services.today().isoformat(), "summary": "Mine", "outcome": ""},
+        data={"csrf_token": token, "received_on": today().isoformat(), "summary": "Mine", "outcome": ""},
     )
     assert response.status_code == 409
+    assert "Someone else changed this after you opened it" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(ForeseeabilityNotice, notice.id).response_summary == "Theirs"
+    assert db.session.get_one(ForeseeabilityNotice, notice.id).response_summary == "Theirs"
