@@ -43,6 +43,7 @@ def _rows_pointing_at(user_id: int) -> dict[str, int]:
         f"{table.name}.{column.name}": db.session.scalar(
             select(func.count()).select_from(table).where(column == user_id)
         )
+        or 0
         for table in db.metadata.sorted_tables
         for column in table.columns
         if any(fk.column.table.name == "users" for fk in column.foreign_keys)
