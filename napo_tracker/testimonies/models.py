@@ -144,6 +144,10 @@ class Testimony(Model):
         return [Topic.label_of(code) for code in self.topics or []]
 
     @property
+    def is_submitted(self) -> bool:
+        return self.status == TestimonyStatus.SUBMITTED
+
+    @property
     def is_approved(self) -> bool:
         return self.status == TestimonyStatus.APPROVED
 

@@ -6,9 +6,11 @@ import csv
 import io
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
+from napo_tracker.kernel.errors import STALE_MESSAGE
 from napo_tracker.testimonies import services
 from napo_tracker.testimonies.models import Testimony
 
@@ -201,3 +203,16 @@ def test_home_panel_counts_the_queue(client, world, login_as):
     assert "Open the moderation queue" in html and "waiting for a decision" in html
     login_as(world.london_rep)
     assert "Open the moderation queue" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_record_saved_twice_at_once_with_no_form_answers_409(client, world, login_as, monkeypatch):
+    """The blueprint's own error handler answers a lost race as the app does elsewhere."""
+
+    def raced() -> dict[str, int]:
+        raise StaleDataError("UPDATE statement on table 'testimonies' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(services, "status_counts", raced)
+    login_as(world.official)
+    response = client.get("/testimonies/")
+    assert response.status_code == 409
+    assert STALE_MESSAGE in response.get_data(as_text=True).replace("&#39;", "'")
