@@ -39,7 +39,7 @@ RECEIPT_GROUP = 4
 DEFAULT_RETENTION_DAYS = 30
 
 
-STALE_MESSAGE = (
+STALE_TESTIMONY_MESSAGE = (
     "Someone else changed this testimony while you were reading it. "
     "The page now shows the latest version; please check it and try again."
 )
@@ -211,7 +211,7 @@ def _erase_texts(testimony: Testimony, today: date) -> None:
 
 
 def _check_version(testimony: Testimony, version: int | None) -> None:
-    check_version(testimony, version, conflict=StaleTestimony, message=STALE_MESSAGE)
+    check_version(testimony, version, conflict=StaleTestimony, message=STALE_TESTIMONY_MESSAGE)
 
 
 def approve(
