@@ -121,3 +121,52 @@ def make_served_notice(
 ) -> ForeseeabilityNotice:
     """A notice served on ``served_on``: its response is due ten working days later."""
     return make_notice(user, region, served_on=served_on, on=on, **details)
+
+# ---- testimonies
+# Imported here, with their section, so each domain's builders stay together.
+from collections.abc import Sequence  # noqa: E402
+from typing import TypedDict, Unpack  # noqa: E402
+
+from napo_tracker.testimonies.models import Testimony  # noqa: E402
+from napo_tracker.testimonies.services import approve as approve_testimony  # noqa: E402
+from napo_tracker.testimonies.services import submit_testimony  # noqa: E402
+
+TESTIMONY_TEXT = "My caseload went from forty to sixty-five cases in three months and nobody covers leave."
+
+
+class SubmissionOptions(TypedDict, total=False):
+    """What a member may give with a testimony, and whether (and in what words) it is approved."""
+
+    mps: bool  # consents to quotes to MPs
+    press: bool  # consents to quotes to the press
+    region: Region | None
+    grade: str | None
+    service_band: str | None
+    topics: Sequence[str]
+    approved_by: User | None  # an official approving it; left submitted when None
+    public_text: str | None  # the approved words; the sent text when None
+
+
+def make_testimony_with_code(text: str = TESTIMONY_TEXT, **options: Unpack[SubmissionOptions]) -> tuple[Testimony, str]:
+    """A testimony sent through the member's service, with its receipt code; no consent unless
+    given; approved through the officials' service when ``approved_by`` is given."""
+    region = options.get("region")
+    testimony, code = submit_testimony(
+        text=text,
+        region_id=region.id if region is not None else None,
+        grade=options.get("grade"),
+        service_band=options.get("service_band"),
+        topics=options.get("topics", ()),
+        has_mps_consent=options.get("mps", False),
+        has_press_consent=options.get("press", False),
+    )
+    official = options.get("approved_by")
+    if official is not None:
+        approve_testimony(official, testimony, options.get("public_text") or text)
+    db.session.commit()
+    return testimony, code
+
+
+def make_testimony(text: str = TESTIMONY_TEXT, **options: Unpack[SubmissionOptions]) -> Testimony:
+    """A testimony as ``make_testimony_with_code`` makes it, when the test needs no code."""
+    return make_testimony_with_code(text, **options)[0]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..extensions import db
+from ..kernel import clock
+from ..kernel.transaction import transactional
 from . import bp
-from .services import erase_original, originals_due_for_erasure, retention_days, today_utc
+from .services import erase_original, originals_due_for_erasure, retention_days
 
 
 @bp.cli.command("purge")
@@ -18,23 +19,20 @@ from .services import erase_original, originals_due_for_erasure, retention_days,
     "(default: TESTIMONY_ORIGINAL_RETENTION_DAYS, 30 unless set).",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
+@transactional
 def purge_command(days: int | None, dry_run: bool) -> None:
     """Erase the original text (and answers) of testimonies decided before the retention period.
 
-    The approved public text stays. Run it daily, for example from cron.
+    The approved public text stays. Run it daily, for example from cron. Every erasure of a
+    run is kept together or, if one fails, none is.
     """
     days = retention_days() if days is None else days
-    due = originals_due_for_erasure(days=days)
+    today = clock.today()
+    due = originals_due_for_erasure(today, days=days)
     if dry_run:
         click.echo(f"{len(due)} original(s) decided {days} or more days ago would be erased.")
         return
-    today = today_utc()
-    try:
-        with click.progressbar(due, label="Erasing originals", show_pos=True) as bar:
-            for testimony in bar:
-                erase_original(None, testimony, today)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with click.progressbar(due, label="Erasing originals", show_pos=True) as bar:
+        for testimony in bar:
+            erase_original(None, testimony, today)
     click.echo(f"Erased {len(due)} original(s) decided {days} or more days ago.")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..accounts.models import user_by_email
 from ..extensions import db
+from ..kernel import clock
 from ..regions.models import region_by_name
 from . import services as svc
 from .models import Testimony
@@ -232,7 +233,7 @@ def demo_code(index: int) -> str:
 def load(echo) -> None:
     """Add the demo testimonies that are missing."""
     official = user_by_email(DEMO_OFFICIAL)
-    today = svc.today_utc()
+    today = clock.today()
     added = 0
     for index, (
         days_ago,

@@ -1,3 +1,5 @@
+"""The testimony forms: the member's (send, check, answer, withdraw) and the officials'."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -14,9 +16,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PlainText, select_choices, strip_text
-from .models import GRADES, SERVICE_BANDS, STATUS_LABELS, TOPICS
-from .services import ANSWER_MIN, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
+from ..forms import PlainText, VersionField, select_choices, strip_text
+from .models import GRADE_CHOICES, QuoteAudience, ServiceBand, TestimonyStatus, Topic
+from .services import ANSWER_MIN, NO_CONSENT, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
 
 NOT_SAYING = ("", "Prefer not to say")
 
@@ -71,17 +73,17 @@ class TestimonyForm(FlaskForm):
     )
     grade = SelectField(
         "Your grade (optional)",
-        choices=select_choices([NOT_SAYING, *GRADES.items()]),
+        choices=select_choices([NOT_SAYING, *GRADE_CHOICES]),
         validate_choice=False,
         validators=[ListedChoice("Choose a grade from the list.")],
     )
     service_band = SelectField(
         "How long you have worked in the service (optional)",
-        choices=select_choices([NOT_SAYING, *SERVICE_BANDS.items()]),
+        choices=select_choices([NOT_SAYING, *ServiceBand.choices()]),
         validate_choice=False,
         validators=[ListedChoice("Choose a length of service from the list.")],
     )
-    topics = CheckboxListField("What is it about? (optional)", choices=select_choices(TOPICS.items()))
+    topics = CheckboxListField("What is it about? (optional)", choices=select_choices(Topic.choices()))
     has_mps_consent = BooleanField("Napo may quote my words, anonymously, in briefings to MPs")
     has_press_consent = BooleanField("Napo may quote my words, anonymously, to journalists")
     # Left empty by people; filled in by bots that fill in every field.
@@ -159,7 +161,7 @@ class ApproveForm(FlaskForm):
         description="The only version that may ever be quoted. Remove or replace names, places, dates, "
         "ages and anything else that could identify the member or anyone else.",
     )
-    version = HiddenField()
+    version = VersionField()
     submit = SubmitField("Approve with this public text")
 
 
@@ -169,7 +171,7 @@ class RejectForm(FlaskForm):
         filters=[strip_text],
         validators=[DataRequired("Give a reason for the record."), Length(max=2_000), PlainText(multiline=True)],
     )
-    version = HiddenField()
+    version = VersionField()
     submit = SubmitField("Reject")
 
 
@@ -184,7 +186,7 @@ class QuestionForm(FlaskForm):
 
 
 class TagForm(FlaskForm):
-    topics = CheckboxListField("Topics", choices=select_choices(TOPICS.items()))
+    topics = CheckboxListField("Topics", choices=select_choices(Topic.choices()))
     submit = SubmitField("Save topics")
 
 
@@ -197,19 +199,18 @@ class FilterForm(FlaskForm):
     status = SelectField(
         "Status",
         validate_choice=False,
-        choices=select_choices([("", "Any status"), *((s.value, label) for s, label in STATUS_LABELS.items())]),
+        choices=select_choices([("", "Any status"), *TestimonyStatus.choices()]),
     )
     region = SelectField("Region", validate_choice=False)
-    grade = SelectField("Grade", choices=select_choices([("", "Any grade"), *GRADES.items()]), validate_choice=False)
-    topic = SelectField("Topic", choices=select_choices([("", "Any topic"), *TOPICS.items()]), validate_choice=False)
+    grade = SelectField("Grade", choices=select_choices([("", "Any grade"), *GRADE_CHOICES]), validate_choice=False)
+    topic = SelectField("Topic", choices=select_choices([("", "Any topic"), *Topic.choices()]), validate_choice=False)
     consent = SelectField(
         "Consent",
         choices=select_choices(
             [
                 ("", "Any consent"),
-                ("mps", "May quote to MPs"),
-                ("press", "May quote to the press"),
-                ("none", "No consent"),
+                *((audience.value, f"May quote to {audience.label}") for audience in QuoteAudience),
+                (NO_CONSENT, "No consent"),
             ]
         ),
         validate_choice=False,

@@ -7,76 +7,89 @@ or time of day is kept, only the day it arrived and the coarse facts they chose 
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
+from typing import Self
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, ColumnElement, Date, ForeignKey, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..kernel.labels import LabelledEnum
+from ..kernel.vocabulary import Grade
 from ..regions.models import Region
 
 
-class TestimonyStatus(StrEnum):
+class TestimonyStatus(LabelledEnum):
+    """Where a testimony stands: ``label`` is what officials read, ``member_label`` what the
+    member reads on the status page (a rejection is "read, but not used" to them)."""
+
     __test__ = False  # not a pytest test class, despite the name
 
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
+    member_label: str
+
+    # The defaults only let ``TestimonyStatus(value)`` type-check as the lookup it is.
+    def __new__(cls, value: str, label: str | None = None, member_label: str = "") -> Self:
+        member = LabelledEnum.__new_member__(cls, value, label)  # type: ignore[attr-defined]
+        member.member_label = member_label
+        return member
+
+    SUBMITTED = "submitted", "Waiting for a decision", "Received: an official will read it soon"
+    APPROVED = (
+        "approved",
+        "Approved",
+        "Approved: it may be quoted, in the words shown below, where you allowed it",
+    )
+    REJECTED = "rejected", "Rejected", "Read, but not used"
+    WITHDRAWN = "withdrawn", "Withdrawn", "Withdrawn: the union no longer holds your words"
 
 
-# What officials see, and what the member sees on the status page (rejected is "not used").
-STATUS_LABELS = {
-    TestimonyStatus.SUBMITTED: "Waiting for a decision",
-    TestimonyStatus.APPROVED: "Approved",
-    TestimonyStatus.REJECTED: "Rejected",
-    TestimonyStatus.WITHDRAWN: "Withdrawn",
-}
-MEMBER_STATUS_LABELS = {
-    TestimonyStatus.SUBMITTED: "Received: an official will read it soon",
-    TestimonyStatus.APPROVED: "Approved: it may be quoted, in the words shown below, where you allowed it",
-    TestimonyStatus.REJECTED: "Read, but not used",
-    TestimonyStatus.WITHDRAWN: "Withdrawn: the union no longer holds your words",
-}
-
-GRADES: dict[str, str] = {
-    "PO": "Probation officer (PO)",
-    "PSO": "Probation service officer (PSO)",
-    "PQiP": "Trainee (PQiP)",
-    "NQO": "Newly qualified officer (NQO)",
-    "SPO": "Senior probation officer (SPO)",
-    "admin": "Administrative staff",
-    "court": "Court staff",
-    "family_court": "Family court staff",
-    "other": "Another role",
-}
-
-SERVICE_BANDS: dict[str, str] = {
-    "under_2": "Under 2 years",
-    "2_5": "2 to 5 years",
-    "5_10": "5 to 10 years",
-    "10_20": "10 to 20 years",
-    "over_20": "Over 20 years",
-}
-
-TOPICS: dict[str, str] = {
-    "workload": "Workload",
-    "unallocated_cases": "Unallocated cases",
-    "protected_caseload": "Protected caseload",
-    "risk": "Risk and public protection",
-    "wellbeing": "Wellbeing and stress",
-    "sfo_blame": "SFOs and blame culture",
-    "recruitment": "Recruitment and retention",
-    "pay": "Pay",
-    "facilities": "Facilities",
-    "it_systems": "IT systems",
-    "other": "Other",
-}
-
-AUDIENCES: dict[str, str] = {"mps": "MPs", "press": "the press"}
+# A member may hold none of the union's grades: testimonies alone offer "another role".
+OTHER_GRADE = "other"
+GRADE_CHOICES: list[tuple[str, str]] = [*Grade.choices(), (OTHER_GRADE, "Another role")]
+GRADE_LABELS: dict[str, str] = dict(GRADE_CHOICES)
 
 
-class Testimony(db.Model):
+class ServiceBand(LabelledEnum):
+    """How long the member has worked in the service, in bands too coarse to identify anyone."""
+
+    UNDER_2 = "under_2", "Under 2 years"
+    FROM_2_TO_5 = "2_5", "2 to 5 years"
+    FROM_5_TO_10 = "5_10", "5 to 10 years"
+    FROM_10_TO_20 = "10_20", "10 to 20 years"
+    OVER_20 = "over_20", "Over 20 years"
+
+
+class Topic(LabelledEnum):
+    """What a testimony is about: a fixed list, so testimonies can be counted by topic."""
+
+    WORKLOAD = "workload", "Workload"
+    UNALLOCATED_CASES = "unallocated_cases", "Unallocated cases"
+    PROTECTED_CASELOAD = "protected_caseload", "Protected caseload"
+    RISK = "risk", "Risk and public protection"
+    WELLBEING = "wellbeing", "Wellbeing and stress"
+    SFO_BLAME = "sfo_blame", "SFOs and blame culture"
+    RECRUITMENT = "recruitment", "Recruitment and retention"
+    PAY = "pay", "Pay"
+    FACILITIES = "facilities", "Facilities"
+    IT_SYSTEMS = "it_systems", "IT systems"
+    OTHER = "other", "Other"
+
+
+class QuoteAudience(LabelledEnum):
+    """Whom a member may allow their words to be quoted to, each by its own consent."""
+
+    MPS = "mps", "MPs"
+    PRESS = "press", "the press"
+
+    @classmethod
+    def parse(cls, audience: str) -> QuoteAudience:
+        """The audience named ``audience``; any other name is a programming error."""
+        if not cls.has_value(audience):
+            raise ValueError(f"unknown audience {audience!r}: use one of {[a.value for a in cls]}")
+        return cls(audience)
+
+
+class Testimony(Model):
     __tablename__ = "testimonies"
     __test__ = False  # not a pytest test class, despite the name
 
@@ -112,23 +125,35 @@ class Testimony(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[TestimonyStatus(self.status)]
+        return TestimonyStatus(self.status).label
 
     @property
     def member_status_label(self) -> str:
-        return MEMBER_STATUS_LABELS[TestimonyStatus(self.status)]
+        return TestimonyStatus(self.status).member_label
 
     @property
     def grade_label(self) -> str:
-        return GRADES.get(self.grade or "", "Not given")
+        return GRADE_LABELS.get(self.grade or "", "Not given")
 
     @property
     def service_band_label(self) -> str:
-        return SERVICE_BANDS.get(self.service_band or "", "Not given")
+        return ServiceBand.label_of(self.service_band, "Not given")
 
     @property
     def topic_labels(self) -> list[str]:
-        return [TOPICS.get(code, code) for code in self.topics or []]
+        return [Topic.label_of(code) for code in self.topics or []]
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == TestimonyStatus.SUBMITTED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == TestimonyStatus.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == TestimonyStatus.REJECTED
 
     @property
     def is_withdrawn(self) -> bool:
@@ -138,20 +163,38 @@ class Testimony(db.Model):
     def open_follow_ups(self) -> list[FollowUp]:
         return [f for f in self.follow_ups if f.answered_on is None]
 
+    # The consent rule, written once: the same method answers for one testimony in Python
+    # and, on the class, gives the SQL criterion every list of quotable testimonies uses.
+
+    @hybrid_method
+    def has_consent_for(self, audience: str) -> bool:
+        """The member allowed quotes to ``audience`` ('mps' or 'press')."""
+        if QuoteAudience.parse(audience) is QuoteAudience.MPS:
+            return self.has_mps_consent
+        return self.has_press_consent
+
+    @hybrid_method
     def may_quote_to(self, audience: str) -> bool:
-        """The one consent rule: approved, not withdrawn, with a public text, and the member
-        agreed to this audience ('mps' or 'press')."""
-        if audience not in AUDIENCES:
-            raise ValueError(f"unknown audience {audience!r}: use one of {sorted(AUDIENCES)}")
-        if self.status != TestimonyStatus.APPROVED or not self.public_text:
-            return False
-        return self.has_mps_consent if audience == "mps" else self.has_press_consent
+        """The one consent rule: approved (so neither rejected nor withdrawn), with a public
+        text, and the member agreed to this audience ('mps' or 'press')."""
+        consented = self.has_consent_for(audience)
+        return self.status == TestimonyStatus.APPROVED and bool(self.public_text) and consented
+
+    @may_quote_to.expression
+    @classmethod
+    def _may_quote_to_criterion(cls, audience: str) -> ColumnElement[bool]:
+        return and_(
+            cls.status == TestimonyStatus.APPROVED.value,
+            cls.public_text.is_not(None),
+            cls.public_text != "",
+            cls.has_consent_for(audience),
+        )
 
     def __str__(self) -> str:
         return self.reference
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     """An official's question to the member, and the member's answer given with the code."""
 
     __tablename__ = "testimony_follow_ups"

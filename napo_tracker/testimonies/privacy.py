@@ -4,7 +4,9 @@
   day and kept only in this process's memory: yesterday's counts cannot be linked to
   anyone, and nothing on disk can turn a hash back into an address.
 - Request lines for /testimony paths are dropped from the development server's access log.
-- Errors in these routes are logged by exception type only, never with the request body.
+- Errors in these routes are logged by exception type only, never with the request body:
+  by the blueprint's error handler, and by a filter on the app's logger for what fails
+  after the view has answered (the request's commit, for one).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import hmac
 import logging
 import secrets
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 
-from flask import request
+from flask import has_request_context, request
+
+from ..kernel import clock
 
 PUBLIC_PATH_PREFIX = "/testimony"
 
@@ -30,7 +34,10 @@ class DailySalt:
         self._secret = b""
 
     def for_today(self) -> bytes:
-        today = datetime.now(UTC).date()
+        # Not a date anyone reads, stores or compares: only when the key changes. UTC days are
+        # all 24 hours long (London's are 23 or 25 around a clock change), so no key outlives
+        # a day; the union's today() is for dates that are stamped.
+        today = clock.utcnow().date()
         with self._lock:
             if self._day != today:
                 self._day, self._secret = today, secrets.token_bytes(32)
@@ -68,3 +75,28 @@ def install_access_log_filter() -> None:
     logger = logging.getLogger("werkzeug")
     if _filter not in logger.filters:
         logger.addFilter(_filter)
+
+
+class ScrubTestimonyErrors(logging.Filter):
+    """On the app's logger: an exception logged during a testimony request keeps its type only.
+
+    Flask logs what fails after the view has answered (the request's commit, for one) with
+    its traceback and message, outside the blueprint's error handler; a message can quote
+    what the member typed.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and has_request_context() and request.blueprint == TESTIMONY_BLUEPRINT:
+            error = record.exc_info[1]
+            record.msg, record.args = "testimony route failed: %s", (type(error).__name__,)
+            record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+TESTIMONY_BLUEPRINT = "testimonies"
+_scrubber = ScrubTestimonyErrors()
+
+
+def install_error_log_filter(app_logger: logging.Logger) -> None:
+    if _scrubber not in app_logger.filters:
+        app_logger.addFilter(_scrubber)

@@ -14,15 +14,20 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+from typing import Any
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import Select, String, cast, func, or_, select
 
+from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..extensions import db
+from ..kernel import clock
+from ..kernel.errors import ConflictError, DomainError, check_version
 from ..regions.models import Region
-from .models import AUDIENCES, GRADES, SERVICE_BANDS, TOPICS, FollowUp, Testimony, TestimonyStatus
+from ..regions.scoping import get_for_user_or_404
+from .models import GRADE_LABELS, FollowUp, QuoteAudience, ServiceBand, Testimony, TestimonyStatus, Topic
 from .redaction import has_contact_details
 
 TEXT_MIN, TEXT_MAX = 20, 20_000
@@ -34,18 +39,22 @@ RECEIPT_GROUP = 4
 DEFAULT_RETENTION_DAYS = 30
 
 
-class TestimonyError(ValueError):
+STALE_TESTIMONY_MESSAGE = (
+    "Someone else changed this testimony while you were reading it. "
+    "The page now shows the latest version; please check it and try again."
+)
+
+
+class TestimonyError(DomainError):
     """A change that breaks a testimony rule; the message is shown to the person."""
 
     __test__ = False
 
 
-class StaleTestimony(TestimonyError):
+class StaleTestimony(ConflictError):
     """Someone else changed the testimony since the page was loaded."""
 
-
-def today_utc() -> date:
-    return datetime.now(UTC).date()
+    __test__ = False
 
 
 # --- the receipt code -------------------------------------------------------------------
@@ -100,17 +109,17 @@ def _check_choices(
 ) -> list[str]:
     if region_id is not None and db.session.get(Region, region_id) is None:
         raise TestimonyError("Choose a region from the list.")
-    if grade and grade not in GRADES:
+    if grade and grade not in GRADE_LABELS:
         raise TestimonyError("Choose a grade from the list.")
-    if service_band and service_band not in SERVICE_BANDS:
+    if service_band and not ServiceBand.has_value(service_band):
         raise TestimonyError("Choose a length of service from the list.")
     topics = list(dict.fromkeys(topics))
-    if any(topic not in TOPICS for topic in topics):
+    if any(not Topic.has_value(topic) for topic in topics):
         raise TestimonyError("Choose topics from the list.")
     return topics
 
 
-def _check_text(text: str, what: str = "Your testimony", minimum: int = TEXT_MIN) -> str:
+def _check_text(text: str | None, what: str = "Your testimony", minimum: int = TEXT_MIN) -> str:
     text = (text or "").strip()
     if not minimum <= len(text) <= TEXT_MAX:
         raise TestimonyError(f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
@@ -119,7 +128,7 @@ def _check_text(text: str, what: str = "Your testimony", minimum: int = TEXT_MIN
 
 def submit_testimony(
     *,
-    text: str,
+    text: str | None,
     region_id: int | None = None,
     grade: str | None = None,
     service_band: str | None = None,
@@ -135,10 +144,10 @@ def submit_testimony(
     a logged-in rep or official sends it. ``code`` is for demo data only; members always
     get a fresh random one.
     """
-    text = _check_text(text)
-    topics = _check_choices(region_id, grade or None, service_band or None, topics)
+    checked_text = _check_text(text)
+    checked_topics = _check_choices(region_id, grade or None, service_band or None, topics)
     code = code or new_receipt_code()
-    today = today or today_utc()
+    today = today or clock.today()
     testimony = Testimony(
         # A unique placeholder until the id is known: numbering from the id needs no retry
         # when many members submit at the same moment.
@@ -147,12 +156,12 @@ def submit_testimony(
         region_id=region_id,
         grade=grade or None,
         service_band=service_band or None,
-        topics=topics,
+        topics=checked_topics,
         has_mps_consent=bool(has_mps_consent),
         has_press_consent=bool(has_press_consent),
         status=TestimonyStatus.SUBMITTED.value,
         receipt_hash=receipt_hash(code),
-        original_text=text,
+        original_text=checked_text,
     )
     db.session.add(testimony)
     db.session.flush()
@@ -161,15 +170,17 @@ def submit_testimony(
     return testimony, code
 
 
-def answer_follow_up(testimony: Testimony, follow_up_id: int, answer: str, today: date | None = None) -> FollowUp:
-    """The member answers an official's open question (once)."""
+def answer_follow_up(
+    testimony: Testimony, follow_up_id: int | None, answer: str | None, today: date | None = None
+) -> FollowUp:
+    """The member answers an official's open question, once; a withdrawn testimony takes no answer."""
     if testimony.is_withdrawn:
         raise TestimonyError("This testimony has been withdrawn.")
     follow_up = next((f for f in testimony.follow_ups if f.id == follow_up_id), None)
     if follow_up is None or follow_up.answered_on is not None:
         raise TestimonyError("That question has already been answered or no longer exists.")
     follow_up.answer = _check_text(answer, "Your answer", ANSWER_MIN)
-    follow_up.answered_on = today or today_utc()
+    follow_up.answered_on = today or clock.today()
     db.session.flush()
     return follow_up
 
@@ -179,7 +190,7 @@ def withdraw(testimony: Testimony, today: date | None = None) -> Testimony:
     once, so no briefing, export or API can use it from this moment."""
     if testimony.is_withdrawn:
         raise TestimonyError("This testimony was already withdrawn.")
-    today = today or today_utc()
+    today = today or clock.today()
     testimony.status = TestimonyStatus.WITHDRAWN.value
     testimony.withdrawn_on = today
     _erase_texts(testimony, today)
@@ -200,17 +211,13 @@ def _erase_texts(testimony: Testimony, today: date) -> None:
 
 
 def _check_version(testimony: Testimony, version: int | None) -> None:
-    if version is not None and version != testimony.version:
-        raise StaleTestimony(
-            "Someone else changed this testimony while you were reading it. "
-            "The page now shows the latest version; please check it and try again."
-        )
+    check_version(testimony, version, conflict=StaleTestimony, message=STALE_TESTIMONY_MESSAGE)
 
 
 def approve(
-    actor,
+    actor: User | None,
     testimony: Testimony,
-    public_text: str,
+    public_text: str | None,
     *,
     topics: Iterable[str] | None = None,
     version: int | None = None,
@@ -224,15 +231,15 @@ def approve(
     _check_version(testimony, version)
     if testimony.is_withdrawn:
         raise TestimonyError("The member has withdrawn this testimony.")
-    public_text = _check_text(public_text, "The public text")
-    if has_contact_details(public_text):
+    checked_text = _check_text(public_text, "The public text")
+    if has_contact_details(checked_text):
         raise TestimonyError("The public text still holds an email address or phone number: remove it first.")
     if topics is not None:
         testimony.topics = _check_choices(None, None, None, topics)
-    testimony.public_text = public_text
+    testimony.public_text = checked_text
     testimony.status = TestimonyStatus.APPROVED.value
     testimony.rejection_reason = None
-    testimony.decided_on = today or today_utc()
+    testimony.decided_on = today or clock.today()
     db.session.flush()
     record(
         actor,
@@ -246,7 +253,12 @@ def approve(
 
 
 def reject(
-    actor, testimony: Testimony, reason: str, *, version: int | None = None, today: date | None = None
+    actor: User | None,
+    testimony: Testimony,
+    reason: str | None,
+    *,
+    version: int | None = None,
+    today: date | None = None,
 ) -> Testimony:
     """Reject with an internal reason (never shown to the member); any public text is dropped."""
     _check_version(testimony, version)
@@ -258,27 +270,29 @@ def reject(
     testimony.status = TestimonyStatus.REJECTED.value
     testimony.rejection_reason = reason
     testimony.public_text = None
-    testimony.decided_on = today or today_utc()
+    testimony.decided_on = today or clock.today()
     db.session.flush()
     record(actor, AuditAction.TESTIMONY_REJECTED, testimony)
     return testimony
 
 
-def ask_follow_up(actor, testimony: Testimony, question: str, *, today: date | None = None) -> FollowUp:
+def ask_follow_up(
+    actor: User | None, testimony: Testimony, question: str | None, *, today: date | None = None
+) -> FollowUp:
     """Ask the member a question they will see when they next check with their code."""
     if testimony.is_withdrawn:
         raise TestimonyError("The member has withdrawn this testimony.")
     question = (question or "").strip()
     if not 5 <= len(question) <= 2_000:
         raise TestimonyError("A question needs between 5 and 2,000 characters.")
-    follow_up = FollowUp(testimony=testimony, question=question, asked_on=today or today_utc())
+    follow_up = FollowUp(testimony=testimony, question=question, asked_on=today or clock.today())
     db.session.add(follow_up)
     db.session.flush()
     record(actor, AuditAction.TESTIMONY_QUESTION_ASKED, testimony, follow_up=follow_up.id)
     return follow_up
 
 
-def tag_topics(actor, testimony: Testimony, topics: Iterable[str]) -> Testimony:
+def tag_topics(actor: User | None, testimony: Testimony, topics: Iterable[str]) -> Testimony:
     """Replace the testimony's topics with codes from the fixed list."""
     before = list(testimony.topics or [])
     testimony.topics = _check_choices(None, None, None, topics)
@@ -288,12 +302,14 @@ def tag_topics(actor, testimony: Testimony, topics: Iterable[str]) -> Testimony:
 
 
 def retention_days() -> int:
+    """Days a decided testimony's original words are kept (``TESTIMONY_ORIGINAL_RETENTION_DAYS``)."""
     return int(current_app.config.get("TESTIMONY_ORIGINAL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
 
 
 def originals_due_for_erasure(today: date | None = None, days: int | None = None) -> list[Testimony]:
-    """Decided testimonies whose original words (or answers) are older than the retention period."""
-    today = today or today_utc()
+    """Decided testimonies whose original words (or answers) are older than the retention period,
+    counted in the union's days."""
+    today = today or clock.today()
     cutoff = today - timedelta(days=retention_days() if days is None else days)
     return list(
         db.session.scalars(
@@ -308,9 +324,9 @@ def originals_due_for_erasure(today: date | None = None, days: int | None = None
     )
 
 
-def erase_original(actor, testimony: Testimony, today: date | None = None) -> Testimony:
+def erase_original(actor: User | None, testimony: Testimony, today: date | None = None) -> Testimony:
     """Erase the member's own words (the original and any answers); the public text stays."""
-    _erase_texts(testimony, today or today_utc())
+    _erase_texts(testimony, today or clock.today())
     db.session.flush()
     record(actor, AuditAction.TESTIMONY_ORIGINAL_ERASED, testimony)
     return testimony
@@ -319,25 +335,17 @@ def erase_original(actor, testimony: Testimony, today: date | None = None) -> Te
 # --- consent and lists --------------------------------------------------------------------
 
 
-def _consent_column(audience: str):
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown audience {audience!r}: use one of {sorted(AUDIENCES)}")
-    return Testimony.has_mps_consent if audience == "mps" else Testimony.has_press_consent
-
-
-def quotable_testimonies(audience: str) -> Select:
-    """Testimonies that may be quoted to ``audience`` ('mps' or 'press'): the query form of
-    ``Testimony.may_quote_to``, which briefings, exports and the API all go through."""
+def quotable_testimonies(audience: str) -> Select[Testimony]:
+    """Testimonies that may be quoted to ``audience`` ('mps' or 'press'), newest first: the
+    rule is ``Testimony.may_quote_to``, which briefings, exports and the API all go through."""
     return (
         select(Testimony)
-        .where(
-            Testimony.status == TestimonyStatus.APPROVED.value,
-            Testimony.public_text.is_not(None),
-            Testimony.public_text != "",
-            _consent_column(audience).is_(True),
-        )
+        .where(Testimony.may_quote_to(audience))
         .order_by(Testimony.submitted_on.desc(), Testimony.id.desc())
     )
+
+
+NO_CONSENT = "none"  # the list's filter for testimonies that nobody may quote
 
 
 @dataclass
@@ -348,13 +356,13 @@ class TestimonyFilters:
     region_id: int | None = None
     grade: str = ""
     topic: str = ""
-    consent: str = ""  # '', 'mps', 'press', 'none'
+    consent: str = ""  # '', a QuoteAudience value, or NO_CONSENT
 
     def as_args(self) -> dict[str, str]:
         return {key: str(value) for key, value in vars(self).items() if value not in ("", None)}
 
 
-def filtered_testimonies(filters: TestimonyFilters) -> Select:
+def filtered_testimonies(filters: TestimonyFilters) -> Select[Testimony]:
     """Officials' list: newest first, narrowed by status, region, grade, topic and consent."""
     stmt = select(Testimony).order_by(Testimony.submitted_on.desc(), Testimony.id.desc())
     if filters.status:
@@ -367,18 +375,16 @@ def filtered_testimonies(filters: TestimonyFilters) -> Select:
         # Topic codes are plain slugs, so the quoted code matches only that list item,
         # the same way on SQLite and PostgreSQL.
         stmt = stmt.where(cast(Testimony.topics, String).like(f'%"{filters.topic}"%'))
-    if filters.consent in AUDIENCES:
-        stmt = stmt.where(_consent_column(filters.consent).is_(True))
-    elif filters.consent == "none":
+    if QuoteAudience.has_value(filters.consent):
+        stmt = stmt.where(Testimony.has_consent_for(filters.consent))
+    elif filters.consent == NO_CONSENT:
         stmt = stmt.where(Testimony.has_mps_consent.is_(False), Testimony.has_press_consent.is_(False))
     return stmt
 
 
-def get_testimony_or_404(reference: str) -> Testimony:
-    testimony = db.session.scalar(select(Testimony).where(Testimony.reference == reference))
-    if testimony is None:
-        abort(404)
-    return testimony
+def get_testimony_for(user: User, reference: str) -> Testimony:
+    """The testimony with this reference as ``user`` may see it, or 404."""
+    return get_for_user_or_404(user, Testimony, Testimony.reference == reference)
 
 
 EXPORT_HEADER = (
@@ -394,12 +400,12 @@ EXPORT_HEADER = (
 )
 
 
-def export_rows(testimonies: Sequence[Testimony]) -> list[tuple]:
+def export_rows(testimonies: Sequence[Testimony]) -> list[tuple[Any, ...]]:
     """CSV rows for the approved public texts that may be quoted to someone; originals,
     rejected and unconsented testimonies never leave."""
     rows = []
     for t in testimonies:
-        mps, press = t.may_quote_to("mps"), t.may_quote_to("press")
+        mps, press = t.may_quote_to(QuoteAudience.MPS), t.may_quote_to(QuoteAudience.PRESS)
         if not (mps or press):
             continue
         rows.append(
@@ -418,7 +424,7 @@ def export_rows(testimonies: Sequence[Testimony]) -> list[tuple]:
     return rows
 
 
-def record_export(actor, count: int, filters: TestimonyFilters) -> None:
+def record_export(actor: User, count: int, filters: TestimonyFilters) -> None:
     record(actor, AuditAction.TESTIMONIES_EXPORTED, ("testimonies", None), count=count, filters=filters.as_args())
 
 
@@ -427,13 +433,13 @@ def topic_summary() -> list[tuple[str, int, int]]:
     rows = db.session.execute(
         select(Testimony.topics, Testimony.status).where(Testimony.status != TestimonyStatus.WITHDRAWN.value)
     ).all()
-    totals = {code: [0, 0] for code in TOPICS}
+    totals = {topic.value: [0, 0] for topic in Topic}
     for topics, status in rows:
         for code in topics or []:
             if code in totals:
                 totals[code][0] += 1
-                totals[code][1] += status == TestimonyStatus.APPROVED.value
-    return [(TOPICS[code], total, approved) for code, (total, approved) in totals.items()]
+                totals[code][1] += status == TestimonyStatus.APPROVED
+    return [(Topic(code).label, total, approved) for code, (total, approved) in totals.items()]
 
 
 def status_counts() -> dict[str, int]:

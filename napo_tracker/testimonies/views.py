@@ -2,19 +2,25 @@
 
 The public views never read ``current_user``, the address, the browser or any cookie but
 the session that carries the CSRF token: what a member sends cannot be tied to them,
-even when they happen to be logged in.
+even when they happen to be logged in. No view commits: the request's transaction keeps
+a change when the page answers well and drops it otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import db, limiter
+from ..kernel.transaction import errors_on
+from ..kernel.vocabulary import SEES_ALL_REGIONS
 from ..regions.services import regions_for_choices
 from ..security import roles_required
 from . import bp
@@ -39,6 +45,12 @@ RECEIPT_SESSION_KEY = "testimony_receipt"
 DEFAULT_SUBMIT_LIMIT = "10 per hour;30 per day"
 DEFAULT_STATUS_LIMIT = "10 per 10 minutes;50 per day"
 PAGE_SIZE = 50
+RETRY_MESSAGE = "That did not go through: please try again."
+SAME_MOMENT_MESSAGE = "Someone else changed this testimony at the same moment. Please check it and try again."
+
+# Members write from every region, so testimonies are read and moderated by those who see
+# every region: national officials and admins.
+moderators_only = roles_required(*SEES_ALL_REGIONS)
 
 
 def _submit_limit() -> str:
@@ -49,7 +61,7 @@ def _status_limit() -> str:
     return current_app.config.get("TESTIMONY_STATUS_RATE_LIMIT", DEFAULT_STATUS_LIMIT)
 
 
-def _code_failed(response) -> bool:
+def _code_failed(response: Any) -> bool:
     """Only wrong codes use up the status page's allowance."""
     return bool(g.get("testimony_code_failed"))
 
@@ -73,7 +85,7 @@ def submit():
             # Looks like success to the bot; nothing is stored.
             session[RECEIPT_SESSION_KEY] = svc.new_receipt_code()
             return redirect(url_for("testimonies.receipt"))
-        try:
+        with errors_on(form, "text"):
             _testimony, code = svc.submit_testimony(
                 text=form.text.data,
                 region_id=int(form.region.data) if form.region.data else None,
@@ -83,11 +95,6 @@ def submit():
                 has_mps_consent=form.has_mps_consent.data,
                 has_press_consent=form.has_press_consent.data,
             )
-        except svc.TestimonyError as error:
-            db.session.rollback()
-            form.text.errors.append(str(error))
-        else:
-            db.session.commit()
             session[RECEIPT_SESSION_KEY] = code
             return redirect(url_for("testimonies.receipt"))
     return render_template("testimonies/submit.html", form=form), (400 if form.errors else 200)
@@ -114,7 +121,7 @@ def status():
         testimony = svc.find_by_code(check_form.code.data)
         if testimony is not None:
             return _status_page(testimony, check_form.code.data)
-        check_form.code.errors.append(UNKNOWN_CODE)
+        check_form.code.errors = [*check_form.code.errors, UNKNOWN_CODE]
     if check_form.code.errors:
         g.testimony_code_failed = True
     return render_template("testimonies/status.html", form=check_form, testimony=None), (
@@ -122,7 +129,7 @@ def status():
     )
 
 
-def _status_action(form, action):
+def _status_action(form: AnswerForm | WithdrawForm, action: Callable[[Testimony, Any], str]):
     """Answer or withdraw: the code comes again with the form, and is checked again."""
     testimony = svc.find_by_code(form.code.data) if form.code.validate(form) else None
     if testimony is None:
@@ -132,20 +139,16 @@ def _status_action(form, action):
         return render_template("testimonies/status.html", form=check_form, testimony=None), 400
     if not form.validate_on_submit():
         return _status_page(testimony, form.code.data, **{_form_name(form): form}), 400
-    try:
-        message = action(testimony, form)
-    except (svc.TestimonyError, StaleDataError) as error:
-        db.session.rollback()
-        text = str(error) if isinstance(error, svc.TestimonyError) else "That did not go through: please try again."
-        db.session.refresh(testimony)
-        flash(text, "warning")
-        return _status_page(testimony, form.code.data), 409
-    db.session.commit()
-    flash(message, "success")
-    return _status_page(testimony, form.code.data)
+    with errors_on(form) as outcome:
+        flash(action(testimony, form), "success")
+        return _status_page(testimony, form.code.data)
+    # Refused: the page shows the testimony as it now stands, with the reason above it.
+    refused = outcome.error
+    flash(refused.message if isinstance(refused, svc.TestimonyError) else RETRY_MESSAGE, "warning")
+    return _status_page(testimony, form.code.data), 409
 
 
-def _form_name(form) -> str:
+def _form_name(form: AnswerForm | WithdrawForm) -> str:
     return "answer_form" if isinstance(form, AnswerForm) else "withdraw_form"
 
 
@@ -159,7 +162,12 @@ def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:
     return "Your testimony is withdrawn. What you wrote has been erased and will not be quoted anywhere."
 
 
-def _status_page(testimony: Testimony, code: str, answer_form=None, withdraw_form=None):
+def _status_page(
+    testimony: Testimony,
+    code: str | None,
+    answer_form: AnswerForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+):
     answer_form = answer_form or AnswerForm(prefix="answer", formdata=None)
     withdraw_form = withdraw_form or WithdrawForm(prefix="withdraw", formdata=None)
     answer_form.code.data = withdraw_form.code.data = code
@@ -183,7 +191,7 @@ def _filters_from(form: FilterForm) -> svc.TestimonyFilters:
 
 
 @bp.route("/testimonies/")
-@roles_required("official", "admin")
+@moderators_only
 def moderation():
     """The queue (status 'submitted' unless another filter is chosen) and the full list."""
     args = request.args if request.args else MultiDict({"status": "submitted"})
@@ -194,11 +202,12 @@ def moderation():
     summary = svc.topic_summary()
     chart = None
     if any(total for _topic, total, _approved in summary):
+        totals: list[Decimal | None] = [Decimal(total) for _topic, total, _a in summary]
         chart = svg_data_uri(
             bar_chart_svg(
                 "Testimonies by topic (withdrawn ones left out)",
                 [topic for topic, _t, _a in summary],
-                [total for _topic, total, _a in summary],
+                totals,
             )
         )
     return render_template(
@@ -213,7 +222,7 @@ def moderation():
 
 
 @bp.route("/testimonies/export.csv")
-@roles_required("official", "admin")
+@moderators_only
 def export():
     """Approved public texts that may be quoted to MPs or the press; nothing else leaves."""
     form = FilterForm(formdata=request.args, region_choices=_region_choices())
@@ -221,11 +230,10 @@ def export():
     testimonies = db.session.scalars(svc.filtered_testimonies(filters)).all()
     rows = svc.export_rows(testimonies)
     svc.record_export(current_user, len(rows), filters)
-    db.session.commit()
     return csv_response("testimonies-public.csv", svc.EXPORT_HEADER, rows)
 
 
-def _moderation_forms(testimony: Testimony, **given):
+def _moderation_forms(testimony: Testimony, **given: Any) -> dict[str, Any]:
     approve_form = given.get("approve_form") or ApproveForm(prefix="approve", formdata=None)
     if "approve_form" not in given:
         approve_form.public_text.data = testimony.public_text or (
@@ -234,9 +242,9 @@ def _moderation_forms(testimony: Testimony, **given):
     tag_form = given.get("tag_form") or TagForm(prefix="tag", formdata=None)
     if "tag_form" not in given:
         tag_form.topics.data = list(testimony.topics or [])
-    approve_form.version.data = str(testimony.version)
+    approve_form.version.data = testimony.version
     reject_form = given.get("reject_form") or RejectForm(prefix="reject", formdata=None)
-    reject_form.version.data = str(testimony.version)
+    reject_form.version.data = testimony.version
     return {
         "approve_form": approve_form,
         "reject_form": reject_form,
@@ -253,7 +261,7 @@ def _place_names() -> list[str]:
     return names
 
 
-def _detail_page(testimony: Testimony, status_code: int = 200, **given):
+def _detail_page(testimony: Testimony, status_code: int = 200, **given: Any):
     marked = segments(testimony.original_text, _place_names()) if testimony.original_text else []
     return render_template(
         "testimonies/detail.html",
@@ -267,86 +275,88 @@ def _detail_page(testimony: Testimony, status_code: int = 200, **given):
 
 
 @bp.route("/testimonies/<reference>")
-@roles_required("official", "admin")
+@moderators_only
 def detail(reference: str):
-    return _detail_page(svc.get_testimony_or_404(reference))
+    return _detail_page(svc.get_testimony_for(current_user, reference))
 
 
-def _moderate(reference: str, form, form_key: str, action, success: str):
-    """Validate one moderation form, run its service in one transaction, and report back."""
-    testimony = svc.get_testimony_or_404(reference)
+def _moderate(
+    reference: str,
+    form: ApproveForm | RejectForm | QuestionForm | TagForm,
+    form_key: str,
+    field: str,
+    action: Callable[[Testimony, Any], object],
+    success: str,
+):
+    """Validate one moderation form and run its service; a refusal is shown beside ``field``."""
+    testimony = svc.get_testimony_for(current_user, reference)
     if not form.validate_on_submit():
         return _detail_page(testimony, 400, **{form_key: form})
-    try:
+    with errors_on(form, field) as outcome:
         action(testimony, form)
-        db.session.commit()
-    except svc.StaleTestimony as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-        return _detail_page(svc.get_testimony_or_404(reference), 409, **{form_key: form})
-    except StaleDataError:
-        db.session.rollback()
-        flash("Someone else changed this testimony at the same moment. Please check it and try again.", "warning")
-        return _detail_page(svc.get_testimony_or_404(reference), 409)
-    except svc.TestimonyError as error:
-        db.session.rollback()
-        first_field = next(iter(form._fields.values()))
-        first_field.errors = [*first_field.errors, str(error)]
-        return _detail_page(svc.get_testimony_or_404(reference), 400, **{form_key: form})
-    flash(success.format(ref=testimony.reference), "success")
-    return redirect(url_for("testimonies.detail", reference=testimony.reference))
-
-
-def _version(form) -> int | None:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return None
+        flash(success.format(ref=testimony.reference), "success")
+        return redirect(url_for("testimonies.detail", reference=testimony.reference))
+    testimony = svc.get_testimony_for(current_user, reference)
+    conflict = outcome.conflict
+    if isinstance(conflict, svc.StaleTestimony):
+        # A decision made on an old page is told above the page, and what was typed is kept.
+        typed = getattr(form, field)
+        typed.errors = [error for error in typed.errors if error != conflict.message]
+        flash(conflict.message, "warning")
+        return _detail_page(testimony, 409, **{form_key: form})
+    if conflict is not None:  # saved by someone else in the same instant: start from the new state
+        flash(SAME_MOMENT_MESSAGE, "warning")
+        return _detail_page(testimony, 409)
+    return _detail_page(testimony, 400, **{form_key: form})
 
 
 @bp.route("/testimonies/<reference>/approve", methods=["POST"])
-@roles_required("official", "admin")
+@moderators_only
 def approve(reference: str):
     return _moderate(
         reference,
         ApproveForm(prefix="approve"),
         "approve_form",
-        lambda t, f: svc.approve(current_user, t, f.public_text.data, version=_version(f)),
+        "public_text",
+        lambda t, f: svc.approve(current_user, t, f.public_text.data, version=f.version.data),
         "{ref} is approved. Only its public text can be quoted, and only where the member agreed.",
     )
 
 
 @bp.route("/testimonies/<reference>/reject", methods=["POST"])
-@roles_required("official", "admin")
+@moderators_only
 def reject(reference: str):
     return _moderate(
         reference,
         RejectForm(prefix="reject"),
         "reject_form",
-        lambda t, f: svc.reject(current_user, t, f.reason.data, version=_version(f)),
+        "reason",
+        lambda t, f: svc.reject(current_user, t, f.reason.data, version=f.version.data),
         "{ref} is rejected. The member will see that it was read but not used.",
     )
 
 
 @bp.route("/testimonies/<reference>/question", methods=["POST"])
-@roles_required("official", "admin")
+@moderators_only
 def ask(reference: str):
     return _moderate(
         reference,
         QuestionForm(prefix="ask"),
         "question_form",
+        "question",
         lambda t, f: svc.ask_follow_up(current_user, t, f.question.data),
         "Your question is waiting for the member of {ref}.",
     )
 
 
 @bp.route("/testimonies/<reference>/topics", methods=["POST"])
-@roles_required("official", "admin")
+@moderators_only
 def tag(reference: str):
     return _moderate(
         reference,
         TagForm(prefix="tag"),
         "tag_form",
+        "topics",
         lambda t, f: svc.tag_topics(current_user, t, f.topics.data or []),
         "Topics of {ref} saved.",
     )

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from napo_tracker.extensions import db, limiter
 from napo_tracker.testimonies.models import Testimony
 
 from .. import factories
 from ..helpers import csrf_from
-from .conftest import LONG_ENOUGH
+from .conftest import LONG_ENOUGH, form_data
 
 ADDRESS = "198.51.100.77"
 MARKERS = {
@@ -37,12 +37,11 @@ def _dump() -> dict[str, set[str]]:
 
 def _rows_pointing_at(user_id: int) -> dict[str, int]:
     """For every column that refers to a user, how many rows refer to this one."""
-    from sqlalchemy import func
-
     return {
         f"{table.name}.{column.name}": db.session.scalar(
             select(func.count()).select_from(table).where(column == user_id)
         )
+        or 0
         for table in db.metadata.sorted_tables
         for column in table.columns
         if any(fk.column.table.name == "users" for fk in column.foreign_keys)
@@ -122,3 +121,24 @@ def test_nothing_identifies_a_logged_in_sender(app, client, world, login_as, cap
     # The rate limiter's memory holds a salted hash, never the address.
     keys = " ".join(str(key) for key in getattr(limiter.storage, "storage", {}))
     assert ADDRESS not in keys and "testimony:" in keys
+
+
+def test_a_failed_commit_is_logged_without_the_members_words(app, client, world, monkeypatch, caplog):
+    """The request's commit runs after the view, outside the blueprint's error handler: what
+    Flask logs of it keeps the exception's type only."""
+    secret_words = "MARKER-words-in-a-failed-commit"
+    token = csrf_from(client.get("/testimony").data)
+
+    def refused() -> None:
+        raise RuntimeError(f"the database said no to {secret_words}")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: Flask logs, then answers 500
+    monkeypatch.setattr(db.session, "commit", refused)
+    caplog.set_level(logging.DEBUG)
+    data = form_data(text=f"{secret_words} and {LONG_ENOUGH}")
+    response = client.post("/testimony", data={"csrf_token": token, **data})
+    assert response.status_code == 500
+    assert "RuntimeError" in caplog.text
+    assert secret_words not in caplog.text
+    monkeypatch.undo()
+    assert db.session.scalar(select(func.count()).select_from(Testimony)) == 0

@@ -11,6 +11,7 @@ from napo_tracker.extensions import db
 from napo_tracker.testimonies import services
 from napo_tracker.testimonies.models import FollowUp, Testimony
 
+from .. import factories
 from ..helpers import csrf_from, submit
 from .conftest import LONG_ENOUGH, form_data
 
@@ -18,7 +19,7 @@ CODE_RE = re.compile(r'id="receipt-code">([2-9A-Z-]+)<')
 
 
 def _count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Testimony))
+    return db.session.scalar(select(func.count()).select_from(Testimony)) or 0
 
 
 def _send(client, **changes):
@@ -72,8 +73,8 @@ def test_member_submits_keeps_the_code_and_sees_it_once(client, world):
     assert "Received" in status.get_data(as_text=True)
 
 
-def test_status_shows_the_decision_question_and_takes_an_answer(client, make_testimony, world):
-    testimony, code = make_testimony(has_mps_consent=True)
+def test_status_shows_the_decision_question_and_takes_an_answer(client, world):
+    testimony, code = factories.make_testimony_with_code(mps=True)
     services.approve(world.official, testimony, "The public version the member will see quoted.")
     follow_up = services.ask_follow_up(world.official, testimony, "Which kind of unit do you work in?")
     db.session.commit()
@@ -97,7 +98,7 @@ def test_status_shows_the_decision_question_and_takes_an_answer(client, make_tes
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "your answer has been sent" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(FollowUp, follow_up.id).answer.startswith("A court team")
+    assert (db.session.get_one(FollowUp, follow_up.id).answer or "").startswith("A court team")
 
 
 def _withdraw(client, code: str, confirm: bool = True):
@@ -108,17 +109,17 @@ def _withdraw(client, code: str, confirm: bool = True):
     return client.post("/testimony/status", data=data)
 
 
-def test_withdrawal_needs_confirmation_then_erases(client, make_testimony):
-    testimony, code = make_testimony(has_press_consent=True)
+def test_withdrawal_needs_confirmation_then_erases(client):
+    testimony, code = factories.make_testimony_with_code(press=True)
 
     unconfirmed = _withdraw(client, code, confirm=False)
     assert unconfirmed.status_code == 400 and "Tick the box" in unconfirmed.get_data(as_text=True)
-    assert db.session.get(Testimony, testimony.id).status == "submitted"
+    assert db.session.get_one(Testimony, testimony.id).status == "submitted"
 
     done = _withdraw(client, code)
     assert done.status_code == 200 and "withdrawn" in done.get_data(as_text=True).lower()
     db.session.expire_all()
-    stored = db.session.get(Testimony, testimony.id)
+    stored = db.session.get_one(Testimony, testimony.id)
     assert stored.status == "withdrawn" and stored.original_text is None
 
     # The withdrawn code again: a status, no forms, and withdrawing twice changes nothing.
@@ -139,8 +140,8 @@ def test_wrong_and_unknown_codes_get_the_same_answer(client, world):
     assert empty.status_code == 400 and "Please enter your receipt code." in empty.get_data(as_text=True)
 
 
-def test_a_thousand_random_codes_are_throttled_never_a_500(client, world, make_testimony):
-    _testimony, real_code = make_testimony()
+def test_a_thousand_random_codes_are_throttled_never_a_500(client, world):
+    _testimony, real_code = factories.make_testimony_with_code()
     page = client.get("/testimony/status")
     token = csrf_from(page.data)
     statuses = []
@@ -153,8 +154,8 @@ def test_a_thousand_random_codes_are_throttled_never_a_500(client, world, make_t
     assert client.post("/testimony/status", data={"csrf_token": token, "code": real_code}).status_code == 429
 
 
-def test_right_codes_do_not_use_up_the_allowance_and_never_come_from_the_url(client, make_testimony):
-    _testimony, code = make_testimony()
+def test_right_codes_do_not_use_up_the_allowance_and_never_come_from_the_url(client):
+    _testimony, code = factories.make_testimony_with_code()
     for _ in range(15):
         assert _check(client, code).status_code == 200
     # A code in a URL would land in browser history and proxy logs: a GET shows the empty form.
@@ -258,8 +259,8 @@ def test_submissions_are_rate_limited(app, client, world):
     assert _count() == 3
 
 
-def test_only_the_session_cookie_is_ever_set(client, world, make_testimony):
-    _t, code = make_testimony()
+def test_only_the_session_cookie_is_ever_set(client, world):
+    _t, code = factories.make_testimony_with_code()
     responses = [
         client.get("/testimony"),
         _send(client),

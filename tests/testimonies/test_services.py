@@ -5,15 +5,18 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.extensions import db
+from napo_tracker.kernel import clock
 from napo_tracker.testimonies import demo, services
 from napo_tracker.testimonies.models import FollowUp, Testimony
 
+from .. import factories
 from .conftest import LONG_ENOUGH
 
 
@@ -31,17 +34,18 @@ def test_receipt_codes_are_long_grouped_and_without_look_alikes():
         assert not set(code) & set("01ILOU")
 
 
-def test_codes_are_stored_only_as_a_keyed_hash_and_found_however_typed(app, make_testimony):
+def test_codes_are_stored_only_as_a_keyed_hash_and_found_however_typed(app):
     import hashlib
 
-    testimony, code = make_testimony()
+    testimony, code = factories.make_testimony_with_code()
     symbols = code.replace("-", "")
     assert testimony.receipt_hash == services.receipt_hash(code)
     assert symbols not in testimony.receipt_hash
     assert testimony.receipt_hash != hashlib.sha256(symbols.encode()).hexdigest()  # keyed, not a bare hash
 
     sloppy = " " + code.lower().replace("-", " ") + "\n"
-    assert services.find_by_code(sloppy).id == testimony.id
+    found = services.find_by_code(sloppy)
+    assert found is not None and found.id == testimony.id
     assert services.find_by_code(code[:-1] + ("2" if code[-1] != "2" else "3")) is None
     assert services.find_by_code("") is None
     assert services.find_by_code("O" * 20) is None
@@ -51,9 +55,9 @@ def test_codes_are_stored_only_as_a_keyed_hash_and_found_however_typed(app, make
     assert services.find_by_code(code) is None
 
 
-def test_submission_keeps_the_day_only_and_numbers_from_the_id(make_testimony, world):
-    testimony, _code = make_testimony(
-        region_id=world.wales.id, grade="NQO", service_band="under_2", topics=["workload", "workload", "pay"]
+def test_submission_keeps_the_day_only_and_numbers_from_the_id(world):
+    testimony = factories.make_testimony(
+        region=world.wales, grade="NQO", service_band="under_2", topics=["workload", "workload", "pay"]
     )
     assert isinstance(testimony.submitted_on, date)
     assert testimony.reference == f"TST-{testimony.submitted_on.year}-{testimony.id:04d}"
@@ -63,14 +67,15 @@ def test_submission_keeps_the_day_only_and_numbers_from_the_id(make_testimony, w
 
 
 def test_submission_refuses_bad_values_and_stores_nothing(app):
-    for fields, message in [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({"text": "too short"}, "between 20"),
         ({"text": "x" * 20_001}, "between 20"),
         ({"grade": "CEO"}, "grade"),
         ({"service_band": "forever"}, "length of service"),
         ({"topics": ["gossip"]}, "topics"),
         ({"region_id": 999_999}, "region"),
-    ]:
+    ]
+    for fields, message in refused:
         with pytest.raises(services.TestimonyError, match=message):
             services.submit_testimony(**{"text": LONG_ENOUGH, **fields})
         db.session.rollback()
@@ -89,10 +94,10 @@ CONSENT_CASES = [
 ]
 
 
-def test_consent_rule(make_testimony, world):
+def test_consent_rule(world):
     made = []
     for status, mps, press, expect_mps, expect_press in CONSENT_CASES:
-        testimony, _code = make_testimony(has_mps_consent=mps, has_press_consent=press)
+        testimony = factories.make_testimony(mps=mps, press=press)
         if status in ("approved", "withdrawn"):
             services.approve(world.official, testimony, LONG_ENOUGH)
         if status == "rejected":
@@ -116,8 +121,8 @@ def test_consent_rule(make_testimony, world):
         services.quotable_testimonies("everyone")
 
 
-def test_withdrawal_erases_every_word_and_takes_effect_at_once(approved, world):
-    testimony = approved(mps=True, press=True)
+def test_withdrawal_erases_every_word_and_takes_effect_at_once(world):
+    testimony = factories.make_testimony(mps=True, press=True, approved_by=world.official)
     follow_up = services.ask_follow_up(world.official, testimony, "How many cases?")
     services.answer_follow_up(testimony, follow_up.id, "About seventy, half of them high risk.")
     db.session.commit()
@@ -126,10 +131,10 @@ def test_withdrawal_erases_every_word_and_takes_effect_at_once(approved, world):
     services.withdraw(testimony)
     db.session.commit()
     db.session.expire_all()
-    stored = db.session.get(Testimony, testimony.id)
+    stored = db.session.get_one(Testimony, testimony.id)
     assert stored.status == "withdrawn" and stored.withdrawn_on is not None
     assert stored.original_text is None and stored.public_text is None
-    assert db.session.get(FollowUp, follow_up.id).answer is None
+    assert db.session.get_one(FollowUp, follow_up.id).answer is None
     assert db.session.scalars(services.quotable_testimonies("press")).all() == []
     assert db.session.scalars(services.quotable_testimonies("mps")).all() == []
     with pytest.raises(services.TestimonyError, match="already withdrawn"):
@@ -138,8 +143,8 @@ def test_withdrawal_erases_every_word_and_takes_effect_at_once(approved, world):
         services.approve(world.official, stored, LONG_ENOUGH)
 
 
-def test_official_actions_are_audited_without_text(make_testimony, world):
-    testimony, _code = make_testimony()
+def test_official_actions_are_audited_without_text(world):
+    testimony = factories.make_testimony()
     services.ask_follow_up(world.official, testimony, "Which grade are you?")
     services.tag_topics(world.official, testimony, ["risk"])
     services.approve(world.official, testimony, "A redacted version of what the member said.")
@@ -159,8 +164,8 @@ def test_official_actions_are_audited_without_text(make_testimony, world):
     assert testimony.public_text is None  # rejecting drops the public text
 
 
-def test_moderation_rules(make_testimony, world):
-    testimony, _code = make_testimony()
+def test_moderation_rules(world):
+    testimony = factories.make_testimony()
     # A public text may not hold contact details.
     for text in ("Call me on 07700 900123 about the caseload please.", "Write to me at someone@example.org today."):
         with pytest.raises(services.TestimonyError, match="email address or phone"):
@@ -184,11 +189,11 @@ def test_moderation_rules(make_testimony, world):
         services.reject(world.official, testimony, "too late", version=seen)
 
 
-def test_originals_are_erased_after_the_retention_period(make_testimony, world, app):
+def test_originals_are_erased_after_the_retention_period(world, app):
     today = date(2026, 11, 24)
-    old, _ = make_testimony("An original that has been kept long enough now.")
-    fresh, _ = make_testimony("An original decided only a few days ago, still kept.")
-    undecided, _ = make_testimony("An original still waiting for a decision by anyone.")
+    old = factories.make_testimony("An original that has been kept long enough now.")
+    fresh = factories.make_testimony("An original decided only a few days ago, still kept.")
+    undecided = factories.make_testimony("An original still waiting for a decision by anyone.")
     services.approve(world.official, old, "A public version of the first one.", today=today - timedelta(days=30))
     services.reject(world.official, fresh, "not needed", today=today - timedelta(days=29))
     db.session.commit()
@@ -209,35 +214,35 @@ def test_originals_are_erased_after_the_retention_period(make_testimony, world, 
     assert follow_up.answer is None and old not in services.originals_due_for_erasure(today)
 
 
-def test_purge_command_erases_due_originals_and_keeps_public_text(app, make_testimony, world):
-    testimony, _ = make_testimony()
+def test_purge_command_erases_due_originals_and_keeps_public_text(app, world):
+    testimony = factories.make_testimony()
     services.approve(
         world.official,
         testimony,
         "The public version stays after the purge.",
-        today=services.today_utc() - timedelta(days=31),
+        today=clock.today() - timedelta(days=31),
     )
     db.session.commit()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["testimonies", "purge", "--dry-run"])
     assert result.exit_code == 0 and "1 original(s)" in result.output
-    assert db.session.get(Testimony, testimony.id).original_text is not None
+    assert db.session.get_one(Testimony, testimony.id).original_text is not None
 
     result = runner.invoke(args=["testimonies", "purge"])
     assert result.exit_code == 0, result.output
     assert "Erased 1 original(s)" in result.output
     db.session.expire_all()
-    stored = db.session.get(Testimony, testimony.id)
+    stored = db.session.get_one(Testimony, testimony.id)
     assert stored.original_text is None and stored.original_erased_on is not None
     assert stored.public_text == "The public version stays after the purge."
     assert AuditAction.TESTIMONY_ORIGINAL_ERASED in _actions()
     assert "Erased 0" in runner.invoke(args=["testimonies", "purge"]).output
 
 
-def test_filters_by_status_region_grade_topic_and_consent(make_testimony, world):
-    a, _ = make_testimony(region_id=world.london.id, grade="PO", topics=["workload", "pay"], has_mps_consent=True)
-    b, _ = make_testimony(region_id=world.wales.id, grade="PSO", topics=["pay"], has_press_consent=True)
-    c, _ = make_testimony(topics=["other"])
+def test_filters_by_status_region_grade_topic_and_consent(world):
+    a = factories.make_testimony(region=world.london, grade="PO", topics=["workload", "pay"], mps=True)
+    b = factories.make_testimony(region=world.wales, grade="PSO", topics=["pay"], press=True)
+    c = factories.make_testimony(topics=["other"])
     services.approve(world.official, a, LONG_ENOUGH)
     db.session.commit()
 
@@ -255,10 +260,12 @@ def test_filters_by_status_region_grade_topic_and_consent(make_testimony, world)
     assert refs(consent="none") == {c.reference}
 
 
-def test_export_rows_hold_only_quotable_public_texts(approved, make_testimony, world):
-    quotable = approved(mps=False, press=True, text='=HYPERLINK("http://evil") is what they wrote')
-    approved(mps=False, press=False)
-    make_testimony()
+def test_export_rows_hold_only_quotable_public_texts(world):
+    quotable = factories.make_testimony(
+        '=HYPERLINK("http://evil") is what they wrote', mps=False, press=True, approved_by=world.official
+    )
+    factories.make_testimony(mps=False, press=False, approved_by=world.official)
+    factories.make_testimony()
     rows = services.export_rows(db.session.scalars(services.filtered_testimonies(services.TestimonyFilters())).all())
     assert [row[0] for row in rows] == [quotable.reference]
     assert rows[0][6:8] == (False, True)
@@ -280,6 +287,7 @@ def test_demo_data_loads_once_in_every_state(world):
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Testimony)) == count
     assert set(services.status_counts()) == {"submitted", "approved", "rejected", "withdrawn"}
-    assert services.find_by_code(demo.demo_code(3)).open_follow_ups
+    with_question = services.find_by_code(demo.demo_code(3))
+    assert with_question is not None and with_question.open_follow_ups
     assert db.session.scalars(services.quotable_testimonies("mps")).all()
     assert db.session.scalars(services.quotable_testimonies("press")).all()
