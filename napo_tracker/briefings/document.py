@@ -118,6 +118,8 @@ def _chart(section: BriefingSection, citations: Citations) -> dict[str, Any] | N
     assert metric is not None  # chart_items joins on the metric
     series: dict[str, list[tuple[date, Decimal]]] = {}
     for item in items:
+        if item.value is None:  # chart_items draws figures only; a statement has no point to plot
+            continue
         label = item.region.name if item.region is not None else "National"
         series.setdefault(label, []).append((item.as_of, Decimal(item.value)))
         citations.items_by_reference.setdefault(item.reference, item)

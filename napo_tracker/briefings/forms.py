@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import ConfirmForm, PlainText, VersionField, select_choices, strip_text
+from ..forms import PlainText, VersionField, select_choices, strip_text
 from ..kernel.clock import today
 from .models import MAX_CHART_REGIONS, MAX_TESTIMONIES, Audience, SectionKind
 from .services import BriefingError, validate_section_body
@@ -36,6 +36,12 @@ class VersionedForm(FlaskForm):
     """Carries the briefing's version, so that a change made from a stale page is refused."""
 
     expected_version = VersionField()
+
+    @property
+    def sent_version(self) -> int | None:
+        """The version the page was made from, as ``VersionField`` read it (None: not sent)."""
+        value: object = self.expected_version.data
+        return value if isinstance(value, int) else None
 
 
 class BriefingForm(VersionedForm):
@@ -212,7 +218,7 @@ class QuestionForm(FlaskForm):
     submit = SubmitField("Save question")
 
 
-class ConfirmChangeForm(ConfirmForm):
+class ConfirmChangeForm(VersionedForm):
     """Publish, withdraw, move and remove: a button with CSRF and the briefing's version."""
 
-    expected_version = VersionField()
+    submit = SubmitField("Confirm")

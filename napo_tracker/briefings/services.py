@@ -13,10 +13,10 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import abort
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Select, func, select
 
 from ..audit.models import AuditAction, record
 from ..evidence.models import EvidenceItem, Metric, Visibility
@@ -145,7 +145,13 @@ def get_question_for(user: HasRole | None, question_id: int) -> Question:
     return question
 
 
-def stored_version_for(user: HasRole | None, reference: str, number: int | None = None) -> Row[Any]:
+class StoredPDF(NamedTuple):
+    number: int
+    sha256: str
+    pdf: bytes
+
+
+def stored_version_for(user: HasRole | None, reference: str, number: int | None = None) -> StoredPDF:
     """A published version's number, SHA-256 and stored bytes (the latest when ``number`` is None),
     in one query and without rendering anything: what was sent is what is downloaded."""
     _require_briefing_role(user)
@@ -161,10 +167,10 @@ def stored_version_for(user: HasRole | None, reference: str, number: int | None 
     )
     if number is not None:
         stmt = stmt.where(BriefingVersion.number == number)
-    version = db.session.execute(stmt).first()
-    if version is None:
+    row = db.session.execute(stmt).first()
+    if row is None:
         abort(404)
-    return version
+    return StoredPDF(row.number, row.sha256, row.pdf)
 
 
 def briefings_list() -> list[Briefing]:
