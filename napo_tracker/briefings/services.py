@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import abort
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from ..audit.models import AuditAction, record
 from ..evidence.models import EvidenceItem, Metric, Visibility
@@ -615,10 +615,6 @@ def question_bank() -> list[Question]:
     )
 
 
-def question_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Question)) or 0
-
-
 def clean_topics(raw: str | list[str]) -> list[str]:
     """Topics in lower case, each once, at most ten."""
     items = raw if isinstance(raw, list) else re.split(r"[,;\n]", raw or "")
@@ -795,12 +791,3 @@ def withdraw(actor: User, briefing: Briefing, *, reason: str = "", expected_vers
     db.session.flush()
     record(actor, AuditAction.BRIEFING_WITHDRAWN, briefing, reason=reason[:200] or None)
     return briefing
-
-
-def get_version_or_404(briefing: Briefing, number: int | None = None) -> BriefingVersion:
-    """A published version of the briefing (the latest when ``number`` is None)."""
-    versions = briefing.published_versions
-    version = versions[-1] if number is None and versions else next((v for v in versions if v.number == number), None)
-    if version is None:
-        abort(404)
-    return version

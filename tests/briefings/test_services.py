@@ -11,8 +11,9 @@ from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.checks import run_checks
 from napo_tracker.briefings.models import Briefing, BriefingVersion
 from napo_tracker.extensions import db
+from napo_tracker.kernel.clock import today
 
-from .conftest import make_evidence, make_testimony
+from .conftest import make_evidence, make_testimony, saved
 
 
 def test_references_are_numbered_per_year(world):
@@ -48,7 +49,7 @@ def test_section_size_and_nesting_are_bounded(world, briefing):
         with pytest.raises(svc.BriefingError, match="nested at most"):
             svc.add_section(world.official, briefing, kind="free", body=body)
     db.session.rollback()
-    assert db.session.get(Briefing, briefing.id).sections == []
+    assert saved(Briefing, briefing.id).sections == []
 
 
 def test_a_stale_page_is_told_not_overwritten(world, briefing):
@@ -150,7 +151,7 @@ def test_checks_block_and_warn_with_links(world):
         world.official, region=world.london, unit=world.london.units[0], value="150", reporter_count=2
     )
     old = make_evidence(
-        world.official, region=world.wales, value="140", as_of=date.today() - timedelta(days=800), is_verified=False
+        world.official, region=world.wales, value="140", as_of=today() - timedelta(days=800), is_verified=False
     )
     section = svc.add_section(
         world.official, empty, kind="free", body=f"[={small.reference}] and [={old.reference}] and [=EV-9999]"
@@ -172,7 +173,7 @@ def test_publish_freezes_and_editing_starts_version_two(world, full_briefing):
     assert frozen_pdf.startswith(b"%PDF") and len(frozen_sha) == 64
     assert full_briefing.test_item.reference in version.cited_references
     bank_question = full_briefing.questions[0].question
-    assert bank_question.times_used == 1 and bank_question.last_used_on == date.today()
+    assert bank_question.times_used == 1 and bank_question.last_used_on == today()
 
     svc.update_section(
         world.official,
@@ -203,8 +204,8 @@ def test_publish_freezes_and_editing_starts_version_two(world, full_briefing):
 
 
 def test_regional_section_is_generated_from_the_latest_evidence(world, briefing):
-    older = make_evidence(world.official, region=world.london, value="150", as_of=date.today() - timedelta(days=90))
-    newer = make_evidence(world.official, region=world.london, value="192", as_of=date.today() - timedelta(days=10))
+    older = make_evidence(world.official, region=world.london, value="150", as_of=today() - timedelta(days=90))
+    newer = make_evidence(world.official, region=world.london, value="192", as_of=today() - timedelta(days=10))
     said = make_evidence(
         world.official,
         region=world.wales,
