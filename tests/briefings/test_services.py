@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from pypdf import PdfReader
+from werkzeug.exceptions import NotFound
 
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.checks import run_checks
+from napo_tracker.briefings.document import count_pdf_pages, render_briefing_pdf
 from napo_tracker.briefings.models import Briefing, BriefingVersion
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
@@ -222,3 +226,31 @@ def test_regional_section_is_generated_from_the_latest_evidence(world, briefing)
     assert hidden.reference not in section.body
     with pytest.raises(svc.BriefingError, match="Choose at least one region"):
         svc.generate_regional_section(world.official, briefing, [])
+
+
+def test_only_officials_and_admins_work_on_briefings(world, briefing):
+    rep = world.london_rep
+    with pytest.raises(svc.NotAllowed, match="Only national officials and admins") as refused:
+        svc.create_briefing(rep, title="A rep's own briefing")
+    assert refused.value.status_code == 403
+    for change in (
+        lambda: svc.add_section(rep, briefing, kind="free", body="from a rep"),
+        lambda: svc.create_question(rep, text="Why is the caseload so high?", topics=""),
+        lambda: svc.publish(rep, briefing),
+        lambda: svc.withdraw(rep, briefing),
+    ):
+        with pytest.raises(svc.NotAllowed):
+            change()
+    db.session.rollback()
+    with pytest.raises(svc.NotAllowed):
+        svc.get_briefing_for(rep, briefing.reference)
+    assert svc.get_briefing_for(world.admin, f" {briefing.reference.lower()} ") == briefing
+    for missing in ("BRF99-26", "BRF1-26%00", "9" * 5000):
+        with pytest.raises(NotFound):
+            svc.get_briefing_for(world.official, missing)
+    assert saved(Briefing, briefing.id).sections == [] and db.session.query(Briefing).count() == 1
+
+
+def test_pages_are_counted_by_reading_the_pdf(app, world, full_briefing):
+    pdf = render_briefing_pdf(full_briefing)
+    assert count_pdf_pages(pdf) == len(PdfReader(io.BytesIO(pdf)).pages) >= 1

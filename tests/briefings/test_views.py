@@ -313,3 +313,34 @@ def test_the_home_page_shows_recent_briefings_to_officials(client, login_as, wor
     assert briefing.reference.encode() in client.get("/").data
     login_as(world.london_rep)
     assert briefing.reference.encode() not in client.get("/").data
+
+
+def test_a_stale_or_tampered_version_changes_nothing(client, login_as, world, full_briefing):
+    login_as(world.official)
+    url = f"/briefings/{full_briefing.reference}"
+    stale = submit(
+        client,
+        f"{url}/publish",
+        {"expected_version": full_briefing.version - 1},
+        form_url=url,
+        follow_redirects=True,
+    )
+    assert stale.status_code == 200 and b"Someone else changed" in stale.data
+    moved = submit(
+        client,
+        f"{url}/sections/{full_briefing.sections[1].id}/move/up",
+        {"expected_version": full_briefing.version - 1},
+        form_url=url,
+        follow_redirects=True,
+    )
+    assert b"Someone else changed" in moved.data
+    tampered = submit(
+        client,
+        f"{url}/edit",
+        {"title": "Changed", "audience": "mps", "dated_on": "2026-11-20", "expected_version": "3 OR 1=1"},
+    )
+    assert tampered.status_code == 400 and b"This form is out of date" in tampered.data
+    db.session.expire_all()
+    stored = saved(Briefing, full_briefing.id)
+    assert stored.title == "Workloads and staffing in probation" and stored.published_versions == []
+    assert [s.heading for s in stored.sections][:2] == ["Introduction", "Evidence from the regions"]
