@@ -174,6 +174,7 @@ def stored_version_for(user: HasRole | None, reference: str, number: int | None 
 
 
 def briefings_list() -> list[Briefing]:
+    """Every briefing, the newest reference first."""
     return list(db.session.scalars(select(Briefing).order_by(Briefing.year.desc(), Briefing.number.desc())))
 
 
@@ -348,6 +349,7 @@ def update_section(
     body: str,
     expected_version: int | None = None,
 ) -> BriefingSection:
+    """Rewrite a section, within the body's limits, from an up-to-date page only."""
     briefing = section.briefing
     _check_version(briefing, expected_version)
     section_kind = _kind(kind)
@@ -378,6 +380,7 @@ def _move(items: list[Any], item: Any, direction: str) -> None:
 
 
 def move_section(actor: User, section: BriefingSection, direction: str, *, expected_version: int | None = None) -> None:
+    """Swap a section with the one above or below it ("up" or "down"); the ends stay put."""
     briefing = section.briefing
     _check_version(briefing, expected_version)
     _start_editing(actor, briefing)
@@ -388,6 +391,7 @@ def move_section(actor: User, section: BriefingSection, direction: str, *, expec
 
 
 def remove_section(actor: User, section: BriefingSection, *, expected_version: int | None = None) -> None:
+    """Take a section out; the others close up."""
     briefing = section.briefing
     _check_version(briefing, expected_version)
     _start_editing(actor, briefing)
@@ -622,6 +626,7 @@ def clean_topics(raw: str | list[str]) -> list[str]:
 
 
 def create_question(actor: User, *, text: str, topics: list[str] | str) -> Question:
+    """Add a question to the bank every briefing may draw on."""
     _require_briefing_role(actor)
     question = Question(text=text.strip(), topics=clean_topics(topics), created_by_id=actor.id)
     db.session.add(question)
@@ -633,6 +638,7 @@ def create_question(actor: User, *, text: str, topics: list[str] | str) -> Quest
 def update_question(
     actor: User, question: Question, *, text: str, topics: list[str] | str, is_archived: bool = False
 ) -> Question:
+    """Change a bank question; an archived one is no longer offered. Briefings keep their own copy."""
     _require_briefing_role(actor)
     question.text = text.strip()
     question.topics = clean_topics(topics)
@@ -690,6 +696,7 @@ def reword_question(actor: User, item: BriefingQuestion, text: str, *, expected_
 
 
 def move_question(actor: User, item: BriefingQuestion, direction: str, *, expected_version: int | None = None) -> None:
+    """Swap a question with the one above or below it ("up" or "down")."""
     briefing = item.briefing
     _check_version(briefing, expected_version)
     _start_editing(actor, briefing)
@@ -700,6 +707,7 @@ def move_question(actor: User, item: BriefingQuestion, direction: str, *, expect
 
 
 def remove_question(actor: User, item: BriefingQuestion, *, expected_version: int | None = None) -> None:
+    """Take a question out of this briefing; the bank keeps it."""
     briefing = item.briefing
     _check_version(briefing, expected_version)
     _start_editing(actor, briefing)
