@@ -76,7 +76,7 @@ def test_a_new_briefing_form_is_dated_today_and_offers_every_audience(app):
         form = BriefingForm(meta=OFF)
     assert form.dated_on.data == today()
     assert offered(form.audience) == ["mps", "press", "members", "employer"]
-    assert list(form.audience.iter_choices())[0][1] == "MPs and peers"
+    assert next(iter(form.audience.iter_choices()))[1] == "MPs and peers"
 
 
 def test_bad_briefing_input_is_refused_next_to_its_field(app):
