@@ -170,3 +170,66 @@ def make_testimony_with_code(text: str = TESTIMONY_TEXT, **options: Unpack[Submi
 def make_testimony(text: str = TESTIMONY_TEXT, **options: Unpack[SubmissionOptions]) -> Testimony:
     """A testimony as ``make_testimony_with_code`` makes it, when the test needs no code."""
     return make_testimony_with_code(text, **options)[0]
+
+# ---- briefings
+# Imported here, with their section, so each domain's builders stay together.
+from datetime import date  # noqa: E402
+
+from napo_tracker.briefings import services as briefing_services  # noqa: E402
+from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question  # noqa: E402
+
+
+def make_briefing(
+    author: User,
+    *,
+    title: str = "Workloads and staffing in probation",
+    subtitle: str = "A briefing from the union for parliamentarians",
+    audience: str = "mps",
+    dated_on: date | None = None,
+    signatory_name: str = "Jo Official",
+    signatory_title: str = "National Official",
+) -> Briefing:
+    """A draft briefing started by ``author`` (an official or an admin) through the service:
+    for MPs, titled and signed, dated today unless told otherwise, with no sections. Committed."""
+    briefing = briefing_services.create_briefing(
+        author,
+        title=title,
+        subtitle=subtitle,
+        audience=audience,
+        dated_on=dated_on,
+        signatory_name=signatory_name,
+        signatory_title=signatory_title,
+    )
+    db.session.commit()
+    return briefing
+
+
+def make_section(
+    author: User, briefing: Briefing, *, kind: str = "free", heading: str = "", body: str = ""
+) -> BriefingSection:
+    """A section added at the end of ``briefing`` through the service (its heading the kind's
+    name when none is given). Committed."""
+    section = briefing_services.add_section(author, briefing, kind=kind, heading=heading, body=body)
+    db.session.commit()
+    return section
+
+
+def make_question(
+    author: User,
+    *,
+    text: str = "What are the target staffing numbers for each region?",
+    topics: str | list[str] = "staffing",
+) -> Question:
+    """A question in the bank, written by ``author``. Committed."""
+    question = briefing_services.create_question(author, text=text, topics=topics)
+    db.session.commit()
+    return question
+
+
+def ask_question(
+    author: User, briefing: Briefing, *, question: Question | None = None, text: str = ""
+) -> BriefingQuestion:
+    """A question asked in ``briefing``: a bank question, or one of its own words. Committed."""
+    item = briefing_services.add_question(author, briefing, question=question, text=text)
+    db.session.commit()
+    return item

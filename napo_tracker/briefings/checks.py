@@ -5,38 +5,51 @@ audience), internal-only evidence in a public briefing, a figure that would reve
 than three people, a citation of evidence that does not exist, no title, no signatory, no
 sections. Warnings: unverified evidence, figures more than twelve months older than the
 briefing, no questions.
+
+The checks read the briefing through ``document``, as the PDF does, and change nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from ..evidence.models import EvidenceItem
+from ..evidence.services import reveals_fewer_than_three
+from ..kernel.labels import LabelledEnum
+from .document import all_cited_references, chart_items, chosen_testimonies, evidence_by_reference
 from .markdown import cited_references
 from .models import Briefing
 
-BLOCKING = "blocking"
-WARNING = "warning"
 STALE_AFTER = timedelta(days=365)
+
+
+class Severity(LabelledEnum):
+    BLOCKING = "blocking", "Blocks publishing"
+    WARNING = "warning", "Warning"
+
+
+# The names the checks have always been known by.
+BLOCKING = Severity.BLOCKING
+WARNING = Severity.WARNING
 
 
 @dataclass
 class Check:
-    severity: str
+    severity: Severity
     message: str
     fix_endpoint: str
-    fix_args: dict = field(default_factory=dict)
+    fix_args: dict[str, Any] = field(default_factory=dict)
     fix_label: str = "Fix this"
 
     @property
     def is_blocking(self) -> bool:
-        return self.severity == BLOCKING
+        return self.severity == Severity.BLOCKING
 
 
 def run_checks(briefing: Briefing) -> list[Check]:
     """Every problem found, blocking ones first."""
-    from . import services
-
     ref = {"ref": briefing.reference}
     found: list[Check] = []
     if not briefing.title.strip():
@@ -54,8 +67,7 @@ def run_checks(briefing: Briefing) -> list[Check]:
     if not briefing.sections:
         found.append(Check(BLOCKING, "The briefing has no sections yet.", "briefings.detail", ref, "Add a section"))
 
-    evidence = services._evidence_by_reference(services.all_cited_references(briefing))
-    is_public = not services.may_cite_internal(briefing.audience)
+    evidence = evidence_by_reference(all_cited_references(briefing))
     for section in briefing.sections:
         where = {**ref, "section_id": section.id}
         for reference in cited_references(section.body):
@@ -71,14 +83,10 @@ def run_checks(briefing: Briefing) -> list[Check]:
                     )
                 )
                 continue
+            found.extend(_evidence_checks(briefing, item, f"“{section.heading}”", "briefings.section_edit", where))
+        for item in chart_items(section):
             found.extend(
-                _evidence_checks(briefing, item, f"“{section.heading}”", is_public, "briefings.section_edit", where)
-            )
-        for item in services.chart_items(section):
-            found.extend(
-                _evidence_checks(
-                    briefing, item, f"the chart in “{section.heading}”", is_public, "briefings.section_chart", where
-                )
+                _evidence_checks(briefing, item, f"the chart in “{section.heading}”", "briefings.section_chart", where)
             )
 
     found.extend(_testimony_checks(briefing, ref))
@@ -96,11 +104,11 @@ def run_checks(briefing: Briefing) -> list[Check]:
     return sorted(unique, key=lambda c: c.severity != BLOCKING)
 
 
-def _evidence_checks(briefing, item, where_text, is_public, endpoint, args) -> list[Check]:
-    from ..evidence.services import reveals_fewer_than_three
-
+def _evidence_checks(
+    briefing: Briefing, item: EvidenceItem, where_text: str, endpoint: str, args: dict[str, Any]
+) -> list[Check]:
     found = []
-    if is_public and item.visibility != "public":
+    if not briefing.may_cite_internal and not item.is_public:
         found.append(
             Check(
                 BLOCKING,
@@ -145,14 +153,12 @@ def _evidence_checks(briefing, item, where_text, is_public, endpoint, args) -> l
     return found
 
 
-def _testimony_checks(briefing: Briefing, ref: dict) -> list[Check]:
-    from . import services
-
+def _testimony_checks(briefing: Briefing, ref: dict[str, Any]) -> list[Check]:
     if not briefing.testimonies:
         return []
-    consent = services.consent_audience(briefing.audience)
+    consent = briefing.consent_needed
     found = []
-    for testimony in services.chosen_testimonies(briefing):
+    for testimony in chosen_testimonies(briefing):
         if consent is None:
             found.append(
                 Check(
@@ -163,7 +169,7 @@ def _testimony_checks(briefing: Briefing, ref: dict) -> list[Check]:
                     "Remove it",
                 )
             )
-        elif testimony.status == "withdrawn":
+        elif testimony.is_withdrawn:
             found.append(
                 Check(
                     BLOCKING,
@@ -189,4 +195,5 @@ def _testimony_checks(briefing: Briefing, ref: dict) -> list[Check]:
 
 
 def blocking(briefing: Briefing) -> list[Check]:
+    """The problems that stop a briefing being published."""
     return [check for check in run_checks(briefing) if check.is_blocking]

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..audit.models import AuditAction, record
-from ..extensions import db
-from ..pdf import PDFRenderError
+from ..kernel.transaction import transactional
 from . import bp
 from . import services as svc
 from .models import briefing_by_reference
@@ -32,6 +30,7 @@ def list_command() -> None:
     help="Where to write the PDF.",
 )
 @click.option("--published", is_flag=True, help="Write the latest published version's stored PDF instead.")
+@transactional
 def render_command(reference: str, output: str, published: bool) -> None:
     """Render the current draft of REFERENCE to a PDF file (or copy the published one)."""
     briefing = briefing_by_reference(reference)
@@ -45,16 +44,7 @@ def render_command(reference: str, output: str, published: bool) -> None:
         click.echo(f"{briefing.reference} version {version.number}, SHA-256 {version.sha256}")
     else:
         with click.progressbar(length=2, label=f"Rendering {briefing.reference}") as bar:
-            html = svc.render_briefing_html(briefing)
-            bar.update(1)
-            try:
-                from ..pdf import html_to_pdf
-
-                pdf = html_to_pdf(html)
-            except PDFRenderError as error:
-                raise click.ClickException(str(error)) from error
-            bar.update(1)
-        record(None, AuditAction.BRIEFING_RENDERED, briefing, version=briefing.draft_version, via="cli")
-        db.session.commit()
+            # Run on the server, by no account: the audit log says so.
+            pdf = svc.render_draft_pdf(None, briefing, on_step=lambda: bar.update(1), via="cli")
     Path(output).write_bytes(pdf)
     click.echo(f"Wrote {len(pdf):,} bytes to {output}")

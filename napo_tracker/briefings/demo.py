@@ -8,14 +8,20 @@ Idempotent: questions are looked up by their text and the briefing by its title.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..accounts.models import User, user_by_email
+from ..evidence.models import EvidenceItem, Metric, Visibility
 from ..extensions import db
+from ..kernel.clock import today
+from ..regions.models import region_by_name
 from . import services as svc
-from .models import Briefing, Question
+from .checks import blocking
+from .models import Audience, Briefing, Question, SectionKind
 
 DEMO_TITLE = "Probation workloads and staffing: evidence from the regions"
 DEMO_OFFICIAL = "official@demo.napo-tracker.test"
@@ -107,11 +113,11 @@ term. The union asks for:
 - a pay award that recognises the work probation staff have carried through the crisis."""
 
 
-def load(echo) -> None:
+def load(echo: Callable[[str], object]) -> None:
     """Add the bank questions and the demo briefing that are missing."""
-    from ..accounts.models import user_by_email
-
     official = user_by_email(DEMO_OFFICIAL)
+    if official is None:
+        raise svc.BriefingError(f"The demo official {DEMO_OFFICIAL} is missing: load the demo accounts first.")
     existing = set(db.session.scalars(select(Question.text)))
     added = 0
     for text, topics in QUESTION_BANK:
@@ -126,37 +132,33 @@ def load(echo) -> None:
     echo(f"  briefings: {added} bank questions and {made} demo briefing added")
 
 
-def _seed_item(metric_code: str, value: str):
-    from ..evidence.models import EvidenceItem, Metric
-
+def _seed_item(metric_code: str, value: str) -> EvidenceItem | None:
     return db.session.scalar(
         select(EvidenceItem)
         .join(Metric, EvidenceItem.metric_id == Metric.id)
-        .where(Metric.code == metric_code, EvidenceItem.visibility == "public")
+        .where(Metric.code == metric_code, EvidenceItem.visibility == Visibility.PUBLIC.value)
         .where(EvidenceItem.value == Decimal(value))
         .order_by(EvidenceItem.id)
         .limit(1)
     )
 
 
-def build_demo_briefing(official) -> Briefing:
-    from ..regions.models import region_by_name
-
+def build_demo_briefing(official: User) -> Briefing:
     briefing = svc.create_briefing(
         official,
         title=DEMO_TITLE,
         subtitle="A briefing from Napo for MPs and peers",
-        audience="mps",
-        dated_on=date.today(),
+        audience=Audience.MPS,
+        dated_on=today(),
         signatory_name="Nia National-Official",
         signatory_title="National Official",
     )
-    svc.add_section(official, briefing, kind="introduction", heading="Introduction", body=INTRODUCTION)
+    svc.add_section(official, briefing, kind=SectionKind.INTRODUCTION, heading="Introduction", body=INTRODUCTION)
     regions = [r for r in (region_by_name(n) for n in ("London", "East Midlands", "West Midlands", "Wales")) if r]
     # With no citable evidence loaded, the demo briefing still shows its shape.
     with contextlib.suppress(svc.BriefingError):
         svc.generate_regional_section(official, briefing, [r.id for r in regions])
-    risks = svc.add_section(official, briefing, kind="risks", heading="Risks", body=RISKS)
+    risks = svc.add_section(official, briefing, kind=SectionKind.RISKS, heading="Risks", body=RISKS)
     chart_regions = [r.id for r in regions if r.name in ("London", "West Midlands", "East Midlands")]
     if _seed_item("wmt_percent_avg", "192") is not None:
         svc.set_section_chart(
@@ -166,7 +168,7 @@ def build_demo_briefing(official) -> Briefing:
     svc.add_section(
         official,
         briefing,
-        kind="recruitment_retention",
+        kind=SectionKind.RECRUITMENT_RETENTION,
         heading="Recruitment and retention",
         body=RECRUITMENT.format(vacancies=f"[={vacancies.reference}]" if vacancies else "hundreds of"),
     )
@@ -174,15 +176,15 @@ def build_demo_briefing(official) -> Briefing:
     svc.add_section(
         official,
         briefing,
-        kind="staff_testimonies",
+        kind=SectionKind.STAFF_TESTIMONIES,
         heading="Staff testimonies",
         body="In their own words, as approved for quotation by the members who wrote them:",
     )
     svc.set_testimonies(official, briefing, [t.id for t in testimonies])
-    svc.add_section(official, briefing, kind="what_next", heading="What next?", body=WHAT_NEXT)
+    svc.add_section(official, briefing, kind=SectionKind.WHAT_NEXT, heading="What next?", body=WHAT_NEXT)
     bank = {q.text: q for q in db.session.scalars(select(Question))}
     for text, _topics in QUESTION_BANK[:7]:
         svc.add_question(official, briefing, question=bank[text])
-    if not svc.blocking_checks(briefing):
+    if not blocking(briefing):
         svc.publish(official, briefing)
     return briefing

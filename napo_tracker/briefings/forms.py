@@ -1,6 +1,10 @@
+"""The briefing composer's forms. Each checks the shape of what was sent; the rules of
+briefings themselves (the size of a section, consent, citing) are the services', and where a
+form refuses early it asks the service's own rule."""
+
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,13 +20,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, select_choices, strip_text
-from .markdown import MAX_NESTING, nesting_depth
-from .models import AUDIENCE_LABELS, SECTION_KIND_LABELS
-from .services import MAX_CHART_REGIONS, MAX_SECTION_CHARS, MAX_TESTIMONIES
+from ..forms import PlainText, VersionField, select_choices, strip_text
+from ..kernel.clock import today
+from .models import MAX_CHART_REGIONS, MAX_TESTIMONIES, Audience, SectionKind
+from .services import BriefingError, validate_section_body
 
-AUDIENCE_CHOICES = [(a.value, label) for a, label in AUDIENCE_LABELS.items()]
-KIND_CHOICES = [(k.value, label) for k, label in SECTION_KIND_LABELS.items()]
 MARKDOWN_HINT = (
     "Markdown: a blank line between paragraphs, “- ” for a list item, “# ” for a sub-heading. "
     "HTML is shown as plain text. [=EV-0001] prints a figure with its source number, "
@@ -33,13 +35,13 @@ MARKDOWN_HINT = (
 class VersionedForm(FlaskForm):
     """Carries the briefing's version, so that a change made from a stale page is refused."""
 
-    expected_version = HiddenField()
+    expected_version = VersionField()
 
-    def expected(self) -> int | None:
-        try:
-            return int(self.expected_version.data)
-        except (TypeError, ValueError):
-            return None
+    @property
+    def sent_version(self) -> int | None:
+        """The version the page was made from, as ``VersionField`` read it (None: not sent)."""
+        value: object = self.expected_version.data
+        return value if isinstance(value, int) else None
 
 
 class BriefingForm(VersionedForm):
@@ -50,8 +52,8 @@ class BriefingForm(VersionedForm):
         validators=[Optional(), Length(max=200), PlainText()],
         description="For example: A briefing from the union for parliamentarians",
     )
-    audience = SelectField("Audience", choices=select_choices(AUDIENCE_CHOICES))
-    dated_on = DateField("Date", validators=[InputRequired(message="Give the briefing's date.")], default=date.today)
+    audience = SelectField("Audience", choices=select_choices(Audience.choices()))
+    dated_on = DateField("Date", validators=[InputRequired(message="Give the briefing's date.")], default=today)
     signatory_name = StringField(
         "Signed by (name)", filters=[strip_text], validators=[Optional(), Length(max=120), PlainText()]
     )
@@ -68,19 +70,16 @@ class BriefingForm(VersionedForm):
             raise ValidationError("Give a date between 2000 and 2099.")
 
 
-def _check_body(form, field):
-    text = field.data or ""
-    if len(text) > MAX_SECTION_CHARS:
-        raise ValidationError(
-            f"This section is {len(text):,} characters long; a section may be at most "
-            f"{MAX_SECTION_CHARS:,}. Split it into several sections."
-        )
-    if nesting_depth(text) > MAX_NESTING:
-        raise ValidationError(f"Lists and quotes may be nested at most {MAX_NESTING} levels deep.")
+def _check_body(form: FlaskForm, field: Any) -> None:
+    """The service's own limits on a section body, refused before anything is saved."""
+    try:
+        validate_section_body(field.data or "")
+    except BriefingError as error:
+        raise ValidationError(error.message) from error
 
 
 class SectionForm(VersionedForm):
-    kind = SelectField("Kind of section", choices=select_choices(KIND_CHOICES))
+    kind = SelectField("Kind of section", choices=select_choices(SectionKind.choices()))
     heading = StringField(
         "Heading",
         filters=[strip_text],
@@ -219,7 +218,7 @@ class QuestionForm(FlaskForm):
     submit = SubmitField("Save question")
 
 
-class ConfirmForm(VersionedForm):
-    """Publish, withdraw, move and remove: a button with CSRF and the version."""
+class ConfirmChangeForm(VersionedForm):
+    """Publish, withdraw, move and remove: a button with CSRF and the briefing's version."""
 
     submit = SubmitField("Confirm")

@@ -4,70 +4,82 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..kernel.clock import utcnow
+from ..kernel.labels import LabelledEnum
 
 if TYPE_CHECKING:
     from ..accounts.models import User
 
 
-class Audience(StrEnum):
-    MPS = "mps"
-    PRESS = "press"
-    MEMBERS = "members"
-    EMPLOYER = "employer"
-
-    @property
-    def label(self) -> str:
-        return AUDIENCE_LABELS[self]
+class Audience(LabelledEnum):
+    MPS = "mps", "MPs and peers"
+    PRESS = "press", "Press"
+    MEMBERS = "members", "Members"
+    EMPLOYER = "employer", "Employer"
 
 
-AUDIENCE_LABELS = {
-    Audience.MPS: "MPs and peers",
-    Audience.PRESS: "Press",
-    Audience.MEMBERS: "Members",
-    Audience.EMPLOYER: "Employer",
+class BriefingStatus(LabelledEnum):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class SectionKind(LabelledEnum):
+    INTRODUCTION = "introduction", "Introduction"
+    REGIONAL_EVIDENCE = "regional_evidence", "Regional evidence"
+    RISKS = "risks", "Risks"
+    RECRUITMENT_RETENTION = "recruitment_retention", "Recruitment and retention"
+    STAFF_TESTIMONIES = "staff_testimonies", "Staff testimonies"
+    WHAT_NEXT = "what_next", "What next?"
+    FREE = "free", "Free section"
+
+
+# Whose consent a quotation needs, by audience. A members' briefing is circulated widely and
+# can reach anyone, so it needs the widest consent (press). The employer never sees a member's
+# words: that is the one reader who could identify them and act against them.
+CONSENT_FOR_AUDIENCE: dict[str, str | None] = {
+    Audience.MPS: "mps",
+    Audience.PRESS: "press",
+    Audience.MEMBERS: "press",
+    Audience.EMPLOYER: None,
 }
+# Audiences outside the union: internal-only evidence may not be cited to them.
+PUBLIC_AUDIENCES = frozenset({Audience.MPS, Audience.PRESS, Audience.EMPLOYER})
 
 
-class BriefingStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    WITHDRAWN = "withdrawn"
+def consent_audience(audience: str) -> str | None:
+    """The consent ('mps' or 'press') a testimony needs to be quoted to ``audience``; None: never quoted."""
+    return CONSENT_FOR_AUDIENCE.get(audience)
 
 
-class SectionKind(StrEnum):
-    INTRODUCTION = "introduction"
-    REGIONAL_EVIDENCE = "regional_evidence"
-    RISKS = "risks"
-    RECRUITMENT_RETENTION = "recruitment_retention"
-    STAFF_TESTIMONIES = "staff_testimonies"
-    WHAT_NEXT = "what_next"
-    FREE = "free"
-
-    @property
-    def label(self) -> str:
-        return SECTION_KIND_LABELS[self]
+def may_cite_internal(audience: str) -> bool:
+    """Internal-only evidence may be cited to the union's own members, to nobody outside."""
+    return audience not in PUBLIC_AUDIENCES
 
 
-SECTION_KIND_LABELS = {
-    SectionKind.INTRODUCTION: "Introduction",
-    SectionKind.REGIONAL_EVIDENCE: "Regional evidence",
-    SectionKind.RISKS: "Risks",
-    SectionKind.RECRUITMENT_RETENTION: "Recruitment and retention",
-    SectionKind.STAFF_TESTIMONIES: "Staff testimonies",
-    SectionKind.WHAT_NEXT: "What next?",
-    SectionKind.FREE: "Free section",
-}
+# How large a briefing may grow: the forms, the services and the document all keep these.
+MAX_SECTION_CHARS = 20_000
+MAX_SECTIONS = 40
+MAX_QUESTIONS = 30
+MAX_TESTIMONIES = 30
+MAX_CHART_REGIONS = 12
+
+REFERENCE_PATTERN = re.compile(r"BRF[1-9][0-9]{0,5}-[0-9]{2}")
 
 
-class Briefing(db.Model):
+def normal_reference(reference: str) -> str | None:
+    """A reference as stored (BRF14-26), or None when the text is not shaped like one."""
+    reference = reference.strip().upper()
+    return reference if REFERENCE_PATTERN.fullmatch(reference) else None
+
+
+class Briefing(Model):
     __tablename__ = "briefings"
     __table_args__ = (UniqueConstraint("year", "number"),)
 
@@ -108,10 +120,7 @@ class Briefing(db.Model):
 
     @property
     def audience_label(self) -> str:
-        try:
-            return Audience(self.audience).label
-        except ValueError:
-            return self.audience
+        return Audience.label_of(self.audience)
 
     @property
     def latest_published(self) -> BriefingVersion | None:
@@ -119,13 +128,29 @@ class Briefing(db.Model):
 
     @property
     def is_draft(self) -> bool:
-        return self.status == BriefingStatus.DRAFT.value
+        return self.status == BriefingStatus.DRAFT
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == BriefingStatus.PUBLISHED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == BriefingStatus.WITHDRAWN
+
+    @property
+    def may_cite_internal(self) -> bool:
+        return may_cite_internal(self.audience)
+
+    @property
+    def consent_needed(self) -> str | None:
+        return consent_audience(self.audience)
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
 
 
-class BriefingSection(db.Model):
+class BriefingSection(Model):
     __tablename__ = "briefing_sections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,17 +168,14 @@ class BriefingSection(db.Model):
 
     @property
     def kind_label(self) -> str:
-        try:
-            return SectionKind(self.kind).label
-        except ValueError:
-            return self.kind
+        return SectionKind.label_of(self.kind)
 
     @property
     def has_chart(self) -> bool:
         return bool(self.chart_metric_code)
 
 
-class Question(db.Model):
+class Question(Model):
     """One question in the bank that officials curate for "Questions you may wish to ask"."""
 
     __tablename__ = "questions"
@@ -168,7 +190,7 @@ class Question(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class BriefingQuestion(db.Model):
+class BriefingQuestion(Model):
     """A question as it stands in one briefing: picked from the bank (and maybe reworded) or its own."""
 
     __tablename__ = "briefing_questions"
@@ -183,7 +205,7 @@ class BriefingQuestion(db.Model):
     question: Mapped[Question | None] = relationship()
 
 
-class BriefingTestimony(db.Model):
+class BriefingTestimony(Model):
     """A testimony quoted in a briefing's staff testimonies section."""
 
     __tablename__ = "briefing_testimonies"
@@ -197,7 +219,7 @@ class BriefingTestimony(db.Model):
     briefing: Mapped[Briefing] = relationship(back_populates="testimonies")
 
 
-class BriefingVersion(db.Model):
+class BriefingVersion(Model):
     """A published version, frozen: the bytes sent out never change after publishing."""
 
     __tablename__ = "briefing_versions"
@@ -224,7 +246,9 @@ class BriefingVersion(db.Model):
 
 
 def briefing_by_reference(reference: str) -> Briefing | None:
-    reference = reference.strip().upper()
-    if not re.fullmatch(r"BRF[1-9][0-9]{0,5}-[0-9]{2}", reference):
+    """The briefing with this reference (any case, spaces around it ignored); text not shaped
+    like a reference never reaches the database."""
+    normal = normal_reference(reference)
+    if normal is None:
         return None
-    return db.session.scalar(select(Briefing).where(Briefing.reference == reference))
+    return db.session.scalar(select(Briefing).where(Briefing.reference == normal))

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
 
 import pytest
 from pypdf import PdfReader
 
-from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.models import Briefing
 from napo_tracker.extensions import db
-from tests.factories import PASSWORD
+from napo_tracker.kernel.clock import today
+from tests.factories import PASSWORD, make_question
 
 from .conftest import make_evidence, make_testimony
 
@@ -26,12 +25,21 @@ def test_official_composes_previews_fixes_publishes_and_downloads(page, live_ser
     base = live_server
     figure = make_evidence(world.official, region=world.london, value="192", source_title="London PDU workload return")
     testimony = make_testimony(world.official, text="I have not had a lunch break in weeks; the cases never stop.")
-    svc.create_question(world.official, text="What is the target staffing level for each region?", topics="staffing")
-    db.session.commit()
+    make_question(world.official, text="What is the target staffing level for each region?", topics="staffing")
     errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
     failed: list[str] = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+
+    def on_response(r) -> None:
+        if r.status >= 400 and not r.url.endswith("/favicon.ico"):
+            failed.append(r.url)
+
+    page.on("console", on_console)
+    page.on("response", on_response)
 
     page.goto(base + "/login")
     page.get_by_label("Email address").fill("official@example.org")
@@ -42,7 +50,7 @@ def test_official_composes_previews_fixes_publishes_and_downloads(page, live_ser
     page.get_by_label("Title", exact=True).fill("Unsafe caseloads in London")
     page.get_by_label("Subtitle").fill("A briefing from the union for parliamentarians")
     page.get_by_label("Audience", exact=True).select_option(label="MPs and peers")
-    page.get_by_label("Date", exact=True).fill(date.today().isoformat())
+    page.get_by_label("Date", exact=True).fill(today().isoformat())
     page.get_by_role("button", name="Save briefing").click()
     page.get_by_text("started.").wait_for()
 

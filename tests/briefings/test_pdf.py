@@ -7,19 +7,29 @@ import io
 import re
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.markdown import render_markdown
 from napo_tracker.extensions import db
 from napo_tracker.pdf import PDFRenderError, html_to_pdf
+from tests.factories import make_section
 
 
 def pdf_text(pdf: bytes) -> tuple[PdfReader, list[str]]:
     reader = PdfReader(io.BytesIO(pdf))
     return reader, [page.extract_text(extraction_mode="layout") for page in reader.pages]
+
+
+def pdf_dict(value: Any) -> DictionaryObject:
+    """A PDF dictionary, followed through an indirect reference."""
+    resolved = value.get_object()
+    assert isinstance(resolved, DictionaryObject)
+    return resolved
 
 
 def flat(text: str) -> str:
@@ -87,21 +97,24 @@ def test_the_pdf_reads_in_order_with_numbered_questions_and_sources(world, full_
     assert "London PDU workload return" in sources and full_briefing.test_item.reference in sources
     assert "Wales branch survey" in sources
 
-    assert reader.metadata.title == "Workloads and staffing in probation"
-    assert reader.metadata.author.startswith("Napo")
-    assert reader.metadata.subject.startswith("A briefing from the union")
-    assert "/Lang" in reader.trailer["/Root"] and reader.trailer["/Root"]["/Lang"] == "en-GB"
+    metadata = reader.metadata
+    assert metadata is not None
+    assert metadata.title == "Workloads and staffing in probation"
+    assert (metadata.author or "").startswith("Napo")
+    assert (metadata.subject or "").startswith("A briefing from the union")
+    root = pdf_dict(reader.trailer["/Root"])
+    assert "/Lang" in root and str(root["/Lang"]) == "en-GB"
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
     nested = [i.title for group in reader.outline if isinstance(group, list) for i in group if not isinstance(i, list)]
     assert "Workloads and staffing in probation" in outline
     assert {"Introduction", "Risks", "Questions you may wish to ask", "Sources"} <= set(outline + nested)
-    fonts = {str(f.get("/BaseFont", "")) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
+    resources = [pdf_dict(p["/Resources"]) for p in reader.pages]
+    fonts = {str(pdf_dict(f).get("/BaseFont", "")) for r in resources for f in pdf_dict(r["/Font"]).values()}
     assert all("DejaVu" in f for f in fonts if f)
     # the chart is vector: drawn as paths, not an image
     assert not any(
-        p["/Resources"].get("/XObject")
-        and any(x.get_object().get("/Subtype") == "/Image" for x in p["/Resources"]["/XObject"].values())
-        for p in reader.pages
+        r.get("/XObject") and any(pdf_dict(x).get("/Subtype") == "/Image" for x in pdf_dict(r["/XObject"]).values())
+        for r in resources
     )
 
 
@@ -118,8 +131,7 @@ def test_hostile_markdown_prints_as_text_and_fetches_nothing(world, briefing, li
             "[passwords](file:///etc/passwd)",
         ]
     )
-    svc.add_section(world.official, briefing, kind="free", heading="Hostile", body=hostile)
-    db.session.commit()
+    make_section(world.official, briefing, kind="free", heading="Hostile", body=hostile)
     pdf = svc.render_briefing_pdf(briefing)
     reader, pages = pdf_text(pdf)
     text = flat(" ".join(pages))

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from pypdf import PdfReader
+from werkzeug.exceptions import NotFound
 
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.checks import run_checks
+from napo_tracker.briefings.document import count_pdf_pages, render_briefing_pdf
 from napo_tracker.briefings.models import Briefing, BriefingVersion
 from napo_tracker.extensions import db
+from napo_tracker.kernel.clock import today
 
-from .conftest import make_evidence, make_testimony
+from .conftest import make_evidence, make_testimony, saved
 
 
 def test_references_are_numbered_per_year(world):
@@ -48,7 +53,7 @@ def test_section_size_and_nesting_are_bounded(world, briefing):
         with pytest.raises(svc.BriefingError, match="nested at most"):
             svc.add_section(world.official, briefing, kind="free", body=body)
     db.session.rollback()
-    assert db.session.get(Briefing, briefing.id).sections == []
+    assert saved(Briefing, briefing.id).sections == []
 
 
 def test_a_stale_page_is_told_not_overwritten(world, briefing):
@@ -150,7 +155,7 @@ def test_checks_block_and_warn_with_links(world):
         world.official, region=world.london, unit=world.london.units[0], value="150", reporter_count=2
     )
     old = make_evidence(
-        world.official, region=world.wales, value="140", as_of=date.today() - timedelta(days=800), is_verified=False
+        world.official, region=world.wales, value="140", as_of=today() - timedelta(days=800), is_verified=False
     )
     section = svc.add_section(
         world.official, empty, kind="free", body=f"[={small.reference}] and [={old.reference}] and [=EV-9999]"
@@ -172,7 +177,7 @@ def test_publish_freezes_and_editing_starts_version_two(world, full_briefing):
     assert frozen_pdf.startswith(b"%PDF") and len(frozen_sha) == 64
     assert full_briefing.test_item.reference in version.cited_references
     bank_question = full_briefing.questions[0].question
-    assert bank_question.times_used == 1 and bank_question.last_used_on == date.today()
+    assert bank_question.times_used == 1 and bank_question.last_used_on == today()
 
     svc.update_section(
         world.official,
@@ -203,8 +208,8 @@ def test_publish_freezes_and_editing_starts_version_two(world, full_briefing):
 
 
 def test_regional_section_is_generated_from_the_latest_evidence(world, briefing):
-    older = make_evidence(world.official, region=world.london, value="150", as_of=date.today() - timedelta(days=90))
-    newer = make_evidence(world.official, region=world.london, value="192", as_of=date.today() - timedelta(days=10))
+    older = make_evidence(world.official, region=world.london, value="150", as_of=today() - timedelta(days=90))
+    newer = make_evidence(world.official, region=world.london, value="192", as_of=today() - timedelta(days=10))
     said = make_evidence(
         world.official,
         region=world.wales,
@@ -221,3 +226,31 @@ def test_regional_section_is_generated_from_the_latest_evidence(world, briefing)
     assert hidden.reference not in section.body
     with pytest.raises(svc.BriefingError, match="Choose at least one region"):
         svc.generate_regional_section(world.official, briefing, [])
+
+
+def test_only_officials_and_admins_work_on_briefings(world, briefing):
+    rep = world.london_rep
+    with pytest.raises(svc.NotAllowed, match="Only national officials and admins") as refused:
+        svc.create_briefing(rep, title="A rep's own briefing")
+    assert refused.value.status_code == 403
+    for change in (
+        lambda: svc.add_section(rep, briefing, kind="free", body="from a rep"),
+        lambda: svc.create_question(rep, text="Why is the caseload so high?", topics=""),
+        lambda: svc.publish(rep, briefing),
+        lambda: svc.withdraw(rep, briefing),
+    ):
+        with pytest.raises(svc.NotAllowed):
+            change()
+    db.session.rollback()
+    with pytest.raises(svc.NotAllowed):
+        svc.get_briefing_for(rep, briefing.reference)
+    assert svc.get_briefing_for(world.admin, f" {briefing.reference.lower()} ") == briefing
+    for missing in ("BRF99-26", "BRF1-26%00", "9" * 5000):
+        with pytest.raises(NotFound):
+            svc.get_briefing_for(world.official, missing)
+    assert saved(Briefing, briefing.id).sections == [] and db.session.query(Briefing).count() == 1
+
+
+def test_pages_are_counted_by_reading_the_pdf(app, world, full_briefing):
+    pdf = render_briefing_pdf(full_briefing)
+    assert count_pdf_pages(pdf) == len(PdfReader(io.BytesIO(pdf)).pages) >= 1

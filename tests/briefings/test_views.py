@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 
-from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.models import Briefing, BriefingSection, Question
 from napo_tracker.extensions import db
+from napo_tracker.kernel.clock import today
+from tests.factories import make_briefing, make_section
 from tests.helpers import submit
 
-from .conftest import make_evidence, make_testimony
+from .conftest import make_evidence, make_testimony, saved
 
 
 def test_only_officials_and_admins_reach_briefings(client, login_as, world, briefing):
@@ -71,7 +71,7 @@ def test_composing_sections_through_the_pages(client, login_as, world, briefing)
     deep = submit(client, f"{url}/sections/{section.id}", {"kind": "risks", "body": "- " * 400 + "deep"})
     assert deep.status_code == 400 and b"nested at most 12 levels deep" in deep.data
     db.session.expire_all()
-    assert db.session.get(BriefingSection, section.id).body == "Risk **rises**."
+    assert saved(BriefingSection, section.id).body == "Risk **rises**."
     preview = client.get(f"{url}/preview")
     assert b"Risk <strong>rises</strong>." in preview.data
     assert client.get("/briefings/document.css").mimetype == "text/css"
@@ -79,8 +79,7 @@ def test_composing_sections_through_the_pages(client, login_as, world, briefing)
 
 def test_a_five_megabyte_section_is_refused_with_a_clear_page(client, login_as, world, briefing):
     login_as(world.official)
-    section = svc.add_section(world.official, briefing, kind="free", body="short")
-    db.session.commit()
+    section = make_section(world.official, briefing, kind="free", body="short")
     response = submit(
         client,
         f"/briefings/{briefing.reference}/sections/{section.id}",
@@ -89,13 +88,12 @@ def test_a_five_megabyte_section_is_refused_with_a_clear_page(client, login_as, 
     assert response.status_code == 400
     assert b"This section is 5,242,880 characters long; a section may be at most 20,000." in response.data
     db.session.expire_all()
-    assert db.session.get(BriefingSection, section.id).body == "short"
+    assert saved(BriefingSection, section.id).body == "short"
 
 
 def test_raw_html_in_a_section_is_shown_as_text(client, login_as, world, briefing):
     login_as(world.official)
-    svc.add_section(world.official, briefing, kind="free", body="<script>alert(1)</script> <img src=x onerror=y>")
-    db.session.commit()
+    make_section(world.official, briefing, kind="free", body="<script>alert(1)</script> <img src=x onerror=y>")
     page = client.get(f"/briefings/{briefing.reference}/preview")
     assert b"<script>alert(1)" not in page.data and b"&lt;script&gt;alert(1)&lt;/script&gt;" in page.data
     assert b"<img src=x" not in page.data
@@ -105,8 +103,7 @@ def test_the_evidence_picker_hides_internal_items_and_cites(client, login_as, wo
     login_as(world.official)
     public = make_evidence(world.official, region=world.london, value="192")
     internal = make_evidence(world.official, region=world.london, value="130", visibility="internal")
-    section = svc.add_section(world.official, briefing, kind="regional_evidence", body="")
-    db.session.commit()
+    section = make_section(world.official, briefing, kind="regional_evidence", body="")
     url = f"/briefings/{briefing.reference}/evidence"
     page = client.get(url + f"?region={world.london.id}&metric=wmt_percent_avg")
     assert public.reference.encode() in page.data and internal.reference.encode() not in page.data
@@ -130,7 +127,7 @@ def test_the_evidence_picker_hides_internal_items_and_cites(client, login_as, wo
     )
     assert cited.status_code == 302
     db.session.expire_all()
-    assert f"[={public.reference}]" in db.session.get(BriefingSection, section.id).body
+    assert f"[={public.reference}]" in saved(BriefingSection, section.id).body
 
 
 def test_the_testimony_picker_offers_only_consented_and_bounds_the_choice(client, login_as, world, briefing):
@@ -148,7 +145,7 @@ def test_the_testimony_picker_offers_only_consented_and_bounds_the_choice(client
     assert sneaky.status_code == 400 and b"may not be quoted" in sneaky.data
     ok = submit(client, url, {"testimony_ids": [str(yes.id)], "expected_version": briefing.version})
     assert ok.status_code == 302
-    assert [link.testimony_id for link in db.session.get(Briefing, briefing.id).testimonies] == [yes.id]
+    assert [link.testimony_id for link in saved(Briefing, briefing.id).testimonies] == [yes.id]
 
 
 def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefing):
@@ -166,7 +163,7 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
     url = f"/briefings/{briefing.reference}/questions"
     assert submit(client, url, {"question_id": question.id, "expected_version": briefing.version}).status_code == 302
     db.session.expire_all()
-    version = db.session.get(Briefing, briefing.id).version
+    version = saved(Briefing, briefing.id).version
     huge = submit(client, url, {"question_id": str(10**30), "expected_version": version})
     assert huge.status_code == 400
     empty = submit(client, url, {"text": "", "expected_version": version})
@@ -178,12 +175,12 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
         == 302
     )
     db.session.expire_all()
-    b = db.session.get(Briefing, briefing.id)
+    b = saved(Briefing, briefing.id)
     second = b.questions[1]
     moved = submit(client, f"{url}/{second.id}/move/up", {"expected_version": b.version}, form_url=url)
     assert moved.status_code == 302
     db.session.expire_all()
-    b = db.session.get(Briefing, briefing.id)
+    b = saved(Briefing, briefing.id)
     assert [q.text[:8] for q in b.questions] == ["Who answ", "Will the"]
     reword_url = f"{url}/{b.questions[1].id}"
     blank = submit(client, reword_url, {"text": "  ", "expected_version": b.version})
@@ -195,8 +192,8 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
     )
     assert reworded.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Briefing, briefing.id).questions[1].text.endswith("publish a staffing review?")
-    assert db.session.get(Question, question.id).text == "Will the Minister fund a full staffing review?"
+    assert saved(Briefing, briefing.id).questions[1].text.endswith("publish a staffing review?")
+    assert saved(Question, question.id).text == "Will the Minister fund a full staffing review?"
 
 
 def test_publish_download_without_rendering_then_version_two(client, login_as, world, full_briefing, monkeypatch):
@@ -206,7 +203,7 @@ def test_publish_download_without_rendering_then_version_two(client, login_as, w
     published = submit(client, f"{url}/publish", {"expected_version": full_briefing.version}, form_url=url)
     assert published.status_code == 302
     db.session.expire_all()
-    version = db.session.get(Briefing, full_briefing.id).published_versions[0]
+    version = saved(Briefing, full_briefing.id).published_versions[0]
     sha = version.sha256
 
     def no_render(*args, **kwargs):
@@ -226,14 +223,14 @@ def test_publish_download_without_rendering_then_version_two(client, login_as, w
         {
             "title": "Workloads, staffing and pay",
             "audience": "mps",
-            "dated_on": date.today().isoformat(),
+            "dated_on": today().isoformat(),
             "signatory_name": "Jo Official",
             "signatory_title": "National Official",
             "expected_version": version.briefing.version,
         },
     )
     db.session.expire_all()
-    b = db.session.get(Briefing, full_briefing.id)
+    b = saved(Briefing, full_briefing.id)
     assert edited.status_code == 302 and b.status == "draft" and b.draft_version == 2
     again = client.get(f"{url}/v1.pdf")
     assert hashlib.sha256(again.data).hexdigest() == sha
@@ -242,20 +239,19 @@ def test_publish_download_without_rendering_then_version_two(client, login_as, w
     withdrawn = submit(client, f"{url}/withdraw", {"expected_version": b.version}, form_url=url)
     assert withdrawn.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Briefing, full_briefing.id).status == "withdrawn"
+    assert saved(Briefing, full_briefing.id).status == "withdrawn"
     assert client.get(f"{url}/v1.pdf").status_code == 200
 
 
 def test_publishing_is_refused_while_a_check_blocks(client, login_as, world):
     login_as(world.official)
-    empty = svc.create_briefing(world.official, title="No sections yet", signatory_name="Jo")
-    db.session.commit()
+    empty = make_briefing(world.official, title="No sections yet", subtitle="", signatory_name="Jo", signatory_title="")
     url = f"/briefings/{empty.reference}"
     response = submit(
         client, f"{url}/publish", {"expected_version": empty.version}, form_url=url, follow_redirects=True
     )
     assert b"cannot be published yet" in response.data and b"has no sections yet" in response.data
-    assert db.session.get(Briefing, empty.id).published_versions == []
+    assert saved(Briefing, empty.id).published_versions == []
     preview = client.get(f"{url}/preview")
     assert preview.status_code == 200 and b"This briefing has no sections yet." in preview.data
 
@@ -294,7 +290,7 @@ def test_regional_drafting_and_chart_blocks_through_the_pages(client, login_as, 
     assert section.body.startswith("# London")
     chart_url = f"{url}/sections/{section.id}/chart"
     db.session.expire_all()
-    version = db.session.get(Briefing, briefing.id).version
+    version = saved(Briefing, briefing.id).version
     bad = submit(client, chart_url, {"metric_code": "no_such_metric", "expected_version": version})
     assert bad.status_code == 400 and b"Choose a metric from the list." in bad.data
     ok = submit(
@@ -317,3 +313,34 @@ def test_the_home_page_shows_recent_briefings_to_officials(client, login_as, wor
     assert briefing.reference.encode() in client.get("/").data
     login_as(world.london_rep)
     assert briefing.reference.encode() not in client.get("/").data
+
+
+def test_a_stale_or_tampered_version_changes_nothing(client, login_as, world, full_briefing):
+    login_as(world.official)
+    url = f"/briefings/{full_briefing.reference}"
+    stale = submit(
+        client,
+        f"{url}/publish",
+        {"expected_version": full_briefing.version - 1},
+        form_url=url,
+        follow_redirects=True,
+    )
+    assert stale.status_code == 200 and b"Someone else changed" in stale.data
+    moved = submit(
+        client,
+        f"{url}/sections/{full_briefing.sections[1].id}/move/up",
+        {"expected_version": full_briefing.version - 1},
+        form_url=url,
+        follow_redirects=True,
+    )
+    assert b"Someone else changed" in moved.data
+    tampered = submit(
+        client,
+        f"{url}/edit",
+        {"title": "Changed", "audience": "mps", "dated_on": "2026-11-20", "expected_version": "3 OR 1=1"},
+    )
+    assert tampered.status_code == 400 and b"This form is out of date" in tampered.data
+    db.session.expire_all()
+    stored = saved(Briefing, full_briefing.id)
+    assert stored.title == "Workloads and staffing in probation" and stored.published_versions == []
+    assert [s.heading for s in stored.sections][:2] == ["Introduction", "Evidence from the regions"]
