@@ -547,10 +547,10 @@ def delete_attachment(actor: User, case: Case, attachment: CaseAttachment) -> No
         raise CaseError("That file belongs to another case.", "file")
     name = attachment.original_name
     db.session.delete(attachment)
+    storage.delete_after_commit(attachment.stored_name)
     _add_entry(case, actor, EntryKind.ATTACHMENT, f"Removed {name}.")
     db.session.flush()
     record(actor, AuditAction.CASE_ATTACHMENT_DELETED, case, attachment_id=attachment.id)
-    storage.delete_after_commit(attachment.stored_name)
 
 
 def get_attachment(case: Case, attachment_id: int) -> CaseAttachment:
