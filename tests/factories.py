@@ -74,8 +74,8 @@ def make_world() -> World:
 # Imported here, with their section, so each domain's builders stay together.
 from typing import Any  # noqa: E402
 
-from napo_tracker.cases.models import Case, Member  # noqa: E402
-from napo_tracker.cases.services import create_case, create_member  # noqa: E402
+from napo_tracker.cases.models import Case, CaseAttachment, Member  # noqa: E402
+from napo_tracker.cases.services import add_attachment, create_case, create_member  # noqa: E402
 
 
 def make_member(actor: User, region: Region, **fields: Any) -> Member:
@@ -105,3 +105,10 @@ def make_case(actor: User, region: Region, **fields: Any) -> Case:
     case = create_case(actor, region_id=region.id, **values)
     db.session.commit()
     return case
+
+
+def make_attachment(actor: User, case: Case, data: bytes, filename: str = "letter.pdf") -> CaseAttachment:
+    """A file attached to ``case`` through the casework service: checked, stored and audited."""
+    attachment = add_attachment(actor, case, filename=filename, data=data)
+    db.session.commit()
+    return attachment

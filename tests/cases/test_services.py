@@ -282,8 +282,7 @@ def test_an_upload_failing_half_way_leaves_no_row_and_no_file_once_rolled_back(a
 
 def test_an_attachment_deletion_removes_the_file_only_once_committed(app, world, make_case):
     case = make_case()
-    attachment = add_attachment(world.london_rep, case, filename="letter.pdf", data=pdf_bytes())
-    db.session.commit()
+    attachment = factories.make_attachment(world.london_rep, case, pdf_bytes())
     attachment_id, path = attachment.id, storage.path_for(attachment.stored_name)
 
     delete_attachment(world.london_rep, case, attachment)

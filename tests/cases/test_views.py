@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.cases import services, views
 from napo_tracker.cases.models import Case, CaseAttachment, CaseEntry, Member
-from napo_tracker.cases.services import CaseError, add_attachment, change_status
+from napo_tracker.cases.services import CaseError, change_status
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import STALE_MESSAGE
+from tests import factories
 from tests.helpers import csrf_from, submit
 
 from .files import EML, HTML, jpeg_with_gps, pdf_bytes, stored_files
@@ -99,10 +100,7 @@ def audit_actions(target_ref=None) -> list[str]:
 def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, world, make_case, make_member):
     member = make_member()
     case = make_case(member_id=member.id, title="London only")
-    from napo_tracker.cases.services import add_attachment
-
-    attachment = add_attachment(world.london_rep, case, filename="a.pdf", data=pdf_bytes())
-    db.session.commit()
+    attachment = factories.make_attachment(world.london_rep, case, pdf_bytes(), "a.pdf")
     login_as(world.wales_rep)
     csrf = token(client)
     ref = case.reference
@@ -503,8 +501,7 @@ def test_a_deletion_failing_half_way_keeps_the_row_and_the_file(
     app, client, login_as, world, make_case, monkeypatch, error
 ):
     case = make_case()
-    attachment = add_attachment(world.london_rep, case, filename="letter.pdf", data=pdf_bytes())
-    db.session.commit()
+    attachment = factories.make_attachment(world.london_rep, case, pdf_bytes())
     attachment_id, stored_name = attachment.id, attachment.stored_name
     login_as(world.london_rep)
     csrf = token(client)
