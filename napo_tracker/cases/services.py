@@ -26,6 +26,7 @@ from ..extensions import db
 from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.errors import Change, ConflictError, DomainError, check_version
+from ..kernel.ids import MAX_ID
 from ..kernel.vocabulary import Grade, Role
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
@@ -124,7 +125,13 @@ def get_case_for(user: User, ref: str) -> Case:
 
 
 def get_member_for(user: User, member_id: int) -> Member:
-    """The member within the user's regions, or 404 (out of region = missing)."""
+    """The member within the user's regions, or 404 (out of region = missing).
+
+    The id may come from a query string, past what the URL converter checks: one no
+    database integer can hold is missing too, not an overflow error.
+    """
+    if not 0 < member_id <= MAX_ID:
+        abort(404)
     return get_for_user_or_404(user, Member, Member.id == member_id)
 
 

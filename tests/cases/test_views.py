@@ -110,6 +110,8 @@ def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, 
         f"/cases/{ref}/attachments/{attachment.id}",
         f"/cases/members/{member.id}",
         f"/cases/new?member={member.id}",
+        "/cases/new?member=99999999999",  # past what a database integer holds: missing, not an error
+        "/cases/members/99999999999",
     ]
     for url in gets:
         assert client.get(url).status_code == 404, url
