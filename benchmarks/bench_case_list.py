@@ -102,7 +102,7 @@ def main() -> None:
     from napo_tracker import create_app
     from napo_tracker.accounts import demo as accounts_demo
     from napo_tracker.accounts.models import user_by_email, user_regions
-    from napo_tracker.cases.models import CATEGORIES, Case, CaseStatus
+    from napo_tracker.cases.models import Case, CaseCategory, CaseStatus
     from napo_tracker.extensions import db
     from napo_tracker.regions import demo as regions_demo
     from napo_tracker.regions.models import Unit, region_by_name
@@ -122,7 +122,11 @@ def main() -> None:
                 rep_ids.setdefault(region_id, []).append(user_id)
             print(f"generating {args.cases:,} cases…", flush=True)
             started = time.perf_counter()
-            rows = list(_generate(args.cases, region_units, rep_ids, list(CATEGORIES), [s.value for s in CaseStatus]))
+            rows = list(
+                _generate(
+                    args.cases, region_units, rep_ids, [c.value for c in CaseCategory], [s.value for s in CaseStatus]
+                )
+            )
             for offset in range(0, len(rows), 10_000):
                 db.session.execute(insert(Case.__table__), rows[offset : offset + 10_000])
             db.session.commit()

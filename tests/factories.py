@@ -233,3 +233,46 @@ def ask_question(
     item = briefing_services.add_question(author, briefing, question=question, text=text)
     db.session.commit()
     return item
+
+# ---- cases
+# Imported here, with their section, so each domain's builders stay together.
+from typing import Any  # noqa: E402
+
+from napo_tracker.cases.models import Case, CaseAttachment, Member  # noqa: E402
+from napo_tracker.cases.services import add_attachment, create_case, create_member  # noqa: E402
+
+
+def make_member(actor: User, region: Region, **fields: Any) -> Member:
+    """A member of ``region`` recorded by ``actor`` through the casework service: Ada Example,
+    a PO, with an e-mail and a phone unless told otherwise."""
+    values: dict[str, Any] = {
+        "unit_id": None,
+        "name": "Ada Example",
+        "membership_number": None,
+        "email": "ada@example.org",
+        "phone": "07700 900123",
+        "grade": "PO",
+    } | fields
+    member = create_member(actor, region_id=region.id, **values)
+    db.session.commit()
+    return member
+
+
+def make_case(actor: User, region: Region, **fields: Any) -> Case:
+    """A case in ``region`` logged by ``actor`` through the casework service (so it has its
+    reference, timeline and audit entry): a workload case unless told otherwise."""
+    values: dict[str, Any] = {
+        "category": "excessive_workload",
+        "title": "Caseload far over the WMT",
+        "description": "The member holds more cases than the tool allows.",
+    } | fields
+    case = create_case(actor, region_id=region.id, **values)
+    db.session.commit()
+    return case
+
+
+def make_attachment(actor: User, case: Case, data: bytes, filename: str = "letter.pdf") -> CaseAttachment:
+    """A file attached to ``case`` through the casework service: checked, stored and audited."""
+    attachment = add_attachment(actor, case, filename=filename, data=data)
+    db.session.commit()
+    return attachment

@@ -6,13 +6,15 @@ running ``flask demo load`` again adds nothing. Members' names are invented.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from ..accounts.models import User, user_by_email
 from ..extensions import db
+from ..kernel import clock
 from ..regions.models import Region, Unit, region_by_name
 from .models import Case, Member
 from .services import add_entry, change_status, create_case, create_member
@@ -831,7 +833,7 @@ def _unit(region: Region, name: str | None) -> Unit | None:
     return next((unit for unit in region.units if unit.name == name), None)
 
 
-def _load_members(actor: User, echo) -> dict[str, Member]:
+def _load_members(actor: User, echo: Callable[[str], None]) -> dict[str, Member]:
     members: dict[str, Member] = {}
     added = 0
     for number, (name, region_name, unit_name, grade) in MEMBERS.items():
@@ -857,14 +859,14 @@ def _load_members(actor: User, echo) -> dict[str, Member]:
     return members
 
 
-def load(echo) -> None:
+def load(echo: Callable[[str], None]) -> None:
     """Add the demo members and cases that are missing."""
     actor = user_by_email(ADMIN)
     if actor is None:
         echo("  cases: skipped (no demo admin)")
         return
     members = _load_members(actor, echo)
-    today = date.today()
+    today = clock.today()
     added = 0
     for spec in CASES:
         region = region_by_name(spec.region)

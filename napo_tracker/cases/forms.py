@@ -3,14 +3,15 @@ crafted POST naming a region, unit, member or rep outside them fails validation.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
+    Field,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -22,36 +23,68 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import storage
-from ..forms import PlainText, strip_text
-from .models import CATEGORIES, ENTRY_LABELS, GRADES, MANUAL_ENTRY_KINDS, PRIORITIES, RISK_FLAGS, CaseStatus
-from .services import CASELOAD_MAX, EARLIEST_DATE, LIST_VIEWS, SORTS, WMT_MAX, CaseError, check_transition
+from ..accounts.models import User
+from ..forms import PlainText, VersionField, strip_text
+from ..kernel import clock
+from ..kernel.vocabulary import Grade
+from ..regions.models import Region, Unit
+from .models import MANUAL_ENTRY_KINDS, RISK_FLAGS, CaseCategory, CasePriority, CaseStatus, Member
+from .services import (
+    CASELOAD_MAX,
+    EARLIEST_DATE,
+    LIST_VIEWS,
+    SORTS,
+    WMT_MAX,
+    CaseError,
+    ExportColumn,
+    check_transition,
+    latest_allowed_date,
+)
+
+CHOOSE = "Choose one from the list."
 
 
-def optional_int(value):
+def optional_int(value: Any) -> int | None:
     """Coerce for selects with a blank first choice: '' is None, anything else an int."""
     if value in (None, "", "None"):
         return None
     return int(value)
 
 
-def _latest_allowed() -> date:
-    return date(date.today().year + 5, 12, 31)
+class RecordSelect(SelectField):
+    """A choice of one record in the user's scope, by id: blank is none, anything that is
+    not one of the ids offered is refused with one plain message."""
+
+    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, coerce=optional_int, **kwargs)
+        self.invalid_value_message = CHOOSE
 
 
 class _DateInRange:
     def __init__(self, *, not_after_today: bool = False):
         self.not_after_today = not_after_today
 
-    def __call__(self, form, field):
+    def __call__(self, form: Any, field: Field) -> None:
         if field.data is None:
             return
-        latest = date.today() if self.not_after_today else _latest_allowed()
+        latest = clock.today() if self.not_after_today else latest_allowed_date()
         if not EARLIEST_DATE <= field.data <= latest:
             raise ValidationError(f"Give a date between {EARLIEST_DATE:%d %B %Y} and {latest:%d %B %Y}.")
 
 
-GRADE_CHOICES = {"": "— not given —", **GRADES}
-CHOOSE = "Choose one from the list."
+def _unit_choices(units: Iterable[Unit]) -> list[tuple[Any, str]]:
+    return [(u.id, f"{u.name} ({u.region.name})") for u in units]
+
+
+def _rep_choices(reps: Iterable[tuple[User, int]]) -> list[tuple[Any, str]]:
+    """Each rep once (a rep may cover several regions), by name."""
+    names: dict[int, str] = {}
+    for rep, _region_id in reps:
+        names.setdefault(rep.id, rep.display_name)
+    return sorted(names.items(), key=lambda item: item[1])
+
+
+GRADE_CHOICES = {"": "— not given —", **Grade.labels()}
 SORT_LABELS = {
     "reference": "Reference",
     "title": "Title",
@@ -66,19 +99,11 @@ assert set(SORT_LABELS) == set(SORTS)
 
 
 class CaseForm(FlaskForm):
-    region_id = SelectField(
-        "Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[InputRequired("Choose a region.")]
-    )
-    unit_id = SelectField("Unit", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
-    member_id = SelectField(
-        "Member",
-        coerce=optional_int,
-        invalid_value_message=CHOOSE,
-        validators=[Optional()],
-        description="Leave blank when the concern is a whole team's.",
-    )
+    region_id = RecordSelect("Region", [InputRequired("Choose a region.")])
+    unit_id = RecordSelect("Unit", [Optional()])
+    member_id = RecordSelect("Member", [Optional()], description="Leave blank when the concern is a whole team's.")
     category = SelectField(
-        "Category", choices={"": "— choose —", **CATEGORIES}, validators=[DataRequired("Choose a category.")]
+        "Category", choices={"": "— choose —", **CaseCategory.labels()}, validators=[DataRequired("Choose a category.")]
     )
     title = StringField(
         "Title",
@@ -103,54 +128,56 @@ class CaseForm(FlaskForm):
     has_domestic_abuse_cases = BooleanField(RISK_FLAGS["has_domestic_abuse_cases"])
     has_protected_caseload_breach = BooleanField(RISK_FLAGS["has_protected_caseload_breach"])
     has_no_cover = BooleanField(RISK_FLAGS["has_no_cover"])
-    priority = SelectField("Priority", choices=dict(PRIORITIES), default="normal")
-    assigned_rep_id = SelectField(
-        "Assigned rep", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()]
-    )
+    priority = SelectField("Priority", choices=CasePriority.labels(), default=CasePriority.NORMAL.value)
+    assigned_rep_id = RecordSelect("Assigned rep", [Optional()])
     next_action = StringField("Next action", filters=[strip_text], validators=[Length(max=200), PlainText()])
     next_action_on = DateField("Next action due", validators=[Optional(), _DateInRange()])
     has_evidence_consent = BooleanField(
         "The member agrees the facts (never who they are) may be used, anonymised, as evidence"
     )
-    version = HiddenField()
+    version = VersionField()
     submit = SubmitField("Save case")
 
-    def __init__(self, *args, regions, units, members, reps, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        regions: Sequence[Region],
+        units: Sequence[Unit],
+        members: Sequence[Member],
+        reps: Sequence[tuple[User, int]],
+        **kwargs: Any,
+    ) -> None:
         """``units``/``members``: records in scope; ``reps``: (user, region_id) pairs in scope."""
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "— choose —")] + [(r.id, r.name) for r in regions]
-        self.unit_id.choices = [("", "— none —")] + [(u.id, f"{u.name} ({u.region.name})") for u in units]
-        self.member_id.choices = [("", "— none: a team concern —")] + [
-            (m.id, f"{m.pseudonym}" + (f" · {m.grade}" if m.grade else "") + (f" · {m.unit.name}" if m.unit else ""))
-            for m in members
+        self.region_id.choices = [("", "— choose —"), *((r.id, r.name) for r in regions)]
+        self.unit_id.choices = [("", "— none —"), *_unit_choices(units)]
+        self.member_id.choices = [
+            ("", "— none: a team concern —"),
+            *(
+                (m.id, m.pseudonym + (f" · {m.grade}" if m.grade else "") + (f" · {m.unit.name}" if m.unit else ""))
+                for m in members
+            ),
         ]
-        seen: dict[int, str] = {}
-        for rep, _region_id in reps:
-            seen.setdefault(rep.id, rep.display_name)
-        self.assigned_rep_id.choices = [("", "— nobody yet —")] + sorted(seen.items(), key=lambda item: item[1])
+        self.assigned_rep_id.choices = [("", "— nobody yet —"), *_rep_choices(reps)]
         self._unit_regions = {u.id: u.region_id for u in units}
         self._member_regions = {m.id: m.region_id for m in members}
         self._rep_regions: dict[int, set[int]] = {}
         for rep, region_id in reps:
             self._rep_regions.setdefault(rep.id, set()).add(region_id)
 
-    def validate_unit_id(self, field):
+    def validate_unit_id(self, field: Field) -> None:
         if field.data is not None and self._unit_regions.get(field.data) != self.region_id.data:
             raise ValidationError("Choose a unit in the case's region.")
 
-    def validate_member_id(self, field):
+    def validate_member_id(self, field: Field) -> None:
         if field.data is not None and self._member_regions.get(field.data) != self.region_id.data:
             raise ValidationError("Choose a member of the case's region.")
 
-    def validate_assigned_rep_id(self, field):
+    def validate_assigned_rep_id(self, field: Field) -> None:
         if field.data is not None and self.region_id.data not in self._rep_regions.get(field.data, set()):
             raise ValidationError("Assign the case to a rep of its own region.")
 
-    def validate_version(self, field):
-        if field.data not in (None, "") and not str(field.data).isdigit():
-            raise ValidationError("Reload the page and try again.")
-
-    def case_fields(self) -> dict:
+    def case_fields(self) -> dict[str, Any]:
         """The fields a case is saved from, by name: never ``populate_obj``."""
         return {
             "region_id": self.region_id.data,
@@ -170,19 +197,9 @@ class CaseForm(FlaskForm):
             "has_evidence_consent": bool(self.has_evidence_consent.data),
         }
 
-    def expected_version(self) -> int | None:
-        return int(self.version.data) if str(self.version.data or "").isdigit() else None
-
-    def apply_error(self, error: CaseError) -> None:
-        field = getattr(self, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = list(field.errors) + [str(error)]
-        else:
-            self.form_errors.append(str(error))
-
 
 class StatusForm(FlaskForm):
-    status = SelectField("Move the case to", choices={s.value: s.label for s in CaseStatus})
+    status = SelectField("Move the case to", choices=CaseStatus.labels())
     outcome = TextAreaField(
         "Outcome",
         filters=[strip_text],
@@ -194,28 +211,29 @@ class StatusForm(FlaskForm):
     )
     submit = SubmitField("Change status")
 
-    def __init__(self, *args, current_status: str, **kwargs):
+    def __init__(self, *args: Any, current_status: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current_status = current_status
 
-    def validate_status(self, field):
+    # The one status machine (services.check_transition) decides; the form only shows why.
+    def validate_status(self, field: Field) -> None:
         try:
             check_transition(self.current_status, field.data, require_outcome=False)
         except CaseError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(error.message) from None
 
-    def validate_outcome(self, field):
+    def validate_outcome(self, field: Field) -> None:
         try:
             check_transition(self.current_status, self.status.data, field.data)
         except CaseError as error:
             if error.field == "outcome":
-                raise ValidationError(str(error)) from None
+                raise ValidationError(error.message) from None
 
 
 class EntryForm(FlaskForm):
-    kind = SelectField("Kind", choices={k.value: ENTRY_LABELS[k] for k in MANUAL_ENTRY_KINDS})
+    kind = SelectField("Kind", choices={kind.value: kind.label for kind in MANUAL_ENTRY_KINDS})
     happened_on = DateField(
-        "Date", default=date.today, validators=[InputRequired("Give the date."), _DateInRange(not_after_today=True)]
+        "Date", default=clock.today, validators=[InputRequired("Give the date."), _DateInRange(not_after_today=True)]
     )
     body = TextAreaField(
         "What happened",
@@ -233,7 +251,7 @@ class AttachmentForm(FlaskForm):
     )
     submit = SubmitField("Attach")
 
-    def validate_file(self, field):
+    def validate_file(self, field: Field) -> None:
         upload = field.data
         if upload is None or isinstance(upload, str):
             return
@@ -247,17 +265,9 @@ class AttachmentForm(FlaskForm):
             )
 
 
-class DeleteForm(FlaskForm):
-    """Only the CSRF token: a button that removes something."""
-
-    submit = SubmitField("Remove")
-
-
 class MemberForm(FlaskForm):
-    region_id = SelectField(
-        "Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[InputRequired("Choose a region.")]
-    )
-    unit_id = SelectField("Unit", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
+    region_id = RecordSelect("Region", [InputRequired("Choose a region.")])
+    unit_id = RecordSelect("Unit", [Optional()])
     name = StringField(
         "Name", filters=[strip_text], validators=[DataRequired("Give the member's name."), Length(max=120), PlainText()]
     )
@@ -269,17 +279,17 @@ class MemberForm(FlaskForm):
     grade = SelectField("Grade", choices=GRADE_CHOICES, validators=[Optional()])
     submit = SubmitField("Save member")
 
-    def __init__(self, *args, regions, units, **kwargs):
+    def __init__(self, *args: Any, regions: Sequence[Region], units: Sequence[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "— choose —")] + [(r.id, r.name) for r in regions]
-        self.unit_id.choices = [("", "— none —")] + [(u.id, f"{u.name} ({u.region.name})") for u in units]
+        self.region_id.choices = [("", "— choose —"), *((r.id, r.name) for r in regions)]
+        self.unit_id.choices = [("", "— none —"), *_unit_choices(units)]
         self._unit_regions = {u.id: u.region_id for u in units}
 
-    def validate_unit_id(self, field):
+    def validate_unit_id(self, field: Field) -> None:
         if field.data is not None and self._unit_regions.get(field.data) != self.region_id.data:
             raise ValidationError("Choose a unit in the member's region.")
 
-    def validate_email(self, field):
+    def validate_email(self, field: Field) -> None:
         if field.data and ("@" not in field.data or " " in field.data):
             raise ValidationError("Enter an e-mail address such as name@example.org.")
 
@@ -294,16 +304,12 @@ class CaseFilterForm(FlaskForm):
     q = StringField(
         "Search titles and descriptions", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()]
     )
-    region_id = SelectField("Region", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
-    unit_id = SelectField("Unit", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()])
-    status = SelectField(
-        "Status", choices={"": "Any", **{s.value: s.label for s in CaseStatus}}, validators=[Optional()]
-    )
-    category = SelectField("Category", choices={"": "Any", **CATEGORIES}, validators=[Optional()])
+    region_id = RecordSelect("Region", [Optional()])
+    unit_id = RecordSelect("Unit", [Optional()])
+    status = SelectField("Status", choices={"": "Any", **CaseStatus.labels()}, validators=[Optional()])
+    category = SelectField("Category", choices={"": "Any", **CaseCategory.labels()}, validators=[Optional()])
     risk = SelectField("Risk flag", choices={"": "Any", **RISK_FLAGS}, validators=[Optional()])
-    assigned_rep_id = SelectField(
-        "Assigned rep", coerce=optional_int, invalid_value_message=CHOOSE, validators=[Optional()]
-    )
+    assigned_rep_id = RecordSelect("Assigned rep", [Optional()])
     opened_from = DateField("Opened from", validators=[Optional(), _DateInRange()])
     opened_to = DateField("Opened to", validators=[Optional(), _DateInRange()])
     sort = SelectField("Sort by", choices={"": "Last updated", **SORT_LABELS}, validators=[Optional()])
@@ -311,20 +317,24 @@ class CaseFilterForm(FlaskForm):
         "Order", choices={"": "Default", "asc": "Ascending", "desc": "Descending"}, validators=[Optional()]
     )
 
-    def __init__(self, *args, regions, units, reps, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        regions: Sequence[Region],
+        units: Sequence[Unit],
+        reps: Sequence[tuple[User, int]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "Any")] + [(r.id, r.name) for r in regions]
-        self.unit_id.choices = [("", "Any")] + [(u.id, f"{u.name} ({u.region.name})") for u in units]
-        names: dict[int, str] = {}
-        for rep, _region_id in reps:
-            names.setdefault(rep.id, rep.display_name)
-        self.assigned_rep_id.choices = [("", "Anyone")] + sorted(names.items(), key=lambda item: item[1])
+        self.region_id.choices = [("", "Any"), *((r.id, r.name) for r in regions)]
+        self.unit_id.choices = [("", "Any"), *_unit_choices(units)]
+        self.assigned_rep_id.choices = [("", "Anyone"), *_rep_choices(reps)]
 
-    def validate_opened_to(self, field):
+    def validate_opened_to(self, field: Field) -> None:
         if field.data and self.opened_from.data and field.data < self.opened_from.data:
             raise ValidationError("The end of the range is before its start.")
 
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, Any]:
         return {
             name: getattr(self, name).data
             for name in (
@@ -347,6 +357,6 @@ class ExportForm(FlaskForm):
 
     columns = SelectMultipleField("Columns", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
-    def __init__(self, *args, columns, **kwargs):
+    def __init__(self, *args: Any, columns: Mapping[str, ExportColumn], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.columns.choices = [(name, col.label) for name, col in columns.items()]

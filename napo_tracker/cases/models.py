@@ -8,49 +8,50 @@ sees the stable pseudonym.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+from ..kernel import clock
 from ..kernel.clock import utcnow
+from ..kernel.labels import LabelledEnum
+from ..kernel.vocabulary import Grade
 
 if TYPE_CHECKING:
     from ..accounts.models import User
     from ..regions.models import Region, Unit
 
 
-GRADES: dict[str, str] = {
-    "PO": "Probation officer (PO)",
-    "PSO": "Probation service officer (PSO)",
-    "PQiP": "Trainee (PQiP)",
-    "NQO": "Newly qualified officer (NQO)",
-    "SPO": "Senior probation officer (SPO)",
-    "admin": "Administrative staff",
-    "court": "Court staff",
-    "family_court": "Family court staff",
-}
+class CaseCategory(LabelledEnum):
+    """What a case is about."""
 
-CATEGORIES: dict[str, str] = {
-    "excessive_workload": "Excessive workload",
-    "unallocated_cases": "Unallocated cases",
-    "protected_caseload_breach": "Protected-caseload breach",
-    "inappropriate_allocation": "Inappropriate allocation",
-    "no_cover": "No cover for leave or sickness",
-    "facilities": "Facilities",
-    "it_systems": "IT systems",
-    "relocation_travel": "Relocation and travel",
-    "sfo_inquest_support": "SFO / inquest support",
-    "disciplinary": "Disciplinary / scapegoating",
-    "pay": "Pay",
-    "recruitment_retention": "Recruitment and retention",
-    "clinical_supervision": "Clinical supervision",
-    "health_safety": "Health and safety",
-}
+    EXCESSIVE_WORKLOAD = "excessive_workload", "Excessive workload"
+    UNALLOCATED_CASES = "unallocated_cases", "Unallocated cases"
+    PROTECTED_CASELOAD_BREACH = "protected_caseload_breach", "Protected-caseload breach"
+    INAPPROPRIATE_ALLOCATION = "inappropriate_allocation", "Inappropriate allocation"
+    NO_COVER = "no_cover", "No cover for leave or sickness"
+    FACILITIES = "facilities", "Facilities"
+    IT_SYSTEMS = "it_systems", "IT systems"
+    RELOCATION_TRAVEL = "relocation_travel", "Relocation and travel"
+    SFO_INQUEST_SUPPORT = "sfo_inquest_support", "SFO / inquest support"
+    DISCIPLINARY = "disciplinary", "Disciplinary / scapegoating"
+    PAY = "pay", "Pay"
+    RECRUITMENT_RETENTION = "recruitment_retention", "Recruitment and retention"
+    CLINICAL_SUPERVISION = "clinical_supervision", "Clinical supervision"
+    HEALTH_SAFETY = "health_safety", "Health and safety"
 
-# Risk flags are boolean columns on Case; the list filter takes these names only.
+
+class CasePriority(LabelledEnum):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+# Risk flags are boolean columns on Case, not stored values: the list filter takes these
+# column names only.
 RISK_FLAGS: dict[str, str] = {
     "has_high_risk_cases": "Holds high or very-high risk of harm cases",
     "has_mappa_cases": "Holds MAPPA cases",
@@ -59,54 +60,35 @@ RISK_FLAGS: dict[str, str] = {
     "has_no_cover": "No cover for leave or sickness",
 }
 
-PRIORITIES: dict[str, str] = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 
-
-class CaseStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    ESCALATED = "escalated"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REOPENED = "reopened"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+class CaseStatus(LabelledEnum):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    ESCALATED = "escalated", "Escalated"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
 
 
 # A case is "live" (counts as open work) in these states.
 LIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED, CaseStatus.REOPENED)
 
 
-class EntryKind(StrEnum):
-    NOTE = "note"
-    MEETING = "meeting"
-    LETTER = "letter"
-    CALL = "call"
-    STATUS = "status"
-    ASSIGNMENT = "assignment"
-    ATTACHMENT = "attachment"
-
-    @property
-    def label(self) -> str:
-        return ENTRY_LABELS[self]
+class EntryKind(LabelledEnum):
+    NOTE = "note", "Note"
+    MEETING = "meeting", "Meeting"
+    LETTER = "letter", "Letter sent"
+    CALL = "call", "Call"
+    STATUS = "status", "Status change"
+    ASSIGNMENT = "assignment", "Re-assignment"
+    ATTACHMENT = "attachment", "Attachment"
 
 
-ENTRY_LABELS = {
-    EntryKind.NOTE: "Note",
-    EntryKind.MEETING: "Meeting",
-    EntryKind.LETTER: "Letter sent",
-    EntryKind.CALL: "Call",
-    EntryKind.STATUS: "Status change",
-    EntryKind.ASSIGNMENT: "Re-assignment",
-    EntryKind.ATTACHMENT: "Attachment",
-}
 # What a person may log by hand; the others are written by the services.
 MANUAL_ENTRY_KINDS = (EntryKind.NOTE, EntryKind.MEETING, EntryKind.LETTER, EntryKind.CALL)
 
 
-class Member(db.Model):
+class Member(Model):
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,13 +112,13 @@ class Member(db.Model):
 
     @property
     def grade_label(self) -> str:
-        return GRADES.get(self.grade or "", self.grade or "")
+        return Grade.label_of(self.grade)
 
     def __str__(self) -> str:
         return self.pseudonym
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,7 +137,7 @@ class Case(db.Model):
     has_domestic_abuse_cases: Mapped[bool] = mapped_column(default=False)
     has_protected_caseload_breach: Mapped[bool] = mapped_column(default=False)
     has_no_cover: Mapped[bool] = mapped_column(default=False)
-    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    priority: Mapped[str] = mapped_column(String(16), default=CasePriority.NORMAL.value)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
     assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     next_action: Mapped[str | None] = mapped_column(String(200))
@@ -191,19 +173,19 @@ class Case(db.Model):
 
     @property
     def status_label(self) -> str:
-        return CaseStatus(self.status).label
+        return CaseStatus.label_of(self.status)
 
     @property
     def category_label(self) -> str:
-        return CATEGORIES.get(self.category, self.category)
+        return CaseCategory.label_of(self.category)
 
     @property
     def priority_label(self) -> str:
-        return PRIORITIES.get(self.priority, self.priority)
+        return CasePriority.label_of(self.priority)
 
     @property
     def grade_label(self) -> str:
-        return GRADES.get(self.grade or "", self.grade or "")
+        return Grade.label_of(self.grade)
 
     @property
     def risk_labels(self) -> list[str]:
@@ -214,14 +196,14 @@ class Case(db.Model):
         return self.status in LIVE_STATUSES
 
     def is_overdue(self, today: date | None = None) -> bool:
-        today = today or date.today()
+        today = today or clock.today()
         return self.is_live and self.next_action_on is not None and self.next_action_on < today
 
     def __str__(self) -> str:
         return self.reference
 
 
-class CaseEntry(db.Model):
+class CaseEntry(Model):
     """One dated line of a case's timeline."""
 
     __tablename__ = "case_entries"
@@ -239,10 +221,10 @@ class CaseEntry(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return EntryKind(self.kind).label
+        return EntryKind.label_of(self.kind)
 
 
-class CaseAttachment(db.Model):
+class CaseAttachment(Model):
     """An uploaded file; its bytes live in the file store under ``stored_name``."""
 
     __tablename__ = "case_attachments"

@@ -1,7 +1,9 @@
 """Casework rules: who sees a member, how a case moves, what a list shows.
 
 Every function that changes something takes the acting user, flushes, writes its audit
-entry and leaves the commit to the caller (the view, a CLI command or a test).
+entry and leaves the commit to the transaction boundary (the request, a command, a test).
+A refused change raises a ``CaseError``; an edit made from an old copy of a case raises
+an ``EditConflict`` that says what changed meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy import Date, Integer, Select, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -21,24 +23,26 @@ from .. import storage
 from ..accounts.models import User, user_regions
 from ..audit.models import AuditAction, record
 from ..extensions import db
-from ..kernel.vocabulary import Role
+from ..kernel import clock
+from ..kernel.clock import utcnow
+from ..kernel.errors import Change, ConflictError, DomainError, check_version
+from ..kernel.ids import MAX_ID
+from ..kernel.vocabulary import Grade, Role
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import can_access_region, region_ids_for, scope_to_regions
+from ..regions.scoping import can_access_region, get_for_user_or_404, region_ids_for, scope_to_regions
 from .models import (
-    CATEGORIES,
-    GRADES,
     LIVE_STATUSES,
     MANUAL_ENTRY_KINDS,
-    PRIORITIES,
     RISK_FLAGS,
     Case,
     CaseAttachment,
+    CaseCategory,
     CaseEntry,
+    CasePriority,
     CaseStatus,
     EntryKind,
     Member,
-    utcnow,
 )
 
 WMT_MAX = 400  # per cent of capacity; the seeds' worst report is 192 % on average
@@ -47,29 +51,23 @@ EARLIEST_DATE = date(2000, 1, 1)
 PAGE_SIZE = 25
 
 
-class CaseError(ValueError):
+class CaseError(DomainError):
     """A change that breaks a casework rule; the message is shown next to ``field``."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+
+class IdentityHidden(CaseError):
+    """Only those who may see a member's identity may change it."""
+
+    status_code = 403
 
 
-@dataclass
-class Change:
-    field: str
-    label: str
-    saved: str
-    yours: str
-
-
-class EditConflict(Exception):
+class EditConflict(ConflictError):
     """Someone saved the case after this form was opened; ``changes`` says what differs."""
 
-    def __init__(self, case: Case, changes: list[Change]):
-        super().__init__(f"{case.reference} was changed by someone else")
-        self.case = case
-        self.changes = changes
+
+def latest_allowed_date() -> date:
+    """The last date a next action or a search may name: the end of the fifth year from now."""
+    return date(clock.today().year + 5, 12, 31)
 
 
 # ---------------------------------------------------------------- the status machine
@@ -113,9 +111,9 @@ def check_transition(current: str, new: str, outcome: str | None = None, *, requ
 
 def may_see_identity(user: User, member: Member | None = None, region_id: int | None = None) -> bool:
     """Identifying fields: admins, and reps of the member's region. Officials see the pseudonym."""
-    if user.role == Role.ADMIN:
+    if user.is_admin:
         return True
-    if user.role != Role.REP:
+    if not user.is_rep:
         return False
     region_id = member.region_id if member is not None else region_id
     return region_id is not None and region_id in (region_ids_for(user) or set())
@@ -123,19 +121,18 @@ def may_see_identity(user: User, member: Member | None = None, region_id: int | 
 
 def get_case_for(user: User, ref: str) -> Case:
     """The case with this reference within the user's regions, or 404 (out of region = missing)."""
-    stmt = scope_to_regions(select(Case).where(Case.reference == ref), Case.region_id, user)
-    case = db.session.scalar(stmt)
-    if case is None:
-        abort(404)
-    return case
+    return get_for_user_or_404(user, Case, Case.reference == ref)
 
 
 def get_member_for(user: User, member_id: int) -> Member:
-    stmt = scope_to_regions(select(Member).where(Member.id == member_id), Member.region_id, user)
-    member = db.session.scalar(stmt)
-    if member is None:
+    """The member within the user's regions, or 404 (out of region = missing).
+
+    The id may come from a query string, past what the URL converter checks: one no
+    database integer can hold is missing too, not an overflow error.
+    """
+    if not 0 < member_id <= MAX_ID:
         abort(404)
-    return member
+    return get_for_user_or_404(user, Member, Member.id == member_id)
 
 
 def record_identity_viewed(actor: User, member: Member, context: str) -> None:
@@ -196,20 +193,18 @@ def members_with_case_counts(user: User) -> list[tuple[Member, int]]:
 
 
 def rep_covers(rep_id: int, region_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(user_regions)
-            .join(User, User.id == user_regions.c.user_id)
-            .where(
-                user_regions.c.user_id == rep_id,
-                user_regions.c.region_id == region_id,
-                User.role == Role.REP.value,
-                User.is_active.is_(True),
-            )
+    """An active rep of that region: the only person a case there may be assigned to."""
+    stmt = (
+        select(user_regions.c.user_id)
+        .join(User, User.id == user_regions.c.user_id)
+        .where(
+            user_regions.c.user_id == rep_id,
+            user_regions.c.region_id == region_id,
+            User.role == Role.REP.value,
+            User.is_active.is_(True),
         )
-        > 0
     )
+    return db.session.scalar(stmt) is not None
 
 
 # ---------------------------------------------------------------- members
@@ -228,7 +223,7 @@ def create_member(
 ) -> Member:
     """A member of one of the actor's regions; membership numbers are unique."""
     _check_place(actor, region_id, unit_id)
-    if grade and grade not in GRADES:
+    if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
     if membership_number and db.session.scalar(select(Member.id).where(Member.membership_number == membership_number)):
@@ -261,9 +256,9 @@ def update_member(
 ) -> list[str]:
     """Correct a member's details; only those who may see them may change them. The region stays."""
     if not may_see_identity(actor, member):
-        raise PermissionError("only reps of the member's region and admins change a member's details")
+        raise IdentityHidden("Only reps of the member's region and admins change a member's details.")
     _check_place(actor, member.region_id, unit_id)
-    if grade and grade not in GRADES:
+    if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
     if membership_number and db.session.scalar(
@@ -300,7 +295,7 @@ CASE_FIELDS: dict[str, str] = {
     "grade": "Grade",
     "wmt_percent": "WMT %",
     "caseload": "Caseload",
-    **{flag: label for flag, label in RISK_FLAGS.items()},
+    **RISK_FLAGS,
     "priority": "Priority",
     "assigned_rep_id": "Assigned rep",
     "next_action": "Next action",
@@ -321,11 +316,11 @@ def _check_place(actor: User, region_id: int | None, unit_id: int | None) -> Non
 def _check_case_fields(actor: User, fields: dict[str, Any]) -> None:
     """The rules every save of a case meets, whichever path it comes by."""
     _check_place(actor, fields["region_id"], fields.get("unit_id"))
-    if fields["category"] not in CATEGORIES:
+    if not CaseCategory.has_value(fields["category"]):
         raise CaseError("Choose a category from the list.", "category")
-    if fields.get("priority", "normal") not in PRIORITIES:
+    if not CasePriority.has_value(fields.get("priority", CasePriority.NORMAL)):
         raise CaseError("Choose a priority from the list.", "priority")
-    if fields.get("grade") and fields["grade"] not in GRADES:
+    if fields.get("grade") and not Grade.has_value(fields["grade"]):
         raise CaseError("Choose a grade from the list.", "grade")
     wmt = fields.get("wmt_percent")
     if wmt is not None and not 0 <= wmt <= WMT_MAX:
@@ -342,7 +337,7 @@ def _check_case_fields(actor: User, fields: dict[str, Any]) -> None:
     if rep_id is not None and not rep_covers(rep_id, fields["region_id"]):
         raise CaseError("Assign the case to a rep of its own region.", "assigned_rep_id")
     due = fields.get("next_action_on")
-    if due is not None and not EARLIEST_DATE <= due <= date(date.today().year + 5, 12, 31):
+    if due is not None and not EARLIEST_DATE <= due <= latest_allowed_date():
         raise CaseError("Give a next-action date between 2000 and five years from now.", "next_action_on")
 
 
@@ -363,11 +358,11 @@ def _display(name: str, value: Any) -> str:
         user = db.session.get(User, value)
         return user.display_name if user else str(value)
     if name == "category":
-        return CATEGORIES.get(value, value)
+        return CaseCategory.label_of(value)
     if name == "priority":
-        return PRIORITIES.get(value, value)
+        return CasePriority.label_of(value)
     if name == "grade":
-        return GRADES.get(value, value)
+        return Grade.label_of(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -380,7 +375,7 @@ def _add_entry(
         case=case,
         kind=kind.value,
         body=body,
-        happened_on=happened_on or date.today(),
+        happened_on=happened_on or clock.today(),
         author_id=actor.id if actor is not None else None,
     )
     db.session.add(entry)
@@ -389,12 +384,12 @@ def _add_entry(
 
 def create_case(actor: User, **fields: Any) -> Case:
     """Log a case in one of the actor's regions, numbered CASE-<year>-<nnnn>."""
-    fields.setdefault("priority", "normal")
+    fields.setdefault("priority", CasePriority.NORMAL.value)
     _check_case_fields(actor, fields)
     unknown = set(fields) - set(CASE_FIELDS) - {"opened_on"}
     if unknown:
         raise TypeError(f"unknown case fields: {sorted(unknown)}")
-    opened_on = fields.pop("opened_on", None) or date.today()
+    opened_on = fields.pop("opened_on", None) or clock.today()
     prefix = f"CASE-{opened_on.year}-"
 
     def build(reference: str) -> Case:
@@ -423,6 +418,7 @@ def create_case(actor: User, **fields: Any) -> Case:
 
 
 def differences(case: Case, fields: dict[str, Any]) -> list[Change]:
+    """The fields whose saved value differs from ``fields``, each shown as people read it."""
     return [
         Change(name, CASE_FIELDS[name], _display(name, getattr(case, name)), _display(name, value))
         for name, value in fields.items()
@@ -439,8 +435,7 @@ def update_case(actor: User, case: Case, *, expected_version: int | None, **fiel
     unknown = set(fields) - set(CASE_FIELDS)
     if unknown:
         raise TypeError(f"unknown case fields: {sorted(unknown)}")
-    if expected_version is not None and expected_version != case.version:
-        raise EditConflict(case, differences(case, fields))
+    check_version(case, expected_version, conflict=EditConflict, changes=lambda: differences(case, fields))
     merged = {name: getattr(case, name) for name in CASE_FIELDS} | fields
     _check_case_fields(actor, merged)
     changed = [c.field for c in differences(case, fields)]
@@ -476,9 +471,9 @@ def change_status(
     case.status = target.value
     if target is CaseStatus.RESOLVED:
         case.outcome = outcome.strip() if outcome else None
-        case.resolved_on = date.today()
+        case.resolved_on = clock.today()
     elif target is CaseStatus.CLOSED:
-        case.closed_on = date.today()
+        case.closed_on = clock.today()
     elif target is CaseStatus.REOPENED:
         case.closed_on = None
         case.resolved_on = None
@@ -503,7 +498,7 @@ def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: st
         raise CaseError("Choose what kind of entry this is.", "kind") from None
     if entry_kind not in MANUAL_ENTRY_KINDS:
         raise CaseError("Choose what kind of entry this is.", "kind")
-    if not EARLIEST_DATE <= happened_on <= date.today():
+    if not EARLIEST_DATE <= happened_on <= clock.today():
         raise CaseError("Give a date between 2000 and today.", "happened_on")
     if not body.strip():
         raise CaseError("Write what happened.", "body")
@@ -525,45 +520,44 @@ def add_attachment(actor: User, case: Case, *, filename: str | None, data: bytes
     except storage.UploadRefused as refused:
         raise CaseError(str(refused), "file") from None
     name = storage.safe_filename(filename, kind)
+    # The file belongs to this transaction: if it rolls back, the store removes the file.
     stored = storage.save(data)
-    try:
-        attachment = CaseAttachment(
-            case=case,
-            stored_name=stored.stored_name,
-            original_name=name,
-            content_type=kind.content_type,
-            size_bytes=stored.size_bytes,
-            sha256=stored.sha256,
-            uploaded_by_id=actor.id,
-        )
-        db.session.add(attachment)
-        _add_entry(case, actor, EntryKind.ATTACHMENT, f"Attached {name}.")
-        db.session.flush()
-        record(
-            actor,
-            AuditAction.CASE_ATTACHMENT_ADDED,
-            case,
-            attachment_id=attachment.id,
-            content_type=kind.content_type,
-            size_bytes=stored.size_bytes,
-        )
-    except Exception:
-        storage.delete(stored.stored_name)
-        raise
+    attachment = CaseAttachment(
+        case=case,
+        stored_name=stored.stored_name,
+        original_name=name,
+        content_type=kind.content_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    _add_entry(case, actor, EntryKind.ATTACHMENT, f"Attached {name}.")
+    db.session.flush()
+    record(
+        actor,
+        AuditAction.CASE_ATTACHMENT_ADDED,
+        case,
+        attachment_id=attachment.id,
+        content_type=kind.content_type,
+        size_bytes=stored.size_bytes,
+    )
     return attachment
 
 
-def delete_attachment(actor: User, case: Case, attachment: CaseAttachment) -> str:
-    """Remove an attachment's record; returns its stored name, for the caller to delete the
-    file once the transaction has committed (a rollback must not lose the bytes)."""
+def delete_attachment(actor: User, case: Case, attachment: CaseAttachment) -> None:
+    """Remove an attachment's record now and its file once that removal is committed.
+
+    A rollback keeps the record, so it must keep the bytes too.
+    """
     if attachment.case_id != case.id:
         raise CaseError("That file belongs to another case.", "file")
-    stored_name, name = attachment.stored_name, attachment.original_name
+    name = attachment.original_name
     db.session.delete(attachment)
+    storage.delete_after_commit(attachment.stored_name)
     _add_entry(case, actor, EntryKind.ATTACHMENT, f"Removed {name}.")
     db.session.flush()
     record(actor, AuditAction.CASE_ATTACHMENT_DELETED, case, attachment_id=attachment.id)
-    return stored_name
 
 
 def get_attachment(case: Case, attachment_id: int) -> CaseAttachment:
@@ -614,7 +608,7 @@ def case_list_query(
 ) -> Select:
     """The cases a list page shows, in the user's regions; one statement, related rows joined."""
     filters = filters or {}
-    today = today or date.today()
+    today = today or clock.today()
     stmt = select(Case).options(joinedload(Case.region), joinedload(Case.unit), joinedload(Case.assigned_rep))
     stmt = scope_to_regions(stmt, Case.region_id, user)
     if view == "mine":
@@ -669,7 +663,7 @@ def case_figures(user: User, region_id: int | None = None) -> list[dict[str, Any
             category,
             {
                 "category": category,
-                "label": CATEGORIES.get(category, category),
+                "label": CaseCategory.label_of(category),
                 "by_status": {s.value: 0 for s in CaseStatus},
                 "live": 0,
                 "total": 0,
@@ -735,7 +729,7 @@ DEFAULT_EXPORT_COLUMNS = (
 
 def export_columns_for(user: User) -> dict[str, ExportColumn]:
     """Identifying member columns only for those who may see members' identities."""
-    allowed_identity = user.role in (Role.ADMIN, Role.REP)
+    allowed_identity = user.is_admin or user.is_rep
     return {name: col for name, col in EXPORT_COLUMNS.items() if allowed_identity or not col.is_identifying}
 
 
@@ -779,7 +773,7 @@ class CaseLine:
 
     @property
     def status_label(self) -> str:
-        return CaseStatus(self.status).label
+        return CaseStatus.label_of(self.status)
 
 
 def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[str, Any]:
@@ -789,10 +783,9 @@ def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[
     last), overdue next actions of live cases (a rep's own and unassigned ones), and the
     most recently updated cases.
     """
-    is_rep = user.role == Role.REP
     region_ids = region_ids_for(user)
-    counts, lines_stmt = _home_statements(is_rep, region_ids is not None, limit)
-    params: dict[str, Any] = {"user_id": user.id, "today": today or date.today()}
+    counts, lines_stmt = _home_statements(user.is_rep, region_ids is not None, limit)
+    params: dict[str, Any] = {"user_id": user.id, "today": today or clock.today()}
     if region_ids is not None:
         params["region_ids"] = sorted(region_ids)
     mine_count, overdue_count = db.session.execute(counts, params).one()
@@ -820,7 +813,7 @@ def _home_statements(is_rep: bool, scoped: bool, limit: int) -> tuple[Select, Se
     ``region_ids``): nothing about the data is kept between requests. ``scoped`` limits
     every part to ``region_ids``, as ``scope_to_regions`` does for the other queries.
     """
-    user_id, today = bindparam("user_id"), bindparam("today")
+    user_id, today = bindparam("user_id", type_=Integer), bindparam("today", type_=Date)
     live = Case.status.in_([s.value for s in LIVE_STATUSES])
     mine = and_(Case.assigned_rep_id == user_id, live)
     overdue = and_(Case.next_action_on < today, live)

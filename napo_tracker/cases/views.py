@@ -1,26 +1,32 @@
 """Casework pages. Each view parses the request, calls one service and renders; every
-record is loaded through ``get_case_for`` / ``get_member_for`` (out of region = 404)."""
+record is loaded through ``get_case_for`` / ``get_member_for`` (out of region = 404).
+
+No view commits or rolls back: the request does (``kernel.transaction``), and a refused
+change is put back on its form by ``errors_on``.
+"""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import Select
 
 from .. import storage
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import db
+from ..forms import ConfirmForm
+from ..kernel import clock
+from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
 from . import bp
 from .forms import (
     AttachmentForm,
     CaseFilterForm,
     CaseForm,
-    DeleteForm,
     EntryForm,
     ExportForm,
     MemberForm,
@@ -32,8 +38,6 @@ from .services import (
     DEFAULT_EXPORT_COLUMNS,
     LIST_VIEWS,
     PAGE_SIZE,
-    CaseError,
-    EditConflict,
     add_attachment,
     add_entry,
     allowed_transitions,
@@ -87,7 +91,7 @@ def _filter_form() -> CaseFilterForm:
     )
 
 
-def _filtered_query(form: CaseFilterForm):
+def _filtered_query(form: CaseFilterForm) -> Select:
     return case_list_query(
         current_user,
         view=form.view.data or "all",
@@ -109,7 +113,7 @@ def index():
             views=LIST_VIEWS,
             export_form=None,
             current_args={},
-            today=date.today(),
+            today=clock.today(),
         ), 400
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pagination = db.paginate(_filtered_query(form), page=page, per_page=PAGE_SIZE, error_out=False)
@@ -124,7 +128,7 @@ def index():
         views=LIST_VIEWS,
         export_form=export_form,
         current_args=current,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -161,14 +165,13 @@ def export():
             views=LIST_VIEWS,
             export_form=export_form,
             current_args={},
-            today=date.today(),
+            today=clock.today(),
         ), 400
     header, rows = export_cases(current_user, _filtered_query(form), export_form.columns.data or [])
-    db.session.commit()
-    return csv_response(f"cases-{date.today().isoformat()}.csv", header, rows)
+    return csv_response(f"cases-{clock.today().isoformat()}.csv", header, rows)
 
 
-def _case_form(formdata=None, **kwargs) -> CaseForm:
+def _case_form(formdata: Any = None, **kwargs: Any) -> CaseForm:
     user = current_user
     return CaseForm(
         formdata=formdata,
@@ -196,19 +199,21 @@ def new():
         }
         form = _case_form(None, data=defaults)
     if request.method == "POST" and form.validate():
-        try:
+        with errors_on(form):
             case = create_case(current_user, **form.case_fields())
-        except CaseError as error:
-            db.session.rollback()
-            form.apply_error(error)
-        else:
-            db.session.commit()
             flash(f"Case {case.reference} logged.", "success")
             return redirect(url_for("cases.detail", ref=case.reference))
     return render_template("cases/new.html", form=form), (400 if request.method == "POST" else 200)
 
 
-def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_form=None, code: int = 200):
+def _render_detail(
+    case: Case,
+    *,
+    status_form: StatusForm | None = None,
+    entry_form: EntryForm | None = None,
+    attachment_form: AttachmentForm | None = None,
+    code: int = 200,
+) -> tuple[str, int]:
     transitions = allowed_transitions(case.status)
     status_form = status_form or StatusForm(formdata=None, current_status=case.status)
     status_form.status.choices = [(s.value, s.label) for s in transitions]  # offer only the allowed moves
@@ -219,9 +224,9 @@ def _render_detail(case: Case, *, status_form=None, entry_form=None, attachment_
         transitions=transitions,
         entry_form=entry_form or EntryForm(formdata=None),
         attachment_form=attachment_form or AttachmentForm(formdata=None),
-        delete_form=DeleteForm(formdata=None),
+        delete_form=ConfirmForm(formdata=None),
         shows_identity=False,
-        today=date.today(),
+        today=clock.today(),
         sections=case_page_sections(current_user, case),
     ), code
 
@@ -234,34 +239,25 @@ def detail(ref: str):
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
 def edit(ref: str):
     case = get_case_for(current_user, ref)
-    conflict = None
     if request.method == "GET":
         form = _case_form(None, obj=case)
-        form.version.data = str(case.version)
         return render_template("cases/edit.html", form=form, case=case, conflict=None)
     form = _case_form(request.form)
     if form.validate():
-        try:
-            changed = update_case(current_user, case, expected_version=form.expected_version(), **form.case_fields())
-            db.session.commit()
-        except EditConflict as error:
-            db.session.rollback()
-            conflict = error.changes
-        except StaleDataError:
-            # Saved by someone else between our read and our write.
-            db.session.rollback()
-            case = get_case_for(current_user, ref)
-            conflict = differences(case, form.case_fields())
-        except CaseError as error:
-            db.session.rollback()
-            form.apply_error(error)
-        else:
+        with errors_on(form) as outcome:
+            # VersionField parses to int | None; its stub still says HiddenField's str.
+            expected = cast("int | None", form.version.data)
+            changed = update_case(current_user, case, expected_version=expected, **form.case_fields())
             flash(f"Case {case.reference} saved." if changed else "Nothing was changed.", "success")
             return redirect(url_for("cases.detail", ref=case.reference))
-    if conflict is not None:
-        db.session.refresh(case)
-        form.version.data = str(case.version)  # saving again now overwrites, knowingly
-        return render_template("cases/edit.html", form=form, case=case, conflict=conflict), 409
+        if outcome.conflict is not None:
+            # The page's own box says what happened and what differs; no second message above the form.
+            form.form_errors.remove(outcome.conflict.message)
+            # Rolled back, so the case reads as saved now. A version clash found only at the write
+            # (saved between our read and our write) comes without the list of what differs.
+            changes = outcome.conflict.changes or differences(case, form.case_fields())
+            form.version.data = case.version  # saving again now overwrites, knowingly
+            return render_template("cases/edit.html", form=form, case=case, conflict=changes), 409
     return render_template("cases/edit.html", form=form, case=case, conflict=None), 400
 
 
@@ -270,19 +266,13 @@ def status(ref: str):
     case = get_case_for(current_user, ref)
     form = StatusForm(current_status=case.status)
     if form.validate():
-        try:
+        with errors_on(form, "status") as outcome:
             change_status(current_user, case, form.status.data, outcome=form.outcome.data, note=form.note.data)
-            db.session.commit()
-        except CaseError as error:
-            db.session.rollback()
-            form.status.errors = list(form.status.errors) + [str(error)]
-        except StaleDataError:
-            db.session.rollback()
-            flash("Someone else changed this case just now. Check its status and try again.", "warning")
-            return redirect(url_for("cases.detail", ref=ref))
-        else:
             flash(f"{case.reference} is now {case.status_label.lower()}.", "success")
             return redirect(url_for("cases.detail", ref=case.reference))
+        if outcome.conflict is not None:
+            flash("Someone else changed this case just now. Check its status and try again.", "warning")
+            return redirect(url_for("cases.detail", ref=ref))
     return _render_detail(case, status_form=form, code=400)
 
 
@@ -291,13 +281,14 @@ def timeline(ref: str):
     case = get_case_for(current_user, ref)
     form = EntryForm()
     if form.validate():
-        try:
-            add_entry(current_user, case, kind=form.kind.data, happened_on=form.happened_on.data, body=form.body.data)
-        except CaseError as error:
-            db.session.rollback()
-            getattr(form, error.field or "body").errors.append(str(error))
-        else:
-            db.session.commit()
+        with errors_on(form, "body"):
+            add_entry(
+                current_user,
+                case,
+                kind=form.kind.data or "",
+                happened_on=form.happened_on.data or clock.today(),
+                body=form.body.data or "",
+            )
             flash("Added to the timeline.", "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#timeline")
     return _render_detail(case, entry_form=form, code=400)
@@ -309,45 +300,32 @@ def upload(ref: str):
     form = AttachmentForm()
     if form.validate():
         upload_file = form.file.data
-        try:
+        # A file stored for an upload that is then refused or rolled back is removed by the store.
+        with errors_on(form, "file"):
             attachment = add_attachment(
                 current_user,
                 case,
                 filename=upload_file.filename,
                 data=upload_file.stream.read(storage.MAX_UPLOAD_BYTES + 1),
             )
-        except CaseError as error:
-            db.session.rollback()
-            form.file.errors = list(form.file.errors) + [str(error)]
-        else:
-            stored_name = attachment.stored_name
-            try:
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                storage.delete(stored_name)  # no record, so no file either
-                raise
             flash(f"{attachment.original_name} attached.", "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
     return _render_detail(case, attachment_form=form, code=400)
 
 
-@bp.route("/<ref>/attachments/<int:attachment_id>/delete", methods=["POST"])
+@bp.route("/<ref>/attachments/<id:attachment_id>/delete", methods=["POST"])
 def delete_upload(ref: str, attachment_id: int):
     case = get_case_for(current_user, ref)
     attachment = get_attachment(case, attachment_id)
-    form = DeleteForm()
-    if not form.validate():
+    if not ConfirmForm().validate():
         abort(400)
     name = attachment.original_name
-    stored_name = delete_attachment(current_user, case, attachment)
-    db.session.commit()
-    storage.delete(stored_name)
+    delete_attachment(current_user, case, attachment)  # the file goes once the deletion commits
     flash(f"{name} removed.", "success")
     return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
 
 
-@bp.route("/<ref>/attachments/<int:attachment_id>")
+@bp.route("/<ref>/attachments/<id:attachment_id>")
 def download(ref: str, attachment_id: int):
     """Only through the parent case, always as a download."""
     case = get_case_for(current_user, ref)
@@ -359,7 +337,6 @@ def download(ref: str, attachment_id: int):
     if not path.is_file():
         abort(404)
     record_download(current_user, case, attachment)
-    db.session.commit()
     response = send_file(
         path,
         mimetype=attachment.content_type,
@@ -377,7 +354,7 @@ def download(ref: str, attachment_id: int):
 # ---------------------------------------------------------------- members
 
 
-def _member_form(formdata=None, **kwargs) -> MemberForm:
+def _member_form(formdata: Any = None, **kwargs: Any) -> MemberForm:
     return MemberForm(
         formdata=formdata, regions=regions_in_scope(current_user), units=units_in_scope(current_user), **kwargs
     )
@@ -399,28 +376,23 @@ def member_new():
         data={"region_id": regions[0].id} if len(regions) == 1 else None,
     )
     if request.method == "POST" and form.validate():
-        try:
+        with errors_on(form, "name"):
             member = create_member(
                 current_user,
                 region_id=form.region_id.data,
                 unit_id=form.unit_id.data,
-                name=form.name.data,
+                name=form.name.data or "",
                 membership_number=form.membership_number.data,
                 email=form.email.data,
                 phone=form.phone.data,
                 grade=form.grade.data or None,
             )
-        except CaseError as error:
-            db.session.rollback()
-            getattr(form, error.field or "name").errors.append(str(error))
-        else:
-            db.session.commit()
             flash(f"{member.pseudonym} recorded.", "success")
             return redirect(url_for("cases.member_detail", member_id=member.id))
     return render_template("cases/member_new.html", form=form), (400 if request.method == "POST" else 200)
 
 
-@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+@bp.route("/members/<id:member_id>/edit", methods=["GET", "POST"])
 def member_edit(member_id: int):
     member = get_member_for(current_user, member_id)
     if not may_see_identity(current_user, member):
@@ -428,39 +400,32 @@ def member_edit(member_id: int):
     if request.method == "GET":
         form = _member_form(None, obj=member)
         record_identity_viewed(current_user, member, "member edit form")
-        db.session.commit()
         return render_template("cases/member_edit.html", form=form, member=member)
     form = _member_form(request.form)
     form.region_id.data = member.region_id  # a member's region is not changed here
     if form.validate():
-        try:
+        with errors_on(form, "name"):
             update_member(
                 current_user,
                 member,
                 unit_id=form.unit_id.data,
-                name=form.name.data,
+                name=form.name.data or "",
                 membership_number=form.membership_number.data,
                 email=form.email.data,
                 phone=form.phone.data,
                 grade=form.grade.data or None,
             )
-        except CaseError as error:
-            db.session.rollback()
-            getattr(form, error.field or "name").errors.append(str(error))
-        else:
-            db.session.commit()
             flash(f"{member.pseudonym} saved.", "success")
             return redirect(url_for("cases.member_detail", member_id=member.id))
     return render_template("cases/member_edit.html", form=form, member=member), 400
 
 
-@bp.route("/members/<int:member_id>")
+@bp.route("/members/<id:member_id>")
 def member_detail(member_id: int):
     member = get_member_for(current_user, member_id)
     shows_identity = may_see_identity(current_user, member)
     if shows_identity:
         record_identity_viewed(current_user, member, "member page")
-        db.session.commit()
     return render_template("cases/member_detail.html", member=member, shows_identity=shows_identity)
 
 
@@ -468,12 +433,12 @@ def member_detail(member_id: int):
 
 
 @home_panel
-def casework_panel(user) -> Panel | None:
+def casework_panel(user: Any) -> Panel | None:
     """My open cases, overdue next actions and recently updated cases."""
     if not getattr(user, "is_authenticated", False):
         return None
     return Panel(
-        title="Casework" if user.role == "rep" else "Cases across the regions",
+        title="Casework" if user.is_rep else "Cases across the regions",
         template="cases/_panel.html",
         context=home_summary(user),
         link_endpoint="cases.index",

@@ -1,116 +1,26 @@
-"""Casework fixtures: members and cases made through the services, and files to upload."""
+"""Casework fixtures: members and cases made by ``tests.factories``."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-from datetime import date
+import functools
 
 import pytest
-from PIL import Image
 
-from napo_tracker.cases.services import create_case, create_member
-from napo_tracker.extensions import db
 from tests import factories
 
 
 @pytest.fixture
 def make_member(world):
-    def _make(actor=None, region=None, **fields):
-        actor = actor or world.london_rep
-        region = region or world.london
-        values = {
-            "unit_id": None,
-            "name": "Ada Example",
-            "membership_number": None,
-            "email": "ada@example.org",
-            "phone": "07700 900123",
-            "grade": "PO",
-        } | fields
-        member = create_member(actor, region_id=region.id, **values)
-        db.session.commit()
-        return member
-
-    return _make
+    """``factories.make_member``, by the London rep in London unless ``actor``/``region`` say otherwise."""
+    return functools.partial(factories.make_member, actor=world.london_rep, region=world.london)
 
 
 @pytest.fixture
 def make_case(world):
-    def _make(actor=None, region=None, **fields):
-        actor = actor or world.london_rep
-        region = region or world.london
-        values = {
-            "category": "excessive_workload",
-            "title": "Caseload far over the WMT",
-            "description": "The member holds more cases than the tool allows.",
-        } | fields
-        case = create_case(actor, region_id=region.id, **values)
-        db.session.commit()
-        return case
-
-    return _make
+    """``factories.make_case``, by the London rep in London unless ``actor``/``region`` say otherwise."""
+    return functools.partial(factories.make_case, actor=world.london_rep, region=world.london)
 
 
 @pytest.fixture
 def london_unit(world):
     return factories.unit(world.london, "London PDU")
-
-
-# ---------------------------------------------------------------- files
-
-
-def pdf_bytes() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
-
-
-def odt_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
-        archive.writestr("content.xml", "<office:document-content/>")
-    return buffer.getvalue()
-
-
-def jpeg_with_gps() -> bytes:
-    image = Image.new("RGB", (40, 30), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x0131] = "SecretCam 9000"  # Software
-    gps = exif.get_ifd(0x8825)
-    gps[1] = "N"
-    gps[2] = (51.0, 30.0, 12.5)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    return out.getvalue()
-
-
-def png_with_text() -> bytes:
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    info.add_text("Author", "Private Person")
-    out = io.BytesIO()
-    Image.new("RGB", (20, 20), (0, 90, 200)).save(out, format="PNG", pnginfo=info)
-    return out.getvalue()
-
-
-EML = (
-    b"From: Team Manager <manager@example.org>\r\nTo: rep@example.org\r\nSubject: Allocation\r\n"
-    b"Date: Mon, 2 Nov 2026 09:00:00 +0000\r\n\r\nTen more cases this week.\r\n"
-)
-HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
-
-
-@pytest.fixture
-def today():
-    return date.today()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from napo_tracker.cases.models import Case
 from napo_tracker.extensions import db
+from napo_tracker.kernel import clock
 from tests.factories import PASSWORD
 
-from .conftest import pdf_bytes
+from .files import pdf_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +24,18 @@ def test_rep_logs_a_case_adds_a_note_and_a_file_escalates_and_finds_it_overdue(
     letter = tmp_path / "letter to the PDU head.pdf"
     letter.write_bytes(pdf_bytes())
     errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     failed: list[str] = []
-    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+
+    def on_console(message):
+        if message.type == "error":
+            errors.append(message.text)
+
+    def on_response(response):
+        if response.status >= 400:
+            failed.append(response.url)
+
+    page.on("console", on_console)
+    page.on("response", on_response)
 
     page.goto(base + "/login")
     page.get_by_label("Email address").fill(world.london_rep.email)
@@ -44,11 +54,11 @@ def test_rep_logs_a_case_adds_a_note_and_a_file_escalates_and_finds_it_overdue(
     page.get_by_label("NQO or PQiP protected caseload breached").check()
     page.get_by_label("Assigned rep").select_option(label=world.london_rep.display_name)
     page.get_by_label("Next action", exact=True).fill("Write to the head of the PDU")
-    page.get_by_label("Next action due").fill((date.today() + timedelta(days=7)).isoformat())
+    page.get_by_label("Next action due").fill((clock.today() + timedelta(days=7)).isoformat())
     page.get_by_role("button", name="Save case").click()
     assert page.get_by_text("logged.").is_visible()
     reference = page.locator("h1 .ref").inner_text()
-    assert reference.startswith(f"CASE-{date.today().year}-")
+    assert reference.startswith(f"CASE-{clock.today().year}-")
 
     # A note on the timeline, then a letter attached.
     page.get_by_label("Kind").select_option("meeting")
@@ -67,7 +77,7 @@ def test_rep_logs_a_case_adds_a_note_and_a_file_escalates_and_finds_it_overdue(
 
     # The next-action date passes (set in the past through the edit form): the case is overdue.
     page.get_by_role("link", name="Edit case").click()
-    page.get_by_label("Next action due").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_label("Next action due").fill((clock.today() - timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Save case").click()
     page.goto(base + "/cases/")
     page.get_by_role("link", name="Overdue next actions").click()

@@ -21,8 +21,9 @@ def test_demo_cases_load_once(app):
     assert count == len(cases_demo.CASES) >= 40
     assert db.session.scalar(select(func.count(func.distinct(Case.region_id)))) == len(regions_demo.REGIONS)
     assert set(db.session.scalars(select(Case.status))) == {s.value for s in CaseStatus}
-    nqo = db.session.scalar(select(Case).where(Case.title.like("NQO at 118 %")))
-    assert nqo.wmt_percent == 118 and nqo.has_protected_caseload_breach and nqo.member.grade == "NQO"
+    nqo = db.session.scalars(select(Case).where(Case.title.like("NQO at 118 %"))).one()
+    assert nqo.wmt_percent == 118 and nqo.has_protected_caseload_breach
+    assert nqo.member is not None and nqo.member.grade == "NQO"
     cases_demo.load(lines.append)
     db.session.commit()
     assert db.session.scalar(select(func.count(Case.id))) == count

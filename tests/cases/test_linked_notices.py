@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from napo_tracker.extensions import db
+from napo_tracker.kernel import clock
 from napo_tracker.notices import services as notice_services
 
 from ..notices.conftest import details_for
@@ -14,7 +15,7 @@ def test_the_case_page_lists_its_notices_with_their_deadline(client, login_as, w
     case = make_case()
     other = make_case(title="Another concern")
     linked = notice_services.create_notice(world.london_rep, details_for(world.london, case_reference=case.reference))
-    notice_services.serve_notice(world.london_rep, linked, date.today() - timedelta(days=40))
+    notice_services.serve_notice(world.london_rep, linked, clock.today() - timedelta(days=40))
     unlinked = notice_services.create_notice(
         world.london_rep, details_for(world.london, case_reference=other.reference)
     )

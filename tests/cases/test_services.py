@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from napo_tracker import storage
 from napo_tracker.audit.models import AuditAction, AuditEvent
-from napo_tracker.cases.models import Case, CaseEntry, CaseStatus
+from napo_tracker.cases import services
+from napo_tracker.cases.models import Case, CaseAttachment, CaseEntry, CaseStatus
 from napo_tracker.cases.services import (
     TRANSITIONS,
     CaseError,
     EditConflict,
+    IdentityHidden,
+    add_attachment,
     case_list_query,
     change_status,
     check_transition,
     create_case,
+    delete_attachment,
     may_see_identity,
     update_case,
+    update_member,
 )
 from napo_tracker.extensions import db
+from napo_tracker.kernel import clock
+from napo_tracker.kernel.errors import Change, ConflictError, DomainError
 from tests import factories
+
+from .files import pdf_bytes, stored_files
 
 
 def test_references_count_up_per_year(make_case):
     first, second = make_case(), make_case()
-    year = date.today().year
+    year = clock.today().year
     assert (first.reference, second.reference) == (f"CASE-{year}-0001", f"CASE-{year}-0002")
     old = make_case(opened_on=date(2025, 3, 1))
     assert old.reference == "CASE-2025-0001"
@@ -43,7 +54,7 @@ def test_creating_a_case_writes_its_timeline_and_audit(world, make_case):
     assert AuditAction.CASE_CREATED in actions
 
 
-BAD_VALUES = [
+BAD_VALUES: list[tuple[dict[str, Any], str]] = [
     ({"wmt_percent": -5}, "wmt_percent"),
     ({"wmt_percent": 10**9}, "wmt_percent"),
     ({"caseload": 501}, "caseload"),
@@ -95,13 +106,33 @@ def test_the_status_machine(world, make_case):
         change_status(world.london_rep, case, status)
     change_status(world.london_rep, case, "resolved", outcome="Caseload cut to 95 %.")
     change_status(world.london_rep, case, "closed")
-    assert case.closed_on == date.today()
+    assert case.closed_on == clock.today()
     change_status(world.london_rep, case, "reopened", note="Cases piled up again.")
     change_status(world.london_rep, case, "in_progress")
     db.session.commit()
     status_entries = [e for e in case.entries if e.kind == "status"]
     assert len(status_entries) == 7  # opened + six moves
     assert "Outcome: Caseload cut to 95 %." in "".join(e.body for e in status_entries)
+
+
+def test_casework_refusals_are_domain_errors_with_their_field(world, make_member):
+    with pytest.raises(DomainError) as refused:
+        create_case(world.london_rep, region_id=world.london.id, category="pay", title="t", wmt_percent=999)
+    assert isinstance(refused.value, CaseError) and refused.value.status_code == 400
+    assert (refused.value.field, refused.value.message) == ("wmt_percent", "WMT must be between 0 and 400 %.")
+    member = make_member()
+    with pytest.raises(IdentityHidden) as hidden:  # officials see pseudonyms only
+        update_member(
+            world.official,
+            member,
+            unit_id=None,
+            name="Someone",
+            membership_number=None,
+            email=None,
+            phone=None,
+            grade=None,
+        )
+    assert hidden.value.status_code == 403
 
 
 def test_every_status_has_somewhere_to_go_and_unknown_ones_are_refused():
@@ -127,6 +158,8 @@ def test_a_stale_version_is_refused_with_what_changed(world, make_case):
     with pytest.raises(EditConflict) as conflict:
         update_case(world.london_rep, case, expected_version=seen, title="My title")
     assert [(c.field, c.saved, c.yours) for c in conflict.value.changes] == [("title", "Second title", "My title")]
+    assert isinstance(conflict.value, ConflictError) and conflict.value.status_code == 409
+    assert conflict.value.changes == [Change("title", "Title", "Second title", "My title")]
 
 
 def test_two_sessions_saving_the_same_version_collide(app, world, make_case):
@@ -136,15 +169,15 @@ def test_two_sessions_saving_the_same_version_collide(app, world, make_case):
     case_id = make_case().id
 
     with Session(db.engine) as second:
-        theirs = second.get(Case, case_id)
-        ours = db.session.get(Case, case_id)
+        theirs = second.get_one(Case, case_id)
+        ours = db.session.get_one(Case, case_id)
         theirs.title = "Saved first"
         second.commit()
         ours.title = "Saved second"
         with pytest.raises(StaleDataError):
             db.session.flush()
         db.session.rollback()
-    assert db.session.get(Case, case_id).title == "Saved first"
+    assert db.session.get_one(Case, case_id).title == "Saved first"
 
 
 def test_references_stay_unique_when_two_reps_save_at_once(app, world):
@@ -157,7 +190,7 @@ def test_references_stay_unique_when_two_reps_save_at_once(app, world):
             with app.app_context():
                 from napo_tracker.accounts.models import User
 
-                user = db.session.get(User, user_id)
+                user = db.session.get_one(User, user_id)
                 barrier.wait(5)
                 for _ in range(3):
                     case = create_case(user, region_id=region_id, category="pay", title="Same moment")
@@ -187,8 +220,8 @@ def test_identity_is_for_reps_of_the_region_and_admins(world, make_member):
 
 
 def test_lists_are_scoped_filtered_and_overdue_means_live(world, make_case):
-    make_case(title="London open", next_action_on=date.today() - timedelta(days=1))
-    done = make_case(title="London done", next_action_on=date.today() - timedelta(days=3))
+    make_case(title="London open", next_action_on=clock.today() - timedelta(days=1))
+    done = make_case(title="London done", next_action_on=clock.today() - timedelta(days=3))
     change_status(world.london_rep, done, "resolved", outcome="Sorted.")
     make_case(actor=world.wales_rep, region=world.wales, title="Welsh case", has_mappa_cases=True)
     db.session.commit()
@@ -215,7 +248,7 @@ def test_timeline_is_newest_first(world, make_case):
     db.session.expire_all()
     entries = db.session.scalars(select(CaseEntry).where(CaseEntry.case_id == case.id)).all()
     assert len(entries) == 3
-    assert [e.kind for e in db.session.get(Case, case.id).entries] == ["meeting", "call", "status"]
+    assert [e.kind for e in db.session.get_one(Case, case.id).entries] == ["meeting", "call", "status"]
 
 
 def test_a_case_rolled_back_after_creation_leaves_nothing(world):
@@ -224,3 +257,40 @@ def test_a_case_rolled_back_after_creation_leaves_nothing(world):
     db.session.rollback()
     assert db.session.scalar(select(Case.id)) is None
     assert db.session.scalar(select(CaseEntry.id)) is None
+
+
+def _fail_the_audit_write(monkeypatch):
+    """The services write their audit entry after their flush: failing it fails them half-way."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the audit log could not be written")
+
+    monkeypatch.setattr(services, "record", refuse)
+
+
+def test_an_upload_failing_half_way_leaves_no_row_and_no_file_once_rolled_back(app, world, make_case, monkeypatch):
+    case = make_case()
+    _fail_the_audit_write(monkeypatch)
+    with pytest.raises(RuntimeError):
+        add_attachment(world.london_rep, case, filename="letter.pdf", data=pdf_bytes())
+    # Half-way: the row was flushed and the file written before the error.
+    assert db.session.scalar(select(CaseAttachment.id)) is not None and len(stored_files(app)) == 1
+    db.session.rollback()
+    assert db.session.scalar(select(CaseAttachment.id)) is None
+    assert stored_files(app) == []
+
+
+def test_an_attachment_deletion_removes_the_file_only_once_committed(app, world, make_case):
+    case = make_case()
+    attachment = factories.make_attachment(world.london_rep, case, pdf_bytes())
+    attachment_id, path = attachment.id, storage.path_for(attachment.stored_name)
+
+    delete_attachment(world.london_rep, case, attachment)
+    assert path.exists()  # not before the commit
+    db.session.rollback()
+    assert path.exists() and db.session.get(CaseAttachment, attachment_id) is not None
+
+    attachment = db.session.get_one(CaseAttachment, attachment_id)
+    delete_attachment(world.london_rep, case, attachment)
+    db.session.commit()
+    assert not path.exists() and db.session.get(CaseAttachment, attachment_id) is None

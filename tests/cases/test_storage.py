@@ -9,7 +9,7 @@ from PIL import Image
 
 from napo_tracker import storage
 
-from .conftest import EML, HTML, docx_bytes, jpeg_with_gps, odt_bytes, pdf_bytes, png_with_text
+from .files import EML, HTML, docx_bytes, jpeg_with_gps, odt_bytes, pdf_bytes, png_with_text
 
 
 @pytest.mark.parametrize(

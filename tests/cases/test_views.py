@@ -5,17 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from napo_tracker.audit.models import AuditAction, AuditEvent
-from napo_tracker.cases.models import Case, CaseAttachment, Member
-from napo_tracker.cases.services import change_status
+from napo_tracker.cases import services, views
+from napo_tracker.cases.models import Case, CaseAttachment, CaseEntry, Member
+from napo_tracker.cases.services import CaseError, change_status
 from napo_tracker.extensions import db
+from napo_tracker.kernel import clock
+from napo_tracker.kernel.errors import STALE_MESSAGE
+from tests import factories
 from tests.helpers import csrf_from, submit
 
-from .conftest import EML, HTML, jpeg_with_gps, pdf_bytes
+from .files import EML, HTML, jpeg_with_gps, pdf_bytes, stored_files
 
 
 def case_form(region, **overrides) -> dict:
@@ -39,12 +45,46 @@ def case_form(region, **overrides) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
+VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
+
+
+def version_in(html: str) -> str:
+    """The version an edit form carries in its hidden field."""
+    match = VERSION.search(html)
+    assert match is not None, "no version field in the form"
+    return match.group(1) or match.group(2)
+
+
 def token(client) -> str:
     return csrf_from(client.get("/cases/").data)
 
 
 def cases_count() -> int:
-    return db.session.scalar(select(func.count(Case.id)))
+    return db.session.scalars(select(func.count(Case.id))).one()
+
+
+def fail_the_audit_write(monkeypatch, error: Exception) -> None:
+    """The services write their audit entry after their flush: failing it fails them half-way."""
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(services, "record", refuse)
+
+
+def save_in_between(monkeypatch, name: str, **theirs) -> None:
+    """Someone else saves the case (in their own session) just before the view's service writes."""
+    service = getattr(views, name)
+
+    def racing(actor, case, *args, **kwargs):
+        with Session(db.engine) as other:
+            saved = other.get(Case, case.id)
+            for field, value in theirs.items():
+                setattr(saved, field, value)
+            other.commit()
+        return service(actor, case, *args, **kwargs)
+
+    monkeypatch.setattr(views, name, racing)
 
 
 def audit_actions(target_ref=None) -> list[str]:
@@ -60,10 +100,7 @@ def audit_actions(target_ref=None) -> list[str]:
 def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, world, make_case, make_member):
     member = make_member()
     case = make_case(member_id=member.id, title="London only")
-    from napo_tracker.cases.services import add_attachment
-
-    attachment = add_attachment(world.london_rep, case, filename="a.pdf", data=pdf_bytes())
-    db.session.commit()
+    attachment = factories.make_attachment(world.london_rep, case, pdf_bytes(), "a.pdf")
     login_as(world.wales_rep)
     csrf = token(client)
     ref = case.reference
@@ -73,13 +110,15 @@ def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, 
         f"/cases/{ref}/attachments/{attachment.id}",
         f"/cases/members/{member.id}",
         f"/cases/new?member={member.id}",
+        "/cases/new?member=99999999999",  # past what a database integer holds: missing, not an error
+        "/cases/members/99999999999",
     ]
     for url in gets:
         assert client.get(url).status_code == 404, url
     posts = {
         f"/cases/{ref}/edit": case_form(world.london, title="hijack"),
         f"/cases/{ref}/status": {"status": "in_progress"},
-        f"/cases/{ref}/timeline": {"kind": "note", "happened_on": date.today().isoformat(), "body": "x"},
+        f"/cases/{ref}/timeline": {"kind": "note", "happened_on": clock.today().isoformat(), "body": "x"},
         f"/cases/{ref}/attachments": {"file": (io.BytesIO(pdf_bytes()), "b.pdf")},
         f"/cases/{ref}/attachments/{attachment.id}/delete": {},
     }
@@ -92,8 +131,10 @@ def test_a_rep_of_another_region_gets_404_on_every_case_route(client, login_as, 
     assert ref not in exported
     assert "M-" not in client.get("/cases/members/").get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(Case, case.id).title == "London only" and db.session.get(Case, case.id).status == "open"
-    assert len(db.session.get(Case, case.id).attachments) == 1
+    assert (
+        db.session.get_one(Case, case.id).title == "London only" and db.session.get_one(Case, case.id).status == "open"
+    )
+    assert len(db.session.get_one(Case, case.id).attachments) == 1
 
 
 # ---------------------------------------------------------------- members
@@ -156,7 +197,7 @@ def test_a_rep_logs_a_case(client, login_as, world, london_unit, make_member):
         form_url="/cases/new",
     )
     assert response.status_code == 302
-    case = db.session.scalar(select(Case))
+    case = db.session.scalars(select(Case)).one()
     assert response.headers["Location"] == f"/cases/{case.reference}"
     assert (case.wmt_percent, case.caseload, case.has_mappa_cases, case.has_domestic_abuse_cases) == (
         130,
@@ -235,12 +276,12 @@ def test_edit_ignores_extra_fields_and_refuses_out_of_scope_ones(client, login_a
     )
     assert response.status_code == 302
     db.session.expire_all()
-    case = db.session.get(Case, case.id)
-    assert (case.title, case.status, case.reference[:9]) == ("Renamed", "open", f"CASE-{date.today().year}")
+    case = db.session.get_one(Case, case.id)
+    assert (case.title, case.status, case.reference[:9]) == ("Renamed", "open", f"CASE-{clock.today().year}")
     response = submit(client, url, case_form(world.london, region_id=str(world.wales.id), version=str(case.version)))
     assert response.status_code == 400
     db.session.expire_all()
-    assert db.session.get(Case, case.id).region_id == world.london.id
+    assert db.session.get_one(Case, case.id).region_id == world.london.id
 
 
 def test_the_second_of_two_conflicting_saves_is_refused_with_what_changed(client, login_as, world, make_case):
@@ -248,8 +289,7 @@ def test_the_second_of_two_conflicting_saves_is_refused_with_what_changed(client
     login_as(world.london_rep)
     url = f"/cases/{case.reference}/edit"
     form_page = client.get(url).get_data(as_text=True)
-    version = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', form_page)
-    seen = version.group(1) or version.group(2)
+    seen = version_in(form_page)
     first = submit(
         client, url, case_form(world.london, title="Saved by the first rep", wmt_percent="120", version=seen)
     )
@@ -261,20 +301,50 @@ def test_the_second_of_two_conflicting_saves_is_refused_with_what_changed(client
         "Someone else saved this case" in text and "Saved by the first rep" in text and "Second rep&#39;s title" in text
     )
     db.session.expire_all()
-    saved = db.session.get(Case, case.id)
+    saved = db.session.get_one(Case, case.id)
     assert (saved.title, saved.wmt_percent) == ("Saved by the first rep", 120)
     # Having seen the conflict, saving again is a deliberate overwrite.
-    fresh = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', text)
     third = submit(
-        client,
-        url,
-        case_form(
-            world.london, title="Second rep's title", wmt_percent="150", version=fresh.group(1) or fresh.group(2)
-        ),
+        client, url, case_form(world.london, title="Second rep's title", wmt_percent="150", version=version_in(text))
     )
     assert third.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Case, case.id).title == "Second rep's title"
+    assert db.session.get_one(Case, case.id).title == "Second rep's title"
+
+
+@pytest.mark.parametrize("error", [CaseError("The audit log refused it."), RuntimeError("audit store down")])
+def test_a_case_failing_half_way_through_logging_leaves_nothing(client, login_as, world, monkeypatch, error):
+    login_as(world.london_rep)
+    form_page = client.get("/cases/new").data
+    fail_the_audit_write(monkeypatch, error)
+    data = {"csrf_token": csrf_from(form_page), **case_form(world.london, assigned_rep_id=str(world.london_rep.id))}
+    if isinstance(error, CaseError):
+        response = client.post("/cases/new", data=data)
+        assert response.status_code == 400 and "The audit log refused it." in response.get_data(as_text=True)
+    else:
+        with pytest.raises(RuntimeError):
+            client.post("/cases/new", data=data)
+    assert cases_count() == 0
+    assert db.session.scalar(select(func.count(CaseEntry.id))) == 0
+
+
+def test_a_save_that_loses_the_race_at_the_write_is_a_conflict_with_what_changed(
+    client, login_as, world, make_case, monkeypatch
+):
+    """Both saves passed the version check; the version column refuses the second at the write."""
+    case = make_case(title="Original title")
+    login_as(world.london_rep)
+    url = f"/cases/{case.reference}/edit"
+    save_in_between(monkeypatch, "update_case", title="Saved in between")
+    response = submit(client, url, case_form(world.london, title="My title", version=str(case.version)))
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "Someone else saved this case" in text and "Saved in between" in text and "My title" in text
+    assert STALE_MESSAGE not in text  # the conflict box says it, once
+    db.session.expire_all()
+    saved = db.session.get_one(Case, case.id)
+    assert saved.title == "Saved in between"
+    assert version_in(text) == str(saved.version)  # saving again now overwrites, knowingly
 
 
 # ---------------------------------------------------------------- status, timeline
@@ -292,9 +362,23 @@ def test_status_changes_follow_the_machine(client, login_as, world, make_case):
     assert submit(client, url, {"status": "escalated", "note": "To the PDU head."}, form_url=page).status_code == 302
     assert submit(client, url, {"status": "resolved", "outcome": "Ten cases moved."}, form_url=page).status_code == 302
     db.session.expire_all()
-    case = db.session.get(Case, case.id)
+    case = db.session.get_one(Case, case.id)
     assert (case.status, case.outcome) == ("resolved", "Ten cases moved.")
     assert audit_actions(case.reference).count(AuditAction.CASE_STATUS_CHANGED) == 2
+
+
+def test_a_status_change_that_loses_the_race_is_sent_back_to_the_case(client, login_as, world, make_case, monkeypatch):
+    case = make_case()
+    login_as(world.london_rep)
+    page = f"/cases/{case.reference}"
+    save_in_between(monkeypatch, "change_status", status="escalated")
+    response = submit(client, f"{page}/status", {"status": "in_progress"}, form_url=page)
+    assert response.status_code == 302 and response.headers["Location"] == page
+    assert "Someone else changed this case just now" in client.get(page).get_data(as_text=True)
+    db.session.expire_all()
+    saved = db.session.get_one(Case, case.id)
+    assert saved.status == "escalated"
+    assert AuditAction.CASE_STATUS_CHANGED not in audit_actions(case.reference)
 
 
 def test_timeline_entries(client, login_as, world, make_case):
@@ -304,24 +388,24 @@ def test_timeline_entries(client, login_as, world, make_case):
     ok = submit(
         client,
         url,
-        {"kind": "meeting", "happened_on": date.today().isoformat(), "body": "Met the member and the SPO."},
+        {"kind": "meeting", "happened_on": clock.today().isoformat(), "body": "Met the member and the SPO."},
         form_url=page,
     )
     assert ok.status_code == 302
     for data, message in (
         ({"kind": "note", "happened_on": "1900-01-01", "body": "x"}, "Give a date between"),
         (
-            {"kind": "note", "happened_on": (date.today() + timedelta(days=3)).isoformat(), "body": "x"},
+            {"kind": "note", "happened_on": (clock.today() + timedelta(days=3)).isoformat(), "body": "x"},
             "Give a date between",
         ),
-        ({"kind": "note", "happened_on": date.today().isoformat(), "body": ""}, "Write what happened"),
-        ({"kind": "status", "happened_on": date.today().isoformat(), "body": "x"}, "Not a valid choice"),
+        ({"kind": "note", "happened_on": clock.today().isoformat(), "body": ""}, "Write what happened"),
+        ({"kind": "status", "happened_on": clock.today().isoformat(), "body": "x"}, "Not a valid choice"),
     ):
         response = submit(client, url, data, form_url=page)
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     detail = client.get(page).get_data(as_text=True)
     assert detail.index("Met the member and the SPO.") < detail.index("Case opened.")
-    assert len(db.session.get(Case, case.id).entries) == 2
+    assert len(db.session.get_one(Case, case.id).entries) == 2
 
 
 # ---------------------------------------------------------------- attachments
@@ -340,13 +424,6 @@ def upload(client, case, data: bytes, name: str):
     return client.post(
         f"/cases/{case.reference}/attachments", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
-
-
-def stored_files(app) -> list:
-    from pathlib import Path
-
-    root = Path(app.config["INSTANCE_FILES_DIR"])
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
 
 
 def test_uploads_are_checked_stored_and_served_as_downloads(app, client, login_as, world, make_case):
@@ -403,6 +480,46 @@ def test_refused_uploads_leave_nothing_behind(app, client, login_as, world, make
     assert AuditAction.CASE_ATTACHMENT_ADDED not in audit_actions(case.reference)
 
 
+@pytest.mark.parametrize("error", [CaseError("The audit log refused it.", "file"), RuntimeError("audit store down")])
+def test_an_upload_failing_half_way_leaves_no_row_and_no_file(
+    app, client, login_as, world, make_case, monkeypatch, error
+):
+    case = make_case()
+    login_as(world.london_rep)
+    fail_the_audit_write(monkeypatch, error)  # after the file is written and its row flushed
+    if isinstance(error, CaseError):
+        response = upload(client, case, pdf_bytes(), "letter.pdf")
+        assert response.status_code == 400 and "The audit log refused it." in response.get_data(as_text=True)
+    else:
+        with pytest.raises(RuntimeError):
+            upload(client, case, pdf_bytes(), "letter.pdf")
+    assert db.session.scalar(select(func.count(CaseAttachment.id))) == 0
+    assert stored_files(app) == []
+    assert [entry.kind for entry in db.session.scalars(select(CaseEntry))] == ["status"]
+
+
+@pytest.mark.parametrize("error", [CaseError("The audit log refused it."), RuntimeError("audit store down")])
+def test_a_deletion_failing_half_way_keeps_the_row_and_the_file(
+    app, client, login_as, world, make_case, monkeypatch, error
+):
+    case = make_case()
+    attachment = factories.make_attachment(world.london_rep, case, pdf_bytes())
+    attachment_id, stored_name = attachment.id, attachment.stored_name
+    login_as(world.london_rep)
+    csrf = token(client)
+    fail_the_audit_write(monkeypatch, error)  # after the row is deleted and flushed
+    url = f"/cases/{case.reference}/attachments/{attachment_id}/delete"
+    if isinstance(error, CaseError):
+        response = client.post(url, data={"csrf_token": csrf})
+        assert response.status_code == 400 and "The audit log refused it." in response.get_data(as_text=True)
+    else:
+        with pytest.raises(RuntimeError):
+            client.post(url, data={"csrf_token": csrf})
+    db.session.expire_all()
+    assert db.session.get(CaseAttachment, attachment_id) is not None
+    assert stored_files(app) == [stored_name]
+
+
 # ---------------------------------------------------------------- lists
 
 
@@ -413,7 +530,7 @@ def test_lists_filter_sort_and_page(client, login_as, world, make_case):
         category="no_cover",
         wmt_percent=118,
         assigned_rep_id=world.london_rep.id,
-        next_action_on=date.today() - timedelta(days=2),
+        next_action_on=clock.today() - timedelta(days=2),
     )
     for n in range(26):
         make_case(title=f"Filler {n:02d}")
@@ -468,7 +585,7 @@ def test_list_statement_count_does_not_grow_with_rows(app, client, login_as, wor
                 title=f"Case {i}",
                 member_id=member.id,
                 assigned_rep_id=world.london_rep.id,
-                next_action_on=date.today() - timedelta(days=1),
+                next_action_on=clock.today() - timedelta(days=1),
             )
             make_member(name=f"M {i}")
 
@@ -513,7 +630,7 @@ def test_rep_home_page_panel(client, login_as, world, make_case):
     mine = make_case(
         title="Mine and late",
         assigned_rep_id=world.london_rep.id,
-        next_action_on=date.today() - timedelta(days=1),
+        next_action_on=clock.today() - timedelta(days=1),
         next_action="Chase the SPO",
     )
     done = make_case(title="Finished one", assigned_rep_id=world.london_rep.id)
@@ -543,7 +660,7 @@ def test_member_details_are_corrected_by_those_who_may_see_them(client, login_as
     )
     assert ok.status_code == 302
     db.session.expire_all()
-    saved = db.session.get(Member, member.id)
+    saved = db.session.get_one(Member, member.id)
     assert (saved.name, saved.grade, saved.region_id) == ("New Name", "SPO", world.london.id)
     changed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.MEMBER_CHANGED)).one()
     assert set(changed.details["fields"]) == {"name", "grade", "email", "phone"}  # e-mail and phone cleared
@@ -559,8 +676,9 @@ def test_figures_show_a_chart_and_a_table_of_my_regions(client, login_as, world,
     login_as(world.london_rep)
     text = client.get("/cases/figures").get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in text and "Pay" in text and "Facilities" not in text
-    row = re.search(r"Pay</a></th>(.*?)</tr>", text, re.S).group(1)
-    assert re.findall(r">(\d+)<", row) == ["1", "0", "0", "1", "0", "0", "1", "2"]
+    row = re.search(r"Pay</a></th>(.*?)</tr>", text, re.S)
+    assert row is not None
+    assert re.findall(r">(\d+)<", row.group(1)) == ["1", "0", "0", "1", "0", "0", "1", "2"]
     assert client.get(f"/cases/figures?region_id={world.wales.id}").status_code == 404
     login_as(world.official)
     assert "Facilities" in client.get("/cases/figures").get_data(as_text=True)

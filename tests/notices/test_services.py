@@ -245,14 +245,16 @@ def test_list_filters_run_in_sql(world, make_notice):
 
 
 def _member_and_case(world, region, name="A Member"):
-    from napo_tracker.cases.models import CATEGORIES
+    from napo_tracker.cases.models import CaseCategory
     from napo_tracker.cases.services import create_case, create_member
 
     rep = world.london_rep if region is world.london else world.wales_rep
     member = create_member(
         rep, region_id=region.id, unit_id=None, name=name, membership_number=None, email=None, phone=None, grade=None
     )
-    case = create_case(rep, region_id=region.id, category=next(iter(CATEGORIES)), title="Workload", member_id=member.id)
+    case = create_case(
+        rep, region_id=region.id, category=CaseCategory.EXCESSIVE_WORKLOAD.value, title="Workload", member_id=member.id
+    )
     db.session.commit()
     return member, case
 
