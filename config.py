@@ -53,6 +53,28 @@ class Config:
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
+    PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
+
+    # Anonymous testimonies
+    TESTIMONY_RECEIPT_KEY: str | None = None  # None: derived from SECRET_KEY
+    TESTIMONY_ORIGINAL_RETENTION_DAYS = 30
+    TESTIMONY_SUBMIT_RATE_LIMIT = "10 per hour;30 per day"
+    TESTIMONY_STATUS_RATE_LIMIT = "10 per 10 minutes;50 per day"
+
+    # Foreseeability notices
+    NOTICE_RESPONSE_WORKING_DAYS = 10
+
+    # E-mail: SMTP when MAIL_SERVER is set; otherwise .eml files in MAIL_OUTBOX_DIR
+    # (None: "mail" inside the instance folder)
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "napo-tracker <no-reply@napo-tracker.invalid>"
+    MAIL_TIMEOUT = 30
+    MAIL_OUTBOX_DIR: str | None = None
 
 
 class DevelopmentConfig(Config):

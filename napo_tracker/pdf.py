@@ -120,8 +120,8 @@ def html_to_pdf(
 ) -> bytes:
     """Render HTML to PDF bytes in a bounded child process; raise PDFRenderError on failure."""
     config = current_app.config if _has_app() else {}
-    timeout = timeout or config.get("PDF_RENDER_TIMEOUT", 60)
-    memory_mb = memory_mb or config.get("PDF_RENDER_MEMORY_MB", 1024)
+    timeout = timeout or config["PDF_RENDER_TIMEOUT"]
+    memory_mb = memory_mb or config["PDF_RENDER_MEMORY_MB"]
     static_root = static_root or (current_app.static_folder if _has_app() else os.getcwd())
     import weasyprint  # noqa: F401  imported once here so every forked child starts warm
 

@@ -20,11 +20,10 @@ from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.transaction import command_transaction
 from ..regions.scoping import can_access_region
-from .mail import MailError, build_message, outbox
+from ..mail import MailError, build_message, outbox
 from .models import ForeseeabilityNotice, NoticeReminder
 from .services import OPEN_STATUSES, active_due_on, deadline_state
 
-DEFAULT_BASE_URL = "http://localhost:5000"
 
 
 @dataclass
@@ -71,7 +70,7 @@ def due_reminders(on: date) -> list[Reminder]:
 
 def reminder_body(reminder: Reminder, on: date) -> str:
     """Plain text: references and dates only."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):
         list_url = url_for("notices.index", _external=True)
         lines = [
@@ -104,7 +103,7 @@ def send_reminders(on: date, *, dry_run: bool = False, progress: Callable[[int],
     if dry_run or not reminders:
         result.sent, result.notices = len(reminders), sum(len(r.notices) for r in reminders)
         return result
-    subject_prefix = current_app.config.get("UNION_NAME", "Napo")
+    subject_prefix = current_app.config["UNION_NAME"]
     with outbox() as box:
         for reminder in reminders:
             count = len(reminder.notices)

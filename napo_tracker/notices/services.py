@@ -42,7 +42,6 @@ from .models import (
     NoticeStatus,
 )
 
-DEFAULT_RESPONSE_WORKING_DAYS = 10
 DUE_SOON_WORKING_DAYS = 3
 # Statuses whose clock is running: a response (or the current escalation step's) is awaited.
 OPEN_STATUSES = (NoticeStatus.SERVED.value, NoticeStatus.ESCALATED.value)
@@ -96,7 +95,7 @@ def working_days_until(today: date, due: date) -> int:
 
 
 def response_working_days() -> int:
-    return int(current_app.config.get("NOTICE_RESPONSE_WORKING_DAYS", DEFAULT_RESPONSE_WORKING_DAYS))
+    return int(current_app.config["NOTICE_RESPONSE_WORKING_DAYS"])
 
 
 # --- deadlines ------------------------------------------------------------------------------
@@ -507,8 +506,8 @@ def letter_context(notice: ForeseeabilityNotice, on: date | None = None) -> dict
         "served_on": served_on,
         "response_due_on": due_on,
         "working_days": response_working_days(),
-        "union_name": current_app.config.get("UNION_NAME", "Napo"),
-        "union_full_name": current_app.config.get("UNION_FULL_NAME", ""),
+        "union_name": current_app.config["UNION_NAME"],
+        "union_full_name": current_app.config["UNION_FULL_NAME"],
     }
 
 

@@ -36,7 +36,6 @@ ANSWER_MIN = 2  # "About 70" is a good answer to "how many cases?"
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECEIPT_LENGTH = 20  # 20 symbols of log2(30) ≈ 4.9 bits each: about 98 bits
 RECEIPT_GROUP = 4
-DEFAULT_RETENTION_DAYS = 30
 
 
 STALE_TESTIMONY_MESSAGE = (
@@ -76,7 +75,7 @@ def normalise_code(raw: str | None) -> str | None:
 
 
 def _receipt_key() -> bytes:
-    configured = current_app.config.get("TESTIMONY_RECEIPT_KEY")
+    configured = current_app.config["TESTIMONY_RECEIPT_KEY"]
     if configured:
         return configured.encode() if isinstance(configured, str) else configured
     # Derived, so that the session-signing key itself never hashes codes.
@@ -303,7 +302,7 @@ def tag_topics(actor: User | None, testimony: Testimony, topics: Iterable[str]) 
 
 def retention_days() -> int:
     """Days a decided testimony's original words are kept (``TESTIMONY_ORIGINAL_RETENTION_DAYS``)."""
-    return int(current_app.config.get("TESTIMONY_ORIGINAL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    return int(current_app.config["TESTIMONY_ORIGINAL_RETENTION_DAYS"])
 
 
 def originals_due_for_erasure(today: date | None = None, days: int | None = None) -> list[Testimony]:

@@ -42,8 +42,6 @@ from .privacy import rate_limit_key
 from .redaction import KIND_LABELS, segments, suggest_redaction
 
 RECEIPT_SESSION_KEY = "testimony_receipt"
-DEFAULT_SUBMIT_LIMIT = "10 per hour;30 per day"
-DEFAULT_STATUS_LIMIT = "10 per 10 minutes;50 per day"
 PAGE_SIZE = 50
 RETRY_MESSAGE = "That did not go through: please try again."
 SAME_MOMENT_MESSAGE = "Someone else changed this testimony at the same moment. Please check it and try again."
@@ -54,11 +52,11 @@ moderators_only = roles_required(*SEES_ALL_REGIONS)
 
 
 def _submit_limit() -> str:
-    return current_app.config.get("TESTIMONY_SUBMIT_RATE_LIMIT", DEFAULT_SUBMIT_LIMIT)
+    return current_app.config["TESTIMONY_SUBMIT_RATE_LIMIT"]
 
 
 def _status_limit() -> str:
-    return current_app.config.get("TESTIMONY_STATUS_RATE_LIMIT", DEFAULT_STATUS_LIMIT)
+    return current_app.config["TESTIMONY_STATUS_RATE_LIMIT"]
 
 
 def _code_failed(response: Any) -> bool:

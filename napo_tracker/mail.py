@@ -1,9 +1,12 @@
 """Sending e-mail: SMTP when ``MAIL_SERVER`` is set, otherwise .eml files in the instance folder.
 
-Settings (each also readable from the environment as ``NAPO_MAIL_…``): ``MAIL_SERVER``,
-``MAIL_PORT`` (25), ``MAIL_USE_TLS`` (STARTTLS), ``MAIL_USE_SSL``, ``MAIL_USERNAME``,
-``MAIL_PASSWORD``, ``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT`` (seconds) and
-``MAIL_OUTBOX_DIR`` (development: where .eml files go; default ``instance/mail``).
+Settings (config.py; each also readable from the environment as ``NAPO_MAIL_…``):
+``MAIL_SERVER``, ``MAIL_PORT``, ``MAIL_USE_TLS`` (STARTTLS), ``MAIL_USE_SSL``,
+``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_DEFAULT_SENDER``, ``MAIL_TIMEOUT`` (seconds) and
+``MAIL_OUTBOX_DIR`` (where .eml files go without a server; unset: ``instance/mail``).
+
+Every message this app sends is content-free: references, dates and links, never a
+member's name or a testimony's words.
 """
 
 from __future__ import annotations
@@ -18,9 +21,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app
 
-from ..kernel.clock import utcnow
-
-DEFAULT_SENDER = "napo-tracker <no-reply@napo-tracker.invalid>"
+from .kernel.clock import utcnow
 
 
 class MailError(RuntimeError):
@@ -29,7 +30,7 @@ class MailError(RuntimeError):
 
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = current_app.config.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
@@ -68,30 +69,30 @@ def _describe(error: BaseException) -> str:
 
 
 def outbox_dir() -> str:
-    return current_app.config.get("MAIL_OUTBOX_DIR") or os.path.join(current_app.instance_path, "mail")
+    return current_app.config["MAIL_OUTBOX_DIR"] or os.path.join(current_app.instance_path, "mail")
 
 
 @contextmanager
 def outbox():
     """Yield an object with ``send(message)``; raises MailError when the server cannot be reached."""
     config = current_app.config
-    server = config.get("MAIL_SERVER")
+    server = config["MAIL_SERVER"]
     if not server:
         yield _FileOutbox(outbox_dir())
         return
-    port = int(config.get("MAIL_PORT") or 25)
-    timeout = float(config.get("MAIL_TIMEOUT") or 30)
+    port = int(config["MAIL_PORT"])
+    timeout = float(config["MAIL_TIMEOUT"])
     try:
-        if config.get("MAIL_USE_SSL"):
+        if config["MAIL_USE_SSL"]:
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
                 server, port, timeout=timeout, context=ssl.create_default_context()
             )
         else:
             connection = smtplib.SMTP(server, port, timeout=timeout)
-            if config.get("MAIL_USE_TLS"):
+            if config["MAIL_USE_TLS"]:
                 connection.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        if config["MAIL_USERNAME"]:
+            connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
     except (smtplib.SMTPException, OSError) as error:
         raise MailError(f"could not connect to the mail server {server}:{port}: {_describe(error)}") from error
     try:
