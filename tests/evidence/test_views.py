@@ -178,3 +178,21 @@ def test_admins_add_metrics_and_others_cannot(client, login_as, world):
     )
     assert made.status_code == 302
     assert db.session.scalars(select(Metric).where(Metric.code == "court_backlog")).one().warn_at == Decimal(50)
+
+
+def test_an_edit_made_from_an_old_copy_is_refused_with_409(client, login_as, world, items):
+    from ..helpers import csrf_from
+
+    item = items["wales"]
+    login_as(world.official)
+    page = client.get(f"/evidence/{item.reference}/edit")
+    assert f'name="version" type="hidden" value="{item.version}"' in page.text
+    data = _form(world, csrf_token=csrf_from(page.data), version=str(item.version), value="25")
+    # Someone else saves the item meanwhile.
+    assert submit(client, f"/evidence/{item.reference}/edit", _form(world, value="26", version=str(item.version)))
+    stale = client.post(f"/evidence/{item.reference}/edit", data=data)
+    assert stale.status_code == 409 and "Someone else changed this item while you were editing it." in stale.text
+    db.session.expire_all()
+    assert item.value == Decimal("26")
+    tampered = submit(client, f"/evidence/{item.reference}/edit", _form(world, version="2; DROP TABLE"))
+    assert tampered.status_code == 400 and "out of date" in tampered.text
