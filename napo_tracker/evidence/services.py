@@ -825,7 +825,7 @@ class DashboardFigure:
     rows: list[dict[str, Any]]  # region name, period, value (None when withheld), is_suppressed
 
 
-def dashboard_data(user: User, region: Region | None = None) -> dict[str, Any]:
+def dashboard_data(user: Any, region: Region | None = None) -> dict[str, Any]:
     """Everything the national (or one region's) dashboard shows, from one aggregation."""
     metrics = {m.id: m for m in db.session.scalars(select(Metric).where(Metric.code.in_(HEADLINE_CODES)))}
     region_names = dict(db.session.execute(select(Region.id, Region.name)).all())
