@@ -72,6 +72,9 @@ def make_world() -> World:
 
 # ---- notices
 
+
+# ---- evidence
+# Imported here, with their section, so each domain's builders stay together.
 from datetime import date  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
@@ -276,3 +279,80 @@ def make_attachment(actor: User, case: Case, data: bytes, filename: str = "lette
     attachment = add_attachment(actor, case, filename=filename, data=data)
     db.session.commit()
     return attachment
+
+from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code  # noqa: E402
+from napo_tracker.evidence.services import create_evidence, create_metric, verify_evidence  # noqa: E402
+
+_evidence_seq = itertools.count(1)
+
+
+def make_metric(
+    actor: User | None = None,
+    *,
+    code: str = "court_backlog",
+    label: str | None = None,
+    unit: str = "count",
+    **fields: Any,
+) -> Metric:
+    """A metric defined through the evidence service (the stable ones, such as
+    ``wmt_percent_avg``, are already there: the migrations seed them)."""
+    metric = create_metric(actor, code=code, label=label or code.replace("_", " ").capitalize(), unit=unit, **fields)
+    db.session.commit()
+    return metric
+
+
+def make_evidence(
+    actor: User,
+    *,
+    region: Region | None = None,
+    unit: Unit | str | None = None,
+    metric: str | None = "wmt_percent_avg",
+    value: str | Decimal | None = "120",
+    as_of: date = date(2024, 1, 31),
+    source_type: str = "rep_survey",
+    source_title: str | None = None,
+    is_verified: bool = False,
+    **fields: Any,
+) -> EvidenceItem:
+    """An item recorded by ``actor`` through the evidence service: a figure of ``metric`` (a
+    code; None with a ``statement`` for words only) for ``region`` (None: national) and
+    ``unit`` (a unit of the region, or its name), verified by ``actor`` when ``is_verified``.
+
+    Each item gets a source title of its own unless one is given, so two calls never make
+    the same figure; ``fields`` are the service's other fields (statement, reporter_count,
+    grade, visibility, source_publisher, source_date, ...).
+    """
+    if isinstance(unit, str):
+        if region is None:
+            raise ValueError("a unit by name needs its region")
+        unit = next(u for u in region.units if u.name == unit)
+    found = metric_by_code(metric) if metric else None
+    if metric and found is None:
+        raise ValueError(f"no metric {metric}: make it first (make_metric)")
+    item = create_evidence(
+        actor,
+        region_id=region.id if region is not None else None,
+        unit_id=unit.id if unit is not None else None,
+        metric_id=found.id if found is not None else None,
+        value=Decimal(value) if value is not None else None,
+        as_of=as_of,
+        source_type=source_type,
+        source_title=source_title if source_title is not None else f"Test source no. {next(_evidence_seq)}",
+        **fields,
+    )
+    if is_verified:
+        verify_evidence(actor, item)
+    db.session.commit()
+    return item
+
+
+def make_evidence_sample(world: World) -> dict[str, EvidenceItem]:
+    """A few figures: London (a unit's five reports, and one person's WMT %), Wales, and national."""
+    return {
+        "london": make_evidence(world.official, region=world.london, unit="London PDU", value="150", reporter_count=5),
+        "individual": make_evidence(
+            world.official, metric="wmt_percent", region=world.london, unit="London PDU", value="118", grade="NQO"
+        ),
+        "wales": make_evidence(world.official, metric="staff_in_post", region=world.wales, value="24.43"),
+        "national": make_evidence(world.official, metric="vacancies", value="615", as_of=date(2019, 6, 30)),
+    }

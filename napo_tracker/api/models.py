@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..kernel.clock import utcnow
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """Shown once when made; only its hash is kept. Acts with its owner's access."""
 
     __tablename__ = "api_tokens"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..evidence.models import SOURCE_TYPE_LABELS, MetricUnit, Visibility
+from ..evidence.models import MetricUnit, SourceType, Visibility
+from ..kernel.ids import MAX_ID
 
 MAX_PER_PAGE = 100
 
@@ -32,7 +33,6 @@ DATE_TO = _param(
     "to", {"type": "string", "format": "date"}, "Only items on or before this date; before `from` is refused (400)."
 )
 METRIC = _param("metric", {"type": "string", "maxLength": 80}, "A metric code; an unknown one is refused (400).")
-MAX_ID = 2_147_483_647
 REGION_ID = _param("region_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Only this region.")
 
 ERRORS = {
@@ -94,7 +94,7 @@ def openapi_document() -> dict[str, Any]:
                 "type": "object",
                 "required": ["type", "title", "publisher", "date", "url"],
                 "properties": {
-                    "type": {"type": "string", "enum": [s.value for s in SOURCE_TYPE_LABELS]},
+                    "type": {"type": "string", "enum": [s.value for s in SourceType]},
                     "title": {"type": "string"},
                     "publisher": {"type": "string"},
                     "date": {"type": "string", "format": "date", "nullable": True},
@@ -217,8 +217,8 @@ def openapi_document() -> dict[str, Any]:
             "description": "Read-only. Log in with a session, or send `Authorization: Bearer <token>` with a "
             "personal token (officials create and revoke them under Evidence → API tokens). "
             f"Pages hold at most {MAX_PER_PAGE} items: a larger per_page is refused with 400, "
-            "never clamped. Figures resting on fewer than 3 people's reports in a unit are "
-            "withheld (null) except for admins.",
+            "never clamped. Figures resting on fewer than 3 people's reports (a unit's, a "
+            "region's or a national figure) are withheld (null) except for admins.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],
@@ -248,7 +248,7 @@ def openapi_document() -> dict[str, Any]:
                         METRIC,
                         _param(
                             "source_type",
-                            {"type": "string", "enum": [s.value for s in SOURCE_TYPE_LABELS]},
+                            {"type": "string", "enum": [s.value for s in SourceType]},
                             "Only this kind of source.",
                         ),
                         _param("verified", {"type": "boolean"}, "Only verified (true) or unverified (false) items."),

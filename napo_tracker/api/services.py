@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Any
 
+from flask import abort
 from sqlalchemy import select
 
 from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError
-from ..kernel.vocabulary import Role, sees_all_regions
 from .models import ApiToken, hash_token, new_token
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
 
 MAX_ACTIVE_TOKENS = 10
 # last_used_at is written at most this often, so reading the API is not a write per request
@@ -26,12 +30,12 @@ class TokenNotYours(TokenError):
     status_code = 403
 
 
-def may_hold_tokens(user) -> bool:
+def may_hold_tokens(user: Any) -> bool:
     """National officials and admins read the whole API; reps hold no tokens."""
-    return sees_all_regions(getattr(user, "role", None))
+    return bool(getattr(user, "sees_all_regions", False))
 
 
-def tokens_for(user) -> list[ApiToken]:
+def tokens_for(user: User) -> list[ApiToken]:
     return list(
         db.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
@@ -39,7 +43,15 @@ def tokens_for(user) -> list[ApiToken]:
     )
 
 
-def create_token(actor, name: str) -> tuple[ApiToken, str]:
+def get_token_for(user: User, token_id: int) -> ApiToken:
+    """A token its owner (or an admin) may act on, or 404: another's token is 'not found'."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (token.user_id != user.id and not user.is_admin):
+        abort(404)
+    return token
+
+
+def create_token(actor: User, name: str) -> tuple[ApiToken, str]:
     """Officials and admins only; returns the record and the token text, which is never stored."""
     if not may_hold_tokens(actor):
         raise TokenError("Only national officials and admins can create API tokens.")
@@ -54,9 +66,9 @@ def create_token(actor, name: str) -> tuple[ApiToken, str]:
     return token, text
 
 
-def revoke_token(actor, token: ApiToken) -> ApiToken:
+def revoke_token(actor: User, token: ApiToken) -> ApiToken:
     """The owner or an admin revokes a token; it stops working at once."""
-    if token.user_id != actor.id and getattr(actor, "role", None) != Role.ADMIN:
+    if token.user_id != actor.id and not actor.is_admin:
         raise TokenNotYours("You can revoke only your own tokens.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
@@ -65,7 +77,7 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
     return token
 
 
-def user_for_token(text: str):
+def user_for_token(text: str) -> User | None:
     """The active owner of an active token, or None."""
     if not text or len(text) > 200:
         return None

@@ -9,14 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..security import roles_required
 from .forms import ApiTokenForm
-from .models import ApiToken
-from .services import create_token, revoke_token, tokens_for
+from .services import create_token, get_token_for, revoke_token, tokens_for
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/evidence/api-tokens")
 
@@ -28,7 +26,7 @@ def index():
     new_token_text = None
     if form.validate_on_submit():
         with errors_on(form, "name"):
-            _token, new_token_text = create_token(current_user, form.name.data)
+            _token, new_token_text = create_token(current_user, form.name.data or "")
             form = ApiTokenForm(formdata=None)
     return render_template(
         "api/tokens.html",
@@ -42,9 +40,7 @@ def index():
 @bp.route("/<id:token_id>/revoke", methods=["POST"])
 @roles_required(Role.OFFICIAL, Role.ADMIN)
 def revoke(token_id: int):
-    token = db.session.get(ApiToken, token_id)
-    if token is None or (token.user_id != current_user.id and not current_user.is_admin):
-        abort(404)
+    token = get_token_for(current_user, token_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     revoke_token(current_user, token)

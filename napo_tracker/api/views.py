@@ -13,36 +13,36 @@ from typing import Any
 from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
 
-from ..evidence.models import SOURCE_TYPE_LABELS, EvidenceItem, Metric, metric_by_code
+from ..evidence.models import EvidenceItem, Metric, SourceType, metric_by_code
 from ..evidence.services import (
     EvidenceFilters,
     aggregate,
     filtered_items,
-    may_see_exact,
+    get_evidence_for,
+    is_withheld_from,
     plain_decimal,
     reveals_fewer_than_three,
-    visible_items,
 )
 from ..extensions import db
+from ..kernel.errors import DomainError
+from ..kernel.ids import MAX_ID
 from ..regions.models import Region
 from ..regions.scoping import scope_to_regions
 from . import bp
 from .openapi import MAX_PER_PAGE, openapi_document
 
 
-class BadRequest(Exception):
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
+class BadRequest(DomainError):
+    """A filter the API refuses: 400, and the detail says which and why."""
 
 
 @bp.errorhandler(BadRequest)
 def bad_request(error: BadRequest):
-    return jsonify(error="bad request", detail=error.detail), 400
-
-
-MAX_ID = 2_147_483_647  # a database integer
+    # The API's own answer to a bad filter; like every API answer, it keeps the token's
+    # time of last use (the app's handler for domain errors would roll that back).
+    return jsonify(error="bad request", detail=error.message), 400
 
 
 def _int_arg(name: str, *, minimum: int = 1, maximum: int = MAX_ID, default: int | None = None) -> int | None:
@@ -89,15 +89,20 @@ def _date_range() -> tuple[date | None, date | None]:
     return date_from, date_to
 
 
-def _metric_arg(required: bool = False) -> Metric | None:
+def _metric_arg() -> Metric | None:
     code = request.args.get("metric", "")
     if not code:
-        if required:
-            raise BadRequest("metric is required (a metric code, see /api/v1/metrics)")
         return None
     metric = metric_by_code(code[:80])
     if metric is None:
         raise BadRequest(f"unknown metric {code[:40]!r}; see /api/v1/metrics for the codes")
+    return metric
+
+
+def _required_metric_arg() -> Metric:
+    metric = _metric_arg()
+    if metric is None:
+        raise BadRequest("metric is required (a metric code, see /api/v1/metrics)")
     return metric
 
 
@@ -114,7 +119,7 @@ def _metric_json(metric: Metric) -> dict[str, Any]:
 
 
 def _item_json(item: EvidenceItem) -> dict[str, Any]:
-    withheld = item.value is not None and reveals_fewer_than_three(item) and not may_see_exact(current_user)
+    withheld = item.value is not None and is_withheld_from(current_user, reveals_fewer_than_three(item))
     return {
         "reference": item.reference,
         "region": {"id": item.region.id, "name": item.region.name} if item.region else None,
@@ -167,11 +172,11 @@ def metrics():
 @bp.route("/evidence")
 def evidence():
     """Evidence items, newest first, filtered and paginated."""
-    page = _int_arg("page", default=1, maximum=1_000_000)
-    per_page = _int_arg("per_page", default=50, maximum=MAX_PER_PAGE)
+    page = _int_arg("page", default=1, maximum=1_000_000) or 1
+    per_page = _int_arg("per_page", default=50, maximum=MAX_PER_PAGE) or 50
     source_type = request.args.get("source_type") or None
-    if source_type is not None and source_type not in {s.value for s in SOURCE_TYPE_LABELS}:
-        raise BadRequest("unknown source_type; use one of " + ", ".join(s.value for s in SOURCE_TYPE_LABELS))
+    if source_type is not None and not SourceType.has_value(source_type):
+        raise BadRequest("unknown source_type; use one of " + ", ".join(s.value for s in SourceType))
     date_from, date_to = _date_range()
     metric = _metric_arg()
     filters = EvidenceFilters(
@@ -198,10 +203,9 @@ def evidence():
 
 @bp.route("/evidence/<reference>")
 def evidence_item(reference: str):
-    item = None
-    if reference.isprintable() and len(reference) <= 16:
-        item = db.session.scalar(visible_items(current_user).where(EvidenceItem.reference == reference.upper()))
-    if item is None:
+    try:
+        item = get_evidence_for(current_user, reference)
+    except NotFound:
         return jsonify(error="not found", detail="No evidence item with that reference that you can see."), 404
     return jsonify(_item_json(item))
 
@@ -209,7 +213,7 @@ def evidence_item(reference: str):
 @bp.route("/statistics")
 def statistics():
     """Count, min, max and mean of one metric per region and period (month or year)."""
-    metric = _metric_arg(required=True)
+    metric = _required_metric_arg()
     period = request.args.get("period", "month")
     if period not in ("month", "year"):
         raise BadRequest("period must be month or year")
@@ -221,7 +225,7 @@ def statistics():
     names = dict(db.session.execute(select(Region.id, Region.name)).all())
     rows = []
     for group in groups:
-        hidden = group.is_suppressed and not may_see_exact(current_user)
+        hidden = group.is_withheld_from(current_user)
         rows.append(
             {
                 "region": names.get(group.region_id) if group.region_id else None,

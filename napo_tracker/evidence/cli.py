@@ -6,7 +6,7 @@ import os
 
 import click
 
-from ..extensions import db
+from ..kernel.transaction import transactional
 from . import bp
 from .importer import import_csv
 
@@ -14,19 +14,17 @@ from .importer import import_csv
 @bp.cli.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--dry-run", is_flag=True, help="Check every row and report, but write nothing.")
+@transactional
 def import_command(csv_file: str, dry_run: bool) -> None:
     """Import evidence from CSV_FILE: all rows or none; every bad row is listed by line."""
     size = os.path.getsize(csv_file)
+    # All or nothing: the importer has already rolled back a file it did not take whole.
     with open(csv_file, "rb") as stream, click.progressbar(length=size, label="Reading") as bar:
         report = import_csv(None, stream, filename=os.path.basename(csv_file), dry_run=dry_run, progress=bar.update)
     for error in report.errors:
         click.echo(f"line {error.line}: {error.reason}", err=True)
     if report.errors_not_listed:
         click.echo(f"… and {report.errors_not_listed:,} more bad rows not listed", err=True)
-    if report.is_ok and not dry_run and report.added:
-        db.session.commit()
-    else:
-        db.session.rollback()
     click.echo(report.summary())
     if not report.is_ok:
-        raise SystemExit(1)
+        raise click.exceptions.Exit(1)

@@ -10,17 +10,20 @@ import calendar
 import csv
 import io
 import random
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select, update
 
+from ..accounts.models import user_by_email
 from ..extensions import db
 from ..kernel.clock import utcnow
 from ..regions.demo import REGIONS
-from .importer import HEADER, import_csv
+from .importer import HEADER, ImportReport, import_csv
 from .models import EvidenceItem, Visibility
+from .services import ensure_standard_metrics
 
 SEED_FILE = Path(__file__).resolve().parent / "demo_data" / "seed-figures.csv"
 GENERATED_SOURCE = "Demo data: monthly rep survey of workloads (generated, not real figures)"
@@ -85,11 +88,8 @@ def _csv_bytes(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def load(echo) -> None:
+def load(echo: Callable[[str], object]) -> None:
     """Add the seeds' figures and the generated months that are missing."""
-    from ..accounts.models import user_by_email
-    from .services import ensure_standard_metrics
-
     ensure_standard_metrics(None)
     with SEED_FILE.open("rb") as stream:
         seeds = import_csv(None, stream, filename=SEED_FILE.name)
@@ -114,7 +114,7 @@ def load(echo) -> None:
     echo(f"  evidence: {seeds.added} seed figures and {monthly.added} monthly figures added ({total} in all)")
 
 
-def _raise_unless_ok(report) -> None:
+def _raise_unless_ok(report: ImportReport) -> None:
     if not report.is_ok:
         details = "; ".join(f"line {e.line}: {e.reason}" for e in report.errors[:5])
         raise RuntimeError(f"demo evidence did not import: {report.summary()} {details}")

@@ -1,14 +1,19 @@
+"""The evidence forms: an item, the list's filters, a CSV upload and a metric definition.
+
+Choices that depend on the user (regions, units, metrics) are set by the view.
+"""
+
 from __future__ import annotations
 
-from datetime import date
+import re
 from decimal import Decimal
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -17,12 +22,16 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, strip_text
-from .models import GRADES, SOURCE_TYPE_LABELS, UNIT_LABELS, VISIBILITY_LABELS
+from ..forms import PlainText, VersionField, strip_text
+from ..kernel.clock import today
+from ..kernel.vocabulary import Grade
+from .models import MetricUnit, SourceType, Visibility
 from .services import parse_value
 
+METRIC_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
 
-def optional_int(value):
+
+def optional_int(value: Any) -> int | None:
     if value in (None, "", "None"):
         return None
     try:
@@ -41,6 +50,13 @@ def _parse_optional_value(text: str | None) -> Decimal | None:
         raise ValidationError(message[0].upper() + message[1:] + ".") from None
 
 
+class ExactNumberField(StringField):
+    """A figure typed as text and kept exact: ``parsed`` is its Decimal once the form has
+    validated (None when left empty). The form's ``validate_<name>`` parses it."""
+
+    parsed: Decimal | None = None
+
+
 class EvidenceForm(FlaskForm):
     """Regions, units and metrics are given as choices by the view (they depend on the user)."""
 
@@ -49,7 +65,7 @@ class EvidenceForm(FlaskForm):
     )
     unit_id = SelectField("Unit", coerce=optional_int, description="Optional: a unit inside the region.")
     metric_id = SelectField("Metric", coerce=optional_int, description="What the value measures.")
-    value = StringField(
+    value = ExactNumberField(
         "Value",
         filters=[strip_text],
         validators=[Optional(), Length(max=40)],
@@ -69,14 +85,14 @@ class EvidenceForm(FlaskForm):
     period_start_on = DateField(
         "Period starts on", validators=[Optional()], description="Optional: for a figure about a period, its first day."
     )
-    grade = SelectField("Grade", choices={"": "Any or not stated", **GRADES}, validators=[Optional()])
+    grade = SelectField("Grade", choices={"": "Any or not stated", **Grade.labels()}, validators=[Optional()])
     reporter_count = IntegerField(
         "Number of people it comes from",
         validators=[Optional(), NumberRange(min=1, max=100000)],
         description="For figures from individual reports: figures from fewer than 3 "
-        "people in a unit are shown as 'fewer than 3'.",
+        "people are shown as 'fewer than 3'.",
     )
-    source_type = SelectField("Source", choices={k.value: v for k, v in SOURCE_TYPE_LABELS.items()})
+    source_type = SelectField("Source", choices=SourceType.labels())
     source_title = StringField(
         "Source title or reference",
         filters=[strip_text],
@@ -109,15 +125,15 @@ class EvidenceForm(FlaskForm):
         validators=[Optional(), Length(max=40), PlainText()],
         description="Optional (officials only), e.g. TST-2026-0042.",
     )
-    visibility = SelectField("Visibility", choices={k.value: v for k, v in VISIBILITY_LABELS.items()})
-    version = HiddenField()
+    visibility = SelectField("Visibility", choices=Visibility.labels())
+    version = VersionField()
     submit = SubmitField("Save evidence")
 
     def validate_value(self, field):
         field.parsed = _parse_optional_value(field.data)
 
     def validate_as_of(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > today():
             raise ValidationError("The date cannot be in the future.")
         if field.data and field.data.year < 1990:
             raise ValidationError("Check the year: figures before 1990 are not kept.")
@@ -126,13 +142,13 @@ class EvidenceForm(FlaskForm):
         if field.data and not field.data.lower().startswith(("https://", "http://")):
             raise ValidationError("Give a web address starting with https:// or http://.")
 
-    def item_fields(self) -> dict:
+    def item_fields(self) -> dict[str, Any]:
         """Explicit fields for the service (never populate_obj)."""
         return {
             "region_id": self.region_id.data,
             "unit_id": self.unit_id.data,
             "metric_id": self.metric_id.data,
-            "value": getattr(self.value, "parsed", None),
+            "value": self.value.parsed,
             "statement": self.statement.data or None,
             "as_of": self.as_of.data,
             "period_start_on": self.period_start_on.data,
@@ -146,7 +162,12 @@ class EvidenceForm(FlaskForm):
             "visibility": self.visibility.data,
         }
 
-    def link_references(self) -> dict:
+    def expected_version(self) -> int | None:
+        """The version of the item this form was made from (None: not sent, so not checked)."""
+        version: object = self.version.data  # VersionField has parsed it to an int
+        return version if isinstance(version, int) else None
+
+    def link_references(self) -> dict[str, str]:
         return {
             "case_reference": self.case_reference.data or "",
             "notice_reference": self.notice_reference.data or "",
@@ -165,7 +186,7 @@ class FilterForm(FlaskForm):
     metric = SelectField("Metric", coerce=optional_int, validators=[Optional()])
     source = SelectField(
         "Source",
-        choices={"": "Any source", **{k.value: v for k, v in SOURCE_TYPE_LABELS.items()}},
+        choices={"": "Any source", **SourceType.labels()},
         validators=[Optional()],
     )
     verified = SelectField(
@@ -180,6 +201,8 @@ class FilterForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
+    """A CSV file for the importer; the file's rows are checked by the importer, not here."""
+
     file = FileField(
         "CSV file",
         validators=[
@@ -193,6 +216,8 @@ class UploadForm(FlaskForm):
 
 
 class MetricForm(FlaskForm):
+    """A new metric: a stable code, a label, a unit and up to three rising thresholds."""
+
     code = StringField(
         "Code",
         filters=[strip_text],
@@ -200,26 +225,24 @@ class MetricForm(FlaskForm):
         description="Lower-case letters, digits and underscores, e.g. court_backlog. Never changes.",
     )
     label = StringField("Label", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    unit = SelectField("Unit", choices={k.value: v for k, v in UNIT_LABELS.items()})
+    unit = SelectField("Unit", choices=MetricUnit.labels())
     description = TextAreaField(
         "Description", filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
     )
     is_higher_worse = BooleanField("A higher value is worse", default=True)
     is_individual = BooleanField("Each figure describes one person")
     is_headline = BooleanField("Show on the dashboard")
-    warn_at = StringField("First threshold", filters=[strip_text], validators=[Optional()])
-    alert_at = StringField("Second threshold", filters=[strip_text], validators=[Optional()])
-    severe_at = StringField("Third threshold", filters=[strip_text], validators=[Optional()])
+    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional()])
+    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional()])
+    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional()])
     submit = SubmitField("Add metric")
 
-    def thresholds(self) -> dict:
-        # An empty optional field skips its validator, so it was never parsed.
-        return {name: getattr(self[name], "parsed", None) for name in ("warn_at", "alert_at", "severe_at")}
+    def thresholds(self) -> dict[str, Decimal | None]:
+        # An empty optional field skips its validator, so it was never parsed: ``parsed`` stays None.
+        return {"warn_at": self.warn_at.parsed, "alert_at": self.alert_at.parsed, "severe_at": self.severe_at.parsed}
 
     def validate_code(self, field):
-        import re
-
-        if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", field.data or ""):
+        if not METRIC_CODE.fullmatch(field.data or ""):
             raise ValidationError("Use lower-case letters, digits and underscores, starting with a letter.")
 
     def validate_warn_at(self, field):
@@ -227,18 +250,10 @@ class MetricForm(FlaskForm):
 
     def validate_alert_at(self, field):
         field.parsed = _parse_optional_value(field.data)
-        if (
-            field.parsed is not None
-            and getattr(self.warn_at, "parsed", None) is not None
-            and field.parsed < self.warn_at.parsed
-        ):
+        if field.parsed is not None and self.warn_at.parsed is not None and field.parsed < self.warn_at.parsed:
             raise ValidationError("The second threshold must not be below the first.")
 
     def validate_severe_at(self, field):
         field.parsed = _parse_optional_value(field.data)
-        if (
-            field.parsed is not None
-            and getattr(self.alert_at, "parsed", None) is not None
-            and field.parsed < self.alert_at.parsed
-        ):
+        if field.parsed is not None and self.alert_at.parsed is not None and field.parsed < self.alert_at.parsed:
             raise ValidationError("The third threshold must not be below the second.")

@@ -14,18 +14,23 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.models import AuditAction, record
 from ..extensions import db
-from ..kernel.clock import utcnow
+from ..kernel.clock import today, utcnow
+from ..kernel.errors import DomainError
+from ..kernel.vocabulary import Grade
 from ..regions.models import Region, Unit
 from ..regions.scoping import region_ids_for
-from .models import GRADES, SOURCE_TYPE_LABELS, EvidenceItem, Metric, Visibility
+from .models import EvidenceItem, Metric, SourceType, Visibility
 from .services import fingerprint, format_reference, next_reference_number, parse_value
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
 
 HEADER = ("region", "unit", "metric", "value", "as_of", "grade", "source", "source_ref", "statement")
 MAX_LINE_BYTES = 1024 * 1024  # one physical line; a longer one is not an evidence CSV
@@ -49,8 +54,11 @@ _FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
 _FORBIDDEN_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 
-class FatalImportError(Exception):
-    """The file cannot be read on: the message says where and why."""
+class FatalImportError(DomainError):
+    """The file cannot be read on: the message says where and why.
+
+    Raised and caught inside the importer, which puts it in the report as ``fatal``.
+    """
 
 
 @dataclass
@@ -179,7 +187,7 @@ def parse_date(text: str) -> date:
         found = date(year, month, day)
     except ValueError:
         raise ValueError(f"as_of {text!r} is not a real date") from None
-    if found > date.today():
+    if found > today():
         raise ValueError(f"as_of {text!r} is in the future")
     if found.year < 1990:
         raise ValueError(f"as_of {text!r} is before 1990; check the year")
@@ -189,7 +197,7 @@ def parse_date(text: str) -> date:
 class _Lookups:
     """Regions, units, metrics, grades and sources by lower-cased name or code."""
 
-    def __init__(self, actor):
+    def __init__(self, actor: User | None) -> None:
         self.regions = {name.lower(): rid for rid, name in db.session.execute(select(Region.id, Region.name))}
         self.units: dict[tuple[int, str], int] = {}
         self.unit_regions: dict[str, set[int]] = {}
@@ -200,18 +208,20 @@ class _Lookups:
         for mid, code, label in db.session.execute(select(Metric.id, Metric.code, Metric.label)):
             self.metrics[code.lower()] = mid
             self.metrics[label.lower()] = mid
-        self.grades = {key.lower(): key for key in GRADES} | {label.lower(): key for key, label in GRADES.items()}
-        self.sources = {}
-        for source, label in SOURCE_TYPE_LABELS.items():
+        self.grades = {grade.value.lower(): grade.value for grade in Grade} | {
+            grade.label.lower(): grade.value for grade in Grade
+        }
+        self.sources: dict[str, str] = {}
+        for source in SourceType:
             self.sources[source.value] = source.value
             self.sources[source.value.replace("_", " ")] = source.value
-            self.sources[label.lower()] = source.value
+            self.sources[source.label.lower()] = source.value
         # The CLI runs with no actor: whoever has the server's shell may import anything.
         self.allowed_regions = None if actor is None else region_ids_for(actor)
-        self.may_record_national = actor is None or getattr(actor, "role", None) in ("official", "admin")
+        self.may_record_national = actor is None or actor.sees_all_regions
 
 
-def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict | None, list[str]]:
+def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any] | None, list[str]]:
     reasons: list[str] = []
     for name, text in row.items():
         if "\ufffd" in text:
@@ -295,7 +305,7 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict | None, l
 
 
 class _Importer:
-    def __init__(self, actor, report: ImportReport):
+    def __init__(self, actor: User | None, report: ImportReport) -> None:
         self.actor = actor
         self.report = report
         self.batch: list[tuple[int, dict]] = []
@@ -353,7 +363,7 @@ class _Importer:
                     {
                         **values,
                         "reference": reference,
-                        "created_by_id": getattr(self.actor, "id", None),
+                        "created_by_id": self.actor.id if self.actor is not None else None,
                         "created_at": self.now,
                         "visibility": Visibility.INTERNAL.value,
                         "is_verified": False,
@@ -365,13 +375,14 @@ class _Importer:
                 self.report.first_reference = self.report.first_reference or reference
                 self.report.last_reference = reference
         if rows:
-            db.session.execute(insert(EvidenceItem.__table__), rows)
+            # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
+            db.session.execute(insert(cast(Table, EvidenceItem.__table__)), rows)
             self.report.added += len(rows)
         self.batch = []
 
 
 def import_csv(
-    actor,
+    actor: User | None,
     stream: IO[bytes],
     *,
     filename: str = "",
@@ -380,18 +391,24 @@ def import_csv(
 ) -> ImportReport:
     """Validate every row of an evidence CSV and import it whole, or nothing.
 
-    The caller commits when ``report.is_ok`` and it is not a dry run; this function has
-    already rolled its own writes back otherwise.
+    The rows go in inside a savepoint of their own: a bad row anywhere, a dry run or an
+    unreadable file rolls it back here, so nothing of the file is left for the caller's
+    commit. ``actor`` None is the command line (whoever holds the server's shell). The
+    transaction boundary commits what stays (the rows and the audit entry).
     """
     report = ImportReport(filename=filename, is_dry_run=dry_run)
     savepoint = db.session.begin_nested()
     try:
         _run(actor, stream, report, progress)
     except FatalImportError as error:
-        report.fatal = str(error)
+        report.fatal = error.message
     except IntegrityError:
         # Someone else saved evidence at the same moment and took the same references.
         report.fatal = "another change to the evidence was saved at the same moment; please import again."
+    except BaseException:
+        # Anything else (a lost connection, a bug): none of the file stays, whatever the caller does next.
+        savepoint.rollback()
+        raise
     if dry_run or not report.is_ok or report.added == 0:
         savepoint.rollback()
         if dry_run and report.fatal is None:
@@ -409,7 +426,7 @@ def import_csv(
     return report
 
 
-def _run(actor, stream: IO[bytes], report: ImportReport, progress) -> None:
+def _run(actor: User | None, stream: IO[bytes], report: ImportReport, progress: Callable[[int], None] | None) -> None:
     reader = csv.reader(_lines(stream, progress), strict=True)
     try:
         header = next(reader, None)
@@ -445,7 +462,7 @@ def _run(actor, stream: IO[bytes], report: ImportReport, progress) -> None:
                 report.add_error(line, f"has {len(cells):,} columns; expected {len(columns)}")
                 continue
             values, reasons = _row_to_item(dict(zip(columns, cells, strict=True)), lookups)
-            if reasons:
+            if values is None:
                 report.add_error(line, "; ".join(reasons))
             else:
                 importer.add(line, values)

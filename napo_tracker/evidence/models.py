@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from ..kernel.clock import utcnow
+from ..kernel.labels import LabelledEnum
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -39,73 +39,29 @@ MAX_ABS_VALUE = Decimal("1000000000")
 MAX_DECIMAL_PLACES = 4
 
 
-class MetricUnit(StrEnum):
-    PERCENT = "percent"
-    COUNT = "count"
-    FTE = "fte"
-    RATIO = "ratio"
-    DAYS = "days"
+class MetricUnit(LabelledEnum):
+    PERCENT = "percent", "per cent"
+    COUNT = "count", "count"
+    FTE = "fte", "full-time equivalent (FTE)"
+    RATIO = "ratio", "ratio (staff per manager, cases per officer)"
+    DAYS = "days", "days"
 
 
-UNIT_LABELS = {
-    MetricUnit.PERCENT: "per cent",
-    MetricUnit.COUNT: "count",
-    MetricUnit.FTE: "full-time equivalent (FTE)",
-    MetricUnit.RATIO: "ratio (staff per manager, cases per officer)",
-    MetricUnit.DAYS: "days",
-}
+class SourceType(LabelledEnum):
+    MEMBER_REPORT = "member_report", "Member report"
+    REP_SURVEY = "rep_survey", "Rep survey"
+    UNION_SURVEY = "union_survey", "Union survey"
+    MANAGEMENT_DATA = "management_data", "Management data"
+    FOI_RESPONSE = "foi_response", "FOI response"
+    PARLIAMENTARY_ANSWER = "parliamentary_answer", "Parliamentary answer"
+    INSPECTORATE_REPORT = "inspectorate_report", "Inspectorate report"
+    PRESS = "press", "Press"
+    OTHER = "other", "Other"
 
 
-class SourceType(StrEnum):
-    MEMBER_REPORT = "member_report"
-    REP_SURVEY = "rep_survey"
-    UNION_SURVEY = "union_survey"
-    MANAGEMENT_DATA = "management_data"
-    FOI_RESPONSE = "foi_response"
-    PARLIAMENTARY_ANSWER = "parliamentary_answer"
-    INSPECTORATE_REPORT = "inspectorate_report"
-    PRESS = "press"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return SOURCE_TYPE_LABELS[self]
-
-
-SOURCE_TYPE_LABELS = {
-    SourceType.MEMBER_REPORT: "Member report",
-    SourceType.REP_SURVEY: "Rep survey",
-    SourceType.UNION_SURVEY: "Union survey",
-    SourceType.MANAGEMENT_DATA: "Management data",
-    SourceType.FOI_RESPONSE: "FOI response",
-    SourceType.PARLIAMENTARY_ANSWER: "Parliamentary answer",
-    SourceType.INSPECTORATE_REPORT: "Inspectorate report",
-    SourceType.PRESS: "Press",
-    SourceType.OTHER: "Other",
-}
-
-
-class Visibility(StrEnum):
-    INTERNAL = "internal"
-    PUBLIC = "public"
-
-
-VISIBILITY_LABELS = {
-    Visibility.INTERNAL: "Internal: for union use only",
-    Visibility.PUBLIC: "Public: may be cited in briefings",
-}
-
-# The grades the seeds use; an item's grade is optional.
-GRADES: dict[str, str] = {
-    "PO": "Probation officer (PO)",
-    "PSO": "Probation service officer (PSO)",
-    "PQiP": "Trainee (PQiP)",
-    "NQO": "Newly qualified officer (NQO)",
-    "SPO": "Senior probation officer (SPO)",
-    "admin": "Administrative staff",
-    "court": "Court staff",
-    "family_court": "Family court staff",
-}
+class Visibility(LabelledEnum):
+    INTERNAL = "internal", "Internal: for union use only"
+    PUBLIC = "public", "Public: may be cited in briefings"
 
 
 # The stable metrics: (code, label, unit, is_higher_worse, is_individual, is_headline, warn_at,
@@ -285,7 +241,7 @@ STANDARD_METRICS = [
 ]
 
 
-class Metric(db.Model):
+class Metric(Model):
     """What a figure measures. Codes are stable: imports, the API and briefings use them."""
 
     __tablename__ = "metrics"
@@ -311,16 +267,13 @@ class Metric(db.Model):
 
     @property
     def unit_label(self) -> str:
-        try:
-            return UNIT_LABELS[MetricUnit(self.unit)]
-        except ValueError:
-            return self.unit
+        return MetricUnit.label_of(self.unit)
 
     def __str__(self) -> str:
         return self.label
 
 
-class EvidenceItem(db.Model):
+class EvidenceItem(Model):
     """A figure or a statement about a unit, a region or the whole service (no region), at a date."""
 
     __tablename__ = "evidence_items"
@@ -373,10 +326,7 @@ class EvidenceItem(db.Model):
 
     @property
     def source_type_label(self) -> str:
-        try:
-            return SourceType(self.source_type).label
-        except ValueError:
-            return self.source_type
+        return SourceType.label_of(self.source_type)
 
     @property
     def where(self) -> str:

@@ -5,29 +5,43 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, func, select, type_coerce
+from flask import abort
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
 from sqlalchemy.types import NullType
+from werkzeug.exceptions import NotFound
 
 from ..audit.models import AuditAction, record
+from ..cases.models import Case
+from ..cases.services import get_case_for
 from ..extensions import db
+from ..kernel.clock import today, utcnow
+from ..kernel.errors import ConflictError, DomainError, check_version
+from ..notices.models import ForeseeabilityNotice
+from ..notices.services import get_notice_for
+from ..references import insert_with_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import can_access_region, region_ids_for
+from ..regions.scoping import can_access_region, get_for_user_or_404, region_ids_for
+from ..testimonies.models import Testimony
 from .models import (
     MAX_ABS_VALUE,
     MAX_DECIMAL_PLACES,
+    STANDARD_METRICS,
     EvidenceItem,
     Metric,
     MetricUnit,
     SourceType,
     Visibility,
     metric_by_code,
-    utcnow,
 )
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
 
 SMALL_NUMBER = 3
 FEWER_THAN_THREE = "fewer than 3"
@@ -40,16 +54,17 @@ UNIT_SUFFIX = {
 }
 
 
-class EvidenceError(ValueError):
-    """A change that breaks a rule; the message is shown to the user."""
-
-    def __init__(self, message: str, field_name: str | None = None):
-        super().__init__(message)
-        self.field_name = field_name
+class EvidenceError(DomainError):
+    """A change to the evidence that breaks a rule; the message is shown to the user."""
 
 
-class StaleEvidence(EvidenceError):
+class StaleEvidence(ConflictError):
     """Someone else saved the item since this edit began."""
+
+
+STALE_EVIDENCE_MESSAGE = (
+    "Someone else changed this item while you were editing it. Reload it to see their change, then make yours again."
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -111,6 +126,40 @@ def format_value(item: EvidenceItem) -> str:
     return format_number(item.value, item.metric.unit if item.metric else "")
 
 
+def threshold_level(value: Decimal | None, metric: Metric | None) -> int:
+    """0 below every threshold, 1–3 for each band reached (for a colour class)."""
+    if value is None or metric is None:
+        return 0
+    return sum(1 for t in metric.thresholds if value > t) if metric.is_higher_worse else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Small numbers: the one rule, for items and for the figures built from them, on pages,
+# in exports, on the dashboards, in the API and in briefings
+
+
+def is_small_number(people: int | None) -> bool:
+    """A figure resting on the reports of fewer than three people could identify them, so it
+    is withheld: a unit's, a region's and a national figure alike.
+
+    ``people`` is how many people the figure rests on, None when it does not rest on
+    individual reports (management data, a published report). For a figure built from
+    several items (an average), pass ``people_at_risk`` of its items.
+    """
+    return people is not None and people < SMALL_NUMBER
+
+
+def people_at_risk(parts: Iterable[int | None]) -> int | None:
+    """For a figure built from several items: how many people stand behind the items that
+    are each withheld (None when none is).
+
+    Only those count, not everyone behind the figure: an average of one person's withheld
+    figure and another item that is shown would give the person's figure away.
+    """
+    small = [people for people in parts if people is not None and is_small_number(people)]
+    return sum(small) if small else None
+
+
 def effective_reporters(item: EvidenceItem) -> int | None:
     """How many people the figure rests on, when it rests on individual reports."""
     if item.reporter_count is not None:
@@ -121,27 +170,25 @@ def effective_reporters(item: EvidenceItem) -> int | None:
 
 
 def reveals_fewer_than_three(item: EvidenceItem) -> bool:
-    """A unit's figure from the reports of fewer than three people could identify them."""
-    reporters = effective_reporters(item)
-    return item.unit_id is not None and reporters is not None and reporters < SMALL_NUMBER
+    """The item's figure rests on fewer than three people's reports, whatever its level."""
+    return is_small_number(effective_reporters(item))
 
 
-def may_see_exact(user) -> bool:
-    return getattr(user, "role", None) == "admin"
+def may_see_exact(user: Any) -> bool:
+    """Admins see small numbers exactly (they correct them); nobody else does."""
+    return bool(getattr(user, "is_admin", False))
 
 
-def shown_value(item: EvidenceItem, user) -> str:
+def is_withheld_from(user: Any, is_small: bool) -> bool:
+    """A small number is shown to ``user`` as "fewer than 3" (or null in the API)."""
+    return is_small and not may_see_exact(user)
+
+
+def shown_value(item: EvidenceItem, user: Any) -> str:
     """What a page shows for the item's figure: 'fewer than 3' instead of a small number."""
-    if item.value is not None and reveals_fewer_than_three(item) and not may_see_exact(user):
+    if item.value is not None and is_withheld_from(user, reveals_fewer_than_three(item)):
         return FEWER_THAN_THREE
     return format_value(item)
-
-
-def threshold_level(value: Decimal | None, metric: Metric | None) -> int:
-    """0 below every threshold, 1–3 for each band reached (for a colour class)."""
-    if value is None or metric is None:
-        return 0
-    return sum(1 for t in metric.thresholds if value > t) if metric.is_higher_worse else 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,8 +202,6 @@ def all_metrics() -> list[Metric]:
 def ensure_standard_metrics(actor=None) -> list[Metric]:
     """Create any of the stable metrics that is missing (a database not built by the
     migrations, or one whose metrics were removed). Migration 0005 seeds the same list."""
-    from .models import STANDARD_METRICS
-
     existing = {code.lower() for code in db.session.scalars(select(Metric.code))}
     created = []
     for code, label, unit, worse, individual, headline, warn, alert, severe, description in STANDARD_METRICS:
@@ -289,19 +334,13 @@ ITEM_FIELDS = (
 
 
 def resolve_links(
-    actor, *, case_reference: str = "", notice_reference: str = "", testimony_reference: str = ""
+    actor: User, *, case_reference: str = "", notice_reference: str = "", testimony_reference: str = ""
 ) -> dict[str, int | None]:
     """The case, notice or testimony an item came from, by reference, as the actor may see them.
 
     A case or notice outside the actor's regions is 'not found', as everywhere; only
     officials and admins link testimonies (they alone read them).
     """
-    from werkzeug.exceptions import NotFound
-
-    from ..cases.services import get_case_for
-    from ..notices.services import get_notice_for
-    from ..testimonies.models import Testimony
-
     links: dict[str, int | None] = {"case_id": None, "notice_id": None, "testimony_id": None}
     if case_reference:
         try:
@@ -317,7 +356,7 @@ def resolve_links(
             ) from None
     if testimony_reference:
         found = None
-        if getattr(actor, "role", None) in ("official", "admin"):
+        if actor.sees_all_regions:
             found = db.session.scalar(
                 select(Testimony.id).where(Testimony.reference == testimony_reference.strip().upper())
             )
@@ -331,25 +370,22 @@ def resolve_links(
 
 def link_references(item: EvidenceItem) -> dict[str, str]:
     """The references of the records an item came from, for its page and its edit form."""
-    from ..cases.models import Case
-    from ..notices.models import ForeseeabilityNotice
-    from ..testimonies.models import Testimony
-
     found = {}
-    for name, model, key in (
+    linked: tuple[tuple[str, type[Case] | type[ForeseeabilityNotice] | type[Testimony], int | None], ...] = (
         ("case_reference", Case, item.case_id),
         ("notice_reference", ForeseeabilityNotice, item.notice_id),
         ("testimony_reference", Testimony, item.testimony_id),
-    ):
+    )
+    for name, model, key in linked:
         if key is not None:
             found[name] = db.session.scalar(select(model.reference).where(model.id == key)) or ""
     return found
 
 
-def _check_item(actor, fields: dict[str, Any], exclude_id: int | None = None) -> str:
+def _check_item(actor: User, fields: dict[str, Any], exclude_id: int | None = None) -> str:
     """The rules every item keeps, from a form or the API; returns its fingerprint."""
     region_id, unit_id = fields.get("region_id"), fields.get("unit_id")
-    if region_id is None and getattr(actor, "role", None) not in ("official", "admin"):
+    if region_id is None and not actor.sees_all_regions:
         raise EvidenceError("Only national officials record national figures; choose one of your regions.", "region_id")
     if not can_access_region(actor, region_id) and region_id is not None:
         raise EvidenceError("You can record evidence only for your own regions.", "region_id")
@@ -368,7 +404,7 @@ def _check_item(actor, fields: dict[str, Any], exclude_id: int | None = None) ->
             raise EvidenceError(str(error).capitalize() + ".", "value") from None
     if fields.get("period_start_on") and fields["period_start_on"] > fields["as_of"]:
         raise EvidenceError("The period must start on or before its end date.", "period_start_on")
-    if fields["as_of"] > date.today():
+    if fields["as_of"] > today():
         raise EvidenceError("The date a figure describes cannot be in the future.", "as_of")
     SourceType(fields["source_type"])
     Visibility(fields.get("visibility") or Visibility.INTERNAL)
@@ -389,13 +425,11 @@ def _check_item(actor, fields: dict[str, Any], exclude_id: int | None = None) ->
     return fp
 
 
-def create_evidence(actor, **fields: Any) -> EvidenceItem:
+def create_evidence(actor: User, **fields: Any) -> EvidenceItem:
     """Reps record evidence for their regions; officials and admins for any region or nationally."""
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields)
     values = {k: v for k, v in fields.items() if v is not None}
-    from ..references import insert_with_reference
-
     item = insert_with_reference(
         lambda: format_reference(next_reference_number()),
         lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
@@ -410,16 +444,12 @@ def create_evidence(actor, **fields: Any) -> EvidenceItem:
     return item
 
 
-def update_evidence(actor, item: EvidenceItem, expected_version: int, **fields: Any) -> EvidenceItem:
+def update_evidence(actor: User, item: EvidenceItem, expected_version: int | None, **fields: Any) -> EvidenceItem:
     """Officials correct items; a change made since the form was opened is not overwritten.
 
     Changing an item's substance clears its verification: it must be checked again.
     """
-    if expected_version != item.version:
-        raise StaleEvidence(
-            "Someone else changed this item while you were editing it. "
-            "Reload it to see their change, then make yours again."
-        )
+    check_version(item, expected_version, conflict=StaleEvidence, message=STALE_EVIDENCE_MESSAGE)
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields, exclude_id=item.id)
     changed = sorted(name for name, value in fields.items() if getattr(item, name) != value)
@@ -438,9 +468,9 @@ def update_evidence(actor, item: EvidenceItem, expected_version: int, **fields: 
     return item
 
 
-def verify_evidence(actor, item: EvidenceItem) -> EvidenceItem:
+def verify_evidence(actor: User, item: EvidenceItem) -> EvidenceItem:
     """An official confirms the figure against its source."""
-    if getattr(actor, "role", None) not in ("official", "admin"):
+    if not actor.sees_all_regions:
         raise EvidenceError("Only national officials verify evidence.")
     item.is_verified, item.verified_by_id, item.verified_at = True, actor.id, utcnow()
     db.session.flush()
@@ -448,19 +478,20 @@ def verify_evidence(actor, item: EvidenceItem) -> EvidenceItem:
     return item
 
 
-def get_evidence_for(user, reference: str) -> EvidenceItem:
-    """One item a user may see: their regions and national figures (404 otherwise)."""
-    from flask import abort
-
+def get_evidence_for(user: User, reference: str) -> EvidenceItem:
+    """One item the user may open, by reference, or 404: national items are everyone's, a
+    regional one is loaded through the region-scoped loader (another region's is 'not found')."""
     if not reference.isprintable() or len(reference) > 16:
-        abort(404)
-    item = db.session.scalar(visible_items(user).where(EvidenceItem.reference == reference.upper()))
-    if item is None:
-        abort(404)
-    return item
+        abort(404)  # a NUL byte never reaches PostgreSQL
+    reference = reference.upper()
+    national = db.session.scalar(
+        select(EvidenceItem).where(EvidenceItem.reference == reference, EvidenceItem.region_id.is_(None))
+    )
+    return national or get_for_user_or_404(user, EvidenceItem, EvidenceItem.reference == reference)
 
 
-def visible_items(user) -> Select:
+def visible_items(user: User) -> Select:
+    """Every item the user may see: their regions' and the national ones."""
     stmt = select(EvidenceItem)
     ids = region_ids_for(user)
     if ids is not None:
@@ -482,7 +513,7 @@ class EvidenceFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def filtered_items(user, filters: EvidenceFilters) -> Select:
+def filtered_items(user: User, filters: EvidenceFilters) -> Select:
     """The items a list, an export or the API shows, newest first."""
     stmt = visible_items(user)
     if filters.national:
@@ -525,13 +556,11 @@ EXPORT_HEADER = [
 ]
 
 
-def export_rows(user, filters: EvidenceFilters):
+def export_rows(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
     """Rows for the CSV export, in the import's vocabulary; small numbers withheld as on screen."""
     for item in db.session.scalars(filtered_items(user, filters)).unique():
         value = (
-            FEWER_THAN_THREE
-            if reveals_fewer_than_three(item) and not may_see_exact(user)
-            else plain_decimal(item.value)
+            FEWER_THAN_THREE if is_withheld_from(user, reveals_fewer_than_three(item)) else plain_decimal(item.value)
         )
         yield [
             item.reference,
@@ -552,7 +581,7 @@ def export_rows(user, filters: EvidenceFilters):
         ]
 
 
-def record_export(actor, filters: EvidenceFilters, count: int) -> None:
+def record_export(actor: User, filters: EvidenceFilters, count: int) -> None:
     record(actor, AuditAction.EVIDENCE_EXPORTED, None, rows=count)
 
 
@@ -575,12 +604,33 @@ class Group:
     a dashboard reads a few of thousands of groups.
     """
 
-    __slots__ = ("_high", "_low", "_total", "count", "is_suppressed", "metric_id", "period", "region_id", "reporters")
+    __slots__ = (
+        "_high",
+        "_low",
+        "_total",
+        "count",
+        "is_suppressed",
+        "metric_id",
+        "people_at_risk",
+        "period",
+        "region_id",
+    )
 
-    def __init__(self, metric_id, region_id, period, count, low, high, total, reporters, is_suppressed=False):
+    def __init__(
+        self,
+        metric_id: int,
+        region_id: int | None,
+        period: str,
+        count: int,
+        low: Any,
+        high: Any,
+        total: Any,
+        people_at_risk: int | None = None,
+    ) -> None:
         self.metric_id, self.region_id, self.period, self.count = metric_id, region_id, period, count
         self._low, self._high, self._total = low, high, total
-        self.reporters, self.is_suppressed = reporters, is_suppressed
+        self.people_at_risk = people_at_risk
+        self.is_suppressed = is_small_number(people_at_risk)
 
     @property
     def minimum(self) -> Decimal | None:
@@ -594,8 +644,11 @@ class Group:
     def mean(self) -> Decimal | None:
         return _mean(self._total, self.count)
 
-    def value_for(self, user) -> Decimal | None:
-        return None if self.is_suppressed and not may_see_exact(user) else self.mean
+    def is_withheld_from(self, user: Any) -> bool:
+        return is_withheld_from(user, self.is_suppressed)
+
+    def value_for(self, user: Any) -> Decimal | None:
+        return None if self.is_withheld_from(user) else self.mean
 
 
 def _tidy(value: Decimal) -> Decimal:
@@ -603,7 +656,7 @@ def _tidy(value: Decimal) -> Decimal:
     return Decimal(plain_decimal(value))
 
 
-def _decimal(value) -> Decimal | None:
+def _decimal(value: Decimal | float | int | None) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, float):  # SQLite's SUM and MIN of NUMERIC are doubles
@@ -611,10 +664,29 @@ def _decimal(value) -> Decimal | None:
     return _tidy(Decimal(value))
 
 
-def _mean(total, count: int) -> Decimal | None:
-    if total is None or not count:
+def _mean(total: Decimal | float | int | None, count: int) -> Decimal | None:
+    exact = _decimal(total)
+    if exact is None or not count:
         return None
-    return _tidy((_decimal(total) / count).quantize(Decimal("0.01")))
+    return _tidy((exact / count).quantize(Decimal("0.01")))
+
+
+def _small_parts_sql() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """How many of a group's items carry a reporter count below three, and the people behind
+    them: ``people_at_risk`` summed by the database, for the items that say how many."""
+    is_small = EvidenceItem.reporter_count < SMALL_NUMBER
+    return func.count(case((is_small, 1))), func.sum(case((is_small, EvidenceItem.reporter_count), else_=0))
+
+
+def _group_people_at_risk(
+    count: int, with_reporters: int, small_count: int, small_sum: int | None, is_individual: bool
+) -> int | None:
+    """``people_at_risk`` of a group from the database's sums: an item of a metric about one
+    person with no reporter count is one person, and withheld like any other small number."""
+    uncounted = count - with_reporters if is_individual else 0
+    if small_count + uncounted == 0:
+        return None
+    return (small_sum or 0) + uncounted
 
 
 def aggregate(
@@ -627,12 +699,13 @@ def aggregate(
 ) -> list[Group]:
     """Count, min, max and mean of every metric's values per region (None = national) and period.
 
-    One GROUP BY, read in the order of the dashboard index. A group resting on individual
-    reports of fewer than three people is marked suppressed.
+    One GROUP BY, read in the order of the dashboard index. A group that could give away the
+    figures of fewer than three people is marked suppressed (``is_small_number``).
     """
     period_col = period_expression(period).label("period")
     item = EvidenceItem
     raw = NullType()  # the driver's own numbers (Decimal on PostgreSQL, float on SQLite), converted on reading
+    small_count, small_sum = _small_parts_sql()
     stmt = (
         select(
             item.metric_id,
@@ -642,8 +715,9 @@ def aggregate(
             type_coerce(func.min(item.value), raw),
             type_coerce(func.max(item.value), raw),
             type_coerce(func.sum(item.value), raw),
-            func.sum(item.reporter_count),
             func.count(item.reporter_count),
+            small_count,
+            small_sum,
         )
         .where(item.value.is_not(None), item.metric_id.is_not(None))
         .group_by(item.metric_id, item.region_id, period_col)
@@ -658,30 +732,30 @@ def aggregate(
     if date_to is not None:
         stmt = stmt.where(item.as_of <= date_to)
     individual = set(db.session.scalars(select(Metric.id).where(Metric.is_individual.is_(True))))
-    groups = []
-    for metric_id, region_id, period_key, count, low, high, total, reporter_sum, with_reporters in db.session.execute(
-        stmt
-    ):
-        if metric_id in individual:
-            reporters = (reporter_sum or 0) + (count - with_reporters)
-        elif with_reporters == count:
-            reporters = reporter_sum
-        else:
-            reporters = None
-        groups.append(
-            Group(
-                metric_id,
-                region_id,
-                period_key,
-                count,
-                low,
-                high,
-                total,
-                reporters,
-                reporters is not None and reporters < SMALL_NUMBER,
-            )
+    return [
+        Group(
+            metric_id,
+            region_id,
+            period_key,
+            count,
+            low,
+            high,
+            total,
+            _group_people_at_risk(count, with_reporters, small, people, metric_id in individual),
         )
-    return groups
+        for (
+            metric_id,
+            region_id,
+            period_key,
+            count,
+            low,
+            high,
+            total,
+            with_reporters,
+            small,
+            people,
+        ) in db.session.execute(stmt)
+    ]
 
 
 def latest_by_region(metric_code: str, region_ids: set[int] | None = None) -> list[dict[str, Any]]:
@@ -693,14 +767,14 @@ def latest_by_region(metric_code: str, region_ids: set[int] | None = None) -> li
     if metric is None:
         return []
     item = EvidenceItem
-    latest = (
+    latest_dates = (
         select(item.region_id, func.max(item.as_of).label("as_of"))
         .where(item.metric_id == metric.id, item.value.is_not(None))
         .group_by(item.region_id)
     )
     if region_ids is not None:
-        latest = latest.where(item.region_id.in_(region_ids))
-    latest = latest.subquery()
+        latest_dates = latest_dates.where(item.region_id.in_(region_ids))
+    latest = latest_dates.subquery()
     stmt = (
         select(item)
         .join(
@@ -716,17 +790,16 @@ def latest_by_region(metric_code: str, region_ids: set[int] | None = None) -> li
         by_region[found.region_id].append(found)
     rows = []
     for region_id, items in by_region.items():
-        total = sum((i.value for i in items), Decimal(0))
-        reporters = [effective_reporters(i) for i in items]
-        known = None if any(r is None for r in reporters) else sum(reporters)
+        values = [i.value for i in items if i.value is not None]
+        total = sum(values, Decimal(0))
         rows.append(
             {
                 "region": items[0].region.name if items[0].region else None,
                 "region_id": region_id,
                 "as_of": items[0].as_of,
-                "value": _tidy((total / len(items)).quantize(Decimal("0.01")) if len(items) > 1 else items[0].value),
+                "value": _tidy((total / len(values)).quantize(Decimal("0.01")) if len(values) > 1 else values[0]),
                 "count": len(items),
-                "is_suppressed": known is not None and known < SMALL_NUMBER,
+                "is_suppressed": is_small_number(people_at_risk(effective_reporters(i) for i in items)),
                 "metric": metric,
             }
         )
@@ -752,7 +825,7 @@ class DashboardFigure:
     rows: list[dict[str, Any]]  # region name, period, value (None when withheld), is_suppressed
 
 
-def dashboard_data(user, region: Region | None = None) -> dict[str, Any]:
+def dashboard_data(user: Any, region: Region | None = None) -> dict[str, Any]:
     """Everything the national (or one region's) dashboard shows, from one aggregation."""
     metrics = {m.id: m for m in db.session.scalars(select(Metric).where(Metric.code.in_(HEADLINE_CODES)))}
     region_names = dict(db.session.execute(select(Region.id, Region.name)).all())
@@ -776,20 +849,23 @@ def dashboard_data(user, region: Region | None = None) -> dict[str, Any]:
                     "period": group.period,
                     "value": group.value_for(user),
                     "count": group.count,
-                    "is_suppressed": group.is_suppressed and not may_see_exact(user),
+                    "is_suppressed": group.is_withheld_from(user),
                     "level": threshold_level(group.value_for(user), metric),
                 }
             )
         rows.sort(key=lambda r: (r["region"] != "National", r["region"]))
         figures.append(DashboardFigure(metric, rows))
-    trend_series = {}
+    trend_series: dict[str, list[tuple[date, Decimal]]] = {}
     # The trend covers the two years before the newest month recorded, not every old figure.
     newest = max((g.period for groups_ in trend.values() for g in groups_), default="0000-00")
     since = f"{int(newest[:4]) - 2}{newest[4:]}" if newest[:4].isdigit() else newest
     for region_id, region_groups in trend.items():
         name = region_names.get(region_id, "National") if region_id else "National"
-        points = [(date.fromisoformat(g.period + "-01"), g.value_for(user)) for g in region_groups if g.period > since]
-        points = [(d, v) for d, v in points if v is not None]
+        points = [
+            (date.fromisoformat(g.period + "-01"), value)
+            for g in region_groups
+            if g.period > since and (value := g.value_for(user)) is not None
+        ]
         if points:
             trend_series[name] = points
     return {

@@ -1,9 +1,10 @@
-"""Evidence pages: list and export, entry and verification, CSV upload, dashboards,
-metric definitions and personal API tokens."""
+"""Evidence pages: list and export, entry and verification, CSV upload, dashboards and
+metric definitions. Each view calls a service; the transaction boundary commits or rolls back."""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,6 +14,8 @@ from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..kernel.transaction import errors_on
+from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
 from ..regions.models import Region
 from ..regions.scoping import region_ids_for, scope_to_regions
@@ -24,9 +27,7 @@ from .models import EvidenceItem, Metric
 from .services import (
     EXPORT_HEADER,
     FEWER_THAN_THREE,
-    EvidenceError,
     EvidenceFilters,
-    StaleEvidence,
     all_metrics,
     create_evidence,
     create_metric,
@@ -47,7 +48,6 @@ from .services import (
 )
 
 PAGE_SIZE = 50
-MAX_ID = 2_147_483_647  # ids beyond a database integer cannot exist: answer 404, not a database error
 
 
 @bp.app_context_processor
@@ -66,11 +66,11 @@ def _visible_regions() -> list[Region]:
     return list(db.session.scalars(stmt))
 
 
-def _unit_choices(regions: list[Region]) -> list[tuple]:
+def _unit_choices(regions: list[Region]) -> list[tuple[Any, str]]:
     return [(unit.id, f"{unit.name} ({region.name})") for region in regions for unit in region.units]
 
 
-def _metric_choices(blank: str) -> dict:
+def _metric_choices(blank: str) -> dict[Any, str]:
     return dict([("", blank)] + [(m.id, m.label) for m in all_metrics()])
 
 
@@ -81,9 +81,7 @@ def _metric_choices(blank: str) -> dict:
 def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
     form = FilterForm(request.args)
     regions = _visible_regions()
-    form.region.choices = dict(
-        [("", "Any region"), ("national", "National (no region)")] + [(str(r.id), r.name) for r in regions]
-    )
+    form.region.choices = {"": "Any region", "national": "National (no region)", **{str(r.id): r.name for r in regions}}
     form.unit.choices = dict([("", "Any unit")] + _unit_choices(regions))
     form.metric.choices = _metric_choices("Any metric")
     filters = EvidenceFilters()
@@ -118,7 +116,6 @@ def export():
         abort(400)
     rows = list(export_rows(current_user, filters))
     record_export(current_user, filters, len(rows))
-    db.session.commit()
     return csv_response("evidence.csv", EXPORT_HEADER, rows)
 
 
@@ -130,34 +127,24 @@ def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
     form = EvidenceForm(obj=item) if item is not None and request.method == "GET" else EvidenceForm()
     if item is not None and request.method == "GET":
         form.value.data = "" if item.value is None else f"{item.value.normalize():f}"
-        form.version.data = str(item.version)
+        form.version.process_data(item.version)
         for name, reference in link_references(item).items():
             form[name].data = reference
     regions = _visible_regions()
-    national = [("", "National (the whole service)")] if current_user.role in ("official", "admin") else []
+    national: list[tuple[Any, str]] = [("", "National (the whole service)")] if current_user.sees_all_regions else []
     form.region_id.choices = dict(national + [(r.id, r.name) for r in regions])
     form.unit_id.choices = dict([("", "No particular unit")] + _unit_choices(regions))
     form.metric_id.choices = _metric_choices("None: a statement only")
     return form
 
 
-def _apply_error(form: EvidenceForm, error: EvidenceError) -> None:
-    target = getattr(form, error.field_name, None) if error.field_name else None
-    (target.errors if target is not None else form.form_errors).append(str(error))
-
-
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = _evidence_form()
     if form.validate_on_submit():
-        try:
+        with errors_on(form):
             links = resolve_links(current_user, **form.link_references())
             item = create_evidence(current_user, **form.item_fields(), **links)
-        except EvidenceError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
             flash(f"Evidence {item.reference} saved.", "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
     return render_template("evidence/form.html", form=form, item=None), (400 if form.errors else 200)
@@ -176,37 +163,28 @@ def detail(reference: str):
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
-@roles_required("official", "admin")
+@roles_required(Role.OFFICIAL, Role.ADMIN)
 def edit(reference: str):
     item = get_evidence_for(current_user, reference)
     form = _evidence_form(item)
     if form.validate_on_submit():
-        try:
-            expected = int(form.version.data or 0)
+        with errors_on(form) as outcome:
             links = resolve_links(current_user, **form.link_references())
-            update_evidence(current_user, item, expected, **form.item_fields(), **links)
-        except StaleEvidence as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-            return render_template("evidence/form.html", form=form, item=item), 409
-        except EvidenceError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+            update_evidence(current_user, item, form.expected_version(), **form.item_fields(), **links)
             flash(f"Evidence {item.reference} saved.", "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
+        if outcome.conflict:
+            return render_template("evidence/form.html", form=form, item=item), 409
     return render_template("evidence/form.html", form=form, item=item), (400 if form.errors else 200)
 
 
 @bp.route("/<reference>/verify", methods=["POST"])
-@roles_required("official", "admin")
+@roles_required(Role.OFFICIAL, Role.ADMIN)
 def verify(reference: str):
     item = get_evidence_for(current_user, reference)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     verify_evidence(current_user, item)
-    db.session.commit()
     flash(f"{item.reference} is marked as verified.", "success")
     return redirect(url_for("evidence.detail", reference=item.reference))
 
@@ -221,14 +199,13 @@ def upload():
     report = None
     if form.validate_on_submit():
         upload_file = form.file.data
+        # All or nothing: the importer has already rolled back a file it did not take whole.
         report = import_csv(
             current_user, upload_file.stream, filename=upload_file.filename or "", dry_run=bool(form.dry_run.data)
         )
         if report.is_ok and not report.is_dry_run and report.added:
-            db.session.commit()
             flash(report.summary(), "success")
             return redirect(url_for("evidence.index"))
-        db.session.rollback()
     status = 400 if form.errors or (report is not None and not report.is_ok) else 200
     return render_template("evidence/upload.html", form=form, report=report, header=",".join(HEADER)), status
 
@@ -237,7 +214,7 @@ def upload():
 # Dashboards: /dashboard (national) and /dashboard/<region_id>
 
 
-def _figure_charts(data) -> list[dict]:
+def _figure_charts(data: dict[str, Any]) -> list[dict[str, Any]]:
     charts = []
     for figure in data["figures"]:
         if not figure.rows:
@@ -259,7 +236,9 @@ def dashboard():
 
 
 def region_dashboard(region_id: int):
-    region = (db.session.get(Region, region_id) if region_id <= MAX_ID else None) or abort(404)
+    region = db.session.get(Region, region_id)
+    if region is None:
+        abort(404)
     return _render_dashboard(region)
 
 
@@ -285,7 +264,7 @@ def _render_dashboard(region: Region | None):
 # Dashboards live at the top level (/dashboard), outside the blueprint's /evidence prefix.
 bp.record_once(lambda state: state.app.add_url_rule("/dashboard", "evidence.dashboard", dashboard))
 bp.record_once(
-    lambda state: state.app.add_url_rule("/dashboard/<int:region_id>", "evidence.region_dashboard", region_dashboard)
+    lambda state: state.app.add_url_rule("/dashboard/<id:region_id>", "evidence.region_dashboard", region_dashboard)
 )
 
 
@@ -300,11 +279,11 @@ def metrics():
         if not current_user.is_admin:
             abort(403)
         if form.validate_on_submit():
-            try:
+            with errors_on(form):
                 metric = create_metric(
                     current_user,
-                    code=form.code.data,
-                    label=form.label.data,
+                    code=form.code.data or "",
+                    label=form.label.data or "",
                     unit=form.unit.data,
                     description=form.description.data or "",
                     is_higher_worse=form.is_higher_worse.data,
@@ -312,11 +291,6 @@ def metrics():
                     is_headline=form.is_headline.data,
                     **form.thresholds(),
                 )
-            except EvidenceError as error:
-                db.session.rollback()
-                _apply_error(form, error)
-            else:
-                db.session.commit()
                 flash(f"Metric {metric.code} added.", "success")
                 return redirect(url_for("evidence.metrics"))
     return render_template("evidence/metrics.html", metrics=all_metrics(), form=form), (400 if form.errors else 200)
@@ -356,7 +330,7 @@ def evidence_panel(user):
             "total": total,
             "unverified": unverified,
             "metrics": metrics_count,
-            "may_verify": user.role in ("official", "admin"),
+            "may_verify": user.sees_all_regions,
         },
         link_endpoint="evidence.dashboard",
         link_label="Open the dashboard",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
+from napo_tracker.api import services
 from napo_tracker.api.models import ApiToken
+from napo_tracker.api.services import TokenError, create_token
 from napo_tracker.extensions import db
 
 from ..factories import make_user
-from ..helpers import one, submit
+from ..helpers import csrf_from, one, submit
 
 
 def test_officials_create_and_revoke_api_tokens(client, login_as, world):
@@ -42,3 +45,26 @@ def test_a_token_is_revoked_only_by_its_owner_or_an_admin(client, login_as, worl
     assert token.revoked_at is not None
     # an id past a database integer is no page at all, not a database error
     assert client.post("/evidence/api-tokens/99999999999/revoke").status_code == 404
+
+
+def _refuse_audit(*args, **kwargs):
+    raise TokenError("The audit log is not taking entries just now.")
+
+
+def test_a_token_whose_audit_entry_fails_is_not_kept_service(world, monkeypatch):
+    monkeypatch.setattr(services, "record", _refuse_audit)
+    with pytest.raises(TokenError, match="audit log"):
+        create_token(world.official, "Research spreadsheet")
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 1  # flushed before the audit entry
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_a_token_whose_audit_entry_fails_is_not_kept_request(client, login_as, world, monkeypatch):
+    login_as(world.official)
+    page = client.get("/evidence/api-tokens")
+    monkeypatch.setattr(services, "record", _refuse_audit)
+    response = client.post("/evidence/api-tokens", data={"csrf_token": csrf_from(page.data), "name": "Research"})
+    assert response.status_code == 400 and "The audit log is not taking entries just now." in response.text
+    assert "not shown again" not in response.text  # no token text is handed out
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0

@@ -1,23 +1,22 @@
-"""Evidence fixtures: items made through the services, CSV files made in memory."""
+"""Evidence fixtures: a few items (made by tests.factories), CSV files made in memory."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
-from decimal import Decimal
+from collections.abc import Sequence
 
 import pytest
 
 from napo_tracker.evidence.importer import HEADER
-from napo_tracker.evidence.models import metric_by_code
-from napo_tracker.evidence.services import create_evidence
-from napo_tracker.extensions import db
+from napo_tracker.evidence.models import EvidenceItem
 
-from ..factories import unit
+from ..factories import World, make_evidence_sample
 
 
-def csv_bytes(rows, header=HEADER, *, bom: bool = False, encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER, *, bom: bool = False, encoding: str = "utf-8"
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -44,40 +43,7 @@ def good_rows() -> list[list[str]]:
     ]
 
 
-def make_item(
-    actor,
-    *,
-    metric: str | None = "wmt_percent_avg",
-    value: str | None = "120",
-    region=None,
-    unit_name: str | None = None,
-    as_of: date = date(2024, 1, 31),
-    **extra,
-):
-    metric_obj = metric_by_code(metric) if metric else None
-    fields = dict(
-        region_id=region.id if region else None,
-        unit_id=unit(region, unit_name).id if unit_name else None,
-        metric_id=metric_obj.id if metric_obj else None,
-        value=Decimal(value) if value is not None else None,
-        as_of=as_of,
-        source_type=extra.pop("source_type", "rep_survey"),
-        source_title=extra.pop("source_title", "Test source"),
-        **extra,
-    )
-    item = create_evidence(actor, **fields)
-    db.session.commit()
-    return item
-
-
 @pytest.fixture
-def items(world):
-    """A few figures: London (a unit's 3 reports and an individual), Wales, and national."""
-    return {
-        "london": make_item(world.official, region=world.london, value="150", unit_name="London PDU", reporter_count=5),
-        "individual": make_item(
-            world.official, metric="wmt_percent", region=world.london, value="118", unit_name="London PDU", grade="NQO"
-        ),
-        "wales": make_item(world.official, metric="staff_in_post", region=world.wales, value="24.43"),
-        "national": make_item(world.official, metric="vacancies", value="615", as_of=date(2019, 6, 30)),
-    }
+def items(world: World) -> dict[str, EvidenceItem]:
+    """A few figures: London (a unit's 5 reports and an individual), Wales, and national."""
+    return make_evidence_sample(world)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from napo_tracker.cases.services import create_case
 from napo_tracker.evidence.services import EvidenceError, link_references, resolve_links
 from napo_tracker.extensions import db
 from napo_tracker.notices import services as notice_services
+from napo_tracker.notices.services import NoticeDetails
 
-from ..notices.conftest import details_for
-from ..testimonies.conftest import LONG_ENOUGH
+TESTIMONY_TEXT = "My caseload went from forty to sixty-five cases in three months and nobody covers leave."
 
 
 @pytest.fixture
 def london_records(world):
+    details = NoticeDetails(
+        kind="individual",
+        region_id=world.london.id,
+        unit_id=None,
+        served_to_name="Jo Manager",
+        served_to_role="Head of PDU",
+        wmt_percent=Decimal("142.5"),
+    )
     case = create_case(
         world.london_rep,
         region_id=world.london.id,
@@ -22,7 +32,7 @@ def london_records(world):
         title="NQO on 118 %",
         description="No protected caseload.",
     )
-    notice = notice_services.create_notice(world.london_rep, details_for(world.london))
+    notice = notice_services.create_notice(world.london_rep, details)
     db.session.commit()
     return case, notice
 
@@ -32,7 +42,7 @@ def test_an_item_links_to_its_case_notice_and_testimony(world, london_records):
 
     case, notice = london_records
     testimony, _code = submit_testimony(
-        text=LONG_ENOUGH,
+        text=TESTIMONY_TEXT,
         region_id=world.london.id,
         grade=None,
         service_band=None,

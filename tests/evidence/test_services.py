@@ -25,7 +25,7 @@ from napo_tracker.evidence.services import (
 )
 from napo_tracker.extensions import db
 
-from .conftest import make_item
+from ..factories import make_evidence
 
 STABLE_CODES = {
     "wmt_percent",
@@ -91,11 +91,11 @@ def test_small_numbers_are_withheld_except_from_admins(world, items):
 
 def test_reps_record_only_in_their_regions(world):
     with pytest.raises(EvidenceError, match="only for your own regions"):
-        make_item(world.london_rep, region=world.wales)
+        make_evidence(world.london_rep, region=world.wales)
     with pytest.raises(EvidenceError, match="Only national officials record national"):
-        make_item(world.london_rep, region=None)
+        make_evidence(world.london_rep, region=None)
     db.session.rollback()
-    item = make_item(world.london_rep, region=world.london, unit_name="London IOM")
+    item = make_evidence(world.london_rep, region=world.london, unit="London IOM")
     assert item.reference == "EV-0001" and item.created_by_id == world.london_rep.id
 
 
@@ -116,9 +116,9 @@ def test_unit_must_be_in_the_region_and_duplicates_are_refused(world):
             source_title="t",
         )
     db.session.rollback()
-    first = make_item(world.official, region=world.london)
+    first = make_evidence(world.official, region=world.london, source_title="The same survey")
     with pytest.raises(EvidenceError, match=f"already recorded as {first.reference}"):
-        make_item(world.official, region=world.london)
+        make_evidence(world.official, region=world.london, source_title="The same survey")
 
 
 def test_edits_detect_a_concurrent_change_and_clear_verification(world, items):
@@ -138,7 +138,7 @@ def test_edits_detect_a_concurrent_change_and_clear_verification(world, items):
 
 def test_aggregate_groups_by_metric_region_and_month(world):
     for value, as_of in (("110", date(2024, 1, 10)), ("130", date(2024, 1, 20)), ("140", date(2024, 2, 5))):
-        make_item(world.official, region=world.london, value=value, as_of=as_of, reporter_count=None)
+        make_evidence(world.official, region=world.london, value=value, as_of=as_of, reporter_count=None)
     groups = aggregate(period="month")
     by_period = {g.period: g for g in groups}
     assert by_period["2024-01"].mean == Decimal("120") and by_period["2024-01"].count == 2

@@ -12,16 +12,22 @@ from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
 from napo_tracker.extensions import db
 
-from ..factories import unit
+from ..factories import make_evidence, unit
 from ..helpers import submit
 from .conftest import csv_bytes, good_rows
+
+
+def _metric_id(code: str) -> int:
+    metric = metric_by_code(code)
+    assert metric is not None, code
+    return metric.id
 
 
 def _form(world, **overrides):
     data = {
         "region_id": str(world.wales.id),
         "unit_id": "",
-        "metric_id": str(metric_by_code("staff_in_post").id),
+        "metric_id": str(_metric_id("staff_in_post")),
         "value": "24.43",
         "as_of": "2024-03-31",
         "source_type": "management_data",
@@ -37,7 +43,7 @@ def test_an_official_records_an_exact_figure_and_verifies_it(client, login_as, w
     login_as(world.official)
     response = submit(client, "/evidence/new", _form(world))
     assert response.status_code == 302
-    item = db.session.scalar(select(EvidenceItem))
+    item = db.session.scalars(select(EvidenceItem)).one()
     assert item.value == Decimal("24.43") and item.reference == "EV-0001"
     page = client.get("/evidence/EV-0001")
     assert "24.43 FTE" in page.text and "Mark as verified" in page.text
@@ -88,7 +94,7 @@ def test_list_filters_and_bad_filters(client, login_as, world, items):
     assert items["wales"].reference in wales.text and items["london"].reference not in wales.text
     national = client.get("/evidence/?region=national")
     assert items["national"].reference in national.text and items["wales"].reference not in national.text
-    metric = client.get(f"/evidence/?metric={metric_by_code('vacancies').id}&date_from=2019-01-01&date_to=2019-12-31")
+    metric = client.get(f"/evidence/?metric={_metric_id('vacancies')}&date_from=2019-01-01&date_to=2019-12-31")
     assert items["national"].reference in metric.text and items["london"].reference not in metric.text
     inverted = client.get("/evidence/?date_from=2024-01-01&date_to=2020-01-01")
     assert inverted.status_code == 400 and "must be on or after" in inverted.text
@@ -97,9 +103,7 @@ def test_list_filters_and_bad_filters(client, login_as, world, items):
 
 
 def test_export_neutralises_formulas_and_is_audited(client, login_as, world, items):
-    from .conftest import make_item
-
-    make_item(world.official, metric=None, value=None, region=world.london, statement='=HYPERLINK("x")')
+    make_evidence(world.official, metric=None, value=None, region=world.london, statement='=HYPERLINK("x")')
     login_as(world.official)
     response = client.get("/evidence/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -109,7 +113,8 @@ def test_export_neutralises_formulas_and_is_audited(client, login_as, world, ite
     assert by_ref[items["wales"].reference][4] == "24.43"
     assert by_ref[items["individual"].reference][4] == "fewer than 3"
     assert any(row[12].startswith("'=HYPERLINK") for row in rows[1:])
-    assert db.session.scalar(select(AuditEvent.details).where(AuditEvent.action == "evidence:exported"))["rows"] == 5
+    exported = db.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "evidence:exported")).one()
+    assert exported["rows"] == 5
 
 
 def test_web_upload_shares_the_validator(client, login_as, world):
@@ -172,4 +177,22 @@ def test_admins_add_metrics_and_others_cannot(client, login_as, world):
         },
     )
     assert made.status_code == 302
-    assert db.session.scalar(select(Metric).where(Metric.code == "court_backlog")).warn_at == Decimal(50)
+    assert db.session.scalars(select(Metric).where(Metric.code == "court_backlog")).one().warn_at == Decimal(50)
+
+
+def test_an_edit_made_from_an_old_copy_is_refused_with_409(client, login_as, world, items):
+    from ..helpers import csrf_from
+
+    item = items["wales"]
+    login_as(world.official)
+    page = client.get(f"/evidence/{item.reference}/edit")
+    assert f'name="version" type="hidden" value="{item.version}"' in page.text
+    data = _form(world, csrf_token=csrf_from(page.data), version=str(item.version), value="25")
+    # Someone else saves the item meanwhile.
+    assert submit(client, f"/evidence/{item.reference}/edit", _form(world, value="26", version=str(item.version)))
+    stale = client.post(f"/evidence/{item.reference}/edit", data=data)
+    assert stale.status_code == 409 and "Someone else changed this item while you were editing it." in stale.text
+    db.session.expire_all()
+    assert item.value == Decimal("26")
+    tampered = submit(client, f"/evidence/{item.reference}/edit", _form(world, version="2; DROP TABLE"))
+    assert tampered.status_code == 400 and "out of date" in tampered.text

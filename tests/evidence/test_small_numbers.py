@@ -1,0 +1,139 @@
+"""The small-number rule, written once (``is_small_number``), at every level and both sides of
+three: a unit's, a region's and a national figure from two people is withheld from everyone
+but admins; from exactly three it is shown. Items, groups, pages, exports and dashboards."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from napo_tracker.evidence.models import EvidenceItem
+from napo_tracker.evidence.services import (
+    aggregate,
+    dashboard_data,
+    is_small_number,
+    latest_by_region,
+    people_at_risk,
+    reveals_fewer_than_three,
+    shown_value,
+)
+
+from ..factories import World, make_evidence
+
+LEVELS = ("unit", "region", "national")
+
+
+def _figure(world: World, level: str, reporters: int | None, **fields) -> EvidenceItem:
+    """An average WMT of 157 % at ``level`` (London PDU, London, national) from ``reporters`` people."""
+    return make_evidence(
+        world.official,
+        region=None if level == "national" else world.london,
+        unit="London PDU" if level == "unit" else None,
+        value=fields.pop("value", "157"),
+        reporter_count=reporters,
+        **fields,
+    )
+
+
+def _where(level: str) -> str:
+    return "National" if level == "national" else "London"
+
+
+def test_the_rule_is_fewer_than_three_people():
+    assert [is_small_number(n) for n in (0, 1, 2, 3, 4, 500)] == [True, True, True, False, False, False]
+    assert not is_small_number(None)  # not from individual reports: management data, a published report
+
+
+def test_a_figure_built_from_items_counts_the_people_behind_its_withheld_items():
+    assert people_at_risk([]) is None
+    assert people_at_risk([None, 40]) is None  # nothing in it is withheld
+    assert people_at_risk([2]) == 2
+    assert people_at_risk([2, None]) == 2  # beside management data, still two people
+    assert people_at_risk([1, 5]) == 1  # the five-person item is shown: the average would give the one away
+    assert people_at_risk([1, 1, 1]) == 3
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_an_item_from_two_people_is_withheld_and_from_three_shown(world, level):
+    two, three = _figure(world, level, 2), _figure(world, level, 3)
+    assert reveals_fewer_than_three(two) and not reveals_fewer_than_three(three)
+    assert shown_value(two, world.official) == "fewer than 3"
+    assert shown_value(two, world.london_rep) == "fewer than 3"
+    assert shown_value(two, world.admin) == "157 %"
+    assert shown_value(three, world.official) == "157 %"
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_month_from_two_people_is_withheld_and_from_three_shown(world, level):
+    """Groups are per region (a unit's items count in their region) or national."""
+    _figure(world, level, 2, as_of=date(2024, 1, 31))
+    _figure(world, level, 3, as_of=date(2024, 2, 29))
+    groups = {g.period: g for g in aggregate(period="month")}
+    assert groups["2024-01"].is_suppressed and not groups["2024-02"].is_suppressed
+    assert groups["2024-01"].value_for(world.official) is None
+    assert groups["2024-01"].value_for(world.admin) == 157
+    assert groups["2024-02"].value_for(world.official) == 157
+    data = dashboard_data(world.official)
+    wmt = next(f for f in data["figures"] if f.metric.code == "wmt_percent_avg")
+    assert [(r["region"], r["period"], r["value"], r["is_suppressed"]) for r in wmt.rows] == [
+        (_where(level), "2024-02", 157, False)
+    ]
+    assert data["trend"] == {_where(level): [(date(2024, 2, 1), 157)]}  # the withheld month is left out
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_latest_figure_per_region_follows_the_same_rule(world, level):
+    _figure(world, level, 2, as_of=date(2024, 1, 31))
+    assert [r["is_suppressed"] for r in latest_by_region("wmt_percent_avg")] == [True]
+    _figure(world, level, 3, as_of=date(2024, 2, 29))
+    assert [r["is_suppressed"] for r in latest_by_region("wmt_percent_avg")] == [False]
+
+
+def test_an_average_cannot_give_away_one_persons_figure(world):
+    # One person's figure beside a five-person figure that is shown: the mean would reveal it.
+    _figure(world, "region", 1, value="190", as_of=date(2024, 1, 10))
+    _figure(world, "region", 5, value="110", as_of=date(2024, 1, 20))
+    # Two people's figure beside management data (which counts nobody): still two people.
+    _figure(world, "national", 2, value="140", as_of=date(2024, 1, 10))
+    _figure(world, "national", None, value="120", as_of=date(2024, 1, 20), source_type="management_data")
+    groups = {g.region_id: g for g in aggregate(period="month")}
+    assert groups[world.london.id].is_suppressed and groups[None].is_suppressed
+
+
+def test_figures_about_one_person_each_are_shown_together_from_three_people(world):
+    for n, value in enumerate(("118", "131", "142")):
+        make_evidence(world.official, metric="wmt_percent", region=world.london, value=value, grade="PO")
+        [group] = aggregate(period="month")
+        assert group.is_suppressed is (n < 2), n
+    assert group.value_for(world.official) == Decimal("130.33")
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_pages_exports_and_dashboards_withhold_two_people_from_all_but_admins(client, login_as, world, level):
+    two = _figure(world, level, 2)
+    login_as(world.official)
+    page = client.get(f"/evidence/{two.reference}")
+    assert "fewer than 3" in page.text and "157 %" not in page.text
+    assert "This figure comes from fewer than 3 people, so it is not shown exactly." in page.text
+    listing = client.get("/evidence/")
+    assert "fewer than 3" in listing.text and "157 %" not in listing.text
+    export = list(csv.reader(io.StringIO(client.get("/evidence/export.csv").text.lstrip("\ufeff"))))
+    assert export[1][4] == "fewer than 3"
+    dashboard = client.get("/dashboard").text
+    assert "fewer than 3" in dashboard and "157 %" not in dashboard
+    login_as(world.admin)
+    assert "157 %" in client.get(f"/evidence/{two.reference}").text
+    assert "157 %" in client.get("/dashboard").text
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_pages_show_a_figure_from_three_people(client, login_as, world, level):
+    three = _figure(world, level, 3)
+    login_as(world.london_rep)
+    page = client.get(f"/evidence/{three.reference}")
+    assert "157 %" in page.text and "fewer than 3" not in page.text
+    assert "157 %" in client.get("/dashboard").text
