@@ -25,6 +25,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
 
+from config import Config
+
 # Documents are resolved against this made-up origin; only its /static/ path is served.
 PDF_BASE_URL = "https://napo-tracker.invalid/"
 MAX_DATA_URL_BYTES = 512 * 1024
@@ -119,9 +121,10 @@ def html_to_pdf(
     html: str, *, timeout: float | None = None, memory_mb: int | None = None, static_root: str | None = None
 ) -> bytes:
     """Render HTML to PDF bytes in a bounded child process; raise PDFRenderError on failure."""
-    config = current_app.config if _has_app() else {}
-    timeout = timeout or config["PDF_RENDER_TIMEOUT"]
-    memory_mb = memory_mb or config["PDF_RENDER_MEMORY_MB"]
+    # Outside the app (a benchmark, a script) the defaults of config.py apply.
+    settings: Any = current_app.config if _has_app() else vars(Config)
+    timeout = timeout or settings["PDF_RENDER_TIMEOUT"]
+    memory_mb = memory_mb or settings["PDF_RENDER_MEMORY_MB"]
     static_root = static_root or (current_app.static_folder if _has_app() else os.getcwd())
     import weasyprint  # noqa: F401  imported once here so every forked child starts warm
 
