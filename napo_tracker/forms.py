@@ -61,6 +61,8 @@ class VersionField(HiddenField):
     anything else is refused, so a tampered field never reaches the service.
     """
 
+    data: int | None
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         raw = (valuelist[0] if valuelist else "") or ""
         raw = str(raw).strip()

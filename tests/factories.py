@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypedDict, Unpack
 
 from napo_tracker.accounts.models import User
 from napo_tracker.accounts.services import create_user
+from napo_tracker.briefings import services as briefing_services
+from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
+from napo_tracker.cases.models import Case, CaseAttachment, Member
+from napo_tracker.cases.services import add_attachment, create_case, create_member
+from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
+from napo_tracker.evidence.services import create_evidence, create_metric, verify_evidence
 from napo_tracker.extensions import db
+from napo_tracker.kernel.clock import today
+from napo_tracker.notices import services as notice_services
+from napo_tracker.notices.models import ForeseeabilityNotice
+from napo_tracker.notices.services import NoticeDetails
 from napo_tracker.regions.models import Region, Unit
+from napo_tracker.testimonies.models import Testimony
+from napo_tracker.testimonies.services import approve as approve_testimony
+from napo_tracker.testimonies.services import submit_testimony
 
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
@@ -71,18 +88,7 @@ def make_world() -> World:
 
 
 # ---- notices
-
-
-# ---- evidence
 # Imported here, with their section, so each domain's builders stay together.
-from datetime import date  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from typing import Any  # noqa: E402
-
-from napo_tracker.kernel.clock import today  # noqa: E402
-from napo_tracker.notices import services as notice_services  # noqa: E402
-from napo_tracker.notices.models import ForeseeabilityNotice  # noqa: E402
-from napo_tracker.notices.services import NoticeDetails  # noqa: E402
 
 
 def notice_details(region: Region, *, unit_id: int | None = None, **overrides: Any) -> NoticeDetails:
@@ -125,14 +131,10 @@ def make_served_notice(
     """A notice served on ``served_on``: its response is due ten working days later."""
     return make_notice(user, region, served_on=served_on, on=on, **details)
 
+
 # ---- testimonies
 # Imported here, with their section, so each domain's builders stay together.
-from collections.abc import Sequence  # noqa: E402
-from typing import TypedDict, Unpack  # noqa: E402
 
-from napo_tracker.testimonies.models import Testimony  # noqa: E402
-from napo_tracker.testimonies.services import approve as approve_testimony  # noqa: E402
-from napo_tracker.testimonies.services import submit_testimony  # noqa: E402
 
 TESTIMONY_TEXT = "My caseload went from forty to sixty-five cases in three months and nobody covers leave."
 
@@ -174,12 +176,9 @@ def make_testimony(text: str = TESTIMONY_TEXT, **options: Unpack[SubmissionOptio
     """A testimony as ``make_testimony_with_code`` makes it, when the test needs no code."""
     return make_testimony_with_code(text, **options)[0]
 
+
 # ---- briefings
 # Imported here, with their section, so each domain's builders stay together.
-from datetime import date  # noqa: E402
-
-from napo_tracker.briefings import services as briefing_services  # noqa: E402
-from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question  # noqa: E402
 
 
 def make_briefing(
@@ -237,12 +236,9 @@ def ask_question(
     db.session.commit()
     return item
 
+
 # ---- cases
 # Imported here, with their section, so each domain's builders stay together.
-from typing import Any  # noqa: E402
-
-from napo_tracker.cases.models import Case, CaseAttachment, Member  # noqa: E402
-from napo_tracker.cases.services import add_attachment, create_case, create_member  # noqa: E402
 
 
 def make_member(actor: User, region: Region, **fields: Any) -> Member:
@@ -280,10 +276,11 @@ def make_attachment(actor: User, case: Case, data: bytes, filename: str = "lette
     db.session.commit()
     return attachment
 
-from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code  # noqa: E402
-from napo_tracker.evidence.services import create_evidence, create_metric, verify_evidence  # noqa: E402
 
 _evidence_seq = itertools.count(1)
+
+
+# ---- evidence
 
 
 def make_metric(

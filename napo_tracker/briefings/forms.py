@@ -37,12 +37,6 @@ class VersionedForm(FlaskForm):
 
     expected_version = VersionField()
 
-    @property
-    def sent_version(self) -> int | None:
-        """The version the page was made from, as ``VersionField`` read it (None: not sent)."""
-        value: object = self.expected_version.data
-        return value if isinstance(value, int) else None
-
 
 class BriefingForm(VersionedForm):
     title = StringField("Title", filters=[strip_text], validators=[DataRequired(), Length(max=200), PlainText()])

@@ -559,7 +559,7 @@ def generate_regional_section(
 # ---------------------------------------------------------------------------- testimonies
 
 
-def quotable_select(audience: str) -> Select[tuple[Testimony]] | None:
+def quotable_select(audience: str) -> Select[Testimony] | None:
     """The query of testimonies quotable to ``audience``; None where none ever is (the employer)."""
     consent = consent_audience(audience)
     if consent is None:

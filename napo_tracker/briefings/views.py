@@ -93,7 +93,7 @@ def edit(ref: str):
             svc.update_briefing(
                 current_user,
                 briefing,
-                expected_version=form.sent_version,
+                expected_version=form.expected_version.data,
                 title=form.title.data or "",
                 subtitle=form.subtitle.data or "",
                 audience=form.audience.data or "",
@@ -131,7 +131,7 @@ def _confirmed(briefing: Briefing, change: Callable[[int | None], object], messa
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:
-        change(form.sent_version)
+        change(form.expected_version.data)
         flash(message, "success")
     if outcome.error is not None:
         flash(outcome.error.message, "danger")
@@ -155,7 +155,7 @@ def section_new(ref: str):
             kind=form.kind.data or "",
             heading=form.heading.data or "",
             body=form.body.data or "",
-            expected_version=form.sent_version,
+            expected_version=form.expected_version.data,
         )
         flash(f"Section “{section.heading}” added.", "success")
         return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor=f"section-{section.id}"))
@@ -180,7 +180,7 @@ def section_edit(ref: str, section_id: int):
                 kind=form.kind.data or "",
                 heading=form.heading.data or "",
                 body=form.body.data or "",
-                expected_version=form.sent_version,
+                expected_version=form.expected_version.data,
             )
             flash("Section saved.", "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor=f"section-{section.id}"))
@@ -238,7 +238,7 @@ def section_chart(ref: str, section_id: int):
                 metric_code=form.metric_code.data or None,
                 region_ids=form.region_ids.data or [],
                 since_on=form.since_on.data,
-                expected_version=form.sent_version,
+                expected_version=form.expected_version.data,
             )
             flash("Chart saved.", "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor=f"section-{section.id}"))
@@ -269,7 +269,7 @@ def evidence_picker(ref: str):
                     briefing,
                     section_id=cite.section_id.data,
                     reference=cite.evidence_reference.data or "",
-                    expected_version=cite.sent_version,
+                    expected_version=cite.expected_version.data,
                 )
                 flash(f"{item.reference} cited in “{section.heading}”.", "success")
                 kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in PICKER_FILTERS}
@@ -306,7 +306,7 @@ def regional(ref: str):
     if form.validate_on_submit():
         with errors_on(form, "region_ids") as outcome:
             section = svc.generate_regional_section(
-                current_user, briefing, form.region_ids.data or [], expected_version=form.sent_version
+                current_user, briefing, form.region_ids.data or [], expected_version=form.expected_version.data
             )
             flash("Regional evidence drafted: read it through and edit it.", "success")
             return redirect(url_for("briefings.section_edit", ref=briefing.reference, section_id=section.id))
@@ -338,7 +338,7 @@ def testimony_picker(ref: str):
     if form.validate_on_submit():
         with errors_on(form, "testimony_ids") as outcome:
             svc.set_testimonies(
-                current_user, briefing, form.testimony_ids.data or [], expected_version=form.sent_version
+                current_user, briefing, form.testimony_ids.data or [], expected_version=form.expected_version.data
             )
             flash("Testimonies saved.", "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="testimonies"))
@@ -371,7 +371,7 @@ def questions(ref: str):
                 briefing,
                 question_id=form.question_id.data,
                 text=form.text.data or "",
-                expected_version=form.sent_version,
+                expected_version=form.expected_version.data,
             )
             flash("Question added.", "success")
             return redirect(url_for("briefings.questions", ref=briefing.reference))
@@ -393,7 +393,7 @@ def question_reword(ref: str, item_id: int):
 
     if form.validate_on_submit():
         with errors_on(form, "text") as outcome:
-            svc.reword_question(current_user, item, form.text.data or "", expected_version=form.sent_version)
+            svc.reword_question(current_user, item, form.text.data or "", expected_version=form.expected_version.data)
             flash("Question reworded for this briefing.", "success")
             return redirect(url_for("briefings.questions", ref=briefing.reference))
         return page(outcome.status_code)
@@ -512,7 +512,7 @@ def publish(ref: str):
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:
-        version = svc.publish(current_user, briefing, expected_version=form.sent_version)
+        version = svc.publish(current_user, briefing, expected_version=form.expected_version.data)
         flash(f"{briefing.reference} version {version.number} published. Its PDF is now frozen.", "success")
         return redirect(url_for("briefings.detail", ref=briefing.reference))
     if outcome.error is not None:

@@ -8,7 +8,7 @@ change is put back on its form by ``errors_on``.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -245,9 +245,7 @@ def edit(ref: str):
     form = _case_form(request.form)
     if form.validate():
         with errors_on(form) as outcome:
-            # VersionField parses to int | None; its stub still says HiddenField's str.
-            expected = cast("int | None", form.version.data)
-            changed = update_case(current_user, case, expected_version=expected, **form.case_fields())
+            changed = update_case(current_user, case, expected_version=form.version.data, **form.case_fields())
             flash(f"Case {case.reference} saved." if changed else "Nothing was changed.", "success")
             return redirect(url_for("cases.detail", ref=case.reference))
         if outcome.conflict is not None:

@@ -162,11 +162,6 @@ class EvidenceForm(FlaskForm):
             "visibility": self.visibility.data,
         }
 
-    def expected_version(self) -> int | None:
-        """The version of the item this form was made from (None: not sent, so not checked)."""
-        version: object = self.version.data  # VersionField has parsed it to an int
-        return version if isinstance(version, int) else None
-
     def link_references(self) -> dict[str, str]:
         return {
             "case_reference": self.case_reference.data or "",

@@ -170,7 +170,7 @@ def edit(reference: str):
     if form.validate_on_submit():
         with errors_on(form) as outcome:
             links = resolve_links(current_user, **form.link_references())
-            update_evidence(current_user, item, form.expected_version(), **form.item_fields(), **links)
+            update_evidence(current_user, item, form.version.data, **form.item_fields(), **links)
             flash(f"Evidence {item.reference} saved.", "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
         if outcome.conflict:

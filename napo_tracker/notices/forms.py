@@ -128,13 +128,6 @@ class NoticeForm(FlaskForm):
         self.unit_id.choices = select_choices([(0, "No particular unit"), *unit_choices])
         self.assigned_rep_id.choices = select_choices([(0, "Me"), *rep_choices])
 
-    @property
-    def expected_version(self) -> int | None:
-        """The version of the notice this form was made from (None: not sent, so not checked)."""
-        # VersionField parses to an int, though its stubs still call ``data`` a string.
-        version: object = self.version.data
-        return version if isinstance(version, int) else None
-
     def validate_signatory_count(self, field):
         if self.kind.data == NoticeKind.COLLECTIVE and (field.data is None or field.data < 1):
             raise ValidationError("A collective notice needs at least one signatory.")

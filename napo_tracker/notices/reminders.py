@@ -19,11 +19,10 @@ from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.transaction import command_transaction
-from ..regions.scoping import can_access_region
 from ..mail import MailError, build_message, outbox
+from ..regions.scoping import can_access_region
 from .models import ForeseeabilityNotice, NoticeReminder
 from .services import OPEN_STATUSES, active_due_on, deadline_state
-
 
 
 @dataclass

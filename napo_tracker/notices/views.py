@@ -289,7 +289,7 @@ def edit(ref: str):
         form.assigned_rep_id.data = notice.assigned_rep_id if notice.assigned_rep_id != current_user.id else 0
     if form.validate_on_submit():
         with errors_on(form) as outcome:  # each refusal names its field; a conflict goes above the form
-            update_notice(current_user, notice, _details(form), expected_version=form.expected_version)
+            update_notice(current_user, notice, _details(form), expected_version=form.version.data)
             flash("Notice saved.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
         if outcome.conflict:

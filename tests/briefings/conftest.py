@@ -1,11 +1,8 @@
-"""Briefing fixtures: briefings from tests.factories; evidence and testimonies made through
-their own domains' services."""
+"""Briefing fixtures: briefings, evidence and testimonies, all built by tests.factories."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
@@ -13,64 +10,35 @@ import pytest
 from napo_tracker.briefings import services as svc
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
+from tests import factories
 from tests.factories import ask_question, make_briefing, make_question, make_section
 
-# ---- local builders of other domains' records
-# The evidence and testimonies branches are adding ``make_evidence`` and ``make_testimony`` to
-# tests.factories; until they land, briefings builds its own here, and only here. Swap them for
-# the shared factories then (the report says how the arguments map).
-
-_seq = itertools.count(1)
-
-
-def make_metric(
-    code: str = "wmt_percent_avg", label: str = "Average WMT", unit: str = "percent", is_individual: bool = False
-):
-    from napo_tracker.evidence.models import Metric, metric_by_code
-
-    metric = metric_by_code(code)
-    if metric is None:
-        metric = Metric(code=code, label=label, unit=unit, is_individual=is_individual)
-        db.session.add(metric)
-        db.session.flush()
-    return metric
+# ---- other domains' records, in the words briefings tests use: each goes to tests.factories
 
 
 def make_evidence(
     actor,
     *,
-    region=None,
-    unit=None,
     metric_code: str | None = "wmt_percent_avg",
     value: str | None = "192",
-    statement: str | None = None,
     as_of: date | None = None,
     visibility: str = "public",
     is_verified: bool = True,
-    reporter_count: int | None = None,
-    source_title: str | None = None,
+    **fields: Any,
 ):
-    from napo_tracker.evidence.services import create_evidence
-
-    metric = make_metric(metric_code) if metric_code else None
-    item = create_evidence(
+    """A citable figure by default: public, verified, from a union survey dated last month."""
+    return factories.make_evidence(
         actor,
-        region_id=region.id if region else None,
-        unit_id=unit.id if unit else None,
-        metric_id=metric.id if metric and value is not None else None,
-        value=Decimal(value) if value is not None else None,
-        statement=statement,
+        metric=metric_code if value is not None else None,
+        value=value,
         as_of=as_of or today() - timedelta(days=30),
         source_type="union_survey",
-        source_title=source_title or f"Workload survey no. {next(_seq)}",
         source_publisher="Napo",
         source_date=as_of or today() - timedelta(days=20),
         visibility=visibility,
-        reporter_count=reporter_count,
+        is_verified=is_verified,
+        **fields,
     )
-    item.is_verified = is_verified
-    db.session.commit()
-    return item
 
 
 def make_testimony(
@@ -83,19 +51,16 @@ def make_testimony(
     region=None,
     grade: str = "PO",
 ):
-    from napo_tracker.testimonies import services as tsvc
-
-    testimony, _code = tsvc.submit_testimony(
-        text=text + " (original words)",
-        region_id=region.id if region else None,
+    """A testimony approved (by default) in ``text``, the member's own words being longer."""
+    return factories.make_testimony(
+        text + " (original words)",
+        mps=mps,
+        press=press,
+        region=region,
         grade=grade,
-        has_mps_consent=mps,
-        has_press_consent=press,
+        approved_by=official if approve else None,
+        public_text=text,
     )
-    if approve:
-        tsvc.approve(official, testimony, text)
-    db.session.commit()
-    return testimony
 
 
 # ---- briefings

@@ -68,7 +68,7 @@ def test_a_good_briefing_form_gives_plain_values(app):
     assert form.title.data == "Staffing crisis" and form.audience.data == "press"
     assert form.dated_on.data.isoformat() == "2026-11-20"
     assert form.signatory_name.data == "Jo Official"  # trimmed
-    assert form.sent_version == 3
+    assert form.expected_version.data == 3
 
 
 def test_a_new_briefing_form_is_dated_today_and_offers_every_audience(app):
@@ -103,7 +103,7 @@ def test_a_good_section_form(app):
     form = _submitted(app, SectionForm, {"kind": "risks", "heading": " Risks ", "body": "Risk **rises**.\n\n- one"})
     assert form.errors == {}
     assert (form.kind.data, form.heading.data, form.body.data) == ("risks", "Risks", "Risk **rises**.\n\n- one")
-    assert form.sent_version is None  # no version sent: no check is asked for
+    assert form.expected_version.data is None  # no version sent: no check is asked for
 
 
 def test_a_section_body_is_held_to_the_services_limits(app):
@@ -189,7 +189,7 @@ def test_bad_evidence_filters_are_flagged_not_fatal(app):
 def test_a_cite_form_names_an_item_and_a_section(app):
     form = _submitted(app, CiteForm, {"evidence_reference": "EV-0001", "section_id": "4", "expected_version": "2"})
     assert form.errors == {}
-    assert (form.evidence_reference.data, form.section_id.data, form.sent_version) == ("EV-0001", 4, 2)
+    assert (form.evidence_reference.data, form.section_id.data, form.expected_version.data) == ("EV-0001", 4, 2)
 
 
 def test_a_cite_form_refuses_a_missing_or_hostile_reference(app):
@@ -247,7 +247,7 @@ def test_a_question_needs_one_of_the_two_and_a_sane_id(app):
 
 def test_rewording_needs_words(app):
     good = _submitted(app, RewordForm, {"text": "Will the Minister publish the review?", "expected_version": "5"})
-    assert good.errors == {} and good.sent_version == 5
+    assert good.errors == {} and good.expected_version.data == 5
     blank = _submitted(app, RewordForm, {"text": "  "})
     assert blank.errors == {"text": ["This field is required."]}
     long = _submitted(app, RewordForm, {"text": "why " * 300})
@@ -274,8 +274,8 @@ def test_a_bank_question_form(app):
 
 def test_a_one_button_change_carries_the_briefing_version(app):
     good = _submitted(app, ConfirmChangeForm, {"expected_version": "12"})
-    assert good.errors == {} and good.sent_version == 12
+    assert good.errors == {} and good.expected_version.data == 12
     unsent = _submitted(app, ConfirmChangeForm, {})
-    assert unsent.errors == {} and unsent.sent_version is None
+    assert unsent.errors == {} and unsent.expected_version.data is None
     tampered = _submitted(app, ConfirmChangeForm, {"expected_version": "-1"})
-    assert tampered.errors == {"expected_version": [STALE_FORM]} and tampered.sent_version is None
+    assert tampered.errors == {"expected_version": [STALE_FORM]} and tampered.expected_version.data is None

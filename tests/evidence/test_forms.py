@@ -62,7 +62,7 @@ def test_a_good_item_gives_exact_explicit_fields(app):
         "notice_reference": "",
         "testimony_reference": "",
     }
-    assert form.expected_version() == 4
+    assert form.version.data == 4
     assert set(fields) >= {"source_type", "source_title", "visibility"} and "version" not in fields
 
 
@@ -70,7 +70,7 @@ def test_a_statement_needs_no_value_and_a_national_figure_no_region(app):
     form = _item_form(app, region_id="", metric_id="", value="", statement="Staff carry 60 cases.")
     assert form.errors == {}
     assert form.item_fields()["value"] is None and form.item_fields()["region_id"] is None
-    assert form.expected_version() is None  # no version sent: nothing to check
+    assert form.version.data is None  # no version sent: nothing to check
 
 
 def test_bad_item_input_is_refused_next_to_its_field(app):

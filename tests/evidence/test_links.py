@@ -2,55 +2,24 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from napo_tracker.cases.services import create_case
 from napo_tracker.evidence.services import EvidenceError, link_references, resolve_links
 from napo_tracker.extensions import db
-from napo_tracker.notices import services as notice_services
-from napo_tracker.notices.services import NoticeDetails
 
-TESTIMONY_TEXT = "My caseload went from forty to sixty-five cases in three months and nobody covers leave."
+from ..factories import make_case, make_notice, make_testimony
 
 
 @pytest.fixture
 def london_records(world):
-    details = NoticeDetails(
-        kind="individual",
-        region_id=world.london.id,
-        unit_id=None,
-        served_to_name="Jo Manager",
-        served_to_role="Head of PDU",
-        wmt_percent=Decimal("142.5"),
-    )
-    case = create_case(
-        world.london_rep,
-        region_id=world.london.id,
-        category="excessive_workload",
-        title="NQO on 118 %",
-        description="No protected caseload.",
-    )
-    notice = notice_services.create_notice(world.london_rep, details)
-    db.session.commit()
+    case = make_case(world.london_rep, world.london, title="NQO on 118 %", description="No protected caseload.")
+    notice = make_notice(world.london_rep, world.london)
     return case, notice
 
 
 def test_an_item_links_to_its_case_notice_and_testimony(world, london_records):
-    from napo_tracker.testimonies.services import submit_testimony
-
     case, notice = london_records
-    testimony, _code = submit_testimony(
-        text=TESTIMONY_TEXT,
-        region_id=world.london.id,
-        grade=None,
-        service_band=None,
-        topics=[],
-        has_mps_consent=True,
-        has_press_consent=False,
-    )
-    db.session.commit()
+    testimony = make_testimony(region=world.london, mps=True)
     links = resolve_links(
         world.official,
         case_reference=case.reference.lower(),

@@ -72,7 +72,7 @@ def test_a_good_notice_form_hands_over_explicit_details(app):
     assert details.wmt_percent == Decimal("142.5") and details.caseload == 58
     assert sorted(details.concerns) == ["caseload_beyond_capacity", "no_cover"]
     assert (details.member_id, details.assigned_rep_id) == (5, 7)
-    assert form.expected_version == 3
+    assert form.version.data == 3
 
 
 def test_no_unit_no_member_and_me_as_rep_are_none(app):
@@ -80,7 +80,7 @@ def test_no_unit_no_member_and_me_as_rep_are_none(app):
     assert form.errors == {}
     details = form.details()
     assert (details.unit_id, details.member_id, details.assigned_rep_id) == (None, None, None)
-    assert form.expected_version is None  # no version sent: nothing to check
+    assert form.version.data is None  # no version sent: nothing to check
 
 
 def test_a_collective_notice_with_named_members(app):
