@@ -39,6 +39,7 @@ def main() -> None:
     from napo_tracker import create_app
     from napo_tracker.accounts import demo as accounts_demo
     from napo_tracker.accounts.models import user_by_email
+    from napo_tracker.accounts.sessions import start_session
     from napo_tracker.briefings import demo as briefings_demo
     from napo_tracker.briefings import services as svc
     from napo_tracker.briefings.models import Briefing
@@ -91,7 +92,10 @@ def main() -> None:
             )
 
             reference = briefing.reference
-            user_id = user_by_email("official@demo.napo-tracker.test").get_id()
+            official = user_by_email("official@demo.napo-tracker.test")
+            assert official is not None
+            user_id = f"{official.id}:{start_session(official)}"
+            db.session.commit()
             stored = briefing.latest_published
             expected = stored.pdf
 

@@ -22,6 +22,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -97,11 +98,12 @@ def main() -> None:
 
     from flask import g
     from flask_migrate import upgrade
-    from sqlalchemy import event, insert, select
+    from sqlalchemy import Table, event, insert, select
 
     from napo_tracker import create_app
     from napo_tracker.accounts import demo as accounts_demo
     from napo_tracker.accounts.models import user_by_email, user_regions
+    from napo_tracker.accounts.sessions import start_session
     from napo_tracker.cases.models import Case, CaseCategory, CaseStatus
     from napo_tracker.extensions import db
     from napo_tracker.regions import demo as regions_demo
@@ -128,30 +130,35 @@ def main() -> None:
                 )
             )
             for offset in range(0, len(rows), 10_000):
-                db.session.execute(insert(Case.__table__), rows[offset : offset + 10_000])
+                db.session.execute(insert(cast(Table, Case.__table__)), rows[offset : offset + 10_000])
             db.session.commit()
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
             print(f"  inserted in {time.perf_counter() - started:.1f} s", flush=True)
 
-            users = {
-                "rep": user_by_email("rep.midlands@demo.napo-tracker.test"),
-                "official": user_by_email("official@demo.napo-tracker.test"),
-            }
+            logins = {}  # each role's login cookie value, for a session opened once here
+            for role, email in (
+                ("rep", "rep.midlands@demo.napo-tracker.test"),
+                ("official", "official@demo.napo-tracker.test"),
+            ):
+                user = user_by_email(email)
+                assert user is not None
+                logins[role] = f"{user.id}:{start_session(user)}"
+            db.session.commit()
             london = region_by_name("London")
+            assert london is not None
+            london_id = london.id
             client = app.test_client()
             engine = db.engine
             ratios = []
             print(f"\n{'page':<100} {'rows':>6} {'stmts':>5} {'page ms':>8} {'SQL ms':>7} {'ratio':>6}")
             for role, url in PAGES:
-                url = url.format(region=london.id)
-                user = users[role]
-                user_id = user.get_id()
+                url = url.format(region=london_id)
                 with client.session_transaction() as session:
-                    session["_user_id"] = user_id
+                    session["_user_id"] = logins[role]
                     session["_fresh"] = True
 
-                captured: list[tuple[str, object]] = []
+                captured: list[tuple[str, Any]] = []
 
                 def capture(conn, cursor, statement, parameters, context, executemany, captured=captured):
                     captured.append((statement, parameters))

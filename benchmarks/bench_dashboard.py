@@ -16,8 +16,10 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sized
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,7 +42,7 @@ HAND_WRITTEN = {
 
 
 def fill(items: int) -> None:
-    from sqlalchemy import insert, select
+    from sqlalchemy import Table, insert, select
 
     from napo_tracker.evidence.models import EvidenceItem, Metric
     from napo_tracker.extensions import db
@@ -72,19 +74,19 @@ def fill(items: int) -> None:
             }
         )
         if len(batch) == 50_000:
-            db.session.execute(insert(EvidenceItem.__table__), batch)
+            db.session.execute(insert(cast(Table, EvidenceItem.__table__)), batch)
             batch = []
             print(f"\r  {n:,} items", end="", flush=True)
     if batch:
-        db.session.execute(insert(EvidenceItem.__table__), batch)
+        db.session.execute(insert(cast(Table, EvidenceItem.__table__)), batch)
     db.session.commit()
     db.session.execute(db.text("ANALYZE"))
     db.session.commit()
     print()
 
 
-def best_of(fn, runs: int = 5) -> tuple[float, object]:
-    best, result = float("inf"), None
+def best_of(fn: Callable[[], Sized], runs: int = 5) -> tuple[float, Sized]:
+    best, result = float("inf"), fn()
     for _ in range(runs):
         started = time.perf_counter()
         result = fn()

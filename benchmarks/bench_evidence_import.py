@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -100,7 +101,7 @@ def run_import(url: str, path: Path, queue) -> None:
 
 def run_executemany(url: str, path: Path, queue) -> None:
     """The same rows, validated beforehand (not timed), inserted by one bare executemany."""
-    from sqlalchemy import delete, insert
+    from sqlalchemy import Table, delete, insert
 
     from napo_tracker.evidence.importer import _Lookups, _row_to_item
     from napo_tracker.evidence.models import EvidenceItem
@@ -118,6 +119,7 @@ def run_executemany(url: str, path: Path, queue) -> None:
             header = next(reader)
             for n, cells in enumerate(reader, start=1):
                 values, _ = _row_to_item(dict(zip(header, cells, strict=True)), lookups)
+                assert values is not None, f"row {n} of the generated file is bad"
                 values["fingerprint"] = fingerprint(**values)
                 rows.append(
                     {
@@ -137,7 +139,7 @@ def run_executemany(url: str, path: Path, queue) -> None:
         for row in rows:
             row["created_at"] = now
         started = time.perf_counter()
-        db.session.execute(insert(EvidenceItem.__table__), rows)
+        db.session.execute(insert(cast(Table, EvidenceItem.__table__)), rows)
         db.session.commit()
         queue.put({"seconds": time.perf_counter() - started})
 
@@ -157,8 +159,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
         small, large = folder / "small.csv", folder / "large.csv"
         write_csv(small, args.rows // 10)
         write_csv(large, args.rows)

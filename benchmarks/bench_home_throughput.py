@@ -91,7 +91,9 @@ def log_in(port: int) -> str:
     """Log in through the real form; returns the Cookie header of the logged-in session."""
     status, headers, body = request(port, "GET", "/login")
     cookie = headers["set-cookie"].split(";")[0]
-    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+    found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
+    assert found is not None, "no CSRF token on the login page"
+    token = found.group(1).decode()
     form = urllib.parse.urlencode({"csrf_token": token, "email": REP_EMAIL, "password": REP_PASSWORD})
     status, headers, _ = request(
         port,
@@ -167,7 +169,9 @@ def measure_wrk(
         command += ["-H", f"Cookie: {cookie}"]
     command += [f"http://127.0.0.1:{port}{path}", "--", must_contain.decode()]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    fields = dict(item.split("=") for item in re.search(r"^NAPO (.*)$", output, re.M).group(1).split())
+    summary = re.search(r"^NAPO (.*)$", output, re.M)
+    assert summary is not None, output
+    fields = dict(item.split("=", 1) for item in summary.group(1).split())
     requests, seconds = int(fields["requests"]), float(fields["seconds"])
     errors = int(fields["bad"]) + int(fields["errors"])
     return {
