@@ -19,8 +19,9 @@ from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError
 from ..kernel.vocabulary import Role
 from ..regions.models import Region
+from ..regions.scoping import RegionalUser, scope_to_regions
 from . import throttle
-from .models import User, user_by_email
+from .models import User, user_by_email, user_regions
 from .passwords import check_password
 from .sessions import end_sessions
 
@@ -169,3 +170,15 @@ def sign_out_everywhere(user: User) -> int:
 
 def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.display_name)))
+
+
+def reps_in_scope(user: RegionalUser) -> list[tuple[User, int]]:
+    """Active reps and the regions they cover, limited to the user's regions."""
+    stmt = (
+        select(User, user_regions.c.region_id)
+        .join(user_regions, user_regions.c.user_id == User.id)
+        .where(User.role == Role.REP.value, User.is_active.is_(True))
+        .order_by(User.display_name)
+    )
+    stmt = scope_to_regions(stmt, user_regions.c.region_id, user)
+    return [(rep, region_id) for rep, region_id in db.session.execute(stmt)]

@@ -143,32 +143,6 @@ def record_identity_viewed(actor: User, member: Member, context: str) -> None:
 # ---------------------------------------------------------------- choices in scope
 
 
-def regions_in_scope(user: User) -> list[Region]:
-    stmt = scope_to_regions(select(Region).order_by(Region.name), Region.id, user)
-    return list(db.session.scalars(stmt))
-
-
-def units_in_scope(user: User) -> list[Unit]:
-    stmt = scope_to_regions(
-        select(Unit).join(Region).options(joinedload(Unit.region)).order_by(Region.name, Unit.name),
-        Unit.region_id,
-        user,
-    )
-    return list(db.session.scalars(stmt))
-
-
-def reps_in_scope(user: User) -> list[tuple[User, int]]:
-    """Active reps and the regions they cover, limited to the user's regions."""
-    stmt = (
-        select(User, user_regions.c.region_id)
-        .join(user_regions, user_regions.c.user_id == User.id)
-        .where(User.role == Role.REP.value, User.is_active.is_(True))
-        .order_by(User.display_name)
-    )
-    stmt = scope_to_regions(stmt, user_regions.c.region_id, user)
-    return [(rep, region_id) for rep, region_id in db.session.execute(stmt)]
-
-
 def members_in_scope(user: User) -> list[Member]:
     """Members of the user's regions, their unit and region loaded in the same statement."""
     stmt = scope_to_regions(

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import Select
 
 from .. import storage
+from ..accounts.services import reps_in_scope
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import db
@@ -22,6 +23,7 @@ from ..forms import ConfirmForm
 from ..kernel import clock
 from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
+from ..regions.services import regions_in_scope, units_in_scope
 from . import bp
 from .forms import (
     AttachmentForm,
@@ -59,9 +61,6 @@ from .services import (
     members_with_case_counts,
     record_download,
     record_identity_viewed,
-    regions_in_scope,
-    reps_in_scope,
-    units_in_scope,
     update_case,
     update_member,
 )

@@ -16,7 +16,7 @@ from wtforms import Field
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..cases.sections import case_page_section
-from ..cases.services import members_in_scope, regions_in_scope, units_in_scope
+from ..cases.services import members_in_scope
 from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import db
@@ -27,6 +27,7 @@ from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
 from ..pdf import PDFRenderError
 from ..regions.scoping import region_ids_for
+from ..regions.services import regions_in_scope, units_in_scope
 from . import bp, ical
 from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
 from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus

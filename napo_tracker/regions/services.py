@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..audit.models import AuditAction, record
 from ..extensions import db
@@ -83,3 +84,9 @@ def regions_for_choices() -> list[Region]:
 def regions_in_scope(user: RegionalUser) -> list[Region]:
     """The regions a user may see, by name: a rep's own, or every one."""
     return list(db.session.scalars(scope_to_regions(select(Region).order_by(Region.name), Region.id, user)))
+
+
+def units_in_scope(user: RegionalUser) -> list[Unit]:
+    """The units of the regions a user may see, each with its region loaded, by region and name."""
+    stmt = select(Unit).join(Region).options(joinedload(Unit.region)).order_by(Region.name, Unit.name)
+    return list(db.session.scalars(scope_to_regions(stmt, Unit.region_id, user)))
