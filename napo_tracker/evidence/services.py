@@ -26,7 +26,7 @@ from ..notices.models import ForeseeabilityNotice
 from ..notices.services import get_notice_for
 from ..references import insert_with_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import can_access_region, get_for_user_or_404, region_ids_for
+from ..regions.scoping import can_access_region, get_for_user_or_404, scope_to_regions
 from ..testimonies.models import Testimony
 from .models import (
     MAX_ABS_VALUE,
@@ -483,20 +483,12 @@ def get_evidence_for(user: User, reference: str) -> EvidenceItem:
     regional one is loaded through the region-scoped loader (another region's is 'not found')."""
     if not reference.isprintable() or len(reference) > 16:
         abort(404)  # a NUL byte never reaches PostgreSQL
-    reference = reference.upper()
-    national = db.session.scalar(
-        select(EvidenceItem).where(EvidenceItem.reference == reference, EvidenceItem.region_id.is_(None))
-    )
-    return national or get_for_user_or_404(user, EvidenceItem, EvidenceItem.reference == reference)
+    return get_for_user_or_404(user, EvidenceItem, EvidenceItem.reference == reference.upper(), with_national=True)
 
 
 def visible_items(user: User) -> Select:
     """Every item the user may see: their regions' and the national ones."""
-    stmt = select(EvidenceItem)
-    ids = region_ids_for(user)
-    if ids is not None:
-        stmt = stmt.where((EvidenceItem.region_id.in_(ids)) | (EvidenceItem.region_id.is_(None)))
-    return stmt
+    return scope_to_regions(select(EvidenceItem), EvidenceItem.region_id, user, with_national=True)
 
 
 @dataclass

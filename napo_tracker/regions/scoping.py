@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from ..extensions import db
 from .models import Region
@@ -39,24 +39,30 @@ def can_access_region(user: RegionalUser, region_id: int | None) -> bool:
     return ids is None or (region_id is not None and region_id in ids)
 
 
-def scope_to_regions(stmt: Select, region_column: Any, user: RegionalUser) -> Select:
-    """Limit any query of a region-owned record to the user's regions."""
+def scope_to_regions(stmt: Select, region_column: Any, user: RegionalUser, *, with_national: bool = False) -> Select:
+    """Limit any query of a region-owned record to the user's regions (and, ``with_national``,
+    to the records of no region, which describe the whole service and are everyone's)."""
     ids = region_ids_for(user)
     if ids is None:
         return stmt
+    if with_national:
+        return stmt.where(or_(region_column.in_(ids), region_column.is_(None)))
     return stmt.where(region_column.in_(ids))
 
 
 T = TypeVar("T")
 
 
-def get_for_user_or_404(user: RegionalUser, model: type[T], *criteria: Any, region_column: Any = None) -> T:
+def get_for_user_or_404(
+    user: RegionalUser, model: type[T], *criteria: Any, region_column: Any = None, with_national: bool = False
+) -> T:
     """Load one region-owned record within the user's regions, or abort 404.
 
     Out-of-region and missing records answer the same, so ids cannot be probed.
+    ``with_national``: a record of no region (national) is open to everyone.
     """
     column = region_column if region_column is not None else model.region_id  # type: ignore[attr-defined]
-    stmt = scope_to_regions(select(model).where(*criteria), column, user)
+    stmt = scope_to_regions(select(model).where(*criteria), column, user, with_national=with_national)
     record = db.session.scalar(stmt)
     if record is None:
         abort(404)
