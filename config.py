@@ -53,6 +53,11 @@ class Config:
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
+    # Keys that encrypt members' data at rest (crypto.py): Fernet keys, newest first, given
+    # inline (comma-separated) or in a file (one a line; a relative path is inside the
+    # instance folder). Production refuses to start without one.
+    DATA_KEYS: str | None = None
+    DATA_KEY_FILE: str | None = None
     PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
 
     # Anonymous testimonies

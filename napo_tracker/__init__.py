@@ -14,13 +14,12 @@ from sqlalchemy.engine import Engine
 from config import CONFIGS, DEFAULT_SECRET_KEY, ENV_PREFIX, config_name_from_env
 
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from .kernel.errors import ConfigurationError
 from .kernel.ids import RecordIdConverter
 
+__all__ = ["ConfigurationError", "create_app"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigurationError(RuntimeError):
-    """The app refuses to start with unsafe or missing settings."""
 
 
 def create_app(config_name_or_object: str | type | None = None, **overrides: Any) -> Flask:
@@ -59,9 +58,10 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    from . import errors, security
+    from . import crypto, errors, security
     from .kernel import transaction
 
+    crypto.init_app(app)
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)

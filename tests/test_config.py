@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from napo_tracker import ConfigurationError, create_app
+from napo_tracker.crypto import generate_key
 from napo_tracker.extensions import db
 
 GOOD_KEY = "k" * 48
@@ -41,6 +42,7 @@ def test_production_chosen_from_the_environment(monkeypatch, tmp_path):
         create_app()
     monkeypatch.setenv("NAPO_SECRET_KEY", GOOD_KEY)
     monkeypatch.setenv("NAPO_DATABASE_URL", f"sqlite:///{tmp_path}/prod.sqlite")
+    monkeypatch.setenv("NAPO_DATA_KEYS", generate_key())
     app = create_app()
     assert app.config["CONFIG_NAME"] == "production"
     assert app.config["SECRET_KEY"] == GOOD_KEY

@@ -15,6 +15,11 @@ from typing import Protocol
 STALE_MESSAGE = "Someone else changed this after you opened it. Reload it and make your change again."
 
 
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with unsafe, missing or malformed settings; the message names
+    the setting and says what to do."""
+
+
 class DomainError(Exception):
     """A change that breaks one of the union's rules; ``message`` is shown next to ``field``."""
 
