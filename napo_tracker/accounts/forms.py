@@ -19,8 +19,9 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+class _NewPassword(FlaskForm):
+    """A new password, typed twice; the password rule itself is the service's (passwords.py)."""
+
     new_password = PasswordField(
         "New password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
@@ -29,6 +30,10 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
     )
+
+
+class ChangePasswordForm(_NewPassword):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Change password")
 
 
@@ -50,15 +55,7 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField("Send me a link")
 
 
-class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
-    )
-    confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
-    )
+class ResetPasswordForm(_NewPassword):
     submit = SubmitField("Set the new password")
 
 
