@@ -10,8 +10,7 @@ from napo_tracker.cases.models import Case
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from tests.factories import PASSWORD
-
-from .files import pdf_bytes
+from tests.files import pdf_bytes
 
 pytestmark = pytest.mark.browser
 
