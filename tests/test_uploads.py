@@ -298,8 +298,9 @@ def test_a_bomb_inside_an_embedded_archive_is_refused(tmp_path):
         (files.overlapping_members(), "could not be read"),
         (files.encrypted_flag(files.docx_bytes()), "encrypted"),
         (files.bzip2_docx(), "could not be read"),
+        (files.escaping_member(), "could not be read"),
     ],
-    ids=["overlapping members", "encrypted", "bzip2"],
+    ids=["overlapping members", "encrypted", "bzip2", "path out of the archive"],
 )
 def test_archives_built_to_mislead_are_refused(data, message):
     with pytest.raises(uploads.UploadRefused, match=message):

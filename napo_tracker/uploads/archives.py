@@ -11,8 +11,8 @@ reading stops at the first cap passed (``UploadLimits``, settings ``UPLOAD_ZIP_*
   times the compressed bytes read for it so far;
 * nesting: an archive inside the upload (a chart's spreadsheet inside a DOCX) is inspected the
   same way, on the same budget, at most ``zip_max_nesting`` deep;
-* and no member may overlap another, carry a name twice, be encrypted, or be compressed other
-  than by deflate.
+* and no member may overlap another, carry a name twice or a path out of the archive, be
+  encrypted, or be compressed other than by deflate.
 
 ``inspect`` keeps nothing of what it inflates but the names and the first bytes of an ODF
 ``mimetype``, so its memory is that of one chunk however large the claim. ``clean_package``
@@ -127,7 +127,7 @@ class _Archive:
         self.source = _CountingBytes(data)
         try:
             self.zip = zipfile.ZipFile(self.source)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
             raise UploadRefused(UNREADABLE) from error
         self.members = self.zip.infolist()
         self._check_directory()
@@ -142,6 +142,9 @@ class _Archive:
             if info.flag_bits & 0x1:
                 raise UploadRefused("This document is encrypted. Please send a copy without a password.")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise UploadRefused(UNREADABLE)
+            # No document has these; whoever unzips the stored file later must not write outside.
+            if info.filename.startswith("/") or ".." in info.filename.split("/"):
                 raise UploadRefused(UNREADABLE)
         # Members whose bytes overlap are how one compressed block is counted as many files.
         spans = sorted((info.header_offset, info.header_offset + info.compress_size) for info in self.members)

@@ -4,8 +4,10 @@ Gone: the trailer's Info dictionary (/Author, /Creator, /Producer, dates…), ev
 ``/Metadata`` stream (the document's, and any page's or image's), applications' private
 ``/PieceInfo`` data, and the earlier revisions an incremental save leaves behind (qpdf writes
 only the objects the document still uses). The file identifier is made afresh from the
-content. Streams are copied as they are, never decoded, and the rewrite runs in the bounded
-child (``kernel.bounded``), so a PDF built to inflate without end only ends that child.
+content. Page and image streams are copied as they are, never decoded; the object streams
+that hold the document's structure must be inflated to be read at all, which is why the
+rewrite runs in the bounded child (``kernel.bounded``): a PDF built to inflate without end
+only ends that child.
 """
 
 from __future__ import annotations
