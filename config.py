@@ -57,6 +57,18 @@ class Config:
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
+    # Uploaded files (napo_tracker/uploads/). A DOCX or ODT is a zip: it is inflated in small
+    # counted chunks, and refused at the first cap it passes, whatever its directory claims.
+    UPLOAD_ZIP_MAX_MEMBERS = 1000  # files inside one upload, nested archives included
+    UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # inflated bytes in all
+    UPLOAD_ZIP_MAX_RATIO = 100  # inflated ÷ compressed bytes of one member, checked past its first MB
+    UPLOAD_ZIP_MAX_NESTING = 1  # archives inside the upload (an embedded spreadsheet) may hold no more archives
+    # Images are refused above this many pixels before they are decoded (Pillow's own
+    # decompression-bomb guard is set to the same figure where images are redrawn).
+    UPLOAD_IMAGE_MAX_PIXELS = 50_000_000
+    # Images, PDFs and documents are cleaned in a child process with these limits.
+    UPLOAD_CLEAN_TIMEOUT = 30  # seconds
+    UPLOAD_CLEAN_MEMORY_MB = 1024  # memory the cleaning may add to the server process
     # Keys that encrypt members' data at rest (crypto.py): Fernet keys, newest first, given
     # inline (comma-separated) or in a file (one a line; a relative path is inside the
     # instance folder). Production refuses to start without one.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -32,6 +33,18 @@ def submit(client, url: str, data: dict, *, form_url: str | None = None, field: 
     page = client.get(form_url or url)
     token = csrf_from(page.data)
     return client.post(url, data={field: token, **data}, **kwargs)
+
+
+def post_file(client, url: str, data: bytes, filename: str, *, csrf_token: str, field: str = "file"):
+    """POST one file as a browser would. The multipart body is built here as bytes: the test
+    client would spool a big one to a temporary file that nothing closes."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import stream_encode_multipart
+
+    stream, _length, boundary = stream_encode_multipart(
+        {"csrf_token": csrf_token, field: FileStorage(io.BytesIO(data), filename=filename)}, use_tempfile=False
+    )
+    return client.post(url, data=stream.read(), content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def log_in(client, email: str, password: str, *, next_path: str | None = None, remember: bool = False):

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import storage
+from .. import uploads
 from ..accounts.models import User
 from ..forms import PlainText, VersionField, strip_text
 from ..kernel import clock
@@ -247,7 +247,7 @@ class AttachmentForm(FlaskForm):
     file = FileField(
         "File",
         validators=[FileRequired("Choose a file to attach.")],
-        description=f"{storage.ACCEPTED_LABEL}; at most {storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+        description=f"{uploads.ACCEPTED_LABEL}; at most {uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
     )
     submit = SubmitField("Attach")
 
@@ -258,10 +258,10 @@ class AttachmentForm(FlaskForm):
         upload.stream.seek(0, 2)
         size = upload.stream.tell()
         upload.stream.seek(0)
-        if size > storage.MAX_UPLOAD_BYTES:
+        if size > uploads.MAX_UPLOAD_BYTES:
             raise ValidationError(
                 f"This file is {size / (1024 * 1024):.1f} MB; the most we accept is "
-                f"{storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+                f"{uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
             )
 
 

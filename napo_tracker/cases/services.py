@@ -19,7 +19,7 @@ from sqlalchemy import Date, Integer, Select, and_, bindparam, func, literal_col
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
-from .. import storage
+from .. import storage, uploads
 from ..accounts.models import User, user_regions
 from ..audit.models import AuditAction, record
 from ..extensions import db
@@ -484,18 +484,15 @@ def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: st
 
 
 def add_attachment(actor: User, case: Case, *, filename: str | None, data: bytes) -> CaseAttachment:
-    """Store an upload checked by content; images lose their metadata first."""
-    if len(data) > storage.MAX_UPLOAD_BYTES:
-        raise CaseError(f"The file is larger than {storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", "file")
+    """Store an upload checked by its content, within bounds, and cleaned of its metadata first
+    (``uploads.check_and_clean``); a refusal is a message next to the file field."""
     try:
-        kind = storage.sniff(data, filename or "")
-        if kind.extension in ("png", "jpg"):
-            data = storage.clean_image(data, kind)
-    except storage.UploadRefused as refused:
+        checked = uploads.check_and_clean(data, filename)
+    except uploads.UploadRefused as refused:
         raise CaseError(str(refused), "file") from None
-    name = storage.safe_filename(filename, kind)
+    kind, name = checked.kind, checked.filename
     # The file belongs to this transaction: if it rolls back, the store removes the file.
-    stored = storage.save(data)
+    stored = storage.save(checked.data)
     attachment = CaseAttachment(
         case=case,
         stored_name=stored.stored_name,

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import Select
 
-from .. import storage
+from .. import storage, uploads
 from ..accounts.services import reps_in_scope
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
@@ -303,7 +303,7 @@ def upload(ref: str):
                 current_user,
                 case,
                 filename=upload_file.filename,
-                data=upload_file.stream.read(storage.MAX_UPLOAD_BYTES + 1),
+                data=upload_file.stream.read(uploads.MAX_UPLOAD_BYTES + 1),
             )
             flash(f"{attachment.original_name} attached.", "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")

@@ -33,8 +33,7 @@ from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import Change, ConflictError, DomainError
 from tests import factories
-
-from .files import pdf_bytes, stored_files
+from tests.files import pdf_bytes, stored_files
 
 
 def test_references_count_up_per_year(make_case):
