@@ -54,8 +54,8 @@ class Config:
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
     # Keys that encrypt members' data at rest (crypto.py): Fernet keys, newest first, given
-    # inline (comma-separated) or in a file (one a line; a relative path is inside the
-    # instance folder). Production refuses to start without one.
+    # inline (comma-separated) or, when DATA_KEYS is not set, in a file (one a line; a
+    # relative path is inside the instance folder). No configuration starts without one.
     DATA_KEYS: str | None = None
     DATA_KEY_FILE: str | None = None
     PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
@@ -85,12 +85,14 @@ class Config:
 class DevelopmentConfig(Config):
     SECRET_KEY = DEFAULT_SECRET_KEY
     DEBUG = False
+    DATA_KEY_FILE = "data.keys"  # instance/data.keys, made by `make run`; never committed
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash many passwords
+    DATA_KEYS = "dGVzdGluZy1kYXRhLWtleS1ub3QtZm9yLXVzZS0tLS0="  # a fixed key, known to all: tests only
     RATELIMIT_ENABLED = True
     WTF_CSRF_ENABLED = True
 

@@ -62,6 +62,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     from .kernel import transaction
 
     crypto.init_app(app)
+    crypto.check_database(app)  # a wrong key refuses to start, before anything reads or writes
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)

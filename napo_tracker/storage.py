@@ -5,9 +5,11 @@
   ``letter.pdf`` is refused).
 * ``clean_image`` re-draws PNG and JPEG images from their pixels, so EXIF (GPS
   position, camera, time) and text chunks are gone.
-* ``save`` writes bytes under a random name in ``INSTANCE_FILES_DIR`` and returns the
-  name, size and SHA-256; ``path_for`` turns a stored name back into a path and refuses
-  any name that would lead outside the store.
+* ``save`` encrypts bytes with the data key (``crypto.py``), writes them under a random
+  name in ``INSTANCE_FILES_DIR`` and returns the name, and the size and SHA-256 of the
+  plain bytes; ``read`` decrypts them again. ``path_for`` turns a stored name back into a
+  path and refuses any name that would lead outside the store. A column that holds a
+  stored name is marked ``info=STORED_FILE``, so ``keys rotate`` finds every file.
 * ``safe_filename`` makes a user's file name fit to show and to offer as a download
   name: no folders, no ``..``, no control or text-direction characters.
 """
@@ -30,11 +32,14 @@ import filetype
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import crypto
 from .forms import BIDI_CONTROLS
 from .kernel import transaction
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+# The ``info`` of a column holding a stored file's name: ``keys rotate`` re-encrypts what it names.
+STORED_FILE = {"napo_stored_file": True}
 
 
 class UploadRefused(ValueError):
@@ -226,19 +231,42 @@ class StoredFile:
 
 
 def save(data: bytes) -> StoredFile:
-    """Write bytes under a fresh random name (never overwriting) and return what was stored.
+    """Encrypt bytes and write them under a fresh random name (never overwriting); return
+    the name, and the size and SHA-256 of the plain bytes.
 
     The file belongs to the current transaction: if it rolls back, the file is removed, so
     a record that was never saved leaves no orphan behind.
     """
+    stored_name = _write_new(crypto.encrypt(data))
+    return StoredFile(stored_name, len(data), hashlib.sha256(data).hexdigest())
+
+
+def read(stored_name: str) -> bytes:
+    """The plain bytes of a stored file. A name not of ours raises ``ValueError``, a missing
+    file ``FileNotFoundError``, bytes no key can read ``crypto.UnreadableData``."""
+    return crypto.decrypt(path_for(stored_name).read_bytes())
+
+
+def reencrypt(stored_name: str) -> str:
+    """Write a stored file again under the newest key, under a new name, and return that name.
+
+    The caller points its record at the new name in the same transaction: the old file goes
+    once that commits, the new one if it rolls back, so either name always holds readable bytes.
+    """
+    new_name = _write_new(crypto.reencrypt(path_for(stored_name).read_bytes()))
+    delete_after_commit(stored_name)
+    return new_name
+
+
+def _write_new(content: bytes) -> str:
     stored_name = secrets.token_urlsafe(32)
     path = path_for(stored_name)
     with open(path, "xb") as handle:
-        handle.write(data)
+        handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
     transaction.on_rollback(lambda: delete(stored_name))
-    return StoredFile(stored_name, len(data), hashlib.sha256(data).hexdigest())
+    return stored_name
 
 
 def delete(stored_name: str) -> None:

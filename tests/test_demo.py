@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from config import TestingConfig
 from napo_tracker import create_app
 from napo_tracker.accounts.demo import DEMO_USERS
 from napo_tracker.extensions import db
@@ -63,6 +64,7 @@ def test_demo_load_refuses_the_production_configuration(database_url, tmp_path):
     app = create_app(
         "production",
         SECRET_KEY="p" * 48,
+        DATA_KEYS=TestingConfig.DATA_KEYS,  # the key the test database was built with
         SQLALCHEMY_DATABASE_URI=database_url,
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
     )
