@@ -62,7 +62,7 @@ def _tables() -> Iterator[_Table]:
             continue
         if len(table.primary_key.columns) != 1:
             raise RuntimeError(f"{table.name}: encrypted columns need a table with a one-column primary key")
-        if any(source not in found.encrypted for _, source in found.hashes):
+        if not {source.key for _, source in found.hashes} <= {c.key for c in found.encrypted}:
             raise RuntimeError(f"{table.name}: a keyed hash is made from an encrypted column")
         yield found
 

@@ -99,3 +99,4 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(app):
         return
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA secure_delete")).scalar() == 1

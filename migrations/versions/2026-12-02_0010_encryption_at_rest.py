@@ -62,6 +62,8 @@ ENCRYPTED: dict[str, list[tuple[str, sa.types.TypeEngine]]] = {
 
 
 def upgrade():
+    bind = op.get_bind()
+    number_hashes = _membership_number_hashes(bind)  # refused before anything is changed
     op.create_table(
         "data_key_checks",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,10 +75,11 @@ def upgrade():
         batch_op.add_column(sa.Column("membership_number_hash", sa.String(length=64), nullable=True))
     _alter_types(to_text=True)
 
-    bind = op.get_bind()
     key_checks = sa.table("data_key_checks", sa.column("id", sa.Integer()), sa.column("token", sa.Text()))
     bind.execute(key_checks.insert().values(id=1, token=crypto.encrypt_text(crypto.KEY_CHECK_TEXT)))
-    _hash_membership_numbers(bind)
+    members = sa.table("members", sa.column("id", sa.Integer()), sa.column("membership_number_hash", sa.String()))
+    for member_id, hashed in number_hashes.items():
+        bind.execute(members.update().where(members.c.id == member_id).values(membership_number_hash=hashed))
     for table, columns in ENCRYPTED.items():
         _convert(bind, table, columns, encrypting=True)
     _convert_files(bind, crypto.encrypt)
@@ -137,13 +140,10 @@ def _transform(value, is_bytes: bool, encrypting: bool):
     return crypto.encrypt_text(value) if encrypting else crypto.decrypt_text(value)
 
 
-def _hash_membership_numbers(bind) -> None:
-    members = sa.table(
-        "members",
-        sa.column("id", sa.Integer()),
-        sa.column("membership_number", sa.Text()),
-        sa.column("membership_number_hash", sa.String()),
-    )
+def _membership_number_hashes(bind) -> dict[int, str]:
+    """Each member's keyed hash of their number; two numbers that differ only in case or spacing
+    would be one number from now on, so they are refused."""
+    members = sa.table("members", sa.column("id", sa.Integer()), sa.column("membership_number", sa.Text()))
     hashes: dict[str, int] = {}
     for member_id, number in bind.execute(sa.select(members.c.id, members.c.membership_number)).all():
         if not number:
@@ -155,7 +155,7 @@ def _hash_membership_numbers(bind) -> None:
                 "spacing; correct one of them, then run the upgrade again"
             )
         hashes[hashed] = member_id
-        bind.execute(members.update().where(members.c.id == member_id).values(membership_number_hash=hashed))
+    return {member_id: hashed for hashed, member_id in hashes.items()}
 
 
 def _convert_files(bind, transform: Callable[[bytes], bytes]) -> None:
@@ -188,20 +188,20 @@ def _convert_files(bind, transform: Callable[[bytes], bytes]) -> None:
 
 
 def _when_done(bind, *, on_commit: Callable[[], None], on_rollback: Callable[[], None]) -> None:
-    def committed(_connection) -> None:
-        _forget()
-        on_commit()
+    """Run one of the two when the transaction this migration runs in ends."""
+    ended = False
 
-    def rolled_back(_connection) -> None:
-        _forget()
-        on_rollback()
+    def end(action: Callable[[], None]) -> Callable[[object], None]:
+        def listener(_connection: object) -> None:
+            nonlocal ended
+            if not ended:
+                ended = True
+                action()
 
-    def _forget() -> None:
-        sa.event.remove(bind, "commit", committed)
-        sa.event.remove(bind, "rollback", rolled_back)
+        return listener
 
-    sa.event.listen(bind, "commit", committed)
-    sa.event.listen(bind, "rollback", rolled_back)
+    sa.event.listen(bind, "commit", end(on_commit), once=True)
+    sa.event.listen(bind, "rollback", end(on_rollback), once=True)
 
 
 def _remove(paths: list[Path]) -> None:
