@@ -1,16 +1,23 @@
 """Encryption at rest with the union's data keys, and keyed hashes for looking things up.
 
-The keys come from configuration — ``DATA_KEYS`` (``NAPO_DATA_KEYS``: Fernet keys separated
-by commas, newest first) or, when that is not set, ``DATA_KEY_FILE`` (one key a line, newest
-first) — never from the database. The newest key encrypts; every listed key decrypts, so a
-key can be rotated in (``flask --app napo_tracker keys rotate``) while older data is still
-readable. No configuration starts without a key: a key made up for one process would leave
-what it wrote unreadable after a restart.
+The keys come from configuration — ``DATA_KEYS`` (``NAPO_DATA_KEYS``: keys separated by
+commas, newest first) or, when that is not set, ``DATA_KEY_FILE`` (one key a line, newest
+first) — never from the database. A key is 32 random bytes in URL-safe base64, as
+``generate_key()`` (``flask --app napo_tracker keys generate``) makes. The newest key
+encrypts; every listed key decrypts, so a key can be rotated in (``flask --app napo_tracker
+keys rotate``) while older data is still readable. No configuration starts without a key: a
+key made up for one process would leave what it wrote unreadable after a restart.
 
-* ``encrypt``/``decrypt`` work on bytes (files, PDFs, backups), ``encrypt_text``/``decrypt_text``
-  on strings; ``generate_key()`` makes a new key.
+Data is sealed with AES-256-GCM under a key derived from the data key: a token is a version
+byte, the key's 4-byte id, a random 12-byte nonce, then the ciphertext and its tag; the
+header is authenticated too. The id says which key to use, so reading never tries each key
+in turn (AES-GCM reads about six times faster than Fernet, and the case search decrypts many
+descriptions), and, unlike a Fernet token, a token holds no clock time in clear.
+
+* ``encrypt``/``decrypt`` work on bytes (files, PDFs, backups; up to 2 GB at once),
+  ``encrypt_text``/``decrypt_text`` on strings (the token in base64).
 * ``EncryptedText`` and ``EncryptedBytes`` are column types: the database only ever holds
-  ciphertext, and the ORM and Core queries read and write plain values.
+  tokens, and the ORM and Core queries read and write plain values.
 * ``keyed_hash(value)`` is an HMAC of a value under the newest key, for a column that finds a
   record by an encrypted field (a membership number); ``keyed_hashes(value)`` gives it under
   every key, so lookups still work between adding a key and rotating.
@@ -21,6 +28,7 @@ what it wrote unreadable after a restart.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import logging
@@ -28,7 +36,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 from sqlalchemy import Column, Integer, LargeBinary, Table, Text, inspect, select, type_coerce
 from sqlalchemy.engine import Dialect
@@ -50,9 +59,12 @@ HOW_TO = (
 # A column's ``info`` key naming the encrypted column its keyed hash is computed from.
 KEYED_HASH_OF = "napo_keyed_hash_of"
 KEY_CHECK_TEXT = "napo-tracker data key check"
-# Fernet stamps each token with the time it was made, in clear. That would say to the second
-# when a member wrote a testimony (we keep the day only), so every token carries time 0.
-_NO_TIME = 0
+
+_VERSION = b"\x01"
+_ID_BYTES = 4
+_NONCE_BYTES = 12
+_HEADER_BYTES = len(_VERSION) + _ID_BYTES
+_TAG_BYTES = 16
 
 
 class UnreadableData(Exception):
@@ -60,19 +72,41 @@ class UnreadableData(Exception):
 
 
 @dataclass(frozen=True)
+class DataKey:
+    """One configured key, and what is derived from it: each use gets its own key."""
+
+    id: bytes
+    cipher: AESGCM
+    lookup_key: bytes
+
+    @classmethod
+    def from_text(cls, text: str) -> DataKey:
+        raw = base64.b64decode(text.encode("ascii"), altchars=b"-_", validate=True)
+        if len(raw) != 32:
+            raise ValueError("a data key is 32 bytes")
+
+        def derive(purpose: bytes) -> bytes:
+            return hmac.new(raw, purpose, hashlib.sha256).digest()
+
+        return cls(
+            derive(b"napo-tracker key id")[:_ID_BYTES],
+            AESGCM(derive(b"napo-tracker aes-256-gcm")),
+            derive(b"napo-tracker keyed lookup v1"),
+        )
+
+
+@dataclass(frozen=True)
 class Keyring:
-    keys: tuple[str, ...]  # newest first
-    fernet: MultiFernet
-    lookup_keys: tuple[bytes, ...]  # one per data key, in the same order
+    keys: tuple[DataKey, ...]  # newest first
+    by_id: dict[bytes, DataKey]
+
+    @property
+    def newest(self) -> DataKey:
+        return self.keys[0]
 
 
 def generate_key() -> str:
-    return Fernet.generate_key().decode()
-
-
-def _lookup_key(key: str) -> bytes:
-    """A key for keyed hashes derived from a data key, so it never doubles as the cipher key."""
-    return hmac.new(base64.urlsafe_b64decode(key), b"napo-tracker keyed lookup v1", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
 
 
 def _read_keys(app: Flask) -> list[str]:
@@ -98,18 +132,22 @@ def _read_keys(app: Flask) -> list[str]:
 
 def init_app(app: Flask) -> None:
     """Load the data keys; refuse to start with a malformed one, or with none."""
-    keys = _read_keys(app)
-    if not keys:
+    texts = _read_keys(app)
+    if not texts:
         raise ConfigurationError(f"a data key is needed to encrypt members' data. {HOW_TO}")
-    fernets = []
-    for number, key in enumerate(keys, start=1):
+    keys = []
+    for number, text in enumerate(texts, start=1):
         try:
-            fernets.append(Fernet(key))
-        except (ValueError, TypeError):
+            keys.append(DataKey.from_text(text))
+        except (ValueError, UnicodeEncodeError, binascii.Error):
             raise ConfigurationError(
                 f"data key number {number} in NAPO_DATA_KEYS / NAPO_DATA_KEY_FILE is not a valid key. {HOW_TO}"
             ) from None
-    app.extensions[EXTENSION] = Keyring(tuple(keys), MultiFernet(fernets), tuple(_lookup_key(k) for k in keys))
+    by_id: dict[bytes, DataKey] = {}
+    for number, key in enumerate(keys, start=1):
+        if by_id.setdefault(key.id, key).lookup_key != key.lookup_key:  # 1 in 4 billion: say so, not fail later
+            raise ConfigurationError(f"data key number {number} cannot be told from an earlier one: generate another")
+    app.extensions[EXTENSION] = Keyring(tuple(keys), by_id)
 
 
 def keyring() -> Keyring:
@@ -117,22 +155,45 @@ def keyring() -> Keyring:
 
 
 def encrypt(data: bytes) -> bytes:
-    return keyring().fernet.encrypt_at_time(data, _NO_TIME)
+    """A token: the data sealed under the newest key."""
+    key = keyring().newest
+    header = _VERSION + key.id
+    nonce = os.urandom(_NONCE_BYTES)
+    return header + nonce + key.cipher.encrypt(nonce, data, header)
 
 
 def decrypt(token: bytes) -> bytes:
+    header, nonce, sealed = _parts(token)
+    key = keyring().by_id.get(header[len(_VERSION) :])
+    if key is None:
+        raise UnreadableData("this was written with a data key that is not configured")
     try:
-        return keyring().fernet.decrypt(token)
-    except InvalidToken:
-        raise UnreadableData("none of the data keys can read this (a wrong key, or the data was changed)") from None
+        return key.cipher.decrypt(nonce, sealed, header)
+    except InvalidTag:
+        raise UnreadableData("this does not match its key: it was changed, or it is not ours") from None
+
+
+def _parts(token: bytes) -> tuple[bytes, bytes, bytes]:
+    token = bytes(token)
+    if len(token) < _HEADER_BYTES + _NONCE_BYTES + _TAG_BYTES or not token.startswith(_VERSION):
+        raise UnreadableData("this is not encrypted data of ours")
+    return (
+        token[:_HEADER_BYTES],
+        token[_HEADER_BYTES : _HEADER_BYTES + _NONCE_BYTES],
+        token[_HEADER_BYTES + _NONCE_BYTES :],
+    )
 
 
 def encrypt_text(text: str) -> str:
-    return encrypt(text.encode("utf-8")).decode("ascii")
+    return binascii.b2a_base64(encrypt(text.encode("utf-8")), newline=False).decode("ascii")
 
 
 def decrypt_text(token: str) -> str:
-    return decrypt(token.encode("ascii")).decode("utf-8")
+    try:
+        sealed = binascii.a2b_base64(token)
+    except (binascii.Error, ValueError):
+        raise UnreadableData("this is not encrypted text of ours") from None
+    return decrypt(sealed).decode("utf-8")
 
 
 def reencrypt(token: bytes) -> bytes:
@@ -141,11 +202,7 @@ def reencrypt(token: bytes) -> bytes:
 
 
 def is_under_newest_key(token: bytes) -> bool:
-    try:
-        Fernet(keyring().keys[0]).decrypt(token)
-    except InvalidToken:
-        return False
-    return True
+    return bytes(token[len(_VERSION) : _HEADER_BYTES]) == keyring().newest.id
 
 
 def _normalise(value: str) -> str:
@@ -155,13 +212,13 @@ def _normalise(value: str) -> str:
 
 def keyed_hash(value: str) -> str:
     """HMAC-SHA256 of the value under the newest key: what a lookup column stores."""
-    return _hash(keyring().lookup_keys[0], value)
+    return _hash(keyring().newest.lookup_key, value)
 
 
 def keyed_hashes(value: str) -> list[str]:
     """The value's keyed hash under every key: a lookup matches any of them, so records
     written before a new key was added are found until ``keys rotate`` rewrites them."""
-    return [_hash(key, value) for key in keyring().lookup_keys]
+    return [_hash(key.lookup_key, value) for key in keyring().keys]
 
 
 def _hash(key: bytes, value: str) -> str:

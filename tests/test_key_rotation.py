@@ -3,6 +3,7 @@ one transaction; a rotation that fails or is killed part-way leaves all old, not
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import signal
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import Table, insert, select, text
 
@@ -102,7 +102,7 @@ def test_keys_generate_prints_a_new_key_each_time(app):
     first, second = runner.invoke(args=["keys", "generate"]), runner.invoke(args=["keys", "generate"])
     assert first.exit_code == 0 and second.exit_code == 0
     assert first.output != second.output
-    Fernet(first.output.strip())  # a valid key
+    assert len(base64.urlsafe_b64decode(first.output.strip())) == 32  # 32 random bytes
     wrong = runner.invoke(args=["keys", "generate", "--count", "2"])
     assert wrong.exit_code == 2 and "No such option" in wrong.output
 
@@ -170,7 +170,7 @@ def test_a_rotation_failing_half_way_keeps_everything_as_it_was(app, world):
 def test_a_value_no_key_reads_stops_the_rotation_and_names_it(app, world):
     _records(world)
     member_id = db.session.scalars(select(Member.id)).one()
-    db.session.execute(text("UPDATE members SET phone = 'gAAAAAtampered' WHERE id = :id"), {"id": member_id})
+    db.session.execute(text("UPDATE members SET phone = 'AQ-tampered' WHERE id = :id"), {"id": member_id})
     db.session.commit()
     db.session.remove()
     result = _rotate(app, f"{generate_key()},{OLD}")
