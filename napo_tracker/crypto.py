@@ -228,7 +228,7 @@ def _hash(key: bytes, value: str) -> str:
 # ---------------------------------------------------------------- column types
 
 
-class _EncryptedComparator(TypeDecorator.Comparator):  # type: ignore[name-defined]
+class _EncryptedComparator(TypeDecorator.Comparator):
     """Ciphertext is different each time: comparing it in SQL would silently match nothing.
     Only IS NULL / IS NOT NULL are allowed; find records by a keyed hash instead."""
 

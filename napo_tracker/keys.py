@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Table, bindparam, func, insert, inspect, select, type_coerce, update
+from sqlalchemy.types import TypeDecorator
 
 from . import crypto, storage
 from .extensions import db
@@ -115,7 +116,7 @@ def _new_row(plan: _Table, row: Any, dialect: Any, done: Rotated) -> dict[str, A
     plain: dict[str, Any] = {}
     for column, token in zip(plan.encrypted, stored, strict=True):
         try:
-            value = None if token is None else column.type.process_result_value(token, dialect)
+            value = None if token is None else cast(TypeDecorator, column.type).process_result_value(token, dialect)
         except crypto.UnreadableData:
             raise RotationError(
                 f"{where}: none of the data keys can read its {column.key}. Nothing was changed."
