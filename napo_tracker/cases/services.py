@@ -15,7 +15,20 @@ from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Date, Integer, Select, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -635,11 +648,12 @@ def case_list_query(
 def _search_condition(user: User, conditions: list[Any], q: str) -> Any:
     """Reference or title in SQL; the encrypted descriptions of the remaining candidates here."""
     in_clear = or_(Case.title.ilike(_like(q), escape="\\"), Case.reference == q.upper())
-    candidates = scope_to_regions(select(Case.id, Case.description), Case.region_id, user)
-    candidates = candidates.where(*conditions, ~in_clear)
+    stored = type_coerce(Case.description, Text())  # the tokens as stored, decrypted below in one go
+    candidates = scope_to_regions(select(Case.id, stored), Case.region_id, user).where(*conditions, ~in_clear)
+    rows = db.session.execute(candidates).all()
+    descriptions = crypto.decrypt_texts(token for _, token in rows)
     needle = q.casefold()
-    rows = db.session.execute(candidates)
-    matching = [case_id for case_id, description in rows if needle in (description or "").casefold()]
+    matching = [row[0] for row, text in zip(rows, descriptions, strict=True) if needle in text.casefold()]
     # Written into the statement as numbers: a long list would pass the databases' limit on parameters.
     return or_(in_clear, Case.id.in_(bindparam("matching_ids", matching, expanding=True, literal_execute=True)))
 
