@@ -216,10 +216,6 @@ def reencrypt(token: bytes) -> bytes:
     return encrypt(decrypt(token))
 
 
-def is_under_newest_key(token: bytes) -> bool:
-    return bytes(token[len(_VERSION) : _HEADER_BYTES]) == keyring().newest.id
-
-
 def _normalise(value: str) -> str:
     # Spacing and case do not tell two membership numbers (or addresses) apart.
     return value.strip().casefold()

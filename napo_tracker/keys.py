@@ -28,7 +28,6 @@ from .extensions import db
 from .kernel.errors import DomainError
 
 BATCH_SIZE = 500
-_STORED_FILE_KEY = next(iter(storage.STORED_FILE))
 
 
 class RotationError(DomainError):
@@ -58,7 +57,7 @@ def _tables() -> Iterator[_Table]:
         found.hashes = [
             (c, table.c[c.info[crypto.KEYED_HASH_OF]]) for c in table.columns if crypto.KEYED_HASH_OF in c.info
         ]
-        found.files = [c for c in table.columns if c.info.get(_STORED_FILE_KEY)]
+        found.files = [c for c in table.columns if storage.names_stored_file(c)]
         if not (found.encrypted or found.hashes or found.files):
             continue
         if len(table.primary_key.columns) != 1:

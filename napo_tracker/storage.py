@@ -27,6 +27,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import filetype
 from flask import current_app
@@ -40,6 +41,10 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 # The ``info`` of a column holding a stored file's name: ``keys rotate`` re-encrypts what it names.
 STORED_FILE = {"napo_stored_file": True}
+
+
+def names_stored_file(column: Any) -> bool:
+    return bool(column.info.get("napo_stored_file"))
 
 
 class UploadRefused(ValueError):
