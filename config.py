@@ -70,8 +70,8 @@ class Config:
     UPLOAD_CLEAN_TIMEOUT = 30  # seconds
     UPLOAD_CLEAN_MEMORY_MB = 1024  # memory the cleaning may add to the server process
     # Keys that encrypt members' data at rest (crypto.py): Fernet keys, newest first, given
-    # inline (comma-separated) or in a file (one a line; a relative path is inside the
-    # instance folder). Production refuses to start without one.
+    # inline (comma-separated) or, when DATA_KEYS is not set, in a file (one a line; a
+    # relative path is inside the instance folder). No configuration starts without one.
     DATA_KEYS: str | None = None
     DATA_KEY_FILE: str | None = None
     PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
@@ -104,11 +104,14 @@ class DevelopmentConfig(Config):
     # The demo accounts sign in with a password alone; production and the tests use the default.
     REQUIRE_TWO_FACTOR = ""
 
+    DATA_KEY_FILE = "data.keys"  # instance/data.keys, made by `make run`; never committed
+
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash many passwords
+    DATA_KEYS = "dGVzdGluZy1kYXRhLWtleS1ub3QtZm9yLXVzZS0tLS0="  # a fixed key, known to all: tests only
     RATELIMIT_ENABLED = True
     WTF_CSRF_ENABLED = True
 

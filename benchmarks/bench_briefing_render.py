@@ -43,6 +43,7 @@ def main() -> None:
     from napo_tracker.briefings import demo as briefings_demo
     from napo_tracker.briefings import services as svc
     from napo_tracker.briefings.models import Briefing
+    from napo_tracker.crypto import generate_key
     from napo_tracker.evidence import demo as evidence_demo
     from napo_tracker.extensions import db
     from napo_tracker.pdf import PDF_BASE_URL
@@ -51,7 +52,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
-            "development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", INSTANCE_FILES_DIR=f"{tmp}/files"
+            "development",
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite",
+            INSTANCE_FILES_DIR=f"{tmp}/files",
+            DATA_KEYS=generate_key(),
         )
         with app.app_context():
             upgrade()

@@ -105,13 +105,17 @@ def main() -> None:
     from napo_tracker.accounts.models import user_by_email, user_regions
     from napo_tracker.accounts.sessions import start_session
     from napo_tracker.cases.models import Case, CaseCategory, CaseStatus
+    from napo_tracker.crypto import generate_key
     from napo_tracker.extensions import db
     from napo_tracker.regions import demo as regions_demo
     from napo_tracker.regions.models import Unit, region_by_name
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
-            "development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", INSTANCE_FILES_DIR=f"{tmp}/files"
+            "development",
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite",
+            INSTANCE_FILES_DIR=f"{tmp}/files",
+            DATA_KEYS=generate_key(),
         )
         with app.app_context():
             upgrade()

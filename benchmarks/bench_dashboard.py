@@ -104,6 +104,7 @@ def main() -> None:
     from sqlalchemy import select
 
     from napo_tracker import create_app
+    from napo_tracker.crypto import generate_key
     from napo_tracker.evidence.models import Metric
     from napo_tracker.evidence.services import HEADLINE_CODES, aggregate
     from napo_tracker.extensions import db
@@ -111,7 +112,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/dashboard.sqlite"
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=url)
+        app = create_app("development", SQLALCHEMY_DATABASE_URI=url, DATA_KEYS=generate_key())
         with app.app_context():
             upgrade()
             from napo_tracker.evidence.models import EvidenceItem

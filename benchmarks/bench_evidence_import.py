@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import cast
 
+from napo_tracker.crypto import generate_key
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 METRICS = ["wmt_percent_avg", "staff_over_100_pct", "staff_over_120_pct", "unallocated_cases", "vacancies", "caseload"]
@@ -187,4 +189,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("NAPO_CONFIG", "development")
+    # One data key for this run, shared by the processes it starts.
+    os.environ.setdefault("NAPO_DATA_KEYS", generate_key())
     main()

@@ -38,6 +38,8 @@ import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from napo_tracker.crypto import generate_key
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
@@ -206,6 +208,7 @@ def main() -> int:
         **os.environ,
         "NAPO_CONFIG": "development",
         "NAPO_SECRET_KEY": secrets.token_urlsafe(48),
+        "NAPO_DATA_KEYS": generate_key(),
         "NAPO_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
         "NAPO_INSTANCE_FILES_DIR": str(workdir / "files"),
         "PYTHONUNBUFFERED": "1",

@@ -62,6 +62,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     from .kernel import transaction
 
     crypto.init_app(app)
+    crypto.check_database(app)  # a wrong key refuses to start, before anything reads or writes
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)
@@ -127,12 +128,17 @@ def _finish_config(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection."""
+    """Foreign keys on, WAL journal, a busy timeout, and secure delete for every SQLite connection.
+
+    Secure delete zeroes what a row held when it is deleted or rewritten, so data erased or
+    replaced by its encrypted form does not linger in the file's free space (Debian's SQLite
+    does this by default; not every build does)."""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

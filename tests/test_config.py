@@ -7,7 +7,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from napo_tracker import ConfigurationError, create_app
+from napo_tracker import PROJECT_ROOT, ConfigurationError, create_app
 from napo_tracker.crypto import generate_key
 from napo_tracker.extensions import db
 
@@ -69,6 +69,7 @@ def test_settings_come_from_napo_environment_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("NAPO_LOGIN_RATE_LIMIT", "3 per minute")
     monkeypatch.setenv("NAPO_MAX_CONTENT_LENGTH", "1048576")
     monkeypatch.setenv("NAPO_RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("NAPO_DATA_KEYS", generate_key())
     app = create_app("development")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.sqlite"
     assert app.config["LOGIN_RATE_LIMIT"] == "3 per minute"
@@ -80,7 +81,10 @@ def test_settings_come_from_napo_environment_variables(monkeypatch, tmp_path):
 
 
 def test_development_default_is_sqlite_in_the_instance_folder():
-    app = create_app("development")
+    # The developer's own key where `make run` made one (it reads their database), else one for this test.
+    has_dev_key = (PROJECT_ROOT / "instance" / "data.keys").exists()
+    app = create_app("development", **({} if has_dev_key else {"DATA_KEYS": generate_key()}))
+    assert app.config["DATA_KEY_FILE"] == "data.keys"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + os.path.join(
         app.instance_path, "napo_tracker.sqlite"
     )
@@ -95,3 +99,4 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(app):
         return
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA secure_delete")).scalar() == 1

@@ -109,6 +109,8 @@ class CaseForm(FlaskForm):
         "Title",
         filters=[strip_text],
         validators=[DataRequired("Give the case a short title."), Length(max=200), PlainText()],
+        # Titles are listed and searched as they are; descriptions are kept encrypted.
+        description="Shown in lists: no names or health details here — put them in the description.",
     )
     description = TextAreaField(
         "What is happening", filters=[strip_text], validators=[Length(max=20_000), PlainText(multiline=True)]

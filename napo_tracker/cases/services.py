@@ -15,11 +15,24 @@ from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Date, Integer, Select, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
-from .. import storage, uploads
+from .. import crypto, storage, uploads
 from ..accounts.models import User, user_regions
 from ..audit.models import AuditAction, record
 from ..extensions import db
@@ -184,6 +197,18 @@ def rep_covers(rep_id: int, region_id: int) -> bool:
 # ---------------------------------------------------------------- members
 
 
+def member_with_number(membership_number: str, *, other_than: int | None = None) -> Member | None:
+    """The member with this membership number (case and spacing aside), whatever their region.
+
+    The number is stored encrypted: the lookup goes through its keyed hash, under every data
+    key, so members written before the newest key was added are found until a rotation.
+    """
+    stmt = select(Member).where(Member.membership_number_hash.in_(crypto.keyed_hashes(membership_number)))
+    if other_than is not None:
+        stmt = stmt.where(Member.id != other_than)
+    return db.session.scalars(stmt).first()
+
+
 def create_member(
     actor: User,
     *,
@@ -200,7 +225,7 @@ def create_member(
     if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
-    if membership_number and db.session.scalar(select(Member.id).where(Member.membership_number == membership_number)):
+    if membership_number and member_with_number(membership_number) is not None:
         raise CaseError("A member with this membership number is already recorded.", "membership_number")
     member = Member(
         region_id=region_id,
@@ -235,9 +260,7 @@ def update_member(
     if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
-    if membership_number and db.session.scalar(
-        select(Member.id).where(Member.membership_number == membership_number, Member.id != member.id)
-    ):
+    if membership_number and member_with_number(membership_number, other_than=member.id) is not None:
         raise CaseError("A member with this membership number is already recorded.", "membership_number")
     values = {
         "unit_id": unit_id,
@@ -577,46 +600,59 @@ def case_list_query(
     direction: str | None = None,
     today: date | None = None,
 ) -> Select:
-    """The cases a list page shows, in the user's regions; one statement, related rows joined."""
+    """The cases a list page shows, in the user's regions; one statement, related rows joined.
+
+    A search (``q``) matches the reference, or text in the title or the description. The
+    description is stored encrypted, so the database cannot look inside it: the descriptions
+    of the cases every other filter leaves (and whose title does not already match) are read
+    and searched here, and the statement names the ones that match.
+    """
     filters = filters or {}
     today = today or clock.today()
-    stmt = select(Case).options(joinedload(Case.region), joinedload(Case.unit), joinedload(Case.assigned_rep))
-    stmt = scope_to_regions(stmt, Case.region_id, user)
+    conditions: list[Any] = []
     if view == "mine":
-        stmt = stmt.where(Case.assigned_rep_id == user.id)
+        conditions.append(Case.assigned_rep_id == user.id)
     elif view == "overdue":
-        stmt = stmt.where(Case.next_action_on < today, Case.status.in_([s.value for s in LIVE_STATUSES]))
+        conditions += [Case.next_action_on < today, Case.status.in_([s.value for s in LIVE_STATUSES])]
     if filters.get("region_id"):
-        stmt = stmt.where(Case.region_id == filters["region_id"])
+        conditions.append(Case.region_id == filters["region_id"])
     if filters.get("unit_id"):
-        stmt = stmt.where(Case.unit_id == filters["unit_id"])
+        conditions.append(Case.unit_id == filters["unit_id"])
     if filters.get("status"):
-        stmt = stmt.where(Case.status == filters["status"])
+        conditions.append(Case.status == filters["status"])
     if filters.get("category"):
-        stmt = stmt.where(Case.category == filters["category"])
+        conditions.append(Case.category == filters["category"])
     if filters.get("risk") in RISK_FLAGS:
-        stmt = stmt.where(getattr(Case, filters["risk"]).is_(True))
+        conditions.append(getattr(Case, filters["risk"]).is_(True))
     if filters.get("assigned_rep_id"):
-        stmt = stmt.where(Case.assigned_rep_id == filters["assigned_rep_id"])
+        conditions.append(Case.assigned_rep_id == filters["assigned_rep_id"])
     if filters.get("opened_from"):
-        stmt = stmt.where(Case.opened_on >= filters["opened_from"])
+        conditions.append(Case.opened_on >= filters["opened_from"])
     if filters.get("opened_to"):
-        stmt = stmt.where(Case.opened_on <= filters["opened_to"])
+        conditions.append(Case.opened_on <= filters["opened_to"])
     if filters.get("q"):
-        pattern = _like(filters["q"])
-        stmt = stmt.where(
-            or_(
-                Case.title.ilike(pattern, escape="\\"),
-                Case.description.ilike(pattern, escape="\\"),
-                Case.reference == filters["q"].upper(),
-            )
-        )
+        conditions.append(_search_condition(user, conditions, filters["q"]))
+    stmt = select(Case).options(joinedload(Case.region), joinedload(Case.unit), joinedload(Case.assigned_rep))
+    stmt = scope_to_regions(stmt, Case.region_id, user).where(*conditions)
     column = SORTS.get(sort or "", SORTS[DEFAULT_SORT[0]])
     descending = (direction or (DEFAULT_SORT[1] if sort not in SORTS else "asc")) == "desc"
     order = [column.desc() if descending else column.asc(), Case.id.desc()]
     if sort in NULLABLE_SORTS:
         order.insert(0, column.is_(None).asc())  # blanks last whichever way, on both databases
     return stmt.order_by(*order)
+
+
+def _search_condition(user: User, conditions: list[Any], q: str) -> Any:
+    """Reference or title in SQL; the encrypted descriptions of the remaining candidates here."""
+    in_clear = or_(Case.title.ilike(_like(q), escape="\\"), Case.reference == q.upper())
+    stored = type_coerce(Case.description, Text())  # the tokens as stored, decrypted below in one go
+    candidates = scope_to_regions(select(Case.id, stored), Case.region_id, user).where(*conditions, ~in_clear)
+    rows = db.session.execute(candidates).all()
+    descriptions = crypto.decrypt_texts(token for _, token in rows)
+    needle = q.casefold()
+    matching = [row[0] for row, text in zip(rows, descriptions, strict=True) if needle in text.casefold()]
+    # Written into the statement as numbers: a long list would pass the databases' limit on parameters.
+    return or_(in_clear, Case.id.in_(bindparam("matching_ids", matching, expanding=True, literal_execute=True)))
 
 
 # ---------------------------------------------------------------- figures

@@ -7,6 +7,7 @@ change is put back on its form by ``errors_on``.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -328,14 +329,12 @@ def download(ref: str, attachment_id: int):
     case = get_case_for(current_user, ref)
     attachment = get_attachment(case, attachment_id)
     try:
-        path = storage.path_for(attachment.stored_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
+        data = storage.read(attachment.stored_name)  # decrypted here, never written out in clear
+    except (ValueError, FileNotFoundError):
         abort(404)
     record_download(current_user, case, attachment)
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=attachment.original_name,
