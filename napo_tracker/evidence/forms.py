@@ -16,6 +16,7 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -25,7 +26,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from ..forms import PlainText, VersionField, strip_text
 from ..kernel.clock import today
 from ..kernel.vocabulary import Grade
-from .models import MetricUnit, SourceType, Visibility
+from .models import Level, MetricUnit, SourceType, Visibility
 from .services import parse_value
 
 METRIC_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -196,22 +197,52 @@ class FilterForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    """A CSV file for the importer; the file's rows are checked by the importer, not here."""
+    """A CSV or XLSX file for the importer, and what holds for the whole file; the file's rows
+    are checked by the importer, not here."""
 
     file = FileField(
-        "CSV file",
+        "CSV or XLSX file",
         validators=[
-            FileRequired(message="Choose a CSV file to import."),
-            FileAllowed(["csv", "txt"], "Choose a .csv file."),
+            FileRequired(message="Choose a CSV or XLSX file to import."),
+            FileAllowed(["csv", "txt", "xlsx"], "Choose a .csv or .xlsx file."),
         ],
         description="Header: region,unit,metric,value,as_of,grade,source,source_ref,statement",
+    )
+    visibility = SelectField("Visibility of every item", choices=Visibility.labels(), default="internal")
+    is_verified = BooleanField(
+        "I have checked this file against its source: mark every item verified",
+        description="National officials only.",
+    )
+    source_type = SelectField(
+        "Source, where a row leaves it empty",
+        choices={"": "Each row says its own source", **SourceType.labels()},
+        validators=[Optional()],
+    )
+    source_publisher = StringField(
+        "Publisher, for every row",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
+        description="Optional, e.g. HM Prison and Probation Service.",
     )
     dry_run = BooleanField("Only check the file (write nothing)")
     submit = SubmitField("Import")
 
 
+class OverrideForm(FlaskForm):
+    """An official's reason for letting a small number be cited."""
+
+    reason = TextAreaField(
+        "Why this figure may be cited",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=500), PlainText(multiline=True)],
+        description="For example: published by the union in its own briefing with the member's agreement.",
+    )
+    submit = SubmitField("Allow it to be cited")
+
+
 class MetricForm(FlaskForm):
-    """A new metric: a stable code, a label, a unit and up to three rising thresholds."""
+    """A metric: a stable code, a label, a unit, how its figures add up and where they are
+    kept, and up to three rising thresholds."""
 
     code = StringField(
         "Code",
@@ -226,11 +257,20 @@ class MetricForm(FlaskForm):
     )
     is_higher_worse = BooleanField("A higher value is worse", default=True)
     is_individual = BooleanField("Each figure describes one person")
-    is_headline = BooleanField("Show on the dashboard")
+    is_headline = BooleanField("Offer it first on the dashboard")
+    is_additive = BooleanField(
+        "Figures add up across places (vacancies, leavers): show totals", description="Not for averages or rates."
+    )
+    levels = SelectMultipleField(
+        "Kept at",
+        choices=Level.labels(),
+        default=["national", "region", "unit"],
+        validators=[DataRequired(message="Choose at least one level.")],
+    )
     warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional()])
     alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional()])
     severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional()])
-    submit = SubmitField("Add metric")
+    submit = SubmitField("Save metric")
 
     def thresholds(self) -> dict[str, Decimal | None]:
         # An empty optional field skips its validator, so it was never parsed: ``parsed`` stays None.
