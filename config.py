@@ -63,6 +63,9 @@ class Config:
     DATA_KEYS: str | None = None
     DATA_KEY_FILE: str | None = None
     PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
+    # The most points a chart draws (dashboards, the figures pack, briefings): past it the
+    # newest are drawn and the page says how many were left out.
+    CHART_MAX_POINTS = 60
 
     # Anonymous testimonies
     TESTIMONY_RECEIPT_KEY: str | None = None  # None: derived from SECRET_KEY

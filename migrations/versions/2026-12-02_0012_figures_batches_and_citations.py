@@ -12,6 +12,8 @@ numbers marked "not a statistic", and a chart may show the latest figure per reg
 date or the evidence the official picked.
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -101,7 +103,7 @@ def upgrade():
                     "is_headline": False,
                     "is_additive": True,
                     "levels": "national,region,unit",
-                    "created_at": sa.func.now(),
+                    "created_at": datetime.now(UTC),
                 }
             ],
         )

@@ -31,7 +31,9 @@ from .services import import_batches
     default=None,
     help="The source of every row whose source cell is empty.",
 )
-@click.option("--publisher", default="", help="The publisher of the source, for every row (e.g. HM Prison and Probation Service).")
+@click.option(
+    "--publisher", default="", help="The publisher of the source, for every row (e.g. HM Prison and Probation Service)."
+)
 @transactional
 def import_command(
     csv_file: str, dry_run: bool, visibility: str, verified: bool, source_type: str | None, publisher: str

@@ -292,3 +292,28 @@ class MetricForm(FlaskForm):
         field.parsed = _parse_optional_value(field.data)
         if field.parsed is not None and self.alert_at.parsed is not None and field.parsed < self.alert_at.parsed:
             raise ValidationError("The third threshold must not be below the second.")
+
+
+class DashboardForm(FlaskForm):
+    """A dashboard's view, from the query string: the metric, the level, the date the latest
+    figures are taken on, the earlier date to compare with and the range of the time series.
+    No CSRF: it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    metric = SelectField("Metric", validators=[Optional()])
+    level = SelectField("Level", choices=Level.labels(), validators=[Optional()])
+    grade = SelectField("Grade", choices={"": "Each grade apart", **Grade.labels()}, validators=[Optional()])
+    on = DateField("Latest figures on or before", validators=[Optional()])
+    since = DateField("Change since", validators=[Optional()], description="A year before by default.")
+    date_from = DateField("Time series from", validators=[Optional()])
+    date_to = DateField("to", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("'to' must be on or after 'from'.")
+
+    def validate_since(self, field):
+        if field.data and self.on.data and field.data > self.on.data:
+            raise ValidationError("Compare with a date before the one the figures are taken on.")

@@ -842,6 +842,11 @@ def record_export(actor: User, filters: EvidenceFilters, count: int) -> None:
     record(actor, AuditAction.EVIDENCE_EXPORTED, None, rows=count)
 
 
+def record_pack(actor: User, metric_code: str, kind: str) -> None:
+    """A download of the national figures pack (a table, a chart or the one-page PDF) is an export."""
+    record(actor, AuditAction.EVIDENCE_EXPORTED, None, metric=metric_code, pack=kind)
+
+
 # ---------------------------------------------------------------------------------------
 # Aggregation: one GROUP BY over metric, region and period feeds the dashboards and the API
 
