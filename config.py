@@ -56,6 +56,8 @@ class Config:
     UNION_FULL_NAME = "Napo, the trade union and professional association for probation and family court staff"
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
+    # WeasyPrint's pdf_variant for every PDF: tagged PDF/UA-1 (accessible); empty for plain PDF.
+    PDF_VARIANT = "pdf/ua-1"
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
     # Keys that encrypt members' data at rest (crypto.py): Fernet keys, newest first, given
     # inline (comma-separated) or in a file (one a line; a relative path is inside the

@@ -8,6 +8,7 @@ the SVG text inline, so it stays vector. No XML prolog, no external references.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 import threading
@@ -189,3 +190,9 @@ def _line_figure(title: str, series: dict[str, list[tuple[date, Decimal]]], unit
 
 def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def with_title(svg: str, title: str) -> str:
+    """The chart with a <title>: a tagged PDF takes it as the chart's alternative text."""
+    start = svg.find(">", svg.find("<svg")) + 1
+    return svg[:start] + f"<title>{html.escape(title)}</title>" + svg[start:]

@@ -6,6 +6,8 @@
   embedded as an attachment.
 * WeasyPrint runs in a forked child process with an address-space cap and a time limit,
   so one pathological document cannot hang or exhaust the server.
+* PDFs are tagged (``PDF_VARIANT``, PDF/UA-1 by default): language, title, headings, tables
+  and the alternative text of charts reach screen readers.
 * PDF templates carry their CSS inline (``{% include "…/pdf/x.css" %}``), charts are
   inline SVG: nothing needs fetching in the ordinary case.
 """
@@ -90,7 +92,7 @@ def _address_space_in_use() -> int:
     return 0
 
 
-def _render_in_child(conn, html: str, static_root: str, memory_mb: int) -> None:
+def _render_in_child(conn, html: str, static_root: str, memory_mb: int, variant: str | None = None) -> None:
     try:
         # The forked child starts with the server's whole address space; the cap is what
         # rendering may add on top of that, however large the server has grown.
@@ -107,7 +109,9 @@ def _render_in_child(conn, html: str, static_root: str, memory_mb: int) -> None:
         document.metadata.attachments = []
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
-        pdf = document.write_pdf()
+        # Tagged PDF (PDF/UA-1 by default): a structure tree with headings, tables, the
+        # document's language and title, and alternative text for charts, for screen readers.
+        pdf = document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
         conn.send_bytes(b"OK" + pdf)
     except MemoryError:
         conn.send_bytes(b"ERmemory")
@@ -126,11 +130,12 @@ def html_to_pdf(
     timeout = timeout or settings["PDF_RENDER_TIMEOUT"]
     memory_mb = memory_mb or settings["PDF_RENDER_MEMORY_MB"]
     static_root = static_root or (current_app.static_folder if _has_app() else os.getcwd())
+    variant = settings["PDF_VARIANT"] or None
     import weasyprint  # noqa: F401  imported once here so every forked child starts warm
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_render_in_child, args=(sender, html, static_root, memory_mb), daemon=True)
+    child = ctx.Process(target=_render_in_child, args=(sender, html, static_root, memory_mb, variant), daemon=True)
     # Frozen objects are skipped by the child's garbage collector: it does not walk (and copy)
     # the whole inherited heap of the server process on every collection.
     gc.freeze()

@@ -88,8 +88,8 @@ every figure in it is numbered and listed under Sources, so it can be checked.""
 
 RISKS = """\
 Past reviews of serious further offences (SFOs) found that excessive caseloads were a major
-factor when risk was not managed. With many practitioners now well above 100 % of the WMT,
-the union expects the number of SFOs to rise.
+factor when risk was not managed. With many practitioners now well beyond what the WMT calls
+full, the union expects the number of SFOs to rise.
 
 When that happens, individual officers must not be blamed for what is an organisational failure.
 The union will defend any member held responsible for risks they had warned about."""

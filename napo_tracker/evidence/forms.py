@@ -265,7 +265,8 @@ class MetricForm(FlaskForm):
         "Kept at",
         choices=Level.labels(),
         default=["national", "region", "unit"],
-        validators=[DataRequired(message="Choose at least one level.")],
+        validators=[Optional()],
+        description="None ticked: every level.",
     )
     warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional()])
     alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional()])

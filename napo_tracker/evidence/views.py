@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Select, bindparam, case, func, select
 
-from ..charts import bar_chart_png, bar_chart_svg, line_chart_svg, svg_data_uri
+from ..charts import bar_chart_png, bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..csvexport import csv_response, xlsx_bytes, xlsx_response
 from ..extensions import db
 from ..forms import ConfirmForm
@@ -390,7 +390,8 @@ def _render_dashboard(region: Region | None):
         bars_svg=_bars(view) if view is not None else None,
         line_svg=line,
         regions=_visible_regions(),
-        pack_args={k: v for k, v in request.args.items() if k in form.data},
+        pack_args={k: v for k, v in request.args.items() if k in form.data}
+        | ({"region_id": region.id} if region is not None else {}),
     ), (400 if form.errors else 200)
 
 
@@ -441,7 +442,7 @@ def pack_pdf(region_id: int | None = None):
     try:
         pdf = render_pdf(
             "evidence/pdf/figures.html",
-            {"doc": figures_at_a_glance(view), "chart": Markup(svg) if svg else None},
+            {"doc": figures_at_a_glance(view), "chart": Markup(with_title(svg, view.title)) if svg else None},
         )
     except PDFRenderError as error:
         abort(503, str(error))
@@ -478,7 +479,7 @@ def _metric_fields(form: MetricForm) -> dict[str, Any]:
         "is_individual": form.is_individual.data,
         "is_headline": form.is_headline.data,
         "is_additive": form.is_additive.data,
-        "levels": form.levels.data or [],
+        "levels": form.levels.data or None,  # none ticked: every level
         **form.thresholds(),
     }
 

@@ -69,7 +69,7 @@ def test_citations_are_numbered_in_order_with_sources(app, world, full_briefing)
     item, statement = full_briefing.test_item, full_briefing.test_statement
     assert doc["cited_references"][:2] == [item.reference, statement.reference]
     regional = doc["sections"][1]["html"]
-    assert "192 %" in regional and "[1]" in regional and "[2]" in regional
+    assert "192%" in regional and "[1]" in regional and "[2]" in regional
     assert "<h3>London</h3>" in regional
     assert [s["number"] for s in doc["sources"]] == list(range(1, len(doc["sources"]) + 1))
     assert "London PDU workload return" in doc["sources"][0]["text"]
