@@ -154,6 +154,17 @@ class StatisticsSchema(Strict):
 # ---------------------------------------------------------------------------- query strings
 
 
+class Bounded(validate.Range):
+    message_min = "must be at least {{min}}"
+    message_max = "must be at most {{max}}"
+    message_all = "must be from {{min}} to {{max}}"
+
+
+DATE_ERRORS = {"invalid": "must be a date in the form YYYY-MM-DD"}
+BOOLEAN_ERRORS = {"invalid": "must be true or false"}
+INTEGER_ERRORS = {"invalid": "must be a whole number"}
+
+
 class Query(Schema):
     """A query string: unknown parameters are ignored; a bad value is a 400 naming it."""
 
@@ -162,51 +173,70 @@ class Query(Schema):
 
 
 def _id(description: str) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": description})
+    return fields.Integer(
+        validate=Bounded(min=1, max=MAX_ID), error_messages=INTEGER_ERRORS, metadata={"description": description}
+    )
 
 
 class EvidenceQuery(Query):
     region_id = _id("Only this region.")
-    national = fields.Boolean(metadata={"description": "Only national figures (no region)."})
+    national = fields.Boolean(
+        error_messages=BOOLEAN_ERRORS, metadata={"description": "Only national figures (no region)."}
+    )
     unit_id = _id("Only this unit.")
     metric = fields.String(
         validate=validate.Length(max=80), metadata={"description": "A metric code; an unknown one is refused (400)."}
     )
     source_type = fields.String(
-        validate=validate.OneOf([s.value for s in SourceType]), metadata={"description": "Only this kind of source."}
+        validate=validate.OneOf([s.value for s in SourceType], error="must be one of {choices}"),
+        metadata={"description": "Only this kind of source."},
     )
-    verified = fields.Boolean(metadata={"description": "Only verified (true) or unverified (false) items."})
-    date_from = fields.Date(data_key="from", metadata={"description": "Only items on or after this date."})
+    verified = fields.Boolean(
+        error_messages=BOOLEAN_ERRORS, metadata={"description": "Only verified (true) or unverified (false) items."}
+    )
+    date_from = fields.Date(
+        data_key="from", error_messages=DATE_ERRORS, metadata={"description": "Only items on or after this date."}
+    )
     date_to = fields.Date(
-        data_key="to", metadata={"description": "Only items on or before this date; before `from` is refused (400)."}
+        data_key="to",
+        error_messages=DATE_ERRORS,
+        metadata={"description": "Only items on or before this date; before `from` is refused (400)."},
     )
     page = fields.Integer(
-        load_default=1, validate=validate.Range(min=1, max=1_000_000), metadata={"description": "Page number."}
+        load_default=1,
+        validate=Bounded(min=1, max=1_000_000),
+        error_messages=INTEGER_ERRORS,
+        metadata={"description": "Page number."},
     )
     per_page = fields.Integer(
         load_default=50,
-        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        validate=Bounded(min=1, max=MAX_PER_PAGE),
+        error_messages=INTEGER_ERRORS,
         metadata={"description": f"Items per page, at most {MAX_PER_PAGE}; more is refused (400)."},
     )
 
     @validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("from must be on or before to", "from")
+            raise ValidationError("must be on or before to", "from")
 
 
 class StatisticsQuery(Query):
     metric = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=80),
+        validate=validate.Length(min=1, max=80, error="must be a metric code"),
+        error_messages={"required": "is required (a metric code, see /api/v1/metrics)"},
         metadata={"description": "A metric code (see /metrics); an unknown one is refused (400)."},
     )
     on = fields.Date(
-        metadata={"description": "The latest figure of each place on or before this date (today when left out)."}
+        error_messages=DATE_ERRORS,
+        metadata={"description": "The latest figure of each place on or before this date (today when left out)."},
     )
     level = fields.String(
         load_default=Level.REGION.value,
-        validate=validate.OneOf([Level.REGION.value, Level.UNIT.value, Level.NATIONAL.value]),
+        validate=validate.OneOf(
+            [Level.REGION.value, Level.UNIT.value, Level.NATIONAL.value], error="must be region, unit or national"
+        ),
         metadata={"description": "region, unit or national; a level the metric is not kept at is refused (400)."},
     )
     region_id = _id("Only this region (its units, at level unit).")
@@ -214,10 +244,8 @@ class StatisticsQuery(Query):
 
 
 def first_error(error: ValidationError) -> str:
-    """The first problem of a bad query string, as "name: reason"."""
+    """The first problem of a bad query string, as "name reason": "per_page must be at most 100"."""
     messages = error.normalized_messages()
     name, reasons = next(iter(messages.items()))
     reason = reasons[0] if isinstance(reasons, list) else str(reasons)
-    if name == "_schema":
-        return str(reason)
-    return f"{name}: {str(reason).rstrip('.').lower()}"
+    return str(reason) if name == "_schema" else f"{name} {str(reason).rstrip('.')}"

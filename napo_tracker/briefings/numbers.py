@@ -37,6 +37,8 @@ _NOT_STATISTICS = [
     re.compile(r"\b(?:question|q|no\.?|number|section|paragraph|page|clause|article)\s*\d+\b", re.I),
 ]
 _LIST_NUMBER = re.compile(r"^\s{0,3}\d{1,3}[.)]\s", re.M)  # "1. Whilst HMPPS …": a question's number
+# "… the tool. [EV-0002]": a mark just after a sentence's full stop is that sentence's citation.
+_TRAILING_MARK = re.compile(r"([.!?])([ \t]+)(\[=?EV-[A-Za-z0-9][A-Za-z0-9-]{0,30}\])")
 _SENTENCE = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|$)", re.M)
 
 
@@ -62,7 +64,7 @@ def _blank(text: str, pattern: re.Pattern[str]) -> str:
 def uncited_numbers(body: str) -> list[UncitedNumber]:
     """Each number in ``body`` that is neither cited nor plainly a date, year, age or question
     number, with its sentence, in order (a number repeated in one sentence once)."""
-    text = _blank(body or "", _LIST_NUMBER)
+    text = _TRAILING_MARK.sub(r"\2\3\1", _blank(body or "", _LIST_NUMBER))
     found: list[UncitedNumber] = []
     seen: set[str] = set()
     for match in _SENTENCE.finditer(text):

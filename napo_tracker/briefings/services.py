@@ -580,9 +580,10 @@ def regional_evidence_markdown(
         stmt = stmt.where(EvidenceItem.as_of >= date_from, EvidenceItem.as_of <= date_to)
         latest: dict[Any, EvidenceItem] = {}
         statements = []
+        internal = older = 0
         for item in db.session.scalars(stmt.limit(200)):
             if not briefing.may_cite_internal and not item.is_public:
-                left_out.append(f"{item.reference} ({region.name}): internal-only, not for {briefing.audience_label}")
+                internal += 1
                 continue
             if is_withheld(item):
                 left_out.append(f"{item.reference} ({region.name}): withheld, {disclosure(item).reason}")
@@ -590,11 +591,15 @@ def regional_evidence_markdown(
             if item.value is not None and item.metric_id is not None:
                 key = (item.metric_id, item.unit_id, item.grade)
                 if key in latest:
-                    left_out.append(f"{item.reference} ({region.name}): an older figure of the same measure")
+                    older += 1
                     continue
                 latest[key] = item
             elif item.statement:
                 statements.append(item)
+        if internal:
+            left_out.append(f"{region.name}: {internal:,} internal-only, not for {briefing.audience_label}")
+        if older:
+            left_out.append(f"{region.name}: {older:,} older figures of measures drafted with their latest")
         if not latest and not statements:
             continue
         lines.append(f"# {region.name}\n")

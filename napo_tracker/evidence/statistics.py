@@ -91,13 +91,16 @@ class Total:
     value: Decimal | None  # None when a part is withheld: the total would give it away
     place_count: int
     is_withheld: bool
+    places: int | None = None  # the most decimal places of its parts: 14.20 + 3.0 = 17.20
 
     @property
     def exact(self) -> str | None:
-        return None if self.value is None else plain_figure(self.value)
+        return None if self.value is None else plain_figure(self.value, self.places)
 
     def shown(self, unit: str) -> str:
-        return "withheld (a part is a small number)" if self.is_withheld else format_figure(self.value, unit)
+        if self.is_withheld:
+            return "withheld (a part is a small number)"
+        return format_figure(self.value, unit, self.places)
 
 
 @dataclass
@@ -220,9 +223,9 @@ def totals_of(figures: list[PlaceFigure]) -> list[Total]:
         if any(p.is_withheld for p in parts):
             totals.append(Total(grade, None, len(parts), True))
         else:
-            totals.append(
-                Total(grade, sum((p.value for p in parts if p.value is not None), Decimal(0)), len(parts), False)
-            )
+            total = sum((p.value for p in parts if p.value is not None), Decimal(0))
+            places = max((p.places or 0 for p in parts), default=0)
+            totals.append(Total(grade, total, len(parts), False, places))
     return totals
 
 
