@@ -125,8 +125,9 @@ def chosen_testimonies(briefing: Briefing) -> list[Testimony]:
 
 
 def source_key(item: EvidenceItem) -> tuple:
-    """Items from the same source share one number and one line under Sources."""
-    return (item.source_type, item.source_title, item.source_publisher, item.source_date, item.source_url)
+    """Items from the same source (its title, publisher, date and address) share one number and
+    one line under Sources, whatever kind of evidence each is within it."""
+    return (" ".join(item.source_title.split()).lower(), item.source_publisher, item.source_date, item.source_url)
 
 
 @dataclass
@@ -246,7 +247,8 @@ def source_line(items: list[EvidenceItem]) -> str:
     places = "; ".join(dict.fromkeys(place_text(i) for i in items))
     dates = ", ".join(dict.fromkeys(month_year(i.as_of) for i in sorted(items, key=lambda i: i.as_of)))
     references = ", ".join(i.reference for i in items)
-    parts = [title, published, first.source_type_label, f"{places} ({dates})", f"Evidence {references}"]
+    kinds = "; ".join(dict.fromkeys(i.source_type_label for i in items))
+    parts = [title, published, kinds, f"{places} ({dates})", f"Evidence {references}"]
     return ". ".join(p for p in parts if p) + "."
 
 

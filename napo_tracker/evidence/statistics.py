@@ -273,12 +273,13 @@ def sources_of(items: list[EvidenceItem]) -> list[dict[str, Any]]:
     figures for, and its reference; in the order first met."""
     found: dict[tuple, dict[str, Any]] = {}
     for item in items:
-        key = (item.source_type, item.source_title, item.source_publisher, item.source_date, item.source_url)
+        key = (" ".join(item.source_title.split()).lower(), item.source_publisher, item.source_date, item.source_url)
         entry = found.setdefault(
             key,
             {
                 "title": item.source_title or item.source_type_label,
                 "type": item.source_type_label,
+                "types": [],
                 "publisher": item.source_publisher,
                 "date": item.source_date,
                 "url": item.source_url,
@@ -287,6 +288,8 @@ def sources_of(items: list[EvidenceItem]) -> list[dict[str, Any]]:
                 "references": [],
             },
         )
+        if item.source_type_label not in entry["types"]:
+            entry["types"].append(item.source_type_label)
         if (place := place_text(item)) not in entry["places"]:
             entry["places"].append(place)
         if (when := month_year(item.as_of)) not in entry["dates"]:
