@@ -124,7 +124,11 @@ def upgrade():
             ondelete="SET NULL",
         )
         batch_op.create_foreign_key(
-            batch_op.f("fk_evidence_items_override_by_id_users"), "users", ["override_by_id"], ["id"], ondelete="SET NULL"
+            batch_op.f("fk_evidence_items_override_by_id_users"),
+            "users",
+            ["override_by_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
 
     with op.batch_alter_table("briefing_sections", schema=None) as batch_op:

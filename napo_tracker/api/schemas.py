@@ -160,9 +160,10 @@ class Bounded(validate.Range):
     message_all = "must be from {{min}} to {{max}}"
 
 
-DATE_ERRORS = {"invalid": "must be a date in the form YYYY-MM-DD"}
-BOOLEAN_ERRORS = {"invalid": "must be true or false"}
-INTEGER_ERRORS = {"invalid": "must be a whole number"}
+ErrorMessages = dict[str, str | list[Any] | dict[Any, Any]]
+DATE_ERRORS: ErrorMessages = {"invalid": "must be a date in the form YYYY-MM-DD"}
+BOOLEAN_ERRORS: ErrorMessages = {"invalid": "must be true or false"}
+INTEGER_ERRORS: ErrorMessages = {"invalid": "must be a whole number"}
 
 
 class Query(Schema):

@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 from pypdf import PdfReader
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..evidence.models import EvidenceItem, Metric, Visibility
@@ -84,7 +84,7 @@ def chart_items(section: BriefingSection) -> list[EvidenceItem]:
             return []
         stmt = select(item).where(item.metric_id == metric_id, item.value.is_not(None), item.unit_id.is_(None))
         chosen = [r for r in section.chart_region_ids or [] if r != NATIONAL_SERIES]
-        place = item.region_id.in_(chosen) if chosen else item.region_id.is_not(None)
+        place: ColumnElement[bool] = item.region_id.in_(chosen) if chosen else item.region_id.is_not(None)
         if NATIONAL_SERIES in (section.chart_region_ids or []):
             place = or_(place, item.region_id.is_(None)) if chosen else item.region_id.is_(None)
         stmt = stmt.where(place)

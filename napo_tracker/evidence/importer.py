@@ -452,7 +452,7 @@ def import_csv(
             report.row_word = "row"
             _run_rows(actor, _xlsx_rows(hashing, report), report, options, batch.id)
         else:
-            _run_csv(actor, hashing, report, progress, options, batch.id)
+            _run_csv(actor, cast(IO[bytes], hashing), report, progress, options, batch.id)
         hashing.read_rest()
         report.sha256 = hashing.hexdigest()
     except FatalImportError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from typing import Any
 
 from pypdf import PdfReader
 
@@ -155,7 +156,7 @@ def test_the_seeds_briefing_is_rebuilt_with_every_figure_cited(app, world):
     assert "London, one PDU; East Midlands; West Midlands, one PDU; Wales (January 2023)" in sources
     assert "I am leaving the Service end of March after 21 years." in text
 
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     assert root["/Lang"] == "en-GB" and root["/MarkInfo"]["/Marked"]
     assert reader.metadata is not None and reader.metadata.title == "Workloads and Staffing in Probation"
     tags = _structure(root["/StructTreeRoot"].get_object())
@@ -204,19 +205,19 @@ def test_a_number_left_uncited_blocks_a_briefing_to_mps_until_it_is_marked(app, 
 
 def _csrf(client, reference: str) -> str:
     page = client.get(f"/briefings/{reference}").text
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
 
 
-def _structure(node, found=None):
+def _structure(node: Any, found: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """(tag, alternative text) of every element of a PDF's structure tree, in order."""
     found = [] if found is None else found
     node = node.get_object() if hasattr(node, "get_object") else node
     if isinstance(node, dict):
         if "/S" in node:
             found.append((str(node["/S"]), str(node.get("/Alt", ""))))
-        kids = node.get("/K")
+        kids: Any = node.get("/K")
         for kid in kids if isinstance(kids, list) else [kids]:
-            kid = kid.get_object() if hasattr(kid, "get_object") else kid
-            if isinstance(kid, dict):
-                _structure(kid, found)
+            _structure(kid, found)
     return found

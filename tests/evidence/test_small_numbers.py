@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from napo_tracker.evidence.models import EvidenceItem
 from napo_tracker.audit.models import AuditEvent
+from napo_tracker.evidence.models import EvidenceItem
 from napo_tracker.evidence.services import (
     EvidenceError,
     aggregate,
