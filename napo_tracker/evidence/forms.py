@@ -90,8 +90,8 @@ class EvidenceForm(FlaskForm):
     reporter_count = IntegerField(
         "Number of people it comes from",
         validators=[Optional(), NumberRange(min=1, max=100000)],
-        description="For figures from individual reports: figures from fewer than 3 "
-        "people are shown as 'fewer than 3'.",
+        description="For figures from individual reports: one or two people's figure about one unit "
+        "is shown as 'fewer than 3' unless the member consented or an official allows it.",
     )
     source_type = SelectField("Source", choices=SourceType.labels())
     source_title = StringField(
