@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 from pypdf import PdfReader
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import select
 
 from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..evidence.models import EvidenceItem, Metric, Visibility
@@ -25,6 +25,7 @@ from ..evidence.services import citation_text, is_withheld, place_text
 from ..extensions import db
 from ..kernel.numbers import long_date, month_year
 from ..pdf import html_to_pdf
+from ..regions.models import Region
 from ..testimonies.models import Testimony
 from .markdown import cited_references, render_markdown
 from .models import MAX_TESTIMONIES, Briefing, BriefingSection, BriefingStatus, SectionKind
@@ -63,56 +64,76 @@ def chart_max_points() -> int:
 NATIONAL_SERIES = 0  # in chart_region_ids: the national figures, only when chosen
 
 
+# Each region's latest figure of each grade is looked for among its newest figures: one short
+# walk of the dashboard index per region, so a chart costs the same whatever the table holds.
+NEWEST_PER_REGION = 50
+
+
 def chart_items(section: BriefingSection) -> list[EvidenceItem]:
     """The evidence a section's chart draws, and nothing the official did not choose.
 
     Either the items picked for it (``chart_references``), or for the chosen regions (0 for
     the national figures; none chosen, every region but no national series) the metric's
-    figures since ``chart_since_on`` (a time series), or else each one's latest figure on or
-    before ``chart_on`` (the briefing's date by default). At most ``CHART_MAX_POINTS`` points,
-    the newest kept; public briefings draw public evidence only; a withheld small number is
-    never drawn.
+    figures since ``chart_since_on`` (a time series), or else each one's latest figure of
+    each grade on or before ``chart_on`` (the briefing's date by default). At most
+    ``CHART_MAX_POINTS`` points, the newest kept; public briefings draw public evidence only;
+    a withheld small number is never drawn.
     """
     limit = chart_max_points()
-    briefing = section.briefing
-    item = EvidenceItem
     if section.chart_references:
-        stmt = select(item).where(item.reference.in_(section.chart_references[:limit]), item.value.is_not(None))
+        stmt = select(EvidenceItem).where(
+            EvidenceItem.reference.in_(section.chart_references[:limit]), EvidenceItem.value.is_not(None)
+        )
+        if not section.briefing.may_cite_internal:
+            stmt = stmt.where(EvidenceItem.visibility == Visibility.PUBLIC.value)
+        found = list(db.session.scalars(stmt).unique())
     elif section.chart_metric_code:
-        metric_id = db.session.scalar(select(Metric.id).where(Metric.code == section.chart_metric_code))
-        if metric_id is None:
-            return []
-        stmt = select(item).where(item.metric_id == metric_id, item.value.is_not(None), item.unit_id.is_(None))
-        chosen = [r for r in section.chart_region_ids or [] if r != NATIONAL_SERIES]
-        place: ColumnElement[bool] = item.region_id.in_(chosen) if chosen else item.region_id.is_not(None)
-        if NATIONAL_SERIES in (section.chart_region_ids or []):
-            place = or_(place, item.region_id.is_(None)) if chosen else item.region_id.is_(None)
-        stmt = stmt.where(place)
-        if not briefing.may_cite_internal:
-            stmt = stmt.where(item.visibility == Visibility.PUBLIC.value)
-        if section.chart_since_on and section.chart_region_ids:
-            stmt = stmt.where(item.as_of >= section.chart_since_on, item.as_of <= briefing.dated_on)
-        else:
-            on = section.chart_on or briefing.dated_on
-            ranked = (
-                stmt.where(item.as_of <= on)
-                .add_columns(
-                    func.row_number()
-                    .over(
-                        partition_by=(item.region_id, func.coalesce(item.grade, "")),
-                        order_by=(item.as_of.desc(), item.id.desc()),
-                    )
-                    .label("rank")
-                )
-                .subquery()
-            )
-            stmt = select(item).join(ranked, item.id == ranked.c.id).where(ranked.c.rank == 1)
+        found = _metric_chart_items(section, limit)
     else:
         return []
-    if not briefing.may_cite_internal:
-        stmt = stmt.where(item.visibility == Visibility.PUBLIC.value)
-    newest = db.session.scalars(stmt.order_by(item.as_of.desc(), item.id.desc()).limit(limit)).unique()
+    newest = sorted(found, key=lambda i: (i.as_of, i.id), reverse=True)[:limit]
     return sorted((i for i in newest if not is_withheld(i)), key=lambda i: (i.as_of, i.id))
+
+
+def _metric_chart_items(section: BriefingSection, limit: int) -> list[EvidenceItem]:
+    briefing = section.briefing
+    item = EvidenceItem
+    metric_id = db.session.scalar(select(Metric.id).where(Metric.code == section.chart_metric_code))
+    if metric_id is None:
+        return []
+    chosen = list(section.chart_region_ids or [])
+    places: list[int | None] = [r for r in chosen if r != NATIONAL_SERIES]
+    if not places:
+        places = [] if chosen else list(db.session.scalars(select(Region.id).order_by(Region.name)))
+    if NATIONAL_SERIES in chosen:
+        places.append(None)
+    series = bool(section.chart_since_on and chosen)
+    on = briefing.dated_on if series else (section.chart_on or briefing.dated_on)
+    found: list[EvidenceItem] = []
+    for region_id in places:
+        # Newest first along ix_evidence_items_dashboard (metric, region, date): a short walk.
+        stmt = select(item).where(
+            item.metric_id == metric_id,
+            item.region_id == region_id if region_id is not None else item.region_id.is_(None),
+            item.value.is_not(None),
+            item.unit_id.is_(None),
+            item.as_of <= on,
+        )
+        if series:
+            stmt = stmt.where(item.as_of >= section.chart_since_on)
+        if not briefing.may_cite_internal:
+            stmt = stmt.where(item.visibility == Visibility.PUBLIC.value)
+        rows = db.session.scalars(stmt.order_by(item.as_of.desc()).limit(limit if series else NEWEST_PER_REGION))
+        rows_newest = sorted(rows.unique(), key=lambda i: (i.as_of, i.id), reverse=True)
+        if series:
+            found.extend(rows_newest)
+            continue
+        grades: set[str | None] = set()
+        for row in rows_newest:
+            if row.grade not in grades:
+                grades.add(row.grade)
+                found.append(row)
+    return found
 
 
 def chosen_testimonies(briefing: Briefing) -> list[Testimony]:
