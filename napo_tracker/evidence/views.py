@@ -143,7 +143,7 @@ def export():
 def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
     form = EvidenceForm(obj=item) if item is not None and request.method == "GET" else EvidenceForm()
     if item is not None and request.method == "GET":
-        form.value.data = "" if item.value is None else f"{item.value.normalize():f}"
+        form.value.data = "" if item.value is None else plain_decimal(item.value, item.value_places)
         form.version.process_data(item.version)
         for name, reference in link_references(item).items():
             form[name].data = reference

@@ -198,3 +198,14 @@ def test_an_edit_made_from_an_old_copy_is_refused_with_409(client, login_as, wor
     assert item.value == Decimal("26")
     tampered = submit(client, f"/evidence/{item.reference}/edit", _form(world, version="2; DROP TABLE"))
     assert tampered.status_code == 400 and "out of date" in tampered.text
+
+
+def test_a_value_keeps_its_places_on_its_page_its_edit_form_and_in_the_export(client, login_as, world):
+    from ..factories import make_evidence
+
+    item = make_evidence(world.official, metric="vacancies", region=world.wales, value="14.20", grade="PO")
+    login_as(world.official)
+    assert "14.20 FTE" in client.get(f"/evidence/{item.reference}").text
+    assert "14.20 FTE (PO, Wales, January 2024)" in client.get(f"/evidence/{item.reference}").text
+    assert 'value="14.20"' in client.get(f"/evidence/{item.reference}/edit").text
+    assert ",14.20," in client.get("/evidence/export.csv").text
