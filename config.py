@@ -56,6 +56,8 @@ class Config:
     UNION_FULL_NAME = "Napo, the trade union and professional association for probation and family court staff"
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
+    # WeasyPrint's pdf_variant for every PDF: tagged PDF/UA-1 (accessible); empty for plain PDF.
+    PDF_VARIANT = "pdf/ua-1"
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
     # Uploaded files (napo_tracker/uploads/). A DOCX or ODT is a zip: it is inflated in small
     # counted chunks, and refused at the first cap it passes, whatever its directory claims.
@@ -75,6 +77,9 @@ class Config:
     DATA_KEYS: str | None = None
     DATA_KEY_FILE: str | None = None
     PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
+    # The most points a chart draws (dashboards, the figures pack, briefings): past it the
+    # newest are drawn and the page says how many were left out.
+    CHART_MAX_POINTS = 60
 
     # Anonymous testimonies
     TESTIMONY_RECEIPT_KEY: str | None = None  # None: derived from SECRET_KEY

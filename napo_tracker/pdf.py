@@ -6,6 +6,8 @@
   embedded as an attachment.
 * WeasyPrint runs in a forked child process with an address-space cap and a time limit
   (``kernel.bounded``), so one pathological document cannot hang or exhaust the server.
+* PDFs are tagged (``PDF_VARIANT``, PDF/UA-1 by default): language, title, headings, tables
+  and the alternative text of charts reach screen readers.
 * PDF templates carry their CSS inline (``{% include "…/pdf/x.css" %}``), charts are
   inline SVG: nothing needs fetching in the ordinary case.
 """
@@ -77,7 +79,7 @@ def _safe_url_fetcher_class():
     return SafeURLFetcher
 
 
-def _render(html: str, static_root: str) -> bytes:
+def _render(html: str, static_root: str, variant: str | None) -> bytes:
     """Render in the bounded child (``kernel.bounded``): HTML in, PDF bytes out."""
     from weasyprint import HTML
 
@@ -90,7 +92,9 @@ def _render(html: str, static_root: str) -> bytes:
     document.metadata.attachments = []
     for page in document.pages:
         page.links = [link for link in page.links if link[0] != "attachment"]
-    return document.write_pdf()
+    # Tagged PDF (PDF/UA-1 by default): a structure tree with headings, tables, the
+    # document's language and title, and alternative text for charts, for screen readers.
+    return document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
 
 
 def html_to_pdf(
@@ -102,10 +106,11 @@ def html_to_pdf(
     timeout = timeout or settings["PDF_RENDER_TIMEOUT"]
     memory_mb = memory_mb or settings["PDF_RENDER_MEMORY_MB"]
     static_root = static_root or (current_app.static_folder if _has_app() else os.getcwd())
+    variant = settings["PDF_VARIANT"] or None
     import weasyprint  # noqa: F401  imported once here so every forked child starts warm
 
     try:
-        return run_bounded(_render, html, static_root, timeout=timeout, memory_mb=memory_mb)
+        return run_bounded(_render, html, static_root, variant, timeout=timeout, memory_mb=memory_mb)
     except BoundedRunError as error:
         if error.reason == "timeout":
             raise PDFRenderError(

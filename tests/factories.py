@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import pyotp
@@ -19,7 +20,7 @@ from napo_tracker.cases.models import Case, CaseAttachment, Member
 from napo_tracker.cases.services import add_attachment, create_case, create_member
 from napo_tracker.crypto import encrypt_text
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
-from napo_tracker.evidence.services import create_evidence, create_metric, verify_evidence
+from napo_tracker.evidence.services import create_evidence, create_metric, plain_decimal, verify_evidence
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today, utcnow
 from napo_tracker.notices import services as notice_services
@@ -371,3 +372,26 @@ def make_evidence_sample(world: World) -> dict[str, EvidenceItem]:
         "wales": make_evidence(world.official, metric="staff_in_post", region=world.wales, value="24.43"),
         "national": make_evidence(world.official, metric="vacancies", value="615", as_of=date(2019, 6, 30)),
     }
+
+
+# ---- the seeds' figures (the union's briefing "Workloads and Staffing in Probation")
+# Imported here, with their section, so each domain's builders stay together.
+
+SEED_FIGURES = Path(__file__).resolve().parent.parent / "napo_tracker" / "evidence" / "demo_data" / "seed-figures.csv"
+
+
+def import_seed_figures(actor: User | None) -> dict[tuple[str, str], EvidenceItem]:
+    """The demo regions and units and the seeds' figures, imported through the real importer as
+    one public, verified batch; the items by (metric code, value as written). Committed."""
+    from napo_tracker.evidence.importer import ImportOptions, import_csv
+    from napo_tracker.regions import demo as regions_demo
+
+    regions_demo.load(lambda *_: None)
+    with SEED_FIGURES.open("rb") as stream:
+        report = import_csv(
+            actor, stream, filename=SEED_FIGURES.name, options=ImportOptions(visibility="public", is_verified=True)
+        )
+    assert report.is_ok, report.errors
+    db.session.commit()
+    items = db.session.scalars(db.select(EvidenceItem).where(EvidenceItem.value.is_not(None))).all()
+    return {(item.metric.code, plain_decimal(item.value, item.value_places)): item for item in items if item.metric}

@@ -12,6 +12,8 @@ STABLE_COMMANDS = [
     ("evidence", "import"),
     ("briefings", "render"),
     ("briefings", "list"),
+    ("briefings", "check"),
+    ("evidence", "batches"),
     ("notices", "remind"),
     ("testimonies", "purge"),
     ("keys", "generate"),

@@ -80,7 +80,11 @@ class AuditAction(StrEnum):
     EVIDENCE_DELETED = "evidence:deleted"
     EVIDENCE_IMPORTED = "evidence:imported"
     EVIDENCE_EXPORTED = "evidence:exported"
+    EVIDENCE_OVERRIDDEN = "evidence:small-number:overridden"
+    IMPORT_VERIFIED = "evidence:import:verified"
+    IMPORT_REVERTED = "evidence:import:reverted"
     METRIC_CREATED = "metric:created"
+    METRIC_CHANGED = "metric:changed"
     API_TOKEN_CREATED = "api-token:created"
     API_TOKEN_REVOKED = "api-token:revoked"
     # briefings

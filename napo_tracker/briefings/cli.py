@@ -1,4 +1,4 @@
-"""`flask briefings list` and `flask briefings render REF -o FILE.pdf [--published]`."""
+"""`flask briefings list`, `flask briefings render REF -o FILE.pdf [--published]` and `flask briefings check REF`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from ..kernel.transaction import transactional
 from . import bp
 from . import services as svc
+from .checks import run_checks
 from .models import briefing_by_reference
 
 
@@ -48,3 +49,21 @@ def render_command(reference: str, output: str, published: bool) -> None:
             pdf = svc.render_draft_pdf(None, briefing, on_step=lambda: bar.update(1), via="cli")
     Path(output).write_bytes(pdf)
     click.echo(f"Wrote {len(pdf):,} bytes to {output}")
+
+
+@bp.cli.command("check")
+@click.argument("reference")
+def check_command(reference: str) -> None:
+    """Run the checks before publishing REFERENCE: one line per check ("BLOCKING: …" or
+    "WARNING: …"); the exit status is 1 when any blocks publishing."""
+    briefing = briefing_by_reference(reference)
+    if briefing is None:
+        raise click.ClickException(f"no briefing {reference!r}; `flask briefings list` shows them")
+    checks = run_checks(briefing)
+    for check in checks:
+        click.echo(f"{'BLOCKING' if check.is_blocking else 'WARNING'}: {check.message}")
+    blocking = sum(1 for check in checks if check.is_blocking)
+    if not checks:
+        click.echo(f"OK: {briefing.reference} passes every check.")
+    if blocking:
+        raise click.exceptions.Exit(1)

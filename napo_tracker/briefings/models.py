@@ -159,10 +159,16 @@ class BriefingSection(Model):
     kind: Mapped[str] = mapped_column(String(32), default=SectionKind.FREE.value)
     heading: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered with raw HTML disabled
-    # An optional chart block under the body: a metric across chosen regions since a date.
+    # An optional chart block under the body: one metric for the chosen regions, either their
+    # figures since a date (a time series) or the latest of each on or before ``chart_on``;
+    # or else the evidence items the official picked (``chart_references``).
     chart_metric_code: Mapped[str | None] = mapped_column(String(64))
     chart_region_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     chart_since_on: Mapped[date | None] = mapped_column(Date)
+    chart_on: Mapped[date | None] = mapped_column(Date)
+    chart_references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Numbers in the body an official marked "not a statistic" (each as checks.number_key gives it).
+    plain_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     briefing: Mapped[Briefing] = relationship(back_populates="sections")
 
@@ -172,7 +178,7 @@ class BriefingSection(Model):
 
     @property
     def has_chart(self) -> bool:
-        return bool(self.chart_metric_code)
+        return bool(self.chart_metric_code or self.chart_references)
 
 
 class Question(Model):

@@ -17,7 +17,7 @@ from ..security import roles_required
 from . import bp
 from . import services as svc
 from .checks import run_checks
-from .document import briefing_document, chosen_testimonies
+from .document import briefing_document, chosen_testimonies, section_preview
 from .forms import (
     AddQuestionForm,
     BriefingForm,
@@ -169,9 +169,14 @@ def section_edit(ref: str, section_id: int):
     section = svc.get_section_or_404(briefing, section_id)
     form = SectionForm(obj=section if request.method == "GET" else None, expected_version=briefing.version)
 
-    def page(status: int):
-        return render_template("briefings/section_edit.html", form=form, briefing=briefing, section=section), status
+    def page(status: int, preview: Any = None):
+        return render_template(
+            "briefings/section_edit.html", form=form, briefing=briefing, section=section, preview=preview
+        ), status
 
+    if form.preview.data and form.validate_on_submit():
+        # Shown as the PDF will print it, citations and all; nothing is saved.
+        return page(200, section_preview(briefing, form.body.data or ""))
     if form.validate_on_submit():
         with errors_on(form, "body") as outcome:
             svc.update_section(
@@ -226,6 +231,8 @@ def section_chart(ref: str, section_id: int):
         form.metric_code.data = section.chart_metric_code or ""
         form.region_ids.data = list(section.chart_region_ids or [])
         form.since_on.data = section.chart_since_on
+        form.chart_on.data = section.chart_on
+        form.references.data = ", ".join(section.chart_references or [])
 
     def page(status: int):
         return render_template("briefings/section_chart.html", form=form, briefing=briefing, section=section), status
@@ -238,6 +245,8 @@ def section_chart(ref: str, section_id: int):
                 metric_code=form.metric_code.data or None,
                 region_ids=form.region_ids.data or [],
                 since_on=form.since_on.data,
+                chart_on=form.chart_on.data,
+                references=form.chosen_references(),
                 expected_version=form.expected_version.data,
             )
             flash("Chart saved.", "success")
@@ -305,10 +314,18 @@ def regional(ref: str):
     form = RegionalForm(region_choices=_region_choices(), expected_version=briefing.version)
     if form.validate_on_submit():
         with errors_on(form, "region_ids") as outcome:
-            section = svc.generate_regional_section(
-                current_user, briefing, form.region_ids.data or [], expected_version=form.expected_version.data
+            section, left_out = svc.generate_regional_section(
+                current_user,
+                briefing,
+                form.region_ids.data or [],
+                date_from=form.date_from.data,
+                date_to=form.date_to.data,
+                expected_version=form.expected_version.data,
             )
             flash("Regional evidence drafted: read it through and edit it.", "success")
+            if left_out:
+                shown = "; ".join(left_out[:12]) + (f"; and {len(left_out) - 12} more" if len(left_out) > 12 else "")
+                flash(f"Left out ({len(left_out)}): {shown}.", "info")
             return redirect(url_for("briefings.section_edit", ref=briefing.reference, section_id=section.id))
         return render_template("briefings/regional.html", form=form, briefing=briefing), outcome.status_code
     return render_template("briefings/regional.html", form=form, briefing=briefing), (400 if form.errors else 200)
@@ -425,6 +442,35 @@ def question_remove(ref: str, item_id: int):
         lambda version: svc.remove_question(current_user, item, expected_version=version),
         "Question removed.",
         "questions",
+    )
+
+
+@bp.route("/<ref>/testimonies/<id:testimony_id>/move/<direction>", methods=["POST"])
+@roles_required(*STAFF)
+def testimony_move(ref: str, testimony_id: int, direction: str):
+    briefing = svc.get_briefing_for(current_user, ref)
+    link = svc.get_briefing_testimony_or_404(briefing, testimony_id)
+    if direction not in ("up", "down"):
+        abort(404)
+    return _confirmed(
+        briefing,
+        lambda version: svc.move_testimony(current_user, link, direction, expected_version=version),
+        "Testimony moved.",
+        "testimonies",
+    )
+
+
+@bp.route("/<ref>/sections/<id:section_id>/numbers/<key>", methods=["POST"])
+@roles_required(*STAFF)
+def number_mark(ref: str, section_id: int, key: str):
+    """Mark a number in a section's text "not a statistic"."""
+    briefing = svc.get_briefing_for(current_user, ref)
+    section = svc.get_section_or_404(briefing, section_id)
+    return _confirmed(
+        briefing,
+        lambda version: svc.mark_not_statistic(current_user, section, key[:40], expected_version=version),
+        "Marked “not a statistic”.",
+        "checks",
     )
 
 

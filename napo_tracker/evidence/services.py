@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, type_coerce, update
 from sqlalchemy.types import NullType
 from werkzeug.exceptions import NotFound
 
@@ -22,17 +22,22 @@ from ..cases.services import get_case_for
 from ..extensions import db
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
+from ..kernel.numbers import format_figure, month_year, places_of, plain_figure
 from ..notices.models import ForeseeabilityNotice
 from ..notices.services import get_notice_for
 from ..references import insert_with_reference
-from ..regions.models import Region, Unit
+from ..regions.models import Region, Unit, UnitKind
 from ..regions.scoping import can_access_region, get_for_user_or_404, scope_to_regions
 from ..testimonies.models import Testimony
 from .models import (
+    ADDITIVE_CODES,
+    ALL_LEVELS,
     MAX_ABS_VALUE,
     MAX_DECIMAL_PLACES,
     STANDARD_METRICS,
     EvidenceItem,
+    ImportBatch,
+    Level,
     Metric,
     MetricUnit,
     SourceType,
@@ -45,13 +50,6 @@ if TYPE_CHECKING:
 
 SMALL_NUMBER = 3
 FEWER_THAN_THREE = "fewer than 3"
-UNIT_SUFFIX = {
-    MetricUnit.PERCENT: " %",
-    MetricUnit.FTE: " FTE",
-    MetricUnit.DAYS: " days",
-    MetricUnit.COUNT: "",
-    MetricUnit.RATIO: "",
-}
 
 
 class EvidenceError(DomainError):
@@ -100,30 +98,45 @@ def check_value(value: Decimal) -> None:
         raise ValueError(f"the value has more than {MAX_DECIMAL_PLACES} decimal places")
 
 
-def plain_decimal(value: Decimal | None) -> str:
-    """'24.4300' → '24.43', '650.0000' → '650': exact, no exponent."""
-    if value is None:
-        return ""
-    normal = value.normalize()
-    text = f"{normal:f}"
-    return "0" if text in ("-0", "") else text
+def plain_decimal(value: Decimal | None, places: int | None = None) -> str:
+    """'24.4300' → '24.43', '650.0000' → '650' (or with ``places`` as given: '14.20'): exact, no exponent."""
+    return plain_figure(value, places)
 
 
-def format_number(value: Decimal | None, unit: str = "") -> str:
-    if value is None:
-        return ""
-    text = f"{Decimal(plain_decimal(value)):,f}"
-    try:
-        return text + UNIT_SUFFIX[MetricUnit(unit)]
-    except ValueError:
-        return text
+def format_number(value: Decimal | None, unit: str = "", places: int | None = None) -> str:
+    """The one formatter (``kernel.numbers.format_figure``): '192%', '3,550 FTE', '14.20 FTE'."""
+    return format_figure(value, unit, places)
 
 
 def format_value(item: EvidenceItem) -> str:
-    """The item's figure with its unit: '192 %', '24.43 FTE', '650'."""
+    """The item's figure with its unit, as its source gave it: '192%', '14.20 FTE', '650'."""
     if item.value is None:
         return ""
-    return format_number(item.value, item.metric.unit if item.metric else "")
+    return format_figure(item.value, item.metric.unit if item.metric else "", item.value_places)
+
+
+def exact_value(item: EvidenceItem) -> str:
+    """The item's figure for a CSV, a spreadsheet or the API: '14.20', no unit, no separators."""
+    return plain_figure(item.value, item.value_places)
+
+
+def place_text(item: EvidenceItem) -> str:
+    """Where a figure is about, as the union's briefings say it: a unit is never named in a
+    citation ("London, one PDU"), a region is, and a national figure is "national"."""
+    if item.region is None:
+        return "national"
+    if item.unit is not None:
+        kind = UnitKind.label_of(item.unit.kind) if UnitKind.has_value(item.unit.kind) else "unit"
+        short = kind[kind.find("(") + 1 : kind.find(")")] if "(" in kind else kind.lower()
+        return f"{item.region.name}, one {short}"
+    return item.region.name
+
+
+def citation_text(item: EvidenceItem) -> str:
+    """A cited figure as the seeds cite them: "192% (London, one PDU, March 2022)"; the grade
+    always comes with it ("3,550 FTE (PO, national, March 2022)")."""
+    facts = [item.grade or "", place_text(item), month_year(item.as_of)]
+    return f"{format_value(item)} ({', '.join(f for f in facts if f)})"
 
 
 def threshold_level(value: Decimal | None, metric: Metric | None) -> int:
@@ -139,12 +152,12 @@ def threshold_level(value: Decimal | None, metric: Metric | None) -> int:
 
 
 def is_small_number(people: int | None) -> bool:
-    """A figure resting on the reports of fewer than three people could identify them, so it
-    is withheld: a unit's, a region's and a national figure alike.
+    """A figure resting on the reports of fewer than three people could identify them.
 
     ``people`` is how many people the figure rests on, None when it does not rest on
     individual reports (management data, a published report). For a figure built from
-    several items (an average), pass ``people_at_risk`` of its items.
+    several items (an average), pass ``people_at_risk`` of its items. Whether such a figure
+    is then withheld is ``disclosure``'s answer.
     """
     return people is not None and people < SMALL_NUMBER
 
@@ -170,8 +183,66 @@ def effective_reporters(item: EvidenceItem) -> int | None:
 
 
 def reveals_fewer_than_three(item: EvidenceItem) -> bool:
-    """The item's figure rests on fewer than three people's reports, whatever its level."""
+    """The item's figure rests on fewer than three people's reports (whether it is withheld
+    for that is ``disclosure``'s answer)."""
     return is_small_number(effective_reporters(item))
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Whether an item's figure may be shown and cited, and why, in plain words; when it
+    may not, what would let it be."""
+
+    may_cite: bool
+    reason: str = ""
+    unblock: str = ""
+
+
+def _has_member_consent(item: EvidenceItem) -> bool:
+    if item.case_id is not None:
+        case_consent = db.session.scalar(select(Case.has_evidence_consent).where(Case.id == item.case_id))
+        if case_consent:
+            return True
+    if item.testimony_id is not None:
+        testimony = db.session.get(Testimony, item.testimony_id)
+        if testimony is not None and not testimony.is_withdrawn:
+            return bool(testimony.has_mps_consent or testimony.has_press_consent)
+    return False
+
+
+def disclosure(item: EvidenceItem) -> Disclosure:
+    """The one small-number rule, protecting people rather than numbers.
+
+    A figure from a public source (parliamentary answer, inspectorate, FOI response, press) is
+    never withheld: it is already out. A figure resting on three or more people, or on no
+    individual reports, is shown. One or two people's figure is shown when it came from a
+    case or testimony whose member consented to its use as evidence, when it is about a
+    region or the whole service rather than one unit (the coarser place hides the person),
+    or when an official allowed it with a reason (audited). Otherwise it is withheld.
+    """
+    if item.is_from_public_source:
+        return Disclosure(True, f"from a public source ({item.source_type_label.lower()}): never withheld")
+    people = effective_reporters(item)
+    if not is_small_number(people):
+        return Disclosure(True)
+    if item.override_reason:
+        return Disclosure(True, f"an official allowed it: {item.override_reason}")
+    if _has_member_consent(item):
+        return Disclosure(True, "the member consented to its use as evidence")
+    if item.unit_id is None:
+        return Disclosure(True, f"about {place_text(item)} as a whole, not one unit: nobody can be picked out")
+    who = "one person" if people == 1 else f"{people} people"
+    return Disclosure(
+        False,
+        f"it rests on {who}'s report at one {place_text(item).rpartition(' one ')[2]}, which could identify them",
+        "record it for the region rather than the unit, link it to a case or testimony whose member "
+        "consented to its use as evidence, or have a national official allow it with a reason",
+    )
+
+
+def is_withheld(item: EvidenceItem) -> bool:
+    """The item's figure is withheld by the small-number rule (``disclosure``)."""
+    return item.value is not None and not disclosure(item).may_cite
 
 
 def may_see_exact(user: Any) -> bool:
@@ -185,8 +256,8 @@ def is_withheld_from(user: Any, is_small: bool) -> bool:
 
 
 def shown_value(item: EvidenceItem, user: Any) -> str:
-    """What a page shows for the item's figure: 'fewer than 3' instead of a small number."""
-    if item.value is not None and is_withheld_from(user, reveals_fewer_than_three(item)):
+    """What a page shows for the item's figure: 'fewer than 3' instead of a withheld small number."""
+    if is_withheld_from(user, is_withheld(item)):
         return FEWER_THAN_THREE
     return format_value(item)
 
@@ -219,6 +290,7 @@ def ensure_standard_metrics(actor=None) -> list[Metric]:
                     warn_at=None if warn is None else Decimal(warn),
                     alert_at=None if alert is None else Decimal(alert),
                     severe_at=None if severe is None else Decimal(severe),
+                    is_additive=code in ADDITIVE_CODES,
                 )
             )
     return created
@@ -237,10 +309,13 @@ def create_metric(
     warn_at: Decimal | None = None,
     alert_at: Decimal | None = None,
     severe_at: Decimal | None = None,
+    is_additive: bool = False,
+    levels: list[str] | None = None,
 ) -> Metric:
     """Admins define metrics; codes and labels are unique whatever their case."""
     code = code.strip().lower()
     MetricUnit(unit)
+    level_text = _levels_text(levels)
     if metric_by_code(code) is not None:
         raise EvidenceError(f"A metric with the code {code} already exists.", "code")
     if db.session.scalar(select(Metric.id).where(func.lower(Metric.label) == label.strip().lower())):
@@ -256,10 +331,86 @@ def create_metric(
         warn_at=warn_at,
         alert_at=alert_at,
         severe_at=severe_at,
+        is_additive=is_additive,
+        levels=level_text,
     )
     db.session.add(metric)
     db.session.flush()
     record(actor, AuditAction.METRIC_CREATED, ("metrics", metric.code), label=metric.label, unit=unit)
+    return metric
+
+
+def _levels_text(levels: list[str] | None) -> str:
+    if levels is None:
+        return ALL_LEVELS
+    chosen = [level.value for level in Level if level.value in levels]
+    if not chosen or len(chosen) != len(set(levels)):
+        raise EvidenceError("Choose at least one level: national, region or unit.", "levels")
+    return ",".join(chosen)
+
+
+def get_metric_or_404(code: str) -> Metric:
+    metric = metric_by_code(code)
+    if metric is None:
+        abort(404)
+    return metric
+
+
+def update_metric(
+    actor: User,
+    metric: Metric,
+    *,
+    code: str,
+    label: str,
+    unit: str,
+    description: str = "",
+    is_higher_worse: bool = True,
+    is_individual: bool = False,
+    is_headline: bool = False,
+    is_additive: bool = False,
+    levels: list[str] | None = None,
+    warn_at: Decimal | None = None,
+    alert_at: Decimal | None = None,
+    severe_at: Decimal | None = None,
+) -> Metric:
+    """Admins edit a metric. A standard code never changes (imports, the API and tests use
+    it); another metric's code may, but never to one already taken. A metric that has
+    figures keeps its unit: changing it would misstate every figure recorded."""
+    if not actor.is_admin:
+        raise EvidenceError("Only admins change metrics.")
+    code = code.strip().lower()
+    MetricUnit(unit)
+    if code != metric.code:
+        if metric.is_standard:
+            raise EvidenceError(f"{metric.code} is a standard code and never changes.", "code")
+        if metric_by_code(code) is not None:
+            raise EvidenceError(f"A metric with the code {code} already exists.", "code")
+    clash = db.session.scalar(
+        select(Metric.id).where(func.lower(Metric.label) == label.strip().lower(), Metric.id != metric.id)
+    )
+    if clash:
+        raise EvidenceError(f"A metric called {label.strip()} already exists.", "label")
+    if unit != metric.unit and db.session.scalar(select(EvidenceItem.id).where(EvidenceItem.metric_id == metric.id)):
+        raise EvidenceError("This metric has figures recorded: its unit cannot change.", "unit")
+    new = {
+        "code": code,
+        "label": label.strip(),
+        "unit": unit,
+        "description": description.strip(),
+        "is_higher_worse": is_higher_worse,
+        "is_individual": is_individual,
+        "is_headline": is_headline,
+        "is_additive": is_additive,
+        "levels": _levels_text(levels),
+        "warn_at": warn_at,
+        "alert_at": alert_at,
+        "severe_at": severe_at,
+    }
+    changed = sorted(name for name, value in new.items() if getattr(metric, name) != value)
+    for name, value in new.items():
+        setattr(metric, name, value)
+    db.session.flush()
+    record(actor, AuditAction.METRIC_CHANGED, ("metrics", metric.code), fields=changed)
     return metric
 
 
@@ -426,10 +577,13 @@ def _check_item(actor: User, fields: dict[str, Any], exclude_id: int | None = No
 
 
 def create_evidence(actor: User, **fields: Any) -> EvidenceItem:
-    """Reps record evidence for their regions; officials and admins for any region or nationally."""
+    """Reps record evidence for their regions; officials and admins for any region or nationally.
+    The value keeps the decimal places it was given with."""
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields)
     values = {k: v for k, v in fields.items() if v is not None}
+    if fields["value"] is not None:
+        values["value_places"] = places_of(fields["value"])
     item = insert_with_reference(
         lambda: format_reference(next_reference_number()),
         lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
@@ -453,6 +607,9 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields, exclude_id=item.id)
     changed = sorted(name for name, value in fields.items() if getattr(item, name) != value)
+    if fields["value"] is not None and places_of(fields["value"]) != item.value_places:
+        changed = sorted({*changed, "value"})
+    item.value_places = places_of(fields["value"]) if fields["value"] is not None else None
     for name, value in fields.items():
         setattr(
             item,
@@ -476,6 +633,116 @@ def verify_evidence(actor: User, item: EvidenceItem) -> EvidenceItem:
     db.session.flush()
     record(actor, AuditAction.EVIDENCE_VERIFIED, item)
     return item
+
+
+def allow_small_number(actor: User, item: EvidenceItem, reason: str) -> EvidenceItem:
+    """A national official lets a small number be cited, and says why (audited): without a
+    reason there is no override. ``withdraw_small_number_override`` takes it back."""
+    if not actor.sees_all_regions:
+        raise EvidenceError("Only national officials allow a small number to be cited.")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 10:
+        raise EvidenceError(
+            "Say why this figure may be cited although it rests on fewer than three people "
+            "(at least a short sentence).",
+            "reason",
+        )
+    item.override_reason, item.override_by_id, item.override_at = reason[:500], actor.id, utcnow()
+    db.session.flush()
+    record(actor, AuditAction.EVIDENCE_OVERRIDDEN, item, reason=reason[:200])
+    return item
+
+
+def withdraw_small_number_override(actor: User, item: EvidenceItem) -> EvidenceItem:
+    """The figure is withheld again as the rule says."""
+    if not actor.sees_all_regions:
+        raise EvidenceError("Only national officials change whether a small number may be cited.")
+    item.override_reason, item.override_by_id, item.override_at = None, None, None
+    db.session.flush()
+    record(actor, AuditAction.EVIDENCE_OVERRIDDEN, item, reason=None)
+    return item
+
+
+# ---------------------------------------------------------------------------------------
+# Import batches: every import is one, listed, verified and reverted as a whole
+
+# Functions that name the published briefings citing any of the given evidence references:
+# briefings register theirs (they sit above evidence), so a batch they cite is never reverted.
+CITATION_GUARDS: list[Callable[[set[str]], list[str]]] = []
+
+
+def citation_guard(function: Callable[[set[str]], list[str]]) -> Callable[[set[str]], list[str]]:
+    CITATION_GUARDS.append(function)
+    return function
+
+
+def import_batches(limit: int = 200) -> list[ImportBatch]:
+    """The imports, newest first."""
+    return list(db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+def get_batch_for(user: User, reference: str) -> ImportBatch:
+    """Imports are national business: officials and admins open them; anyone else gets 404."""
+    if not user.sees_all_regions or not reference.isprintable() or len(reference) > 16:
+        abort(404)
+    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.reference == reference.upper()))
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def batch_items(batch: ImportBatch) -> Select:
+    return select(EvidenceItem).where(EvidenceItem.import_batch_id == batch.id).order_by(EvidenceItem.id)
+
+
+def verify_batch(actor: User, batch: ImportBatch) -> int:
+    """An official verifies every item of an import at once; returns how many were not yet verified."""
+    if not actor.sees_all_regions:
+        raise EvidenceError("Only national officials verify evidence.")
+    if batch.is_reverted:
+        raise EvidenceError(f"{batch.reference} was reverted: there is nothing left to verify.")
+    now = utcnow()
+    result = db.session.execute(
+        update(EvidenceItem)
+        .where(EvidenceItem.import_batch_id == batch.id, EvidenceItem.is_verified.is_(False))
+        .values(is_verified=True, verified_by_id=actor.id, verified_at=now, version=EvidenceItem.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    batch.is_verified, batch.verified_by_id, batch.verified_at = True, actor.id, now
+    db.session.flush()
+    count = int(getattr(result, "rowcount", 0) or 0)
+    record(actor, AuditAction.IMPORT_VERIFIED, ("import_batches", batch.reference), items=count)
+    return count
+
+
+def revert_batch(actor: User, batch: ImportBatch) -> int:
+    """Take a whole import back out, in one transaction; the batch stays listed as reverted.
+
+    Refused while a published briefing cites any of its items (naming the briefing): what
+    was sent must stay checkable against its evidence.
+    """
+    if not actor.sees_all_regions:
+        raise EvidenceError("Only national officials revert imports.")
+    if batch.is_reverted:
+        raise EvidenceError(f"{batch.reference} was already reverted.")
+    references = set(db.session.scalars(select(EvidenceItem.reference).where(EvidenceItem.import_batch_id == batch.id)))
+    citing = sorted({name for guard in CITATION_GUARDS for name in guard(references)})
+    if citing:
+        raise EvidenceError(
+            f"{batch.reference} cannot be reverted: the published briefing{'s' if len(citing) > 1 else ''} "
+            f"{', '.join(citing)} cite{'' if len(citing) > 1 else 's'} its figures. Withdrawing a briefing does "
+            "not unpublish what was sent; correct single items instead."
+        )
+    result = db.session.execute(
+        delete(EvidenceItem)
+        .where(EvidenceItem.import_batch_id == batch.id)
+        .execution_options(synchronize_session=False)
+    )
+    batch.reverted_at, batch.reverted_by_id = utcnow(), actor.id
+    db.session.flush()
+    count = int(getattr(result, "rowcount", 0) or 0)
+    record(actor, AuditAction.IMPORT_REVERTED, ("import_batches", batch.reference), items=count)
+    return count
 
 
 def get_evidence_for(user: User, reference: str) -> EvidenceItem:
@@ -551,9 +818,7 @@ EXPORT_HEADER = [
 def export_rows(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
     """Rows for the CSV export, in the import's vocabulary; small numbers withheld as on screen."""
     for item in db.session.scalars(filtered_items(user, filters)).unique():
-        value = (
-            FEWER_THAN_THREE if is_withheld_from(user, reveals_fewer_than_three(item)) else plain_decimal(item.value)
-        )
+        value = FEWER_THAN_THREE if is_withheld_from(user, is_withheld(item)) else exact_value(item)
         yield [
             item.reference,
             item.region.name if item.region else "",
@@ -575,6 +840,11 @@ def export_rows(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
 
 def record_export(actor: User, filters: EvidenceFilters, count: int) -> None:
     record(actor, AuditAction.EVIDENCE_EXPORTED, None, rows=count)
+
+
+def record_pack(actor: User, metric_code: str, kind: str) -> None:
+    """A download of the national figures pack (a table, a chart or the one-page PDF) is an export."""
+    record(actor, AuditAction.EVIDENCE_EXPORTED, None, metric=metric_code, pack=kind)
 
 
 # ---------------------------------------------------------------------------------------
