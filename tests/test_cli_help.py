@@ -14,6 +14,8 @@ STABLE_COMMANDS = [
     ("briefings", "list"),
     ("notices", "remind"),
     ("testimonies", "purge"),
+    ("jobs", "worker"),
+    ("jobs", "scheduler"),
 ]
 
 
