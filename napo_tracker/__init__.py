@@ -137,7 +137,9 @@ def _finish_config(app: Flask) -> None:
 
 def worker_count(config: Any) -> int:
     """How many processes serve requests: WORKERS, else gunicorn's own WEB_CONCURRENCY, else one."""
-    raw = config.get("WORKERS") or os.environ.get("WEB_CONCURRENCY") or 1
+    raw = config.get("WORKERS")
+    if raw is None or raw == "":
+        raw = os.environ.get("WEB_CONCURRENCY") or 1
     try:
         count = int(raw)
     except (TypeError, ValueError):

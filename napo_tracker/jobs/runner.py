@@ -311,7 +311,12 @@ def sweep(app: Flask, now: datetime | None = None) -> SweepResult:
                 .where(Job.status == JobStatus.QUEUED.value, or_(Job.run_after.is_(None), Job.run_after <= now))
                 .order_by(Job.id)
             ).all()
-        for job_id in due:
-            if not queue.is_on_its_way(job_id, app) and queue.push(job_id, app):
-                result.sent += 1
+        from redis.exceptions import RedisError
+
+        try:
+            for job_id in due:
+                if not queue.is_on_its_way(job_id, app) and queue.push(job_id, app):
+                    result.sent += 1
+        except RedisError as error:  # they wait on: the next sweep sends them
+            logger.warning("sweep: Redis does not answer (%s); %s job(s) wait", error, len(due) - result.sent)
     return result
