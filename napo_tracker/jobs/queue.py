@@ -47,8 +47,10 @@ def connection(app: Flask | None = None) -> Redis:
     return client
 
 
-def rq_id(job_id: int) -> str:
-    return f"napo-job-{job_id}"
+def rq_id(job_id: int, attempts: int) -> str:
+    """The message's id in RQ: one per attempt, so a message sent twice for the same attempt is
+    one message, and the message of a run taken back from a dead worker is never reused."""
+    return f"napo-job-{job_id}-{attempts}"
 
 
 def queue(app: Flask | None = None) -> Any:
@@ -57,16 +59,16 @@ def queue(app: Flask | None = None) -> Any:
     return Queue(QUEUE_NAME, connection=connection(app))
 
 
-def push(job_id: int, app: Flask | None = None) -> bool:
-    """Send the job's message to the workers; False (logged) when Redis cannot take it, and the
-    job waits in its table for the sweep."""
+def push(job_id: int, attempts: int = 0, app: Flask | None = None) -> bool:
+    """Send the job's message (for its next attempt, after ``attempts``) to the workers; False
+    (logged) when Redis cannot take it, and the job waits in its table for the sweep."""
     from redis.exceptions import RedisError
 
     try:
         queue(app).enqueue_call(
             ENTRY_POINT,
             args=(job_id,),
-            job_id=rq_id(job_id),
+            job_id=rq_id(job_id, attempts),
             timeout=JOB_TIMEOUT,
             result_ttl=0,  # the outcome is in the job table
             failure_ttl=7 * 24 * 3600,
@@ -78,13 +80,13 @@ def push(job_id: int, app: Flask | None = None) -> bool:
     return True
 
 
-def is_on_its_way(job_id: int, app: Flask | None = None) -> bool:
-    """Whether RQ holds a message for this job that a worker will still pick up."""
+def is_on_its_way(job_id: int, attempts: int = 0, app: Flask | None = None) -> bool:
+    """Whether RQ holds a message for this job's next attempt that a worker will still pick up."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job as RQJob
 
     try:
-        status = RQJob.fetch(rq_id(job_id), connection=connection(app)).get_status()
+        status = RQJob.fetch(rq_id(job_id, attempts), connection=connection(app)).get_status()
     except NoSuchJobError:
         return False
     return status is not None and str(getattr(status, "value", status)) in _ON_ITS_WAY

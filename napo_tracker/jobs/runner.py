@@ -306,16 +306,16 @@ def sweep(app: Flask, now: datetime | None = None) -> SweepResult:
         if result.given_up or result.taken_back:
             logger.warning("sweep: %s dead run(s) queued again, %s failed for good", result.taken_back, result.given_up)
         with command_transaction():  # ended before Redis is asked: no snapshot held meanwhile
-            due = db.session.scalars(
-                select(Job.id)
+            due = db.session.execute(
+                select(Job.id, Job.attempts)
                 .where(Job.status == JobStatus.QUEUED.value, or_(Job.run_after.is_(None), Job.run_after <= now))
                 .order_by(Job.id)
             ).all()
         from redis.exceptions import RedisError
 
         try:
-            for job_id in due:
-                if not queue.is_on_its_way(job_id, app) and queue.push(job_id, app):
+            for job_id, attempts in due:
+                if not queue.is_on_its_way(job_id, attempts, app) and queue.push(job_id, attempts, app):
                     result.sent += 1
         except RedisError as error:  # they wait on: the next sweep sends them
             logger.warning("sweep: Redis does not answer (%s); %s job(s) wait", error, len(due) - result.sent)

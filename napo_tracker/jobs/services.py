@@ -74,7 +74,7 @@ def enqueue(
 
 def _hand_on(app: Flask, job_id: int) -> None:
     if queue.is_configured(app):
-        queue.push(job_id, app)
+        queue.push(job_id, 0, app)
     else:
         run_inline(app, job_id)
 

@@ -54,7 +54,7 @@ def test_a_publish_waits_for_a_worker_and_its_page_refreshes_itself_until_done(
     assert waiting.status_code == 200 and "Waiting for its turn" in text
     assert '<meta http-equiv="refresh" content="2">' in text and "<script" not in text.split("</head>")[0]
     assert the_job().status == "queued" and count(BriefingVersion) == 0
-    assert queue.is_on_its_way(the_job().id, app)
+    assert queue.is_on_its_way(the_job().id, 0, app)
 
     work(app)
     done = client.get(job_url, follow_redirects=True)
@@ -90,7 +90,7 @@ def test_a_duplicate_request_and_a_duplicate_message_make_one_pdf(app, client, l
     second = publish_through_the_page(client, publishable)  # a second click before any worker ran
     assert first.headers["Location"] == second.headers["Location"]
     assert count(Job) == 1
-    queue.push(the_job().id, app)  # and the message sent twice
+    queue.push(the_job().id, 0, app)  # and the message sent twice
     work(app)
     assert count(BriefingVersion) == 1 and the_job().status == "done" and the_job().attempts == 1
     assert no_rq_failures(app)
@@ -132,7 +132,7 @@ def test_a_failing_job_is_retried_after_a_back_off_then_kept_failed_with_nothing
     assert (job.status, job.attempts, job.error) == ("queued", 1, "OSError: No space left on device")
     assert 25 < seconds_until_due(job) <= 30  # JOBS_RETRY_DELAY
     assert runner.sweep(app).sent == 0  # not due: nothing sent ...
-    queue.push(job.id, app)
+    queue.push(job.id, 1, app)
     work(app)
     assert the_job().attempts == 1  # ... and a message that comes early is not taken
 
@@ -174,8 +174,8 @@ def test_a_run_whose_worker_died_is_taken_back_and_its_replacement_alone_commits
     dead_claim = runner._claim(job_id, due_only=True)
     assert dead_claim is not None and the_job().status == "running"
     assert runner.sweep(app).taken_back == 0  # still within its heartbeats
-    # Its message was taken off the queue (RQ has it as started): here it is still there, not sent again.
-    assert runner.sweep(app, now=utcnow() + timedelta(seconds=31)).taken_back == 1
+    taken = runner.sweep(app, now=utcnow() + timedelta(seconds=31))
+    assert (taken.taken_back, taken.sent) == (1, 1)  # a new message, for its second attempt
     job = the_job()
     assert job.status == "queued" and "The worker running it stopped" in job.error
 
