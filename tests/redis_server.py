@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 
 def find_binary() -> str | None:
-    return (
-        os.environ.get("NAPO_REDIS_SERVER")
-        or shutil.which("redis-server")
-        or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
-    )
+    """``NAPO_REDIS_SERVER`` if set, else Debian's redis-server; None when it is not there."""
+    explicit = os.environ.get("NAPO_REDIS_SERVER")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    return shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin:/usr/sbin")
 
 
 def free_port() -> int:

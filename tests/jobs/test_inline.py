@@ -164,12 +164,14 @@ def test_the_regular_jobs_run_as_their_commands_do(app, world, make_notice, mail
 
     enqueue("testimonies.purge")
     db.session.commit()
-    assert db.session.scalars(select(Job.result_note).where(Job.name == "testimonies.purge")).one().startswith(
-        "Erased 0 original(s)"
+    assert (
+        db.session.scalars(select(Job.result_note).where(Job.name == "testimonies.purge"))
+        .one()
+        .startswith("Erased 0 original(s)")
     )
 
 
 def test_an_unknown_job_is_refused_when_asked_for(app):
-    with pytest.raises(ValueError, match="no job called 'briefings.shred'"):
+    with pytest.raises(ValueError, match=r"no job called 'briefings\.shred'"):
         enqueue("briefings.shred")
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
