@@ -84,7 +84,7 @@ class Config:
     # When the scheduler starts each regular job: cron lines (minute hour day month weekday)
     # in the union's time, Europe/London. Remove a line, or set it to "", to stop that job.
     JOBS_SCHEDULE: dict[str, str] = {
-        "notices.remind": "0 7 * * *",
+        "notices.remind": "0 7 * * 1-5",
         "testimonies.purge": "30 2 * * *",
     }
 

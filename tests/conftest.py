@@ -178,6 +178,9 @@ def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+    redis_client = application.extensions.get("napo_redis")  # made by the jobs' queue, when used
+    if redis_client is not None:
+        redis_client.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ as one failed attempt, tried again after a back-off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..kernel.errors import DomainError
@@ -36,10 +36,15 @@ class RunningJob:
     attempt: int
     requested_by_id: int | None
     report: Callable[[int, str], None]
+    _last: tuple[int, str] | None = field(default=None, repr=False)
 
     def progress(self, percent: int, note: str = "") -> None:
-        """Tell the job's page how far the work has got (written at once, outside the work's transaction)."""
-        self.report(max(0, min(100, percent)), note)
+        """Tell the job's page how far the work has got (written at once, outside the work's
+        transaction; only when it has changed)."""
+        now = (max(0, min(100, percent)), note)
+        if now != self._last:
+            self._last = now
+            self.report(*now)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -74,9 +75,11 @@ def describe_error(error: BaseException) -> str:
 # ---------------------------------------------------------------------------- one attempt
 
 
-def run(app: Flask, job_id: int, *, due_only: bool = True, heartbeat: bool = True) -> str | None:
+def run(app: Flask, job_id: int, *, due_only: bool = True, watched: bool = True) -> str | None:
     """Run one attempt of a job in a fresh app context (its own database session); the job's
     status afterwards, or None when there was nothing to run (already taken, done or deleted).
+    ``watched``: write its heartbeat and progress as it goes (not when it runs in the request
+    that asked for it, which nobody can watch).
 
     Never raises for the job's own failure: a refusal ends it, anything else counts as an attempt.
     """
@@ -87,10 +90,11 @@ def run(app: Flask, job_id: int, *, due_only: bool = True, heartbeat: bool = Tru
         handler = HANDLERS.get(claim.name)
         if handler is None:
             return _end(claim, JobStatus.FAILED, error=f"There is no job called {claim.name!r} in this version.")
-        beat = _Heartbeat(db.engine, claim.id, float(app.config["JOBS_HEARTBEAT"])) if heartbeat else None
+        beat = _Heartbeat(db.engine, claim.id, float(app.config["JOBS_HEARTBEAT"])) if watched else None
         if beat is not None:
             beat.start()
-        job = RunningJob(claim.id, claim.name, claim.attempt, claim.requested_by_id, _reporter(db.engine, claim.id))
+        report = _reporter(db.engine, claim.id) if watched else _not_reported
+        job = RunningJob(claim.id, claim.name, claim.attempt, claim.requested_by_id, report)
         try:
             with command_transaction():
                 outcome = handler.run(job, *claim.args) or Outcome()
@@ -122,7 +126,7 @@ def run_inline(app: Flask, job_id: int) -> None:
     come back for a later retry)."""
     for _ in range(MAX_ATTEMPTS):
         try:
-            status = run(app, job_id, due_only=False, heartbeat=False)
+            status = run(app, job_id, due_only=False, watched=False)
         except Exception:  # the database itself failed: the job stays waiting, for a later look
             logger.exception("job %s could not be run", job_id)
             return
@@ -216,22 +220,46 @@ def _failed_attempt(app: Flask, claim: _Claim, error: str) -> str | None:
 # ---------------------------------------------------------------------------- signs of life
 
 
-def _reporter(engine: Engine, job_id: int):
-    """Progress goes to the job's row on a connection of its own, so the page sees it while the
-    work's transaction is still open; a report that cannot be written is skipped."""
+def _write_aside(engine: Engine, statement: Any, what: str) -> None:
+    """Write to a job's row on a connection of its own, outside the work's transaction, waiting
+    at most a moment for a lock (SQLite has one writer: while the work holds it, skip)."""
+    try:
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout=100")
+            else:
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+            try:
+                connection.execute(statement)
+                connection.commit()
+            except SQLAlchemyError:
+                connection.rollback()
+                raise
+            finally:
+                if sqlite:  # the pool's connections keep the app's own wait
+                    connection.exec_driver_sql("PRAGMA busy_timeout=10000")
+    except SQLAlchemyError:
+        logger.info("%s not written", what, exc_info=True)
+
+
+def _reporter(engine: Engine, job_id: int) -> Callable[[int, str], None]:
+    """Progress goes to the job's row at once, so its page sees it while the work goes on."""
 
     def report(percent: int, note: str) -> None:
-        try:
-            with engine.begin() as connection:
-                connection.execute(
-                    update(_jobs)
-                    .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.RUNNING.value)
-                    .values(progress=percent, progress_note=note[:200], heartbeat_at=utcnow())
-                )
-        except SQLAlchemyError:
-            logger.info("progress of job %s not written", job_id, exc_info=True)
+        _write_aside(
+            engine,
+            update(_jobs)
+            .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.RUNNING.value)
+            .values(progress=percent, progress_note=note[:200], heartbeat_at=utcnow()),
+            f"progress of job {job_id}",
+        )
 
     return report
+
+
+def _not_reported(percent: int, note: str) -> None:
+    pass
 
 
 class _Heartbeat(threading.Thread):
@@ -242,15 +270,13 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        update(_jobs)
-                        .where(_jobs.c.id == self.job_id, _jobs.c.status == JobStatus.RUNNING.value)
-                        .values(heartbeat_at=utcnow())
-                    )
-            except SQLAlchemyError:
-                logger.info("heartbeat of job %s not written", self.job_id, exc_info=True)
+            _write_aside(
+                self.engine,
+                update(_jobs)
+                .where(_jobs.c.id == self.job_id, _jobs.c.status == JobStatus.RUNNING.value)
+                .values(heartbeat_at=utcnow()),
+                f"heartbeat of job {self.job_id}",
+            )
 
     def stop(self) -> None:
         self._stop_event.set()
