@@ -78,8 +78,8 @@ def describe_error(error: BaseException) -> str:
 def run(app: Flask, job_id: int, *, due_only: bool = True, watched: bool = True) -> str | None:
     """Run one attempt of a job in a fresh app context (its own database session); the job's
     status afterwards, or None when there was nothing to run (already taken, done or deleted).
-    ``watched``: write its heartbeat and progress as it goes (not when it runs in the request
-    that asked for it, which nobody can watch).
+    ``watched``: write its progress as it goes (not when it runs in the request that asked for
+    it, which nobody can watch). Its heartbeat is written either way.
 
     Never raises for the job's own failure: a refusal ends it, anything else counts as an attempt.
     """
@@ -90,9 +90,8 @@ def run(app: Flask, job_id: int, *, due_only: bool = True, watched: bool = True)
         handler = HANDLERS.get(claim.name)
         if handler is None:
             return _end(claim, JobStatus.FAILED, error=f"There is no job called {claim.name!r} in this version.")
-        beat = _Heartbeat(db.engine, claim.id, float(app.config["JOBS_HEARTBEAT"])) if watched else None
-        if beat is not None:
-            beat.start()
+        beat = _Heartbeat(db.engine, claim.id, float(app.config["JOBS_HEARTBEAT"]))
+        beat.start()
         report = _reporter(db.engine, claim.id) if watched else _not_reported
         job = RunningJob(claim.id, claim.name, claim.attempt, claim.requested_by_id, report)
         try:
@@ -116,8 +115,7 @@ def run(app: Flask, job_id: int, *, due_only: bool = True, watched: bool = True)
             logger.exception("job %s (%s) failed on attempt %s", claim.id, claim.name, claim.attempt)
             return _failed_attempt(app, claim, describe_error(error))
         finally:
-            if beat is not None:
-                beat.stop()
+            beat.stop()
         return JobStatus.DONE.value
 
 
@@ -127,7 +125,7 @@ def run_inline(app: Flask, job_id: int) -> None:
     for _ in range(MAX_ATTEMPTS):
         try:
             status = run(app, job_id, due_only=False, watched=False)
-        except Exception:  # the database itself failed: the job stays waiting, for a later look
+        except Exception:  # the database itself failed: the job is left as it was
             logger.exception("job %s could not be run", job_id)
             return
         if status != JobStatus.QUEUED:

@@ -38,14 +38,19 @@ def enqueue(
 
     ``args`` are ids, numbers and ISO dates (they are stored as JSON). A ``key`` makes the
     request idempotent: while a job with the same key is waiting, running or done, that job
-    is returned and nothing new is recorded (so a second click on Publish makes one PDF).
-    ``result_url`` is the page the job is about, offered when it ends.
+    is returned and nothing new is recorded (so a second click on Publish makes one PDF) —
+    unless its run has died unnoticed (no scheduler without Redis), when it is ended and the
+    work asked for anew. ``result_url`` is the page the job is about, offered when it ends.
     """
     if name not in HANDLERS:
         raise ValueError(f"there is no job called {name!r}")
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if key is not None:
         existing = db.session.scalar(select(Job).where(Job.key == key))
-        if existing is not None:
+        if existing is not None and not _end_if_dead(app, existing):
+            if existing.status == JobStatus.QUEUED:  # its message may be lost: sending it again is harmless
+                existing_id = existing.id
+                after_commit(lambda: _hand_on(app, existing_id))
             return existing
     authenticated = requested_by is not None and getattr(requested_by, "is_authenticated", False)
     job = Job(
@@ -66,10 +71,28 @@ def enqueue(
         if existing is None:
             raise
         return existing
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     job_id = job.id
     after_commit(lambda: _hand_on(app, job_id))
     return job
+
+
+def _end_if_dead(app: Flask, job: Job) -> bool:
+    """A run silent for three heartbeats died with its process: end it (nothing of it was
+    kept) and free its key. True when it was ended."""
+    silent_since = utcnow() - timedelta(seconds=3 * float(app.config["JOBS_HEARTBEAT"]))
+    beat = job.heartbeat_at
+    if job.status != JobStatus.RUNNING or beat is None:
+        return False
+    if beat.tzinfo is None:  # SQLite hands back naive UTC
+        beat = beat.replace(tzinfo=silent_since.tzinfo)
+    if beat >= silent_since:
+        return False
+    job.status = JobStatus.FAILED.value
+    job.error = "The process running it stopped; it was asked for again. Nothing of it was kept."
+    job.key = None
+    job.finished_at = utcnow()
+    db.session.flush()
+    return True
 
 
 def _hand_on(app: Flask, job_id: int) -> None:

@@ -13,7 +13,8 @@ from napo_tracker.briefings.models import Briefing, BriefingVersion
 from napo_tracker.extensions import db
 from napo_tracker.jobs.models import Job
 from napo_tracker.jobs.services import enqueue
-from napo_tracker.kernel.clock import today
+from napo_tracker.kernel.clock import today, utcnow
+from napo_tracker.notices import services as notice_services
 from napo_tracker.notices.models import ForeseeabilityNotice, NoticeReminder
 from tests import factories
 from tests.helpers import count, submit
@@ -175,3 +176,43 @@ def test_an_unknown_job_is_refused_when_asked_for(app):
     with pytest.raises(ValueError, match=r"no job called 'briefings\.shred'"):
         enqueue("briefings.shred")
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_a_run_that_died_with_its_process_is_ended_when_asked_again(world, make_notice):
+    """Without Redis no scheduler watches: a serve whose web process died half-way would hold
+    its key for ever. Asked again once silent for three heartbeats, it is ended and run anew."""
+    notice = make_notice()
+    dead = Job(
+        name="notices.serve",
+        args=[notice.id, today().isoformat()],
+        key=f"notices.serve:{notice.id}",
+        status="running",
+        attempts=1,
+        heartbeat_at=utcnow() - timedelta(seconds=31),
+        requested_by_id=world.london_rep.id,
+    )
+    db.session.add(dead)
+    db.session.commit()
+    job = notice_services.request_service(world.london_rep, notice, today())
+    assert job is not dead
+    db.session.commit()
+    db.session.expire_all()
+    assert (dead.status, dead.key) == ("failed", None) and "stopped" in dead.error
+    assert job.status == "done" and db.session.get(ForeseeabilityNotice, notice.id).status == "served"
+
+
+def test_a_run_still_alive_is_returned_and_a_waiting_one_is_run(world, make_notice):
+    notice = make_notice()
+    waiting = Job(
+        name="notices.serve",
+        args=[notice.id, today().isoformat()],
+        key=f"notices.serve:{notice.id}",
+        status="queued",
+        requested_by_id=world.london_rep.id,
+    )
+    db.session.add(waiting)
+    db.session.commit()
+    assert notice_services.request_service(world.london_rep, notice, today()) is waiting
+    db.session.commit()  # its message may have been lost: it is handed on again, and runs
+    db.session.expire_all()
+    assert waiting.status == "done" and count(Job) == 1
