@@ -198,7 +198,8 @@ def test_a_run_that_died_with_its_process_is_ended_when_asked_again(world, make_
     db.session.commit()
     db.session.expire_all()
     assert (dead.status, dead.key) == ("failed", None) and "stopped" in dead.error
-    assert job.status == "done" and db.session.get(ForeseeabilityNotice, notice.id).status == "served"
+    served = db.session.get(ForeseeabilityNotice, notice.id)
+    assert job.status == "done" and served is not None and served.status == "served"
 
 
 def test_a_run_still_alive_is_returned_and_a_waiting_one_is_run(world, make_notice):
