@@ -46,7 +46,12 @@ class Config:
     # Behind one nginx, set NAPO_PROXY_COUNT=1, or every visitor shares the proxy's address
     # and one login rate limit.
     PROXY_COUNT = 0
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Where rate-limit counters live. None: on Redis when REDIS_URL is set, else in this
+    # process's memory ("memory://"), which is right for one worker only: production refuses
+    # to start with more than one worker (WORKERS) on memory limits.
+    RATELIMIT_STORAGE_URI: str | None = None
+    # Redis gone: count in each worker's memory until it is back, rather than fail the page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 
@@ -80,6 +85,26 @@ class Config:
     # The most points a chart draws (dashboards, the figures pack, briefings): past it the
     # newest are drawn and the page says how many were left out.
     CHART_MAX_POINTS = 60
+
+    # How many processes serve requests (gunicorn's workers). None: gunicorn's own WEB_CONCURRENCY
+    # when set, else 1. deploy/gunicorn.conf.py sets it from the real count.
+    WORKERS: int | None = None
+
+    # Background jobs (jobs/): on Redis through RQ when REDIS_URL is set (redis://host:6379/0),
+    # run by `flask jobs worker`, with `flask jobs scheduler` starting the regular ones. Unset:
+    # each job runs in the web process as soon as the request that asked for it has committed.
+    REDIS_URL: str | None = None
+    # Seconds between a running job's signs of life; one silent for three times this long is
+    # taken for dead (its worker killed) and run again. The scheduler looks this often.
+    JOBS_HEARTBEAT = 10
+    # Seconds before a failed job's second attempt; the third waits four times as long.
+    JOBS_RETRY_DELAY = 30
+    # When the scheduler starts each regular job: cron lines (minute hour day month weekday)
+    # in the union's time, Europe/London. Remove a line, or set it to "", to stop that job.
+    JOBS_SCHEDULE: dict[str, str] = {
+        "notices.remind": "0 7 * * 1-5",
+        "testimonies.purge": "30 2 * * *",
+    }
 
     # Anonymous testimonies
     TESTIMONY_RECEIPT_KEY: str | None = None  # None: derived from SECRET_KEY

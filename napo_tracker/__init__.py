@@ -81,14 +81,15 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
 # of its package that add routes, commands, home-page panels or error handlers to it.
 BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "main": ("views",),
+    "jobs": ("views", "cli"),
     "accounts": ("views", "cli"),
     "regions": ("views",),
     "audit": ("views",),
-    "testimonies": ("views", "cli", "panels", "errors"),
+    "testimonies": ("views", "cli", "panels", "errors", "jobs"),
     "cases": ("views",),
-    "notices": ("views", "cli"),
+    "notices": ("views", "cli", "jobs"),
     "evidence": ("views", "cli"),
-    "briefings": ("views", "cli"),
+    "briefings": ("views", "cli", "jobs"),
     "api": ("views", "auth"),
     "api.tokens": (),
 }
@@ -114,7 +115,16 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("INSTANCE_FILES_DIR"):
         app.config["INSTANCE_FILES_DIR"] = os.path.join(app.instance_path, "files")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     if app.config["CONFIG_NAME"] == "production":
+        workers = worker_count(app.config)
+        if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            raise ConfigurationError(
+                f"production refuses to run {workers} workers with rate limits counted in each one's memory: "
+                f"set {ENV_PREFIX}_REDIS_URL (or {ENV_PREFIX}_RATELIMIT_STORAGE_URI) to a Redis URL, "
+                f"or run one worker ({ENV_PREFIX}_WORKERS=1)"
+            )
         key = app.config.get("SECRET_KEY")
         if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
             raise ConfigurationError(
@@ -124,6 +134,20 @@ def _finish_config(app: Flask) -> None:
             raise ConfigurationError(f"production refuses to run with DEBUG on (unset {ENV_PREFIX}_DEBUG)")
     elif not app.config.get("SECRET_KEY"):
         raise ConfigurationError(f"set {ENV_PREFIX}_SECRET_KEY")
+
+
+def worker_count(config: Any) -> int:
+    """How many processes serve requests: WORKERS, else gunicorn's own WEB_CONCURRENCY, else one."""
+    raw = config.get("WORKERS")
+    if raw is None or raw == "":
+        raw = os.environ.get("WEB_CONCURRENCY") or 1
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{ENV_PREFIX}_WORKERS must be a whole number, not {raw!r}") from None
+    if count < 1:
+        raise ConfigurationError(f"{ENV_PREFIX}_WORKERS must be at least 1, not {count}")
+    return count
 
 
 @event.listens_for(Engine, "connect")

@@ -4,7 +4,8 @@
 #   scripts/system-deps.sh run    Python's venv module; Pango and HarfBuzz for WeasyPrint's PDFs;
 #                                 local fonts (the PDFs load nothing from the network)
 #   scripts/system-deps.sh test   the above, plus a PostgreSQL server (the tests start a throwaway
-#                                 cluster), Chromium (browser tests) and poppler-utils (PDF pages)
+#                                 cluster), Redis (a throwaway redis-server: jobs, shared limits and
+#                                 the deployment test), Chromium (browser tests) and poppler-utils (PDF pages)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
@@ -25,6 +26,7 @@ if [ "$mode" = "test" ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 elif [ "$mode" != "run" ]; then

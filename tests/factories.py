@@ -256,6 +256,20 @@ def ask_question(
     return item
 
 
+def make_publishable_briefing(author: User, *, sections: int = 1, paragraphs: int = 1) -> Briefing:
+    """A draft nothing blocks: titled, signed, with ``sections`` free sections of ``paragraphs``
+    paragraphs each (more of both: a slower render). Committed."""
+    briefing = make_briefing(author)
+    paragraph = (
+        "Caseloads have become **dangerous** across England and Wales: officers hold far more "
+        "cases than the workload management tool says is safe, and the gaps go unfilled. " * 6
+    )
+    for number in range(1, sections + 1):
+        body = "\n\n".join([paragraph] * paragraphs)[:20_000]
+        make_section(author, briefing, heading=f"Part {number}", body=body)
+    return briefing
+
+
 # ---- cases
 # Imported here, with their section, so each domain's builders stay together.
 

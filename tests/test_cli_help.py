@@ -18,6 +18,8 @@ STABLE_COMMANDS = [
     ("testimonies", "purge"),
     ("keys", "generate"),
     ("keys", "rotate"),
+    ("jobs", "worker"),
+    ("jobs", "scheduler"),
 ]
 
 

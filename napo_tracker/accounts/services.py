@@ -158,6 +158,15 @@ def sign_out_everywhere(user: User) -> int:
     return ended
 
 
+def acting_user(user_id: int | None) -> User:
+    """The person a background job acts for, loaded when it runs: an account deleted or
+    deactivated since it asked does nothing more."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise AccountError("The account that asked for this has been deactivated since, so it was not done.")
+    return user
+
+
 def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.display_name)))
 

@@ -23,6 +23,8 @@ from ..audit.models import AuditAction, record
 from ..evidence.models import EvidenceItem, Metric, Visibility
 from ..evidence.services import citation_guard, disclosure, is_withheld
 from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.services import enqueue, page_path
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
 from ..kernel.vocabulary import SEES_ALL_REGIONS, Role
@@ -891,9 +893,7 @@ def render_draft_pdf(
     return pdf
 
 
-def publish(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> BriefingVersion:
-    """Freeze the draft: store its PDF bytes, HTML and SHA-256, and the evidence it cites.
-    Only a draft is published, and never while a check blocks it."""
+def _check_publishable(actor: User, briefing: Briefing, expected_version: int | None) -> None:
     _require_briefing_role(actor)
     _check_version(briefing, expected_version)
     if not briefing.is_draft:
@@ -901,9 +901,43 @@ def publish(actor: User, briefing: Briefing, *, expected_version: int | None = N
     problems = blocking(briefing)
     if problems:
         raise BriefingError("This briefing cannot be published yet: " + "; ".join(p.message for p in problems))
+
+
+def request_publish(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> Job:
+    """Ask for the draft to be published by a background job (the PDF takes a while): refused
+    at once, with the reason, on the same rules as ``publish``. Asking again before the
+    briefing changes returns the same job, so one draft makes one PDF."""
+    _check_publishable(actor, briefing, expected_version)
+    return enqueue(
+        "briefings.publish",
+        briefing.id,
+        briefing.version,
+        requested_by=actor,
+        subject=briefing.reference,
+        key=f"briefings.publish:{briefing.id}:{briefing.version}",
+        result_url=page_path("briefings.detail", ref=briefing.reference),
+    )
+
+
+def publish(
+    actor: User,
+    briefing: Briefing,
+    *,
+    expected_version: int | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> BriefingVersion:
+    """Freeze the draft: store its PDF bytes, HTML and SHA-256, and the evidence it cites.
+    Only a draft is published, and never while a check blocks it. ``on_step`` hears each
+    step's name as it starts (a job's progress)."""
+    step = on_step or (lambda _name: None)
+    step("Checking the briefing")
+    _check_publishable(actor, briefing, expected_version)
+    step("Laying out the document")
     document = briefing_document(briefing)
     html = render_briefing_html(briefing, document)
+    step("Rendering the PDF")
     pdf = _to_pdf(html)
+    step("Storing the PDF")
     number = (briefing.latest_published.number if briefing.latest_published else 0) + 1
     version = BriefingVersion(
         number=number,

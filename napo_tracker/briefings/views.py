@@ -558,9 +558,8 @@ def publish(ref: str):
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:
-        version = svc.publish(current_user, briefing, expected_version=form.expected_version.data)
-        flash(f"{briefing.reference} version {version.number} published. Its PDF is now frozen.", "success")
-        return redirect(url_for("briefings.detail", ref=briefing.reference))
+        job = svc.request_publish(current_user, briefing, expected_version=form.expected_version.data)
+        return redirect(url_for("jobs.detail", job_id=job.id))
     if outcome.error is not None:
         flash(outcome.error.message, "danger")
     return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="checks"))

@@ -24,6 +24,8 @@ from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..cases.models import Case, Member
 from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.services import enqueue, page_path
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
 from ..pdf import PDFRenderError, render_pdf
@@ -346,17 +348,37 @@ def update_notice(
     return notice
 
 
-def serve_notice(
-    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None
-) -> ForeseeabilityNotice:
-    """Serve a draft: the response date is computed once, and the letter is frozen as served."""
-    on = on or today()
+def _check_service(notice: ForeseeabilityNotice, served_on: date | None, on: date) -> date:
     if notice.status != NoticeStatus.DRAFT:
         raise NoticeError("This notice has already been served.", "served_on")
     if served_on is None:
         raise NoticeError("Enter the date the notice was served.", "served_on")
     if served_on > on:
         raise NoticeError("The date served cannot be in the future.", "served_on")
+    return served_on
+
+
+def request_service(actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None) -> Job:
+    """Ask for a draft to be served by a background job, which makes and freezes the letter
+    (``serve_notice``). The date is checked now, on the same rules; asking again while that
+    job waits, runs or has served the notice returns the same job."""
+    served_on = _check_service(notice, served_on, on or today())
+    return enqueue(
+        "notices.serve",
+        notice.id,
+        served_on.isoformat(),
+        requested_by=actor,
+        subject=notice.reference,
+        key=f"notices.serve:{notice.id}",
+        result_url=page_path("notices.detail", ref=notice.reference),
+    )
+
+
+def serve_notice(
+    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None
+) -> ForeseeabilityNotice:
+    """Serve a draft: the response date is computed once, and the letter is frozen as served."""
+    served_on = _check_service(notice, served_on, on or today())
     notice.served_on = served_on
     notice.response_due_on = add_working_days(served_on, response_working_days())
     notice.status = NoticeStatus.SERVED.value

@@ -50,9 +50,9 @@ from .services import (
     notices_for_case,
     notices_served_by_region_month,
     record_response,
+    request_service,
     resolve_notice,
     revoke_calendar_token,
-    serve_notice,
     served_by_month_series,
     served_by_region,
     update_notice,
@@ -304,9 +304,8 @@ def serve(ref: str):
     form = ServeForm(today=today(), prefix="serve")
     if form.validate_on_submit():
         with errors_on(form, "served_on") as outcome:
-            serve_notice(current_user, notice, form.served_on.data)
-            flash(f"Notice served. A written response is due by {notice.response_due_on:%A %d %B %Y}.", "success")
-            return redirect(url_for("notices.detail", ref=notice.reference))
+            job = request_service(current_user, notice, form.served_on.data)
+            return redirect(url_for("jobs.detail", job_id=job.id))
         return _render_detail(notice, outcome.status_code, serve_form=form)
     return _render_detail(notice, 400, serve_form=form)
 
