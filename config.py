@@ -66,6 +66,10 @@ class Config:
     TESTIMONY_SUBMIT_RATE_LIMIT = "10 per hour;30 per day"
     TESTIMONY_STATUS_RATE_LIMIT = "10 per 10 minutes;50 per day"
 
+    # Evidence: the most data rows one CSV import takes (the web upload and `evidence import`);
+    # a larger file is refused whole, with a message saying how to split it.
+    IMPORT_MAX_ROWS = 50_000
+
     # Foreseeability notices
     NOTICE_RESPONSE_WORKING_DAYS = 10
 

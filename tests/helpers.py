@@ -24,11 +24,29 @@ def csrf_from(html: str | bytes) -> str:
     return match.group(1) or match.group(2)
 
 
+def submission_token_from(html: str | bytes, name: str = "submission_token") -> str | None:
+    """The one-time token of the page's (first) form that creates a record, if it has one."""
+    text = html.decode() if isinstance(html, bytes) else html
+    name = re.escape(name)
+    match = re.search(rf'name="{name}"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="{name}"', text)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def form_tokens(html: str | bytes, prefix: str = "") -> dict[str, str]:
+    """The hidden tokens a form of the page sends back: its CSRF token and, on a form that
+    creates a record, its one-time submission token (names with the form's ``prefix``)."""
+    tokens = {f"{prefix}csrf_token": csrf_from(html)}
+    once = submission_token_from(html, f"{prefix}submission_token")
+    if once is not None:
+        tokens[f"{prefix}submission_token"] = once
+    return tokens
+
+
 def submit(client, url: str, data: dict, *, form_url: str | None = None, field: str = "csrf_token", **kwargs):
-    """GET the form page (``form_url`` or ``url``), then POST ``data`` with its CSRF token."""
+    """GET the form page (``form_url`` or ``url``), then POST ``data`` with its CSRF token
+    (and its one-time submission token, where the form has one)."""
     page = client.get(form_url or url)
-    token = csrf_from(page.data)
-    return client.post(url, data={field: token, **data}, **kwargs)
+    return client.post(url, data={**form_tokens(page.data, field[: -len("csrf_token")]), **data}, **kwargs)
 
 
 def log_in(client, email: str, password: str, *, next_path: str | None = None, remember: bool = False):

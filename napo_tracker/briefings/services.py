@@ -239,7 +239,9 @@ def create_briefing(
             signatory_title=signatory_title.strip(),
         )
 
-    briefing = insert_with_reference(lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build)
+    briefing = insert_with_reference(
+        Briefing.reference, lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build
+    )
     record(actor, AuditAction.BRIEFING_CREATED, briefing, audience=audience)
     return briefing
 

@@ -376,7 +376,7 @@ def create_case(actor: User, **fields: Any) -> Case:
             **fields,
         )
 
-    case = insert_with_reference(lambda: next_numbered_reference(Case.reference, prefix), build)
+    case = insert_with_reference(Case.reference, lambda: next_numbered_reference(Case.reference, prefix), build)
     _add_entry(case, actor, EntryKind.STATUS, "Case opened.", opened_on)
     if case.assigned_rep_id is not None:
         _add_entry(

@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
 from ..kernel.clock import today
 from ..kernel.vocabulary import Grade
 from .models import MetricUnit, SourceType, Visibility
@@ -123,7 +123,7 @@ class EvidenceForm(FlaskForm):
         "Testimony it came from",
         filters=[strip_text],
         validators=[Optional(), Length(max=40), PlainText()],
-        description="Optional (officials only), e.g. TST-2026-0042.",
+        description="Optional (officials only), e.g. TST-7KQ2-M9XD.",
     )
     visibility = SelectField("Visibility", choices=Visibility.labels())
     version = VersionField()
@@ -170,6 +170,10 @@ class EvidenceForm(FlaskForm):
         }
 
 
+class NewEvidenceForm(OnceOnlyForm, EvidenceForm):
+    """Recording a figure or statement: sent twice, it records one."""
+
+
 class FilterForm(FlaskForm):
     """The list's filters: read from the query string, no CSRF (nothing is changed)."""
 
@@ -195,7 +199,7 @@ class FilterForm(FlaskForm):
             raise ValidationError("'To' must be on or after 'From'.")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(OnceOnlyForm):
     """A CSV file for the importer; the file's rows are checked by the importer, not here."""
 
     file = FileField(
@@ -209,8 +213,11 @@ class UploadForm(FlaskForm):
     dry_run = BooleanField("Only check the file (write nothing)")
     submit = SubmitField("Import")
 
+    def claims_submission(self) -> bool:
+        return not self.dry_run.data  # a check writes nothing, and may be run again
 
-class MetricForm(FlaskForm):
+
+class MetricForm(OnceOnlyForm):
     """A new metric: a stable code, a label, a unit and up to three rising thresholds."""
 
     code = StringField(

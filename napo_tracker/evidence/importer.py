@@ -11,11 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from flask import current_app
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,7 @@ from ..extensions import db
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import DomainError
 from ..kernel.vocabulary import Grade
+from ..references import ReferenceCollision, insert_with_reference
 from ..regions.models import Region, Unit
 from ..regions.scoping import region_ids_for
 from .models import EvidenceItem, Metric, SourceType, Visibility
@@ -310,7 +312,6 @@ class _Importer:
         self.report = report
         self.batch: list[tuple[int, dict]] = []
         self.max_id_at_start = db.session.scalar(select(func.max(EvidenceItem.id))) or 0
-        self.next_number = next_reference_number()
         self.now = utcnow()
 
     def add(self, line: int, values: dict) -> None:
@@ -357,12 +358,9 @@ class _Importer:
                 self.report.add_error(line, "duplicate of an earlier line in this file")
             else:
                 seen[fp] = line
-                reference = format_reference(self.next_number)
-                self.next_number += 1
                 rows.append(
                     {
                         **values,
-                        "reference": reference,
                         "created_by_id": self.actor.id if self.actor is not None else None,
                         "created_at": self.now,
                         "visibility": Visibility.INTERNAL.value,
@@ -372,13 +370,29 @@ class _Importer:
                         "version": 1,
                     }
                 )
-                self.report.first_reference = self.report.first_reference or reference
-                self.report.last_reference = reference
         if rows:
-            # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
-            db.session.execute(insert(cast(Table, EvidenceItem.__table__)), rows)
+            references = insert_with_reference(
+                EvidenceItem.reference, lambda: _next_references(len(rows)), lambda refs: _insert(rows, refs)
+            )
+            self.report.first_reference = self.report.first_reference or references[0]
+            self.report.last_reference = references[-1]
             self.report.added += len(rows)
         self.batch = []
+
+
+def _next_references(count: int) -> list[str]:
+    """The next ``count`` evidence references, after the newest one (this import's own included)."""
+    first = next_reference_number()
+    return [format_reference(number) for number in range(first, first + count)]
+
+
+def _insert(rows: list[dict[str, Any]], references: Sequence[str]) -> list[str]:
+    # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
+    db.session.execute(
+        insert(cast(Table, EvidenceItem.__table__)),
+        [{**row, "reference": reference} for row, reference in zip(rows, references, strict=True)],
+    )
+    return list(references)
 
 
 def import_csv(
@@ -397,13 +411,14 @@ def import_csv(
     transaction boundary commits what stays (the rows and the audit entry).
     """
     report = ImportReport(filename=filename, is_dry_run=dry_run)
+    max_rows = int(current_app.config["IMPORT_MAX_ROWS"])
     savepoint = db.session.begin_nested()
     try:
-        _run(actor, stream, report, progress)
-    except FatalImportError as error:
+        _run(actor, stream, report, progress, max_rows)
+    except (FatalImportError, ReferenceCollision) as error:
         report.fatal = error.message
     except IntegrityError:
-        # Someone else saved evidence at the same moment and took the same references.
+        # Someone else saved one of the file's figures at the same moment (references are retried).
         report.fatal = "another change to the evidence was saved at the same moment; please import again."
     except BaseException:
         # Anything else (a lost connection, a bug): none of the file stays, whatever the caller does next.
@@ -426,7 +441,21 @@ def import_csv(
     return report
 
 
-def _run(actor: User | None, stream: IO[bytes], report: ImportReport, progress: Callable[[int], None] | None) -> None:
+def too_many_rows(max_rows: int) -> str:
+    return (
+        f"the file has more than {max_rows:,} rows, the most one import takes. Split it into files of at most "
+        f"{max_rows:,} rows, each starting with the header line, and import them one after another "
+        "(each file lands whole or not at all)."
+    )
+
+
+def _run(
+    actor: User | None,
+    stream: IO[bytes],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+    max_rows: int,
+) -> None:
     reader = csv.reader(_lines(stream, progress), strict=True)
     try:
         header = next(reader, None)
@@ -458,6 +487,8 @@ def _run(actor: User | None, stream: IO[bytes], report: ImportReport, progress: 
             if not cells or all(not c.strip() for c in cells):
                 continue  # blank lines are allowed
             report.rows_read += 1
+            if report.rows_read > max_rows:
+                raise FatalImportError(too_many_rows(max_rows))
             if len(cells) != len(columns):
                 report.add_error(line, f"has {len(cells):,} columns; expected {len(columns)}")
                 continue

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
 from werkzeug.exceptions import NotFound
 
@@ -425,15 +426,27 @@ def _check_item(actor: User, fields: dict[str, Any], exclude_id: int | None = No
     return fp
 
 
+def _recorded_meanwhile(fp: str, error: IntegrityError) -> EvidenceError:
+    """The same figure, saved by someone else between our check and our write."""
+    existing = duplicate_of(fp)
+    if existing is None:
+        raise error
+    return EvidenceError(f"This is already recorded as {existing}.", "value")
+
+
 def create_evidence(actor: User, **fields: Any) -> EvidenceItem:
     """Reps record evidence for their regions; officials and admins for any region or nationally."""
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields)
     values = {k: v for k, v in fields.items() if v is not None}
-    item = insert_with_reference(
-        lambda: format_reference(next_reference_number()),
-        lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
-    )
+    try:
+        item = insert_with_reference(
+            EvidenceItem.reference,
+            lambda: format_reference(next_reference_number()),
+            lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
+        )
+    except IntegrityError as error:
+        raise _recorded_meanwhile(fp, error) from None
     record(
         actor,
         AuditAction.EVIDENCE_CREATED,
@@ -463,7 +476,13 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
         item.is_verified, item.verified_by_id, item.verified_at = False, None, None
     item.fingerprint = fp
     item.updated_at = utcnow()
-    db.session.flush()
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        savepoint.rollback()
+        raise _recorded_meanwhile(fp, error) from None
+    savepoint.commit()
     record(actor, AuditAction.EVIDENCE_CHANGED, item, fields=changed)
     return item
 

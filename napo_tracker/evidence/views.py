@@ -21,7 +21,7 @@ from ..regions.models import Region
 from ..regions.scoping import region_ids_for, scope_to_regions
 from ..security import roles_required
 from . import bp
-from .forms import EvidenceForm, FilterForm, MetricForm, UploadForm
+from .forms import EvidenceForm, FilterForm, MetricForm, NewEvidenceForm, UploadForm
 from .importer import HEADER, import_csv
 from .models import EvidenceItem, Metric
 from .services import (
@@ -124,7 +124,11 @@ def export():
 
 
 def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
-    form = EvidenceForm(obj=item) if item is not None and request.method == "GET" else EvidenceForm()
+    """The form to edit ``item``, or (none) to record a new one."""
+    if item is None:
+        form: EvidenceForm = NewEvidenceForm()
+    else:
+        form = EvidenceForm(obj=item) if request.method == "GET" else EvidenceForm()
     if item is not None and request.method == "GET":
         form.value.data = "" if item.value is None else f"{item.value.normalize():f}"
         form.version.process_data(item.version)
@@ -142,11 +146,12 @@ def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
 def create():
     form = _evidence_form()
     if form.validate_on_submit():
-        with errors_on(form):
+        with errors_on(form) as outcome:
             links = resolve_links(current_user, **form.link_references())
             item = create_evidence(current_user, **form.item_fields(), **links)
             flash(f"Evidence {item.reference} saved.", "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
+        return render_template("evidence/form.html", form=form, item=None), outcome.status_code
     return render_template("evidence/form.html", form=form, item=None), (400 if form.errors else 200)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import holidays
 from flask import current_app
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
@@ -327,7 +328,9 @@ def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
         return notice
 
     notice = insert_with_reference(
-        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"), build
+        ForeseeabilityNotice.reference,
+        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"),
+        build,
     )
     record(actor, AuditAction.NOTICE_CREATED, notice, kind=notice.kind, region=notice.region_id)
     return notice
@@ -464,7 +467,11 @@ def escalate_notice(
         notice.outcome = NoticeOutcome.GRIEVANCE_LODGED.value
     elif step == EscalationStep.HEALTH_SAFETY_COMMITTEE and notice.outcome != NoticeOutcome.GRIEVANCE_LODGED:
         notice.outcome = NoticeOutcome.ESCALATED_HEALTH_SAFETY.value
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same step, recorded by someone else at the same moment
+        raise NoticeError("This step was recorded by someone else just now.", "step") from None
     record(actor, AuditAction.NOTICE_ESCALATED, notice, step=step, due_on=escalation.due_on.isoformat())
     return escalation
 

@@ -29,7 +29,7 @@ from ..pdf import PDFRenderError
 from ..regions.scoping import region_ids_for
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp, ical
-from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
+from .forms import EscalateForm, FilterForm, NewNoticeForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
 from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus
 from .services import (
     NoticeDetails,
@@ -109,10 +109,10 @@ def _rep_choices() -> list[tuple[int, str]]:
     return [(u.id, f"{u.display_name} ({u.region_names})") for u in reps]
 
 
-def _notice_form(**kwargs) -> NoticeForm:
+def _notice_form(form_class: type[NoticeForm] = NoticeForm, **kwargs) -> NoticeForm:
     # Members appear by pseudonym only: choosing one reveals nobody's identity.
     members = [(m.id, f"{m.pseudonym} ({m.region.name})") for m in members_in_scope(current_user)]
-    return NoticeForm(
+    return form_class(
         region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
         unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)],
         rep_choices=_rep_choices(),
@@ -262,14 +262,15 @@ def _render_detail(notice: ForeseeabilityNotice, status: int = 200, **forms):
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = _notice_form()
+    form = _notice_form(NewNoticeForm)
     if request.method == "GET" and len(form.region_ids) == 1:
         form.region_id.data = next(iter(form.region_ids))
     if form.validate_on_submit():
-        with errors_on(form):  # each refusal names its field; a conflict goes above the form
+        with errors_on(form) as outcome:  # each refusal names its field; a conflict goes above the form
             notice = create_notice(current_user, _details(form))
             flash(f"Notice {notice.reference} saved as a draft. Print the letter, then mark it as served.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
+        return render_template("notices/form.html", form=form, notice=None), outcome.status_code
     return render_template("notices/form.html", form=form, notice=None), (400 if form.errors else 200)
 
 

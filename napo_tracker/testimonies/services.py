@@ -25,15 +25,19 @@ from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.errors import ConflictError, DomainError, check_version
+from ..references import READABLE_ALPHABET, insert_with_reference, random_reference
 from ..regions.models import Region
 from ..regions.scoping import get_for_user_or_404
 from .models import GRADE_LABELS, FollowUp, QuoteAudience, ServiceBand, Testimony, TestimonyStatus, Topic
 from .redaction import has_contact_details
 
+# TST-7KQ2-M9XD: four and four symbols from the receipt's alphabet. References made before
+# they were random (TST-2026-0013) stay as they were, and a random one never looks like them.
+REFERENCE_PREFIX = "TST"
 TEXT_MIN, TEXT_MAX = 20, 20_000
 ANSWER_MIN = 2  # "About 70" is a good answer to "how many cases?"
 # Thirty symbols with no look-alikes (no 0/O, 1/I/L, U/V): easy to copy by hand.
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_ALPHABET = READABLE_ALPHABET
 RECEIPT_LENGTH = 20  # 20 symbols of log2(30) ≈ 4.9 bits each: about 98 bits
 RECEIPT_GROUP = 4
 
@@ -147,25 +151,25 @@ def submit_testimony(
     checked_topics = _check_choices(region_id, grade or None, service_band or None, topics)
     code = code or new_receipt_code()
     today = today or clock.today()
-    testimony = Testimony(
-        # A unique placeholder until the id is known: numbering from the id needs no retry
-        # when many members submit at the same moment.
-        reference=f"new-{secrets.token_hex(12)}",
-        submitted_on=today,
-        region_id=region_id,
-        grade=grade or None,
-        service_band=service_band or None,
-        topics=checked_topics,
-        has_mps_consent=bool(has_mps_consent),
-        has_press_consent=bool(has_press_consent),
-        status=TestimonyStatus.SUBMITTED.value,
-        receipt_hash=receipt_hash(code),
-        original_text=checked_text,
+    hashed = receipt_hash(code)
+    testimony = insert_with_reference(
+        Testimony.reference,
+        # Random, not numbered: a reference must not tell in what order members wrote.
+        lambda: random_reference(REFERENCE_PREFIX),
+        lambda reference: Testimony(
+            reference=reference,
+            submitted_on=today,
+            region_id=region_id,
+            grade=grade or None,
+            service_band=service_band or None,
+            topics=checked_topics,
+            has_mps_consent=bool(has_mps_consent),
+            has_press_consent=bool(has_press_consent),
+            status=TestimonyStatus.SUBMITTED.value,
+            receipt_hash=hashed,
+            original_text=checked_text,
+        ),
     )
-    db.session.add(testimony)
-    db.session.flush()
-    testimony.reference = f"TST-{today.year}-{testimony.id:04d}"
-    db.session.flush()
     return testimony, code
 
 
@@ -383,7 +387,7 @@ def filtered_testimonies(filters: TestimonyFilters) -> Select[Testimony]:
 
 def get_testimony_for(user: User, reference: str) -> Testimony:
     """The testimony with this reference as ``user`` may see it, or 404."""
-    return get_for_user_or_404(user, Testimony, Testimony.reference == reference)
+    return get_for_user_or_404(user, Testimony, Testimony.reference == reference.strip().upper())
 
 
 EXPORT_HEADER = (

@@ -19,7 +19,7 @@ from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import STALE_MESSAGE
 from tests import factories
-from tests.helpers import csrf_from, submit
+from tests.helpers import csrf_from, form_tokens, submit
 
 from .files import EML, HTML, jpeg_with_gps, pdf_bytes, stored_files
 
@@ -317,7 +317,7 @@ def test_a_case_failing_half_way_through_logging_leaves_nothing(client, login_as
     login_as(world.london_rep)
     form_page = client.get("/cases/new").data
     fail_the_audit_write(monkeypatch, error)
-    data = {"csrf_token": csrf_from(form_page), **case_form(world.london, assigned_rep_id=str(world.london_rep.id))}
+    data = {**form_tokens(form_page), **case_form(world.london, assigned_rep_id=str(world.london_rep.id))}
     if isinstance(error, CaseError):
         response = client.post("/cases/new", data=data)
         assert response.status_code == 400 and "The audit log refused it." in response.get_data(as_text=True)
@@ -417,8 +417,9 @@ def upload(client, case, data: bytes, name: str):
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import stream_encode_multipart
 
+    tokens = form_tokens(client.get(f"/cases/{case.reference}").data)
     stream, _length, boundary = stream_encode_multipart(
-        {"csrf_token": token(client), "file": FileStorage(io.BytesIO(data), filename=name)}, use_tempfile=False
+        {**tokens, "file": FileStorage(io.BytesIO(data), filename=name)}, use_tempfile=False
     )
     body = stream.read()
     return client.post(
