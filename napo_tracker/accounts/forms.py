@@ -27,7 +27,8 @@ class ChangePasswordForm(FlaskForm):
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
     )
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
+        "New password again",
+        validators=[DataRequired(), Length(max=1024), EqualTo("new_password", "The two passwords differ.")],
     )
     submit = SubmitField("Change password")
 

@@ -14,6 +14,7 @@ from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
 from ..regions.services import regions_for_choices
 from ..security import roles_required
+from ..testimonies.attribution import shown_attributions
 from . import bp
 from . import services as svc
 from .checks import run_checks
@@ -331,11 +332,13 @@ def testimony_picker(ref: str):
         form.testimony_ids.data = [link.testimony_id for link in briefing.testimonies]
 
     def page(status: int):
+        quotable = svc.quotable_for_briefing(briefing)
         return render_template(
             "briefings/testimony_picker.html",
             form=form,
             briefing=briefing,
-            quotable=svc.quotable_for_briefing(briefing),
+            quotable=quotable,
+            quoted_as={i: str(attribution) for i, attribution in shown_attributions(quotable).items()},
             consent=briefing.consent_needed,
             chosen=chosen_testimonies(briefing),
         ), status

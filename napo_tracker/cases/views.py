@@ -18,11 +18,11 @@ from .. import storage
 from ..accounts.services import reps_in_scope
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..kernel import clock
 from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp
 from .forms import (
@@ -116,8 +116,7 @@ def index():
             current_args={},
             today=clock.today(),
         ), 400
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(_filtered_query(form), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(_filtered_query(form), PAGE_SIZE)
     export_form = ExportForm(
         formdata=None, columns=export_columns_for(current_user), data={"columns": list(DEFAULT_EXPORT_COLUMNS)}
     )

@@ -234,9 +234,9 @@ class MetricForm(OnceOnlyForm):
     is_higher_worse = BooleanField("A higher value is worse", default=True)
     is_individual = BooleanField("Each figure describes one person")
     is_headline = BooleanField("Show on the dashboard")
-    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional()])
-    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional()])
-    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional()])
+    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
     submit = SubmitField("Add metric")
 
     def thresholds(self) -> dict[str, Decimal | None]:

@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 from ..audit.models import AuditAction, record
 from ..cases.models import Case
 from ..cases.services import get_case_for
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
@@ -567,9 +568,19 @@ EXPORT_HEADER = [
 ]
 
 
-def export_rows(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
+def export_evidence(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
+    """The CSV export's rows: counted (at most ``EXPORT_MAX_ROWS``) and audited now, read as
+    the download is sent."""
+    stmt = filtered_items(user, filters)
+    count = rows_in(stmt)
+    check_export_size(count)
+    record_export(user, filters, count)
+    return export_rows(user, stmt)
+
+
+def export_rows(user: User, stmt: Select) -> Iterator[list[Any]]:
     """Rows for the CSV export, in the import's vocabulary; small numbers withheld as on screen."""
-    for item in db.session.scalars(filtered_items(user, filters)).unique():
+    for item in streamed(stmt):
         value = (
             FEWER_THAN_THREE if is_withheld_from(user, reveals_fewer_than_three(item)) else plain_decimal(item.value)
         )

@@ -17,6 +17,7 @@ from ..forms import ConfirmForm
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..regions.models import Region
 from ..regions.scoping import region_ids_for, scope_to_regions
 from ..security import roles_required
@@ -32,13 +33,12 @@ from .services import (
     create_evidence,
     create_metric,
     dashboard_data,
-    export_rows,
+    export_evidence,
     filtered_items,
     format_number,
     get_evidence_for,
     link_references,
     may_see_exact,
-    record_export,
     resolve_links,
     reveals_fewer_than_three,
     shown_value,
@@ -102,8 +102,7 @@ def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
 def index():
     form, filters = _filter_form()
     status = 400 if form.errors else 200
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-    pagination = db.paginate(filtered_items(current_user, filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(filtered_items(current_user, filters), PAGE_SIZE)
     return render_template(
         "evidence/index.html", form=form, pagination=pagination, may_see_exact=may_see_exact(current_user)
     ), status
@@ -114,9 +113,7 @@ def export():
     form, filters = _filter_form()
     if form.errors:
         abort(400)
-    rows = list(export_rows(current_user, filters))
-    record_export(current_user, filters, len(rows))
-    return csv_response("evidence.csv", EXPORT_HEADER, rows)
+    return csv_response("evidence.csv", EXPORT_HEADER, export_evidence(current_user, filters))
 
 
 # ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..kernel.clock import today
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..pdf import PDFRenderError
 from ..regions.scoping import region_ids_for
 from ..regions.services import regions_in_scope, units_in_scope
@@ -32,6 +33,7 @@ from . import bp, ical
 from .forms import EscalateForm, FilterForm, NewNoticeForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
 from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus
 from .services import (
+    EXPORT_HEADER,
     NoticeDetails,
     NoticeFilters,
     active_due_on,
@@ -41,6 +43,7 @@ from .services import (
     create_notice,
     deadline_state,
     escalate_notice,
+    export_notices,
     format_wmt,
     get_notice_for,
     letter_for_download,
@@ -156,52 +159,14 @@ def _filters() -> tuple[FilterForm, NoticeFilters]:
 def index():
     """Notices in the user's regions, by status, region, unit and deadline."""
     form, filters = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(notices_for(current_user, filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(notices_for(current_user, filters), PAGE_SIZE)
     return render_template("notices/index.html", pagination=pagination, form=form, today=today())
 
 
 @bp.route("/export.csv")
 def export():
     _form, filters = _filters()
-    notices = db.session.scalars(notices_for(current_user, filters)).all()
-    record(current_user, AuditAction.NOTICES_EXPORTED, None, count=len(notices))
-    header = [
-        "reference",
-        "kind",
-        "status",
-        "region",
-        "unit",
-        "signatories",
-        "served_to_role",
-        "wmt_percent",
-        "caseload",
-        "served_on",
-        "response_due_on",
-        "deadline",
-        "response_received_on",
-        "outcome",
-    ]
-    rows = [
-        [
-            n.reference,
-            n.kind,
-            n.status,
-            n.region.name,
-            n.unit.name if n.unit else "",
-            n.signatory_count,
-            n.served_to_role,
-            n.wmt_percent,
-            n.caseload,
-            n.served_on,
-            n.response_due_on,
-            deadline_state(n) or "",
-            n.response_received_on,
-            n.outcome or "",
-        ]
-        for n in notices
-    ]
-    return csv_response(f"notices-{today():%Y-%m-%d}.csv", header, rows)
+    return csv_response(f"notices-{today():%Y-%m-%d}.csv", EXPORT_HEADER, export_notices(current_user, filters))
 
 
 @bp.route("/figures")

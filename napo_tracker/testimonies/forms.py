@@ -91,7 +91,7 @@ class TestimonyForm(OnceOnlyForm):
     has_mps_consent = BooleanField("Napo may quote my words, anonymously, in briefings to MPs")
     has_press_consent = BooleanField("Napo may quote my words, anonymously, to journalists")
     # Left empty by people; filled in by bots that fill in every field.
-    website = StringField("Leave this box empty", validators=[Optional()])
+    website = StringField("Leave this box empty", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Send my testimony")
 
     def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):

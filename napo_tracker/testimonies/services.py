@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -22,12 +22,14 @@ from sqlalchemy import Select, String, cast, func, or_, select
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.errors import ConflictError, DomainError, check_version
 from ..references import READABLE_ALPHABET, insert_with_reference, random_reference
 from ..regions.models import Region
 from ..regions.scoping import get_for_user_or_404
+from .attribution import SharedFacts, shown_attribution
 from .models import GRADE_LABELS, FollowUp, QuoteAudience, ServiceBand, Testimony, TestimonyStatus, Topic
 from .redaction import has_contact_details
 
@@ -403,28 +405,44 @@ EXPORT_HEADER = (
 )
 
 
-def export_rows(testimonies: Sequence[Testimony]) -> list[tuple[Any, ...]]:
-    """CSV rows for the approved public texts that may be quoted to someone; originals,
-    rejected and unconsented testimonies never leave."""
-    rows = []
+def export_testimonies(actor: User, filters: TestimonyFilters) -> Iterator[tuple[Any, ...]]:
+    """The CSV export of the filtered list's quotable public texts: counted (at most
+    ``EXPORT_MAX_ROWS``) and audited now, its rows read as the download is sent."""
+    stmt = filtered_testimonies(filters).where(
+        or_(Testimony.may_quote_to(QuoteAudience.MPS), Testimony.may_quote_to(QuoteAudience.PRESS))
+    )
+    count = rows_in(stmt)
+    check_export_size(count)
+    record_export(actor, count, filters)
+    shared = SharedFacts()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # Read as the download is sent, after the request's own transaction has ended.
+        yield from export_rows(streamed(stmt), shared)
+
+    return rows()
+
+
+def export_rows(testimonies: Iterable[Testimony], shared: SharedFacts | None = None) -> Iterator[tuple[Any, ...]]:
+    """CSV rows for the approved public texts that may be quoted to someone, attributed as they
+    are quoted (``shown_attribution``); originals, rejected and unconsented testimonies never leave."""
+    shared = shared or SharedFacts()
     for t in testimonies:
         mps, press = t.may_quote_to(QuoteAudience.MPS), t.may_quote_to(QuoteAudience.PRESS)
         if not (mps or press):
             continue
-        rows.append(
-            (
-                t.reference,
-                t.submitted_on,
-                t.region.name if t.region else "",
-                t.grade or "",
-                t.service_band_label if t.service_band else "",
-                "; ".join(t.topic_labels),
-                mps,
-                press,
-                t.public_text,
-            )
+        shown = shown_attribution(t, shared)
+        yield (
+            t.reference,
+            t.submitted_on,
+            shown.region or "",
+            shown.grade or "",
+            ServiceBand.label_of(shown.service_band) if shown.service_band else "",
+            "; ".join(t.topic_labels),
+            mps,
+            press,
+            t.public_text,
         )
-    return rows
 
 
 def record_export(actor: User, count: int, filters: TestimonyFilters) -> None:

@@ -288,7 +288,9 @@ def test_export_rows_hold_only_quotable_public_texts(world):
     )
     factories.make_testimony(mps=False, press=False, approved_by=world.official)
     factories.make_testimony()
-    rows = services.export_rows(db.session.scalars(services.filtered_testimonies(services.TestimonyFilters())).all())
+    rows = list(
+        services.export_rows(db.session.scalars(services.filtered_testimonies(services.TestimonyFilters())).all())
+    )
     assert [row[0] for row in rows] == [quotable.reference]
     assert rows[0][6:8] == (False, True)
     assert LONG_ENOUGH not in str(rows)
