@@ -11,8 +11,9 @@ Two copies sent at the same instant both try to insert the row: the primary key 
 the second wait for the first's commit, fail, and go to the first one's result. If the
 first is refused and rolled back, its row goes with it and the token is free again.
 
-The public testimony form binds its token to no account, and rows keep the day only:
-nothing here tells who sent a testimony, or when within the day. Rows are kept for
+The public testimony form binds its token to no account, and rows keep the day only
+(in the token's order, not the order they came in): nothing here tells who sent a
+testimony, or when within the day. Rows are kept for
 ``KEEP_DAYS`` days, longer than a form's CSRF token lives (8 hours), so a form can never
 be sent again once its row is gone.
 """
@@ -41,6 +42,9 @@ class UsedSubmission(Model):
     """A submission token that has made its record, and the page that shows the result."""
 
     __tablename__ = "used_submissions"
+    # Kept in the order of the random token, not of insertion: a row of the public form must
+    # not be found between two staff rows whose records say when they were made.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     # The account that sent it (none for the public testimony form): a token works for its sender only.

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import Select, func, select
 
+from napo_tracker.accounts.models import User
+from napo_tracker.accounts.sessions import start_session
 from napo_tracker.extensions import db
 
 T = TypeVar("T")
@@ -72,3 +79,63 @@ def count(table: Any, *criteria: Any) -> int:
 def one(stmt: Select[T]) -> T:
     """The one record a query finds; a test fails loudly on none or several."""
     return db.session.scalars(stmt).one()
+
+
+# ---------------------------------------------------------------- requests at the same moment
+
+
+def same_browser(app, user: User, count: int) -> tuple[list[FlaskClient], Callable[[str], bytes]]:
+    """``count`` clients, one per thread, sharing one signed-in browser's cookies; and a way to
+    open a form page in that browser (its CSRF secret goes to every client's cookie)."""
+    token = start_session(user)
+    db.session.commit()
+    clients = [FlaskClient(app, use_cookies=True) for _ in range(count)]
+    with clients[0].session_transaction() as session:
+        session["_user_id"] = f"{user.id}:{token}"
+        session["_fresh"] = True
+
+    def open_page(url: str) -> bytes:
+        page = clients[0].get(url).data
+        cookie = clients[0].get_cookie(app.config["SESSION_COOKIE_NAME"])
+        assert cookie is not None
+        for client in clients[1:]:
+            client.set_cookie(cookie.key, cookie.value)
+        return page
+
+    return clients, open_page
+
+
+def at_once(app, sends: list[Callable[[FlaskClient], Any]], clients: list[FlaskClient]) -> list[Any]:
+    """Run each send in its own thread, all released at the same instant."""
+    barrier = threading.Barrier(len(sends))
+    results: list[Any] = [None] * len(sends)
+
+    def run(i: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            results[i] = sends[i](clients[i])
+        except Exception as error:  # a failure is a result to assert on, not a lost thread
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sends))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def slowed(monkeypatch, module: Any, name: str, seconds: float = 0.4) -> None:
+    """The service takes a moment: the other copy arrives while the first is still at work."""
+    real = getattr(module, name)
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, slowly)
+
+
+def postgresql_only(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: the race is run on PostgreSQL")

@@ -9,18 +9,16 @@ fails this file until it is one or the other.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from napo_tracker.accounts.models import User
-from napo_tracker.accounts.sessions import start_session
 from napo_tracker.api.models import ApiToken
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases import views as case_views
@@ -36,7 +34,7 @@ from napo_tracker.testimonies.models import FollowUp, Testimony
 
 from . import factories
 from .cases.files import pdf_bytes
-from .helpers import form_tokens, submission_token_from
+from .helpers import at_once, form_tokens, postgresql_only, same_browser, slowed, submission_token_from
 
 # POST routes that make no new record, and why a second copy of one is harmless.
 NOT_CREATING = {
@@ -421,13 +419,17 @@ def test_a_dry_run_may_be_repeated_and_then_imported_with_the_same_page(client, 
     assert send().status_code == 302 and _count(EvidenceItem) == 1
 
 
-def test_the_testimony_token_names_no_account_and_keeps_the_day_only(client, login_as, world):
+def test_the_testimony_token_names_no_account_and_keeps_the_day_only(client, login_as, world, backend):
     login_as(world.london_rep)
     tokens = form_tokens(client.get("/testimony").data)
     data = {"text": "My caseload keeps growing and nobody covers leave.", "region": "", "grade": "", "service_band": ""}
     assert client.post("/testimony", data={**tokens, **data}).status_code == 302
     used = db.session.scalars(select(UsedSubmission)).one()
     assert used.user_id is None and used.result_url == "/testimony/receipt" and used.used_on == clock.today()
+    if backend == "sqlite":  # rows are kept in the random token's order, with no insertion order to read
+        with pytest.raises(OperationalError, match="no such column: rowid"):
+            db.session.execute(text("SELECT rowid FROM used_submissions"))
+        db.session.rollback()
     # The repeat goes to the receipt page: the code is there if the first answer never arrived.
     repeat = client.post("/testimony", data={**tokens, **data})
     assert repeat.status_code == 303 and repeat.location == "/testimony/receipt"
@@ -450,73 +452,14 @@ def test_used_tokens_are_forgotten_after_some_days(client, login_as, world):
 # ---------------------------------------------------------------- at the same moment
 
 
-def _browser(app, user: User, count: int) -> tuple[list[FlaskClient], Callable[[str], bytes]]:
-    """``count`` clients, one per thread, sharing one signed-in browser's cookies; and a way to
-    open a form page in that browser (its CSRF secret goes to every client's cookie)."""
-    token = start_session(user)
-    db.session.commit()
-    clients = [FlaskClient(app, use_cookies=True) for _ in range(count)]
-    with clients[0].session_transaction() as session:
-        session["_user_id"] = f"{user.id}:{token}"
-        session["_fresh"] = True
-
-    def open_page(url: str) -> bytes:
-        page = clients[0].get(url).data
-        cookie = clients[0].get_cookie(app.config["SESSION_COOKIE_NAME"])
-        assert cookie is not None
-        for client in clients[1:]:
-            client.set_cookie(cookie.key, cookie.value)
-        return page
-
-    return clients, open_page
-
-
-def _at_once(app, sends: list[Callable[[FlaskClient], Any]], clients: list[FlaskClient]) -> list[Any]:
-    """Run each send in its own thread, all released at the same instant."""
-    barrier = threading.Barrier(len(sends))
-    results: list[Any] = [None] * len(sends)
-
-    def run(i: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            results[i] = sends[i](clients[i])
-        except Exception as error:  # a failure is a result to assert on, not a lost thread
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sends))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
-def _slow(monkeypatch, module: Any, name: str, seconds: float = 0.4) -> None:
-    """The service takes a moment: the other copy arrives while the first is still at work."""
-    real = getattr(module, name)
-
-    def slowly(*args: Any, **kwargs: Any) -> Any:
-        import time
-
-        time.sleep(seconds)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, slowly)
-
-
-def _postgresql_only(backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite lets one writer in at a time: the race is run on PostgreSQL")
-
-
 def test_two_identical_new_case_posts_at_once_make_one_case(app, backend, world, monkeypatch):
-    _postgresql_only(backend)
+    postgresql_only(backend)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a failure is a 500 to count, as in production
-    clients, open_page = _browser(app, world.london_rep, 2)
+    clients, open_page = same_browser(app, world.london_rep, 2)
     tokens = form_tokens(open_page("/cases/new"))
     data = {**tokens, "region_id": str(world.london.id), "category": "pay", "title": "Unpaid", "priority": "normal"}
-    _slow(monkeypatch, case_views, "create_case")
-    results = _at_once(app, [lambda c: c.post("/cases/new", data=data)] * 2, clients)
+    slowed(monkeypatch, case_views, "create_case")
+    results = at_once(app, [lambda c: c.post("/cases/new", data=data)] * 2, clients)
     statuses = sorted(r.status_code for r in results)
     assert statuses == [302, 303], results
     assert _count(Case) == 1
@@ -525,9 +468,9 @@ def test_two_identical_new_case_posts_at_once_make_one_case(app, backend, world,
 
 
 def test_two_identical_evidence_posts_at_once_give_one_item_and_no_error(app, backend, world, monkeypatch):
-    _postgresql_only(backend)
+    postgresql_only(backend)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    clients, open_page = _browser(app, world.official, 4)
+    clients, open_page = same_browser(app, world.official, 4)
     staff_in_post = db.session.scalar(select(Metric.id).where(Metric.code == "staff_in_post"))
     figure = {
         "region_id": str(world.wales.id),
@@ -546,8 +489,8 @@ def test_two_identical_evidence_posts_at_once_give_one_item_and_no_error(app, ba
         lambda c: c.post("/evidence/new", data={**other_a, **figure, "value": "24.40"}),
         lambda c: c.post("/evidence/new", data={**other_b, **figure}),
     ]
-    _slow(monkeypatch, evidence_views, "create_evidence")
-    results = _at_once(app, sends, clients)
+    slowed(monkeypatch, evidence_views, "create_evidence")
+    results = at_once(app, sends, clients)
     statuses = [r.status_code for r in results]
     assert 500 not in statuses and statuses.count(302) == 1, statuses
     assert _count(EvidenceItem) == 1

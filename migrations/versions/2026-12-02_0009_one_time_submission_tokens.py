@@ -29,12 +29,12 @@ def upgrade():
             ["user_id"], ["users.id"], name=op.f("fk_used_submissions_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("token", name=op.f("pk_used_submissions")),
+        # Ordered by the random token, not by insertion (SQLite; PostgreSQL ignores it).
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("used_submissions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_used_submissions_used_on"), ["used_on"], unique=False)
+    op.create_index(op.f("ix_used_submissions_used_on"), "used_submissions", ["used_on"], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table("used_submissions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_used_submissions_used_on"))
+    op.drop_index(op.f("ix_used_submissions_used_on"), table_name="used_submissions")
     op.drop_table("used_submissions")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import abort
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.models import AuditAction, record
 from ..evidence.models import EvidenceItem, Metric, Visibility
@@ -751,6 +752,9 @@ def publish(actor: User, briefing: Briefing, *, expected_version: int | None = N
     """Freeze the draft: store its PDF bytes, HTML and SHA-256, and the evidence it cites.
     Only a draft is published, and never while a check blocks it."""
     _require_briefing_role(actor)
+    # Read again, and held, so that two people publishing at once make one version: the
+    # second waits here for the first to finish, then finds a briefing newer than its page.
+    db.session.refresh(briefing, with_for_update=True)
     _check_version(briefing, expected_version)
     if not briefing.is_draft:
         raise BriefingError(f"{briefing.reference} is {briefing.status}; only a draft can be published.")
@@ -783,7 +787,13 @@ def publish(actor: User, briefing: Briefing, *, expected_version: int | None = N
             item.question.times_used += 1
             item.question.last_used_on = on
     _touch(briefing)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same version number, published by someone else at the same moment
+        raise BriefingConflict(
+            f"Someone else published {briefing.reference} at the same moment. Reload the page to see it."
+        ) from None
     record(actor, AuditAction.BRIEFING_PUBLISHED, briefing, version=number, sha256=version.sha256)
     return version
 

@@ -16,7 +16,10 @@ from .importer import import_csv
 @click.option("--dry-run", is_flag=True, help="Check every row and report, but write nothing.")
 @transactional
 def import_command(csv_file: str, dry_run: bool) -> None:
-    """Import evidence from CSV_FILE: all rows or none; every bad row is listed by line."""
+    """Import evidence from CSV_FILE: all rows or none; every bad row is listed by line.
+
+    A file of more than NAPO_IMPORT_MAX_ROWS rows (50,000 by default) is refused: split it.
+    """
     size = os.path.getsize(csv_file)
     # All or nothing: the importer has already rolled back a file it did not take whole.
     with open(csv_file, "rb") as stream, click.progressbar(length=size, label="Reading") as bar:

@@ -8,7 +8,7 @@ from napo_tracker.briefings.models import Briefing, BriefingSection, Question
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from tests.factories import make_briefing, make_section
-from tests.helpers import form_tokens, submit
+from tests.helpers import at_once, form_tokens, postgresql_only, same_browser, submit
 
 from .conftest import make_evidence, make_testimony, saved
 
@@ -205,6 +205,20 @@ def test_publishing_twice_freezes_one_version(client, login_as, world, full_brie
     first = client.post(f"{url}/publish", data=sent)
     second = client.post(f"{url}/publish", data=sent)
     assert first.status_code == 302 and second.status_code == 303 and second.location == first.location
+    db.session.expire_all()
+    assert [v.number for v in saved(Briefing, full_briefing.id).published_versions] == [1]
+
+
+def test_two_publishes_at_the_same_moment_freeze_one_version(app, backend, world, full_briefing):
+    """Two officials press Publish at once, from two pages: one version, the other is told."""
+    postgresql_only(backend)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    clients, open_page = same_browser(app, world.official, 2)
+    url = f"/briefings/{full_briefing.reference}"
+    pages = [form_tokens(open_page(url)) for _ in clients]
+    sent = [{**tokens, "expected_version": full_briefing.version} for tokens in pages]
+    results = at_once(app, [lambda c, data=data: c.post(f"{url}/publish", data=data) for data in sent], clients)
+    assert [r.status_code for r in results] == [302, 302], results
     db.session.expire_all()
     assert [v.number for v in saved(Briefing, full_briefing.id).published_versions] == [1]
 
