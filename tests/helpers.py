@@ -105,7 +105,7 @@ def same_browser(app, user: User, count: int) -> tuple[list[FlaskClient], Callab
     return clients, open_page
 
 
-def at_once(app, sends: list[Callable[[FlaskClient], Any]], clients: list[FlaskClient]) -> list[Any]:
+def at_once(sends: list[Callable[[FlaskClient], Any]], clients: list[FlaskClient]) -> list[Any]:
     """Run each send in its own thread, all released at the same instant."""
     barrier = threading.Barrier(len(sends))
     results: list[Any] = [None] * len(sends)

@@ -459,7 +459,7 @@ def test_two_identical_new_case_posts_at_once_make_one_case(app, backend, world,
     tokens = form_tokens(open_page("/cases/new"))
     data = {**tokens, "region_id": str(world.london.id), "category": "pay", "title": "Unpaid", "priority": "normal"}
     slowed(monkeypatch, case_views, "create_case")
-    results = at_once(app, [lambda c: c.post("/cases/new", data=data)] * 2, clients)
+    results = at_once([lambda c: c.post("/cases/new", data=data)] * 2, clients)
     statuses = sorted(r.status_code for r in results)
     assert statuses == [302, 303], results
     assert _count(Case) == 1
@@ -490,7 +490,7 @@ def test_two_identical_evidence_posts_at_once_give_one_item_and_no_error(app, ba
         lambda c: c.post("/evidence/new", data={**other_b, **figure}),
     ]
     slowed(monkeypatch, evidence_views, "create_evidence")
-    results = at_once(app, sends, clients)
+    results = at_once(sends, clients)
     statuses = [r.status_code for r in results]
     assert 500 not in statuses and statuses.count(302) == 1, statuses
     assert _count(EvidenceItem) == 1
