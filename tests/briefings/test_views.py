@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from flask.testing import FlaskClient
 
 from napo_tracker.briefings.models import Briefing, BriefingSection, Question
 from napo_tracker.extensions import db
@@ -217,7 +221,11 @@ def test_two_publishes_at_the_same_moment_freeze_one_version(app, backend, world
     url = f"/briefings/{full_briefing.reference}"
     pages = [form_tokens(open_page(url)) for _ in clients]
     sent = [{**tokens, "expected_version": full_briefing.version} for tokens in pages]
-    results = at_once([lambda c, data=data: c.post(f"{url}/publish", data=data) for data in sent], clients)
+
+    def publish(data: dict) -> Callable[[FlaskClient], Any]:
+        return lambda client: client.post(f"{url}/publish", data=data)
+
+    results = at_once([publish(data) for data in sent], clients)
     assert [r.status_code for r in results] == [302, 302], results
     db.session.expire_all()
     assert [v.number for v in saved(Briefing, full_briefing.id).published_versions] == [1]
