@@ -111,6 +111,16 @@ class Config:
     TESTIMONY_ORIGINAL_RETENTION_DAYS = 30
     TESTIMONY_SUBMIT_RATE_LIMIT = "10 per hour;30 per day"
     TESTIMONY_STATUS_RATE_LIMIT = "10 per 10 minutes;50 per day"
+    # A quote is attributed (grade, region, years in the service) only with facts that at least
+    # this many approved testimonies share; rarer facts are left out (testimonies/attribution.py).
+    TESTIMONY_ATTRIBUTION_MIN_SHARED = 3
+
+    # Evidence: the most data rows one CSV import takes (the web upload and `evidence import`);
+    # a larger file is refused whole, with a message saying how to split it.
+    IMPORT_MAX_ROWS = 50_000
+    # The most rows one CSV export sends (cases, notices, evidence, testimonies); a longer one is
+    # refused with a message saying how to narrow it. Exports are written as they are sent.
+    EXPORT_MAX_ROWS = 100_000
 
     # Foreseeability notices
     NOTICE_RESPONSE_WORKING_DAYS = 10

@@ -58,7 +58,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    from . import crypto, errors, security
+    from . import crypto, errors, security, submissions
     from .kernel import transaction
 
     crypto.init_app(app)
@@ -68,6 +68,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     bootstrap.init_app(app)
     limiter.init_app(app)
     transaction.init_app(app)
+    submissions.init_app(app)  # after the transaction: its result is written before the commit
     errors.init_app(app)
     _register_blueprints(app)
 

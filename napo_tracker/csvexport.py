@@ -1,20 +1,37 @@
-"""CSV and XLSX exports that spreadsheets cannot turn into formulas."""
+"""CSV and XLSX exports that spreadsheets cannot turn into formulas; CSV written as it is sent.
+
+A CSV export is counted first (``rows_in``): above ``EXPORT_MAX_ROWS`` it is refused with a
+400 that says how to narrow it; otherwise its rows are read from the database in batches
+(``streamed``) and written to the response one by one, so no export is ever held whole in
+memory, and the first bytes leave at once.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app, stream_with_context
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import ScalarResult
 
+from .extensions import db
+from .kernel.errors import DomainError
+
+_EXACT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # exact decimal text, written to XLSX as a number
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or Sheets.
-_EXACT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+CHUNK_CHARS = 64 * 1024  # what is sent at a time
+BATCH_ROWS = 1000  # records read from the database at a time
+
+
+class ExportTooLarge(DomainError):
+    """An export longer than one file may be (``EXPORT_MAX_ROWS``): narrow it, export in parts."""
 
 
 def safe_cell(value) -> str:
@@ -33,19 +50,34 @@ def safe_cell(value) -> str:
     return text
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+def _chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
-    return buffer.getvalue()
+        if buffer.tell() >= CHUNK_CHARS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    return "".join(_chunks(header, rows))
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    """A download with a UTF-8 BOM so that spreadsheets guess the encoding right."""
-    body = "\ufeff" + csv_text(header, rows)
-    response = Response(body, mimetype="text/csv; charset=utf-8")
+    """A download written row by row as it is sent, with a UTF-8 BOM so that spreadsheets
+    guess the encoding right. ``rows`` may be a generator reading the database (``streamed``):
+    it runs while the response is sent, after the request's own transaction has committed."""
+
+    def body() -> Iterator[bytes]:
+        yield "\ufeff".encode()
+        for chunk in _chunks(header, rows):
+            yield chunk.encode()
+
+    response = Response(stream_with_context(body()), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -96,3 +128,23 @@ def xlsx_response(filename: str, body: bytes) -> Response:
     response = Response(body, mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def rows_in(stmt: Select) -> int:
+    """How many rows ``stmt`` gives: an export is counted before it is sent."""
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def check_export_size(count: int) -> None:
+    """Refuse an export of more than ``EXPORT_MAX_ROWS`` rows, saying what to do instead."""
+    limit = int(current_app.config["EXPORT_MAX_ROWS"])
+    if count > limit:
+        raise ExportTooLarge(
+            f"This export would have {count:,} rows; one file holds at most {limit:,}. "
+            "Narrow the list (by dates or region, for example) and export it in parts."
+        )
+
+
+def streamed(stmt: Select) -> ScalarResult[Any]:
+    """The records of ``stmt``, fetched from the database ``BATCH_ROWS`` at a time."""
+    return db.session.scalars(stmt.execution_options(yield_per=BATCH_ROWS))

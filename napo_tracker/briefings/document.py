@@ -26,6 +26,7 @@ from ..extensions import db
 from ..kernel.numbers import long_date, month_year
 from ..pdf import html_to_pdf
 from ..regions.models import Region
+from ..testimonies.attribution import Attribution, shown_attributions
 from ..testimonies.models import Testimony
 from .markdown import cited_references, render_markdown
 from .models import MAX_TESTIMONIES, Briefing, BriefingSection, BriefingStatus, SectionKind
@@ -245,14 +246,11 @@ def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) ->
 # ---------------------------------------------------------------------------- the document
 
 
-def _testimony_view(testimony: Testimony) -> dict[str, str]:
-    facts = [
-        testimony.grade_label if testimony.grade else None,
-        testimony.region.name if testimony.region is not None else None,
-    ]
+def _testimony_view(testimony: Testimony, attribution: Attribution) -> dict[str, str]:
     return {
         "text": testimony.public_text or "",
-        "attribution": ", ".join(str(f) for f in facts if f),
+        # Only facts enough approved testimonies share: a quote must not point at its member.
+        "attribution": str(attribution),
         "reference": testimony.reference,
     }
 
@@ -280,7 +278,9 @@ def _long_date(on: date) -> str:
 def briefing_document(briefing: Briefing) -> dict[str, Any]:
     """Every value the briefing's templates need, as plain values (no live ORM objects)."""
     citations = Citations(evidence_by_reference(all_cited_references(briefing)))
-    testimonies = [_testimony_view(t) for t in chosen_testimonies(briefing)]
+    chosen = chosen_testimonies(briefing)
+    attributions = shown_attributions(chosen) if chosen else {}
+    testimonies = [_testimony_view(t, attributions[t.id]) for t in chosen]
     sections: list[dict[str, Any]] = []
     placed_testimonies = False
     for section in sorted(briefing.sections, key=lambda s: s.position):

@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, VersionField, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel.clock import today
 from .models import MAX_CHART_REGIONS, MAX_TESTIMONIES, Audience, SectionKind
 from .services import BriefingError, validate_section_body
@@ -65,6 +65,10 @@ class BriefingForm(VersionedForm):
             raise ValidationError("Give a date between 2000 and 2099.")
 
 
+class NewBriefingForm(OnceOnlyForm, BriefingForm):
+    """Starting a briefing: sent twice, it starts one."""
+
+
 def _check_body(form: FlaskForm, field: Any) -> None:
     """The service's own limits on a section body, refused before anything is saved."""
     try:
@@ -89,6 +93,10 @@ class SectionForm(VersionedForm):
     )
     submit = SubmitField("Save section")
     preview = SubmitField("Preview without saving")
+
+
+class NewSectionForm(OnceOnlyForm, SectionForm):
+    """Adding a section: sent twice, it adds one."""
 
 
 class ChartForm(VersionedForm):
@@ -164,7 +172,7 @@ class CiteForm(VersionedForm):
     submit = SubmitField("Cite")
 
 
-class RegionalForm(VersionedForm):
+class RegionalForm(OnceOnlyForm, VersionedForm):
     region_ids = SelectMultipleField(
         "Regions", coerce=int, validate_choice=False, validators=[DataRequired(message="Choose at least one region.")]
     )
@@ -203,7 +211,7 @@ class TestimonyPickForm(VersionedForm):
             )
 
 
-class AddQuestionForm(VersionedForm):
+class AddQuestionForm(OnceOnlyForm, VersionedForm):
     question_id = IntegerField("Question from the bank", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     text = TextAreaField(
         "Or write a question of this briefing's own",
@@ -246,7 +254,15 @@ class QuestionForm(FlaskForm):
     submit = SubmitField("Save question")
 
 
+class NewQuestionForm(OnceOnlyForm, QuestionForm):
+    """Adding a question to the bank: sent twice, it adds one."""
+
+
 class ConfirmChangeForm(VersionedForm):
     """Publish, withdraw, move and remove: a button with CSRF and the briefing's version."""
 
     submit = SubmitField("Confirm")
+
+
+class PublishForm(OnceOnlyForm, ConfirmChangeForm):
+    """Publishing freezes a new version: sent twice, it freezes one."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import abort
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.models import AuditAction, record
 from ..evidence.models import EvidenceItem, Metric, Visibility
@@ -242,7 +243,9 @@ def create_briefing(
             signatory_title=signatory_title.strip(),
         )
 
-    briefing = insert_with_reference(lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build)
+    briefing = insert_with_reference(
+        Briefing.reference, lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build
+    )
     record(actor, AuditAction.BRIEFING_CREATED, briefing, audience=audience)
     return briefing
 
@@ -895,6 +898,9 @@ def render_draft_pdf(
 
 def _check_publishable(actor: User, briefing: Briefing, expected_version: int | None) -> None:
     _require_briefing_role(actor)
+    # Read again, and held, so that two people publishing at once make one version: the
+    # second waits here for the first to finish, then finds a briefing newer than its page.
+    db.session.refresh(briefing, with_for_update=True)
     _check_version(briefing, expected_version)
     if not briefing.is_draft:
         raise BriefingError(f"{briefing.reference} is {briefing.status}; only a draft can be published.")
@@ -961,7 +967,13 @@ def publish(
             item.question.times_used += 1
             item.question.last_used_on = on
     _touch(briefing)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same version number, published by someone else at the same moment
+        raise BriefingConflict(
+            f"Someone else published {briefing.reference} at the same moment. Reload the page to see it."
+        ) from None
     record(actor, AuditAction.BRIEFING_PUBLISHED, briefing, version=number, sha256=version.sha256)
     return version
 

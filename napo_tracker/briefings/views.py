@@ -14,6 +14,7 @@ from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
 from ..regions.services import regions_for_choices
 from ..security import roles_required
+from ..testimonies.attribution import shown_attributions
 from . import bp
 from . import services as svc
 from .checks import run_checks
@@ -25,6 +26,10 @@ from .forms import (
     CiteForm,
     ConfirmChangeForm,
     EvidenceFilterForm,
+    NewBriefingForm,
+    NewQuestionForm,
+    NewSectionForm,
+    PublishForm,
     QuestionForm,
     RegionalForm,
     RewordForm,
@@ -65,7 +70,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def new():
-    form = BriefingForm()
+    form = NewBriefingForm()
     if form.validate_on_submit():
         with errors_on(form, "title") as outcome:
             briefing = svc.create_briefing(
@@ -111,7 +116,7 @@ def edit(ref: str):
 @roles_required(*STAFF)
 def detail(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
-    return _render_detail(briefing, SectionForm(expected_version=briefing.version))
+    return _render_detail(briefing, NewSectionForm(expected_version=briefing.version))
 
 
 def _render_detail(briefing: Briefing, section_form: SectionForm, status: int = 200):
@@ -119,6 +124,7 @@ def _render_detail(briefing: Briefing, section_form: SectionForm, status: int = 
         "briefings/detail.html",
         briefing=briefing,
         section_form=section_form,
+        publish_form=PublishForm(formdata=None),
         checks=run_checks(briefing),
         testimonies=chosen_testimonies(briefing),
     ), status
@@ -145,7 +151,7 @@ def _confirmed(briefing: Briefing, change: Callable[[int | None], object], messa
 @roles_required(*STAFF)
 def section_new(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
-    form = SectionForm()
+    form = NewSectionForm()
     if not form.validate_on_submit():
         return _render_detail(briefing, form, 400)
     with errors_on(form, "body") as outcome:
@@ -343,11 +349,13 @@ def testimony_picker(ref: str):
         form.testimony_ids.data = [link.testimony_id for link in briefing.testimonies]
 
     def page(status: int):
+        quotable = svc.quotable_for_briefing(briefing)
         return render_template(
             "briefings/testimony_picker.html",
             form=form,
             briefing=briefing,
-            quotable=svc.quotable_for_briefing(briefing),
+            quotable=quotable,
+            quoted_as={i: str(attribution) for i, attribution in shown_attributions(quotable).items()},
             consent=briefing.consent_needed,
             chosen=chosen_testimonies(briefing),
         ), status
@@ -477,7 +485,7 @@ def number_mark(ref: str, section_id: int, key: str):
 @bp.route("/questions", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def question_bank():
-    form = QuestionForm()
+    form = NewQuestionForm()
     if form.validate_on_submit():
         with errors_on(form, "text") as outcome:
             svc.create_question(current_user, text=form.text.data or "", topics=form.topics.data or "")
@@ -554,7 +562,7 @@ def preview_pdf(ref: str):
 @roles_required(*STAFF)
 def publish(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
-    form = ConfirmChangeForm()
+    form = PublishForm()
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:

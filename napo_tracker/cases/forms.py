@@ -24,7 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import uploads
 from ..accounts.models import User
-from ..forms import PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
 from ..kernel import clock
 from ..kernel.vocabulary import Grade
 from ..regions.models import Region, Unit
@@ -200,6 +200,10 @@ class CaseForm(FlaskForm):
         }
 
 
+class NewCaseForm(OnceOnlyForm, CaseForm):
+    """Logging a case: sent twice, it logs one."""
+
+
 class StatusForm(FlaskForm):
     status = SelectField("Move the case to", choices=CaseStatus.labels())
     outcome = TextAreaField(
@@ -232,7 +236,7 @@ class StatusForm(FlaskForm):
                 raise ValidationError(error.message) from None
 
 
-class EntryForm(FlaskForm):
+class EntryForm(OnceOnlyForm):
     kind = SelectField("Kind", choices={kind.value: kind.label for kind in MANUAL_ENTRY_KINDS})
     happened_on = DateField(
         "Date", default=clock.today, validators=[InputRequired("Give the date."), _DateInRange(not_after_today=True)]
@@ -245,7 +249,7 @@ class EntryForm(FlaskForm):
     submit = SubmitField("Add to timeline")
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(OnceOnlyForm):
     file = FileField(
         "File",
         validators=[FileRequired("Choose a file to attach.")],
@@ -294,6 +298,10 @@ class MemberForm(FlaskForm):
     def validate_email(self, field: Field) -> None:
         if field.data and ("@" not in field.data or " " in field.data):
             raise ValidationError("Enter an e-mail address such as name@example.org.")
+
+
+class NewMemberForm(OnceOnlyForm, MemberForm):
+    """Recording a member: sent twice, it records one."""
 
 
 class CaseFilterForm(FlaskForm):

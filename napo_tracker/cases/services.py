@@ -8,7 +8,7 @@ an ``EditConflict`` that says what changed meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -35,6 +35,7 @@ from sqlalchemy.orm import joinedload
 from .. import crypto, storage, uploads
 from ..accounts.models import User, user_regions
 from ..audit.models import AuditAction, record
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.clock import utcnow
@@ -399,7 +400,7 @@ def create_case(actor: User, **fields: Any) -> Case:
             **fields,
         )
 
-    case = insert_with_reference(lambda: next_numbered_reference(Case.reference, prefix), build)
+    case = insert_with_reference(Case.reference, lambda: next_numbered_reference(Case.reference, prefix), build)
     _add_entry(case, actor, EntryKind.STATUS, "Case opened.", opened_on)
     if case.assigned_rep_id is not None:
         _add_entry(
@@ -740,28 +741,35 @@ def export_columns_for(user: User) -> dict[str, ExportColumn]:
     return {name: col for name, col in EXPORT_COLUMNS.items() if allowed_identity or not col.is_identifying}
 
 
-def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of the filtered list; identifying cells blank for members the actor may not see."""
+def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of the filtered list; identifying cells blank for members the actor may not see.
+
+    The export is counted (at most ``EXPORT_MAX_ROWS``) and audited now; its rows are read
+    as the download is sent.
+    """
     available = export_columns_for(actor)
     chosen = [name for name in columns if name in available] or list(DEFAULT_EXPORT_COLUMNS)
-    stmt = stmt.options(joinedload(Case.member))
-    cases = db.session.scalars(stmt).unique().all()
-    rows = []
-    for case in cases:
-        visible = case.member is not None and may_see_identity(actor, case.member)
-        rows.append(
-            [available[name].value(case) if (visible or not available[name].is_identifying) else "" for name in chosen]
-        )
+    count = rows_in(stmt)
+    check_export_size(count)
     identifying = any(available[name].is_identifying for name in chosen)
     record(
         actor,
         AuditAction.CASES_EXPORTED,
         ("cases", "export"),
-        rows=len(rows),
+        rows=count,
         columns=chosen,
         identifying=identifying or None,
     )
-    return [available[name].label for name in chosen], rows
+
+    def rows() -> Iterator[list[Any]]:
+        for case in streamed(stmt.options(joinedload(Case.member))):
+            visible = case.member is not None and may_see_identity(actor, case.member)
+            yield [
+                available[name].value(case) if (visible or not available[name].is_identifying) else ""
+                for name in chosen
+            ]
+
+    return [available[name].label for name in chosen], rows()
 
 
 # ---------------------------------------------------------------- the rep's home page

@@ -19,11 +19,11 @@ from .. import storage, uploads
 from ..accounts.services import reps_in_scope
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..kernel import clock
 from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp
 from .forms import (
@@ -33,6 +33,8 @@ from .forms import (
     EntryForm,
     ExportForm,
     MemberForm,
+    NewCaseForm,
+    NewMemberForm,
     StatusForm,
 )
 from .models import Case, CaseStatus
@@ -115,8 +117,7 @@ def index():
             current_args={},
             today=clock.today(),
         ), 400
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(_filtered_query(form), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(_filtered_query(form), PAGE_SIZE)
     export_form = ExportForm(
         formdata=None, columns=export_columns_for(current_user), data={"columns": list(DEFAULT_EXPORT_COLUMNS)}
     )
@@ -171,9 +172,9 @@ def export():
     return csv_response(f"cases-{clock.today().isoformat()}.csv", header, rows)
 
 
-def _case_form(formdata: Any = None, **kwargs: Any) -> CaseForm:
+def _case_form(formdata: Any = None, form_class: type[CaseForm] = CaseForm, **kwargs: Any) -> CaseForm:
     user = current_user
-    return CaseForm(
+    return form_class(
         formdata=formdata,
         regions=regions_in_scope(user),
         units=units_in_scope(user),
@@ -186,7 +187,7 @@ def _case_form(formdata: Any = None, **kwargs: Any) -> CaseForm:
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     if request.method == "POST":
-        form = _case_form(request.form)
+        form = _case_form(request.form, NewCaseForm)
     else:
         member_id = request.args.get("member", type=int)
         member = get_member_for(current_user, member_id) if member_id else None
@@ -197,13 +198,15 @@ def new():
             "unit_id": member.unit_id if member else None,
             "grade": member.grade if member else None,
         }
-        form = _case_form(None, data=defaults)
+        form = _case_form(None, NewCaseForm, data=defaults)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.validate():
-        with errors_on(form):
+        with errors_on(form) as outcome:
             case = create_case(current_user, **form.case_fields())
             flash(f"Case {case.reference} logged.", "success")
             return redirect(url_for("cases.detail", ref=case.reference))
-    return render_template("cases/new.html", form=form), (400 if request.method == "POST" else 200)
+        status = outcome.status_code  # 409 when no free reference could be found: try again
+    return render_template("cases/new.html", form=form), status
 
 
 def _render_detail(
@@ -350,8 +353,8 @@ def download(ref: str, attachment_id: int):
 # ---------------------------------------------------------------- members
 
 
-def _member_form(formdata: Any = None, **kwargs: Any) -> MemberForm:
-    return MemberForm(
+def _member_form(formdata: Any = None, form_class: type[MemberForm] = MemberForm, **kwargs: Any) -> MemberForm:
+    return form_class(
         formdata=formdata, regions=regions_in_scope(current_user), units=units_in_scope(current_user), **kwargs
     )
 
@@ -369,6 +372,7 @@ def member_new():
     regions = regions_in_scope(current_user)
     form = _member_form(
         request.form if request.method == "POST" else None,
+        NewMemberForm,
         data={"region_id": regions[0].id} if len(regions) == 1 else None,
     )
     if request.method == "POST" and form.validate():

@@ -39,7 +39,10 @@ def import_command(
     csv_file: str, dry_run: bool, visibility: str, verified: bool, source_type: str | None, publisher: str
 ) -> None:
     """Import evidence from CSV_FILE (a CSV, or an XLSX workbook of one sheet) as one batch:
-    all rows or none; every bad row is listed by its line (row) number."""
+    all rows or none; every bad row is listed by its line (row) number.
+
+    A file of more than NAPO_IMPORT_MAX_ROWS rows (50,000 by default) is refused: split it.
+    """
     size = os.path.getsize(csv_file)
     options = ImportOptions(
         visibility=visibility, is_verified=verified, source_type=source_type, source_publisher=publisher[:200]

@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
 from ..kernel.clock import today
 from ..kernel.vocabulary import Grade
 from .models import Level, MetricUnit, SourceType, Visibility
@@ -124,7 +124,7 @@ class EvidenceForm(FlaskForm):
         "Testimony it came from",
         filters=[strip_text],
         validators=[Optional(), Length(max=40), PlainText()],
-        description="Optional (officials only), e.g. TST-2026-0042.",
+        description="Optional (officials only), e.g. TST-7KQ2-M9XD.",
     )
     visibility = SelectField("Visibility", choices=Visibility.labels())
     version = VersionField()
@@ -171,6 +171,10 @@ class EvidenceForm(FlaskForm):
         }
 
 
+class NewEvidenceForm(OnceOnlyForm, EvidenceForm):
+    """Recording a figure or statement: sent twice, it records one."""
+
+
 class FilterForm(FlaskForm):
     """The list's filters: read from the query string, no CSRF (nothing is changed)."""
 
@@ -196,7 +200,7 @@ class FilterForm(FlaskForm):
             raise ValidationError("'To' must be on or after 'From'.")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(OnceOnlyForm):
     """A CSV or XLSX file for the importer, and what holds for the whole file; the file's rows
     are checked by the importer, not here."""
 
@@ -227,6 +231,9 @@ class UploadForm(FlaskForm):
     dry_run = BooleanField("Only check the file (write nothing)")
     submit = SubmitField("Import")
 
+    def claims_submission(self) -> bool:
+        return not self.dry_run.data  # a check writes nothing, and may be run again
+
 
 class OverrideForm(FlaskForm):
     """An official's reason for letting a small number be cited."""
@@ -240,7 +247,7 @@ class OverrideForm(FlaskForm):
     submit = SubmitField("Allow it to be cited")
 
 
-class MetricForm(FlaskForm):
+class MetricForm(OnceOnlyForm):
     """A metric: a stable code, a label, a unit, how its figures add up and where they are
     kept, and up to three rising thresholds."""
 
@@ -268,9 +275,9 @@ class MetricForm(FlaskForm):
         validators=[Optional()],
         description="None ticked: every level.",
     )
-    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional()])
-    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional()])
-    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional()])
+    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
     submit = SubmitField("Save metric")
 
     def thresholds(self) -> dict[str, Decimal | None]:

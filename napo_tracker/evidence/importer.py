@@ -20,12 +20,13 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from flask import current_app
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +36,7 @@ from ..kernel.clock import today, utcnow
 from ..kernel.errors import DomainError
 from ..kernel.numbers import places_of
 from ..kernel.vocabulary import Grade
+from ..references import ReferenceCollision, insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
 from ..regions.scoping import region_ids_for
 from .models import EvidenceItem, ImportBatch, Metric, SourceType, Visibility
@@ -345,7 +347,6 @@ class _Importer:
         self.batch_id = batch_id
         self.batch: list[tuple[int, dict]] = []
         self.max_id_at_start = db.session.scalar(select(func.max(EvidenceItem.id))) or 0
-        self.next_number = next_reference_number()
         self.now = utcnow()
         actor_id = actor.id if actor is not None else None
         self.verified = (
@@ -398,12 +399,9 @@ class _Importer:
                 self.report.add_error(line, "duplicate of an earlier line in this file")
             else:
                 seen[fp] = line
-                reference = format_reference(self.next_number)
-                self.next_number += 1
                 rows.append(
                     {
                         **values,
-                        "reference": reference,
                         "created_by_id": self.actor.id if self.actor is not None else None,
                         "created_at": self.now,
                         "visibility": self.options.visibility,
@@ -415,13 +413,29 @@ class _Importer:
                         "value_places": places_of(values["value"]) if values["value"] is not None else None,
                     }
                 )
-                self.report.first_reference = self.report.first_reference or reference
-                self.report.last_reference = reference
         if rows:
-            # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
-            db.session.execute(insert(cast(Table, EvidenceItem.__table__)), rows)
+            references = insert_with_reference(
+                EvidenceItem.reference, lambda: _next_references(len(rows)), lambda refs: _insert(rows, refs)
+            )
+            self.report.first_reference = self.report.first_reference or references[0]
+            self.report.last_reference = references[-1]
             self.report.added += len(rows)
         self.batch = []
+
+
+def _next_references(count: int) -> list[str]:
+    """The next ``count`` evidence references, after the newest one (this import's own included)."""
+    first = next_reference_number()
+    return [format_reference(number) for number in range(first, first + count)]
+
+
+def _insert(rows: list[dict[str, Any]], references: Sequence[str]) -> list[str]:
+    # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
+    db.session.execute(
+        insert(cast(Table, EvidenceItem.__table__)),
+        [{**row, "reference": reference} for row, reference in zip(rows, references, strict=True)],
+    )
+    return list(references)
 
 
 def import_csv(
@@ -455,10 +469,10 @@ def import_csv(
             _run_csv(actor, cast(IO[bytes], hashing), report, progress, options, batch.id)
         hashing.read_rest()
         report.sha256 = hashing.hexdigest()
-    except FatalImportError as error:
+    except (FatalImportError, ReferenceCollision) as error:
         report.fatal = error.message
     except IntegrityError:
-        # Someone else saved evidence at the same moment and took the same references.
+        # Someone else saved one of the file's figures at the same moment (references are retried).
         report.fatal = "another change to the evidence was saved at the same moment; please import again."
     except BaseException:
         # Anything else (a lost connection, a bug): none of the file stays, whatever the caller does next.
@@ -504,21 +518,22 @@ class ImportRefused(DomainError):
 
 
 def _new_batch(actor: User | None, filename: str, options: ImportOptions) -> ImportBatch:
-    last = db.session.scalar(select(func.max(ImportBatch.id))) or 0
-    batch = ImportBatch(
-        reference=f"IMP-{last + 1:04d}",
-        filename=filename[:200],
-        sha256="",
-        visibility=options.visibility,
-        source_type=options.source_type,
-        is_verified=options.is_verified,
-        created_by_id=actor.id if actor is not None else None,
-        verified_by_id=actor.id if actor is not None and options.is_verified else None,
-        verified_at=utcnow() if options.is_verified else None,
+    """The batch the file's rows belong to, under the next free ``IMP-nnnn``."""
+    return insert_with_reference(
+        ImportBatch.reference,
+        lambda: next_numbered_reference(ImportBatch.reference, "IMP-"),
+        lambda reference: ImportBatch(
+            reference=reference,
+            filename=filename[:200],
+            sha256="",
+            visibility=options.visibility,
+            source_type=options.source_type,
+            is_verified=options.is_verified,
+            created_by_id=actor.id if actor is not None else None,
+            verified_by_id=actor.id if actor is not None and options.is_verified else None,
+            verified_at=utcnow() if options.is_verified else None,
+        ),
     )
-    db.session.add(batch)
-    db.session.flush()
-    return batch
 
 
 class _Hashing:
@@ -581,6 +596,14 @@ def _check_header(header: list[str] | None) -> list[str]:
     return columns
 
 
+def too_many_rows(max_rows: int) -> str:
+    return (
+        f"the file has more than {max_rows:,} rows, the most one import takes. Split it into files of at most "
+        f"{max_rows:,} rows, each starting with the header line, and import them one after another "
+        "(each file lands whole or not at all)."
+    )
+
+
 def _run_rows(
     actor: User | None,
     rows: Iterator[tuple[int, list[str]]],
@@ -596,10 +619,13 @@ def _run_rows(
     lookups = _Lookups(actor)
     lookups.default_source = SourceType.label_of(options.source_type) if options.source_type else ""
     importer = _Importer(actor, report, options, batch_id)
+    max_rows = int(current_app.config["IMPORT_MAX_ROWS"])
     for line, cells in rows:
         if not cells or all(not c.strip() for c in cells):
             continue  # blank lines are allowed
         report.rows_read += 1
+        if report.rows_read > max_rows:
+            raise FatalImportError(too_many_rows(max_rows))
         if len(cells) != len(columns):
             report.add_error(line, f"has {len(cells):,} columns; expected {len(columns)}")
             continue

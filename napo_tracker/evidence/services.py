@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
 from werkzeug.exceptions import NotFound
 
 from ..audit.models import AuditAction, record
 from ..cases.models import Case
 from ..cases.services import get_case_for
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
@@ -576,6 +578,14 @@ def _check_item(actor: User, fields: dict[str, Any], exclude_id: int | None = No
     return fp
 
 
+def _recorded_meanwhile(fp: str, error: IntegrityError) -> EvidenceError:
+    """The same figure, saved by someone else between our check and our write."""
+    existing = duplicate_of(fp)
+    if existing is None:
+        raise error
+    return EvidenceError(f"This is already recorded as {existing}.", "value")
+
+
 def create_evidence(actor: User, **fields: Any) -> EvidenceItem:
     """Reps record evidence for their regions; officials and admins for any region or nationally.
     The value keeps the decimal places it was given with."""
@@ -584,10 +594,14 @@ def create_evidence(actor: User, **fields: Any) -> EvidenceItem:
     values = {k: v for k, v in fields.items() if v is not None}
     if fields["value"] is not None:
         values["value_places"] = places_of(fields["value"])
-    item = insert_with_reference(
-        lambda: format_reference(next_reference_number()),
-        lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
-    )
+    try:
+        item = insert_with_reference(
+            EvidenceItem.reference,
+            lambda: format_reference(next_reference_number()),
+            lambda ref: EvidenceItem(reference=ref, fingerprint=fp, created_by_id=actor.id, **values),
+        )
+    except IntegrityError as error:
+        raise _recorded_meanwhile(fp, error) from None
     record(
         actor,
         AuditAction.EVIDENCE_CREATED,
@@ -620,7 +634,13 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
         item.is_verified, item.verified_by_id, item.verified_at = False, None, None
     item.fingerprint = fp
     item.updated_at = utcnow()
-    db.session.flush()
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        savepoint.rollback()
+        raise _recorded_meanwhile(fp, error) from None
+    savepoint.commit()
     record(actor, AuditAction.EVIDENCE_CHANGED, item, fields=changed)
     return item
 
@@ -815,9 +835,19 @@ EXPORT_HEADER = [
 ]
 
 
-def export_rows(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
+def export_evidence(user: User, filters: EvidenceFilters) -> Iterator[list[Any]]:
+    """The CSV export's rows: counted (at most ``EXPORT_MAX_ROWS``) and audited now, read as
+    the download is sent."""
+    stmt = filtered_items(user, filters)
+    count = rows_in(stmt)
+    check_export_size(count)
+    record_export(user, filters, count)
+    return export_rows(user, stmt)
+
+
+def export_rows(user: User, stmt: Select) -> Iterator[list[Any]]:
     """Rows for the CSV export, in the import's vocabulary; small numbers withheld as on screen."""
-    for item in db.session.scalars(filtered_items(user, filters)).unique():
+    for item in streamed(stmt):
         value = FEWER_THAN_THREE if is_withheld_from(user, is_withheld(item)) else exact_value(item)
         yield [
             item.reference,

@@ -19,12 +19,13 @@ from ..kernel.clock import today
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..pdf import PDFRenderError, render_pdf
 from ..regions.models import Region
 from ..regions.scoping import can_access_region, region_ids_for, scope_to_regions
 from ..security import roles_required
 from . import bp
-from .forms import DashboardForm, EvidenceForm, FilterForm, MetricForm, OverrideForm, UploadForm
+from .forms import DashboardForm, EvidenceForm, FilterForm, MetricForm, NewEvidenceForm, OverrideForm, UploadForm
 from .importer import HEADER, ImportOptions, import_csv
 from .models import EvidenceItem, Metric
 from .services import (
@@ -37,7 +38,7 @@ from .services import (
     create_evidence,
     create_metric,
     disclosure,
-    export_rows,
+    export_evidence,
     filtered_items,
     format_number,
     get_batch_for,
@@ -48,7 +49,6 @@ from .services import (
     link_references,
     may_see_exact,
     plain_decimal,
-    record_export,
     record_pack,
     resolve_links,
     revert_batch,
@@ -119,8 +119,7 @@ def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
 def index():
     form, filters = _filter_form()
     status = 400 if form.errors else 200
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-    pagination = db.paginate(filtered_items(current_user, filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(filtered_items(current_user, filters), PAGE_SIZE)
     return render_template(
         "evidence/index.html", form=form, pagination=pagination, may_see_exact=may_see_exact(current_user)
     ), status
@@ -131,9 +130,7 @@ def export():
     form, filters = _filter_form()
     if form.errors:
         abort(400)
-    rows = list(export_rows(current_user, filters))
-    record_export(current_user, filters, len(rows))
-    return csv_response("evidence.csv", EXPORT_HEADER, rows)
+    return csv_response("evidence.csv", EXPORT_HEADER, export_evidence(current_user, filters))
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,7 +138,11 @@ def export():
 
 
 def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
-    form = EvidenceForm(obj=item) if item is not None and request.method == "GET" else EvidenceForm()
+    """The form to edit ``item``, or (none) to record a new one."""
+    if item is None:
+        form: EvidenceForm = NewEvidenceForm()
+    else:
+        form = EvidenceForm(obj=item) if request.method == "GET" else EvidenceForm()
     if item is not None and request.method == "GET":
         form.value.data = "" if item.value is None else plain_decimal(item.value, item.value_places)
         form.version.process_data(item.version)
@@ -159,11 +160,12 @@ def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
 def create():
     form = _evidence_form()
     if form.validate_on_submit():
-        with errors_on(form):
+        with errors_on(form) as outcome:
             links = resolve_links(current_user, **form.link_references())
             item = create_evidence(current_user, **form.item_fields(), **links)
             flash(f"Evidence {item.reference} saved.", "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
+        return render_template("evidence/form.html", form=form, item=None), outcome.status_code
     return render_template("evidence/form.html", form=form, item=None), (400 if form.errors else 200)
 
 
@@ -248,8 +250,7 @@ def batches():
 @roles_required(Role.OFFICIAL, Role.ADMIN)
 def batch(reference: str):
     found = get_batch_for(current_user, reference)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-    items = db.paginate(batch_items(found), page=page, per_page=PAGE_SIZE, error_out=False)
+    items = paginate(batch_items(found), PAGE_SIZE)
     return render_template("evidence/batch.html", batch=found, items=items, confirm=ConfirmForm())
 
 
@@ -280,8 +281,7 @@ def batch_revert(reference: str):
         flash(f"{found.reference} reverted: {count:,} items removed.", "success")
         return redirect(url_for("evidence.batch", reference=found.reference))
     message = outcome.error.message if outcome.error is not None else "The import could not be reverted."
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
-    items = db.paginate(batch_items(found), page=page, per_page=PAGE_SIZE, error_out=False)
+    items = paginate(batch_items(found), PAGE_SIZE)
     return render_template(
         "evidence/batch.html", batch=found, items=items, confirm=ConfirmForm(), refusal=message
     ), outcome.status_code

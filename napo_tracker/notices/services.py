@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,11 +19,13 @@ from typing import Any
 import holidays
 from flask import current_app
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..cases.models import Case, Member
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..jobs.models import Job
 from ..jobs.services import enqueue, page_path
@@ -179,6 +182,54 @@ def notices_for(user, filters: NoticeFilters | None = None, on: date | None = No
     return stmt
 
 
+EXPORT_HEADER = [
+    "reference",
+    "kind",
+    "status",
+    "region",
+    "unit",
+    "signatories",
+    "served_to_role",
+    "wmt_percent",
+    "caseload",
+    "served_on",
+    "response_due_on",
+    "deadline",
+    "response_received_on",
+    "outcome",
+]
+
+
+def export_notices(user, filters: NoticeFilters) -> Iterator[list[Any]]:
+    """The CSV export of the user's filtered list: counted (at most ``EXPORT_MAX_ROWS``) and
+    audited now, its rows read as the download is sent."""
+    stmt = notices_for(user, filters)
+    count = rows_in(stmt)
+    check_export_size(count)
+    record(user, AuditAction.NOTICES_EXPORTED, None, count=count)
+    return _export_rows(stmt)
+
+
+def _export_rows(stmt: Select) -> Iterator[list[Any]]:
+    for n in streamed(stmt):
+        yield [
+            n.reference,
+            n.kind,
+            n.status,
+            n.region.name,
+            n.unit.name if n.unit else "",
+            n.signatory_count,
+            n.served_to_role,
+            n.wmt_percent,
+            n.caseload,
+            n.served_on,
+            n.response_due_on,
+            deadline_state(n) or "",
+            n.response_received_on,
+            n.outcome or "",
+        ]
+
+
 def notices_for_case(user, case_id: int) -> list[ForeseeabilityNotice]:
     """The notices served about one case, as the user may see them, newest first."""
     stmt = scope_to_regions(select(ForeseeabilityNotice), ForeseeabilityNotice.region_id, user)
@@ -329,7 +380,9 @@ def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
         return notice
 
     notice = insert_with_reference(
-        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"), build
+        ForeseeabilityNotice.reference,
+        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"),
+        build,
     )
     record(actor, AuditAction.NOTICE_CREATED, notice, kind=notice.kind, region=notice.region_id)
     return notice
@@ -486,7 +539,11 @@ def escalate_notice(
         notice.outcome = NoticeOutcome.GRIEVANCE_LODGED.value
     elif step == EscalationStep.HEALTH_SAFETY_COMMITTEE and notice.outcome != NoticeOutcome.GRIEVANCE_LODGED:
         notice.outcome = NoticeOutcome.ESCALATED_HEALTH_SAFETY.value
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same step, recorded by someone else at the same moment
+        raise NoticeError("This step was recorded by someone else just now.", "step") from None
     record(actor, AuditAction.NOTICE_ESCALATED, notice, step=step, due_on=escalation.due_on.isoformat())
     return escalation
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -22,18 +22,24 @@ from sqlalchemy import Select, String, cast, func, or_, select
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.errors import ConflictError, DomainError, check_version
+from ..references import READABLE_ALPHABET, insert_with_reference, random_reference
 from ..regions.models import Region
 from ..regions.scoping import get_for_user_or_404
+from .attribution import SharedFacts, shown_attribution
 from .models import GRADE_LABELS, FollowUp, QuoteAudience, ServiceBand, Testimony, TestimonyStatus, Topic
 from .redaction import has_contact_details
 
+# TST-7KQ2-M9XD: four and four symbols from the receipt's alphabet. References made before
+# they were random (TST-2026-0013) stay as they were, and a random one never looks like them.
+REFERENCE_PREFIX = "TST"
 TEXT_MIN, TEXT_MAX = 20, 20_000
 ANSWER_MIN = 2  # "About 70" is a good answer to "how many cases?"
 # Thirty symbols with no look-alikes (no 0/O, 1/I/L, U/V): easy to copy by hand.
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_ALPHABET = READABLE_ALPHABET
 RECEIPT_LENGTH = 20  # 20 symbols of log2(30) ≈ 4.9 bits each: about 98 bits
 RECEIPT_GROUP = 4
 
@@ -147,25 +153,25 @@ def submit_testimony(
     checked_topics = _check_choices(region_id, grade or None, service_band or None, topics)
     code = code or new_receipt_code()
     today = today or clock.today()
-    testimony = Testimony(
-        # A unique placeholder until the id is known: numbering from the id needs no retry
-        # when many members submit at the same moment.
-        reference=f"new-{secrets.token_hex(12)}",
-        submitted_on=today,
-        region_id=region_id,
-        grade=grade or None,
-        service_band=service_band or None,
-        topics=checked_topics,
-        has_mps_consent=bool(has_mps_consent),
-        has_press_consent=bool(has_press_consent),
-        status=TestimonyStatus.SUBMITTED.value,
-        receipt_hash=receipt_hash(code),
-        original_text=checked_text,
+    hashed = receipt_hash(code)
+    testimony = insert_with_reference(
+        Testimony.reference,
+        # Random, not numbered: a reference must not tell in what order members wrote.
+        lambda: random_reference(REFERENCE_PREFIX),
+        lambda reference: Testimony(
+            reference=reference,
+            submitted_on=today,
+            region_id=region_id,
+            grade=grade or None,
+            service_band=service_band or None,
+            topics=checked_topics,
+            has_mps_consent=bool(has_mps_consent),
+            has_press_consent=bool(has_press_consent),
+            status=TestimonyStatus.SUBMITTED.value,
+            receipt_hash=hashed,
+            original_text=checked_text,
+        ),
     )
-    db.session.add(testimony)
-    db.session.flush()
-    testimony.reference = f"TST-{today.year}-{testimony.id:04d}"
-    db.session.flush()
     return testimony, code
 
 
@@ -383,7 +389,7 @@ def filtered_testimonies(filters: TestimonyFilters) -> Select[Testimony]:
 
 def get_testimony_for(user: User, reference: str) -> Testimony:
     """The testimony with this reference as ``user`` may see it, or 404."""
-    return get_for_user_or_404(user, Testimony, Testimony.reference == reference)
+    return get_for_user_or_404(user, Testimony, Testimony.reference == reference.strip().upper())
 
 
 EXPORT_HEADER = (
@@ -399,28 +405,44 @@ EXPORT_HEADER = (
 )
 
 
-def export_rows(testimonies: Sequence[Testimony]) -> list[tuple[Any, ...]]:
-    """CSV rows for the approved public texts that may be quoted to someone; originals,
-    rejected and unconsented testimonies never leave."""
-    rows = []
+def export_testimonies(actor: User, filters: TestimonyFilters) -> Iterator[tuple[Any, ...]]:
+    """The CSV export of the filtered list's quotable public texts: counted (at most
+    ``EXPORT_MAX_ROWS``) and audited now, its rows read as the download is sent."""
+    stmt = filtered_testimonies(filters).where(
+        or_(Testimony.may_quote_to(QuoteAudience.MPS), Testimony.may_quote_to(QuoteAudience.PRESS))
+    )
+    count = rows_in(stmt)
+    check_export_size(count)
+    record_export(actor, count, filters)
+    shared = SharedFacts()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # Read as the download is sent, after the request's own transaction has ended.
+        yield from export_rows(streamed(stmt), shared)
+
+    return rows()
+
+
+def export_rows(testimonies: Iterable[Testimony], shared: SharedFacts | None = None) -> Iterator[tuple[Any, ...]]:
+    """CSV rows for the approved public texts that may be quoted to someone, attributed as they
+    are quoted (``shown_attribution``); originals, rejected and unconsented testimonies never leave."""
+    shared = shared or SharedFacts()
     for t in testimonies:
         mps, press = t.may_quote_to(QuoteAudience.MPS), t.may_quote_to(QuoteAudience.PRESS)
         if not (mps or press):
             continue
-        rows.append(
-            (
-                t.reference,
-                t.submitted_on,
-                t.region.name if t.region else "",
-                t.grade or "",
-                t.service_band_label if t.service_band else "",
-                "; ".join(t.topic_labels),
-                mps,
-                press,
-                t.public_text,
-            )
+        shown = shown_attribution(t, shared)
+        yield (
+            t.reference,
+            t.submitted_on,
+            shown.region or "",
+            shown.grade or "",
+            ServiceBand.label_of(shown.service_band) if shown.service_band else "",
+            "; ".join(t.topic_labels),
+            mps,
+            press,
+            t.public_text,
         )
-    return rows
 
 
 def record_export(actor: User, count: int, filters: TestimonyFilters) -> None:

@@ -20,7 +20,7 @@ from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import STALE_MESSAGE
 from tests import factories
 from tests.files import EML, HTML, PAGE_TEXT, jpeg_with_gps, pdf_bytes, pdf_text, stored_files
-from tests.helpers import csrf_from, post_file, submit
+from tests.helpers import csrf_from, form_tokens, post_file, submit
 
 
 def case_form(region, **overrides) -> dict:
@@ -316,7 +316,7 @@ def test_a_case_failing_half_way_through_logging_leaves_nothing(client, login_as
     login_as(world.london_rep)
     form_page = client.get("/cases/new").data
     fail_the_audit_write(monkeypatch, error)
-    data = {"csrf_token": csrf_from(form_page), **case_form(world.london, assigned_rep_id=str(world.london_rep.id))}
+    data = {**form_tokens(form_page), **case_form(world.london, assigned_rep_id=str(world.london_rep.id))}
     if isinstance(error, CaseError):
         response = client.post("/cases/new", data=data)
         assert response.status_code == 400 and "The audit log refused it." in response.get_data(as_text=True)
@@ -411,7 +411,8 @@ def test_timeline_entries(client, login_as, world, make_case):
 
 
 def upload(client, case, data: bytes, name: str):
-    return post_file(client, f"/cases/{case.reference}/attachments", data, name, csrf_token=token(client))
+    tokens = form_tokens(client.get(f"/cases/{case.reference}").data)
+    return post_file(client, f"/cases/{case.reference}/attachments", data, name, **tokens)
 
 
 def test_uploads_are_checked_stored_and_served_as_downloads(app, client, login_as, world, make_case):

@@ -21,7 +21,7 @@ from napo_tracker.testimonies import cli, services
 from napo_tracker.testimonies.models import FollowUp, Testimony
 
 from .. import factories
-from ..helpers import csrf_from, submit
+from ..helpers import form_tokens, submit
 from .conftest import form_data
 
 REFUSED = "Refused half-way, after the row was written."
@@ -86,10 +86,10 @@ def test_a_question_refused_half_way_leaves_no_row_via_the_page(client, world, l
     testimony = factories.make_testimony()
     audited = _count(AuditEvent)
     login_as(world.official)
-    token = csrf_from(client.get(f"/testimonies/{testimony.reference}").data)
+    tokens = form_tokens(client.get(f"/testimonies/{testimony.reference}").data, "ask-")
     response = client.post(
         f"/testimonies/{testimony.reference}/question",
-        data={"ask-csrf_token": token, "ask-question": "Is this still happening?", "ask-submit": "y"},
+        data={**tokens, "ask-question": "Is this still happening?", "ask-submit": "y"},
     )
     assert response.status_code == 400
     assert REFUSED in response.get_data(as_text=True)
