@@ -140,5 +140,6 @@ def test_a_worker_count_that_is_not_a_positive_number_is_refused(monkeypatch, tm
 
 def test_development_may_run_several_workers_on_memory_limits(monkeypatch, tmp_path):
     monkeypatch.setenv("NAPO_WORKERS", "4")
+    monkeypatch.setenv("NAPO_DATA_KEYS", generate_key())  # not the key file `make run` makes
     app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/dev.sqlite")
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"

@@ -24,7 +24,7 @@ from napo_tracker.regions.models import Region
 from napo_tracker.testimonies import services as testimonies
 from napo_tracker.testimonies.models import FollowUp, Testimony
 from tests import factories
-from tests.helpers import csrf_from, submit
+from tests.helpers import csrf_from, form_tokens, submit
 
 from .testimonies.conftest import LONG_ENOUGH, form_data
 
@@ -180,7 +180,7 @@ def _fill_with_canaries(client, login_as, world) -> None:
     upload = client.post(
         f"{page}/attachments",
         data={
-            "csrf_token": csrf_from(client.get(page).data),
+            **form_tokens(client.get(page).data),
             "file": (
                 io.BytesIO(f"Dear manager, {CANARIES['attachment text']}.\n".encode()),
                 f"{CANARIES['attachment name']}.txt",

@@ -44,6 +44,13 @@ NOT_CREATING = {
     "accounts.sessions": "ends sessions",
     "accounts.end_one_session": "ends a session",
     "accounts.user_edit": "edits an account",
+    "accounts.forgot": "sends a reset link (asking again replaces the earlier link)",
+    "accounts.reset": "sets a password through a single-use link",
+    "accounts.second_factor": "completes a sign-in (a code is accepted once)",
+    "accounts.two_factor_page": "turns two-factor sign-in on (once on, the page only shows it)",
+    "accounts.two_factor_off": "turns two-factor sign-in off",
+    "accounts.new_recovery_codes": "replaces the recovery codes (the old ones stop working)",
+    "accounts.user_two_factor_reset": "resets someone's two-factor sign-in",
     "briefings.edit": "edits a briefing (its version refuses a stale copy)",
     "briefings.evidence_picker": "cites evidence in a section (versioned)",
     "briefings.question_reword": "rewords a question (versioned)",
@@ -54,6 +61,8 @@ NOT_CREATING = {
     "briefings.section_move": "moves a section (versioned)",
     "briefings.section_remove": "removes a section (versioned)",
     "briefings.testimony_picker": "chooses the testimonies quoted (versioned)",
+    "briefings.testimony_move": "moves a quoted testimony (versioned)",
+    "briefings.number_mark": "marks a number in a section as not a statistic (versioned)",
     "briefings.withdraw": "withdraws a briefing (versioned)",
     "briefings.question_edit": "edits a bank question",
     "cases.edit": "edits a case (versioned)",
@@ -62,6 +71,11 @@ NOT_CREATING = {
     "cases.member_edit": "edits a member",
     "evidence.edit": "edits an item (versioned)",
     "evidence.verify": "marks an item verified",
+    "evidence.allow": "lets a small number be cited (one override an item; a second replaces it)",
+    "evidence.allow_withdraw": "withdraws that override",
+    "evidence.metric_edit": "edits a metric",
+    "evidence.batch_verify": "verifies an import's items",
+    "evidence.batch_revert": "reverts an import (refused once reverted)",
     "api_tokens.revoke": "revokes a token",
     "notices.edit": "edits a notice (versioned)",
     "notices.serve": "serves a draft (a served notice cannot be served again)",
@@ -312,7 +326,13 @@ def _make(world: factories.World, needs: tuple[str, ...]) -> Made:
     if "briefing" in needs:
         made.briefing = factories.make_briefing(world.official)
     if "public evidence" in needs:
-        factories.make_evidence(world.official, region=world.london, visibility="public", is_verified=True)
+        factories.make_evidence(
+            world.official,
+            region=world.london,
+            visibility="public",
+            is_verified=True,
+            as_of=clock.today() - timedelta(days=30),  # inside the regional drafter's period
+        )
     if "notice" in needs:
         made.notice = factories.make_served_notice(world.london_rep, world.london, clock.today() - timedelta(days=20))
     if "testimony" in needs:

@@ -247,7 +247,7 @@ class OverrideForm(FlaskForm):
     submit = SubmitField("Allow it to be cited")
 
 
-class MetricForm(OnceOnlyForm):
+class MetricForm(FlaskForm):
     """A metric: a stable code, a label, a unit, how its figures add up and where they are
     kept, and up to three rising thresholds."""
 
@@ -300,6 +300,10 @@ class MetricForm(OnceOnlyForm):
         field.parsed = _parse_optional_value(field.data)
         if field.parsed is not None and self.alert_at.parsed is not None and field.parsed < self.alert_at.parsed:
             raise ValidationError("The third threshold must not be below the second.")
+
+
+class NewMetricForm(OnceOnlyForm, MetricForm):
+    """Adding a metric: sent twice, it adds one."""
 
 
 class DashboardForm(FlaskForm):

@@ -25,7 +25,16 @@ from ..regions.models import Region
 from ..regions.scoping import can_access_region, region_ids_for, scope_to_regions
 from ..security import roles_required
 from . import bp
-from .forms import DashboardForm, EvidenceForm, FilterForm, MetricForm, NewEvidenceForm, OverrideForm, UploadForm
+from .forms import (
+    DashboardForm,
+    EvidenceForm,
+    FilterForm,
+    MetricForm,
+    NewEvidenceForm,
+    NewMetricForm,
+    OverrideForm,
+    UploadForm,
+)
 from .importer import HEADER, ImportOptions, import_csv
 from .models import EvidenceItem, Metric
 from .services import (
@@ -486,7 +495,7 @@ def _metric_fields(form: MetricForm) -> dict[str, Any]:
 
 @bp.route("/metrics", methods=["GET", "POST"])
 def metrics():
-    form = MetricForm()
+    form = NewMetricForm()
     if request.method == "POST":
         if not current_user.is_admin:
             abort(403)

@@ -24,7 +24,7 @@ from napo_tracker.cases.services import CaseError, add_attachment
 from napo_tracker.extensions import db
 from tests import factories, files
 from tests.files import AUTHOR, EML, HTML, PAGE_TEXT, stored_files
-from tests.helpers import csrf_from, post_file
+from tests.helpers import form_tokens, post_file
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -53,8 +53,8 @@ def rep(client, login_as, world):
 
 
 def upload(client, case, data: bytes, name: str):
-    token = csrf_from(client.get(f"/cases/{case.reference}").data)
-    return post_file(client, f"/cases/{case.reference}/attachments", data, name, csrf_token=token)
+    tokens = form_tokens(client.get(f"/cases/{case.reference}").data)
+    return post_file(client, f"/cases/{case.reference}/attachments", data, name, **tokens)
 
 
 def only_attachment() -> CaseAttachment:
