@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlencode
 
+from ..helpers import form_tokens
+
 T = TypeVar("T")
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -160,5 +162,9 @@ class Browser:
         assert match, f"no CSRF token on {path} ({page.status})"
         return match.group(1) or match.group(2)
 
+    def tokens(self, path: str) -> dict[str, str]:
+        """The hidden tokens a form on ``path`` sends back: CSRF and, on a create form, its one-time token."""
+        return form_tokens(self.get(path).body)
+
     def post(self, path: str, form: dict[str, str], *, form_page: str | None = None) -> Response:
-        return self.request("POST", path, {"csrf_token": self.csrf(form_page or path), **form})
+        return self.request("POST", path, {**self.tokens(form_page or path), **form})

@@ -321,15 +321,13 @@ def test_while_redis_is_down_pages_answer_and_jobs_wait_for_it(stack):
     briefing = factories.make_publishable_briefing(stack.world.official)
     official = stack.log_in(stack.world.official, "203.0.113.20")
     url = f"/briefings/{briefing.reference}"
-    token = official.csrf(url)
+    tokens = official.tokens(url)
     stack.redis.stop()
     try:
         assert official.get("/").status == 200
         health = official.get("/healthz")
         assert health.status == 503 and '"redis":"unreachable"' in health.body.replace(" ", "")
-        response = official.request(
-            "POST", f"{url}/publish", {"csrf_token": token, "expected_version": str(briefing.version)}
-        )
+        response = official.request("POST", f"{url}/publish", {**tokens, "expected_version": str(briefing.version)})
         assert response.status == 302 and response.location.startswith("/jobs/")
         assert "Waiting for its turn" in official.get(response.location).body
     finally:
