@@ -47,6 +47,9 @@ class Config:
     # and one login rate limit.
     PROXY_COUNT = 0
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redis, shared by every worker and server: charts cached on what they plot (cache.py).
+    # None: each process keeps its own cache (the embedded default needs no Redis).
+    REDIS_URL: str | None = None
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 

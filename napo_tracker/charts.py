@@ -1,5 +1,9 @@
 """SVG charts drawn server-side with matplotlib, shared by pages and PDFs.
 
+Drawing takes tens of milliseconds, so each chart is kept (``cache.py``) under a hash of what
+it plots and of this file: the same figures are drawn once, by whichever worker first needs
+them, and different figures can never be served an old chart.
+
 Pages show them as ``<img src="{{ svg_data_uri(svg) }}">`` (the page CSP forbids the
 inline style attributes matplotlib writes; an image is isolated from that); PDFs embed
 the SVG text inline, so it stays vector. No XML prolog, no external references.
@@ -8,11 +12,13 @@ the SVG text inline, so it stays vector. No XML prolog, no external references.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 import threading
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -20,6 +26,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+
+from .cache import cached
 
 BAR_COLOUR = "#3b5b92"
 BAND_COLOURS = ("#e0a800", "#d9730d", "#b42318")  # the 1st, 2nd and 3rd threshold
@@ -48,6 +56,8 @@ _LOCK = threading.Lock()  # matplotlib's rc and font caches are not thread-safe
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)  # RDF namespaces only: nothing to show
 UNIT_SUFFIX = {"percent": " %", "fte": " FTE", "days": " days"}
+# A change to how charts are drawn (this file, or matplotlib) makes new keys.
+DRAWING = (hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16], matplotlib.__version__)
 
 
 def _suffix(unit: str) -> str:
@@ -74,6 +84,13 @@ def bar_chart_svg(
     title: str, labels: list[str], values: list[Decimal | None], *, unit: str = "", thresholds: tuple | list = ()
 ) -> str:
     """Horizontal bars, one per label; a missing value (None, e.g. withheld) draws no bar."""
+    inputs = (DRAWING, title, tuple(labels), tuple(values), unit, tuple(thresholds))
+    return cached("bar-chart", inputs, lambda: _draw_bar_chart(title, labels, values, unit, thresholds))
+
+
+def _draw_bar_chart(
+    title: str, labels: list[str], values: list[Decimal | None], unit: str, thresholds: tuple | list
+) -> str:
     with _LOCK, matplotlib.rc_context(RC):
         height = 1.2 + 0.38 * max(len(labels), 1)
         figure = Figure(figsize=(7, height))
@@ -112,6 +129,11 @@ def bar_chart_svg(
 
 def line_chart_svg(title: str, series: dict[str, list[tuple[date, Decimal]]], *, unit: str = "") -> str:
     """One line per series (a region), dates along the bottom."""
+    inputs = (DRAWING, title, tuple((name, tuple(points)) for name, points in series.items()), unit)
+    return cached("line-chart", inputs, lambda: _draw_line_chart(title, series, unit))
+
+
+def _draw_line_chart(title: str, series: dict[str, list[tuple[date, Decimal]]], unit: str) -> str:
     with _LOCK, matplotlib.rc_context(RC):
         figure = Figure(figsize=(7, 3.6))
         axes = figure.subplots()

@@ -3,12 +3,11 @@ metric definitions. Each view calls a service; the transaction boundary commits 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import select
 
 from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
 from ..csvexport import csv_response
@@ -18,15 +17,16 @@ from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
 from ..regions.models import Region
-from ..regions.scoping import region_ids_for, scope_to_regions
+from ..regions.scoping import scope_to_regions
 from ..security import roles_required
 from . import bp
 from .forms import EvidenceForm, FilterForm, MetricForm, UploadForm
 from .importer import HEADER, import_csv
-from .models import EvidenceItem, Metric
+from .models import EvidenceItem
 from .services import (
     EXPORT_HEADER,
     FEWER_THAN_THREE,
+    PANEL_COUNT_CAP,
     EvidenceFilters,
     all_metrics,
     create_evidence,
@@ -38,6 +38,7 @@ from .services import (
     get_evidence_for,
     link_references,
     may_see_exact,
+    panel_counts,
     record_export,
     resolve_links,
     reveals_fewer_than_three,
@@ -300,29 +301,11 @@ def metrics():
 # Home page panel
 
 
-@cache
-def _panel_counts(scoped: bool) -> Select:
-    """One statement, built once per process: the items in the user's regions (bound as
-    ``region_ids``) and national ones, how many of them are unverified, and how many metrics."""
-    stmt = select(
-        func.count(),
-        func.count(case((EvidenceItem.is_verified.is_(False), 1))),
-        select(func.count()).select_from(Metric).scalar_subquery(),
-    ).select_from(EvidenceItem)
-    if scoped:
-        stmt = stmt.where(
-            EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True)) | EvidenceItem.region_id.is_(None)
-        )
-    return stmt
-
-
 @home_panel
 def evidence_panel(user):
     if not getattr(user, "is_authenticated", False):
         return None
-    ids = region_ids_for(user)
-    params = {} if ids is None else {"region_ids": sorted(ids)}
-    total, unverified, metrics_count = db.session.execute(_panel_counts(ids is not None), params).one()
+    total, unverified, metrics_count = panel_counts(user)
     return Panel(
         "Workload evidence",
         "evidence/_panel.html",
@@ -330,6 +313,7 @@ def evidence_panel(user):
             "total": total,
             "unverified": unverified,
             "metrics": metrics_count,
+            "cap": PANEL_COUNT_CAP,
             "may_verify": user.sees_all_regions,
         },
         link_endpoint="evidence.dashboard",

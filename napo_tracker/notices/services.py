@@ -18,7 +18,8 @@ from typing import Any
 import holidays
 from flask import current_app
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
@@ -185,22 +186,60 @@ def notices_for_case(user, case_id: int) -> list[ForeseeabilityNotice]:
     return list(db.session.scalars(stmt))
 
 
-def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]:
-    """Served or escalated notices in the user's regions that are overdue or due soon, soonest first."""
+@dataclass(frozen=True)
+class DeadlineLine:
+    """One line of the home page's deadlines panel: what it names, not a whole notice."""
+
+    reference: str
+    place: str  # the unit's name, or the region's
+    active_due_on: date
+    deadline_state: str  # 'overdue' or 'due_soon'
+
+
+def attention_needed(user, on: date | None = None, limit: int = 10) -> tuple[list[DeadlineLine], int]:
+    """Served or escalated notices in the user's regions (a rep's own) that are overdue or due
+    soon, soonest first: the first ``limit`` and how many there are, in one query.
+
+    The running deadline is ``active_due_on`` written in SQL: the response while served, the
+    latest escalation step's once escalated.
+    """
     on = on or today()
-    stmt = scope_to_regions(
-        select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES)),
-        ForeseeabilityNotice.region_id,
+    notice = ForeseeabilityNotice
+    latest_step_due = (
+        select(NoticeEscalation.due_on)
+        .where(NoticeEscalation.notice_id == notice.id)
+        .order_by(NoticeEscalation.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    due = sql_case(
+        (notice.status == NoticeStatus.SERVED.value, notice.response_due_on),
+        (notice.status == NoticeStatus.ESCALATED.value, latest_step_due),
+    ).label("due")
+    inner = scope_to_regions(
+        select(
+            notice.reference,
+            func.coalesce(Unit.name, Region.name).label("place"),
+            due,
+        )
+        .join(Region, Region.id == notice.region_id)
+        .outerjoin(Unit, Unit.id == notice.unit_id)
+        .where(notice.status.in_(OPEN_STATUSES)),
+        notice.region_id,
         user,
-    ).options(
-        selectinload(ForeseeabilityNotice.escalations),
-        joinedload(ForeseeabilityNotice.unit),
-        joinedload(ForeseeabilityNotice.region),
-    )  # the panel names them
+    )
     if user.is_rep:
-        stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
-    notices = [n for n in db.session.scalars(stmt) if deadline_state(n, on)]
-    return sorted(notices, key=lambda n: (active_due_on(n), n.reference))
+        inner = inner.where(notice.assigned_rep_id == user.id)
+    running = inner.subquery()
+    stmt = (
+        select(running, func.count().over().label("total"))
+        .where(running.c.due <= due_soon_cutoff(on))
+        .order_by(running.c.due, running.c.reference)
+        .limit(limit)
+    )
+    rows = db.session.execute(stmt).all()
+    lines = [DeadlineLine(row.reference, row.place, row.due, "overdue" if row.due < on else "due_soon") for row in rows]
+    return lines, (rows[0].total if rows else 0)
 
 
 # --- changes --------------------------------------------------------------------------------

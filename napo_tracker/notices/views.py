@@ -84,11 +84,11 @@ def deadlines_panel(user):
     """Reps (and officials) see the notices whose deadlines are close or past."""
     if not getattr(user, "is_authenticated", False) or user.is_admin:
         return None
-    notices = attention_needed(user)
+    lines, total = attention_needed(user, limit=10)
     return Panel(
         "Foreseeability notices: deadlines",
         "notices/_panel.html",
-        {"notices": notices[:10], "more": max(len(notices) - 10, 0)},
+        {"notices": lines, "more": max(total - len(lines), 0)},
         "notices.index",
         "All notices",
     )
