@@ -173,13 +173,11 @@ def openapi_document() -> dict[str, Any]:
         "EvidenceItem": item,
         "EvidencePage": {
             "type": "object",
-            "required": ["items", "page", "per_page", "total", "pages"],
+            "required": ["items", "per_page", "next_cursor"],
             "properties": {
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/EvidenceItem"}},
-                "page": {"type": "integer"},
                 "per_page": {"type": "integer"},
-                "total": {"type": "integer"},
-                "pages": {"type": "integer"},
+                "next_cursor": {"type": "string", "nullable": True},
             },
         },
         "Statistics": {
@@ -255,7 +253,9 @@ def openapi_document() -> dict[str, Any]:
                         DATE_FROM,
                         DATE_TO,
                         _param(
-                            "page", {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}, "Page number."
+                            "cursor",
+                            {"type": "string", "maxLength": 64},
+                            "Where the page starts: the next_cursor of the page before (none: the first page).",
                         ),
                         _param(
                             "per_page",

@@ -7,12 +7,14 @@ gets fewer rows than it asked for).
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from ..evidence.models import EvidenceItem, Metric, SourceType, metric_by_code
@@ -152,6 +154,7 @@ def openapi():
 def regions():
     """Regions (a rep's own) with their units."""
     stmt = scope_to_regions(select(Region).order_by(Region.name), Region.id, current_user)
+    stmt = stmt.options(selectinload(Region.units))  # not one query per region
     return jsonify(
         regions=[
             {
@@ -169,10 +172,40 @@ def metrics():
     return jsonify(metrics=[_metric_json(m) for m in db.session.scalars(select(Metric).order_by(Metric.code))])
 
 
+def _cursor_arg() -> tuple[date, int] | None:
+    """The position after which a page starts: the ``next_cursor`` of the page before."""
+    raw = request.args.get("cursor", "")
+    if not raw:
+        return None
+    try:
+        if len(raw) > 64 or not raw.isascii():
+            raise ValueError
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+        as_of, _, item_id = text.partition("/")
+        if len(as_of) != 10 or not item_id.isdigit() or len(item_id) > 10:
+            raise ValueError
+        position = (date.fromisoformat(as_of), int(item_id))
+        if not 1 <= position[1] <= MAX_ID:
+            raise ValueError
+    except (ValueError, UnicodeError):
+        raise BadRequest("cursor is not one this API gave (use next_cursor from the page before)") from None
+    return position
+
+
+def _cursor_for(item: EvidenceItem) -> str:
+    return base64.urlsafe_b64encode(f"{item.as_of.isoformat()}/{item.id}".encode("ascii")).decode("ascii").rstrip("=")
+
+
 @bp.route("/evidence")
 def evidence():
-    """Evidence items, newest first, filtered and paginated."""
-    page = _int_arg("page", default=1, maximum=1_000_000) or 1
+    """Evidence items, newest first, filtered, a page at a time.
+
+    Pages are read by position (keyset): each carries the cursor of the next, so a deep page
+    costs what the first one does, and an item added meanwhile never shifts a page.
+    """
+    if "page" in request.args:
+        raise BadRequest("page is not supported: follow next_cursor from each page")
+    position = _cursor_arg()
     per_page = _int_arg("per_page", default=50, maximum=MAX_PER_PAGE) or 50
     source_type = request.args.get("source_type") or None
     if source_type is not None and not SourceType.has_value(source_type):
@@ -189,15 +222,15 @@ def evidence():
         date_from=date_from,
         date_to=date_to,
     )
-    stmt = filtered_items(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    stmt = filtered_items(current_user, filters)  # newest first: as_of, then id, both descending
+    if position is not None:
+        stmt = stmt.where(tuple_(EvidenceItem.as_of, EvidenceItem.id) < tuple_(*position))
+    items = db.session.scalars(stmt.limit(per_page + 1)).unique().all()
+    page, more = items[:per_page], len(items) > per_page
     return jsonify(
-        items=[_item_json(i) for i in items],
-        page=page,
+        items=[_item_json(i) for i in page],
         per_page=per_page,
-        total=total,
-        pages=(total + per_page - 1) // per_page,
+        next_cursor=_cursor_for(page[-1]) if more else None,
     )
 
 

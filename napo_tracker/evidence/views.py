@@ -18,6 +18,7 @@ from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
 from ..regions.models import Region
 from ..regions.scoping import scope_to_regions
+from ..regions.services import units_in_scope
 from ..security import roles_required
 from . import bp
 from .forms import EvidenceForm, FilterForm, MetricForm, UploadForm
@@ -67,8 +68,9 @@ def _visible_regions() -> list[Region]:
     return list(db.session.scalars(stmt))
 
 
-def _unit_choices(regions: list[Region]) -> list[tuple[Any, str]]:
-    return [(unit.id, f"{unit.name} ({region.name})") for region in regions for unit in region.units]
+def _unit_choices() -> list[tuple[Any, str]]:
+    """Every unit of the user's regions, by region and name, in one query (not one per region)."""
+    return [(unit.id, f"{unit.name} ({unit.region.name})") for unit in units_in_scope(current_user)]
 
 
 def _metric_choices(blank: str) -> dict[Any, str]:
@@ -83,7 +85,7 @@ def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
     form = FilterForm(request.args)
     regions = _visible_regions()
     form.region.choices = {"": "Any region", "national": "National (no region)", **{str(r.id): r.name for r in regions}}
-    form.unit.choices = dict([("", "Any unit")] + _unit_choices(regions))
+    form.unit.choices = dict([("", "Any unit")] + _unit_choices())
     form.metric.choices = _metric_choices("Any metric")
     filters = EvidenceFilters()
     if request.args and not form.validate():
@@ -134,7 +136,7 @@ def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
     regions = _visible_regions()
     national: list[tuple[Any, str]] = [("", "National (the whole service)")] if current_user.sees_all_regions else []
     form.region_id.choices = dict(national + [(r.id, r.name) for r in regions])
-    form.unit_id.choices = dict([("", "No particular unit")] + _unit_choices(regions))
+    form.unit_id.choices = dict([("", "No particular unit")] + _unit_choices())
     form.metric_id.choices = _metric_choices("None: a statement only")
     return form
 
