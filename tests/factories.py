@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +12,7 @@ from typing import Any, TypedDict, Unpack
 
 import pyotp
 
+from benchmarks import bulk
 from napo_tracker.accounts.models import User
 from napo_tracker.accounts.services import create_user
 from napo_tracker.briefings import services as briefing_services
@@ -371,3 +373,16 @@ def make_evidence_sample(world: World) -> dict[str, EvidenceItem]:
         "wales": make_evidence(world.official, metric="staff_in_post", region=world.wales, value="24.43"),
         "national": make_evidence(world.official, metric="vacancies", value="615", as_of=date(2019, 6, 30)),
     }
+
+
+# ---- many rows at once: the query-plan tests need tables the size PostgreSQL plans for
+
+
+def bulk_cases(rng: random.Random, count: int, region_ids: Sequence[int], rep_ids: Sequence[int]) -> None:
+    """``count`` generated cases spread like real ones (benchmarks/bulk.py), not committed."""
+    bulk.add_cases(rng, count, region_ids, rep_ids)
+
+
+def bulk_evidence(rng: random.Random, count: int, region_ids: Sequence[int]) -> None:
+    """``count`` generated evidence items over ten years of every metric, not committed."""
+    bulk.add_evidence(rng, count, region_ids)

@@ -4,8 +4,9 @@ Revision ID: 0013
 Revises: 0008
 Create Date: 2026-12-02 14:00:00
 
-The home page reads a few entries of these indexes instead of whole tables: partial indexes
-over live cases (overdue next actions, a rep's own cases, their counts) and over unverified
+The home page reads a few entries of these indexes instead of whole tables: cases by status,
+by region and by rep, each with the next action's date (replacing the indexes on status,
+region and rep alone), cases by region and last update, and a partial index of unverified
 evidence items; evidence lists and the API's cursor pages read (as_of, id) newest first,
 which replaces the index on as_of alone.
 """
@@ -19,29 +20,25 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-# Written out as in the models (cases.models.IS_LIVE_SQL, evidence.models.IS_UNVERIFIED_SQL),
-# frozen here as they were at this revision.
-IS_LIVE = sa.text("status IN ('open', 'in_progress', 'escalated', 'reopened')")
-IS_UNVERIFIED = sa.text("is_verified = false")
+# The single-column indexes each composite one below replaces (it leads with the same column).
+REPLACED = {
+    "ix_cases_status": ("ix_cases_status_next_action", ["status", "next_action_on", "region_id", "assigned_rep_id"]),
+    "ix_cases_region_id": ("ix_cases_region_status", ["region_id", "status", "next_action_on", "assigned_rep_id"]),
+    "ix_cases_assigned_rep_id": ("ix_cases_rep_status", ["assigned_rep_id", "status", "region_id", "next_action_on"]),
+    "ix_evidence_items_as_of": ("ix_evidence_items_newest", ["as_of", "id"]),
+}
+IS_UNVERIFIED = sa.text("is_verified = false")  # as evidence.models.IS_UNVERIFIED_SQL
+
+
+def _table(index: str) -> str:
+    return "evidence_items" if index.startswith("ix_evidence_items") else "cases"
 
 
 def upgrade():
-    op.create_index(
-        "ix_cases_live_next_action",
-        "cases",
-        ["next_action_on", "region_id", "assigned_rep_id", "status"],
-        sqlite_where=IS_LIVE,
-        postgresql_where=IS_LIVE,
-    )
-    op.create_index(
-        "ix_cases_live_by_rep",
-        "cases",
-        ["assigned_rep_id", "next_action_on", "status"],
-        sqlite_where=IS_LIVE,
-        postgresql_where=IS_LIVE,
-    )
-    op.create_index("ix_evidence_items_newest", "evidence_items", ["as_of", "id"])
-    op.drop_index("ix_evidence_items_as_of", table_name="evidence_items")
+    for old, (new, columns) in REPLACED.items():
+        op.create_index(new, _table(new), columns)
+        op.drop_index(old, table_name=_table(old))
+    op.create_index("ix_cases_region_updated", "cases", ["region_id", "updated_at"])
     op.create_index(
         "ix_evidence_items_unverified",
         "evidence_items",
@@ -53,7 +50,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_evidence_items_unverified", table_name="evidence_items")
-    op.create_index("ix_evidence_items_as_of", "evidence_items", ["as_of"])
-    op.drop_index("ix_evidence_items_newest", table_name="evidence_items")
-    op.drop_index("ix_cases_live_by_rep", table_name="cases")
-    op.drop_index("ix_cases_live_next_action", table_name="cases")
+    op.drop_index("ix_cases_region_updated", table_name="cases")
+    for old, (new, _columns) in REPLACED.items():
+        op.create_index(old, _table(old), [old.removeprefix(f"ix_{_table(old)}_")])
+        op.drop_index(new, table_name=_table(new))

@@ -1,0 +1,130 @@
+"""Pages that stay fast as the tables grow: the hot queries read their indexes (the plans are
+read on both databases), the home page's statements do not multiply with records or regions,
+each panel says the same as the whole-table answer it replaces, and charts are drawn once."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event
+
+from napo_tracker.extensions import db
+
+from . import factories
+from .factories import make_evidence, make_region, make_user
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[tuple[str, Any]]]:
+    """Every statement sent to the database meanwhile, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def plan(statement: str, parameters: Any) -> str:
+    """The database's own plan for a statement, as text (EXPLAIN QUERY PLAN / EXPLAIN)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        return "\n".join(str(row[-1]) for row in rows)
+    rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+    return "\n".join(row[0] for row in rows)
+
+
+REGIONS = 8
+
+
+def fill(world, cases: int = 20_000, items: int = 20_000) -> None:
+    """Enough rows, spread like real ones, for PostgreSQL to plan as it would at scale (with
+    a handful it reads the whole table, rightly): most cases closed long ago, a few live."""
+    rng = random.Random(14)
+    regions = [world.london, world.wales] + [make_region(f"Region {n}") for n in range(REGIONS - 2)]
+    reps = [world.london_rep, world.wales_rep] + [make_user("rep", [r]) for r in regions[2:]]
+    db.session.commit()
+    factories.bulk_cases(rng, cases, [r.id for r in regions], [u.id for u in reps])
+    factories.bulk_evidence(rng, items, [r.id for r in regions])
+    db.session.commit()
+    db.session.connection().exec_driver_sql("ANALYZE")
+    db.session.commit()
+
+
+def plans_of(seen: list[tuple[str, Any]], marker: str) -> list[str]:
+    found = [plan(statement, parameters) for statement, parameters in seen if marker in statement]
+    assert found, f"no statement containing {marker!r} was run"
+    return found
+
+
+def uses(plan_text: str, index: str) -> bool:
+    return re.search(rf"\b{index}\b", plan_text) is not None
+
+
+def reads_whole(table: str, plan_text: str) -> bool:
+    """A plan that reads every row of the table (SQLite's bare SCAN, PostgreSQL's Seq Scan)."""
+    return re.search(rf"SCAN {table}(?! USING)\b|Seq Scan on {table}\b", plan_text) is not None
+
+
+# ---------------------------------------------------------------- the plans
+
+
+def test_the_home_page_reads_indexes_not_tables(client, world, login_as):
+    """Counts and lists of live cases read the composite indexes by status, region and rep; the
+    recent list reads updated_at from its end; the evidence panel's counts stop at the cap,
+    unverified ones on their own partial index."""
+    fill(world)
+    for user in (world.london_rep, world.official):
+        login_as(user)
+        with statements() as seen:
+            assert client.get("/").status_code == 200
+        db.session.rollback()
+        case_plans = "\n".join(plans_of(seen, "FROM cases"))
+        assert not reads_whole("cases", case_plans), case_plans
+        if user.is_rep:  # within their regions
+            expected = ("ix_cases_region_updated", "ix_cases_rep_status")
+        else:
+            expected = ("ix_cases_status_next_action", "ix_cases_updated_at")
+        for index in expected:
+            assert uses(case_plans, index), (index, case_plans)
+        evidence_plans = "\n".join(plans_of(seen, "FROM evidence_items"))
+        assert uses(evidence_plans, "ix_evidence_items_unverified"), evidence_plans
+
+
+def test_deep_api_pages_seek_by_position(client, world, login_as):
+    for day in range(1, 4):
+        make_evidence(world.official, region=world.london, as_of=date(2024, 1, day))
+    login_as(world.official)
+    first = client.get("/api/v1/evidence?per_page=1").get_json()
+    with statements() as seen:
+        assert client.get(f"/api/v1/evidence?per_page=1&cursor={first['next_cursor']}").status_code == 200
+    db.session.rollback()
+    (page_plan,) = [plan(sql, params) for sql, params in seen if "FROM evidence_items" in sql and "LIMIT" in sql]
+    assert uses(page_plan, "ix_evidence_items_newest"), page_plan
+    assert not reads_whole("evidence_items", page_plan), page_plan
+
+
+def test_the_dashboard_reads_each_place_s_newest_date_from_the_index(client, world, login_as):
+    make_evidence(world.official, region=world.london, metric="wmt_percent_avg", value="131")
+    login_as(world.official)
+    with statements() as seen:
+        assert client.get("/dashboard").status_code == 200
+    db.session.rollback()
+    newest = [
+        p
+        for statement, params in seen
+        if "ORDER BY evidence_items.as_of DESC" in statement
+        for p in [plan(statement, params)]
+    ]
+    assert newest and all(uses(p, "ix_evidence_items_dashboard") for p in newest), newest
