@@ -34,6 +34,8 @@ LIVE = {CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED, CaseStatu
 
 
 def _in_batches(table: Table, rows: Iterator[dict[str, Any]], progress: Callable[[int], None] | None) -> int:
+    if db.session.connection().dialect.name == "postgresql":
+        return _copy(table, rows, progress)
     batch: list[dict[str, Any]] = []
     done = 0
     for row in rows:
@@ -48,6 +50,29 @@ def _in_batches(table: Table, rows: Iterator[dict[str, Any]], progress: Callable
         db.session.execute(insert(table), batch)
         done += len(batch)
     return done
+
+
+def _copy(table: Table, rows: Iterator[dict[str, Any]], progress: Callable[[int], None] | None) -> int:
+    """PostgreSQL's COPY: several times faster than batched INSERTs for millions of rows."""
+    first = next(rows, None)
+    if first is None:
+        return 0
+    columns = list(first)
+    raw = db.session.connection().connection.dbapi_connection
+    done = 0
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in _chain(first, rows):
+                copy.write_row([row[c] for c in columns])
+                done += 1
+                if progress and done % BATCH == 0:
+                    progress(done)
+    return done
+
+
+def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield first
+    yield from rest
 
 
 def case_rows(

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flask import abort
@@ -26,6 +26,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     type_coerce,
     union_all,
 )
@@ -875,6 +876,16 @@ class DashboardFigure:
 def _latest_dates(metric_ids: list[int], region_ids: list[int | None]) -> dict[tuple[int, int | None], date]:
     """The newest date with a value, for each metric and place: one statement, each answer
     read from the end of its stretch of the dashboard index, whatever the number of items."""
+    if not metric_ids or not region_ids:
+        return {}
+    stmt = _latest_dates_statement(tuple(region_ids))
+    rows = db.session.execute(stmt, {"metric_ids": metric_ids}).all()
+    return {(metric_id, region_id): as_of for metric_id, region_id, as_of in rows if as_of is not None}
+
+
+@lru_cache(maxsize=64)
+def _latest_dates_statement(region_ids: tuple[int | None, ...]) -> Select:
+    """Built once per set of places (the metrics are bound as ``metric_ids``)."""
     item = EvidenceItem
     parts = []
     for region_id in region_ids:
@@ -888,11 +899,27 @@ def _latest_dates(metric_ids: list[int], region_ids: list[int | None]) -> dict[t
             .scalar_subquery()
         )
         place_id = cast(literal(region_id, Integer), Integer)  # typed, so a NULL unites with the ids
-        parts.append(select(Metric.id, place_id, newest.label("as_of")).where(Metric.id.in_(metric_ids)))
-    if not parts:
-        return {}
-    rows = db.session.execute(union_all(*parts)).all()
-    return {(metric_id, region_id): as_of for metric_id, region_id, as_of in rows if as_of is not None}
+        metrics = Metric.id.in_(bindparam("metric_ids", expanding=True))
+        parts.append(select(Metric.id, place_id, newest.label("as_of")).where(metrics))
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+def _latest_months(newest: dict[tuple[int, int | None], date]) -> ColumnElement[bool] | None:
+    """The items of each metric and place in the month of its newest date: one condition per
+    distinct month (usually one or two), pairs matched as (metric, region) rows."""
+    by_month: dict[date, list[tuple[int, int | None]]] = defaultdict(list)
+    for pair, as_of in newest.items():
+        by_month[_month_start(as_of)].append(pair)
+    item = EvidenceItem
+    conditions: list[ColumnElement[bool]] = []
+    for start, pairs in by_month.items():
+        regional = [(m, r) for m, r in pairs if r is not None]
+        national = [m for m, r in pairs if r is None]
+        if regional:
+            conditions.append(and_(tuple_(item.metric_id, item.region_id).in_(regional), item.as_of >= start))
+        if national:
+            conditions.append(and_(item.metric_id.in_(national), item.region_id.is_(None), item.as_of >= start))
+    return or_(*conditions) if conditions else None
 
 
 def _month_start(day: date, months_back: int = 0) -> date:
@@ -912,16 +939,10 @@ def dashboard_data(user: Any, region: Region | None = None) -> dict[str, Any]:
     region_filter = {region.id} if region is not None else None
     places: list[int | None] = [region.id] if region is not None else [None, *sorted(region_names)]
     newest = _latest_dates(list(metrics), places)
-    item = EvidenceItem
-    latest_months = [
-        and_(
-            item.metric_id == metric_id,
-            item.region_id.is_(None) if region_id is None else item.region_id == region_id,
-            item.as_of >= _month_start(as_of),
-        )
-        for (metric_id, region_id), as_of in newest.items()
-    ]
-    groups = aggregate(list(metrics), region_ids=region_filter, where=or_(*latest_months)) if latest_months else []
+    latest_months = _latest_months(newest)
+    groups = (
+        aggregate(list(metrics), region_ids=region_filter, where=latest_months) if latest_months is not None else []
+    )
     trend_metric = next((m for m in metrics.values() if m.code == TREND_CODE), None)
     trend_newest = max((d for (m, _), d in newest.items() if trend_metric and m == trend_metric.id), default=None)
     # The trend covers the two years up to the newest month recorded, not every old figure.
