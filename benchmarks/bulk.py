@@ -60,13 +60,13 @@ def _copy(table: Table, rows: Iterator[dict[str, Any]], progress: Callable[[int]
     columns = list(first)
     raw = db.session.connection().connection.dbapi_connection
     done = 0
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in _chain(first, rows):
-                copy.write_row([row[c] for c in columns])
-                done += 1
-                if progress and done % BATCH == 0:
-                    progress(done)
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in _chain(first, rows):
+            copy.write_row([row[c] for c in columns])
+            done += 1
+            if progress and done % BATCH == 0:
+                progress(done)
     return done
 
 
@@ -100,6 +100,12 @@ def case_rows(
             "description": "",
             "wmt_percent": rng.randint(80, 190),
             "caseload": rng.randint(20, 90),
+            "has_high_risk_cases": rng.random() < 0.4,
+            "has_mappa_cases": rng.random() < 0.15,
+            "has_domestic_abuse_cases": rng.random() < 0.2,
+            "has_protected_caseload_breach": False,
+            "has_no_cover": False,
+            "has_evidence_consent": False,
             "priority": "normal",
             "status": status.value,
             "assigned_rep_id": rng.choice(rep_ids) if rep_ids and rng.random() < 0.8 else None,

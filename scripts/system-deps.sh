@@ -3,8 +3,8 @@
 #
 #   scripts/system-deps.sh run    Python's venv module; Pango and HarfBuzz for WeasyPrint's PDFs;
 #                                 local fonts (the PDFs load nothing from the network)
-#   scripts/system-deps.sh test   the above, plus a PostgreSQL server (the tests start a throwaway
-#                                 cluster), Chromium (browser tests) and poppler-utils (PDF pages)
+#   scripts/system-deps.sh test   the above, plus a PostgreSQL server and redis-server (the tests start
+#                                 throwaway ones), Chromium (browser tests) and poppler-utils (PDF pages)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
@@ -23,6 +23,7 @@ has_lib 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "$mode" = "test" ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 elif [ "$mode" = "bench" ]; then

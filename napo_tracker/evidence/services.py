@@ -617,9 +617,13 @@ def _panel_counts(scoped: bool) -> Select:
     def up_to_cap(*conditions: Any) -> Any:
         stmt = select(EvidenceItem.id).where(*conditions)
         if scoped:
-            stmt = stmt.where(
-                EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True)) | EvidenceItem.region_id.is_(None)
-            )
+            # Two plain index reads, each stopping at the cap (an OR would make PostgreSQL
+            # gather every match into a bitmap first).
+            regional = stmt.where(EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True)))
+            national = stmt.where(EvidenceItem.region_id.is_(None))
+            parts = [part.limit(PANEL_COUNT_CAP + 1).subquery().select() for part in (regional, national)]
+            capped = union_all(*parts).subquery()
+            stmt = select(capped.c.id)
         return select(func.count()).select_from(stmt.limit(PANEL_COUNT_CAP + 1).subquery()).scalar_subquery()
 
     return select(
