@@ -8,15 +8,16 @@ import contextlib
 import random
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from napo_tracker.extensions import db
 
 from . import factories
-from .factories import make_evidence, make_region, make_user
+from .factories import make_case, make_evidence, make_region, make_served_notice, make_user
 
 
 @contextlib.contextmanager
@@ -128,3 +129,41 @@ def test_the_dashboard_reads_each_place_s_newest_date_from_the_index(client, wor
         for p in [plan(statement, params)]
     ]
     assert newest and all(uses(p, "ix_evidence_items_dashboard") for p in newest), newest
+
+
+# ---------------------------------------------------------------- the same answers, in fewer statements
+
+
+def test_the_user_and_their_regions_come_with_the_session_in_one_query(client, world, login_as):
+    login_as(world.london_rep)
+    client.get("/account/password")  # warm
+    with statements() as seen:
+        assert client.get("/account/password").status_code == 200
+    loading = [sql for sql, _ in seen if "FROM user_sessions" in sql]
+    assert len(loading) == 1 and "user_regions" in loading[0] and "regions" in loading[0]
+    assert not [sql for sql, _ in seen if "FROM regions" in sql and "user_sessions" not in sql]
+
+
+def test_home_page_statements_do_not_multiply_with_records(client, world, login_as, make_notice_served):
+    login_as(world.london_rep)
+    client.get("/")
+
+    def count() -> int:
+        with statements() as seen:
+            assert client.get("/").status_code == 200
+        return len(seen)
+
+    few = count()
+    for n in range(6):
+        make_notice_served(date(2026, 3, 2) + timedelta(days=n))
+        rep = world.london_rep
+        make_case(rep, world.london, next_action_on=date(2020, 1, 6 + n), assigned_rep_id=rep.id)
+    assert count() == few
+
+
+@pytest.fixture
+def make_notice_served(world):
+    def make(served_on: date):
+        return make_served_notice(world.london_rep, world.london, served_on=served_on, on=served_on)
+
+    return make
