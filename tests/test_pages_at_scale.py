@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -167,3 +168,76 @@ def make_notice_served(world):
         return make_served_notice(world.london_rep, world.london, served_on=served_on, on=served_on)
 
     return make
+
+
+def _dashboard_from_every_item(user, region=None) -> dict[str, Any]:
+    """The dashboard as it was computed before: every item aggregated, then the latest month of
+    each metric and place kept, and the trend's two years up to its newest month."""
+    from napo_tracker.evidence.models import Metric
+    from napo_tracker.evidence.services import HEADLINE_CODES, TREND_CODE, aggregate
+    from napo_tracker.regions.models import Region
+
+    metrics = {m.id: m for m in db.session.scalars(db.select(Metric).where(Metric.code.in_(HEADLINE_CODES)))}
+    names = dict(db.session.execute(db.select(Region.id, Region.name)).all())
+    groups = aggregate(list(metrics), region_ids={region.id} if region else None)
+    latest, trend = {}, defaultdict(list)
+    for group in groups:
+        latest[(group.metric_id, group.region_id)] = group
+        if metrics[group.metric_id].code == TREND_CODE:
+            trend[group.region_id].append(group)
+    figures = {
+        (metrics[m].code, names.get(r, "National") if r else "National"): (g.period, g.value_for(user), g.count)
+        for (m, r), g in latest.items()
+    }
+    newest = max((g.period for gs in trend.values() for g in gs), default="0000-00")
+    since = f"{int(newest[:4]) - 2}{newest[4:]}"
+    series = {
+        names.get(r, "National") if r else "National": [
+            (g.period, g.value_for(user)) for g in gs if g.period > since and g.value_for(user) is not None
+        ]
+        for r, gs in trend.items()
+    }
+    return {"figures": figures, "trend": {k: v for k, v in series.items() if v}}
+
+
+@pytest.mark.parametrize("regional", [False, True])
+def test_the_dashboard_says_what_aggregating_every_item_says(world, regional):
+    """Only the latest months and two years of trend are read now: the figures are the same."""
+    from types import SimpleNamespace
+
+    from napo_tracker.evidence.services import dashboard_data
+
+    rng = random.Random(7)
+    factories.bulk_evidence(rng, 3000, [world.london.id, world.wales.id])
+    db.session.commit()
+    viewer = SimpleNamespace(role="official")
+    region = world.london if regional else None
+    data = dashboard_data(viewer, region)
+    figures = {
+        (figure.metric.code, row["region"]): (row["period"], row["value"], row["count"])
+        for figure in data["figures"]
+        for row in figure.rows
+    }
+    trend = {name: [(d.isoformat()[:7], v) for d, v in points] for name, points in data["trend"].items()}
+    expected = _dashboard_from_every_item(viewer, region)
+    assert figures == expected["figures"] and len(figures) >= (7 if regional else 21)
+    assert trend == expected["trend"]
+    assert trend and all(len(points) <= 24 for points in trend.values())
+
+
+@pytest.mark.parametrize("path", ["/evidence/", "/evidence/new", "/notices/new", "/api/v1/regions"])
+def test_forms_and_lists_run_no_query_per_region_or_rep(client, world, login_as, path):
+    login_as(world.official)
+    client.get(path)
+
+    def count() -> int:
+        with statements() as seen:
+            assert client.get(path).status_code == 200
+        return len(seen)
+
+    few = count()
+    for n in range(4):
+        region = make_region(f"Extra region {n}", ((f"Extra PDU {n}", "pdu"),))
+        make_user("rep", [region])
+    db.session.commit()
+    assert count() == few
