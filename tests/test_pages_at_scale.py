@@ -75,8 +75,25 @@ def uses(plan_text: str, index: str) -> bool:
 
 
 def reads_whole(table: str, plan_text: str) -> bool:
-    """A plan that reads every row of the table (SQLite's bare SCAN, PostgreSQL's Seq Scan)."""
-    return re.search(rf"SCAN {table}(?! USING)\b|Seq Scan on {table}\b", plan_text) is not None
+    """A plan that reads every row of the table: SQLite's bare SCAN, or PostgreSQL's Seq Scan
+    unless right under a Limit (a scan that stops at the first few matches, as a capped count)."""
+    if re.search(rf"SCAN {table}(?! USING)\b", plan_text):
+        return True
+    lines = plan_text.splitlines()
+    for number, line in enumerate(lines):
+        if re.search(rf"Seq Scan on {table}\b", line):
+            depth = len(line) - len(line.lstrip(" ->"))
+            parent = next(
+                (
+                    p
+                    for p in reversed(lines[:number])
+                    if len(p) - len(p.lstrip(" ->")) < depth and "->" in p or not p.startswith(" ")
+                ),
+                "",
+            )
+            if "Limit" not in parent:
+                return True
+    return False
 
 
 # ---------------------------------------------------------------- the plans
@@ -241,3 +258,34 @@ def test_forms_and_lists_run_no_query_per_region_or_rep(client, world, login_as,
         make_user("rep", [region])
     db.session.commit()
     assert count() == few
+
+
+def test_the_home_panels_count_up_to_a_cap_and_say_more_than(client, world, login_as, monkeypatch):
+    """Counts stop at the cap, so a million overdue cases cost what a thousand do; the page
+    says "more than" instead of a wrong number."""
+    from napo_tracker.cases import services as case_services
+    from napo_tracker.evidence import services as evidence_services
+    from napo_tracker.evidence import views as evidence_views
+
+    for n in range(3):
+        make_case(world.london_rep, world.london, next_action_on=date(2020, 1, 6 + n))
+        make_evidence(world.official, region=world.london, is_verified=False)
+    for module, name in (
+        (case_services, "HOME_COUNT_CAP"),
+        (evidence_services, "PANEL_COUNT_CAP"),
+        (evidence_views, "PANEL_COUNT_CAP"),
+    ):
+        monkeypatch.setattr(module, name, 2)
+    case_services._home_statements.cache_clear()  # built again with the cap of this test
+    evidence_services._panel_counts.cache_clear()
+    try:
+        login_as(world.official)
+        page = client.get("/").get_data(as_text=True)
+        assert "Overdue next actions (more than 2)" in page
+        assert "More than 2 evidence items" in page and "More than 2 not yet verified</a>" in page
+        monkeypatch.setattr(case_services, "HOME_COUNT_CAP", 3)
+        case_services._home_statements.cache_clear()
+        assert "Overdue next actions (3)" in client.get("/").get_data(as_text=True)
+    finally:
+        case_services._home_statements.cache_clear()
+        evidence_services._panel_counts.cache_clear()

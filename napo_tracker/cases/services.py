@@ -780,10 +780,12 @@ def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[
         "overdue": lines["overdue"],
         "overdue_count": overdue_count,
         "recent": lines["recent"],
+        "cap": HOME_COUNT_CAP,
     }
 
 
 _PARTS = ("mine", "overdue", "recent")
+HOME_COUNT_CAP = 1000  # the panel counts this far ("more than 1,000"), so its cost stays flat
 _CASE_LINE_COLUMNS = (Case.id, Case.reference, Case.title, Case.status, Case.next_action, Case.next_action_on)
 
 
@@ -796,7 +798,7 @@ def _home_statements(is_rep: bool, region_count: int | None, limit: int) -> tupl
     ``region_ids``, and ``region_0``… one per region): nothing about the data is kept
     between requests. Each list is read per live status (and per region for reps), in order
     from an index, ``limit`` rows each, so its cost does not grow with the cases a region
-    holds; the counts read only index entries.
+    holds; the counts read only index entries, at most HOME_COUNT_CAP + 1 of them.
     """
     user_id, today = bindparam("user_id", type_=Integer), bindparam("today", type_=Date)
     live = Case.status.in_([s.value for s in LIVE_STATUSES])
@@ -806,10 +808,11 @@ def _home_statements(is_rep: bool, region_count: int | None, limit: int) -> tupl
         overdue = and_(overdue, or_(Case.assigned_rep_id == user_id, Case.assigned_rep_id.is_(None)))
 
     def how_many(condition: Any) -> Any:
-        stmt = select(func.count()).select_from(Case).where(live, condition)
+        """Counted up to HOME_COUNT_CAP + 1: past that the panel says "more than"."""
+        stmt = select(Case.id).where(live, condition)
         if region_count is not None:
             stmt = stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True)))
-        return stmt.scalar_subquery()
+        return select(func.count()).select_from(stmt.limit(HOME_COUNT_CAP + 1).subquery()).scalar_subquery()
 
     counts = select(how_many(mine) if is_rep else literal_column("0"), how_many(overdue))
     places = [None] if region_count is None else [bindparam(f"region_{n}") for n in range(region_count)]

@@ -17,7 +17,7 @@ from typing import Any
 
 import holidays
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 
@@ -30,7 +30,7 @@ from ..kernel.errors import ConflictError, DomainError, check_version
 from ..pdf import PDFRenderError, render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, scope_to_regions
+from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, region_ids_for, scope_to_regions
 from .models import (
     MAX_WMT_PERCENT,
     CalendarToken,
@@ -204,6 +204,19 @@ def attention_needed(user, on: date | None = None, limit: int = 10) -> tuple[lis
     latest escalation step's once escalated.
     """
     on = on or today()
+    region_ids = region_ids_for(user)
+    params: dict[str, Any] = {"cutoff": due_soon_cutoff(on), "user_id": user.id, "limit": limit}
+    if region_ids is not None:
+        params["region_ids"] = sorted(region_ids)
+    rows = db.session.execute(_deadlines_statement(region_ids is not None, user.is_rep), params).all()
+    lines = [DeadlineLine(row.reference, row.place, row.due, "overdue" if row.due < on else "due_soon") for row in rows]
+    return lines, (rows[0].total if rows else 0)
+
+
+@lru_cache(maxsize=8)
+def _deadlines_statement(scoped: bool, is_rep: bool) -> Select:
+    """Built once per process for each kind of user; the day's cut-off, the user, their regions
+    and the limit are bound (``cutoff``, ``user_id``, ``region_ids``, ``limit``)."""
     notice = ForeseeabilityNotice
     latest_step_due = (
         select(NoticeEscalation.due_on)
@@ -216,30 +229,23 @@ def attention_needed(user, on: date | None = None, limit: int = 10) -> tuple[lis
         (notice.status == NoticeStatus.SERVED.value, notice.response_due_on),
         (notice.status == NoticeStatus.ESCALATED.value, latest_step_due),
     ).label("due")
-    inner = scope_to_regions(
-        select(
-            notice.reference,
-            func.coalesce(Unit.name, Region.name).label("place"),
-            due,
-        )
+    inner = (
+        select(notice.reference, func.coalesce(Unit.name, Region.name).label("place"), due)
         .join(Region, Region.id == notice.region_id)
         .outerjoin(Unit, Unit.id == notice.unit_id)
-        .where(notice.status.in_(OPEN_STATUSES)),
-        notice.region_id,
-        user,
+        .where(notice.status.in_(OPEN_STATUSES))
     )
-    if user.is_rep:
-        inner = inner.where(notice.assigned_rep_id == user.id)
+    if scoped:
+        inner = inner.where(notice.region_id.in_(bindparam("region_ids", expanding=True)))
+    if is_rep:
+        inner = inner.where(notice.assigned_rep_id == bindparam("user_id", type_=Integer))
     running = inner.subquery()
-    stmt = (
+    return (
         select(running, func.count().over().label("total"))
-        .where(running.c.due <= due_soon_cutoff(on))
+        .where(running.c.due <= bindparam("cutoff", type_=Date))
         .order_by(running.c.due, running.c.reference)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    rows = db.session.execute(stmt).all()
-    lines = [DeadlineLine(row.reference, row.place, row.due, "overdue" if row.due < on else "due_soon") for row in rows]
-    return lines, (rows[0].total if rows else 0)
 
 
 # --- changes --------------------------------------------------------------------------------
