@@ -12,7 +12,9 @@ cookie header a browser would hold after its first page (one wrk thread, CONCURR
 connections, DURATION seconds per round; ``--client python`` uses Python processes). Every
 response must be a 200 containing the page's marker text. Rounds are interleaved (ABAB, the
 order reversed every other round) and each round gives one ratio per page; the report is
-min / median / max of those ratios.
+min / median / max of those ratios. Beside requests per second it reads the CPU time the
+gunicorn workers spent per request (/proc): on a machine shared with other work, requests per
+second also measure who else had the CPUs, CPU per request does not.
 
     python -m benchmarks.bench_home_throughput [--client wrk|python] [--duration 5] [--rounds 5]
 
@@ -80,6 +82,22 @@ def wait_until_up(port: int, path: str, process: subprocess.Popen, timeout: floa
             pass
         time.sleep(0.2)
     raise RuntimeError(f"server on port {port} did not answer {path} within {timeout:.0f} s")
+
+
+def cpu_seconds(master: subprocess.Popen) -> float:
+    """User and system CPU time of a gunicorn master's workers so far (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master.pid:  # the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
@@ -324,11 +342,19 @@ def main() -> int:
             order = list(pages)
             for number in range(1, args.rounds + 1):
                 for name in order if number % 2 else reversed(order):  # ABAB…, then BABA…
+                    master = servers[{"hello": 1, "yardstick": 2}.get(name, 0)]
+                    before = cpu_seconds(master)
                     result = run(*pages[name])
+                    # CPU per request: what the page costs the server, whatever else the machine runs.
+                    result["cpu_ms_per_request"] = round(
+                        (cpu_seconds(master) - before) * 1000 / max(result["requests"] - result["errors"], 1), 3
+                    )
                     rounds[name].append(result)
                     print(
-                        f"round {number} {name:<9} {result['rps']:>8.1f} req/s "
-                        f"({result['requests']} requests, {result['errors']} errors, {result['seconds']} s)",
+                        f"round {number} {name:<9} {result['rps']:>8.1f} req/s, "
+                        f"{result['cpu_ms_per_request']:.2f} ms "
+                        f"CPU/request ({result['requests']} requests, {result['errors']} errors, "
+                        f"{result['seconds']} s)",
                         flush=True,
                     )
     finally:
@@ -343,6 +369,12 @@ def main() -> int:
     home = per_round("home", "yardstick")
     account = per_round("account", "yardstick")
     yard_hello = per_round("yardstick", "hello")
+
+    def per_round_cpu(a: str, b: str) -> dict[str, float]:
+        # Throughput on an idle machine is the inverse of CPU per request: b's over a's.
+        return ratios([r["cpu_ms_per_request"] for r in rounds[b]], [r["cpu_ms_per_request"] for r in rounds[a]])
+
+    home_cpu, account_cpu = per_round_cpu("home", "yardstick"), per_round_cpu("account", "yardstick")
     errors = sum(r["errors"] for rs in rounds.values() for r in rs)
     summary = {
         "benchmark": "home_throughput",
@@ -354,6 +386,8 @@ def main() -> int:
         "home_over_yardstick": home,
         "account_over_yardstick": account,
         "yardstick_over_hello": yard_hello,
+        "home_over_yardstick_by_cpu": home_cpu,
+        "account_over_yardstick_by_cpu": account_cpu,
         "targets": {"home": HOME_TARGET, "account": BARE_PAGE_TARGET},
         "errors": errors,
         "page_bytes": {"home": len(home_body), "yardstick": len(yard_body)},
@@ -370,6 +404,10 @@ def main() -> int:
         f"{'met' if account['median'] >= BARE_PAGE_TARGET else 'NOT met'}"
     )
     print(f"yardstick / hello    {fmt(yard_hello, '', 100, 1)} %  (reference)")
+    print(
+        f"by the workers' CPU per request (throughput on an idle machine): home / yardstick "
+        f"{fmt(home_cpu, '', 100, 1)} %, account / yardstick {fmt(account_cpu, '', 100, 1)} %"
+    )
     print(
         f"errors: {errors}; client: {client}, {args.concurrency} "
         f"{'connections' if client == 'wrk' else 'processes'}; results: {path}"

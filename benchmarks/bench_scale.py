@@ -178,9 +178,9 @@ def main() -> int:
                     display_name=f"Rep {n}",
                     role="rep",
                     password=PASSWORD,
-                    regions=[db.session.get(Region, rid)],
+                    regions=[region],
                 ).id
-                for n, rid in enumerate(region_ids)
+                for n, region in enumerate(db.session.scalars(select(Region).order_by(Region.id)))
             ]
             db.session.commit()
             cookies = {who: f"{user.id}:{start_session(user)}" for who, user in (("rep", rep), ("official", official))}

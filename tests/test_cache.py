@@ -49,7 +49,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture
-def drawings(monkeypatch) -> list[str]:
+def drawings(monkeypatch) -> Iterator[list[str]]:
     """The titles of the charts actually drawn by matplotlib during the test."""
     drawn: list[str] = []
     draw = charts._draw_bar_chart

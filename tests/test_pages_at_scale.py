@@ -87,7 +87,7 @@ def reads_whole(table: str, plan_text: str) -> bool:
                 (
                     p
                     for p in reversed(lines[:number])
-                    if len(p) - len(p.lstrip(" ->")) < depth and "->" in p or not p.startswith(" ")
+                    if (len(p) - len(p.lstrip(" ->")) < depth and "->" in p) or not p.startswith(" ")
                 ),
                 "",
             )

@@ -765,9 +765,11 @@ def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[
     if regions is not None:
         params["region_ids"] = regions
         params.update({f"region_{n}": region_id for n, region_id in enumerate(regions)})
-    mine_count, overdue_count = db.session.execute(counts, params).one()
+    # Plain column reads: run on the session's connection, past the ORM's per-statement work.
+    connection = db.session.connection()
+    mine_count, overdue_count = connection.execute(counts, params).one()
     rows: dict[str, list[Any]] = {name: [] for name in _PARTS}
-    for row in db.session.execute(lines_stmt, params):
+    for row in connection.execute(lines_stmt, params):
         rows[_PARTS[row.part]].append(row)
     # Each status's and region's piece came in its own order; merge them and keep the first few.
     for name in ("mine", "overdue"):
@@ -815,10 +817,12 @@ def _home_statements(is_rep: bool, region_count: int | None, limit: int) -> tupl
         return select(func.count()).select_from(stmt.limit(HOME_COUNT_CAP + 1).subquery()).scalar_subquery()
 
     counts = select(how_many(mine) if is_rep else literal_column("0"), how_many(overdue))
-    places = [None] if region_count is None else [bindparam(f"region_{n}") for n in range(region_count)]
+    places: list[Any] = [None] if region_count is None else [bindparam(f"region_{n}") for n in range(region_count)]
 
     def part(name: str, condition: Any, statuses: Sequence[Any], *order: Any) -> list[Select]:
-        stmt = select(literal_column(str(_PARTS.index(name))).label("part"), *_CASE_LINE_COLUMNS, Case.updated_at)
+        stmt: Select = select(
+            literal_column(str(_PARTS.index(name))).label("part"), *_CASE_LINE_COLUMNS, Case.updated_at
+        )
         if condition is not None:
             stmt = stmt.where(condition)
         pieces = []

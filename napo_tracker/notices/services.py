@@ -208,7 +208,8 @@ def attention_needed(user, on: date | None = None, limit: int = 10) -> tuple[lis
     params: dict[str, Any] = {"cutoff": due_soon_cutoff(on), "user_id": user.id, "limit": limit}
     if region_ids is not None:
         params["region_ids"] = sorted(region_ids)
-    rows = db.session.execute(_deadlines_statement(region_ids is not None, user.is_rep), params).all()
+    statement = _deadlines_statement(region_ids is not None, user.is_rep)
+    rows = db.session.connection().execute(statement, params).all()  # plain columns: no ORM needed
     lines = [DeadlineLine(row.reference, row.place, row.due, "overdue" if row.due < on else "due_soon") for row in rows]
     return lines, (rows[0].total if rows else 0)
 
