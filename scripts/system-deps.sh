@@ -6,6 +6,7 @@
 #   scripts/system-deps.sh test   the above, plus a PostgreSQL server and redis-server (the tests start
 #                                 throwaway ones), Chromium (browser tests) and poppler-utils (PDF pages)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
+#                                 and a PostgreSQL server (the scale benchmark starts a throwaway cluster)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
 set -euo pipefail
@@ -28,6 +29,7 @@ if [ "$mode" = "test" ]; then
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 elif [ "$mode" != "run" ]; then
   echo "usage: $0 run|test|bench" >&2
   exit 2

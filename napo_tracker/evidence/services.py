@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -640,10 +641,18 @@ def _panel_counts(scoped: bool) -> Select:
 
 def period_expression(period: str):
     """The 'YYYY-MM' (or 'YYYY') of as_of, on either database."""
+    return _period_parts(period)[1]
+
+
+def _period_parts(period: str) -> tuple[Any, Any]:
+    """(what to group by, its 'YYYY-MM' or 'YYYY' text). PostgreSQL groups on date_trunc and
+    formats each group once: to_char on every row costs a third of a large aggregation."""
     length = {"month": 7, "year": 4}[period]
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(EvidenceItem.as_of, "YYYY-MM" if period == "month" else "YYYY")
-    return func.substr(EvidenceItem.as_of, 1, length)  # SQLite keeps dates as ISO text
+        bucket = func.date_trunc(literal_column(f"'{period}'"), EvidenceItem.as_of)  # the same text in GROUP BY
+        return bucket, func.to_char(bucket, "YYYY-MM" if period == "month" else "YYYY")
+    text = func.substr(EvidenceItem.as_of, 1, length)  # SQLite keeps dates as ISO text
+    return text, text
 
 
 class Group:
@@ -753,7 +762,8 @@ def aggregate(
     figures of fewer than three people is marked suppressed (``is_small_number``). ``where``
     narrows the items further (the dashboard: each place's latest month only).
     """
-    period_col = period_expression(period).label("period")
+    bucket, period_text = _period_parts(period)
+    period_col = period_text.label("period")
     item = EvidenceItem
     raw = NullType()  # the driver's own numbers (Decimal on PostgreSQL, float on SQLite), converted on reading
     small_count, small_sum = _small_parts_sql()
@@ -771,8 +781,8 @@ def aggregate(
             small_sum,
         )
         .where(item.value.is_not(None), item.metric_id.is_not(None))
-        .group_by(item.metric_id, item.region_id, period_col)
-        .order_by(item.metric_id, item.region_id, period_col)
+        .group_by(item.metric_id, item.region_id, bucket)
+        .order_by(item.metric_id, item.region_id, bucket)
     )
     if metric_ids is not None:
         stmt = stmt.where(item.metric_id.in_(metric_ids))
