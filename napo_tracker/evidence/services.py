@@ -24,10 +24,8 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     text,
-    tuple_,
     type_coerce,
     union_all,
 )
@@ -919,22 +917,27 @@ def _latest_dates_statement(region_ids: tuple[int | None, ...]) -> Select:
     return union_all(*parts)  # type: ignore[return-value]
 
 
-def _latest_months(newest: dict[tuple[int, int | None], date]) -> ColumnElement[bool] | None:
-    """The items of each metric and place in the month of its newest date: one condition per
-    distinct month (usually one or two), pairs matched as (metric, region) rows."""
+def _latest_months(newest: dict[tuple[int, int | None], date]) -> list[ColumnElement[bool]]:
+    """The items of each metric and place from the month of its newest date: a condition per
+    distinct month (usually one or two) for the regions and one for national figures, each an
+    index range per metric and place, each aggregated on its own (an OR of them would be read
+    as a scan). A pair whose newest month is later is read from the earlier month too; the
+    caller keeps only each pair's newest month."""
     by_month: dict[date, list[tuple[int, int | None]]] = defaultdict(list)
     for pair, as_of in newest.items():
         by_month[_month_start(as_of)].append(pair)
     item = EvidenceItem
     conditions: list[ColumnElement[bool]] = []
-    for start, pairs in by_month.items():
-        regional = [(m, r) for m, r in pairs if r is not None]
-        national = [m for m, r in pairs if r is None]
-        if regional:
-            conditions.append(and_(tuple_(item.metric_id, item.region_id).in_(regional), item.as_of >= start))
+    for start, pairs in sorted(by_month.items()):
+        regional = {m for m, r in pairs if r is not None}, {r for _m, r in pairs if r is not None}
+        national = {m for m, r in pairs if r is None}
+        if regional[0]:
+            conditions.append(
+                and_(item.metric_id.in_(regional[0]), item.region_id.in_(regional[1]), item.as_of >= start)
+            )
         if national:
             conditions.append(and_(item.metric_id.in_(national), item.region_id.is_(None), item.as_of >= start))
-    return or_(*conditions) if conditions else None
+    return conditions
 
 
 def _month_start(day: date, months_back: int = 0) -> date:
@@ -954,10 +957,11 @@ def dashboard_data(user: Any, region: Region | None = None) -> dict[str, Any]:
     region_filter = {region.id} if region is not None else None
     places: list[int | None] = [region.id] if region is not None else [None, *sorted(region_names)]
     newest = _latest_dates(list(metrics), places)
-    latest_months = _latest_months(newest)
-    groups = (
-        aggregate(list(metrics), region_ids=region_filter, where=latest_months) if latest_months is not None else []
-    )
+    groups = [
+        group
+        for condition in _latest_months(newest)
+        for group in aggregate(list(metrics), region_ids=region_filter, where=condition)
+    ]
     trend_metric = next((m for m in metrics.values() if m.code == TREND_CODE), None)
     trend_newest = max((d for (m, _), d in newest.items() if trend_metric and m == trend_metric.id), default=None)
     # The trend covers the two years up to the newest month recorded, not every old figure.
