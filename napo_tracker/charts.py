@@ -1,5 +1,9 @@
 """SVG charts drawn server-side with matplotlib, shared by pages and PDFs.
 
+Drawing takes tens of milliseconds, so each chart is kept (``cache.py``) under a hash of what
+it plots and of this file: the same figures are drawn once, by whichever worker first needs
+them, and different figures can never be served an old chart.
+
 Pages show them as ``<img src="{{ svg_data_uri(svg) }}">`` (the page CSP forbids the
 inline style attributes matplotlib writes; an image is isolated from that); PDFs embed
 the SVG text inline, so it stays vector. No XML prolog, no external references.
@@ -8,12 +12,14 @@ the SVG text inline, so it stays vector. No XML prolog, no external references.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import re
 import threading
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -22,6 +28,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
+from .cache import cached
 from .kernel.numbers import UNIT_SUFFIX, format_figure
 
 BAR_COLOUR = "#3b5b92"
@@ -50,6 +57,8 @@ RC: dict[Any, Any] = {
 _LOCK = threading.Lock()  # matplotlib's rc and font caches are not thread-safe
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)  # RDF namespaces only: nothing to show
+# A change to how charts are drawn (this file, or matplotlib) makes new keys.
+DRAWING = (hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16], matplotlib.__version__)
 
 
 def _suffix(unit: str) -> str:
@@ -83,6 +92,18 @@ def bar_chart_svg(
     places: list[int | None] | None = None,
 ) -> str:
     """Horizontal bars, one per label; a missing value (None, e.g. withheld) draws no bar."""
+    inputs = (DRAWING, title, tuple(labels), tuple(values), unit, tuple(thresholds), tuple(places or ()))
+    return cached("bar-chart", inputs, lambda: _draw_bar_chart(title, labels, values, unit, thresholds, places))
+
+
+def _draw_bar_chart(
+    title: str,
+    labels: list[str],
+    values: list[Decimal | None],
+    unit: str,
+    thresholds: tuple | list,
+    places: list[int | None] | None,
+) -> str:
     with _LOCK, matplotlib.rc_context(RC):
         return _to_svg(_bar_figure(title, labels, values, unit, thresholds, places))
 
@@ -147,6 +168,11 @@ def _bar_figure(
 
 def line_chart_svg(title: str, series: dict[str, list[tuple[date, Decimal]]], *, unit: str = "") -> str:
     """One line per series (a region), the sources' own dates along the bottom."""
+    inputs = (DRAWING, title, tuple((name, tuple(points)) for name, points in series.items()), unit)
+    return cached("line-chart", inputs, lambda: _draw_line_chart(title, series, unit))
+
+
+def _draw_line_chart(title: str, series: dict[str, list[tuple[date, Decimal]]], unit: str) -> str:
     with _LOCK, matplotlib.rc_context(RC):
         return _to_svg(_line_figure(title, series, unit))
 

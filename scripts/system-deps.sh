@@ -7,6 +7,7 @@
 #                                 cluster), Redis (a throwaway redis-server: jobs, shared limits and
 #                                 the deployment test), Chromium (browser tests) and poppler-utils (PDF pages)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
+#                                 and a PostgreSQL server (the scale benchmark starts a throwaway cluster)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
 set -euo pipefail
@@ -24,11 +25,13 @@ has_lib 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "$mode" = "test" ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 elif [ "$mode" != "run" ]; then
   echo "usage: $0 run|test|bench" >&2
   exit 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +13,7 @@ from typing import Any, TypedDict, Unpack
 
 import pyotp
 
+from benchmarks import bulk
 from napo_tracker.accounts.models import User
 from napo_tracker.accounts.services import create_user
 from napo_tracker.briefings import services as briefing_services
@@ -409,3 +411,16 @@ def import_seed_figures(actor: User | None) -> dict[tuple[str, str], EvidenceIte
     db.session.commit()
     items = db.session.scalars(db.select(EvidenceItem).where(EvidenceItem.value.is_not(None))).all()
     return {(item.metric.code, plain_decimal(item.value, item.value_places)): item for item in items if item.metric}
+
+
+# ---- many rows at once: the query-plan tests need tables the size PostgreSQL plans for
+
+
+def bulk_cases(rng: random.Random, count: int, region_ids: Sequence[int], rep_ids: Sequence[int]) -> None:
+    """``count`` generated cases spread like real ones (benchmarks/bulk.py), not committed."""
+    bulk.add_cases(rng, count, region_ids, rep_ids)
+
+
+def bulk_evidence(rng: random.Random, count: int, region_ids: Sequence[int]) -> None:
+    """``count`` generated evidence items over ten years of every metric, not committed."""
+    bulk.add_evidence(rng, count, region_ids)

@@ -15,6 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from .schemas import (
     MAX_PER_PAGE,
+    Cursor,
     ErrorSchema,
     EvidenceItemSchema,
     EvidencePageSchema,
@@ -51,15 +52,17 @@ def _responses(schema: str, description: str, *, not_found: bool = False) -> dic
 
 @cache
 def openapi_document() -> dict[str, Any]:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="napo-tracker evidence API",
         version="1",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={"description": DESCRIPTION},
         servers=[{"url": "/api/v1"}],
         security=[{"bearer": []}, {"session": []}],
     )
+    marshmallow.map_to_openapi_type(Cursor, "string", None)  # opaque text the API gave
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "A personal token"})
     spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "napo_session"})
     for name, schema in (

@@ -7,6 +7,8 @@ Exact figures travel as text ("14.20" stays "14.20"): JSON numbers would round t
 
 from __future__ import annotations
 
+import base64
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -111,10 +113,12 @@ class EvidenceItemSchema(Strict):
 
 class EvidencePageSchema(Strict):
     items = fields.List(fields.Nested(EvidenceItemSchema), required=True)
-    page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Send it as `cursor` for the next page; null on the last page."},
+    )
 
 
 class PlaceFigureSchema(Strict):
@@ -173,6 +177,36 @@ class Query(Schema):
         unknown = "exclude"
 
 
+class Cursor(fields.Field):
+    """Where a page of evidence starts: after the item with this date and id (newest first).
+
+    It travels as opaque text (base64 of ``YYYY-MM-DD/id``): clients send back what a page gave.
+    """
+
+    default_error_messages = {"invalid": "is not one this API gave (use next_cursor from the page before)"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[date, int] | None:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        raw = value
+        if not raw:  # an empty cursor is the first page
+            return None
+        try:
+            if len(raw) > 64 or not raw.isascii():
+                raise ValueError
+            text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+            as_of, _, item_id = text.partition("/")
+            if len(as_of) != 10 or not item_id.isdigit() or len(item_id) > 10 or not 1 <= int(item_id) <= MAX_ID:
+                raise ValueError
+            return date.fromisoformat(as_of), int(item_id)
+        except (ValueError, UnicodeError):
+            raise self.make_error("invalid") from None
+
+
+def cursor_for(as_of: date, item_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{as_of.isoformat()}/{item_id}".encode("ascii")).decode("ascii").rstrip("=")
+
+
 def _id(description: str) -> fields.Integer:
     return fields.Integer(
         validate=Bounded(min=1, max=MAX_ID), error_messages=INTEGER_ERRORS, metadata={"description": description}
@@ -203,11 +237,11 @@ class EvidenceQuery(Query):
         error_messages=DATE_ERRORS,
         metadata={"description": "Only items on or before this date; before `from` is refused (400)."},
     )
-    page = fields.Integer(
-        load_default=1,
-        validate=Bounded(min=1, max=1_000_000),
-        error_messages=INTEGER_ERRORS,
-        metadata={"description": "Page number."},
+    cursor = Cursor(
+        metadata={
+            "description": "The `next_cursor` of the page before (none for the first page). Pages are read by "
+            "position, so a deep page costs what the first one does and an item added meanwhile never shifts one."
+        }
     )
     per_page = fields.Integer(
         load_default=50,
@@ -216,10 +250,12 @@ class EvidenceQuery(Query):
         metadata={"description": f"Items per page, at most {MAX_PER_PAGE}; more is refused (400)."},
     )
 
-    @validates_schema
-    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+    @validates_schema(pass_original=True)
+    def _range(self, data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("must be on or before to", "from")
+        if "page" in original:  # offsets are gone: a page number is refused, not silently ignored
+            raise ValidationError("is not supported: follow next_cursor from each page", "page")
 
 
 class StatisticsQuery(Query):

@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select, tuple_
 from werkzeug.exceptions import NotFound
 
 from ..evidence.models import EvidenceItem, Metric, metric_by_code
@@ -41,6 +41,7 @@ from .schemas import (
     RegionsSchema,
     StatisticsQuery,
     StatisticsSchema,
+    cursor_for,
     first_error,
 )
 
@@ -158,10 +159,14 @@ def metrics():
 
 @bp.route("/evidence")
 def evidence():
-    """Evidence items, newest first, filtered and paginated."""
+    """Evidence items, newest first, filtered, a page at a time.
+
+    Pages are read by position (keyset): each carries the cursor of the next, so a deep page
+    costs what the first one does, and an item added meanwhile never shifts a page.
+    """
     args = _query(EvidenceQuery())
     metric = _metric_arg(args.get("metric"))
-    page, per_page = args["page"], args["per_page"]
+    per_page = args["per_page"]
     filters = EvidenceFilters(
         region_id=args.get("region_id"),
         national=bool(args.get("national")),
@@ -172,17 +177,17 @@ def evidence():
         date_from=args.get("date_from"),
         date_to=args.get("date_to"),
     )
-    stmt = filtered_items(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    stmt = filtered_items(current_user, filters)  # newest first: as_of, then id, both descending
+    if args.get("cursor") is not None:
+        stmt = stmt.where(tuple_(EvidenceItem.as_of, EvidenceItem.id) < tuple_(*args["cursor"]))
+    items = db.session.scalars(stmt.limit(per_page + 1)).unique().all()
+    page, more = items[:per_page], len(items) > per_page
     return jsonify(
         EvidencePageSchema().dump(
             {
-                "items": [_item_json(i) for i in items],
-                "page": page,
+                "items": [_item_json(i) for i in page],
                 "per_page": per_page,
-                "total": total,
-                "pages": (total + per_page - 1) // per_page,
+                "next_cursor": cursor_for(page[-1].as_of, page[-1].id) if more else None,
             }
         )
     )

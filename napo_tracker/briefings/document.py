@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from flask import current_app, render_template
@@ -229,9 +228,9 @@ def _chart(section: BriefingSection, citations: Citations) -> dict[str, Any] | N
     }
 
 
-@lru_cache(maxsize=64)
 def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) -> str:
-    """Drawing is the slow part of a chart; the same figures always draw the same SVG."""
+    """A line per region over time, or a bar per region for a single date. The chart module
+    keeps what it drew under the figures it plots, shared by every worker (cache.py)."""
     if any(len(points) > 1 for _label, points in series):
         return line_chart_svg(title, {label: list(points) for label, points in series}, unit=unit)
     return bar_chart_svg(

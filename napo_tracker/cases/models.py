@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..crypto import KEYED_HASH_OF, EncryptedText, keyed_hash
@@ -133,10 +133,19 @@ class Member(Model):
 
 class Case(Model):
     __tablename__ = "cases"
+    __table_args__ = (
+        # The home page reads each list per status (and per region for reps) from these, a few
+        # entries each, and counts live cases from them without touching the table.
+        Index("ix_cases_status_next_action", "status", "next_action_on", "region_id", "assigned_rep_id"),
+        Index("ix_cases_region_status", "region_id", "status", "next_action_on", "assigned_rep_id"),
+        Index("ix_cases_rep_status", "assigned_rep_id", "status", "region_id", "next_action_on"),
+        # A region's most recently updated cases.
+        Index("ix_cases_region_updated", "region_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     category: Mapped[str] = mapped_column(String(40), index=True)
@@ -151,8 +160,8 @@ class Case(Model):
     has_protected_caseload_breach: Mapped[bool] = mapped_column(default=False)
     has_no_cover: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[str] = mapped_column(String(16), default=CasePriority.NORMAL.value)
-    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
-    assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     next_action: Mapped[str | None] = mapped_column(String(200))
     next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
     outcome: Mapped[str | None] = mapped_column(EncryptedText)

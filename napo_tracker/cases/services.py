@@ -29,7 +29,6 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
 from .. import crypto, storage, uploads
@@ -792,67 +791,95 @@ class CaseLine:
 
 
 def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[str, Any]:
-    """The casework panel in two queries: both counts in one, the three short lists in another.
+    """The casework panel in two queries that read a few index entries each, whatever the
+    size of the table: both counts in one, the three short lists in another (each list read
+    per live status and region, then merged here).
 
     Lists, in the user's regions: a rep's own live cases (next action soonest first, blanks
     last), overdue next actions of live cases (a rep's own and unassigned ones), and the
     most recently updated cases.
     """
     region_ids = region_ids_for(user)
-    counts, lines_stmt = _home_statements(user.is_rep, region_ids is not None, limit)
+    regions = None if region_ids is None else sorted(region_ids)
+    counts, lines_stmt = _home_statements(user.is_rep, None if regions is None else len(regions), limit)
     params: dict[str, Any] = {"user_id": user.id, "today": today or clock.today()}
-    if region_ids is not None:
-        params["region_ids"] = sorted(region_ids)
-    mine_count, overdue_count = db.session.execute(counts, params).one()
-    lines: dict[str, list[CaseLine]] = {name: [] for name in _PARTS}
-    for row in db.session.execute(lines_stmt, params):
-        lines[_PARTS[row.part]].append(CaseLine(*row[1:-1]))
+    if regions is not None:
+        params["region_ids"] = regions
+        params.update({f"region_{n}": region_id for n, region_id in enumerate(regions)})
+    # Plain column reads: run on the session's connection, past the ORM's per-statement work.
+    connection = db.session.connection()
+    mine_count, overdue_count = connection.execute(counts, params).one()
+    rows: dict[str, list[Any]] = {name: [] for name in _PARTS}
+    for row in connection.execute(lines_stmt, params):
+        rows[_PARTS[row.part]].append(row)
+    # Each status's and region's piece came in its own order; merge them and keep the first few.
+    for name in ("mine", "overdue"):
+        rows[name].sort(key=lambda r: (r.next_action_on is None, r.next_action_on or date.min, -r.id))
+    rows["recent"].sort(key=lambda r: (r.updated_at, r.id), reverse=True)
+    lines = {name: [CaseLine(*row[1:7]) for row in part_rows[:limit]] for name, part_rows in rows.items()}
     return {
         "mine": lines["mine"],
         "mine_count": mine_count,
         "overdue": lines["overdue"],
         "overdue_count": overdue_count,
         "recent": lines["recent"],
+        "cap": HOME_COUNT_CAP,
     }
 
 
 _PARTS = ("mine", "overdue", "recent")
+HOME_COUNT_CAP = 1000  # the panel counts this far ("more than 1,000"), so its cost stays flat
 _CASE_LINE_COLUMNS = (Case.id, Case.reference, Case.title, Case.status, Case.next_action, Case.next_action_on)
 
 
 @cache
-def _home_statements(is_rep: bool, scoped: bool, limit: int) -> tuple[Select, Select]:
-    """The casework panel's two statements, built once per process for each kind of user.
+def _home_statements(is_rep: bool, region_count: int | None, limit: int) -> tuple[Select, Select]:
+    """The casework panel's two statements, built once per process for each kind of user
+    (rep or not, and how many regions they hold: None for every region).
 
     The user, the day and the user's regions are bound parameters (``user_id``, ``today``,
-    ``region_ids``): nothing about the data is kept between requests. ``scoped`` limits
-    every part to ``region_ids``, as ``scope_to_regions`` does for the other queries.
+    ``region_ids``, and ``region_0``… one per region): nothing about the data is kept
+    between requests. Each list is read per live status (and per region for reps), in order
+    from an index, ``limit`` rows each, so its cost does not grow with the cases a region
+    holds; the counts read only index entries, at most HOME_COUNT_CAP + 1 of them.
     """
     user_id, today = bindparam("user_id", type_=Integer), bindparam("today", type_=Date)
     live = Case.status.in_([s.value for s in LIVE_STATUSES])
-    mine = and_(Case.assigned_rep_id == user_id, live)
-    overdue = and_(Case.next_action_on < today, live)
+    mine = Case.assigned_rep_id == user_id
+    overdue = Case.next_action_on < today
     if is_rep:
         overdue = and_(overdue, or_(Case.assigned_rep_id == user_id, Case.assigned_rep_id.is_(None)))
 
-    def in_regions(stmt: Select) -> Select:
-        return stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True))) if scoped else stmt
+    def how_many(condition: Any) -> Any:
+        """Counted up to HOME_COUNT_CAP + 1: past that the panel says "more than"."""
+        stmt = select(Case.id).where(live, condition)
+        if region_count is not None:
+            stmt = stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True)))
+        return select(func.count()).select_from(stmt.limit(HOME_COUNT_CAP + 1).subquery()).scalar_subquery()
 
-    counts = in_regions(select(func.count(sql_case((mine, 1))), func.count(sql_case((overdue, 1)))).select_from(Case))
+    counts = select(how_many(mine) if is_rep else literal_column("0"), how_many(overdue))
+    places: list[Any] = [None] if region_count is None else [bindparam(f"region_{n}") for n in range(region_count)]
 
-    def part(name: str, condition: Any, *order: Any) -> Select:
-        stmt = select(
-            literal_column(str(_PARTS.index(name))).label("part"),
-            *_CASE_LINE_COLUMNS,
-            func.row_number().over(order_by=order).label("position"),
+    def part(name: str, condition: Any, statuses: Sequence[Any], *order: Any) -> list[Select]:
+        stmt: Select = select(
+            literal_column(str(_PARTS.index(name))).label("part"), *_CASE_LINE_COLUMNS, Case.updated_at
         )
         if condition is not None:
             stmt = stmt.where(condition)
-        return in_regions(stmt).order_by(*order).limit(limit).subquery().select()
+        pieces = []
+        for place in places:
+            for status in statuses:
+                piece = stmt if place is None else stmt.where(Case.region_id == place)
+                piece = piece if status is None else piece.where(Case.status == status.value)
+                pieces.append(piece.order_by(*order).limit(limit).subquery().select())
+        return pieces
 
-    by_next_action = (Case.next_action_on.is_(None).asc(), Case.next_action_on.asc(), Case.id.desc())
-    parts = [part("overdue", overdue, *by_next_action), part("recent", None, Case.updated_at.desc(), Case.id.desc())]
+    parts = [
+        *part("overdue", overdue, LIVE_STATUSES, Case.next_action_on.asc(), Case.id.desc()),  # never blank
+        *part("recent", None, [None], Case.updated_at.desc(), Case.id.desc()),
+    ]
     if is_rep:  # only reps are shown their own cases
-        parts.append(part("mine", mine, *by_next_action))
+        by_next_action = (Case.next_action_on.is_(None).asc(), Case.next_action_on.asc(), Case.id.desc())
+        parts += part("mine", mine, LIVE_STATUSES, *by_next_action)
     union = union_all(*parts).subquery()
-    return counts, select(union).order_by(union.c.part, union.c.position)
+    return counts, select(union).order_by(union.c.part)

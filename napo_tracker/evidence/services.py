@@ -9,10 +9,28 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
 from werkzeug.exceptions import NotFound
@@ -29,11 +47,12 @@ from ..notices.models import ForeseeabilityNotice
 from ..notices.services import get_notice_for
 from ..references import insert_with_reference
 from ..regions.models import Region, Unit, UnitKind
-from ..regions.scoping import can_access_region, get_for_user_or_404, scope_to_regions
+from ..regions.scoping import can_access_region, get_for_user_or_404, region_ids_for, scope_to_regions
 from ..testimonies.models import Testimony
 from .models import (
     ADDITIVE_CODES,
     ALL_LEVELS,
+    IS_UNVERIFIED_SQL,
     MAX_ABS_VALUE,
     MAX_DECIMAL_PLACES,
     STANDARD_METRICS,
@@ -878,15 +897,62 @@ def record_pack(actor: User, metric_code: str, kind: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# The home page's panel
+
+PANEL_COUNT_CAP = 1000  # the panel counts this far ("more than 1,000"): its cost stays flat
+
+
+def panel_counts(user: Any) -> tuple[int, int, int]:
+    """Items the user sees (their regions' and national ones), how many are unverified, and how
+    many metrics there are, in one statement. Items are counted only up to PANEL_COUNT_CAP + 1:
+    the panel says "more than" past that, and reads at most that many index entries."""
+    ids = region_ids_for(user)
+    params = {} if ids is None else {"region_ids": sorted(ids)}
+    total, unverified, metrics = db.session.connection().execute(_panel_counts(ids is not None), params).one()
+    return total, unverified, metrics
+
+
+@cache
+def _panel_counts(scoped: bool) -> Select:
+    """Built once per process: the user's regions are bound as ``region_ids``."""
+
+    def up_to_cap(*conditions: Any) -> Any:
+        stmt = select(EvidenceItem.id).where(*conditions)
+        if scoped:
+            # Two plain index reads, each stopping at the cap (an OR would make PostgreSQL
+            # gather every match into a bitmap first).
+            regional = stmt.where(EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True)))
+            national = stmt.where(EvidenceItem.region_id.is_(None))
+            parts = [part.limit(PANEL_COUNT_CAP + 1).subquery().select() for part in (regional, national)]
+            capped = union_all(*parts).subquery()
+            stmt = select(capped.c.id)
+        return select(func.count()).select_from(stmt.limit(PANEL_COUNT_CAP + 1).subquery()).scalar_subquery()
+
+    return select(
+        up_to_cap(),
+        up_to_cap(text(f"evidence_items.{IS_UNVERIFIED_SQL}")),  # as written in the partial index
+        select(func.count()).select_from(Metric).scalar_subquery(),
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # Aggregation: one GROUP BY over metric, region and period feeds the dashboards and the API
 
 
 def period_expression(period: str):
     """The 'YYYY-MM' (or 'YYYY') of as_of, on either database."""
+    return _period_parts(period)[1]
+
+
+def _period_parts(period: str) -> tuple[Any, Any]:
+    """(what to group by, its 'YYYY-MM' or 'YYYY' text). PostgreSQL groups on date_trunc and
+    formats each group once: to_char on every row costs a third of a large aggregation."""
     length = {"month": 7, "year": 4}[period]
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(EvidenceItem.as_of, "YYYY-MM" if period == "month" else "YYYY")
-    return func.substr(EvidenceItem.as_of, 1, length)  # SQLite keeps dates as ISO text
+        bucket = func.date_trunc(literal_column(f"'{period}'"), EvidenceItem.as_of)  # the same text in GROUP BY
+        return bucket, func.to_char(bucket, "YYYY-MM" if period == "month" else "YYYY")
+    text = func.substr(EvidenceItem.as_of, 1, length)  # SQLite keeps dates as ISO text
+    return text, text
 
 
 class Group:
@@ -988,13 +1054,16 @@ def aggregate(
     region_ids: set[int] | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[Group]:
     """Count, min, max and mean of every metric's values per region (None = national) and period.
 
     One GROUP BY, read in the order of the dashboard index. A group that could give away the
-    figures of fewer than three people is marked suppressed (``is_small_number``).
+    figures of fewer than three people is marked suppressed (``is_small_number``). ``where``
+    narrows the items further (the dashboard: each place's latest month only).
     """
-    period_col = period_expression(period).label("period")
+    bucket, period_text = _period_parts(period)
+    period_col = period_text.label("period")
     item = EvidenceItem
     raw = NullType()  # the driver's own numbers (Decimal on PostgreSQL, float on SQLite), converted on reading
     small_count, small_sum = _small_parts_sql()
@@ -1012,8 +1081,8 @@ def aggregate(
             small_sum,
         )
         .where(item.value.is_not(None), item.metric_id.is_not(None))
-        .group_by(item.metric_id, item.region_id, period_col)
-        .order_by(item.metric_id, item.region_id, period_col)
+        .group_by(item.metric_id, item.region_id, bucket)
+        .order_by(item.metric_id, item.region_id, bucket)
     )
     if metric_ids is not None:
         stmt = stmt.where(item.metric_id.in_(metric_ids))
@@ -1023,6 +1092,8 @@ def aggregate(
         stmt = stmt.where(item.as_of >= date_from)
     if date_to is not None:
         stmt = stmt.where(item.as_of <= date_to)
+    if where is not None:
+        stmt = stmt.where(where)
     individual = set(db.session.scalars(select(Metric.id).where(Metric.is_individual.is_(True))))
     return [
         Group(
@@ -1117,17 +1188,94 @@ class DashboardFigure:
     rows: list[dict[str, Any]]  # region name, period, value (None when withheld), is_suppressed
 
 
+def _latest_dates(metric_ids: list[int], region_ids: list[int | None]) -> dict[tuple[int, int | None], date]:
+    """The newest date with a value, for each metric and place: one statement, each answer
+    read from the end of its stretch of the dashboard index, whatever the number of items."""
+    if not metric_ids or not region_ids:
+        return {}
+    stmt = _latest_dates_statement(tuple(region_ids))
+    rows = db.session.execute(stmt, {"metric_ids": metric_ids}).all()
+    return {(metric_id, region_id): as_of for metric_id, region_id, as_of in rows if as_of is not None}
+
+
+@lru_cache(maxsize=64)
+def _latest_dates_statement(region_ids: tuple[int | None, ...]) -> Select:
+    """Built once per set of places (the metrics are bound as ``metric_ids``)."""
+    item = EvidenceItem
+    parts = []
+    for region_id in region_ids:
+        place = item.region_id.is_(None) if region_id is None else item.region_id == region_id
+        newest = (
+            select(item.as_of)
+            .where(item.metric_id == Metric.id, place, item.value.is_not(None))
+            .order_by(item.as_of.desc())
+            .limit(1)
+            .correlate(Metric)
+            .scalar_subquery()
+        )
+        place_id = cast(literal(region_id, Integer), Integer)  # typed, so a NULL unites with the ids
+        metrics = Metric.id.in_(bindparam("metric_ids", expanding=True))
+        parts.append(select(Metric.id, place_id, newest.label("as_of")).where(metrics))
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+def _latest_months(newest: dict[tuple[int, int | None], date]) -> list[ColumnElement[bool]]:
+    """The items of each metric and place from the month of its newest date: a condition per
+    distinct month (usually one or two) for the regions and one for national figures, each an
+    index range per metric and place, each aggregated on its own (an OR of them would be read
+    as a scan). A pair whose newest month is later is read from the earlier month too; the
+    caller keeps only each pair's newest month."""
+    by_month: dict[date, list[tuple[int, int | None]]] = defaultdict(list)
+    for pair, as_of in newest.items():
+        by_month[_month_start(as_of)].append(pair)
+    item = EvidenceItem
+    conditions: list[ColumnElement[bool]] = []
+    for start, pairs in sorted(by_month.items()):
+        regional = {m for m, r in pairs if r is not None}, {r for _m, r in pairs if r is not None}
+        national = {m for m, r in pairs if r is None}
+        if regional[0]:
+            conditions.append(
+                and_(item.metric_id.in_(regional[0]), item.region_id.in_(regional[1]), item.as_of >= start)
+            )
+        if national:
+            conditions.append(and_(item.metric_id.in_(national), item.region_id.is_(None), item.as_of >= start))
+    return conditions
+
+
+def _month_start(day: date, months_back: int = 0) -> date:
+    month = day.year * 12 + day.month - 1 - months_back
+    return date(month // 12, month % 12 + 1, 1)
+
+
 def dashboard_data(user: Any, region: Region | None = None) -> dict[str, Any]:
-    """Everything the national (or one region's) dashboard shows, from one aggregation."""
+    """Everything the national (or one region's) dashboard shows.
+
+    Each figure is its place's latest month, and the trend the two years before the newest
+    month of its metric: only those items are aggregated, so the page costs the same at a
+    thousand items as at millions.
+    """
     metrics = {m.id: m for m in db.session.scalars(select(Metric).where(Metric.code.in_(HEADLINE_CODES)))}
     region_names = dict(db.session.execute(select(Region.id, Region.name)).all())
     region_filter = {region.id} if region is not None else None
-    groups = aggregate(list(metrics), region_ids=region_filter)
+    places: list[int | None] = [region.id] if region is not None else [None, *sorted(region_names)]
+    newest = _latest_dates(list(metrics), places)
+    groups = [
+        group
+        for condition in _latest_months(newest)
+        for group in aggregate(list(metrics), region_ids=region_filter, where=condition)
+    ]
+    trend_metric = next((m for m in metrics.values() if m.code == TREND_CODE), None)
+    trend_newest = max((d for (m, _), d in newest.items() if trend_metric and m == trend_metric.id), default=None)
+    # The trend covers the two years up to the newest month recorded, not every old figure.
+    since = "9999-99" if trend_newest is None else _month_start(trend_newest, 23).isoformat()[:7]
+    if trend_metric is not None and trend_newest is not None:
+        groups += aggregate([trend_metric.id], region_ids=region_filter, date_from=_month_start(trend_newest, 23))
     latest: dict[tuple[int, int | None], Group] = {}
     trend: dict[int | None, list[Group]] = defaultdict(list)
     for group in groups:
-        latest[(group.metric_id, group.region_id)] = group  # sorted by period: the last one wins
-        if metrics[group.metric_id].code == TREND_CODE:
+        if group.period == newest[(group.metric_id, group.region_id)].isoformat()[:7]:
+            latest[(group.metric_id, group.region_id)] = group
+        if trend_metric is not None and group.metric_id == trend_metric.id and group.period >= since:
             trend[group.region_id].append(group)
     figures = []
     for metric in sorted(metrics.values(), key=lambda m: HEADLINE_CODES.index(m.code)):
@@ -1148,20 +1296,18 @@ def dashboard_data(user: Any, region: Region | None = None) -> dict[str, Any]:
         rows.sort(key=lambda r: (r["region"] != "National", r["region"]))
         figures.append(DashboardFigure(metric, rows))
     trend_series: dict[str, list[tuple[date, Decimal]]] = {}
-    # The trend covers the two years before the newest month recorded, not every old figure.
-    newest = max((g.period for groups_ in trend.values() for g in groups_), default="0000-00")
-    since = f"{int(newest[:4]) - 2}{newest[4:]}" if newest[:4].isdigit() else newest
     for region_id, region_groups in trend.items():
         name = region_names.get(region_id, "National") if region_id else "National"
-        points = [
-            (date.fromisoformat(g.period + "-01"), value)
-            for g in region_groups
-            if g.period > since and (value := g.value_for(user)) is not None
-        ]
+        seen: set[str] = set()  # a latest month is in both aggregations
+        points = []
+        for g in sorted(region_groups, key=lambda g: g.period):
+            if g.period not in seen and (value := g.value_for(user)) is not None:
+                seen.add(g.period)
+                points.append((date.fromisoformat(g.period + "-01"), value))
         if points:
             trend_series[name] = points
     return {
         "figures": figures,
         "trend": dict(sorted(trend_series.items())),
-        "trend_metric": next((m for m in metrics.values() if m.code == TREND_CODE), None),
+        "trend_metric": trend_metric,
     }

@@ -3,13 +3,12 @@ metric definitions. Each view calls a service; the transaction boundary commits 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import select
 
 from ..charts import bar_chart_png, bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..csvexport import csv_response, xlsx_bytes, xlsx_response
@@ -22,7 +21,8 @@ from ..main.home import Panel, home_panel
 from ..paging import paginate
 from ..pdf import PDFRenderError, render_pdf
 from ..regions.models import Region
-from ..regions.scoping import can_access_region, region_ids_for, scope_to_regions
+from ..regions.scoping import can_access_region, scope_to_regions
+from ..regions.services import units_in_scope
 from ..security import roles_required
 from . import bp
 from .forms import (
@@ -36,9 +36,10 @@ from .forms import (
     UploadForm,
 )
 from .importer import HEADER, ImportOptions, import_csv
-from .models import EvidenceItem, Metric
+from .models import EvidenceItem
 from .services import (
     EXPORT_HEADER,
+    PANEL_COUNT_CAP,
     EvidenceFilters,
     all_metrics,
     allow_small_number,
@@ -57,6 +58,7 @@ from .services import (
     is_withheld,
     link_references,
     may_see_exact,
+    panel_counts,
     plain_decimal,
     record_pack,
     resolve_links,
@@ -92,8 +94,9 @@ def _visible_regions() -> list[Region]:
     return list(db.session.scalars(stmt))
 
 
-def _unit_choices(regions: list[Region]) -> list[tuple[Any, str]]:
-    return [(unit.id, f"{unit.name} ({region.name})") for region in regions for unit in region.units]
+def _unit_choices() -> list[tuple[Any, str]]:
+    """Every unit of the user's regions, by region and name, in one query (not one per region)."""
+    return [(unit.id, f"{unit.name} ({unit.region.name})") for unit in units_in_scope(current_user)]
 
 
 def _metric_choices(blank: str) -> dict[Any, str]:
@@ -108,7 +111,7 @@ def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
     form = FilterForm(request.args)
     regions = _visible_regions()
     form.region.choices = {"": "Any region", "national": "National (no region)", **{str(r.id): r.name for r in regions}}
-    form.unit.choices = dict([("", "Any unit")] + _unit_choices(regions))
+    form.unit.choices = dict([("", "Any unit")] + _unit_choices())
     form.metric.choices = _metric_choices("Any metric")
     filters = EvidenceFilters()
     if request.args and not form.validate():
@@ -160,7 +163,7 @@ def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
     regions = _visible_regions()
     national: list[tuple[Any, str]] = [("", "National (the whole service)")] if current_user.sees_all_regions else []
     form.region_id.choices = dict(national + [(r.id, r.name) for r in regions])
-    form.unit_id.choices = dict([("", "No particular unit")] + _unit_choices(regions))
+    form.unit_id.choices = dict([("", "No particular unit")] + _unit_choices())
     form.metric_id.choices = _metric_choices("None: a statement only")
     return form
 
@@ -528,29 +531,11 @@ def metric_edit(code: str):
 # Home page panel
 
 
-@cache
-def _panel_counts(scoped: bool) -> Select:
-    """One statement, built once per process: the items in the user's regions (bound as
-    ``region_ids``) and national ones, how many of them are unverified, and how many metrics."""
-    stmt = select(
-        func.count(),
-        func.count(case((EvidenceItem.is_verified.is_(False), 1))),
-        select(func.count()).select_from(Metric).scalar_subquery(),
-    ).select_from(EvidenceItem)
-    if scoped:
-        stmt = stmt.where(
-            EvidenceItem.region_id.in_(bindparam("region_ids", expanding=True)) | EvidenceItem.region_id.is_(None)
-        )
-    return stmt
-
-
 @home_panel
 def evidence_panel(user):
     if not getattr(user, "is_authenticated", False):
         return None
-    ids = region_ids_for(user)
-    params = {} if ids is None else {"region_ids": sorted(ids)}
-    total, unverified, metrics_count = db.session.execute(_panel_counts(ids is not None), params).one()
+    total, unverified, metrics_count = panel_counts(user)
     return Panel(
         "Workload evidence",
         "evidence/_panel.html",
@@ -558,6 +543,7 @@ def evidence_panel(user):
             "total": total,
             "unverified": unverified,
             "metrics": metrics_count,
+            "cap": PANEL_COUNT_CAP,
             "may_verify": user.sees_all_regions,
         },
         link_endpoint="evidence.dashboard",

@@ -18,9 +18,10 @@ from typing import Any
 
 import holidays
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Integer, Select, bindparam, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
@@ -34,7 +35,7 @@ from ..kernel.errors import ConflictError, DomainError, check_version
 from ..pdf import PDFRenderError, render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, scope_to_regions
+from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, region_ids_for, scope_to_regions
 from .models import (
     MAX_WMT_PERCENT,
     CalendarToken,
@@ -238,22 +239,67 @@ def notices_for_case(user, case_id: int) -> list[ForeseeabilityNotice]:
     return list(db.session.scalars(stmt))
 
 
-def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]:
-    """Served or escalated notices in the user's regions that are overdue or due soon, soonest first."""
+@dataclass(frozen=True)
+class DeadlineLine:
+    """One line of the home page's deadlines panel: what it names, not a whole notice."""
+
+    reference: str
+    place: str  # the unit's name, or the region's
+    active_due_on: date
+    deadline_state: str  # 'overdue' or 'due_soon'
+
+
+def attention_needed(user, on: date | None = None, limit: int = 10) -> tuple[list[DeadlineLine], int]:
+    """Served or escalated notices in the user's regions (a rep's own) that are overdue or due
+    soon, soonest first: the first ``limit`` and how many there are, in one query.
+
+    The running deadline is ``active_due_on`` written in SQL: the response while served, the
+    latest escalation step's once escalated.
+    """
     on = on or today()
-    stmt = scope_to_regions(
-        select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES)),
-        ForeseeabilityNotice.region_id,
-        user,
-    ).options(
-        selectinload(ForeseeabilityNotice.escalations),
-        joinedload(ForeseeabilityNotice.unit),
-        joinedload(ForeseeabilityNotice.region),
-    )  # the panel names them
-    if user.is_rep:
-        stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
-    notices = [n for n in db.session.scalars(stmt) if deadline_state(n, on)]
-    return sorted(notices, key=lambda n: (active_due_on(n), n.reference))
+    region_ids = region_ids_for(user)
+    params: dict[str, Any] = {"cutoff": due_soon_cutoff(on), "user_id": user.id, "limit": limit}
+    if region_ids is not None:
+        params["region_ids"] = sorted(region_ids)
+    statement = _deadlines_statement(region_ids is not None, user.is_rep)
+    rows = db.session.connection().execute(statement, params).all()  # plain columns: no ORM needed
+    lines = [DeadlineLine(row.reference, row.place, row.due, "overdue" if row.due < on else "due_soon") for row in rows]
+    return lines, (rows[0].total if rows else 0)
+
+
+@lru_cache(maxsize=8)
+def _deadlines_statement(scoped: bool, is_rep: bool) -> Select:
+    """Built once per process for each kind of user; the day's cut-off, the user, their regions
+    and the limit are bound (``cutoff``, ``user_id``, ``region_ids``, ``limit``)."""
+    notice = ForeseeabilityNotice
+    latest_step_due = (
+        select(NoticeEscalation.due_on)
+        .where(NoticeEscalation.notice_id == notice.id)
+        .order_by(NoticeEscalation.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    due = sql_case(
+        (notice.status == NoticeStatus.SERVED.value, notice.response_due_on),
+        (notice.status == NoticeStatus.ESCALATED.value, latest_step_due),
+    ).label("due")
+    inner = (
+        select(notice.reference, func.coalesce(Unit.name, Region.name).label("place"), due)
+        .join(Region, Region.id == notice.region_id)
+        .outerjoin(Unit, Unit.id == notice.unit_id)
+        .where(notice.status.in_(OPEN_STATUSES))
+    )
+    if scoped:
+        inner = inner.where(notice.region_id.in_(bindparam("region_ids", expanding=True)))
+    if is_rep:
+        inner = inner.where(notice.assigned_rep_id == bindparam("user_id", type_=Integer))
+    running = inner.subquery()
+    return (
+        select(running, func.count().over().label("total"))
+        .where(running.c.due <= bindparam("cutoff", type_=Date))
+        .order_by(running.c.due, running.c.reference)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 # --- changes --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import Field
 
 from ..accounts.models import User
@@ -87,11 +88,11 @@ def deadlines_panel(user):
     """Reps (and officials) see the notices whose deadlines are close or past."""
     if not getattr(user, "is_authenticated", False) or user.is_admin:
         return None
-    notices = attention_needed(user)
+    lines, total = attention_needed(user, limit=10)
     return Panel(
         "Foreseeability notices: deadlines",
         "notices/_panel.html",
-        {"notices": notices[:10], "more": max(len(notices) - 10, 0)},
+        {"notices": lines, "more": max(total - len(lines), 0)},
         "notices.index",
         "All notices",
     )
@@ -102,7 +103,12 @@ def deadlines_panel(user):
 
 def _rep_choices() -> list[tuple[int, str]]:
     """Active reps who share a region with the user (officials: every active rep)."""
-    stmt = select(User).where(User.is_active.is_(True), User.role == Role.REP).order_by(User.display_name)
+    stmt = (
+        select(User)
+        .where(User.is_active.is_(True), User.role == Role.REP)
+        .options(selectinload(User.regions))  # not one query per rep
+        .order_by(User.display_name)
+    )
     ids = region_ids_for(current_user)
     reps = [
         u
