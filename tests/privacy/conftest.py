@@ -1,0 +1,18 @@
+"""Fixtures for members' data protection: a command runner, a mailbox, and a member with a file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mailbox import mailbox as mailbox  # noqa: F401  (a fixture)
+
+
+@pytest.fixture
+def cli(app):
+    """Run a ``flask`` command against the test app: ``cli("members", "export", …)``."""
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(args=list(args), input=input)
+
+    return invoke
