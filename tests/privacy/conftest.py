@@ -1,10 +1,8 @@
-"""Fixtures for members' data protection: a command runner, a mailbox, and a member with a file."""
+"""Fixtures for members' data protection: a command runner."""
 
 from __future__ import annotations
 
 import pytest
-
-from tests.mailbox import mailbox as mailbox  # noqa: F401  (a fixture)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from napo_tracker.accounts.models import User, UserSession
+from napo_tracker.accounts.models import UserSession
 from napo_tracker.accounts.sessions import start_session
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.cases.models import Case, CaseAttachment, CaseEntry, Member
@@ -138,8 +138,8 @@ def test_a_member_who_holds_an_account_is_handled_explicitly(app, world):
 
     erase_member(world.admin, records.ada, account="deactivate")
     db.session.commit()
-    account = db.session.get(User, account.id)
-    assert account is not None and not account.is_active and account.email == "ada@example.org"
+    db.session.refresh(account)
+    assert not account.is_active and account.email == "ada@example.org"
     assert all(s.ended_at is not None for s in db.session.scalars(select(UserSession)))
     tombstone = db.session.scalars(select(ErasureTombstone)).one()
     assert (tombstone.account_action, tombstone.account_id) == ("deactivated", account.id)
@@ -150,7 +150,8 @@ def test_keeping_the_account_leaves_it_working(app, world):
     account = make_user("rep", [world.london], email="ada@example.org")
     erase_member(world.admin, records.ada, account="keep")
     db.session.commit()
-    assert db.session.get(User, account.id).is_active
+    db.session.refresh(account)
+    assert account.is_active
 
 
 # ---------------------------------------------------------------- the command
