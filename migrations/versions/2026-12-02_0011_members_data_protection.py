@@ -108,7 +108,10 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_subject_access_requests_member_id_members"), ondelete="SET NULL"
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_subject_access_requests_member_id_members"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subject_access_requests")),
         sa.UniqueConstraint("reference", name=op.f("uq_subject_access_requests_reference")),

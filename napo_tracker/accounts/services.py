@@ -204,8 +204,10 @@ def idle_accounts(cutoff: date) -> list[User]:
     active = list(db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.id)))
     idle = [user for user in active if last_used_on(user) <= cutoff]
     admins = [user for user in active if user.is_admin]
-    if admins and all(admin in idle for admin in admins):
-        idle.remove(max(admins, key=last_used_on))
+    idle_ids = {user.id for user in idle}  # by id: accounts compare by their login session
+    if admins and all(admin.id in idle_ids for admin in admins):
+        spared = max(admins, key=last_used_on).id
+        idle = [user for user in idle if user.id != spared]
     return idle
 
 

@@ -11,7 +11,7 @@ A backup is one ZIP file holding:
   runs on the exported snapshot that the row counts were read in;
 * ``files/<stored name>.enc`` — every stored file (attachments), each encrypted.
 
-Everything is encrypted with the newest data key (``crypto.encrypt``, authenticated Fernet
+Everything is encrypted with the newest data key (``crypto.encrypt``, authenticated AES-GCM
 tokens) and read with any configured key: keep an old key as long as backups made under it are
 kept. A restore first decrypts and checks everything into a private staging folder: a
 truncated file, an entry too many or too few, a token that does not authenticate, a checksum

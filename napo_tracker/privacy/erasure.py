@@ -91,7 +91,7 @@ def plan_erasure(member: Member) -> ErasurePlan:
         db.session.scalars(
             select(ForeseeabilityNotice)
             .join(notice_members, notice_members.c.notice_id == ForeseeabilityNotice.id)
-            .where(notice_members.c.member_id == member.id, ForeseeabilityNotice.member_id.is_not(member.id))
+            .where(notice_members.c.member_id == member.id, ForeseeabilityNotice.member_id.is_distinct_from(member.id))
             .order_by(ForeseeabilityNotice.reference)
         )
     )
