@@ -86,13 +86,8 @@ def _what_became_of(briefing: Briefing, version: BriefingVersion) -> str:
 
 def briefings_needing_correction() -> list[Briefing]:
     """Briefings whose latest published version quoted a testimony since withdrawn."""
-    stmt = (
-        select(Briefing)
-        .join(BriefingVersion, BriefingVersion.briefing_id == Briefing.id)
-        .where(BriefingVersion.withdrawn_testimony_on.is_not(None))
-        .distinct()
-        .order_by(Briefing.reference)
-    )
+    marked = select(BriefingVersion.briefing_id).where(BriefingVersion.withdrawn_testimony_on.is_not(None))
+    stmt = select(Briefing).where(Briefing.id.in_(marked)).order_by(Briefing.reference)
     return [briefing for briefing in db.session.scalars(stmt) if briefing.needs_correction]
 
 

@@ -106,12 +106,11 @@ def collect(member: Member) -> tuple[dict[str, Any], dict[str, bytes]]:
     redact = Redactor(member)
     files: dict[str, bytes] = {}
     cases = list(db.session.scalars(select(Case).where(Case.member_id == member.id).order_by(Case.reference)))
+    named = select(notice_members.c.notice_id).where(notice_members.c.member_id == member.id)
     notices = list(
         db.session.scalars(
             select(ForeseeabilityNotice)
-            .outerjoin(notice_members, notice_members.c.notice_id == ForeseeabilityNotice.id)
-            .where(or_(ForeseeabilityNotice.member_id == member.id, notice_members.c.member_id == member.id))
-            .distinct()
+            .where(or_(ForeseeabilityNotice.member_id == member.id, ForeseeabilityNotice.id.in_(named)))
             .order_by(ForeseeabilityNotice.reference)
         )
     )

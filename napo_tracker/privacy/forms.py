@@ -58,7 +58,8 @@ class EraseForm(FlaskForm):
         self.has_account = has_account
 
     def validate_confirm(self, field: Any) -> None:
-        if (field.data or "").upper() != self.pseudonym.upper():
+        typed = " ".join((field.data or "").split()).upper()
+        if typed not in (self.pseudonym.upper(), self.pseudonym.split()[-1].upper()):
             raise ValidationError(f"Type {self.pseudonym} exactly, to confirm it is the member to erase.")
 
     def validate_account(self, field: Any) -> None:

@@ -31,7 +31,7 @@ from .erasure import ErasurePlan, PrivacyError, erase_member, plan_erasure
 from .export import build_export
 from .models import ReceivedVia, RequestStatus, SubjectAccessRequest
 
-_PSEUDONYM = re.compile(r"^M-?(\d{1,10})$", re.IGNORECASE)
+_PSEUDONYM = re.compile(r"^(?:member\s+)?M-?(\d{1,10})$", re.IGNORECASE)
 
 
 class NotAllowed(PrivacyError):

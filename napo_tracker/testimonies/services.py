@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -223,8 +223,9 @@ def was_in_an_export(testimony: Testimony) -> bool:
     if testimony.decided_on is None or testimony.rejection_reason is not None:
         return False  # never approved: never in the approved list
     until = testimony.withdrawn_on or clock.today()
-    start = datetime.combine(testimony.decided_on, time.min, tzinfo=clock.UNION_TIME_ZONE)
-    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=clock.UNION_TIME_ZONE)
+    # In UTC: SQLite compares the stored wall-clock time.
+    start = datetime.combine(testimony.decided_on, time.min, tzinfo=clock.UNION_TIME_ZONE).astimezone(UTC)
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=clock.UNION_TIME_ZONE).astimezone(UTC)
     stmt = select(AuditEvent.id).where(
         AuditEvent.action == AuditAction.TESTIMONIES_EXPORTED.value,
         AuditEvent.occurred_at >= start,

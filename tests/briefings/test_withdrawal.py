@@ -174,3 +174,12 @@ def test_a_testimony_never_quoted_says_so_after_withdrawal(app, world, client):
     _testimony, code = make_testimony_with_code(approved_by=world.official, mps=True)
     page = _withdraw(client, code).text
     assert "Your words had not been quoted in anything the union sent out." in page
+
+
+def test_a_list_downloaded_while_the_testimony_was_approved_is_owned_up_to(app, world, client, login_as):
+    _testimony, code = make_testimony_with_code(approved_by=world.official, mps=True)
+    login_as(world.official)
+    assert client.get("/testimonies/export.csv").status_code == 200
+    client.get("/")  # a fresh request: the member's own, with no account
+    page = _withdraw(client, code).text
+    assert "an official downloaded the list of approved testimonies" in page

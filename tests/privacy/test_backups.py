@@ -133,8 +133,11 @@ def _rewrite(path: Path, change) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def _flip_last_byte(data: bytes) -> bytes:
-    return data[:-2] + bytes([data[-2] ^ 1]) + data[-1:]
+def _alter_one_character(data: bytes) -> bytes:
+    """Change one character in the middle of a token (every bit there counts, unlike the last
+    character's, part of which is base64 padding)."""
+    middle = len(data) // 2
+    return data[:middle] + (b"B" if data[middle : middle + 1] != b"B" else b"A") + data[middle + 1 :]
 
 
 @pytest.mark.parametrize(
@@ -159,11 +162,11 @@ def test_a_damaged_or_altered_backup_is_refused_and_nothing_changes(app, world, 
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "chunk":
-        _rewrite(path, lambda n, d: _flip_last_byte(d) if n == "database/000000.enc" else d)
+        _rewrite(path, lambda n, d: _alter_one_character(d) if n == "database/000000.enc" else d)
     elif damage == "manifest":
-        _rewrite(path, lambda n, d: _flip_last_byte(d) if n == "manifest.enc" else d)
+        _rewrite(path, lambda n, d: _alter_one_character(d) if n == "manifest.enc" else d)
     elif damage == "file":
-        _rewrite(path, lambda n, d: _flip_last_byte(d) if n.startswith("files/") else d)
+        _rewrite(path, lambda n, d: _alter_one_character(d) if n.startswith("files/") else d)
     elif damage == "extra":
         _rewrite(path, lambda n, d: d)
         with zipfile.ZipFile(path, "a") as archive:
