@@ -1,5 +1,7 @@
 """Commands that belong to no single domain. Domain commands live on each blueprint's
-``bp.cli`` (``flask users …``, ``flask evidence …``, ``flask notices …``, ``flask briefings …``)."""
+``bp.cli`` (``flask users …``, ``flask evidence …``, ``flask notices …``, ``flask briefings …``);
+members' data protection has three groups of its own, named as the design names them
+(``flask members …``, ``flask retention …``, ``flask backup …``, in ``privacy/cli.py``)."""
 
 from __future__ import annotations
 

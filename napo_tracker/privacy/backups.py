@@ -128,6 +128,16 @@ def staging_folder() -> Iterator[Path]:
 # ---------------------------------------------------------------------------- making a backup
 
 
+@contextmanager
+def _sqlite(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A plain SQLite connection, closed afterwards (sqlite3's own ``with`` only commits)."""
+    connection = sqlite3.connect(path)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
 def _revision_of(connection: Any) -> str:
     return str(connection.execute(text("SELECT version_num FROM alembic_version")).scalar() or "")
 
@@ -137,9 +147,9 @@ def _snapshot_sqlite(folder: Path) -> tuple[Path, dict[str, int], str]:
     if not source or source == ":memory:":
         raise BackupError("only a SQLite database in a file can be backed up.")
     copy = folder / "database.sqlite"
-    with sqlite3.connect(source) as live, sqlite3.connect(copy) as target:
+    with _sqlite(source) as live, _sqlite(copy) as target:
         live.backup(target)  # the online backup API: a consistent copy while the app runs
-    with sqlite3.connect(copy) as snapshot:
+    with _sqlite(copy) as snapshot:
         names = [row[0] for row in snapshot.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         tables = {
             name: snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
@@ -332,7 +342,7 @@ def _check_revision(revision: str) -> None:
 
 
 def _check_sqlite_copy(path: Path, tables: dict[str, int]) -> None:
-    with sqlite3.connect(path) as copy:
+    with _sqlite(path) as copy:
         if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise BackupError("the database copy fails SQLite's integrity check.")
         for name, count in tables.items():
@@ -348,7 +358,7 @@ def replace_database(staged: Staged) -> None:
     if backend() == "sqlite":
         live = db.engine.url.database
         assert live
-        with sqlite3.connect(staged.database) as copy, sqlite3.connect(live) as target:
+        with _sqlite(staged.database) as copy, _sqlite(live) as target:
             copy.backup(target)
         return
     dsn, env = _libpq(db.engine.url)
