@@ -1002,10 +1002,16 @@ def publish(
     return version
 
 
-def publish_corrected(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> BriefingVersion:
+def request_corrected(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> Job:
     """One step after a member withdrew a quoted testimony: take every testimony that may no
-    longer be quoted out of the draft, and publish the result as the next version. Anything
-    else that blocks publishing still blocks it."""
+    longer be quoted out of the draft, and ask for the result to be published as the next
+    version (the publishing job, ``request_publish``). Anything else that blocks publishing
+    refuses it at once, and then nothing is changed."""
+    _drop_unquotable(actor, briefing, expected_version)
+    return request_publish(actor, briefing, expected_version=briefing.version)
+
+
+def _drop_unquotable(actor: User, briefing: Briefing, expected_version: int | None) -> None:
     _require_briefing_role(actor)
     _check_version(briefing, expected_version)
     if not briefing.needs_correction:
@@ -1020,7 +1026,6 @@ def publish_corrected(actor: User, briefing: Briefing, *, expected_version: int 
     _touch(briefing)
     db.session.flush()
     record(actor, AuditAction.BRIEFING_CHANGED, briefing, dropped_testimonies=len(dropped), correction=True)
-    return publish(actor, briefing)
 
 
 def _renumber_links(briefing: Briefing) -> None:

@@ -593,13 +593,9 @@ def correct(ref: str):
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:
-        version = svc.publish_corrected(current_user, briefing, expected_version=form.expected_version.data)
-        flash(
-            f"{briefing.reference} version {version.number} published without the withdrawn testimony. "
-            "Send it to the readers of the version it replaces.",
-            "success",
-        )
-        return redirect(url_for("briefings.detail", ref=briefing.reference))
+        job = svc.request_corrected(current_user, briefing, expected_version=form.expected_version.data)
+        flash("Publishing a version without the withdrawn testimony: send it to the readers of the one it replaces.")
+        return redirect(url_for("jobs.detail", job_id=job.id))
     if outcome.error is not None:
         flash(outcome.error.message, "danger")
     return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="checks"))

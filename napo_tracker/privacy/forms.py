@@ -8,13 +8,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import PlainText, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, select_choices, strip_text
 from ..kernel.clock import today
 from .erasure import AccountChoice
 from .models import ReceivedVia
 
 
-class RequestForm(FlaskForm):
+class RequestForm(OnceOnlyForm):
     member = StringField(
         "Member",
         filters=[strip_text],

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from napo_tracker import crypto
 from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.cases.models import Case, Member
+from napo_tracker.cases.services import member_with_number
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from napo_tracker.privacy import backups
@@ -23,8 +24,8 @@ from napo_tracker.privacy.models import ErasureTombstone
 from napo_tracker.testimonies.models import Testimony
 from napo_tracker.testimonies.services import withdraw
 from tests import pg
-from tests.cases.files import pdf_bytes
 from tests.factories import make_attachment, make_case, make_testimony_with_code
+from tests.files import pdf_bytes
 from tests.helpers import count
 
 from .test_erasure import make_records
@@ -76,7 +77,8 @@ def test_a_round_trip_loses_nothing(app, world, cli, tmp_path):
         t: n for t, n in rows.items() if t != "audit_events"
     }
     assert _files(app) == files
-    assert db.session.scalar(select(Member.name).where(Member.membership_number == "N12345")) == "Ada Example"
+    restored_ada = member_with_number("N12345")
+    assert restored_ada is not None and restored_ada.name == "Ada Example"
     assert count(AuditEvent, AuditEvent.action == AuditAction.BACKUP_RESTORED.value) == 1
 
 

@@ -21,8 +21,8 @@ from napo_tracker.notices.models import ForeseeabilityNotice
 from napo_tracker.privacy.erasure import PrivacyError, erase_member
 from napo_tracker.privacy.models import ErasureTombstone
 from napo_tracker.privacy.tombstones import number_hash, read_ledger
-from tests.cases.files import pdf_bytes
 from tests.factories import World, make_attachment, make_case, make_member, make_notice, make_user
+from tests.files import pdf_bytes
 from tests.helpers import count, csrf_from
 
 

@@ -18,8 +18,8 @@ from napo_tracker.notices.models import ForeseeabilityNotice
 from napo_tracker.privacy import retention
 from napo_tracker.testimonies.models import Testimony
 from napo_tracker.testimonies.services import approve
-from tests.cases.files import pdf_bytes
 from tests.factories import World, make_attachment, make_case, make_member, make_notice, make_testimony, make_user
+from tests.files import pdf_bytes
 from tests.helpers import count
 
 
