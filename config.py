@@ -104,6 +104,9 @@ class Config:
     JOBS_SCHEDULE: dict[str, str] = {
         "notices.remind": "0 7 * * 1-5",
         "testimonies.purge": "30 2 * * *",
+        "privacy.retention": "0 3 * * *",  # the whole retention schedule (the purge is part of it)
+        "privacy.remind": "5 7 * * 1-5",  # subject access requests due within a week or overdue
+        "briefings.notify": "10 7 * * *",  # officials told of published versions quoting a withdrawn testimony
     }
 
     # How long each kind of record is kept (schedule.py; `flask retention apply` applies it).

@@ -99,7 +99,7 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "briefings": ("views", "cli", "jobs", "withdrawals"),
     "api": ("views", "auth"),
     "api.tokens": (),
-    "privacy": ("views", "tombstones"),
+    "privacy": ("views", "jobs", "tombstones"),
 }
 
 

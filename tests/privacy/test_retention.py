@@ -203,3 +203,14 @@ def test_a_shorter_schedule_takes_effect(app, world, cli):
     app.extensions[EXTENSION] = parse_schedule(dict(app.config["RETENTION_SCHEDULE"], closed_cases="4 years"))
     plan = retention.plan()
     assert estate.recent_closed in plan.by_rule("closed cases to anonymise").records
+
+
+def test_the_nightly_job_applies_the_schedule_like_the_command(app, world):
+    from napo_tracker.jobs.services import enqueue
+
+    estate = make_estate(world)
+    enqueue("privacy.retention")
+    db.session.commit()  # without Redis, the job runs in this process once the request commits
+    db.session.expire_all()
+    assert estate.old_case.anonymised_on == today() and estate.alone.erased_on == today()
+    assert count(AuditEvent, AuditEvent.action == AuditAction.RETENTION_APPLIED.value) == 1
