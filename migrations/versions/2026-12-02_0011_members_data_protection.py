@@ -188,16 +188,18 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_briefing_version_testimonies_testimony_id"))
     op.drop_table("briefing_version_testimonies")
 
-    with op.batch_alter_table("briefing_versions", schema=None) as batch_op:
-        batch_op.drop_column("officials_told_on")
-        batch_op.drop_column("pdf_erased_on")
-        batch_op.drop_column("withdrawn_testimony_on")
-    with op.batch_alter_table("foreseeability_notices", schema=None) as batch_op:
-        batch_op.drop_column("anonymised_on")
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("anonymised_on")
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.drop_column("erased_on")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35 and later), never batch mode's copy of the
+    # table: on SQLite that drops the old table, and with foreign keys on, dropping a table
+    # deletes its rows first, which would cascade to every case's timeline and attachments.
+    for table, column in (
+        ("briefing_versions", "officials_told_on"),
+        ("briefing_versions", "pdf_erased_on"),
+        ("briefing_versions", "withdrawn_testimony_on"),
+        ("foreseeability_notices", "anonymised_on"),
+        ("cases", "anonymised_on"),
+        ("members", "erased_on"),
+    ):
+        op.drop_column(table, column)
 
     with op.batch_alter_table("subject_access_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subject_access_requests_status"))
