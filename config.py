@@ -104,11 +104,34 @@ class Config:
     JOBS_SCHEDULE: dict[str, str] = {
         "notices.remind": "0 7 * * 1-5",
         "testimonies.purge": "30 2 * * *",
+        "privacy.retention": "0 3 * * *",  # the whole retention schedule (the purge is part of it)
+        "privacy.remind": "5 7 * * 1-5",  # subject access requests due within a week or overdue
+        "briefings.notify": "10 7 * * *",  # officials told of published versions quoting a withdrawn testimony
     }
+
+    # How long each kind of record is kept (schedule.py; `flask retention apply` applies it).
+    # Checked at start-up: a malformed schedule refuses to start. One rule can be changed alone,
+    # e.g. NAPO_RETENTION_SCHEDULE__closed_cases="8 years".
+    RETENTION_SCHEDULE = {
+        "closed_cases": "6 years",
+        "testimony_originals": "30 days",
+        "resolved_notices": "6 years",
+        "idle_accounts": "1 year",
+        "audit_entries": "7 years",
+    }
+    # How members reach the union about their data (shown on the privacy notice, /privacy).
+    PRIVACY_CONTACT = "your Napo rep, or Napo's head office (ask for the data protection lead)"
+    # Subject access requests: admins are reminded this many days before the deadline.
+    ACCESS_REQUEST_REMIND_DAYS = 7
+    # Where erasure tombstones are copied as they are laid (privacy/tombstones.py): a file that
+    # outlives a database restored from an older backup. None: erasure-tombstones.jsonl in the
+    # instance folder. It holds no personal data: keep a copy with the backups.
+    TOMBSTONE_LEDGER: str | None = None
+    # Where pg_dump and pg_restore are (None: on the PATH); they must not be older than the server.
+    PG_BIN_DIR: str | None = None
 
     # Anonymous testimonies
     TESTIMONY_RECEIPT_KEY: str | None = None  # None: derived from SECRET_KEY
-    TESTIMONY_ORIGINAL_RETENTION_DAYS = 30
     TESTIMONY_SUBMIT_RATE_LIMIT = "10 per hour;30 per day"
     TESTIMONY_STATUS_RATE_LIMIT = "10 per 10 minutes;50 per day"
     # A quote is attributed (grade, region, years in the service) only with facts that at least

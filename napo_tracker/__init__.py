@@ -43,6 +43,11 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     else:
         app.config["CONFIG_NAME"] = getattr(config_obj, "__name__", "custom")
     app.config.from_object(config_obj)
+    # The environment may set one key of a dict setting (NAPO_RETENTION_SCHEDULE__closed_cases):
+    # it must change this app's copy, never the class every app shares.
+    for key, value in list(app.config.items()):
+        if isinstance(value, dict):
+            app.config[key] = dict(value)
     app.config.from_prefixed_env(ENV_PREFIX)
     if "DATABASE_URL" in app.config:  # the one documented setting for the database
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
@@ -58,11 +63,12 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    from . import crypto, errors, security, submissions
+    from . import crypto, errors, schedule, security, submissions
     from .kernel import transaction
 
     crypto.init_app(app)
     crypto.check_database(app)  # a wrong key refuses to start, before anything reads or writes
+    schedule.init_app(app)
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)
@@ -90,9 +96,10 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "cases": ("views",),
     "notices": ("views", "cli", "jobs"),
     "evidence": ("views", "cli"),
-    "briefings": ("views", "cli", "jobs"),
+    "briefings": ("views", "cli", "jobs", "withdrawals"),
     "api": ("views", "auth"),
     "api.tokens": (),
+    "privacy": ("views", "jobs", "tombstones"),
 }
 
 

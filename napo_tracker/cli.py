@@ -1,5 +1,7 @@
 """Commands that belong to no single domain. Domain commands live on each blueprint's
-``bp.cli`` (``flask users …``, ``flask evidence …``, ``flask notices …``, ``flask briefings …``)."""
+``bp.cli`` (``flask users …``, ``flask evidence …``, ``flask notices …``, ``flask briefings …``);
+members' data protection has three groups of its own, named as the design names them
+(``flask members …``, ``flask retention …``, ``flask backup …``, in ``privacy/cli.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from flask.cli import AppGroup
 from . import crypto, keys
 from .demo import demo_cli
 from .kernel.transaction import command_transaction
+from .privacy.cli import backup_cli, members_cli, retention_cli
 
 keys_cli = AppGroup("keys", help="The data keys that encrypt members' data at rest.")
 
@@ -50,3 +53,7 @@ def rotate_command() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(keys_cli)
+    # Members' data protection: groups of their own, as the design names them.
+    app.cli.add_command(members_cli)
+    app.cli.add_command(retention_cli)
+    app.cli.add_command(backup_cli)

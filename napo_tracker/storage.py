@@ -101,6 +101,11 @@ def _write_new(content: bytes) -> str:
     return stored_name
 
 
+def stored_names() -> list[str]:
+    """Every file in the store, by stored name (a backup copies them all)."""
+    return sorted(path.name for path in files_dir().iterdir() if path.is_file() and _STORED_NAME.match(path.name))
+
+
 def delete(stored_name: str) -> None:
     """Remove a stored file now (a missing one is not an error)."""
     with contextlib.suppress(FileNotFoundError, ValueError):

@@ -170,6 +170,7 @@ def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
         "testing",
         SQLALCHEMY_DATABASE_URI=database_url,
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
+        TOMBSTONE_LEDGER=str(tmp_path / "erasure-tombstones.jsonl"),
         **app_overrides,
     )
     application.test_client_class = FreshGlobalsClient

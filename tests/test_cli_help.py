@@ -20,6 +20,13 @@ STABLE_COMMANDS = [
     ("keys", "rotate"),
     ("jobs", "worker"),
     ("jobs", "scheduler"),
+    ("briefings", "notify"),
+    ("retention", "apply"),
+    ("members", "export"),
+    ("members", "erase"),
+    ("members", "remind"),
+    ("backup", "create"),
+    ("backup", "restore"),
 ]
 
 

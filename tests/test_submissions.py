@@ -28,6 +28,7 @@ from napo_tracker.evidence.models import EvidenceItem, Metric
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.notices.models import ForeseeabilityNotice, NoticeEscalation
+from napo_tracker.privacy.models import SubjectAccessRequest
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.submissions import KEEP_DAYS, UsedSubmission
 from napo_tracker.testimonies.models import FollowUp, Testimony
@@ -87,6 +88,10 @@ NOT_CREATING = {
     "testimonies.reject": "rejects (versioned)",
     "testimonies.tag": "sets the topics",
     "testimonies.status": "the member's answer (once per question) or withdrawal",
+    "briefings.correct": "publishes a corrected version through the publishing job (refused once corrected)",
+    "privacy.request_export": "a download (a second makes the same export again, audited)",
+    "privacy.request_answered": "marks a request answered (refused once answered)",
+    "privacy.erase": "erases a member (refused once erased)",
 }
 # Publishing renders a PDF: sent twice, it is tested with the briefing fixtures
 # (tests/briefings/test_views.py::test_publishing_twice_freezes_one_version).
@@ -103,6 +108,7 @@ class Made:
     briefing: Any = None
     notice: Any = None
     testimony: Any = None
+    member: Any = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,14 @@ CREATE_FORMS = [
         lambda m: "/briefings/questions",
         lambda m: {"text": "What are the staffing numbers?", "topics": "staffing"},
         Question,
+    ),
+    CreateForm(
+        "privacy.request_new",
+        "admin",
+        lambda m: "/admin/privacy/requests/new",
+        lambda m: {"member": m.member.pseudonym, "received_on": _today(), "received_via": "letter"},
+        SubjectAccessRequest,
+        needs=("member",),
     ),
     CreateForm(
         "cases.new",
@@ -337,6 +351,8 @@ def _make(world: factories.World, needs: tuple[str, ...]) -> Made:
         made.notice = factories.make_served_notice(world.london_rep, world.london, clock.today() - timedelta(days=20))
     if "testimony" in needs:
         made.testimony = factories.make_testimony()
+    if "member" in needs:
+        made.member = factories.make_member(world.london_rep, world.london)
     db.session.commit()
     return made
 

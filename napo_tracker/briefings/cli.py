@@ -1,4 +1,5 @@
-"""`flask briefings list`, `flask briefings render REF -o FILE.pdf [--published]` and `flask briefings check REF`."""
+"""`flask briefings list`, `flask briefings render REF -o FILE.pdf [--published]`, `flask briefings check REF`
+and `flask briefings notify [--dry-run]`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from pathlib import Path
 import click
 
 from ..kernel.transaction import transactional
+from ..mail import MailError
 from . import bp
 from . import services as svc
 from .checks import run_checks
 from .models import briefing_by_reference
+from .withdrawals import notify_officials, versions_to_tell
 
 
 @bp.cli.command("list")
@@ -41,6 +44,11 @@ def render_command(reference: str, output: str, published: bool) -> None:
         version = briefing.latest_published
         if version is None:
             raise click.ClickException(f"{briefing.reference} has not been published yet")
+        if version.is_erased:
+            raise click.ClickException(
+                f"{briefing.reference} version {version.number} (SHA-256 {version.sha256}) quoted a testimony "
+                f"since withdrawn: its stored copy was erased on {version.pdf_erased_on}"
+            )
         pdf = version.pdf
         click.echo(f"{briefing.reference} version {version.number}, SHA-256 {version.sha256}")
     else:
@@ -67,3 +75,27 @@ def check_command(reference: str) -> None:
         click.echo(f"OK: {briefing.reference} passes every check.")
     if blocking:
         raise click.exceptions.Exit(1)
+
+
+@bp.cli.command("notify")
+@click.option("--dry-run", is_flag=True, help="List what would be e-mailed; send nothing, mark nothing.")
+@transactional
+def notify_command(dry_run: bool) -> None:
+    """E-mail officials and admins about published versions that quote a testimony since
+    withdrawn (references, dates and links only). Run it daily, for example from cron."""
+    versions = versions_to_tell()
+    if not versions:
+        click.echo("No published version has a newly withdrawn testimony.")
+        return
+    for version in versions:
+        click.echo(f"{version.briefing.reference} version {version.number}: a quoted testimony was withdrawn")
+    if dry_run:
+        click.echo(f"Dry run: {len(versions)} version(s) not e-mailed, nothing marked.")
+        return
+    try:
+        told = notify_officials(versions)
+    except MailError as error:
+        raise click.ClickException(
+            f"Nothing sent: {error}. Fix the mail settings (NAPO_MAIL_*) and run again."
+        ) from error
+    click.echo(f"E-mailed {told.people} official(s) and admin(s) about {told.versions} version(s).")

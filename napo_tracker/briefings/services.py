@@ -35,7 +35,7 @@ from ..regions.models import Region
 from ..testimonies.models import Testimony
 from ..testimonies.services import quotable_testimonies
 from .checks import blocking, unmarked_numbers
-from .document import briefing_document, chart_max_points, count_pdf_pages, render_briefing_html
+from .document import briefing_document, chart_max_points, chosen_testimonies, count_pdf_pages, render_briefing_html
 from .document import render_briefing_pdf as render_briefing_pdf  # re-exported: the render benchmark calls it here
 from .markdown import MAX_NESTING, nesting_depth
 from .models import (
@@ -155,15 +155,30 @@ class StoredPDF(NamedTuple):
     pdf: bytes
 
 
-def stored_version_for(user: HasRole | None, reference: str, number: int | None = None) -> StoredPDF:
+class VersionErased(BriefingError):
+    """A published version that quoted a testimony its member withdrew: no longer served."""
+
+    status_code = 410
+
+    def __init__(self, briefing: Briefing, version: BriefingVersion) -> None:
+        super().__init__(
+            f"Version {version.number} of {briefing.reference} quoted a testimony its author has withdrawn: "
+            f"its PDF is no longer served, and the stored copy was erased on {version.pdf_erased_on:%-d %B %Y}."
+        )
+        self.briefing = briefing
+        self.version = version
+
+
+def download_version(user: HasRole | None, reference: str, number: int | None = None) -> StoredPDF:
     """A published version's number, SHA-256 and stored bytes (the latest when ``number`` is None),
-    in one query and without rendering anything: what was sent is what is downloaded."""
+    in one query and without rendering anything: what was sent is what is downloaded. Every
+    download is audited; a version erased after a withdrawal raises ``VersionErased``."""
     _require_briefing_role(user)
     normal = normal_reference(reference)
     if normal is None:
         abort(404)
     stmt = (
-        select(BriefingVersion.number, BriefingVersion.sha256, BriefingVersion.pdf)
+        select(BriefingVersion.id, BriefingVersion.number, BriefingVersion.sha256, BriefingVersion.pdf_erased_on)
         .join(Briefing)
         .where(Briefing.reference == normal)
         .order_by(BriefingVersion.number.desc())
@@ -174,7 +189,15 @@ def stored_version_for(user: HasRole | None, reference: str, number: int | None 
     row = db.session.execute(stmt).first()
     if row is None:
         abort(404)
-    return StoredPDF(row.number, row.sha256, row.pdf)
+    briefing = briefing_by_reference(normal)
+    assert briefing is not None  # the version above belongs to it
+    if row.pdf_erased_on is not None:
+        version = db.session.get(BriefingVersion, row.id)
+        assert version is not None
+        raise VersionErased(briefing, version)
+    pdf = db.session.scalar(select(BriefingVersion.pdf).where(BriefingVersion.id == row.id)) or b""
+    record(user, AuditAction.BRIEFING_DOWNLOADED, briefing, version=row.number)
+    return StoredPDF(row.number, row.sha256, pdf)
 
 
 def briefings_list() -> list[Briefing]:
@@ -958,6 +981,7 @@ def publish(
         published_by_id=actor.id,
         published_at=utcnow(),
     )
+    version.quoted_testimonies = chosen_testimonies(briefing)
     briefing.published_versions.append(version)
     briefing.status = BriefingStatus.PUBLISHED.value
     briefing.draft_version = number
@@ -976,6 +1000,37 @@ def publish(
         ) from None
     record(actor, AuditAction.BRIEFING_PUBLISHED, briefing, version=number, sha256=version.sha256)
     return version
+
+
+def request_corrected(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> Job:
+    """One step after a member withdrew a quoted testimony: take every testimony that may no
+    longer be quoted out of the draft, and ask for the result to be published as the next
+    version (the publishing job, ``request_publish``). Anything else that blocks publishing
+    refuses it at once, and then nothing is changed."""
+    _drop_unquotable(actor, briefing, expected_version)
+    return request_publish(actor, briefing, expected_version=briefing.version)
+
+
+def _drop_unquotable(actor: User, briefing: Briefing, expected_version: int | None) -> None:
+    _require_briefing_role(actor)
+    _check_version(briefing, expected_version)
+    if not briefing.needs_correction:
+        raise BriefingError(f"{briefing.reference} has no published version that needs correcting.")
+    _start_editing(actor, briefing)
+    consent = briefing.consent_needed
+    quotable = {t.id for t in chosen_testimonies(briefing) if consent is not None and t.may_quote_to(consent)}
+    dropped = [link for link in briefing.testimonies if link.testimony_id not in quotable]
+    for link in dropped:
+        briefing.testimonies.remove(link)
+    _renumber_links(briefing)
+    _touch(briefing)
+    db.session.flush()
+    record(actor, AuditAction.BRIEFING_CHANGED, briefing, dropped_testimonies=len(dropped), correction=True)
+
+
+def _renumber_links(briefing: Briefing) -> None:
+    for position, link in enumerate(sorted(briefing.testimonies, key=lambda item: item.position), start=1):
+        link.position = position
 
 
 def withdraw(actor: User, briefing: Briefing, *, reason: str = "", expected_version: int | None = None) -> Briefing:

@@ -584,18 +584,41 @@ def withdraw(ref: str):
     )
 
 
+@bp.route("/<ref>/correct", methods=["POST"])
+@roles_required(*STAFF)
+def correct(ref: str):
+    """One step: drop the withdrawn testimonies from the draft and publish the next version."""
+    briefing = svc.get_briefing_for(current_user, ref)
+    form = ConfirmChangeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with errors_on(form) as outcome:
+        job = svc.request_corrected(current_user, briefing, expected_version=form.expected_version.data)
+        flash("Publishing a version without the withdrawn testimony: send it to the readers of the one it replaces.")
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    if outcome.error is not None:
+        flash(outcome.error.message, "danger")
+    return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="checks"))
+
+
 @bp.route("/<ref>.pdf")
 @roles_required(*STAFF)
 def pdf(ref: str):
     """The latest published version: the stored bytes, exactly as they were sent."""
-    version = svc.stored_version_for(current_user, ref)
-    return _pdf_response(version.pdf, f"{ref.strip().upper()}-v{version.number}.pdf", version.sha256)
+    return _stored_pdf(ref, None)
 
 
 @bp.route("/<ref>/v<id:number>.pdf")
 @roles_required(*STAFF)
 def version_pdf(ref: str, number: int):
-    version = svc.stored_version_for(current_user, ref, number)
+    return _stored_pdf(ref, number)
+
+
+def _stored_pdf(ref: str, number: int | None):
+    try:
+        version = svc.download_version(current_user, ref, number)
+    except svc.VersionErased as gone:  # a page that says why, keeping what identifies what was sent
+        return render_template("briefings/erased.html", briefing=gone.briefing, version=gone.version), 410
     return _pdf_response(version.pdf, f"{ref.strip().upper()}-v{version.number}.pdf", version.sha256)
 
 

@@ -108,6 +108,9 @@ class Member(Model):
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     grade: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Erased at the member's request (or by the retention schedule): the identifying fields are
+    # wiped, the row stays so that the pseudonym and the regional figures stay true.
+    erased_on: Mapped[date | None] = mapped_column(Date)
 
     region: Mapped[Region] = relationship()
     unit: Mapped[Unit | None] = relationship()
@@ -117,6 +120,10 @@ class Member(Model):
     def _hash_membership_number(self, _key: str, number: str | None) -> str | None:
         self.membership_number_hash = keyed_hash(number) if number else None
         return number
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_on is not None
 
     @property
     def pseudonym(self) -> str:
@@ -175,6 +182,8 @@ class Case(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Kept as facts only from this day: free text, timeline text, attachments and the member gone.
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -153,6 +153,25 @@ def record_identity_viewed(actor: User, member: Member, context: str) -> None:
     record(actor, AuditAction.MEMBER_VIEWED, ("members", member.pseudonym), context=context)
 
 
+def view_case(user: User, ref: str) -> Case:
+    """Open a case's page: within the user's regions (404 otherwise), and every view audited."""
+    case = get_case_for(user, ref)
+    record(user, AuditAction.CASE_VIEWED, case)
+    return case
+
+
+def view_member(user: User, member_id: int) -> tuple[Member, bool]:
+    """Open a member's page: the member, and whether this user sees who they are. Every view is
+    audited, as a view of personal data when the identity is shown."""
+    member = get_member_for(user, member_id)
+    shows_identity = may_see_identity(user, member) and not member.is_erased
+    if shows_identity:
+        record_identity_viewed(user, member, "member page")
+    else:
+        record(user, AuditAction.MEMBER_PAGE_VIEWED, ("members", member.pseudonym))
+    return member, shows_identity
+
+
 # ---------------------------------------------------------------- choices in scope
 
 
@@ -256,6 +275,8 @@ def update_member(
     """Correct a member's details; only those who may see them may change them. The region stays."""
     if not may_see_identity(actor, member):
         raise IdentityHidden("Only reps of the member's region and admins change a member's details.")
+    if member.is_erased:
+        raise CaseError(f"{member.pseudonym} was erased on {member.erased_on:%-d %B %Y}; nothing about them is kept.")
     _check_place(actor, member.region_id, unit_id)
     if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
@@ -432,6 +453,7 @@ def update_case(actor: User, case: Case, *, expected_version: int | None, **fiel
     unknown = set(fields) - set(CASE_FIELDS)
     if unknown:
         raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    _check_not_anonymised(case)
     check_version(case, expected_version, conflict=EditConflict, changes=lambda: differences(case, fields))
     merged = {name: getattr(case, name) for name in CASE_FIELDS} | fields
     _check_case_fields(actor, merged)
@@ -462,6 +484,7 @@ def change_status(
     actor: User, case: Case, new_status: str, *, outcome: str | None = None, note: str | None = None
 ) -> Case:
     """Move a case along the status machine; resolving needs an outcome."""
+    _check_not_anonymised(case)
     check_transition(case.status, new_status, outcome)
     old = case.status
     target = CaseStatus(new_status)
@@ -489,6 +512,7 @@ def change_status(
 
 def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: str) -> CaseEntry:
     """A note, meeting, letter or call; status and assignment entries are written by the services."""
+    _check_not_anonymised(case)
     try:
         entry_kind = EntryKind(kind)
     except ValueError:
@@ -509,6 +533,7 @@ def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: st
 def add_attachment(actor: User, case: Case, *, filename: str | None, data: bytes) -> CaseAttachment:
     """Store an upload checked by its content, within bounds, and cleaned of its metadata first
     (``uploads.check_and_clean``); a refusal is a message next to the file field."""
+    _check_not_anonymised(case)
     try:
         checked = uploads.check_and_clean(data, filename)
     except uploads.UploadRefused as refused:
@@ -565,6 +590,53 @@ def get_attachment(case: Case, attachment_id: int) -> CaseAttachment:
 
 def record_download(actor: User, case: Case, attachment: CaseAttachment) -> None:
     record(actor, AuditAction.CASE_ATTACHMENT_DOWNLOADED, case, attachment_id=attachment.id)
+
+
+# ---------------------------------------------------------------- anonymising and erasing
+
+ANONYMISED_TITLE = "Anonymised case"
+
+
+def _check_not_anonymised(case: Case) -> None:
+    if case.anonymised_on is not None:
+        raise CaseError(
+            f"{case.reference} was anonymised on {case.anonymised_on:%-d %B %Y}: only its facts are kept, "
+            "and it can no longer be changed."
+        )
+
+
+def anonymise_case(actor: User | None, case: Case, *, reason: str) -> int:
+    """Keep a case as facts only, so that regional figures stay true: its category, region, unit,
+    grade, WMT %, caseload, risk flags, status and dates stay; its title, description, outcome,
+    next action, every timeline entry's text, its attachments and its link to the member go.
+    Files are removed once the transaction commits. Returns how many files will go."""
+    files = list(case.attachments)
+    for attachment in files:
+        storage.delete_after_commit(attachment.stored_name)
+    case.attachments.clear()
+    for entry in case.entries:
+        entry.body = ""
+    case.title = ANONYMISED_TITLE
+    case.description = ""
+    case.outcome = None
+    case.next_action = None
+    case.next_action_on = None
+    case.member_id = None
+    case.anonymised_on = clock.today()
+    db.session.flush()
+    record(actor, AuditAction.CASE_ANONYMISED, case, reason=reason, attachments=len(files))
+    return len(files)
+
+
+def wipe_member(member: Member) -> None:
+    """Wipe the identifying fields of a member's record; the row, pseudonym, region, unit and
+    grade stay (the caller audits why)."""
+    member.name = ""
+    member.membership_number = None
+    member.email = None
+    member.phone = None
+    member.erased_on = clock.today()
+    db.session.flush()
 
 
 # ---------------------------------------------------------------- lists

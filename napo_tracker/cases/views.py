@@ -66,6 +66,8 @@ from .services import (
     record_identity_viewed,
     update_case,
     update_member,
+    view_case,
+    view_member,
 )
 
 FILTER_ARGS = (
@@ -236,7 +238,7 @@ def _render_detail(
 
 @bp.route("/<ref>")
 def detail(ref: str):
-    return _render_detail(get_case_for(current_user, ref))
+    return _render_detail(view_case(current_user, ref))
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
@@ -422,10 +424,7 @@ def member_edit(member_id: int):
 
 @bp.route("/members/<id:member_id>")
 def member_detail(member_id: int):
-    member = get_member_for(current_user, member_id)
-    shows_identity = may_see_identity(current_user, member)
-    if shows_identity:
-        record_identity_viewed(current_user, member, "member page")
+    member, shows_identity = view_member(current_user, member_id)
     return render_template("cases/member_detail.html", member=member, shows_identity=shows_identity)
 
 

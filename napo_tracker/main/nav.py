@@ -25,6 +25,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
 
 ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
     ("accounts.users", "Users", ADMINS),
+    ("privacy.requests", "Subject access requests", ADMINS),
     ("regions.index", "Regions and units", EVERYONE),
     ("audit.index", "Audit log", OFFICIALS),
     ("jobs.index", "Background jobs", ADMINS),

@@ -119,6 +119,8 @@ class ForeseeabilityNotice(Model):
     letter_pdf: Mapped[bytes | None] = deferred(mapped_column(EncryptedBytes))
     letter_sha256: Mapped[str | None] = mapped_column(String(64))
     letter_frozen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kept as facts only from this day: members, free text and the frozen letter gone.
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -141,6 +141,52 @@ def get_notice_for(user: RegionalUser, ref: str) -> ForeseeabilityNotice:
     return get_for_user_or_404(user, ForeseeabilityNotice, ForeseeabilityNotice.reference == ref.strip().upper())
 
 
+def view_notice(user: RegionalUser, ref: str) -> ForeseeabilityNotice:
+    """Open a notice's page: within the user's regions (404 otherwise), and every view audited."""
+    notice = get_notice_for(user, ref)
+    record(user, AuditAction.NOTICE_VIEWED, notice)
+    return notice
+
+
+# --- anonymising ----------------------------------------------------------------------------
+
+
+def _check_not_anonymised(notice: ForeseeabilityNotice) -> None:
+    if notice.anonymised_on is not None:
+        raise NoticeError(
+            f"{notice.reference} was anonymised on {notice.anonymised_on:%-d %B %Y}: only its facts are kept, "
+            "and its letter is no longer held."
+        )
+
+
+def anonymise_notice(actor, notice: ForeseeabilityNotice, *, reason: str) -> None:
+    """Keep a notice as facts only, so that the figures of notices served stay true: its kind,
+    status, region, unit, dates, WMT %, caseload, concerns ticked, signatory count and outcome
+    stay; its links to members (and to the case), the manager's name, every free text, the
+    escalation notes and the frozen letter go (the letter's SHA-256 stays)."""
+    notice.member_id = None
+    notice.named_members.clear()
+    notice.case_id = None
+    notice.served_to_name = ""
+    notice.concerns_detail = ""
+    notice.letter_wording = ""
+    notice.response_summary = ""
+    notice.letter_pdf = None
+    for escalation in notice.escalations:
+        escalation.note = ""
+    notice.anonymised_on = today()
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_ANONYMISED, notice, reason=reason)
+
+
+def unlink_member(actor, notice: ForeseeabilityNotice, member: Member, *, reason: str) -> None:
+    """Take one member off a collective notice's list of names; the notice and its count stay."""
+    if member in notice.named_members:
+        notice.named_members.remove(member)
+        db.session.flush()
+        record(actor, AuditAction.NOTICE_CHANGED, notice, member_unlinked=True, reason=reason)
+
+
 @dataclass
 class NoticeFilters:
     status: str = ""
@@ -439,6 +485,7 @@ def update_notice(
 ) -> ForeseeabilityNotice:
     """Change a notice's facts, made from the version the person saw. A letter already frozen at service
     is never touched."""
+    _check_not_anonymised(notice)
     check_version(notice, expected_version, conflict=StaleNotice, message=STALE_NOTICE_MESSAGE)
     _check_details(actor, details)
     _apply(notice, details)
@@ -448,6 +495,8 @@ def update_notice(
 
 
 def _check_service(notice: ForeseeabilityNotice, served_on: date | None, on: date) -> date:
+    """What refuses a service, checked both when it is asked for and when it is done."""
+    _check_not_anonymised(notice)
     if notice.status != NoticeStatus.DRAFT:
         raise NoticeError("This notice has already been served.", "served_on")
     if served_on is None:
@@ -513,6 +562,7 @@ def record_response(
     on: date | None = None,
 ) -> ForeseeabilityNotice:
     """Management answered: the clock stops. Never before the notice was served."""
+    _check_not_anonymised(notice)
     on = on or today()
     if notice.status == NoticeStatus.DRAFT or notice.served_on is None:
         raise NoticeError("A response can only be recorded once the notice has been served.", "received_on")
@@ -562,6 +612,7 @@ def escalate_notice(
     on: date | None = None,
 ) -> NoticeEscalation:
     """Climb the ladder one or more rungs; each step is due a number of working days after it is raised."""
+    _check_not_anonymised(notice)
     on = on or today()
     if notice.status not in (NoticeStatus.SERVED, NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
         raise NoticeError("Only a served notice can be escalated.", "step")
@@ -596,6 +647,7 @@ def escalate_notice(
 
 def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> ForeseeabilityNotice:
     """Close a notice that was answered or escalated, with its outcome."""
+    _check_not_anonymised(notice)
     if notice.status not in (NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
         raise NoticeError("Only a notice that was answered or escalated can be resolved.", "outcome")
     if not NoticeOutcome.has_value(outcome):
@@ -641,7 +693,9 @@ def render_letter(notice: ForeseeabilityNotice, on: date | None = None) -> bytes
 
 
 def letter_for_download(actor, notice: ForeseeabilityNotice) -> bytes:
-    """The frozen letter once served (unchanged, byte for byte); a fresh draft before that."""
+    """The frozen letter once served (unchanged, byte for byte); a fresh draft before that.
+    An anonymised notice's letter is gone: a fresh one would pass for the letter served."""
+    _check_not_anonymised(notice)
     frozen = notice.letter_pdf if notice.has_frozen_letter else None
     pdf = frozen if frozen is not None else render_letter(notice)
     record(actor, AuditAction.NOTICE_LETTER_PRINTED, notice, frozen=notice.has_frozen_letter)

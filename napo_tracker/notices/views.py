@@ -61,6 +61,7 @@ from .services import (
     served_by_region,
     update_notice,
     user_for_calendar_token,
+    view_notice,
 )
 
 PAGE_SIZE = 50
@@ -247,7 +248,7 @@ def new():
 
 @bp.route("/<ref>")
 def detail(ref: str):
-    return _render_detail(get_notice_for(current_user, ref))
+    return _render_detail(view_notice(current_user, ref))
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..jobs.registry import Outcome, RunningJob, job_handler
 from ..kernel import clock
-from .services import erase_original, originals_due_for_erasure, retention_days
+from .services import erase_original, originals_due_for_erasure, retention_period
 
 
 @job_handler("testimonies.purge", title="Erasing testimonies' original words")
@@ -15,4 +15,4 @@ def purge_job(job: RunningJob) -> Outcome:
     for done, testimony in enumerate(due, start=1):
         erase_original(None, testimony, today)
         job.progress(100 * done // len(due))
-    return Outcome(f"Erased {len(due)} original(s) decided {retention_days()} or more days ago.")
+    return Outcome(f"Erased {len(due)} original(s) decided {retention_period()} or more ago.")

@@ -43,7 +43,7 @@ class TestimonyStatus(LabelledEnum):
         "Approved: it may be quoted, in the words shown below, where you allowed it",
     )
     REJECTED = "rejected", "Rejected", "Read, but not used"
-    WITHDRAWN = "withdrawn", "Withdrawn", "Withdrawn: the union no longer holds your words"
+    WITHDRAWN = "withdrawn", "Withdrawn", "Withdrawn: your words are erased from our records"
 
 
 # A member may hold none of the union's grades: testimonies alone offer "another role".

@@ -159,7 +159,10 @@ def _answer(testimony: Testimony, form: AnswerForm) -> str:
 
 def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:
     svc.withdraw(testimony)
-    return "Your testimony is withdrawn. What you wrote has been erased and will not be quoted anywhere."
+    return (
+        "Your testimony is withdrawn. What you wrote has been erased from our records and will not be used again. "
+        "Below is what happened to any copy already sent out."
+    )
 
 
 def _status_page(
@@ -172,7 +175,13 @@ def _status_page(
     withdraw_form = withdraw_form or WithdrawForm(prefix="withdraw", formdata=None)
     answer_form.code.data = withdraw_form.code.data = code
     return render_template(
-        "testimonies/status.html", form=None, testimony=testimony, answer_form=answer_form, withdraw_form=withdraw_form
+        "testimonies/status.html",
+        form=None,
+        testimony=testimony,
+        answer_form=answer_form,
+        withdraw_form=withdraw_form,
+        copies=svc.copies_sent(testimony),
+        was_exported=svc.was_in_an_export(testimony),
     )
 
 
@@ -265,7 +274,7 @@ def _detail_page(testimony: Testimony, status_code: int = 200, **given: Any):
         marked=marked,
         kinds=KIND_LABELS,
         found_kinds=sorted({kind for _text, kind in marked if kind}),
-        retention_days=svc.retention_days(),
+        retention_period=svc.retention_period(),
         quoted_as=str(shown_attribution(testimony)) if testimony.is_approved else None,
         **_moderation_forms(testimony, **given),
     ), status_code
@@ -274,7 +283,7 @@ def _detail_page(testimony: Testimony, status_code: int = 200, **given: Any):
 @bp.route("/testimonies/<reference>")
 @moderators_only
 def detail(reference: str):
-    return _detail_page(svc.get_testimony_for(current_user, reference))
+    return _detail_page(svc.view_testimony(current_user, reference))
 
 
 def _moderate(
