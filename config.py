@@ -107,6 +107,10 @@ class Config:
         "privacy.retention": "0 3 * * *",  # the whole retention schedule (the purge is part of it)
         "privacy.remind": "5 7 * * 1-5",  # subject access requests due within a week or overdue
         "briefings.notify": "10 7 * * *",  # officials told of published versions quoting a withdrawn testimony
+        "cases.remind": "15 7 * * *",  # case deadlines coming up, due today or overdue (every day: some fall at weekends)
+        "notices.escalate": "20 7 * * 1-5",  # overdue notices with no response move up a rung (or ask the rep)
+        "notifications.digest": "30 7 * * *",  # testimonies waiting, members' answers; then e-mails and digests
+        "notifications.send": "*/10 * * * *",  # e-mails a mail server refused earlier, tried again
     }
 
     # How long each kind of record is kept (schedule.py; `flask retention apply` applies it).
@@ -147,6 +151,15 @@ class Config:
 
     # Foreseeability notices
     NOTICE_RESPONSE_WORKING_DAYS = 10
+    # What the daily escalation run (`notices escalate`) does with a served or escalated notice
+    # whose running deadline has passed with no response: "automatic" moves it to the next rung
+    # of the ladder; "confirm" asks its rep (in the inbox) to take that step. Never a rung skipped.
+    NOTICE_ESCALATION = "automatic"
+
+    # Case deadlines: how many calendar days ahead a new deadline type reminds by default
+    # (each type keeps its own), and the furthest a deadline may be set from its starting day.
+    CASE_DEADLINE_REMIND_DAYS = 3
+    CASE_DEADLINE_MAX_DAYS = 3 * 366
 
     # E-mail: SMTP when MAIL_SERVER is set; otherwise .eml files in MAIL_OUTBOX_DIR
     # (None: "mail" inside the instance folder)

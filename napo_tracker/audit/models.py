@@ -123,6 +123,15 @@ class AuditAction(StrEnum):
     BACKUP_CREATED = "backup:created"
     BACKUP_RESTORED = "backup:restored"
     ERASURE_REAPPLIED = "erasure:reapplied"
+    # deadlines, escalation that moves, notifications
+    DEADLINE_TYPE_CREATED = "deadline-type:created"
+    DEADLINE_TYPE_CHANGED = "deadline-type:changed"
+    CASE_DEADLINE_SET = "case:deadline:set"
+    CASE_DEADLINE_MET = "case:deadline:met"
+    CASE_DEADLINE_REMINDERS_SENT = "case:deadline:reminders-sent"
+    NOTICE_ESCALATION_ASKED = "notice:escalation:asked"
+    NOTIFICATIONS_SENT = "notifications:sent"
+    NOTIFICATION_SETTINGS_CHANGED = "notifications:settings:changed"
 
 
 class AuditEvent(Model):

@@ -96,6 +96,7 @@ def notify_command(dry_run: bool) -> None:
         told = notify_officials(versions)
     except MailError as error:
         raise click.ClickException(
-            f"Nothing sent: {error}. Fix the mail settings (NAPO_MAIL_*) and run again."
+            f"E-mails stopped: {error}. The officials' inboxes have it; fix the mail settings (NAPO_MAIL_*) "
+            "and run `flask notifications send`."
         ) from error
     click.echo(f"E-mailed {told.people} official(s) and admin(s) about {told.versions} version(s).")

@@ -3,11 +3,11 @@
 When a member withdraws a testimony (``testimonies.reach``), every published version that
 quotes it is marked, stops being served, and has its stored bytes (PDF and HTML) erased, in
 the same transaction; the reference, the date and the SHA-256 of what was sent stay. Officials
-see it on their home page at once and are e-mailed, content-free, by ``flask briefings notify``
-once a day: a message sent at the moment of the withdrawal would date it to the second, and
-members are promised that nothing they do is timed finer than the day. That daily run also
-writes the erasures to the audit log, for the same reason. The member's status page learns
-from ``copies_quoting`` what was sent and what became of it.
+see it on their home page at once and are told, content-free, in their inboxes (and by e-mail,
+as each chose) by ``flask briefings notify`` once a day: a message sent at the moment of the
+withdrawal would date it to the second, and members are promised that nothing they do is timed
+finer than the day. That daily run also writes the erasures to the audit log, for the same
+reason. The member's status page learns from ``copies_quoting`` what was sent and what became of it.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel import clock
-from ..mail import build_message, outbox, public_url
 from ..main.home import Panel, home_panel
+from ..notifications.models import NotificationKind
+from ..notifications.services import deliver_pending, notify_all
 from ..testimonies import reach
 from ..testimonies.models import Testimony
 from .models import Briefing, BriefingVersion, version_testimonies
@@ -126,29 +127,26 @@ class Notified:
 
 
 def notify_officials(versions: Sequence[BriefingVersion]) -> Notified:
-    """E-mail every official and admin about the versions (references, dates and links only),
-    mark them told and audit each erasure. The caller commits; ``MailError`` leaves all unmarked
-    for the next run."""
+    """Tell every official and admin about the versions, through their inboxes (and e-mail, as
+    each chose: references, dates and links only), mark them told and audit each erasure. The
+    notifications and marks are committed before any e-mail goes; ``MailError`` leaves the
+    e-mails not sent waiting for ``flask notifications send``."""
     if not versions:
         return Notified(0, 0)
     people = briefing_people()
-    lines = [
-        f"  {version.briefing.reference} version {version.number}, published {version.published_on:%-d %B %Y}: "
-        + public_url("briefings.detail", ref=version.briefing.reference)
-        for version in versions
-    ]
-    body = (
-        "A member has withdrawn a testimony that these published briefings quote. Their PDFs are no\n"
-        "longer served and the union's stored copies have been erased:\n\n"
-        + "\n".join(lines)
-        + "\n\nPublish a corrected version from each briefing's page (one button).\n"
-        "This message holds no member's words.\n"
-    )
-    with outbox() as box:
-        for person in people:
-            box.send(build_message(person.email, "Briefings to correct: a quoted testimony was withdrawn", body))
     today = clock.today()
     for version in versions:
+        reference = version.briefing.reference
+        notify_all(
+            people,
+            NotificationKind.TESTIMONY_WITHDRAWN,
+            f"{reference} version {version.number}, published {version.published_on:%-d %B %Y}, quotes a testimony "
+            "since withdrawn: its PDF is no longer served. Publish a corrected version from the briefing's page.",
+            reference=reference,
+            url=f"/briefings/{reference}",
+            key=f"withdrawn-in:{version.id}",
+            soon=False,
+        )
         version.officials_told_on = today
         record(
             None,
@@ -161,4 +159,5 @@ def notify_officials(versions: Sequence[BriefingVersion]) -> Notified:
             officials_told=len(people),
         )
     db.session.flush()
+    deliver_pending()
     return Notified(len(versions), len(people))

@@ -24,11 +24,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import uploads
 from ..accounts.models import User
-from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel import clock
 from ..kernel.vocabulary import Grade
 from ..regions.models import Region, Unit
-from .models import MANUAL_ENTRY_KINDS, RISK_FLAGS, CaseCategory, CasePriority, CaseStatus, Member
+from .models import MANUAL_ENTRY_KINDS, RISK_FLAGS, CaseCategory, CasePriority, CaseStatus, DeadlineRule, Member
 from .services import (
     CASELOAD_MAX,
     EARLIEST_DATE,
@@ -370,3 +370,45 @@ class ExportForm(FlaskForm):
     def __init__(self, *args: Any, columns: Mapping[str, ExportColumn], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.columns.choices = [(name, col.label) for name, col in columns.items()]
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+
+class DeadlineTypeForm(FlaskForm):
+    name = StringField(
+        "Name",
+        filters=[strip_text],
+        validators=[DataRequired(message="Give the deadline type a name."), Length(max=120), PlainText()],
+        description="For example: grievance appeal, disciplinary hearing, response to a representation.",
+    )
+    rule = SelectField("Counted in", choices=select_choices(DeadlineRule.choices()), validators=[DataRequired()])
+    amount = IntegerField(
+        "How many", validators=[InputRequired(message="Enter how many days or months."), NumberRange(min=1)]
+    )
+    remind_days_before = IntegerField(
+        "Remind this many days before",
+        default=3,
+        validators=[
+            InputRequired(message="Enter how many days before to remind (0: on the day only)."),
+            NumberRange(min=0),
+        ],
+    )
+    is_active = BooleanField("Offered for new deadlines", default=True)
+    submit = SubmitField("Save the deadline type")
+
+
+class NewDeadlineTypeForm(OnceOnlyForm, DeadlineTypeForm):
+    """Creates a type: sent twice, it makes one."""
+
+
+class DeadlineForm(OnceOnlyForm):
+    deadline_type_id = SelectField("Deadline", coerce=int, validators=[DataRequired(message="Choose a deadline type.")])
+    starts_on = DateField("Counted from", validators=[InputRequired(message="Enter the day the deadline counts from.")])
+    submit = SubmitField("Set the deadline")
+
+    def __init__(self, *args: Any, types: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline_type_id.choices = select_choices(
+            [(0, "Choose…")] + [(t.id, f"{t.name} ({t.rule_text})") for t in types]
+        )

@@ -86,6 +86,8 @@ class EntryKind(LabelledEnum):
     STATUS = "status", "Status change"
     ASSIGNMENT = "assignment", "Re-assignment"
     ATTACHMENT = "attachment", "Attachment"
+    DEADLINE = "deadline", "Deadline"
+    NOTICE = "notice", "Notice escalated"
 
 
 # What a person may log by hand; the others are written by the services.
@@ -273,3 +275,78 @@ class CaseAttachment(Model):
 
     case: Mapped[Case] = relationship(back_populates="attachments")
     uploaded_by: Mapped[User | None] = relationship()
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+
+class DeadlineRule(LabelledEnum):
+    """How a deadline type counts from its starting day."""
+
+    WORKING_DAYS = "working_days", "Working days (weekends and England-and-Wales bank holidays skipped)"
+    CALENDAR_DAYS = "calendar_days", "Calendar days"
+    MONTHS_LESS_A_DAY = "months_less_a_day", "Months less a day"
+
+
+class DeadlineType(Model):
+    """A kind of deadline an admin defines: a grievance appeal, a hearing, a response to a representation."""
+
+    __tablename__ = "deadline_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    rule: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[int] = mapped_column(Integer)
+    remind_days_before: Mapped[int] = mapped_column(Integer, default=3)  # calendar days; 0: on the day only
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def rule_label(self) -> str:
+        return DeadlineRule.label_of(self.rule)
+
+    @property
+    def rule_text(self) -> str:
+        """ "10 working days", "3 months less a day"."""
+        unit = {
+            DeadlineRule.WORKING_DAYS.value: "working day",
+            DeadlineRule.CALENDAR_DAYS.value: "calendar day",
+            DeadlineRule.MONTHS_LESS_A_DAY.value: "month",
+        }.get(self.rule, self.rule)
+        text = f"{self.amount} {unit}{'' if self.amount == 1 else 's'}"
+        return text + " less a day" if self.rule == DeadlineRule.MONTHS_LESS_A_DAY else text
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseDeadline(Model):
+    """One dated deadline on a case, computed once from its type's rule and its starting day."""
+
+    __tablename__ = "case_deadlines"
+    __table_args__ = (Index("ix_case_deadlines_open_due", "met_on", "due_on", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    deadline_type_id: Mapped[int] = mapped_column(ForeignKey("deadline_types.id", ondelete="RESTRICT"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    met_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    deadline_type: Mapped[DeadlineType] = relationship()
+
+    @property
+    def is_met(self) -> bool:
+        return self.met_on is not None
+
+    def state(self, on: date | None = None) -> str | None:
+        """'overdue', 'due_today' or None (met, or not yet due)."""
+        if self.met_on is not None:
+            return None
+        on = on or clock.today()
+        if self.due_on < on:
+            return "overdue"
+        return "due_today" if self.due_on == on else None

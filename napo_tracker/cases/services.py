@@ -41,6 +41,8 @@ from ..kernel.clock import utcnow
 from ..kernel.errors import Change, ConflictError, DomainError, check_version
 from ..kernel.ids import MAX_ID
 from ..kernel.vocabulary import Grade, Role
+from ..notifications.models import NotificationKind
+from ..notifications.services import notify
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
 from ..regions.scoping import can_access_region, get_for_user_or_404, region_ids_for, scope_to_regions
@@ -432,7 +434,29 @@ def create_case(actor: User, **fields: Any) -> Case:
         )
     db.session.flush()
     record(actor, AuditAction.CASE_CREATED, case, region_id=case.region_id, category=case.category)
+    _tell_assigned(actor, case)
     return case
+
+
+def _tell_assigned(actor: User, case: Case) -> None:
+    """The rep a case is given to is told (not when they gave it to themselves)."""
+    if case.assigned_rep_id is None or case.assigned_rep_id == actor.id:
+        return
+    notify(
+        db.session.get(User, case.assigned_rep_id),
+        NotificationKind.CASE_ASSIGNED,
+        f"Case {case.reference} has been assigned to you.",
+        reference=case.reference,
+        url=f"/cases/{case.reference}",
+    )
+
+
+def add_timeline_entry(
+    case: Case, actor: User | None, kind: EntryKind, body: str, happened_on: date | None = None
+) -> None:
+    """A line the app writes on a case's timeline for another domain (a notice escalated)."""
+    _add_entry(case, actor, kind, body, happened_on)
+    db.session.flush()
 
 
 def differences(case: Case, fields: dict[str, Any]) -> list[Change]:
@@ -475,6 +499,7 @@ def update_case(actor: User, case: Case, *, expected_version: int | None, **fiel
             text += f" (Was {_display('assigned_rep_id', old_rep)}.)"
         _add_entry(case, actor, EntryKind.ASSIGNMENT, text)
         record(actor, AuditAction.CASE_ASSIGNED, case, assigned_rep_id=case.assigned_rep_id)
+        _tell_assigned(actor, case)
     db.session.flush()
     record(actor, AuditAction.CASE_CHANGED, case, fields=changed)
     return changed

@@ -26,6 +26,7 @@ from ..main.home import Panel, home_panel
 from ..paging import paginate
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp
+from .deadlines import overdue_deadline_case_ids
 from .forms import (
     AttachmentForm,
     CaseFilterForm,
@@ -132,6 +133,7 @@ def index():
         export_form=export_form,
         current_args=current,
         today=clock.today(),
+        overdue_deadline_ids=overdue_deadline_case_ids([case.id for case in pagination.items]),
     )
 
 

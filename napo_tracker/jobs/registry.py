@@ -72,3 +72,32 @@ def job_handler(name: str, *, title: str) -> Callable[[Callable[..., Any]], Call
 def title_of(name: str) -> str:
     handler = HANDLERS.get(name)
     return handler.title if handler is not None else name
+
+
+# What is told when a job someone asked for ends, done or failed for good: a higher layer
+# (notifications) registers a listener, called in the transaction that marks the job ended.
+JobEndListener = Callable[["EndedJob"], None]
+JOB_END_LISTENERS: list[JobEndListener] = []
+
+
+class EndedJob(NamedTuple):
+    id: int
+    name: str
+    subject: str
+    requested_by_id: int | None
+    status: str  # "done" or "failed"
+    note: str  # the outcome's sentence, or the error
+
+
+def on_job_end(listener: JobEndListener) -> JobEndListener:
+    """Decorator: ``listener(ended)`` for every job someone asked for that ends."""
+    if listener not in JOB_END_LISTENERS:
+        JOB_END_LISTENERS.append(listener)
+    return listener
+
+
+def tell_job_ended(ended: EndedJob) -> None:
+    if ended.requested_by_id is None:
+        return  # the regular runs nobody asked for: nobody to tell
+    for listener in JOB_END_LISTENERS:
+        listener(ended)

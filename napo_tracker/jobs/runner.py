@@ -33,7 +33,7 @@ from ..kernel.errors import DomainError
 from ..kernel.transaction import command_transaction
 from . import queue
 from .models import MAX_ATTEMPTS, Job, JobStatus
-from .registry import HANDLERS, Gone, Outcome, RunningJob
+from .registry import HANDLERS, EndedJob, Gone, Outcome, RunningJob, tell_job_ended
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def run(app: Flask, job_id: int, *, due_only: bool = True, watched: bool = True)
             with command_transaction():
                 outcome = handler.run(job, *claim.args) or Outcome()
                 _mark_done(claim, outcome)
+                _tell(claim, JobStatus.DONE, outcome.note)
         except click.ClickException as refusal:  # command_transaction's form of a DomainError
             cause = refusal.__cause__
             if isinstance(cause, Gone):
@@ -196,7 +197,17 @@ def _end(claim: _Claim, status: JobStatus, *, error: str = "", note: str = "") -
                 finished_at=utcnow(),
             )
         )
+        if _rows(ended) == 1 and status == JobStatus.FAILED:
+            _tell(claim, status, error)
     return status.value if _rows(ended) == 1 else None
+
+
+def _tell(claim: _Claim, status: JobStatus, note: str) -> None:
+    """Whoever asked for the job is told it ended, in the transaction that ends it."""
+    if claim.requested_by_id is None:
+        return
+    subject = db.session.scalar(select(Job.subject).where(Job.id == claim.id)) or ""
+    tell_job_ended(EndedJob(claim.id, claim.name, subject, claim.requested_by_id, status.value, note[:200]))
 
 
 def _failed_attempt(app: Flask, claim: _Claim, error: str) -> str | None:

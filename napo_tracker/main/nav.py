@@ -15,6 +15,7 @@ ADMINS = frozenset({Role.ADMIN})
 # (endpoint, label, roles that see it)
 NAV_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
     ("main.index", "Home", EVERYONE),
+    ("notifications.inbox", "Inbox", EVERYONE),
     ("cases.index", "Cases", EVERYONE),
     ("notices.index", "Notices", EVERYONE),
     ("testimonies.moderation", "Testimonies", OFFICIALS),
@@ -29,6 +30,7 @@ ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
     ("regions.index", "Regions and units", EVERYONE),
     ("audit.index", "Audit log", OFFICIALS),
     ("jobs.index", "Background jobs", ADMINS),
+    ("cases.deadline_types", "Deadline types", ADMINS),
 ]
 
 NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}

@@ -9,6 +9,7 @@ import click
 from ..kernel.clock import today
 from ..kernel.transaction import transactional
 from . import bp
+from .escalation import escalation_mode, overdue_unanswered, run_escalation
 from .reminders import MailError, due_reminders, send_reminders
 
 
@@ -44,3 +45,42 @@ def remind_command(dry_run: bool, on: datetime | None) -> None:
             "fix the mail settings (NAPO_MAIL_*) and run again."
         ) from error
     click.echo(f"Sent {result.sent} reminder e-mail(s) covering {result.notices} notice(s).")
+
+
+@bp.cli.command("escalate")
+@click.option("--dry-run", is_flag=True, help="List the notices that would move; move nothing, tell no one.")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Pretend today is this day (YYYY-MM-DD).",
+)
+@transactional
+def escalate_command(dry_run: bool, on: datetime | None) -> None:
+    """Move each overdue notice with no response to its next rung (or ask its rep to, as
+    NAPO_NOTICE_ESCALATION says), telling the rep, the region's officials and its branch contact."""
+    day: date = on.date() if on else today()
+    mode = escalation_mode()
+    if dry_run:
+        found = overdue_unanswered(day)
+        for item in found:
+            verb = "would move" if mode == "automatic" else "would ask to move"
+            click.echo(f"{verb} {item.notice.reference} (due {item.due_on:%Y-%m-%d}) to {item.next_step}")
+        click.echo(f"Dry run: {len(found)} overdue notice(s) with no response; nothing changed.")
+        return
+    try:
+        run = run_escalation(day)
+    except MailError as error:
+        raise click.ClickException(
+            f"E-mails stopped: {error}. The escalations made are kept and in the inboxes; fix the mail "
+            "settings (NAPO_MAIL_*) and run `flask notifications send`."
+        ) from error
+    for line in run.moved:
+        click.echo(f"escalated {line}")
+    for line in run.asked:
+        click.echo(f"asked the rep to escalate {line}")
+    click.echo(
+        f"{len(run.moved)} notice(s) escalated, {len(run.asked)} rep(s) asked, "
+        f"{run.branch_emails} branch contact(s) e-mailed."
+    )

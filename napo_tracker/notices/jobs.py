@@ -10,6 +10,7 @@ from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
 from ..jobs.services import page_path
 from ..kernel.clock import today
 from ..regions.scoping import can_access_region
+from .escalation import run_escalation
 from .models import ForeseeabilityNotice
 from .reminders import send_reminders
 from .services import NoticeError, serve_notice
@@ -38,3 +39,14 @@ def remind_job(job: RunningJob) -> Outcome:
     """Today's reminders (``flask notices remind``): each rep once a day, whoever runs it."""
     result = send_reminders(today(), progress=lambda _sent: job.progress(50, "Sending"))
     return Outcome(f"Sent {result.sent} reminder e-mail(s) covering {result.notices} notice(s).")
+
+
+@job_handler("notices.escalate", title="Escalating overdue notices")
+def escalate_job(job: RunningJob) -> Outcome:
+    """Today's escalation run (``flask notices escalate``): overdue notices with no response move
+    up one rung, or their reps are asked to, as ``NOTICE_ESCALATION`` says."""
+    run = run_escalation(today(), progress=lambda _n: job.progress(50, "Escalating"))
+    return Outcome(
+        f"{len(run.moved)} notice(s) escalated, {len(run.asked)} rep(s) asked to escalate, "
+        f"{run.branch_emails} branch contact(s) e-mailed."
+    )

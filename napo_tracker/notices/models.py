@@ -187,6 +187,8 @@ class NoticeEscalation(Model):
     note: Mapped[str] = mapped_column(EncryptedText, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Moved by the daily escalation run (the rung before it went unanswered), not by a person.
+    is_automatic: Mapped[bool] = mapped_column(default=False)
 
     notice: Mapped[ForeseeabilityNotice] = relationship(back_populates="escalations")
 

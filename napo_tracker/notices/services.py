@@ -11,12 +11,11 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-import holidays
 from flask import current_app
 from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy import case as sql_case
@@ -25,13 +24,21 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
-from ..cases.models import Case, Member
+from ..cases.models import Case, EntryKind, Member
+from ..cases.services import add_timeline_entry
 from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..jobs.models import Job
 from ..jobs.services import enqueue, page_path
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
+
+# Re-exported: the working-day rule is the kernel's; notices' callers know it from here too.
+from ..kernel.working_days import add_working_days
+from ..kernel.working_days import is_working_day as is_working_day
+from ..kernel.working_days import working_days_until as working_days_until
+from ..notifications.models import NotificationKind
+from ..notifications.services import notify_all, officials_for_region
 from ..pdf import PDFRenderError, render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
@@ -65,39 +72,6 @@ class StaleNotice(ConflictError):
 
 
 # --- working days ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _bank_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
-
-
-def is_working_day(day: date) -> bool:
-    """Monday to Friday and not a bank holiday of England and Wales."""
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The date ``days`` working days after ``start`` (``start`` itself never counts)."""
-    if days < 0:
-        raise ValueError("days must not be negative")
-    current = start
-    remaining = days
-    while remaining:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
-
-
-def working_days_until(today: date, due: date) -> int:
-    """Working days from ``today`` to ``due`` (0 when due today or past)."""
-    count, current = 0, today
-    while current < due:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            count += 1
-    return count
 
 
 def response_working_days() -> int:
@@ -596,10 +570,11 @@ def record_response(
 
 
 def next_escalation_steps(notice: ForeseeabilityNotice) -> list[str]:
-    """Rungs above the highest one already raised."""
+    """The one rung above the highest already raised (none at the top): the ladder is climbed
+    in order, never skipping a rung."""
     steps = [step.value for step in EscalationStep]
     raised = [steps.index(e.step) for e in notice.escalations if e.step in steps]
-    return steps[(max(raised) + 1) if raised else 0 :]
+    return steps[(max(raised) + 1) if raised else 0 :][:1]
 
 
 def escalate_notice(
@@ -610,14 +585,23 @@ def escalate_notice(
     note: str | None = "",
     *,
     on: date | None = None,
+    automatic: bool = False,
 ) -> NoticeEscalation:
-    """Climb the ladder one or more rungs; each step is due a number of working days after it is raised."""
+    """Climb the ladder to its next rung (never skipping one); each step is due a number of
+    working days after it is raised. It goes on the notice, on its case's timeline and in the
+    audit log, and the rep (when someone else took the step) and the region's officials are told.
+    ``automatic``: taken by the daily run, because the running deadline passed unanswered."""
     _check_not_anonymised(notice)
     on = on or today()
     if notice.status not in (NoticeStatus.SERVED, NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
         raise NoticeError("Only a served notice can be escalated.", "step")
     if step not in next_escalation_steps(notice):
-        raise NoticeError("Choose a step above the ones already taken.", "step")
+        following = next_escalation_steps(notice)
+        if not following:
+            raise NoticeError("This notice is already at the top of the ladder (grievance).", "step")
+        raise NoticeError(
+            f"Escalate one rung at a time: the next step is {EscalationStep.label_of(following[0]).lower()}.", "step"
+        )
     if raised_on is None or notice.served_on is None or raised_on < notice.served_on:
         raise NoticeError("A step cannot be raised before the notice was served.", "raised_on")
     if raised_on > on:
@@ -629,6 +613,7 @@ def escalate_notice(
         due_on=add_working_days(raised_on, response_working_days()),
         note=note or "",
         created_by_id=actor.id if actor else None,
+        is_automatic=automatic,
     )
     db.session.add(escalation)
     notice.status = NoticeStatus.ESCALATED.value
@@ -641,8 +626,47 @@ def escalate_notice(
             db.session.flush()
     except IntegrityError:  # the same step, recorded by someone else at the same moment
         raise NoticeError("This step was recorded by someone else just now.", "step") from None
-    record(actor, AuditAction.NOTICE_ESCALATED, notice, step=step, due_on=escalation.due_on.isoformat())
+    record(
+        actor,
+        AuditAction.NOTICE_ESCALATED,
+        notice,
+        step=step,
+        due_on=escalation.due_on.isoformat(),
+        automatic=automatic,
+    )
+    _escalation_on_timeline(actor, notice, escalation)
+    _tell_escalated(actor, notice, escalation)
     return escalation
+
+
+def escalation_text(notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> str:
+    """References, rungs and dates only: this goes to inboxes, e-mails and a case's timeline."""
+    how = " by the daily run, as no response came" if escalation.is_automatic else ""
+    return (
+        f"Notice {notice.reference} escalated to {escalation.step_label.lower()}{how}; "
+        f"due {escalation.due_on:%a %-d %b %Y}."
+    )
+
+
+def _escalation_on_timeline(actor, notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> None:
+    if notice.case is not None and notice.case.anonymised_on is None:
+        add_timeline_entry(
+            notice.case, actor, EntryKind.NOTICE, escalation_text(notice, escalation), escalation.raised_on
+        )
+
+
+def _tell_escalated(actor, notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> None:
+    """The rep and the region's officials, each once; not the person who took the step."""
+    people = [notice.assigned_rep, *officials_for_region(notice.region_id)]
+    notify_all(
+        [person for person in people if person is not None and (actor is None or person.id != actor.id)],
+        NotificationKind.NOTICE_ESCALATED,
+        escalation_text(notice, escalation),
+        reference=notice.reference,
+        url=f"/notices/{notice.reference}",
+        key=f"escalated:{notice.id}:{escalation.step}",
+        soon=not escalation.is_automatic,  # the daily run sends its own e-mails at its end
+    )
 
 
 def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> ForeseeabilityNotice:

@@ -16,6 +16,7 @@ from wtforms import Field
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
+from ..cases.deadlines import calendar_deadlines
 from ..cases.sections import case_page_section
 from ..cases.services import members_in_scope
 from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
@@ -404,7 +405,19 @@ def calendar_feed(token: str):
                     url=link,
                 )
             )
-    body = ical.calendar(deadlines, name="Foreseeability notice deadlines")
+    for deadline in calendar_deadlines(user):
+        reference = deadline.case.reference
+        deadlines.append(
+            ical.Deadline(
+                uid=f"{reference}-deadline-{deadline.id}@napo-tracker",
+                on=deadline.due_on,
+                summary=f"{deadline.deadline_type.name} due: {reference}",
+                description=f"Deadline on case {reference}: {deadline.deadline_type.name} "
+                f"({deadline.deadline_type.rule_text} from {deadline.starts_on:%-d %B %Y}).",
+                url=url_for("cases.detail", ref=reference, _external=True),
+            )
+        )
+    body = ical.calendar(deadlines, name="Napo deadlines: notices and cases")
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="notices.ics"'
     return response

@@ -20,6 +20,9 @@ class Region(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The branch's own address (not a person's account): told, content-free, when a notice of the
+    # region escalates by itself. Empty: nobody beyond the rep and the officials.
+    branch_contact_email: Mapped[str | None] = mapped_column(String(254))
     units: Mapped[list[Unit]] = relationship(
         back_populates="region", order_by="Unit.name", cascade="all, delete-orphan"
     )
