@@ -107,7 +107,7 @@ class Config:
         "privacy.retention": "0 3 * * *",  # the whole retention schedule (the purge is part of it)
         "privacy.remind": "5 7 * * 1-5",  # subject access requests due within a week or overdue
         "briefings.notify": "10 7 * * *",  # officials told of published versions quoting a withdrawn testimony
-        "cases.remind": "15 7 * * *",  # case deadlines coming up, due today or overdue (every day: some fall at weekends)
+        "cases.remind": "15 7 * * *",  # case deadlines coming up, due today or overdue (some fall at weekends)
         "notices.escalate": "20 7 * * 1-5",  # overdue notices with no response move up a rung (or ask the rep)
         "notifications.digest": "30 7 * * *",  # testimonies waiting, members' answers; then e-mails and digests
         "notifications.send": "*/10 * * * *",  # e-mails a mail server refused earlier, tried again

@@ -18,7 +18,8 @@ from napo_tracker.accounts.models import User
 from napo_tracker.accounts.services import create_user
 from napo_tracker.briefings import services as briefing_services
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
-from napo_tracker.cases.models import Case, CaseAttachment, Member
+from napo_tracker.cases import deadlines
+from napo_tracker.cases.models import Case, CaseAttachment, CaseDeadline, DeadlineType, Member
 from napo_tracker.cases.services import add_attachment, create_case, create_member
 from napo_tracker.crypto import encrypt_text
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
@@ -424,3 +425,22 @@ def bulk_cases(rng: random.Random, count: int, region_ids: Sequence[int], rep_id
 def bulk_evidence(rng: random.Random, count: int, region_ids: Sequence[int]) -> None:
     """``count`` generated evidence items over ten years of every metric, not committed."""
     bulk.add_evidence(rng, count, region_ids)
+
+
+# ---- case deadlines and notifications
+
+
+def make_deadline_type(
+    admin: User, name: str = "Grievance appeal", rule: str = "working_days", amount: int = 5, remind_days_before: int = 3
+) -> DeadlineType:
+    deadline_type = deadlines.create_deadline_type(
+        admin, deadlines.TypeDetails(name=name, rule=rule, amount=amount, remind_days_before=remind_days_before)
+    )
+    db.session.commit()
+    return deadline_type
+
+
+def make_case_deadline(actor: User, case: Case, deadline_type: DeadlineType, starts_on: date) -> CaseDeadline:
+    deadline = deadlines.set_deadline(actor, case, deadline_type.id, starts_on)
+    db.session.commit()
+    return deadline

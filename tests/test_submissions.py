@@ -22,7 +22,7 @@ from napo_tracker.accounts.models import User
 from napo_tracker.api.models import ApiToken
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases import views as case_views
-from napo_tracker.cases.models import Case, CaseAttachment, CaseEntry, Member
+from napo_tracker.cases.models import Case, CaseAttachment, CaseDeadline, CaseEntry, DeadlineType, Member
 from napo_tracker.evidence import views as evidence_views
 from napo_tracker.evidence.models import EvidenceItem, Metric
 from napo_tracker.extensions import db
@@ -92,6 +92,11 @@ NOT_CREATING = {
     "privacy.request_export": "a download (a second makes the same export again, audited)",
     "privacy.request_answered": "marks a request answered (refused once answered)",
     "privacy.erase": "erases a member (refused once erased)",
+    "cases.deadline_type_edit": "edits a deadline type",
+    "cases.deadline_met": "marks a deadline met (refused once met)",
+    "notifications.read": "marks one of one's own notifications read",
+    "notifications.read_all": "marks one's own notifications read",
+    "notifications.settings": "keeps one's e-mail choices (one row a person, replaced)",
 }
 # Publishing renders a PDF: sent twice, it is tested with the briefing fixtures
 # (tests/briefings/test_views.py::test_publishing_twice_freezes_one_version).
@@ -109,6 +114,7 @@ class Made:
     notice: Any = None
     testimony: Any = None
     member: Any = None
+    deadline_type: Any = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,21 @@ CREATE_FORMS = [
         needs=("case",),
     ),
     CreateForm(
+        "cases.deadline_types",
+        "admin",
+        lambda m: "/cases/deadline-types",
+        lambda m: {"name": "Hearing", "rule": "calendar_days", "amount": "14", "remind_days_before": "3"},
+        DeadlineType,
+    ),
+    CreateForm(
+        "cases.deadline_new",
+        "london_rep",
+        lambda m: f"/cases/{m.case.reference}/deadlines/new",
+        lambda m: {"deadline_type_id": str(m.deadline_type.id), "starts_on": _today()},
+        CaseDeadline,
+        needs=("case", "deadline type"),
+    ),
+    CreateForm(
         "evidence.create",
         "official",
         lambda m: "/evidence/new",
@@ -281,7 +302,7 @@ CREATE_FORMS = [
         "notices.escalate",
         "london_rep",
         lambda m: f"/notices/{m.notice.reference}",
-        lambda m: {"step": "senior_manager", "raised_on": _today(), "note": ""},
+        lambda m: {"step": "line_manager", "raised_on": _today(), "note": ""},
         NoticeEscalation,
         url=lambda m: f"/notices/{m.notice.reference}/escalate",
         prefix="escalate-",
@@ -353,6 +374,8 @@ def _make(world: factories.World, needs: tuple[str, ...]) -> Made:
         made.testimony = factories.make_testimony()
     if "member" in needs:
         made.member = factories.make_member(world.london_rep, world.london)
+    if "deadline type" in needs:
+        made.deadline_type = factories.make_deadline_type(world.admin)
     db.session.commit()
     return made
 

@@ -309,7 +309,7 @@ def due_reminders(on: date) -> list[DueReminder]:
         .order_by(CaseDeadline.due_on, CaseDeadline.id)
     )
     found = []
-    for deadline, deadline_type, case, rep in db.session.execute(stmt).tuples():
+    for deadline, deadline_type, case, rep in db.session.execute(stmt):
         if not can_access_region(rep, case.region_id):
             continue  # a rep moved to other regions is no longer told about this one's cases
         if deadline.due_on < on:

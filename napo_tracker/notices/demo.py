@@ -78,7 +78,7 @@ NOTICES: list[dict[str, Any]] = [
         concerns=["caseload_beyond_capacity", "unallocated_cases", "no_cover"],
         detail="The PDU averages 192 % of the WMT and hundreds of cases have no allocated officer; "
         "whoever is on duty sees them.",
-        story=("escalated", ["senior_manager", "health_safety_committee"]),
+        story=("escalated", ["line_manager", "senior_manager", "health_safety_committee"]),
     ),
     dict(
         region="London",

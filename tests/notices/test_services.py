@@ -149,24 +149,29 @@ def test_deadline_states_due_soon_and_overdue(world, make_notice):
     assert services.deadline_state(notice, date(2026, 3, 17)) == "overdue"
 
 
-def test_the_escalation_ladder_climbs_with_a_due_date_per_step(world, make_notice):
+def test_the_escalation_ladder_climbs_one_rung_at_a_time_with_a_due_date_per_step(world, make_notice):
     notice = make_notice(served_on=date(2026, 3, 2), today=date(2026, 3, 2))
-    with pytest.raises(NoticeError, match="above"):
+    with pytest.raises(NoticeError, match="one rung at a time: the next step is line manager"):
         services.escalate_notice(world.london_rep, notice, "sideways", date(2026, 3, 17), on=date(2026, 3, 17))
+    with pytest.raises(NoticeError, match="next step is line manager"):  # no rung skipped
+        services.escalate_notice(world.london_rep, notice, "senior_manager", date(2026, 3, 17), on=date(2026, 3, 17))
     step = services.escalate_notice(
-        world.london_rep, notice, "senior_manager", date(2026, 3, 17), "No reply to the notice.", on=date(2026, 3, 17)
+        world.london_rep, notice, "line_manager", date(2026, 3, 17), "No reply to the notice.", on=date(2026, 3, 17)
     )
     db.session.commit()
-    assert step.due_on == date(2026, 3, 31)
+    assert step.due_on == date(2026, 3, 31) and not step.is_automatic
     assert notice.status == "escalated"
     assert services.active_due_on(notice) == date(2026, 3, 31)
-    assert services.next_escalation_steps(notice) == ["health_safety_committee", "grievance"]
+    assert services.next_escalation_steps(notice) == ["senior_manager"]
     with pytest.raises(NoticeError):
         services.escalate_notice(world.london_rep, notice, "line_manager", date(2026, 3, 18), on=date(2026, 3, 18))
-    services.escalate_notice(world.london_rep, notice, "grievance", date(2026, 4, 1), on=date(2026, 4, 1))
+    for rung, raised in (("senior_manager", 1), ("health_safety_committee", 2), ("grievance", 3)):
+        services.escalate_notice(world.london_rep, notice, rung, date(2026, 4, raised), on=date(2026, 4, raised))
     db.session.commit()
     assert notice.outcome == "grievance_lodged"
-    assert db.session.scalar(select(func.count()).select_from(NoticeEscalation)) == 2
+    assert db.session.scalar(select(func.count()).select_from(NoticeEscalation)) == 4
+    with pytest.raises(NoticeError, match="top of the ladder"):
+        services.escalate_notice(world.london_rep, notice, "grievance", date(2026, 4, 4), on=date(2026, 4, 4))
     services.resolve_notice(world.london_rep, notice, "workload_reduced")
     assert notice.status == "resolved"
 
@@ -291,7 +296,7 @@ def test_the_deadlines_panel_lists_running_clocks_soonest_first_in_one_query(wor
     make_notice(served_on=date(2026, 3, 19), today=date(2026, 3, 19))  # due 2 April: not yet
     make_notice()  # a draft: no clock
     escalated = make_notice(served_on=date(2026, 1, 5), today=date(2026, 1, 5))
-    services.escalate_notice(world.london_rep, escalated, "senior_manager", date(2026, 3, 11), on=date(2026, 3, 11))
+    services.escalate_notice(world.london_rep, escalated, "line_manager", date(2026, 3, 11), on=date(2026, 3, 11))
     db.session.commit()  # its step is due 25 March: due soon, although its response is long overdue
     lines, total = attention_needed(world.london_rep, on=on, limit=10)
     assert [(line.reference, line.deadline_state) for line in lines] == [
