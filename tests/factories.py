@@ -431,7 +431,11 @@ def bulk_evidence(rng: random.Random, count: int, region_ids: Sequence[int]) -> 
 
 
 def make_deadline_type(
-    admin: User, name: str = "Grievance appeal", rule: str = "working_days", amount: int = 5, remind_days_before: int = 3
+    admin: User,
+    name: str = "Grievance appeal",
+    rule: str = "working_days",
+    amount: int = 5,
+    remind_days_before: int = 3,
 ) -> DeadlineType:
     deadline_type = deadlines.create_deadline_type(
         admin, deadlines.TypeDetails(name=name, rule=rule, amount=amount, remind_days_before=remind_days_before)

@@ -47,4 +47,5 @@ def tell_who_asked(ended: EndedJob) -> None:
         reference=ended.subject,
         url=f"/jobs/{ended.id}",
         key=f"job:{ended.id}",
+        soon=False,  # e-mailed by the next `notifications send` (every ten minutes on the schedule)
     )

@@ -168,9 +168,7 @@ def test_the_deadline_pages_keep_to_the_case_region_and_refuse_bad_input(client,
         ({"deadline_type_id": str(hearing.id), "starts_on": "9999-12-25"}, "too far from today"),
         ({"deadline_type_id": "x" * 500, "starts_on": ""}, "Deadline"),
     ):
-        refused = client.post(
-            f"/cases/{case.reference}/deadlines/new", data={**form_tokens(page.data), **data}
-        )
+        refused = client.post(f"/cases/{case.reference}/deadlines/new", data={**form_tokens(page.data), **data})
         assert refused.status_code == 400 and message in refused.text, data
     assert count(CaseDeadline) == 1
     other_case = factories.make_case(world.london_rep, world.london)
@@ -202,7 +200,9 @@ def test_an_overdue_deadline_is_flagged_on_the_case_page_and_the_list(client, lo
 
 
 def _told(user) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)))
+    return list(
+        db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))
+    )
 
 
 def test_reminders_come_before_on_the_day_and_when_overdue_each_once(world):
@@ -271,6 +271,8 @@ def test_the_calendar_feed_holds_case_deadlines_beside_notices(client, login_as,
     events = {str(event["summary"]): event for event in parsed.walk("VEVENT")}
     assert f"Disciplinary hearing due: {case.reference}" in events
     assert f"Response due: {notice.reference}" in events
-    assert events[f"Disciplinary hearing due: {case.reference}"].decoded("dtstart") == clock.today() + timedelta(days=10)
+    assert events[f"Disciplinary hearing due: {case.reference}"].decoded("dtstart") == clock.today() + timedelta(
+        days=10
+    )
     assert other.reference not in feed.text and case.title not in feed.text
     assert all(len(line.encode()) <= 75 for line in feed.text.split("\r\n"))

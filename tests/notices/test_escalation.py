@@ -70,7 +70,10 @@ def test_an_overdue_unanswered_notice_moves_one_rung_and_everyone_is_told(app, w
     entry = db.session.scalars(select(CaseEntry).where(CaseEntry.case_id == case.id, CaseEntry.kind == "notice")).one()
     assert entry.body.startswith(expected)
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.NOTICE_ESCALATED)).all()
-    assert {(a.target_ref, a.details["automatic"]) for a in audit} == {(notice.reference, True), (wales.reference, True)}
+    assert {(a.target_ref, a.details["automatic"]) for a in audit} == {
+        (notice.reference, True),
+        (wales.reference, True),
+    }
 
     # E-mails: content-free, one per person, and the branch contact's.
     (branch_body,) = mail_server.bodies_to("branch.london@example.org")
@@ -105,7 +108,9 @@ def test_in_confirm_mode_the_rep_is_asked_once_and_nothing_moves(app, world, mak
     assert run.moved == [] and run.asked == [f"{notice.reference} → line_manager"]
     assert _steps(notice) == []
     (asked,) = _messages(world.london_rep)
-    assert asked == f"Notice {notice.reference}: no response by Mon 16 Mar 2026. Confirm the escalation to line manager."
+    assert (
+        asked == f"Notice {notice.reference}: no response by Mon 16 Mar 2026. Confirm the escalation to line manager."
+    )
     assert run_escalation(date(2026, 3, 18)).asked == []  # asked once per rung
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.NOTICE_ESCALATION_ASKED)).one()
 
