@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..forms import OnceOnlyForm, PlainText, select_choices, strip_text
 from .models import UnitKind
@@ -10,6 +10,13 @@ from .models import UnitKind
 
 class RegionForm(FlaskForm):
     name = StringField("Region name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
+    branch_contact_email = StringField(
+        "Branch contact e-mail",
+        filters=[strip_text],
+        validators=[Optional(), Email(message="Enter an e-mail address, or leave it empty."), Length(max=254)],
+        description="The branch's own address, told (references and dates only) when a notice of the region "
+        "escalates by itself. Leave empty for none.",
+    )
     submit = SubmitField("Save region")
 
 

@@ -27,15 +27,19 @@ def create_region(actor, name: str) -> Region:
     return region
 
 
-def rename_region(actor, region: Region, name: str) -> Region:
+def rename_region(actor, region: Region, name: str, branch_contact_email: str | None = None) -> Region:
+    """Rename a region and set its branch contact address (empty: none)."""
     name = name.strip()
     clash = db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.lower(), Region.id != region.id))
     if clash:
         raise RegionError(f"A region called {name} already exists.")
     old = region.name
     region.name = name
+    contact_changed = (branch_contact_email or None) != region.branch_contact_email
+    region.branch_contact_email = branch_contact_email or None
     db.session.flush()
-    record(actor, AuditAction.REGION_CHANGED, region, old_name=old, name=name)
+    changed = {"branch_contact_changed": True} if contact_changed else {}
+    record(actor, AuditAction.REGION_CHANGED, region, old_name=old, name=name, **changed)
     return region
 
 

@@ -45,7 +45,7 @@ def detail(region_id: int):
         if form.validate_on_submit():
             with errors_on(form, "name"):
                 if form is region_form:
-                    rename_region(current_user, region, form.name.data)
+                    rename_region(current_user, region, form.name.data, form.branch_contact_email.data)
                 else:
                     create_unit(current_user, region, form.name.data, form.kind.data)
                 flash("Saved.", "success")

@@ -177,3 +177,20 @@ def test_a_rep_of_several_regions_sees_each_of_them(client, world, login_as):
     page = client.get("/regions/")
     assert b"London PDU" in page.data and b"Cardiff and the Vale" in page.data
     assert client.get(f"/regions/{world.wales.id}").status_code == 200
+
+
+def test_admin_sets_a_branch_contact_and_a_bad_address_is_refused(client, world, login_as):
+    login_as(world.admin)
+    url = f"/regions/{world.wales.id}"
+    fields = {"region-name": "Wales", "region-submit": "Save region"}
+    bad = submit(client, url, {**fields, "region-branch_contact_email": "not an address"}, field="region-csrf_token")
+    assert bad.status_code == 400 and "Enter an e-mail address, or leave it empty." in bad.get_data(as_text=True)
+    good = submit(client, url, {**fields, "region-branch_contact_email": "wales@napo.example"}, field="region-csrf_token")
+    assert good.status_code == 302
+    db.session.expire_all()
+    assert world.wales.branch_contact_email == "wales@napo.example"
+    assert _events(AuditAction.REGION_CHANGED)[-1].details["branch_contact_changed"] is True
+    cleared = submit(client, url, {**fields, "region-branch_contact_email": ""}, field="region-csrf_token")
+    assert cleared.status_code == 302
+    db.session.expire_all()
+    assert world.wales.branch_contact_email is None
