@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..forms import ConfirmForm
@@ -48,7 +48,12 @@ def _details(form: DeadlineTypeForm, *, is_active: bool = True) -> TypeDetails:
 @bp.route("/deadline-types", methods=["GET", "POST"], endpoint="deadline_types")
 @roles_required(Role.ADMIN)
 def deadline_types_page():
-    form = NewDeadlineTypeForm() if request.method == "POST" else NewDeadlineTypeForm(formdata=None)
+    if request.method == "POST":
+        form = NewDeadlineTypeForm()
+    else:
+        form = NewDeadlineTypeForm(
+            formdata=None, data={"remind_days_before": current_app.config["CASE_DEADLINE_REMIND_DAYS"]}
+        )
     status = 200
     if request.method == "POST":
         status = 400

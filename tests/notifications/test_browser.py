@@ -21,9 +21,11 @@ def test_a_reps_week_brings_a_deadline_reminder_and_an_escalation_to_the_inbox(p
     failed: list[str] = []
     page.on(
         "response",
-        lambda response: failed.append(response.url)
-        if response.status >= 400 and not response.url.endswith("/favicon.ico")
-        else None,
+        lambda response: (
+            failed.append(response.url)
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     factories.make_deadline_type(world.admin, "Grievance appeal", "calendar_days", 2, remind_days_before=3)
     case = factories.make_case(world.london_rep, world.london, assigned_rep_id=world.london_rep.id, title="Caseload")

@@ -185,7 +185,9 @@ def test_admin_sets_a_branch_contact_and_a_bad_address_is_refused(client, world,
     fields = {"region-name": "Wales", "region-submit": "Save region"}
     bad = submit(client, url, {**fields, "region-branch_contact_email": "not an address"}, field="region-csrf_token")
     assert bad.status_code == 400 and "Enter an e-mail address, or leave it empty." in bad.get_data(as_text=True)
-    good = submit(client, url, {**fields, "region-branch_contact_email": "wales@napo.example"}, field="region-csrf_token")
+    good = submit(
+        client, url, {**fields, "region-branch_contact_email": "wales@napo.example"}, field="region-csrf_token"
+    )
     assert good.status_code == 302
     db.session.expire_all()
     assert world.wales.branch_contact_email == "wales@napo.example"
