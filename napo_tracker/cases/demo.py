@@ -16,7 +16,8 @@ from ..accounts.models import User, user_by_email
 from ..extensions import db
 from ..kernel import clock
 from ..regions.models import Region, Unit, region_by_name
-from .models import Case, Member
+from .deadlines import TypeDetails, create_deadline_type, set_deadline
+from .models import Case, DeadlineType, Member
 from .services import add_entry, change_status, create_case, create_member, member_with_number
 
 LONDON_REP = "rep.london@demo.napo-tracker.test"
@@ -859,13 +860,32 @@ def _load_members(actor: User, echo: Callable[[str], None]) -> dict[str, Member]
     return members
 
 
+# (name, rule, how many, days ahead it reminds): the deadlines reps meet most often.
+DEADLINE_TYPES = [
+    ("Grievance appeal", "working_days", 5, 3),
+    ("Disciplinary hearing", "calendar_days", 10, 5),
+    ("Response to a representation", "working_days", 10, 3),
+    ("Employment tribunal claim (ACAS early conciliation)", "months_less_a_day", 3, 14),
+]
+
+
+def _load_deadline_types(actor: User, echo: Callable[[str], None]) -> None:
+    added = 0
+    for name, rule, amount, remind in DEADLINE_TYPES:
+        if db.session.scalar(select(DeadlineType.id).where(DeadlineType.name == name)) is None:
+            create_deadline_type(actor, TypeDetails(name, rule, amount, remind))
+            added += 1
+    echo(f"  deadline types: {added} added, {len(DEADLINE_TYPES) - added} already there")
+
+
 def load(echo: Callable[[str], None]) -> None:
-    """Add the demo members and cases that are missing."""
+    """Add the demo members, deadline types and cases that are missing."""
     actor = user_by_email(ADMIN)
     if actor is None:
         echo("  cases: skipped (no demo admin)")
         return
     members = _load_members(actor, echo)
+    _load_deadline_types(actor, echo)
     today = clock.today()
     added = 0
     for spec in CASES:
@@ -900,6 +920,9 @@ def load(echo: Callable[[str], None]) -> None:
         )
         for kind, days_ago, text in spec.notes:
             add_entry(author, case, kind=kind, happened_on=today - timedelta(days=days_ago), body=text)
+        if spec.category == "disciplinary" and spec.status in ("open", "in_progress"):
+            hearing = db.session.scalar(select(DeadlineType.id).where(DeadlineType.name == "Disciplinary hearing"))
+            set_deadline(author, case, hearing, today - timedelta(days=7))
         for status in STATUS_PATHS[spec.status]:
             outcome = spec.outcome or "Resolved with management." if status == "resolved" else None
             change_status(author, case, status, outcome=outcome)
