@@ -30,7 +30,7 @@ from ..extensions import db
 from ..jobs.services import enqueue
 from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError
-from ..kernel.transaction import command_transaction
+from ..kernel.transaction import after_commit, command_transaction, on_rollback
 from ..kernel.vocabulary import Role
 from ..mail import build_message, outbox
 from .models import EmailState, Notification, NotificationKind, NotificationSettings
@@ -157,6 +157,12 @@ def _send_soon() -> None:
     if session.info.get(_SEND_ASKED):
         return
     session.info[_SEND_ASKED] = True
+
+    def forget() -> None:  # the next transaction asks again
+        session.info.pop(_SEND_ASKED, None)
+
+    after_commit(forget)
+    on_rollback(forget)
     enqueue("notifications.send", subject="")
 
 

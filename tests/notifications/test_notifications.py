@@ -175,6 +175,11 @@ def test_a_case_assigned_to_a_rep_tells_them_and_not_the_one_who_assigned_it(cli
     assert response.status_code == 302, response.text[-2000:]
     (body,) = mail_server.bodies_to("rep.two@example.org")
     assert "has been assigned to you" in body and "Unpaid overtime" not in body
+    # The next request that tells someone sends its own e-mail too.
+    page = client.get("/cases/new")
+    data = {"region_id": str(world.london.id), "category": "pay", "title": "More", "priority": "normal"}
+    client.post("/cases/new", data={**form_tokens(page.data), **data, "assigned_rep_id": str(other_rep.id)})
+    assert len(mail_server.bodies_to("rep.two@example.org")) == 2
 
 
 def test_testimonies_waiting_and_answers_are_told_once_a_day_without_the_words(app, world, mail_server):
