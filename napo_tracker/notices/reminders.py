@@ -20,6 +20,8 @@ from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.transaction import command_transaction
 from ..mail import MailError, build_message, outbox, public_url
+from ..notifications.models import NotificationKind
+from ..notifications.services import notify
 from ..regions.scoping import can_access_region
 from .models import ForeseeabilityNotice, NoticeReminder
 from .services import OPEN_STATUSES, active_due_on, deadline_state
@@ -113,6 +115,7 @@ def send_reminders(on: date, *, dry_run: bool = False, progress: Callable[[int],
                 box.send(message)
                 for notice in reminder.notices:
                     db.session.add(NoticeReminder(user_id=reminder.rep.id, notice_id=notice.id, sent_on=on))
+                    _to_inbox(reminder.rep, notice, on)
                 record(
                     None,
                     AuditAction.NOTICE_REMINDERS_SENT,
@@ -125,6 +128,23 @@ def send_reminders(on: date, *, dry_run: bool = False, progress: Callable[[int],
             if progress is not None:
                 progress(1)
     return result
+
+
+def _to_inbox(rep: User, notice: ForeseeabilityNotice, on: date) -> None:
+    """The same news in the rep's inbox (once per deadline and state; the e-mail above is its e-mail)."""
+    due = active_due_on(notice)
+    overdue = deadline_state(notice, on) == "overdue"
+    notify(
+        rep,
+        NotificationKind.DEADLINE_OVERDUE if overdue else NotificationKind.DEADLINE_DUE,
+        f"Notice {notice.reference}: a response {'was' if overdue else 'is'} due {due:%a %-d %b %Y}"
+        + (" and is overdue." if overdue else "."),
+        reference=notice.reference,
+        url=f"/notices/{notice.reference}",
+        key=f"notice-deadline:{notice.id}:{due}:{'overdue' if overdue else 'soon'}",
+        soon=False,
+        email=False,
+    )
 
 
 __all__ = ["MailError", "RemindResult", "Reminder", "due_reminders", "send_reminders"]

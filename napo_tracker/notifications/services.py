@@ -97,16 +97,18 @@ def notify(
     url: str | None = None,
     key: str | None = None,
     soon: bool = True,
+    email: bool = True,
 ) -> Notification | None:
     """Put one line in the person's inbox (None when they are inactive, or already told this
     ``key``). ``soon``: have its e-mail sent once this transaction commits; the daily runs pass
-    False and send their own at the end (``deliver_pending``)."""
+    False and send their own at the end (``deliver_pending``). ``email=False``: the inbox only,
+    for news the caller e-mails its own way (the notices' reminder list)."""
     if user is None or not user.is_active:
         return None
     if key is not None and _already_told(user.id, key):
         return None
     choices = choices_for(user.id)
-    if kind.value not in choices.email_kinds:
+    if not email or kind.value not in choices.email_kinds:
         state = EmailState.NONE
     else:
         state = EmailState.DIGEST if choices.is_daily_digest else EmailState.PENDING

@@ -249,3 +249,21 @@ def test_old_inbox_lines_page(client, login_as, world):
     first = client.get("/inbox/").text
     assert "J59" in first and "J00" not in first and "Page 1 of 2" in first
     assert "J00" in client.get("/inbox/?page=2").text
+
+
+def test_the_notice_reminders_also_reach_the_inbox_without_a_second_email(app, world, mail_server):
+    from datetime import date
+
+    from napo_tracker.notices.reminders import send_reminders
+
+    notice = factories.make_served_notice(world.london_rep, world.london, date(2026, 3, 2))  # due 16 March
+    send_reminders(date(2026, 3, 12))
+    send_reminders(date(2026, 3, 13))  # the next day's e-mail; the inbox line is not repeated
+    send_reminders(date(2026, 3, 17))
+    told = _mine(world.london_rep)
+    assert [n.message for n in told] == [
+        f"Notice {notice.reference}: a response is due Mon 16 Mar 2026.",
+        f"Notice {notice.reference}: a response was due Mon 16 Mar 2026 and is overdue.",
+    ]
+    assert {n.email_state for n in told} == {"none"}
+    assert len(mail_server.bodies_to("rep.london@example.org")) == 3  # the reminders' own e-mails
