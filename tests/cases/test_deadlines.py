@@ -276,3 +276,29 @@ def test_the_calendar_feed_holds_case_deadlines_beside_notices(client, login_as,
     )
     assert other.reference not in feed.text and case.title not in feed.text
     assert all(len(line.encode()) <= 75 for line in feed.text.split("\r\n"))
+
+
+# --- half-way failures ----------------------------------------------------------------------
+
+
+def test_a_deadline_whose_audit_write_fails_leaves_no_deadline_and_no_timeline_line(
+    app, client, login_as, world, monkeypatch
+):
+    case = factories.make_case(world.london_rep, world.london)
+    hearing = factories.make_deadline_type(world.admin, "Hearing", "calendar_days", 14)
+    entries_before = count(CaseEntry)
+    login_as(world.london_rep)
+    page = client.get(f"/cases/{case.reference}/deadlines/new")
+
+    def broken_record(*args, **kwargs):
+        db.session.flush()  # the deadline and its timeline line are in the database by now
+        raise RuntimeError("the audit log is unavailable (test)")
+
+    monkeypatch.setattr(deadlines, "record", broken_record)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.post(
+        f"/cases/{case.reference}/deadlines/new",
+        data={**form_tokens(page.data), "deadline_type_id": str(hearing.id), "starts_on": clock.today().isoformat()},
+    )
+    assert response.status_code == 500
+    assert count(CaseDeadline) == 0 and count(CaseEntry) == entries_before

@@ -151,3 +151,26 @@ def test_the_daily_runs_are_scheduled_jobs(app):
     schedule = schedule_of(app)
     for name in ("cases.remind", "notices.escalate", "notifications.digest", "notifications.send"):
         assert name in schedule
+
+
+def test_a_notice_that_fails_to_move_leaves_the_others_moved(app, world, make_notice, monkeypatch):
+    from napo_tracker.notices import escalation
+
+    first = make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    second = make_notice(served_on=SERVED_ON, today=SERVED_ON)
+    real = escalation.escalate_notice
+
+    def fails_on_the_second(actor, notice, *args, **kwargs):
+        made = real(actor, notice, *args, **kwargs)
+        if notice.id == second.id:
+            raise RuntimeError("the database went away (test)")
+        return made
+
+    monkeypatch.setattr(escalation, "escalate_notice", fails_on_the_second)
+    with pytest.raises(RuntimeError):
+        run_escalation(AFTER_DUE)
+    db.session.rollback()
+    assert _steps(first) == ["line_manager"] and _steps(second) == []
+    assert db.session.get_one(ForeseeabilityNotice, second.id).status == "served"
+    monkeypatch.setattr(escalation, "escalate_notice", real)
+    assert run_escalation(AFTER_DUE).moved == [f"{second.reference} → line_manager"]
