@@ -400,6 +400,8 @@ class EvidenceItem(Model):
     __table_args__ = (
         # The dashboard reads metric → region → date in index order, values included.
         Index("ix_evidence_items_dashboard", "metric_id", "region_id", "as_of", "value", "reporter_count"),
+        # The latest figure of each place, and a place's figures over a period: one range each.
+        Index("ix_evidence_items_places", "metric_id", "region_id", "unit_id", "as_of", "id", "value", "grade"),
         # Lists and the API read newest first, and the API pages on (as_of, id).
         Index("ix_evidence_items_newest", "as_of", "id"),
         # The items still to verify, however few among millions.
