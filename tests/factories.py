@@ -353,3 +353,130 @@ def make_evidence_sample(world: World) -> dict[str, EvidenceItem]:
         "wales": make_evidence(world.official, metric="staff_in_post", region=world.wales, value="24.43"),
         "national": make_evidence(world.official, metric="vacancies", value="615", as_of=date(2019, 6, 30)),
     }
+
+
+# ---- a whole scene, for the security suite
+# One of every record a page can open, in two regions, so every route of the app has a real
+# record to address; built once per backend and copied for each test (tests/security/conftest.py).
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Ids and references of the scene's records (plain values: they outlive the session that
+    made them). Region A is London, region B is Wales; ``*_b`` records are region B's."""
+
+    london_id: int
+    wales_id: int
+    unit_id: int
+    rep_a_id: int
+    rep_b_id: int
+    official_id: int
+    admin_id: int
+    member_a_id: int
+    member_b_id: int
+    case_a: str
+    case_b: str
+    attachment_a_id: int
+    attachment_b_id: int
+    notice_a: str
+    notice_b: str
+    evidence_a: str
+    evidence_b: str
+    evidence_national: str
+    testimony_a: str
+    testimony_b: str
+    briefing: str
+    section_id: int
+    question_item_id: int
+    bank_question_id: int
+    api_token_id: int
+    calendar_token: str
+    rep_a_other_session_id: int
+
+
+def make_scene() -> Scene:
+    """Two regions, a user of each role, and one of every record, region A's made by rep A;
+    a briefing (with a section, a chart, a testimony, evidence and questions) published once."""
+    from napo_tracker.accounts.sessions import start_session
+    from napo_tracker.api.services import create_token
+    from napo_tracker.notices.services import new_calendar_token
+
+    world = make_world()
+    official = world.official
+    member_a = make_member(world.london_rep, world.london, name="Ada Example")
+    member_b = make_member(world.wales_rep, world.wales, name="Bryn Example", email="bryn@example.org")
+    case_a = make_case(world.london_rep, world.london, member_id=member_a.id)
+    case_b = make_case(world.wales_rep, world.wales, member_id=member_b.id)
+    letter = b"Dear manager,\nThe caseload is unsafe.\n"
+    attachment_a = make_attachment(world.london_rep, case_a, letter, "letter.txt")
+    attachment_b = make_attachment(world.wales_rep, case_b, letter, "letter.txt")
+    notice_a = make_notice(world.london_rep, world.london, served_on=date(2026, 1, 5), on=date(2026, 1, 6))
+    notice_b = make_notice(world.wales_rep, world.wales)
+    public: dict[str, Any] = {"visibility": "public", "as_of": date(2026, 1, 31)}
+    evidence_a = make_evidence(world.london_rep, region=world.london, value="192", reporter_count=5, **public)
+    evidence_b = make_evidence(world.wales_rep, region=world.wales, value="150", **public)
+    national = make_evidence(official, metric="vacancies", value="615", **public)
+    for item in (evidence_a, evidence_b, national):
+        verify_evidence(official, item)
+    testimony_a = make_testimony(
+        "After twenty years I am leaving because the caseload is unsafe (my own words).",
+        region=world.london,
+        grade="PO",
+        mps=True,
+        approved_by=official,
+        public_text="After twenty years I am leaving because the caseload is unsafe.",
+    )
+    testimony_b = make_testimony(region=world.wales, grade="PSO")
+
+    briefing = make_briefing(official)
+    section = make_section(
+        official,
+        briefing,
+        kind="introduction",
+        heading="Introduction",
+        body=f"Caseloads are **dangerous**: London averages [={evidence_a.reference}] of the WMT.",
+    )
+    briefing_services.set_section_chart(
+        official, section, metric_code="wmt_percent_avg", region_ids=[world.london.id], since_on=None
+    )
+    make_section(official, briefing, kind="staff_testimonies", heading="Staff testimonies")
+    briefing_services.set_testimonies(official, briefing, [testimony_a.id])
+    bank = make_question(official)
+    item = ask_question(official, briefing, question=bank)
+    briefing_services.publish(official, briefing)
+
+    token, _text = create_token(official, "laptop")
+    calendar_token = new_calendar_token(world.london_rep)
+    start_session(world.london_rep, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+    other_session = world.london_rep.login_session
+    assert other_session is not None
+    db.session.commit()
+    return Scene(
+        london_id=world.london.id,
+        wales_id=world.wales.id,
+        unit_id=unit(world.london, "London PDU").id,
+        rep_a_id=world.london_rep.id,
+        rep_b_id=world.wales_rep.id,
+        official_id=official.id,
+        admin_id=world.admin.id,
+        member_a_id=member_a.id,
+        member_b_id=member_b.id,
+        case_a=case_a.reference,
+        case_b=case_b.reference,
+        attachment_a_id=attachment_a.id,
+        attachment_b_id=attachment_b.id,
+        notice_a=notice_a.reference,
+        notice_b=notice_b.reference,
+        evidence_a=evidence_a.reference,
+        evidence_b=evidence_b.reference,
+        evidence_national=national.reference,
+        testimony_a=testimony_a.reference,
+        testimony_b=testimony_b.reference,
+        briefing=briefing.reference,
+        section_id=section.id,
+        question_item_id=item.id,
+        bank_question_id=bank.id,
+        api_token_id=token.id,
+        calendar_token=calendar_token,
+        rep_a_other_session_id=other_session.id,
+    )
