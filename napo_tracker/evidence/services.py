@@ -58,6 +58,12 @@ class EvidenceError(DomainError):
     """A change to the evidence that breaks a rule; the message is shown to the user."""
 
 
+class NotAllowed(EvidenceError):
+    """Someone reached for work their role does not do (a rep verifying, an official defining metrics)."""
+
+    status_code = 403
+
+
 class StaleEvidence(ConflictError):
     """Someone else saved the item since this edit began."""
 
@@ -238,7 +244,10 @@ def create_metric(
     alert_at: Decimal | None = None,
     severe_at: Decimal | None = None,
 ) -> Metric:
-    """Admins define metrics; codes and labels are unique whatever their case."""
+    """Admins define metrics (``actor`` None: the migrations' and commands' own); codes and
+    labels are unique whatever their case."""
+    if actor is not None and not actor.is_admin:
+        raise NotAllowed("Only admins define metrics.")
     code = code.strip().lower()
     MetricUnit(unit)
     if metric_by_code(code) is not None:
@@ -449,6 +458,8 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
 
     Changing an item's substance clears its verification: it must be checked again.
     """
+    if not actor.sees_all_regions:
+        raise NotAllowed("Only national officials and admins correct evidence.")
     check_version(item, expected_version, conflict=StaleEvidence, message=STALE_EVIDENCE_MESSAGE)
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields, exclude_id=item.id)
@@ -471,7 +482,7 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
 def verify_evidence(actor: User, item: EvidenceItem) -> EvidenceItem:
     """An official confirms the figure against its source."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials verify evidence.")
+        raise NotAllowed("Only national officials verify evidence.")
     item.is_verified, item.verified_by_id, item.verified_at = True, actor.id, utcnow()
     db.session.flush()
     record(actor, AuditAction.EVIDENCE_VERIFIED, item)
