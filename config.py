@@ -34,6 +34,10 @@ class Config:
     # kept signed in ("keep me logged in") lasts REMEMBER_COOKIE_DURATION instead.
     SESSION_IDLE_TIMEOUT = 3600
     SESSION_ABSOLUTE_TIMEOUT = 8 * 3600
+    # Roles that must sign in with a second factor (a code from an app, or a recovery code):
+    # comma-separated, empty for none.
+    REQUIRE_TWO_FACTOR = "official,admin"
+    PASSWORD_RESET_TTL = 3600  # seconds a password-reset link works
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     WTF_CSRF_SSL_STRICT = True
     BOOTSTRAP_SERVE_LOCAL = True
@@ -85,6 +89,8 @@ class Config:
 class DevelopmentConfig(Config):
     SECRET_KEY = DEFAULT_SECRET_KEY
     DEBUG = False
+    # The demo accounts sign in with a password alone; production and the tests use the default.
+    REQUIRE_TWO_FACTOR = ""
 
 
 class TestingConfig(Config):

@@ -18,10 +18,20 @@ import ssl
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
 from .kernel.clock import utcnow
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to one of the app's pages, on ``PUBLIC_BASE_URL``: for e-mails, which are
+    read away from the request (or the command) that sent them."""
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 class MailError(RuntimeError):

@@ -20,6 +20,9 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "static",
         "bootstrap.static",
         "accounts.login",
+        "accounts.second_factor",  # the code after the password, before a session exists
+        "accounts.forgot",
+        "accounts.reset",
         "main.healthz",
         # the public testimony pages: members have no account
         "testimonies.submit",

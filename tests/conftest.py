@@ -28,7 +28,7 @@ from napo_tracker import create_app
 from napo_tracker.accounts.sessions import start_session
 from napo_tracker.extensions import db
 
-from . import factories, pg
+from . import factories, mailbox, pg
 
 IN_CI = os.environ.get("CI") == "true"
 BACKENDS = [
@@ -166,6 +166,20 @@ def client(app):
 def world(app) -> factories.World:
     """Two regions with units, a rep in each, an official and an admin."""
     return factories.make_world()
+
+
+@pytest.fixture
+def mail_server(app):
+    """A real SMTP server the app sends to; yields its inbox."""
+    inbox, controller = mailbox.start()
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        MAIL_TIMEOUT=5,
+        PUBLIC_BASE_URL="https://tracker.example.org",
+    )
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture

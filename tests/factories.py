@@ -9,16 +9,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
+import pyotp
+
 from napo_tracker.accounts.models import User
 from napo_tracker.accounts.services import create_user
 from napo_tracker.briefings import services as briefing_services
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases.models import Case, CaseAttachment, Member
 from napo_tracker.cases.services import add_attachment, create_case, create_member
+from napo_tracker.crypto import encrypt_text
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
 from napo_tracker.evidence.services import create_evidence, create_metric, verify_evidence
 from napo_tracker.extensions import db
-from napo_tracker.kernel.clock import today
+from napo_tracker.kernel.clock import today, utcnow
 from napo_tracker.notices import services as notice_services
 from napo_tracker.notices.models import ForeseeabilityNotice
 from napo_tracker.notices.services import NoticeDetails
@@ -28,6 +31,7 @@ from napo_tracker.testimonies.services import approve as approve_testimony
 from napo_tracker.testimonies.services import submit_testimony
 
 PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test accounts' authenticator app
 _seq = itertools.count(1)
 
 
@@ -46,7 +50,10 @@ def make_user(
     email: str | None = None,
     password: str = PASSWORD,
     display_name: str | None = None,
+    two_factor: bool | None = None,
 ) -> User:
+    """An account made through the accounts service. Officials and admins have two-factor
+    sign-in set up (``TOTP_SECRET``), as their roles require; ``two_factor`` says otherwise."""
     email = email or f"{role}{next(_seq)}@example.org"
     user = create_user(
         None,
@@ -56,8 +63,19 @@ def make_user(
         password=password,
         regions=list(regions),
     )
+    if two_factor if two_factor is not None else role in ("official", "admin"):
+        user.totp_secret = encrypt_text(TOTP_SECRET)
+        user.totp_enabled_at = utcnow()
     db.session.commit()
     return user
+
+
+def totp_code(user: User) -> str:
+    """The code the user's authenticator app shows now; the account forgets which step it last
+    accepted, so a test may sign in again within the same thirty seconds."""
+    user.totp_last_step = None
+    db.session.commit()
+    return pyotp.TOTP(TOTP_SECRET).now()
 
 
 def unit(region: Region, name: str) -> Unit:

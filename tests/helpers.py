@@ -8,7 +8,10 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, select
 
+from napo_tracker.accounts.models import user_by_email
 from napo_tracker.extensions import db
+
+from .factories import totp_code
 
 T = TypeVar("T")
 
@@ -32,12 +35,18 @@ def submit(client, url: str, data: dict, *, form_url: str | None = None, field: 
 
 
 def log_in(client, email: str, password: str, *, next_path: str | None = None, remember: bool = False):
-    """Log in through the real login form (CSRF, rate limit and audit included)."""
+    """Log in through the real login form (CSRF, rate limit and audit included), typing the
+    authenticator code too where the account asks for one."""
     url = "/login" if next_path is None else "/login?" + urlencode({"next": next_path})
     data = {"email": email, "password": password}
     if remember:
         data["remember"] = "y"
-    return submit(client, url, data, form_url="/login")
+    response = submit(client, url, data, form_url="/login")
+    if response.status_code == 302 and response.headers["Location"] == "/login/two-factor":
+        user = user_by_email(email)
+        assert user is not None
+        response = submit(client, "/login/two-factor", {"code": totp_code(user)})
+    return response
 
 
 def log_out(client):

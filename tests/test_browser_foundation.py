@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import ConsoleMessage, expect
 
+from .browser import sign_in
 from .factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -16,10 +17,7 @@ REP_PASSWORD = "a long demo passphrase"
 
 
 def _log_in(page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, base, email, password)
     page.wait_for_url(base + "/")
 
 

@@ -32,6 +32,36 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=20), PlainText()],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "none"},
+        description="The six digits your authenticator app shows now, or one of your recovery codes.",
+    )
+    submit = SubmitField("Continue")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email address", filters=[strip_text], validators=[DataRequired(), Length(max=254), PlainText()])
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
+    )
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
+    )
+    submit = SubmitField("Set the new password")
+
+
 class _UserFields(FlaskForm):
     display_name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])

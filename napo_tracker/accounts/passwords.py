@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
+from werkzeug.security import generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..kernel.errors import DomainError
@@ -23,6 +25,10 @@ SCORED_LENGTH = 100  # the estimate slows down with length; a longer password is
 
 class PasswordRefused(DomainError):
     """A password that breaks the rule; the message says why and what would do."""
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def _plain(text: str) -> str:

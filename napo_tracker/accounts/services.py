@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -22,7 +21,8 @@ from ..regions.models import Region
 from ..regions.scoping import RegionalUser, scope_to_regions
 from . import throttle
 from .models import User, user_by_email, user_regions
-from .passwords import check_password
+from .passwords import check_password, hash_password
+from .resets import tell_owner_of_lock
 from .sessions import end_sessions
 
 # Checked against when the email is unknown, so both paths take as long.
@@ -45,12 +45,6 @@ def _require_admin(actor) -> None:
         raise NotAnAdmin("Only admins create and change accounts.")
 
 
-# Sent when an account's sign-in is locked by failed passwords, so that its owner can be
-# told (by e-mail, content-free) without accounts depending on how mail is sent.
-signals = Namespace()
-account_locked = signals.signal("account-locked")
-
-
 # A plain syntax check: one @, something before it, a dotted domain after it, no spaces.
 # (Forms also run WTForms' Email validator; the CLI and demo data come through here only.)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -62,10 +56,6 @@ def normalise_email(email: str) -> str:
     if len(email) > 254 or not _EMAIL.match(email) or has_forbidden_characters(email):
         raise AccountError(f"{email[:80]!r} is not a valid email address.")
     return email
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def _regions_or_error(role: str, regions: Iterable[Region]) -> list[Region]:
@@ -156,7 +146,7 @@ def authenticate(email: str, password: str) -> SignIn:
         record(None, AuditAction.LOGIN_FAILED, user, reason="inactive" if user.is_active is False else "password")
         if failures == throttle.LOCK_AFTER:
             record(None, AuditAction.LOGIN_LOCKED, user, failures=failures)
-            account_locked.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
+            tell_owner_of_lock(user)
         return SignIn()
     throttle.clear(typed)
     user.last_login_at = utcnow()

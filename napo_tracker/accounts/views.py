@@ -1,21 +1,37 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit.models import AuditAction, record
 from ..extensions import db, limiter
 from ..forms import ConfirmForm
+from ..kernel.clock import utcnow
 from ..kernel.transaction import errors_on, keep_writes
 from ..kernel.vocabulary import Role
 from ..regions.services import regions_by_ids, regions_for_choices
 from ..security import roles_required, safe_next
-from . import bp
-from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
+from . import bp, two_factor
+from .forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from .models import User
+from .resets import request_reset, reset_for_token, reset_password
 from .services import all_users, authenticate, change_password, create_user, sign_out_everywhere, update_user
-from .sessions import end_session, live_sessions, start_session
+from .sessions import end_session, end_sessions, live_sessions, start_session
 
+PENDING = "second_factor_pending"  # in the session between the password and the code
+PENDING_SECONDS = 300
+SETUP_SECRET = "two_factor_setup_secret"  # a secret offered for setting up, until proved with a code
+# What a person who must set up two-factor sign-in may reach before they have.
+TWO_FACTOR_SETUP_ENDPOINTS = frozenset({"accounts.two_factor_page", "accounts.logout", "static", "bootstrap.static"})
 GENERIC_LOGIN_ERROR = "That email address and password do not match an active account."
 THROTTLED_LOGIN_ERROR = (
     "Too many attempts to sign in with this email address. Wait a few minutes and try again, "
@@ -48,10 +64,166 @@ def login():
         next_url = safe_next(request.args.get("next"))
         remember = bool(form.remember.data)
         session.clear()  # a fresh session at login: nothing carried over from before
-        start_session(attempt.user, remember=remember, user_agent=request.user_agent.string)
-        login_user(attempt.user, remember=remember)
-        return redirect(next_url)
+        if attempt.user.has_two_factor:
+            # The password was right; the second factor comes next, within a few minutes.
+            session[PENDING] = {
+                "user": attempt.user.id,
+                "remember": remember,
+                "next": next_url,
+                "until": utcnow().timestamp() + PENDING_SECONDS,
+            }
+            return redirect(url_for("accounts.second_factor"))
+        return _signed_in(attempt.user, remember, next_url)
     return render_template("accounts/login.html", form=form), (400 if form.errors else 200)
+
+
+def _signed_in(user: User, remember: bool, next_url: str):
+    start_session(user, remember=remember, user_agent=request.user_agent.string)
+    login_user(user, remember=remember)
+    return redirect(next_url)
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def second_factor():
+    """The second step of signing in, for accounts with two-factor sign-in."""
+    pending = session.get(PENDING)
+    user = db.session.get(User, pending["user"]) if isinstance(pending, dict) else None
+    if pending is None or user is None or not user.is_active or utcnow().timestamp() > pending["until"]:
+        session.pop(PENDING, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            method = two_factor.verify(user, form.code.data)
+        except two_factor.WrongCode as error:  # nothing was written: only the failure is counted
+            two_factor.count_wrong_code(user)
+            keep_writes()  # the wrong code counts against the account, although the answer is 400
+            form.code.errors = [error.message]
+            return render_template("accounts/second_factor.html", form=form), 400
+        except two_factor.TwoFactorError as error:
+            form.code.errors = [error.message]
+            return render_template("accounts/second_factor.html", form=form), 429
+        session.pop(PENDING, None)
+        if method == "recovery code":
+            left = two_factor.recovery_codes_left(user)
+            flash(f"You used a recovery code; {left} left. Set up new ones from your account page.", "warning")
+        return _signed_in(user, bool(pending["remember"]), pending["next"])
+    return render_template("accounts/second_factor.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot():
+    """Ask for a reset link; the same answer whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_reset(form.email.data)
+        flash(
+            "If an account uses that address, we have sent it a link to reset the password. It works for an hour.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset(token: str):
+    """Choose a new password through a reset link."""
+    reset_for_token(token)  # an unknown or spent link is refused before the form is shown
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        with errors_on(form, "new_password"):
+            reset_password(token, form.new_password.data)
+            session.clear()
+            flash("Your password is set, and every device was signed out. Sign in with the new password.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form), (400 if form.errors else 200)
+
+
+@bp.record_once
+def _check_settings(state: BlueprintSetupState) -> None:
+    two_factor.required_roles(state.app.config["REQUIRE_TWO_FACTOR"])  # a bad role name refuses to start
+
+
+@bp.before_app_request
+def two_factor_first():
+    """A person whose role needs two-factor sign-in sets it up before doing anything else."""
+    if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS or request.blueprint == "api":
+        return None
+    if current_user.is_authenticated and two_factor.needs_setting_up(current_user):
+        return redirect(url_for("accounts.two_factor_page"))
+    return None
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def two_factor_page():
+    """Turn two-factor sign-in on (scan, then prove with a code), see it, or turn it off."""
+    user = current_user._get_current_object()
+    if user.has_two_factor:
+        return render_template(
+            "accounts/two_factor.html",
+            user=user,
+            codes_form=CodeForm(prefix="codes"),
+            off_form=CodeForm(prefix="off"),
+            left=two_factor.recovery_codes_left(user),
+            required=two_factor.is_required(user),
+        )
+    form = CodeForm()
+    secret = session.get(SETUP_SECRET)
+    if not isinstance(secret, str):
+        secret = session[SETUP_SECRET] = two_factor.new_secret()
+    if form.validate_on_submit():
+        with errors_on(form, "code"):
+            codes = two_factor.turn_on(user, secret, form.code.data)
+            session.pop(SETUP_SECRET, None)
+            return render_template("accounts/recovery_codes.html", codes=codes)
+    uri, qr = two_factor.provisioning(user, secret)
+    return render_template(
+        "accounts/two_factor_setup.html",
+        form=form,
+        secret=secret,
+        uri=uri,
+        qr=qr,
+        required=two_factor.is_required(user),
+    ), (400 if form.errors else 200)
+
+
+def _code_checked_change(prefix: str, change):
+    """Run a change that needs a current code; a wrong code counts against the account."""
+    user = current_user._get_current_object()
+    form = CodeForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash("Type the code your app shows now.", "danger")
+        return redirect(url_for("accounts.two_factor_page"))
+    try:
+        return change(user, form.code.data)
+    except two_factor.WrongCode as error:  # nothing was written: only the failure is counted
+        two_factor.count_wrong_code(user)
+        keep_writes()
+        flash(error.message, "danger")
+        return redirect(url_for("accounts.two_factor_page")), 400
+
+
+@bp.route("/account/two-factor/recovery-codes", methods=["POST"])
+def new_recovery_codes():
+    def change(user, code):
+        codes = two_factor.new_recovery_codes(user, code)
+        return render_template("accounts/recovery_codes.html", codes=codes)
+
+    return _code_checked_change("codes", change)
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+def two_factor_off():
+    def change(user, code):
+        two_factor.turn_off(user, user, code=code)
+        flash("Two-factor sign-in is off.", "info")
+        return redirect(url_for("accounts.two_factor_page"))
+
+    return _code_checked_change("off", change)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -161,3 +333,16 @@ def user_edit(user_id: int):
             flash(f"Saved {user.email}.", "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=user), (400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<id:user_id>/two-factor/reset", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_two_factor_reset(user_id: int):
+    """For someone who lost their phone: they set two-factor sign-in up again at next sign-in."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    two_factor.turn_off(current_user._get_current_object(), user)
+    end_sessions(user)
+    flash(f"Two-factor sign-in reset for {user.email}; they set it up again when they next sign in.", "success")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +19,7 @@ from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.transaction import command_transaction
-from ..mail import MailError, build_message, outbox
+from ..mail import MailError, build_message, outbox, public_url
 from ..regions.scoping import can_access_region
 from .models import ForeseeabilityNotice, NoticeReminder
 from .services import OPEN_STATUSES, active_due_on, deadline_state
@@ -69,22 +69,16 @@ def due_reminders(on: date) -> list[Reminder]:
 
 def reminder_body(reminder: Reminder, on: date) -> str:
     """Plain text: references and dates only."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        list_url = url_for("notices.index", _external=True)
-        lines = [
-            f"Foreseeability notices that need you, as of {on:%d %B %Y}:",
-            "",
-        ]
-        for notice in reminder.notices:
-            state = "OVERDUE" if deadline_state(notice, on) == "overdue" else "due soon"
-            lines.append(
-                f"  {notice.reference}  {state}: due {active_due_on(notice):%a %d %b %Y}  "
-                f"{url_for('notices.detail', ref=notice.reference, _external=True)}"
-            )
+    lines = [f"Foreseeability notices that need you, as of {on:%d %B %Y}:", ""]
+    for notice in reminder.notices:
+        state = "OVERDUE" if deadline_state(notice, on) == "overdue" else "due soon"
+        lines.append(
+            f"  {notice.reference}  {state}: due {active_due_on(notice):%a %d %b %Y}  "
+            f"{public_url('notices.detail', ref=notice.reference)}"
+        )
     lines += [
         "",
-        f"All your notices: {list_url}",
+        f"All your notices: {public_url('notices.index')}",
         "",
         "This reminder holds references and dates only. Log in to see the details.",
     ]

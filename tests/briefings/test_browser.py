@@ -12,8 +12,9 @@ from pypdf import PdfReader
 from napo_tracker.briefings.models import Briefing
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
-from tests.factories import PASSWORD, make_question
+from tests.factories import make_question
 
+from ..browser import sign_in
 from .conftest import make_evidence, make_testimony
 
 pytestmark = pytest.mark.browser
@@ -41,10 +42,7 @@ def test_official_composes_previews_fixes_publishes_and_downloads(page, live_ser
     page.on("console", on_console)
     page.on("response", on_response)
 
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill("official@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, base, "official@example.org")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Briefings").click()
     page.get_by_role("link", name="Start a briefing").click()
     page.get_by_label("Title", exact=True).fill("Unsafe caseloads in London")

@@ -9,8 +9,8 @@ import pytest
 from napo_tracker.cases.models import Case
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
-from tests.factories import PASSWORD
 
+from ..browser import sign_in
 from .files import pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -37,10 +37,7 @@ def test_rep_logs_a_case_adds_a_note_and_a_file_escalates_and_finds_it_overdue(
     page.on("console", on_console)
     page.on("response", on_response)
 
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(world.london_rep.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, base, world.london_rep.email)
     page.wait_for_url(base + "/")
 
     # The member's page (identity visible to this London rep) leads to a new case for them.

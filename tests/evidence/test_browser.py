@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..factories import PASSWORD
+from ..browser import sign_in
 from .conftest import csv_bytes
 
 pytestmark = pytest.mark.browser
@@ -21,10 +21,7 @@ def _rows(wales_value: str, london_region: str):
 
 def test_official_fixes_a_bad_csv_and_sees_the_figures_on_the_dashboard(page, live_server, world, tmp_path):
     base = live_server
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill(world.official.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, base, world.official.email)
     page.wait_for_url(base + "/")
 
     bad = tmp_path / "may-figures.csv"

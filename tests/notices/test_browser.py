@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from napo_tracker.kernel.clock import today
 from napo_tracker.notices.services import add_working_days
 
-from ..factories import PASSWORD
+from ..browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +33,7 @@ def test_a_rep_records_a_notice_prints_the_letter_and_records_the_response(page,
     page.on("response", on_response)
     page.set_viewport_size({"width": 320, "height": 800})
 
-    page.goto(base + "/login")
-    page.get_by_label("Email address").fill("rep.london@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, base, "rep.london@example.org")
     page.wait_for_url(base + "/")
 
     # Record the notice: a team of seven, through the form.

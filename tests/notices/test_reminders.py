@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email
-import socket
 from datetime import date
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from napo_tracker.extensions import db
@@ -15,42 +12,19 @@ from napo_tracker.notices import services
 from napo_tracker.notices.models import NoticeReminder
 from napo_tracker.notices.reminders import MailError, send_reminders
 
+from .. import mailbox
+
 # Served Mon 2 March 2026: due Mon 16 March. On 12 March it is due soon; on 20 March overdue.
 SERVED_ON = date(2026, 3, 2)
 
 
-class Inbox:
-    def __init__(self, reply: str | None = None, refuse: str | None = None):
-        self.messages: list[email.message.Message] = []
-        self.recipients: list[list[str]] = []
-        self.reply = reply
-        self.refuse = refuse  # an address whose messages are refused
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.reply:
-            return self.reply
-        if self.refuse in envelope.rcpt_tos:
-            return "550 Mailbox unavailable"
-        self.recipients.append(list(envelope.rcpt_tos))
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
-    """Start an aiosmtpd server; yields (inbox, port)."""
+    """Start an aiosmtpd server; yields a function that starts one and returns (inbox, port)."""
     servers = []
 
     def _start(reply: str | None = None, refuse: str | None = None):
-        inbox = Inbox(reply, refuse)
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-        controller.start()
+        inbox, controller = mailbox.start(reply, refuse)
         servers.append(controller)
         return inbox, controller.port
 
@@ -133,7 +107,7 @@ def test_a_refusal_half_way_keeps_the_marks_of_the_e_mails_already_delivered(app
 
 def test_remind_command_with_no_server_listening_exits_non_zero(app, world, make_notice):
     make_notice(served_on=SERVED_ON, today=SERVED_ON)
-    use_server(app, free_port())  # nothing listens there
+    use_server(app, mailbox.free_port())  # nothing listens there
     result = app.test_cli_runner().invoke(args=["notices", "remind", "--date", "2026-03-20"])
     assert result.exit_code != 0
     assert "could not connect to the mail server" in result.output

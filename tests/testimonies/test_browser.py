@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .. import factories
+from ..browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,10 +46,7 @@ def test_member_and_official_journey_at_phone_size(world, live_server, page, bro
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         office = desk.new_page()
-        office.goto(f"{live_server}/login")
-        office.get_by_label("Email address").fill(official.email)
-        office.get_by_label("Password").fill(factories.PASSWORD)
-        office.get_by_role("button", name="Log in").click()
+        sign_in(office, live_server, official.email)
         office.get_by_text("Welcome").wait_for()
         office.goto(f"{live_server}/testimonies/")
         office.locator("a.ref").first.click()
