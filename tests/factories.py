@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 import pyotp
 
-from napo_tracker.accounts.models import User
+from napo_tracker.accounts.models import PasswordReset, User
 from napo_tracker.accounts.services import create_user
+from napo_tracker.accounts.sessions import start_session
+from napo_tracker.api.services import create_token
 from napo_tracker.briefings import services as briefing_services
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases.models import Case, CaseAttachment, Member
@@ -24,7 +28,7 @@ from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today, utcnow
 from napo_tracker.notices import services as notice_services
 from napo_tracker.notices.models import ForeseeabilityNotice
-from napo_tracker.notices.services import NoticeDetails
+from napo_tracker.notices.services import NoticeDetails, new_calendar_token
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.testimonies.models import Testimony
 from napo_tracker.testimonies.services import approve as approve_testimony
@@ -410,15 +414,12 @@ class Scene:
     api_token_id: int
     calendar_token: str
     rep_a_other_session_id: int
+    reset_token: str
 
 
 def make_scene() -> Scene:
     """Two regions, a user of each role, and one of every record, region A's made by rep A;
     a briefing (with a section, a chart, a testimony, evidence and questions) published once."""
-    from napo_tracker.accounts.sessions import start_session
-    from napo_tracker.api.services import create_token
-    from napo_tracker.notices.services import new_calendar_token
-
     world = make_world()
     official = world.official
     member_a = make_member(world.london_rep, world.london, name="Ada Example")
@@ -468,6 +469,17 @@ def make_scene() -> Scene:
     start_session(world.london_rep, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
     other_session = world.london_rep.login_session
     assert other_session is not None
+    # A live password-reset link of rep B's, as the e-mail would carry it (the table keeps its SHA-256);
+    # it outlives the test session that copies the scene.
+    reset_token, now = secrets.token_urlsafe(32), utcnow()
+    db.session.add(
+        PasswordReset(
+            user_id=world.wales_rep.id,
+            token_hash=hashlib.sha256(reset_token.encode()).hexdigest(),
+            created_at=now,
+            expires_at=now + timedelta(days=2),
+        )
+    )
     db.session.commit()
     return Scene(
         london_id=world.london.id,
@@ -497,4 +509,5 @@ def make_scene() -> Scene:
         api_token_id=token.id,
         calendar_token=calendar_token,
         rep_a_other_session_id=other_session.id,
+        reset_token=reset_token,
     )

@@ -57,14 +57,17 @@ class Policy:
     rep_b: Outcome
     official: Outcome
     admin: Outcome
+    is_public: bool = False  # on security.PUBLIC_ENDPOINTS: the gate lets anonymous visitors through
 
     def outcome(self, role: Role) -> Outcome:
         return getattr(self, role)
 
 
 # name                      anonymous     rep A      rep B      official   admin
-PUBLIC = Policy("public", OK, OK, OK, OK, OK)
-SIGN_IN = Policy("the login page", OK, AWAY, AWAY, AWAY, AWAY)
+PUBLIC = Policy("public", OK, OK, OK, OK, OK, is_public=True)
+SIGN_IN = Policy("the login page", OK, AWAY, AWAY, AWAY, AWAY, is_public=True)
+# The code after the password: with no password step pending, back to the login page.
+SECOND_STEP = Policy("the second step of signing in", LOGIN, AWAY, AWAY, AWAY, AWAY, is_public=True)
 STAFF = Policy("any signed-in person", LOGIN, OK, OK, OK, OK)
 REGIONAL = Policy("a record of region A", LOGIN, OK, NOT_FOUND, OK, OK)
 OFFICIALS = Policy("officials and admins", LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)
@@ -95,6 +98,13 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "accounts.password": both(STAFF),
     "accounts.sessions": both(STAFF),
     "accounts.end_one_session": {"POST": OWN_SESSION},
+    "accounts.second_factor": both(SECOND_STEP),
+    "accounts.forgot": both(PUBLIC),
+    "accounts.reset": both(PUBLIC),  # the link's token is the credential
+    "accounts.two_factor_page": both(STAFF),
+    "accounts.new_recovery_codes": {"POST": STAFF},
+    "accounts.two_factor_off": {"POST": STAFF},
+    "accounts.user_two_factor_reset": {"POST": ADMINS},
     "accounts.users": {"GET": ADMINS},
     "accounts.user_create": both(ADMINS),
     "accounts.user_edit": both(ADMINS),
@@ -200,6 +210,9 @@ EXPECTED_PUBLIC = frozenset(
         "static",
         "bootstrap.static",
         "accounts.login",
+        "accounts.second_factor",
+        "accounts.forgot",
+        "accounts.reset",
         "main.healthz",
         "testimonies.submit",
         "testimonies.receipt",
@@ -219,6 +232,7 @@ ARGUMENTS: dict[tuple[str, str], Argument] = {
     ("bootstrap", "filename"): lambda s: "css/bootstrap.min.css",
     ("accounts", "session_id"): lambda s: s.rep_a_other_session_id,
     ("accounts", "user_id"): lambda s: s.rep_a_id,
+    ("accounts", "token"): lambda s: s.reset_token,
     ("regions", "region_id"): lambda s: s.london_id,
     ("regions", "unit_id"): lambda s: s.unit_id,
     ("testimonies", "reference"): lambda s: s.testimony_a,

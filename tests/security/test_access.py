@@ -24,7 +24,7 @@ from .probe import (
     url_map_app,
     with_next,
 )
-from .routes import ACCESS, EXPECTED_PUBLIC, OK, PUBLIC, ROLES, SIGN_IN, every_route, example_url
+from .routes import ACCESS, EXPECTED_PUBLIC, OK, ROLES, every_route, example_url
 
 
 def test_every_route_has_an_entry_in_the_access_table():
@@ -39,9 +39,7 @@ def test_every_route_has_an_entry_in_the_access_table():
 def test_the_public_endpoints_are_exactly_these():
     assert PUBLIC_ENDPOINTS == EXPECTED_PUBLIC
     open_to_anonymous = {
-        endpoint
-        for endpoint, methods in ACCESS.items()
-        if any(policy in (PUBLIC, SIGN_IN) for policy in methods.values())
+        endpoint for endpoint, methods in ACCESS.items() if any(policy.is_public for policy in methods.values())
     }
     assert open_to_anonymous == EXPECTED_PUBLIC
 

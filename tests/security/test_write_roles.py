@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from napo_tracker.accounts import services as accounts
+from napo_tracker.accounts import two_factor
 from napo_tracker.accounts.models import User
 from napo_tracker.api import services as api
 from napo_tracker.api.models import ApiToken
@@ -69,6 +70,10 @@ def _get(model: Any, ident: int) -> Any:
     return record
 
 
+def _someone_else(actor: User, scene: Scene) -> int:
+    return scene.rep_b_id if actor.id == scene.rep_a_id else scene.rep_a_id
+
+
 def _evidence_fields(item: EvidenceItem, **changes: Any) -> dict[str, Any]:
     return {name: getattr(item, name) for name in evidence.ITEM_FIELDS} | changes
 
@@ -100,6 +105,8 @@ SERVICE_CALLS: dict[str, ServiceCall] = {
             a, r.user(r.scene.rep_a_id), display_name="Renamed", role="admin", regions=[], is_active=True
         )
     ),
+    # someone else's: turning off one's own is the owner's page, with a code
+    "accounts.user_two_factor_reset": S(lambda a, r: two_factor.turn_off(a, r.user(_someone_else(a, r.scene)))),
     "regions.create": S(lambda a, r: regions.create_region(a, "Scotland")),
     "regions.detail": S(lambda a, r: regions.rename_region(a, r.london, "Greater London")),
     "regions.unit_edit": S(lambda a, r: regions.update_unit(a, _get(Unit, r.scene.unit_id), "Renamed PDU", "pdu")),
