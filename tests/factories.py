@@ -31,8 +31,8 @@ from napo_tracker.notices.models import ForeseeabilityNotice
 from napo_tracker.notices.services import NoticeDetails, new_calendar_token
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.testimonies.models import Testimony
+from napo_tracker.testimonies.services import answer_follow_up, ask_follow_up, submit_testimony
 from napo_tracker.testimonies.services import approve as approve_testimony
-from napo_tracker.testimonies.services import submit_testimony
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test accounts' authenticator app
@@ -446,6 +446,11 @@ def make_scene() -> Scene:
         public_text="After twenty years I am leaving because the caseload is unsafe.",
     )
     testimony_b = make_testimony(region=world.wales, grade="PSO")
+    notice_services.escalate_notice(
+        world.london_rep, notice_a, "line_manager", date(2026, 1, 26), "No answer came.", on=date(2026, 1, 27)
+    )
+    follow_up = ask_follow_up(official, testimony_a, "Which office was this?")
+    answer_follow_up(testimony_a, follow_up.id, "One of the busy ones.")
 
     briefing = make_briefing(official)
     section = make_section(

@@ -37,6 +37,7 @@ from .models import (
     MetricUnit,
     SourceType,
     Visibility,
+    is_web_address,
     metric_by_code,
 )
 
@@ -398,6 +399,8 @@ def _check_item(actor: User, fields: dict[str, Any], exclude_id: int | None = No
         raise EvidenceError("Only national officials record national figures; choose one of your regions.", "region_id")
     if not can_access_region(actor, region_id) and region_id is not None:
         raise EvidenceError("You can record evidence only for your own regions.", "region_id")
+    if fields.get("source_url") and not is_web_address(fields["source_url"]):
+        raise EvidenceError("Give a web address starting with https:// or http://.", "source_url")
     if unit_id is not None:
         unit = db.session.get(Unit, unit_id)
         if unit is None or unit.region_id != region_id:
