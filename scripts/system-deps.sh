@@ -6,6 +6,7 @@
 #   scripts/system-deps.sh test   the above, plus a PostgreSQL server (the tests start a throwaway
 #                                 cluster), Chromium (browser tests) and poppler-utils (PDF pages)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
+#   scripts/system-deps.sh scan   the "run" packages, plus wapiti and sqlmap (make security-scan)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
 set -euo pipefail
@@ -27,8 +28,12 @@ if [ "$mode" = "test" ]; then
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+elif [ "$mode" = "scan" ]; then
+  command -v wapiti >/dev/null 2>&1 || missing+=(wapiti)
+  command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
 elif [ "$mode" != "run" ]; then
-  echo "usage: $0 run|test|bench" >&2
+  echo "usage: $0 run|test|bench|scan" >&2
   exit 2
 fi
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from napo_tracker import create_app
 from napo_tracker.cases import services as case_services
 from napo_tracker.crypto import generate_key
+from napo_tracker.extensions import db
 
 from .probe import assert_security_headers
 
@@ -54,8 +55,13 @@ def test_production_adds_strict_transport_security(database_url, tmp_path):
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
     )
     client = app.test_client()
-    for url in ("/login", "/healthz", "/no/such/page", "/static/css/app.css"):
-        response = client.get(url, base_url="https://localhost")
-        assert response.headers.get("Strict-Transport-Security", "").startswith("max-age="), url
-        assert_security_headers(response, url, static=url.startswith("/static/"))
-        response.close()
+    try:
+        for url in ("/login", "/healthz", "/no/such/page", "/static/css/app.css"):
+            response = client.get(url, base_url="https://localhost")
+            assert response.headers.get("Strict-Transport-Security", "").startswith("max-age="), url
+            assert_security_headers(response, url, static=url.startswith("/static/"))
+            response.close()
+    finally:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
