@@ -76,12 +76,14 @@ MUTANTS ?= 'napo_tracker.security.*' 'napo_tracker.regions.scoping.*' 'napo_trac
 	'napo_tracker.evidence.services.x_reveals_fewer_than_three*' 'napo_tracker.evidence.services.x_effective_reporters*' \
 	'napo_tracker.evidence.services.x_may_see_exact*' 'napo_tracker.evidence.services.x_is_withheld_from*' \
 	'napo_tracker.evidence.services.x_shown_value*' 'napo_tracker.evidence.services.x__small_parts_sql*' \
-	'napo_tracker.evidence.services.x__group_people_at_risk*'
+	'napo_tracker.evidence.services.x__group_people_at_risk*' 'napo_tracker.evidence.services.xǁGroupǁ*' \
+	'napo_tracker.evidence.services.x_export_rows*'
 
 ## Mutation testing of the security rules with mutmut (SQLite; long: see docs/security.md). Not part of `make test`.
 mutation: install-test
-	NAPO_TEST_BACKENDS=sqlite $(VENV)/bin/mutmut run $(MUTANTS)
+	NAPO_TEST_BACKENDS=sqlite NAPO_TEST_CACHE_DIR=$(CURDIR)/mutants/.napo-cache $(VENV)/bin/mutmut run $(MUTANTS)
 	$(VENV)/bin/python scripts/mutation-score.py $(MUTANTS)
+	NAPO_TEST_BACKENDS=sqlite $(VENV)/bin/python scripts/hand-mutants.py
 
 ## Attack the app with wapiti and sqlmap as a signed-in demo rep (about 20 minutes); reports in security-scan/.
 security-scan: system-deps-scan install

@@ -56,7 +56,19 @@ echo "signed in as rep.london@demo.napo-tracker.test"
 # (ssrf, xxe), plus the HTTP-method, CRLF and backup-file ones. Sign-out and the account pages
 # are left alone, so the scan stays signed in.
 modules="blindsql,cookieflags,csp,exec,file,http_headers,permanentxss,redirect,sql,xss,crlf,methods,htaccess,backup,shellshock"
-timeout --kill-after=30 "$(( ${WAPITI_SECONDS:-600} + 120 ))" wapiti -u "$base/" --scope folder \
+# Debian's wapiti 3.0.4 builds its exclusion patterns with a regular expression Python 3.11
+# refuses (flags after the start): run it with that one function mended.
+wapiti=(/usr/bin/python3 -c '
+import re, sys
+from importlib.metadata import distribution
+from wapitiCore.net import crawler
+crawler.wildcard_translate = lambda pattern: re.compile(
+    "(?ms)" + ".*".join(re.escape(part) for part in pattern.split("*")) + r"\Z")
+sys.argv[0] = "wapiti"
+entry = next(e for e in distribution("wapiti3").entry_points if e.name == "wapiti")
+sys.exit(entry.load()())
+')
+timeout --kill-after=30 "$(( ${WAPITI_SECONDS:-600} + 120 ))" "${wapiti[@]}" -u "$base/" --scope folder \
   -H "Cookie: napo_session=$session" -m "$modules" \
   -x "$base/logout" -x "$base/account/*" -x "$base/static/*" -x "$base/bootstrap/*" \
   --max-scan-time "${WAPITI_SECONDS:-600}" --max-attack-time 120 -d 4 --max-links-per-page 60 \
@@ -86,7 +98,8 @@ for target in "${targets[@]}"; do
   timeout --kill-after=15 "${SQLMAP_SECONDS:-120}" sqlmap -u "$target" --cookie="napo_session=$session" --batch \
     --level 2 --risk 1 --technique BEUS --timeout 10 --retries 0 --skip-static \
     --output-dir "$out/sqlmap" >"$log" 2>&1 || true
-  verdict="$(grep -hE "is vulnerable|might be injectable|do not appear to be injectable|all tested parameters" "$log" | tail -1)"
+  verdict="$(grep -hE "is vulnerable|might be injectable|do not appear to be injectable|all tested parameters" "$log" | tail -1 || true)"
+  verdict="$(sed -E 's/^\[[0-9:]+\] \[[A-Z]+\] //; s/\. .*/./' <<<"$verdict")"
   echo "$target :: ${verdict:-stopped at the time bound}" >>"$out/sqlmap-summary.txt"
 done
 

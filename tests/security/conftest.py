@@ -8,6 +8,8 @@ was in the middle of a test, after a request that changed something.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ from napo_tracker import create_app
 from napo_tracker.extensions import db
 
 from .. import factories
+from ..conftest import ROOT, cached_file, keep_in_cache
 from .. import pg as pg_cluster
 from ..helpers import csrf_from
 from .routes import ROLES, Role
@@ -46,8 +49,15 @@ def scene_template(template_database, tmp_path_factory) -> dict:
     files.mkdir()
     if template_database["backend"] == "sqlite":
         path = folder / "scene.sqlite"
-        shutil.copyfile(template_database["path"], path)
-        scene = _build_scene(f"sqlite:///{path}", files)
+        cached = cached_file("scene", [ROOT / "migrations", ROOT / "tests" / "factories.py"])
+        if cached is not None and cached.exists():
+            shutil.copytree(cached, folder, dirs_exist_ok=True)
+            scene = factories.Scene(**json.loads((folder / "scene.json").read_text()))
+        else:
+            shutil.copyfile(template_database["path"], path)
+            scene = _build_scene(f"sqlite:///{path}", files)
+            (folder / "scene.json").write_text(json.dumps(dataclasses.asdict(scene)))
+            keep_in_cache(folder, cached)
         return {"backend": "sqlite", "path": path, "files": files, "scene": scene}
     from pytest_postgresql.janitor import DatabaseJanitor
 
