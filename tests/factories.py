@@ -466,7 +466,7 @@ def make_scene() -> Scene:
     make_section(official, briefing, kind="staff_testimonies", heading="Staff testimonies")
     briefing_services.set_testimonies(official, briefing, [testimony_a.id])
     bank = make_question(official)
-    item = ask_question(official, briefing, question=bank)
+    asked = ask_question(official, briefing, question=bank)
     briefing_services.publish(official, briefing)
 
     token, _text = create_token(official, "laptop")
@@ -509,7 +509,7 @@ def make_scene() -> Scene:
         testimony_b=testimony_b.reference,
         briefing=briefing.reference,
         section_id=section.id,
-        question_item_id=item.id,
+        question_item_id=asked.id,
         bank_question_id=bank.id,
         api_token_id=token.id,
         calendar_token=calendar_token,

@@ -23,8 +23,8 @@ from napo_tracker import create_app
 from napo_tracker.extensions import db
 
 from .. import factories
-from ..conftest import ROOT, cached_file, keep_in_cache
 from .. import pg as pg_cluster
+from ..conftest import ROOT, cached_file, keep_in_cache
 from ..helpers import csrf_from
 from .routes import ROLES, Role
 

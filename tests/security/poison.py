@@ -143,11 +143,12 @@ def crawl(visitor: Visitor, scene: Scene, roles: tuple[Role, ...] = ROLES) -> It
     for role in roles:
         visitor.become(role)
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint):
-            if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static"):
+            if "GET" not in (rule.methods or ()) or rule.endpoint in ("static", "bootstrap.static"):
                 continue
             if ACCESS[rule.endpoint]["GET"].outcome(role) is not OK:
                 continue
             url = example_url(rule_for(app, rule.endpoint), scene)
             response = visitor.client.get(url)
-            yield Answer(role, rule.endpoint, url, response.status_code, response.mimetype, response.get_data())
+            mimetype = response.mimetype or ""
+            yield Answer(role, rule.endpoint, url, response.status_code, mimetype, response.get_data())
             response.close()

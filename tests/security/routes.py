@@ -316,7 +316,7 @@ def takes_other_region(rule: Rule) -> bool:
 
 
 def methods_of(rule: Rule) -> list[str]:
-    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+    return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
 
 
 def every_route(app) -> Iterator[tuple[Rule, str]]:
