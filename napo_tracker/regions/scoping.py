@@ -7,7 +7,6 @@ list is narrowed by ``scope_to_regions``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 from flask import abort
@@ -67,8 +66,3 @@ def get_for_user_or_404(
     if record is None:
         abort(404)
     return record
-
-
-def ids_in_scope(user: RegionalUser, requested: Iterable[int]) -> bool:
-    ids = region_ids_for(user)
-    return ids is None or set(requested) <= ids
