@@ -3,7 +3,8 @@
 # as the London demo rep, attacked by Debian's wapiti and by sqlmap (on the search and filter
 # parameters), each bounded in time. Reports land in security-scan/<UTC time>/ (git-ignored).
 #
-#   SCAN_PORT (5077)  WAPITI_SECONDS (600)  SQLMAP_SECONDS (120, for each target)
+#   SCAN_PORT (5077)  WAPITI_SECONDS (300: exploring the site)  ATTACK_SECONDS (45: each of wapiti's
+#   15 attack modules)  SQLMAP_SECONDS (120: each of sqlmap's 5 targets). About 25 minutes in all.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -68,10 +69,11 @@ sys.argv[0] = "wapiti"
 entry = next(e for e in distribution("wapiti3").entry_points if e.name == "wapiti")
 sys.exit(entry.load()())
 ')
-timeout --kill-after=30 "$(( ${WAPITI_SECONDS:-600} + 120 ))" "${wapiti[@]}" -u "$base/" --scope folder \
+crawl="${WAPITI_SECONDS:-300}" attack="${ATTACK_SECONDS:-45}"
+timeout --kill-after=30 "$(( crawl + 15 * attack + 300 ))" "${wapiti[@]}" -u "$base/" --scope folder \
   -H "Cookie: napo_session=$session" -m "$modules" \
   -x "$base/logout" -x "$base/account/*" -x "$base/static/*" -x "$base/bootstrap/*" \
-  --max-scan-time "${WAPITI_SECONDS:-600}" --max-attack-time 120 -d 4 --max-links-per-page 60 \
+  --max-scan-time "$crawl" --max-attack-time "$attack" -d 4 --max-links-per-page 60 \
   --flush-session --store-session "$work/wapiti" --no-bugreport -v 1 \
   -f json -o "$out/wapiti.json" >"$out/wapiti.log" 2>&1 || echo "wapiti stopped: $? (see wapiti.log)"
 wapiti_summary="$("$venv/bin/python" - "$out/wapiti.json" <<'PY'
