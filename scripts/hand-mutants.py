@@ -1,5 +1,6 @@
-"""Mutants mutmut cannot make: it leaves decorated functions alone (Testimony's hybrid consent
-methods, the view decorator ``roles_required``) and made none of ``region_ids_for``. Each
+"""Mutants mutmut cannot make or cannot run: it leaves decorated functions alone (Testimony's
+hybrid consent methods, the view decorator ``roles_required``), made none of ``region_ids_for``,
+and cannot tell which tests reach the PDF renderer's forked child (``_render_in_child``). Each
 mutant below is applied to the working tree, the tests that guard it are run (SQLite, stopping
 at the first failure), and the file is put back. A mutant is killed when a test fails.
 
@@ -18,6 +19,8 @@ CONSENT = "napo_tracker/testimonies/models.py"
 CONSENT_TESTS = ["tests/testimonies/test_services.py", "tests/briefings/test_services.py", "tests/api"]
 GATE_TESTS = ["tests/security/test_access.py", "tests/test_security.py"]
 SCOPE_TESTS = ["tests/security/test_scope.py", "tests/test_security.py", "tests/regions"]
+PDF = "napo_tracker/pdf.py"
+PDF_TESTS = ["tests/test_pdf.py", "tests/security/test_pdf_fetches.py"]
 
 MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     # (name, file, original text, mutated text, tests)
@@ -97,6 +100,34 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
         "            if not current_user.is_authenticated:\n                abort(401)\n",
         "",
         ["tests/security/test_access.py"],
+    ),
+    (
+        "the render child without the safe fetcher",
+        PDF,
+        "url_fetcher=fetcher).render()",
+        "url_fetcher=None).render()",
+        PDF_TESTS,
+    ),
+    (
+        "the render child without a memory cap",
+        PDF,
+        "        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n",
+        "",
+        ["tests/test_pdf.py"],
+    ),
+    (
+        "the render child keeps <link rel=attachment>",
+        PDF,
+        "        document.metadata.attachments = []\n",
+        "",
+        PDF_TESTS,
+    ),
+    (
+        "the render child keeps <a rel=attachment>",
+        PDF,
+        '            page.links = [link for link in page.links if link[0] != "attachment"]\n',
+        "            pass\n",
+        PDF_TESTS,
     ),
     (
         "region_ids_for: everyone sees every region",

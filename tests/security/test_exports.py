@@ -65,3 +65,13 @@ def test_every_csv_export_neutralises_every_trigger(app, scene, visitor):
     assert {"cases.export", "evidence.export", "notices.export", "testimonies.export"} <= exports.keys()
     assert all(exports[name] for name in ("cases.export", "evidence.export", "testimonies.export", "notices.export"))
     assert len(used) >= 3
+
+
+def test_an_export_is_a_download_in_utf8_with_a_byte_order_mark(app):
+    from napo_tracker.csvexport import csv_response
+
+    with app.test_request_context():
+        response = csv_response("cases.csv", ["title"], [["=1+1"]])
+    assert response.headers["Content-Disposition"] == 'attachment; filename="cases.csv"'
+    assert response.mimetype == "text/csv" and response.mimetype_params["charset"] == "utf-8"
+    assert response.get_data() == "\ufefftitle\r\n'=1+1\r\n".encode()

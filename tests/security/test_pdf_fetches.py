@@ -6,6 +6,7 @@ A real socket listens on 127.0.0.1 and records every connection: no render may m
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import threading
@@ -183,3 +184,84 @@ def test_the_fetcher_reads_nothing_outside_the_static_folder(static_root, path):
 def test_the_fetcher_refuses_every_other_address(static_root, url):
     with pytest.raises(ValueError, match="refused"):
         _safe_url_fetcher_class()(str(static_root)).fetch(url)
+
+
+# ---------------------------------------------------------------------------- what the fetcher hands WeasyPrint
+
+PNG = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"))
+
+
+def _fetch(static_root: Path, url: str):
+    return _safe_url_fetcher_class()(str(static_root)).fetch(url)
+
+
+def test_a_static_file_comes_with_its_address_and_media_type(static_root):
+    response = _fetch(static_root, PDF_BASE_URL + "static/css/ok.css")
+    assert response.url == PDF_BASE_URL + "static/css/ok.css"
+    assert response.headers["Content-Type"] == "text/css"
+    (static_root / "css" / "odd.unknownext").write_bytes(b"x")
+    assert _fetch(static_root, PDF_BASE_URL + "static/css/odd.unknownext").headers["Content-Type"] == (
+        "application/octet-stream"
+    )
+
+
+@pytest.mark.parametrize(
+    "url, media, body",
+    [
+        ("data:image/png;base64," + PNG.decode(), "image/png", base64.b64decode(PNG)),
+        ("data:IMAGE/PNG;base64," + PNG.decode(), "image/png", base64.b64decode(PNG)),
+        ("data:image/svg+xml,%3Csvg%3Ea,b%3C/svg%3E", "image/svg+xml", b"<svg>a,b</svg>"),
+        ("data:image/svg+xml;charset=utf-8,%3Csvg/%3E", "image/svg+xml", b"<svg/>"),
+    ],
+)
+def test_a_small_data_image_is_handed_over_as_it_is(static_root, url, media, body):
+    response = _fetch(static_root, url)
+    assert response.headers["Content-Type"] == media
+    assert response.read() == body
+
+
+def test_a_data_image_up_to_the_size_limit_is_taken_and_not_one_byte_more(static_root):
+    from napo_tracker.pdf import MAX_DATA_URL_BYTES
+
+    limit = MAX_DATA_URL_BYTES * 4 // 3 + 4
+    whole = limit - limit % 4  # whole base64 quartets, made up to the limit with line breaks (ignored)
+    _fetch(static_root, "data:image/png;base64," + "A" * whole + "\n" * (limit - whole))
+    with pytest.raises(ValueError, match="^refused: data: image too large$"):
+        _fetch(static_root, "data:image/png;base64," + "A" * (limit + 1))
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("data:text/css,p{color:red}", "^refused: only images may be given as data: URLs$"),
+        ("data:text/html;base64,PGI+", "^refused: only images may be given as data: URLs$"),
+        ("data:image/png;base64,abc", "^refused: malformed data: URL$"),
+    ],
+)
+def test_other_data_addresses_are_refused_saying_why(static_root, url, reason):
+    with pytest.raises(ValueError, match=reason):
+        _fetch(static_root, url)
+
+
+def test_a_refusal_names_the_address_briefly(static_root):
+    url = "https://evil.example/" + "x" * 200
+    with pytest.raises(ValueError) as refused:
+        _fetch(static_root, url)
+    message = str(refused.value)
+    assert message == f"refused to fetch {url[:80]!r}: PDFs may use only the app's own static files"
+    with pytest.raises(ValueError, match="^refused: not one of the app's static files$"):
+        _fetch(static_root, PDF_BASE_URL + "static/../secret.css")
+
+
+def test_no_file_is_ever_embedded_in_a_pdf_not_even_a_static_one(static_root):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    html = (
+        '<link rel="attachment" href="/static/css/ok.css" title="sheet">'
+        '<p><a rel="attachment" href="/static/css/ok.css">the sheet</a></p>'
+    )
+    pdf = html_to_pdf(html, static_root=str(static_root))
+    assert PdfReader(BytesIO(pdf)).attachments == {}
+    assert b"/EmbeddedFile" not in pdf and b"FROM-STATIC" not in pdf
