@@ -4,7 +4,8 @@ and cannot tell which tests reach the PDF renderer's forked child (``_render_in_
 mutant below is applied to the working tree, the tests that guard it are run (SQLite, stopping
 at the first failure), and the file is put back. A mutant is killed when a test fails.
 
-    NAPO_TEST_BACKENDS=sqlite .venv/bin/python scripts/hand-mutants.py     (part of `make mutation`)
+    NAPO_TEST_BACKENDS=sqlite .venv/bin/python scripts/hand-mutants.py [WORD …]   (part of `make mutation`;
+    with words, only the mutants whose names contain one)
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSENT = "napo_tracker/testimonies/models.py"
-CONSENT_TESTS = ["tests/testimonies/test_services.py", "tests/briefings/test_services.py", "tests/api"]
+CONSENT_TESTS = [
+    "tests/testimonies/test_consent.py",
+    "tests/testimonies/test_services.py",
+    "tests/briefings/test_services.py",
+]
 GATE_TESTS = ["tests/security/test_access.py", "tests/test_security.py"]
 SCOPE_TESTS = ["tests/security/test_scope.py", "tests/test_security.py", "tests/regions"]
 PDF = "napo_tracker/pdf.py"
@@ -99,7 +104,7 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
         "napo_tracker/security.py",
         "            if not current_user.is_authenticated:\n                abort(401)\n",
         "",
-        ["tests/security/test_access.py"],
+        ["tests/security/test_access.py::test_roles_required_refuses_on_its_own_without_the_gate"],
     ),
     (
         "the render child without the safe fetcher",
@@ -146,11 +151,13 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
 ]
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
+    """Run every mutant, or those whose names contain one of ``only``."""
     env = {**os.environ, "NAPO_TEST_BACKENDS": os.environ.get("NAPO_TEST_BACKENDS", "sqlite")}
     pytest = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not browser"]
     killed = 0
-    for name, relative, original, mutated, tests in MUTANTS:
+    chosen = [m for m in MUTANTS if not only or any(word in m[0] for word in only)]
+    for name, relative, original, mutated, tests in chosen:
         path = ROOT / relative
         source = path.read_text()
         if source.count(original) != 1:
@@ -164,9 +171,9 @@ def main() -> int:
         caught = result.returncode != 0
         killed += caught
         print(f"{'killed  ' if caught else 'SURVIVED'}  {name}")
-    print(f"hand mutants: {killed}/{len(MUTANTS)} killed")
-    return 0 if killed == len(MUTANTS) else 1
+    print(f"hand mutants: {killed}/{len(chosen)} killed")
+    return 0 if killed == len(chosen) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

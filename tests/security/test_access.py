@@ -8,8 +8,14 @@ headers, and for a redirect off the site (each request carries a hostile ``next=
 from __future__ import annotations
 
 import pytest
+from flask_login import login_user
+from werkzeug.exceptions import Forbidden, Unauthorized
 
-from napo_tracker.security import PUBLIC_ENDPOINTS
+from napo_tracker.accounts.models import User
+from napo_tracker.accounts.sessions import start_session
+from napo_tracker.extensions import db
+from napo_tracker.kernel.vocabulary import Role
+from napo_tracker.security import PUBLIC_ENDPOINTS, roles_required
 
 from .probe import (
     assert_security_headers,
@@ -71,3 +77,22 @@ def test_each_visitor_gets_what_the_table_says(app, scene, visitor, reset_databa
         elif method == "POST":
             reset_database()  # what one visitor did must not change what the next one finds
     assert not failures, f"{method} {endpoint}:\n" + "\n".join(failures)
+
+
+def test_roles_required_refuses_on_its_own_without_the_gate(app, scene):
+    """The gate sends anonymous visitors to login before any view runs; the decorator is the
+    second line, so it must refuse by itself too (a view made public by mistake)."""
+    view = roles_required(Role.ADMIN)(lambda: "reached")
+    with app.test_request_context("/"), pytest.raises(Unauthorized):
+        view()
+    for ident, allowed in ((scene.rep_a_id, False), (scene.official_id, False), (scene.admin_id, True)):
+        user = db.session.get(User, ident)
+        assert user is not None
+        start_session(user)
+        with app.test_request_context("/"):
+            login_user(user)
+            if allowed:
+                assert view() == "reached"
+            else:
+                with pytest.raises(Forbidden):
+                    view()

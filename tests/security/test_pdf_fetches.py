@@ -216,7 +216,7 @@ def test_a_static_file_comes_with_its_address_and_media_type(static_root):
 )
 def test_a_small_data_image_is_handed_over_as_it_is(static_root, url, media, body):
     response = _fetch(static_root, url)
-    assert response.headers["Content-Type"] == media
+    assert response.headers["Content-Type"] == media and response.url == url[:64]
     assert response.read() == body
 
 
