@@ -137,3 +137,15 @@ def test_pages_show_a_figure_from_three_people(client, login_as, world, level):
     page = client.get(f"/evidence/{three.reference}")
     assert "157 %" in page.text and "fewer than 3" not in page.text
     assert "157 %" in client.get("/dashboard").text
+
+
+def test_a_month_with_one_persons_figure_beside_three_peoples_is_withheld(world):
+    """Only the withheld items count: the three people's item is shown on its own, so the
+    month's average would give away the one person's figure (3 + 1 is not "four people")."""
+    _figure(world, "region", 3, as_of=date(2024, 3, 10), value="150")
+    _figure(world, "region", 1, as_of=date(2024, 3, 20), value="190")
+    _figure(world, "region", 3, as_of=date(2024, 4, 10), value="150")
+    _figure(world, "region", 3, as_of=date(2024, 4, 20), value="190")
+    groups = {g.period: g for g in aggregate(period="month")}
+    assert groups["2024-03"].is_suppressed and groups["2024-03"].value_for(world.official) is None
+    assert not groups["2024-04"].is_suppressed and groups["2024-04"].value_for(world.official) == 170

@@ -70,3 +70,16 @@ def test_the_gate_sends_an_anonymous_visitor_back_to_the_page_asked_for(client, 
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.path == "/login" and parse_qs(location.query) == {"next": ["/cases/?status=open"]}
+
+
+@pytest.mark.parametrize(
+    "target, safe",
+    [
+        ("/cases/?q=two words", True),  # a space is text in a path, not a trick
+        ("/cases/?q=caf\u00e9\u0080", True),
+        ("/cases/\x7f", False),
+        ("/cases/\x1f", False),
+    ],
+)
+def test_the_edges_of_the_character_rule(target, safe):
+    assert is_safe_redirect(target) is safe
