@@ -21,6 +21,7 @@ CONSENT_TESTS = [
     "tests/testimonies/test_consent.py",
     "tests/testimonies/test_services.py",
     "tests/briefings/test_services.py",
+    "tests/api",
 ]
 GATE_TESTS = ["tests/security/test_access.py", "tests/test_security.py"]
 SCOPE_TESTS = ["tests/security/test_scope.py", "tests/test_security.py", "tests/regions"]
