@@ -149,3 +149,15 @@ def test_a_month_with_one_persons_figure_beside_three_peoples_is_withheld(world)
     groups = {g.period: g for g in aggregate(period="month")}
     assert groups["2024-03"].is_suppressed and groups["2024-03"].value_for(world.official) is None
     assert not groups["2024-04"].is_suppressed and groups["2024-04"].value_for(world.official) == 170
+
+
+def test_figures_about_one_person_each_count_one_person_for_each_item_without_a_count(world):
+    """A metric about one person (an individual's WMT %): an item without a reporter count is one
+    person; with one beside an item of five people, the month rests on one person's figure."""
+    _figure(world, "region", 5, metric="wmt_percent", as_of=date(2024, 5, 10))
+    _figure(world, "region", None, metric="wmt_percent", as_of=date(2024, 5, 20))
+    _figure(world, "region", 1, metric="wmt_percent", as_of=date(2024, 6, 10))
+    _figure(world, "region", None, metric="wmt_percent", as_of=date(2024, 6, 20))
+    groups = {g.period: g for g in aggregate(period="month")}
+    assert groups["2024-05"].is_suppressed and groups["2024-05"].people_at_risk == 1
+    assert groups["2024-06"].is_suppressed and groups["2024-06"].people_at_risk == 2
