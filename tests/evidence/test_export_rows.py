@@ -32,3 +32,4 @@ def test_a_figure_from_two_people_is_withheld_in_the_export_for_all_but_admins(w
     admin_row = _rows(world.admin)[item.reference]
     assert admin_row[4] == "157"
     assert admin_row[1:4] == ["London", "London PDU", "wmt_percent_avg"] and admin_row[6] == "PO"
+    assert admin_row[12] == ""  # no statement: an empty cell

@@ -23,6 +23,11 @@ def _reasons(actor, rows) -> dict[int, str]:
     return {error.line: error.reason for error in report.errors}
 
 
+SPREADSHEET_NUMBER = (
+    r"^as_of '45000' looks like a spreadsheet date number; format the column as a date \(YYYY-MM-DD or DD/MM/YYYY\)$"
+)
+
+
 def test_a_date_of_today_is_taken_and_tomorrow_is_not():
     assert parse_date(today().isoformat()) == today()
     tomorrow = (today() + timedelta(days=1)).isoformat()
@@ -30,7 +35,7 @@ def test_a_date_of_today_is_taken_and_tomorrow_is_not():
         parse_date(tomorrow)
     with pytest.raises(ValueError, match=r"^as_of is empty: give the date the figure describes$"):
         parse_date("  ")
-    with pytest.raises(ValueError, match=r"^as_of '45000' looks like a spreadsheet date number; format the column"):
+    with pytest.raises(ValueError, match=SPREADSHEET_NUMBER):
         parse_date("45000")
 
 

@@ -161,3 +161,12 @@ def test_figures_about_one_person_each_count_one_person_for_each_item_without_a_
     groups = {g.period: g for g in aggregate(period="month")}
     assert groups["2024-05"].is_suppressed and groups["2024-05"].people_at_risk == 1
     assert groups["2024-06"].is_suppressed and groups["2024-06"].people_at_risk == 2
+
+
+def test_only_an_admin_sees_small_numbers_exactly_and_nobody_else_whatever_they_are(world):
+    from napo_tracker.evidence.services import effective_reporters, may_see_exact
+
+    assert may_see_exact(world.admin) and not may_see_exact(world.official) and not may_see_exact(world.london_rep)
+    assert not may_see_exact(None) and not may_see_exact(object())  # no account, or a stand-in: not an admin
+    one = _figure(world, "region", None, metric="wmt_percent", as_of=date(2024, 7, 1))
+    assert effective_reporters(one) == 1  # a figure about one person, with no count, is one person's

@@ -65,3 +65,10 @@ def test_production_adds_strict_transport_security(database_url, tmp_path):
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
+
+
+def test_the_api_answers_an_anonymous_request_with_401_and_how_to_authenticate(client, scene):
+    response = client.get("/api/v1/regions")
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "authentication required"}
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="napo-tracker"'
