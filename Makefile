@@ -26,10 +26,16 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Install, migrate, load the demo data and serve on http://$(HOST):$(PORT) (SQLite in instance/).
-run: system-deps-run install
+run: system-deps-run install instance/data.keys
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The development data key (config.py: DevelopmentConfig), made once if missing, readable by
+# its owner only; instance/ is git-ignored. Losing it loses the development data.
+instance/data.keys: | $(VENV)/.installed
+	mkdir -p instance
+	umask 077 && $(VENV)/bin/python -m napo_tracker.crypto > $@.new && mv $@.new $@
 
 ## Lint and type checks first, then the whole suite (both databases, browser journeys included).
 test: system-deps-test install-test lint

@@ -46,7 +46,12 @@ class Config:
     # Behind one nginx, set NAPO_PROXY_COUNT=1, or every visitor shares the proxy's address
     # and one login rate limit.
     PROXY_COUNT = 0
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Where rate-limit counters live. None: on Redis when REDIS_URL is set, else in this
+    # process's memory ("memory://"), which is right for one worker only: production refuses
+    # to start with more than one worker (WORKERS) on memory limits.
+    RATELIMIT_STORAGE_URI: str | None = None
+    # Redis gone: count in each worker's memory until it is back, rather than fail the page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 
@@ -56,19 +61,89 @@ class Config:
     UNION_FULL_NAME = "Napo, the trade union and professional association for probation and family court staff"
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process
+    # WeasyPrint's pdf_variant for every PDF: tagged PDF/UA-1 (accessible); empty for plain PDF.
+    PDF_VARIANT = "pdf/ua-1"
     INSTANCE_FILES_DIR = None  # None: "files" inside the instance folder
+    # Uploaded files (napo_tracker/uploads/). A DOCX or ODT is a zip: it is inflated in small
+    # counted chunks, and refused at the first cap it passes, whatever its directory claims.
+    UPLOAD_ZIP_MAX_MEMBERS = 1000  # files inside one upload, nested archives included
+    UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # inflated bytes in all
+    UPLOAD_ZIP_MAX_RATIO = 100  # inflated ÷ compressed bytes of one member, checked past its first MB
+    UPLOAD_ZIP_MAX_NESTING = 1  # archives inside the upload (an embedded spreadsheet) may hold no more archives
+    # Images are refused above this many pixels before they are decoded (Pillow's own
+    # decompression-bomb guard is set to the same figure where images are redrawn).
+    UPLOAD_IMAGE_MAX_PIXELS = 50_000_000
+    # Images, PDFs and documents are cleaned in a child process with these limits.
+    UPLOAD_CLEAN_TIMEOUT = 30  # seconds
+    UPLOAD_CLEAN_MEMORY_MB = 1024  # memory the cleaning may add to the server process
     # Keys that encrypt members' data at rest (crypto.py): Fernet keys, newest first, given
-    # inline (comma-separated) or in a file (one a line; a relative path is inside the
-    # instance folder). Production refuses to start without one.
+    # inline (comma-separated) or, when DATA_KEYS is not set, in a file (one a line; a
+    # relative path is inside the instance folder). No configuration starts without one.
     DATA_KEYS: str | None = None
     DATA_KEY_FILE: str | None = None
     PUBLIC_BASE_URL = "http://localhost:5000"  # the site's address, for links in e-mails
+    # The most points a chart draws (dashboards, the figures pack, briefings): past it the
+    # newest are drawn and the page says how many were left out.
+    CHART_MAX_POINTS = 60
+
+    # How many processes serve requests (gunicorn's workers). None: gunicorn's own WEB_CONCURRENCY
+    # when set, else 1. deploy/gunicorn.conf.py sets it from the real count.
+    WORKERS: int | None = None
+
+    # Background jobs (jobs/): on Redis through RQ when REDIS_URL is set (redis://host:6379/0),
+    # run by `flask jobs worker`, with `flask jobs scheduler` starting the regular ones. Unset:
+    # each job runs in the web process as soon as the request that asked for it has committed.
+    REDIS_URL: str | None = None
+    # Seconds between a running job's signs of life; one silent for three times this long is
+    # taken for dead (its worker killed) and run again. The scheduler looks this often.
+    JOBS_HEARTBEAT = 10
+    # Seconds before a failed job's second attempt; the third waits four times as long.
+    JOBS_RETRY_DELAY = 30
+    # When the scheduler starts each regular job: cron lines (minute hour day month weekday)
+    # in the union's time, Europe/London. Remove a line, or set it to "", to stop that job.
+    JOBS_SCHEDULE: dict[str, str] = {
+        "notices.remind": "0 7 * * 1-5",
+        "testimonies.purge": "30 2 * * *",
+        "privacy.retention": "0 3 * * *",  # the whole retention schedule (the purge is part of it)
+        "privacy.remind": "5 7 * * 1-5",  # subject access requests due within a week or overdue
+        "briefings.notify": "10 7 * * *",  # officials told of published versions quoting a withdrawn testimony
+    }
+
+    # How long each kind of record is kept (schedule.py; `flask retention apply` applies it).
+    # Checked at start-up: a malformed schedule refuses to start. One rule can be changed alone,
+    # e.g. NAPO_RETENTION_SCHEDULE__closed_cases="8 years".
+    RETENTION_SCHEDULE = {
+        "closed_cases": "6 years",
+        "testimony_originals": "30 days",
+        "resolved_notices": "6 years",
+        "idle_accounts": "1 year",
+        "audit_entries": "7 years",
+    }
+    # How members reach the union about their data (shown on the privacy notice, /privacy).
+    PRIVACY_CONTACT = "your Napo rep, or Napo's head office (ask for the data protection lead)"
+    # Subject access requests: admins are reminded this many days before the deadline.
+    ACCESS_REQUEST_REMIND_DAYS = 7
+    # Where erasure tombstones are copied as they are laid (privacy/tombstones.py): a file that
+    # outlives a database restored from an older backup. None: erasure-tombstones.jsonl in the
+    # instance folder. It holds no personal data: keep a copy with the backups.
+    TOMBSTONE_LEDGER: str | None = None
+    # Where pg_dump and pg_restore are (None: on the PATH); they must not be older than the server.
+    PG_BIN_DIR: str | None = None
 
     # Anonymous testimonies
     TESTIMONY_RECEIPT_KEY: str | None = None  # None: derived from SECRET_KEY
-    TESTIMONY_ORIGINAL_RETENTION_DAYS = 30
     TESTIMONY_SUBMIT_RATE_LIMIT = "10 per hour;30 per day"
     TESTIMONY_STATUS_RATE_LIMIT = "10 per 10 minutes;50 per day"
+    # A quote is attributed (grade, region, years in the service) only with facts that at least
+    # this many approved testimonies share; rarer facts are left out (testimonies/attribution.py).
+    TESTIMONY_ATTRIBUTION_MIN_SHARED = 3
+
+    # Evidence: the most data rows one CSV import takes (the web upload and `evidence import`);
+    # a larger file is refused whole, with a message saying how to split it.
+    IMPORT_MAX_ROWS = 50_000
+    # The most rows one CSV export sends (cases, notices, evidence, testimonies); a longer one is
+    # refused with a message saying how to narrow it. Exports are written as they are sent.
+    EXPORT_MAX_ROWS = 100_000
 
     # Foreseeability notices
     NOTICE_RESPONSE_WORKING_DAYS = 10
@@ -92,11 +167,14 @@ class DevelopmentConfig(Config):
     # The demo accounts sign in with a password alone; production and the tests use the default.
     REQUIRE_TWO_FACTOR = ""
 
+    DATA_KEY_FILE = "data.keys"  # instance/data.keys, made by `make run`; never committed
+
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash many passwords
+    DATA_KEYS = "dGVzdGluZy1kYXRhLWtleS1ub3QtZm9yLXVzZS0tLS0="  # a fixed key, known to all: tests only
     RATELIMIT_ENABLED = True
     WTF_CSRF_ENABLED = True
 

@@ -1,4 +1,4 @@
-"""The entry point gunicorn serves: ``gunicorn wsgi:app``."""
+"""The entry point gunicorn serves: ``gunicorn -c deploy/gunicorn.conf.py wsgi:app``."""
 
 from napo_tracker import create_app
 

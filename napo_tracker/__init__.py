@@ -43,6 +43,11 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     else:
         app.config["CONFIG_NAME"] = getattr(config_obj, "__name__", "custom")
     app.config.from_object(config_obj)
+    # The environment may set one key of a dict setting (NAPO_RETENTION_SCHEDULE__closed_cases):
+    # it must change this app's copy, never the class every app shares.
+    for key, value in list(app.config.items()):
+        if isinstance(value, dict):
+            app.config[key] = dict(value)
     app.config.from_prefixed_env(ENV_PREFIX)
     if "DATABASE_URL" in app.config:  # the one documented setting for the database
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
@@ -58,15 +63,18 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    from . import crypto, errors, security
+    from . import crypto, errors, schedule, security, submissions
     from .kernel import transaction
 
     crypto.init_app(app)
+    crypto.check_database(app)  # a wrong key refuses to start, before anything reads or writes
+    schedule.init_app(app)
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
     transaction.init_app(app)
+    submissions.init_app(app)  # after the transaction: its result is written before the commit
     errors.init_app(app)
     _register_blueprints(app)
 
@@ -80,16 +88,18 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
 # of its package that add routes, commands, home-page panels or error handlers to it.
 BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "main": ("views",),
+    "jobs": ("views", "cli"),
     "accounts": ("views", "cli"),
     "regions": ("views",),
     "audit": ("views",),
-    "testimonies": ("views", "cli", "panels", "errors"),
+    "testimonies": ("views", "cli", "panels", "errors", "jobs"),
     "cases": ("views",),
-    "notices": ("views", "cli"),
+    "notices": ("views", "cli", "jobs"),
     "evidence": ("views", "cli"),
-    "briefings": ("views", "cli"),
+    "briefings": ("views", "cli", "jobs", "withdrawals"),
     "api": ("views", "auth"),
     "api.tokens": (),
+    "privacy": ("views", "jobs", "tombstones"),
 }
 
 
@@ -113,7 +123,16 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("INSTANCE_FILES_DIR"):
         app.config["INSTANCE_FILES_DIR"] = os.path.join(app.instance_path, "files")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     if app.config["CONFIG_NAME"] == "production":
+        workers = worker_count(app.config)
+        if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            raise ConfigurationError(
+                f"production refuses to run {workers} workers with rate limits counted in each one's memory: "
+                f"set {ENV_PREFIX}_REDIS_URL (or {ENV_PREFIX}_RATELIMIT_STORAGE_URI) to a Redis URL, "
+                f"or run one worker ({ENV_PREFIX}_WORKERS=1)"
+            )
         key = app.config.get("SECRET_KEY")
         if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
             raise ConfigurationError(
@@ -125,14 +144,33 @@ def _finish_config(app: Flask) -> None:
         raise ConfigurationError(f"set {ENV_PREFIX}_SECRET_KEY")
 
 
+def worker_count(config: Any) -> int:
+    """How many processes serve requests: WORKERS, else gunicorn's own WEB_CONCURRENCY, else one."""
+    raw = config.get("WORKERS")
+    if raw is None or raw == "":
+        raw = os.environ.get("WEB_CONCURRENCY") or 1
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{ENV_PREFIX}_WORKERS must be a whole number, not {raw!r}") from None
+    if count < 1:
+        raise ConfigurationError(f"{ENV_PREFIX}_WORKERS must be at least 1, not {count}")
+    return count
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection."""
+    """Foreign keys on, WAL journal, a busy timeout, and secure delete for every SQLite connection.
+
+    Secure delete zeroes what a row held when it is deleted or rewritten, so data erased or
+    replaced by its encrypted form does not linger in the file's free space (Debian's SQLite
+    does this by default; not every build does)."""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .extensions import db
 from .kernel.errors import STALE_MESSAGE, DomainError
 from .kernel.transaction import mark_failed
+from .submissions import AlreadySubmitted
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back, check what you entered and try again."),
@@ -32,7 +33,17 @@ def render_error(code: int, detail: str | None = None):
     return render_template("errors/error.html", code=code, title=title, message=detail or message), code
 
 
+def already_submitted(error: AlreadySubmitted):
+    """A form sent again: to the first result, or back to the form, with a word why."""
+    if error.url is None and request.url_rule is not None and "GET" not in (request.url_rule.methods or ()):
+        return render_error(400, error.message)
+    flash(error.message, "info")
+    return redirect(error.url or request.path, 303)
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(AlreadySubmitted, already_submitted)
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         """A refusal no form caught: its own message on a 400 (or 409) page."""

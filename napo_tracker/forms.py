@@ -1,14 +1,24 @@
-"""Pieces every form shares: text clean-up and validators for hostile input."""
+"""Pieces every form shares: text clean-up, validators for hostile input, and the one-time
+token of every form that creates a record."""
 
 from __future__ import annotations
 
+import re
+import secrets
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SubmitField
 from wtforms.validators import ValidationError
+
+from .submissions import ALREADY_SENT, check_not_used, claim
+
+OUT_OF_DATE = "This form is out of date. Reload the page and send it again."
+TOKEN_BYTES = 24  # 32 characters of URL-safe base64
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 # Bidirectional overrides and isolates can make text read differently from what it is.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -76,6 +86,65 @@ class VersionField(HiddenField):
 
     def _value(self) -> str:
         return "" if self.data is None else str(self.data)
+
+
+class SubmissionTokenField(HiddenField):
+    """The form's one-time token (see ``submissions``).
+
+    It always renders a fresh token, never the one sent back: a form shown again after a
+    refusal or a dry run may be sent again, and must not look like a repeat of the first.
+    """
+
+    data: str | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = str(valuelist[0]) if valuelist else ""
+        self.data = raw if _TOKEN_PATTERN.fullmatch(raw) else None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and form.meta.csrf:
+            raise ValidationError(OUT_OF_DATE)
+
+    def _value(self) -> str:
+        # A new one each time it is drawn: a page may hold several forms made from one form
+        # object (one per question offered), and each must be sent once on its own.
+        return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class OnceOnlyForm(FlaskForm):
+    """A form that creates a record: sent twice, it makes one (``submissions``).
+
+    Its template renders ``{{ form.submission_token }}`` beside the CSRF token. On a POST,
+    ``validate()`` first sends a repeat to the first result (``AlreadySubmitted``), then,
+    when the form is valid, claims the token before the view calls its service. The token
+    travels with the CSRF token: a form built with CSRF off (a form tested alone) has neither.
+    """
+
+    # Where a repeat lands, and what it is told (the public form says more).
+    already_sent_message = ALREADY_SENT
+    # The public testimony form: the token is tied to no account, even a logged-in one.
+    is_anonymous = False
+
+    submission_token = SubmissionTokenField()
+
+    def claims_submission(self) -> bool:
+        """Whether this post makes something; a dry run, for one, does not."""
+        return True
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        token = self.submission_token.data if self.meta.csrf else None
+        if token is not None:
+            check_not_used(token, self._sender_id(), self.already_sent_message)
+        if not super().validate(extra_validators):
+            return False
+        if token is not None and self.claims_submission():
+            claim(token, self._sender_id(), self.already_sent_message)
+        return True
+
+    def _sender_id(self) -> int | None:
+        if self.is_anonymous or not current_user.is_authenticated:
+            return None
+        return int(current_user.id)
 
 
 class ConfirmForm(FlaskForm):

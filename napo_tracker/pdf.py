@@ -4,8 +4,10 @@
   ``data:`` images; it refuses ``file:``, ``http(s):``, redirects and everything else, so
   a briefing or letter can read no local file and reach no server; no file is ever
   embedded as an attachment.
-* WeasyPrint runs in a forked child process with an address-space cap and a time limit,
-  so one pathological document cannot hang or exhaust the server.
+* WeasyPrint runs in a forked child process with an address-space cap and a time limit
+  (``kernel.bounded``), so one pathological document cannot hang or exhaust the server.
+* PDFs are tagged (``PDF_VARIANT``, PDF/UA-1 by default): language, title, headings, tables
+  and the alternative text of charts reach screen readers.
 * PDF templates carry their CSS inline (``{% include "…/pdf/x.css" %}``), charts are
   inline SVG: nothing needs fetching in the ordinary case.
 """
@@ -14,12 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gc
 import logging
 import mimetypes
-import multiprocessing
 import os
-import resource
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -27,6 +26,8 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 
 from config import Config
+
+from .kernel.bounded import BoundedRunError, run_bounded
 
 # Documents are resolved against this made-up origin; only its /static/ path is served.
 PDF_BASE_URL = "https://napo-tracker.invalid/"
@@ -81,43 +82,22 @@ def _safe_url_fetcher_class():
     return SafeURLFetcher
 
 
-def _address_space_in_use() -> int:
-    """This process's virtual memory size in bytes (0 where /proc is not available)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+def _render(html: str, static_root: str, variant: str | None) -> bytes:
+    """Render in the bounded child (``kernel.bounded``): HTML in, PDF bytes out."""
+    from weasyprint import HTML
 
-
-def _render_in_child(conn, html: str, static_root: str, memory_mb: int) -> None:
-    try:
-        # The forked child starts with the server's whole address space; the cap is what
-        # rendering may add on top of that, however large the server has grown.
-        limit = _address_space_in_use() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        from weasyprint import HTML
-
-        # Inline SVG charts carry style attributes WeasyPrint's HTML pass warns about, one line
-        # per property: keep errors (a refused fetch is one), drop that noise.
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        fetcher = _safe_url_fetcher_class()(static_root)
-        document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).render()
-        # No attachments: neither <link rel="attachment"> nor <a rel="attachment"> embeds a file.
-        document.metadata.attachments = []
-        for page in document.pages:
-            page.links = [link for link in page.links if link[0] != "attachment"]
-        pdf = document.write_pdf()
-        conn.send_bytes(b"OK" + pdf)
-    except MemoryError:
-        conn.send_bytes(b"ERmemory")
-    except BaseException as error:  # the parent turns any failure into one message
-        conn.send_bytes(b"ER" + type(error).__name__.encode())
-    finally:
-        conn.close()
+    # Inline SVG charts carry style attributes WeasyPrint's HTML pass warns about, one line
+    # per property: keep errors (a refused fetch is one), drop that noise.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    fetcher = _safe_url_fetcher_class()(static_root)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).render()
+    # No attachments: neither <link rel="attachment"> nor <a rel="attachment"> embeds a file.
+    document.metadata.attachments = []
+    for page in document.pages:
+        page.links = [link for link in page.links if link[0] != "attachment"]
+    # Tagged PDF (PDF/UA-1 by default): a structure tree with headings, tables, the
+    # document's language and title, and alternative text for charts, for screen readers.
+    return document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
 
 
 def html_to_pdf(
@@ -129,37 +109,21 @@ def html_to_pdf(
     timeout = timeout or settings["PDF_RENDER_TIMEOUT"]
     memory_mb = memory_mb or settings["PDF_RENDER_MEMORY_MB"]
     static_root = static_root or (current_app.static_folder if _has_app() else os.getcwd())
+    variant = settings["PDF_VARIANT"] or None
     import weasyprint  # noqa: F401  imported once here so every forked child starts warm
 
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_render_in_child, args=(sender, html, static_root, memory_mb), daemon=True)
-    # Frozen objects are skipped by the child's garbage collector: it does not walk (and copy)
-    # the whole inherited heap of the server process on every collection.
-    gc.freeze()
     try:
-        child.start()
-    finally:
-        gc.unfreeze()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise PDFRenderError(f"The document took longer than {timeout:g} seconds to render and was stopped.")
-        try:
-            message = receiver.recv_bytes()
-        except EOFError as error:
-            raise PDFRenderError("The document could not be rendered: the renderer stopped unexpectedly.") from error
-    finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-    if message.startswith(b"OK"):
-        return message[2:]
-    reason = message[2:].decode(errors="replace")
-    if reason == "memory":
-        raise PDFRenderError("The document is too large to render within the memory limit.")
-    raise PDFRenderError(f"The document could not be rendered ({reason}).")
+        return run_bounded(_render, html, static_root, variant, timeout=timeout, memory_mb=memory_mb)
+    except BoundedRunError as error:
+        if error.reason == "timeout":
+            raise PDFRenderError(
+                f"The document took longer than {timeout:g} seconds to render and was stopped."
+            ) from None
+        if error.reason == "memory":
+            raise PDFRenderError("The document is too large to render within the memory limit.") from None
+        if error.reason == "crashed":
+            raise PDFRenderError("The document could not be rendered: the renderer stopped unexpectedly.") from None
+        raise PDFRenderError(f"The document could not be rendered ({error.reason}).") from None
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:

@@ -30,6 +30,8 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "testimonies.status",
         # a rep's private calendar feed: the secret in its URL is the credential
         "notices.calendar_feed",
+        # the members' privacy notice, linked from the testimony form and every page
+        "privacy.notice",
     }
 )
 

@@ -4,8 +4,10 @@
 #   scripts/system-deps.sh run    Python's venv module; Pango and HarfBuzz for WeasyPrint's PDFs;
 #                                 local fonts (the PDFs load nothing from the network)
 #   scripts/system-deps.sh test   the above, plus a PostgreSQL server (the tests start a throwaway
-#                                 cluster), Chromium (browser tests) and poppler-utils (PDF pages)
+#                                 cluster), Redis (a throwaway redis-server: jobs, shared limits and
+#                                 the deployment test), Chromium (browser tests) and poppler-utils (PDF pages)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
+#                                 and a PostgreSQL server (the scale benchmark starts a throwaway cluster)
 #   scripts/system-deps.sh scan   the "run" packages, plus wapiti and sqlmap (make security-scan)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
@@ -24,10 +26,12 @@ has_lib 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "$mode" = "test" ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 elif [ "$mode" = "scan" ]; then
   command -v wapiti >/dev/null 2>&1 || missing+=(wapiti)
   command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)

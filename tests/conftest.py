@@ -6,7 +6,7 @@ test then gets its own fresh copy (a file copy for SQLite, CREATE DATABASE … T
 PostgreSQL), so tests may commit freely and nothing leaks from one to the next, even
 when a test fails.
 
-Under CI=true a missing PostgreSQL or browser fails the run instead of skipping.
+Under CI=true a missing PostgreSQL, redis-server or browser fails the run instead of skipping.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from napo_tracker import create_app
 from napo_tracker.accounts.sessions import start_session
 from napo_tracker.extensions import db
 
-from . import factories, mailbox, pg
+from . import factories, mailbox, pg, redis_server
 
 IN_CI = os.environ.get("CI") == "true"
 # `make mutation` runs the tests hundreds of times: it keeps the migrated SQLite template (and
@@ -110,6 +110,29 @@ def pg_server() -> Iterator[pg.PostgresServer]:
     pg.stop(server, bindir)
 
 
+@pytest.fixture(scope="session")
+def redis_service() -> Iterator[redis_server.RedisServer]:
+    """Debian's redis-server, for the session; stopped and started again by tests of Redis going away."""
+    binary = redis_server.find_binary()
+    if binary is None:
+        unavailable("redis-server not found (make test installs Debian's redis-server)")
+    server = redis_server.start(binary)
+    yield server
+    redis_server.remove(server)
+
+
+@pytest.fixture
+def redis_url(redis_service) -> str:
+    """The session's Redis, running and emptied for this test."""
+    if redis_service.process is None:
+        redis_service.start()
+    from redis import Redis
+
+    with Redis.from_url(redis_service.url) as client:
+        client.flushall()
+    return redis_service.url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     return request.param
@@ -182,6 +205,7 @@ def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
         "testing",
         SQLALCHEMY_DATABASE_URI=database_url,
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
+        TOMBSTONE_LEDGER=str(tmp_path / "erasure-tombstones.jsonl"),
         **app_overrides,
     )
     application.test_client_class = FreshGlobalsClient
@@ -190,6 +214,9 @@ def app(database_url, app_overrides, tmp_path) -> Iterator[Flask]:
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+    redis_client = application.extensions.get("napo_redis")  # made by the jobs' queue, when used
+    if redis_client is not None:
+        redis_client.close()
 
 
 @pytest.fixture

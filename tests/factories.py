@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import pyotp
 
+from benchmarks import bulk
 from napo_tracker.accounts.models import PasswordReset, User
 from napo_tracker.accounts.services import create_user
 from napo_tracker.accounts.sessions import start_session
@@ -23,7 +26,7 @@ from napo_tracker.cases.models import Case, CaseAttachment, Member
 from napo_tracker.cases.services import add_attachment, create_case, create_member
 from napo_tracker.crypto import encrypt_text
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
-from napo_tracker.evidence.services import create_evidence, create_metric, verify_evidence
+from napo_tracker.evidence.services import create_evidence, create_metric, plain_decimal, verify_evidence
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today, utcnow
 from napo_tracker.notices import services as notice_services
@@ -257,6 +260,20 @@ def ask_question(
     item = briefing_services.add_question(author, briefing, question=question, text=text)
     db.session.commit()
     return item
+
+
+def make_publishable_briefing(author: User, *, sections: int = 1, paragraphs: int = 1) -> Briefing:
+    """A draft nothing blocks: titled, signed, with ``sections`` free sections of ``paragraphs``
+    paragraphs each (more of both: a slower render). Committed."""
+    briefing = make_briefing(author)
+    paragraph = (
+        "Caseloads have become **dangerous** across England and Wales: officers hold far more "
+        "cases than the workload management tool says is safe, and the gaps go unfilled. " * 6
+    )
+    for number in range(1, sections + 1):
+        body = "\n\n".join([paragraph] * paragraphs)[:20_000]
+        make_section(author, briefing, heading=f"Part {number}", body=body)
+    return briefing
 
 
 # ---- cases
@@ -516,3 +533,39 @@ def make_scene() -> Scene:
         rep_a_other_session_id=other_session.id,
         reset_token=reset_token,
     )
+
+
+# ---- the seeds' figures (the union's briefing "Workloads and Staffing in Probation")
+# Imported here, with their section, so each domain's builders stay together.
+
+SEED_FIGURES = Path(__file__).resolve().parent.parent / "napo_tracker" / "evidence" / "demo_data" / "seed-figures.csv"
+
+
+def import_seed_figures(actor: User | None) -> dict[tuple[str, str], EvidenceItem]:
+    """The demo regions and units and the seeds' figures, imported through the real importer as
+    one public, verified batch; the items by (metric code, value as written). Committed."""
+    from napo_tracker.evidence.importer import ImportOptions, import_csv
+    from napo_tracker.regions import demo as regions_demo
+
+    regions_demo.load(lambda *_: None)
+    with SEED_FIGURES.open("rb") as stream:
+        report = import_csv(
+            actor, stream, filename=SEED_FIGURES.name, options=ImportOptions(visibility="public", is_verified=True)
+        )
+    assert report.is_ok, report.errors
+    db.session.commit()
+    items = db.session.scalars(db.select(EvidenceItem).where(EvidenceItem.value.is_not(None))).all()
+    return {(item.metric.code, plain_decimal(item.value, item.value_places)): item for item in items if item.metric}
+
+
+# ---- many rows at once: the query-plan tests need tables the size PostgreSQL plans for
+
+
+def bulk_cases(rng: random.Random, count: int, region_ids: Sequence[int], rep_ids: Sequence[int]) -> None:
+    """``count`` generated cases spread like real ones (benchmarks/bulk.py), not committed."""
+    bulk.add_cases(rng, count, region_ids, rep_ids)
+
+
+def bulk_evidence(rng: random.Random, count: int, region_ids: Sequence[int]) -> None:
+    """``count`` generated evidence items over ten years of every metric, not committed."""
+    bulk.add_evidence(rng, count, region_ids)

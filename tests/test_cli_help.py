@@ -12,8 +12,21 @@ STABLE_COMMANDS = [
     ("evidence", "import"),
     ("briefings", "render"),
     ("briefings", "list"),
+    ("briefings", "check"),
+    ("evidence", "batches"),
     ("notices", "remind"),
     ("testimonies", "purge"),
+    ("keys", "generate"),
+    ("keys", "rotate"),
+    ("jobs", "worker"),
+    ("jobs", "scheduler"),
+    ("briefings", "notify"),
+    ("retention", "apply"),
+    ("members", "export"),
+    ("members", "erase"),
+    ("members", "remind"),
+    ("backup", "create"),
+    ("backup", "restore"),
 ]
 
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from napo_tracker import ConfigurationError, create_app
+from napo_tracker import PROJECT_ROOT, ConfigurationError, create_app
 from napo_tracker.crypto import generate_key
 from napo_tracker.extensions import db
 
@@ -69,6 +69,7 @@ def test_settings_come_from_napo_environment_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("NAPO_LOGIN_RATE_LIMIT", "3 per minute")
     monkeypatch.setenv("NAPO_MAX_CONTENT_LENGTH", "1048576")
     monkeypatch.setenv("NAPO_RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("NAPO_DATA_KEYS", generate_key())
     app = create_app("development")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.sqlite"
     assert app.config["LOGIN_RATE_LIMIT"] == "3 per minute"
@@ -80,7 +81,10 @@ def test_settings_come_from_napo_environment_variables(monkeypatch, tmp_path):
 
 
 def test_development_default_is_sqlite_in_the_instance_folder():
-    app = create_app("development")
+    # The developer's own key where `make run` made one (it reads their database), else one for this test.
+    has_dev_key = (PROJECT_ROOT / "instance" / "data.keys").exists()
+    app = create_app("development", **({} if has_dev_key else {"DATA_KEYS": generate_key()}))
+    assert app.config["DATA_KEY_FILE"] == "data.keys"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + os.path.join(
         app.instance_path, "napo_tracker.sqlite"
     )
@@ -95,3 +99,47 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(app):
         return
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+def _production(monkeypatch, tmp_path, **env: str):
+    monkeypatch.setenv("NAPO_SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("NAPO_DATA_KEYS", generate_key())
+    monkeypatch.setenv("NAPO_DATABASE_URL", f"sqlite:///{tmp_path}/prod.sqlite")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return create_app("production")
+
+
+@pytest.mark.parametrize("workers", [{"NAPO_WORKERS": "4"}, {"WEB_CONCURRENCY": "3"}])
+def test_production_refuses_several_workers_counting_limits_in_memory(monkeypatch, tmp_path, workers):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with pytest.raises(ConfigurationError, match="rate limits counted in each one's memory: set NAPO_REDIS_URL"):
+        _production(monkeypatch, tmp_path, **workers)
+    with pytest.raises(ConfigurationError, match="memory"):
+        _production(monkeypatch, tmp_path, NAPO_RATELIMIT_STORAGE_URI="memory://", **workers)
+
+
+def test_production_with_redis_shares_the_limits_between_its_workers(monkeypatch, tmp_path):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    app = _production(monkeypatch, tmp_path, NAPO_WORKERS="4", NAPO_REDIS_URL="redis://127.0.0.1:6399/0")
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6399/0"
+    one = _production(monkeypatch, tmp_path, NAPO_WORKERS="1", NAPO_REDIS_URL="")
+    assert one.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    for application in (app, one):
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["many", "0"])
+def test_a_worker_count_that_is_not_a_positive_number_is_refused(monkeypatch, tmp_path, value):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with pytest.raises(ConfigurationError, match="NAPO_WORKERS must"):
+        _production(monkeypatch, tmp_path, NAPO_WORKERS=value)
+
+
+def test_development_may_run_several_workers_on_memory_limits(monkeypatch, tmp_path):
+    monkeypatch.setenv("NAPO_WORKERS", "4")
+    monkeypatch.setenv("NAPO_DATA_KEYS", generate_key())  # not the key file `make run` makes
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/dev.sqlite")
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"

@@ -1,11 +1,26 @@
-"""The data keys: from configuration only; production refuses to start without a good one."""
+"""The data keys: from configuration only, none refused; tokens that name their key and refuse
+any change; keyed hashes for lookups; encrypted columns that cannot be compared in SQL."""
 
 from __future__ import annotations
 
+import base64
+import subprocess
+import sys
+
 import pytest
 
-from napo_tracker import ConfigurationError, create_app
-from napo_tracker.crypto import UnreadableData, decrypt, decrypt_text, encrypt, encrypt_text, generate_key
+from napo_tracker import PROJECT_ROOT, ConfigurationError, create_app
+from napo_tracker.cases.models import Member
+from napo_tracker.crypto import (
+    UnreadableData,
+    decrypt,
+    decrypt_text,
+    encrypt,
+    encrypt_text,
+    generate_key,
+    keyed_hash,
+    keyed_hashes,
+)
 
 GOOD_SECRET = "s" * 48
 
@@ -45,3 +60,40 @@ def test_the_newest_key_encrypts_and_every_key_decrypts(tmp_path):
         assert b"letter" not in encrypt(b"a member's letter")
     with _production(tmp_path, DATA_KEYS=generate_key()).app_context(), pytest.raises(UnreadableData):
         decrypt(sealed_with_old)
+
+
+def test_a_token_names_its_key_and_refuses_any_change(tmp_path):
+    with _production(tmp_path, DATA_KEYS=generate_key()).app_context():
+        token = encrypt(b"a member's letter")
+        assert token[:1] == b"\x01" and encrypt(b"a member's letter") != token  # a fresh nonce each time
+        for changed in (token[:-1] + bytes([token[-1] ^ 1]), token[:3] + b"\x00" + token[4:], token[:20], b""):
+            with pytest.raises(UnreadableData):
+                decrypt(changed)
+        for not_ours in ("not base64!", "AQ==", ""):
+            with pytest.raises(UnreadableData):
+                decrypt_text(not_ours)
+
+
+def test_keyed_hashes_ignore_case_and_spacing_and_differ_by_key(tmp_path):
+    first, second = generate_key(), generate_key()
+    with _production(tmp_path, DATA_KEYS=f"{first},{second}").app_context():
+        assert keyed_hash(" n-4471 ") == keyed_hash("N-4471") != keyed_hash("N-4472")
+        both = keyed_hashes("N-4471")
+        assert both[0] == keyed_hash("N-4471") and len(set(both)) == 2
+    with _production(tmp_path, DATA_KEYS=second).app_context():
+        assert keyed_hash("N-4471") == both[1]  # the older key's hash, as lookups before a rotation need
+
+
+def test_an_encrypted_column_cannot_be_compared_in_sql():
+    with pytest.raises(TypeError, match="keyed hash"):
+        Member.name == "Ada"  # noqa: B015
+    with pytest.raises(TypeError, match="keyed hash"):
+        Member.email.ilike("%ada%")
+    assert Member.email.is_(None) is not None and Member.email.is_not(None) is not None
+
+
+def test_a_key_can_be_made_without_starting_the_app():
+    printed = subprocess.run(
+        [sys.executable, "-m", "napo_tracker.crypto"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert len(base64.urlsafe_b64decode(printed)) == 32 and printed != generate_key()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from config import TestingConfig
 from napo_tracker import create_app
 from napo_tracker.accounts.demo import DEMO_USERS
-from napo_tracker.crypto import generate_key
 from napo_tracker.extensions import db
 from napo_tracker.regions.demo import REGIONS
 from napo_tracker.regions.models import Region, Unit
@@ -64,7 +64,7 @@ def test_demo_load_refuses_the_production_configuration(database_url, tmp_path):
     app = create_app(
         "production",
         SECRET_KEY="p" * 48,
-        DATA_KEYS=generate_key(),
+        DATA_KEYS=TestingConfig.DATA_KEYS,  # the key the test database was built with
         SQLALCHEMY_DATABASE_URI=database_url,
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -52,3 +53,23 @@ def test_local_files_are_never_read(tmp_path):
     pdf = html_to_pdf(html)
     assert b"TOP-SECRET-CONTENT" not in pdf
     assert "visible" in _text(pdf)
+
+
+def test_pdfs_are_tagged_for_screen_readers_unless_the_setting_is_empty(app):
+    """PDF/UA-1 by default (NAPO_PDF_VARIANT): language, title, a structure tree with the
+    headings and tables, and alternative text for pictures; notice letters and briefings alike."""
+    html = (
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>A letter</title></head><body>'
+        "<h1>Notice</h1><p>Text.</p><table><thead><tr><th>Case</th></tr></thead><tbody><tr><td>1</td></tr>"
+        "</tbody></table></body></html>"
+    )
+    with app.app_context():
+        reader = PdfReader(io.BytesIO(html_to_pdf(html)))
+        root: Any = reader.trailer["/Root"]
+        assert root["/Lang"] == "en-GB" and root["/MarkInfo"]["/Marked"]
+        assert reader.metadata is not None and reader.metadata.title == "A letter"
+        tree = str(root["/StructTreeRoot"].get_object())
+        assert "/K" in tree
+        app.config["PDF_VARIANT"] = ""
+        plain: Any = PdfReader(io.BytesIO(html_to_pdf(html))).trailer["/Root"]
+        assert "/StructTreeRoot" not in plain

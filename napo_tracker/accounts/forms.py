@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..forms import PlainText, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, select_choices, strip_text
 from ..kernel.vocabulary import Role
 from .models import user_by_email
 from .passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
@@ -19,16 +19,22 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+class _NewPassword(FlaskForm):
+    """A new password, typed twice; the password rule itself is the service's (passwords.py)."""
+
     new_password = PasswordField(
         "New password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
     )
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
+        "New password again",
+        validators=[DataRequired(), Length(max=1024), EqualTo("new_password", "The two passwords differ.")],
     )
+
+
+class ChangePasswordForm(_NewPassword):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Change password")
 
 
@@ -50,15 +56,7 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField("Send me a link")
 
 
-class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
-    )
-    confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")]
-    )
+class ResetPasswordForm(_NewPassword):
     submit = SubmitField("Set the new password")
 
 
@@ -80,7 +78,7 @@ class _UserFields(FlaskForm):
             raise ValidationError("Choose at least one region for a rep.")
 
 
-class UserCreateForm(_UserFields):
+class UserCreateForm(OnceOnlyForm, _UserFields):
     email = EmailField(
         "Email address",
         filters=[strip_text],

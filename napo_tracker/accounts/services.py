@@ -5,22 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..forms import has_forbidden_characters
+from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError
 from ..kernel.vocabulary import Role
 from ..regions.models import Region
 from ..regions.scoping import RegionalUser, scope_to_regions
 from . import throttle
-from .models import User, user_by_email, user_regions
+from .models import User, UserSession, user_by_email, user_regions
 from .passwords import check_password, hash_password
 from .resets import tell_owner_of_lock
 from .sessions import end_sessions
@@ -172,6 +173,15 @@ def sign_out_everywhere(user: User) -> int:
     return ended
 
 
+def acting_user(user_id: int | None) -> User:
+    """The person a background job acts for, loaded when it runs: an account deleted or
+    deactivated since it asked does nothing more."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise AccountError("The account that asked for this has been deactivated since, so it was not done.")
+    return user
+
+
 def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.display_name)))
 
@@ -186,3 +196,50 @@ def reps_in_scope(user: RegionalUser) -> list[tuple[User, int]]:
     )
     stmt = scope_to_regions(stmt, user_regions.c.region_id, user)
     return [(rep, region_id) for rep, region_id in db.session.execute(stmt)]
+
+
+# ---------------------------------------------------------------- retention
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
+def last_used_on(user: User) -> date:
+    """The last day the account was used: signed in, kept a session going, or was created."""
+    moments = [user.created_at, user.last_login_at]
+    moments.append(db.session.scalar(select(func.max(UserSession.last_seen_at)).where(UserSession.user_id == user.id)))
+    return max(clock.today(_aware(moment)) for moment in moments if moment is not None)
+
+
+def idle_accounts(cutoff: date) -> list[User]:
+    """Active accounts last used on ``cutoff`` or before. The last active admin is never among
+    them: deactivating them would leave nobody to manage accounts."""
+    active = list(db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.id)))
+    idle = [user for user in active if last_used_on(user) <= cutoff]
+    admins = [user for user in active if user.is_admin]
+    idle_ids = {user.id for user in idle}  # by id: accounts compare by their login session
+    if admins and all(admin.id in idle_ids for admin in admins):
+        spared = max(admins, key=last_used_on).id
+        idle = [user for user in idle if user.id != spared]
+    return idle
+
+
+def deactivate_account(actor: User | None, user: User, *, reason: str, **details: str) -> None:
+    """Deactivate an account for a reason other than an admin's edit (unused for the retention
+    period; its holder erased as a member): its sessions end; an admin can reactivate it."""
+    user.is_active = False
+    end_sessions(user)
+    db.session.flush()
+    record(actor, AuditAction.USER_DEACTIVATED, user, reason=reason, **details)
+
+
+def deactivate_idle(user: User) -> None:
+    """Deactivate an account nobody has used for the retention schedule's ``idle_accounts`` period."""
+    deactivate_account(None, user, reason="idle", unused_since=last_used_on(user).isoformat())
+
+
+def account_for_email(email: str | None) -> User | None:
+    """The account whose e-mail address is this one, whatever its case (how a member who also
+    holds an account is recognised)."""
+    return user_by_email(email) if email else None

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..kernel.clock import utcnow
@@ -96,7 +97,13 @@ def resume_session(cookie_value: str, *, touch: bool = True) -> User | None:
     ident, _, token = cookie_value.partition(":")
     if not ident.isdigit() or not 20 <= len(token) <= 100 or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
         return None
-    record = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # One query for the session, its user and the user's regions, which every page needs.
+    stmt = (
+        select(UserSession)
+        .where(UserSession.token_hash == _hash(token))
+        .options(joinedload(UserSession.user).joinedload(User.regions))
+    )
+    record = db.session.scalars(stmt).unique().one_or_none()
     if record is None or record.user_id != int(ident) or not is_live(record):
         return None
     user = record.user

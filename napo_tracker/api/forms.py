@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from ..forms import PlainText, strip_text
+from ..forms import OnceOnlyForm, PlainText, strip_text
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(OnceOnlyForm):
     name = StringField(
         "What the token is for",
         filters=[strip_text],

@@ -1,330 +1,157 @@
-"""The OpenAPI 3.0 description served at /api/v1/openapi.json (and checked by Schemathesis)."""
+"""The OpenAPI 3.0 description served at /api/v1/openapi.json (and checked by Schemathesis).
+
+Built by apispec from the marshmallow schemas in ``schemas.py``, the same classes the views
+load their query strings and dump their answers with: a field added to an answer or a
+parameter is in the document at once, and cannot drift from it.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from ..evidence.models import MetricUnit, SourceType, Visibility
-from ..kernel.ids import MAX_ID
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
 
-MAX_PER_PAGE = 100
-
-DECIMAL = {
-    "type": "string",
-    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
-    "description": "An exact decimal, as text (24.43 stays 24.43).",
-}
-NULLABLE_DECIMAL = {**DECIMAL, "nullable": True}
-NULLABLE_STRING = {"type": "string", "nullable": True}
-REF = {
-    "type": "object",
-    "nullable": True,
-    "required": ["id", "name"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
-}
-
-
-def _param(name: str, schema: dict, description: str, required: bool = False, where: str = "query") -> dict:
-    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
-
-
-DATE_FROM = _param("from", {"type": "string", "format": "date"}, "Only items on or after this date (YYYY-MM-DD).")
-DATE_TO = _param(
-    "to", {"type": "string", "format": "date"}, "Only items on or before this date; before `from` is refused (400)."
+from .schemas import (
+    MAX_PER_PAGE,
+    Cursor,
+    ErrorSchema,
+    EvidenceItemSchema,
+    EvidencePageSchema,
+    EvidenceQuery,
+    MetricsSchema,
+    RegionsSchema,
+    StatisticsQuery,
+    StatisticsSchema,
 )
-METRIC = _param("metric", {"type": "string", "maxLength": 80}, "A metric code; an unknown one is refused (400).")
-REGION_ID = _param("region_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Only this region.")
 
-ERRORS = {
-    "400": {
-        "description": "A bad filter: the detail says which.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    },
-    "401": {
-        "description": "No session and no valid Bearer token.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    },
-}
+__all__ = ["MAX_PER_PAGE", "openapi_document"]
+
+DESCRIPTION = (
+    "Read-only. Log in with a session, or send `Authorization: Bearer <token>` with a personal token "
+    "(officials create and revoke them under Evidence → API tokens). "
+    f"Pages hold at most {MAX_PER_PAGE} items: a larger per_page is refused with 400, never clamped. "
+    "Figures keep the decimal places their sources gave, as text. A figure that could identify one or "
+    "two people (one unit's figure resting on their reports, with no consent or official's override) "
+    "is withheld (null) except for admins; figures from public sources never are."
+)
 
 
-def _ok(schema_ref: str, description: str) -> dict:
-    return {
-        "200": {
-            "description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
-        },
-        **ERRORS,
+def _responses(schema: str, description: str, *, not_found: bool = False) -> dict[str, Any]:
+    error = {"application/json": {"schema": "Error"}}
+    responses: dict[str, Any] = {
+        "200": {"description": description, "content": {"application/json": {"schema": schema}}},
+        "400": {"description": "A bad parameter: the detail says which and why.", "content": error},
+        "401": {"description": "No session and no valid Bearer token.", "content": error},
     }
+    if not_found:
+        responses["404"] = {"description": "No such item, or not one you can see.", "content": error}
+    return responses
 
 
+@cache
 def openapi_document() -> dict[str, Any]:
-    item = {
-        "type": "object",
-        "required": [
-            "reference",
-            "region",
-            "unit",
-            "metric",
-            "value",
-            "is_value_withheld",
-            "statement",
-            "as_of",
-            "period_start_on",
-            "grade",
-            "source",
-            "is_verified",
-            "visibility",
-        ],
-        "properties": {
-            "reference": {"type": "string", "example": "EV-0001"},
-            "region": {**REF, "description": "null for a national figure"},
-            "unit": REF,
-            "metric": NULLABLE_STRING,
-            "value": {
-                **NULLABLE_DECIMAL,
-                "description": "Exact decimal as text; null for a statement only, "
-                "or when withheld (fewer than 3 people).",
-            },
-            "is_value_withheld": {"type": "boolean"},
-            "statement": NULLABLE_STRING,
-            "as_of": {"type": "string", "format": "date"},
-            "period_start_on": {"type": "string", "format": "date", "nullable": True},
-            "grade": NULLABLE_STRING,
-            "source": {
-                "type": "object",
-                "required": ["type", "title", "publisher", "date", "url"],
-                "properties": {
-                    "type": {"type": "string", "enum": [s.value for s in SourceType]},
-                    "title": {"type": "string"},
-                    "publisher": {"type": "string"},
-                    "date": {"type": "string", "format": "date", "nullable": True},
-                    "url": NULLABLE_STRING,
-                },
-            },
-            "is_verified": {"type": "boolean"},
-            "visibility": {"type": "string", "enum": [v.value for v in Visibility]},
+    marshmallow = MarshmallowPlugin()
+    spec = APISpec(
+        title="napo-tracker evidence API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[marshmallow],
+        info={"description": DESCRIPTION},
+        servers=[{"url": "/api/v1"}],
+        security=[{"bearer": []}, {"session": []}],
+    )
+    marshmallow.map_to_openapi_type(Cursor, "string", None)  # opaque text the API gave
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "A personal token"})
+    spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "napo_session"})
+    for name, schema in (
+        ("Error", ErrorSchema),
+        ("Regions", RegionsSchema),
+        ("Metrics", MetricsSchema),
+        ("EvidenceItem", EvidenceItemSchema),
+        ("EvidencePage", EvidencePageSchema),
+        ("Statistics", StatisticsSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    spec.path(
+        "/regions",
+        operations={
+            "get": {
+                "operationId": "listRegions",
+                "summary": "Regions (a rep's own) and their units",
+                "responses": _responses("Regions", "Regions"),
+            }
         },
-    }
-    schemas = {
-        "Error": {
-            "type": "object",
-            "required": ["error", "detail"],
-            "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+    )
+    spec.path(
+        "/metrics",
+        operations={
+            "get": {
+                "operationId": "listMetrics",
+                "summary": "Metric definitions",
+                "responses": _responses("Metrics", "Metrics"),
+            }
         },
-        "Regions": {
-            "type": "object",
-            "required": ["regions"],
-            "properties": {
-                "regions": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["id", "name", "units"],
-                        "properties": {
-                            "id": {"type": "integer"},
-                            "name": {"type": "string"},
-                            "units": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["id", "name", "kind"],
-                                    "properties": {
-                                        "id": {"type": "integer"},
-                                        "name": {"type": "string"},
-                                        "kind": {"type": "string"},
-                                    },
-                                },
-                            },
-                        },
+    )
+    spec.path(
+        "/evidence",
+        operations={
+            "get": {
+                "operationId": "listEvidence",
+                "summary": "Evidence items, newest first",
+                "parameters": [{"in": "query", "schema": EvidenceQuery}],
+                "responses": _responses("EvidencePage", "A page of items"),
+            }
+        },
+    )
+    spec.path(
+        "/evidence/{reference}",
+        operations={
+            "get": {
+                "operationId": "getEvidence",
+                "summary": "One evidence item",
+                "parameters": [
+                    {
+                        "name": "reference",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"},
+                        "description": "Its reference, e.g. EV-0001.",
+                    }
+                ],
+                "responses": _responses("EvidenceItem", "The item", not_found=True),
+            }
+        },
+    )
+    spec.path(
+        "/statistics",
+        operations={
+            "get": {
+                "operationId": "getStatistics",
+                "summary": "The latest figure per place on or before a date, and the exact total of an additive metric",
+                "parameters": [{"in": "query", "schema": StatisticsQuery}],
+                "responses": _responses("Statistics", "Each place's latest figure, and the totals"),
+            }
+        },
+    )
+    spec.path(
+        "/openapi.json",
+        operations={
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.0 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
                     },
-                }
-            },
-        },
-        "Metrics": {
-            "type": "object",
-            "required": ["metrics"],
-            "properties": {
-                "metrics": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": [
-                            "code",
-                            "label",
-                            "unit",
-                            "description",
-                            "is_higher_worse",
-                            "is_individual",
-                            "thresholds",
-                        ],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "label": {"type": "string"},
-                            "unit": {"type": "string", "enum": [u.value for u in MetricUnit]},
-                            "description": {"type": "string"},
-                            "is_higher_worse": {"type": "boolean"},
-                            "is_individual": {"type": "boolean"},
-                            "thresholds": {"type": "array", "items": DECIMAL},
-                        },
-                    },
-                }
-            },
-        },
-        "EvidenceItem": item,
-        "EvidencePage": {
-            "type": "object",
-            "required": ["items", "page", "per_page", "total", "pages"],
-            "properties": {
-                "items": {"type": "array", "items": {"$ref": "#/components/schemas/EvidenceItem"}},
-                "page": {"type": "integer"},
-                "per_page": {"type": "integer"},
-                "total": {"type": "integer"},
-                "pages": {"type": "integer"},
-            },
-        },
-        "Statistics": {
-            "type": "object",
-            "required": ["metric", "unit", "period", "statistics"],
-            "properties": {
-                "metric": {"type": "string"},
-                "unit": {"type": "string"},
-                "period": {"type": "string", "enum": ["month", "year"]},
-                "statistics": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["region", "region_id", "period", "count", "mean", "min", "max", "is_withheld"],
-                        "properties": {
-                            "region": NULLABLE_STRING,
-                            "region_id": {"type": "integer", "nullable": True},
-                            "period": {"type": "string"},
-                            "count": {"type": "integer"},
-                            "mean": NULLABLE_DECIMAL,
-                            "min": NULLABLE_DECIMAL,
-                            "max": NULLABLE_DECIMAL,
-                            "is_withheld": {"type": "boolean"},
-                        },
+                    "401": {
+                        "description": "No session and no valid Bearer token.",
+                        "content": {"application/json": {"schema": "Error"}},
                     },
                 },
-            },
+            }
         },
-    }
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "napo-tracker evidence API",
-            "version": "1",
-            "description": "Read-only. Log in with a session, or send `Authorization: Bearer <token>` with a "
-            "personal token (officials create and revoke them under Evidence → API tokens). "
-            f"Pages hold at most {MAX_PER_PAGE} items: a larger per_page is refused with 400, "
-            "never clamped. Figures resting on fewer than 3 people's reports (a unit's, a "
-            "region's or a national figure) are withheld (null) except for admins.",
-        },
-        "servers": [{"url": "/api/v1"}],
-        "security": [{"bearer": []}, {"session": []}],
-        "paths": {
-            "/regions": {
-                "get": {
-                    "operationId": "listRegions",
-                    "summary": "Regions (a rep's own) and their units",
-                    "responses": _ok("Regions", "Regions"),
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "operationId": "listMetrics",
-                    "summary": "Metric definitions",
-                    "responses": _ok("Metrics", "Metrics"),
-                }
-            },
-            "/evidence": {
-                "get": {
-                    "operationId": "listEvidence",
-                    "summary": "Evidence items, newest first",
-                    "parameters": [
-                        REGION_ID,
-                        _param("national", {"type": "boolean"}, "Only national figures (no region)."),
-                        _param("unit_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "Only this unit."),
-                        METRIC,
-                        _param(
-                            "source_type",
-                            {"type": "string", "enum": [s.value for s in SourceType]},
-                            "Only this kind of source.",
-                        ),
-                        _param("verified", {"type": "boolean"}, "Only verified (true) or unverified (false) items."),
-                        DATE_FROM,
-                        DATE_TO,
-                        _param(
-                            "page", {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}, "Page number."
-                        ),
-                        _param(
-                            "per_page",
-                            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
-                            f"Items per page, at most {MAX_PER_PAGE}; more is refused (400).",
-                        ),
-                    ],
-                    "responses": _ok("EvidencePage", "A page of items"),
-                }
-            },
-            "/evidence/{reference}": {
-                "get": {
-                    "operationId": "getEvidence",
-                    "summary": "One evidence item",
-                    "parameters": [
-                        _param(
-                            "reference",
-                            {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"},
-                            "Its reference, e.g. EV-0001.",
-                            required=True,
-                            where="path",
-                        )
-                    ],
-                    "responses": {
-                        **_ok("EvidenceItem", "The item"),
-                        "404": {
-                            "description": "No such item, or not one you can see.",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                        },
-                    },
-                }
-            },
-            "/statistics": {
-                "get": {
-                    "operationId": "getStatistics",
-                    "summary": "Count, min, max and mean per region and period",
-                    "parameters": [
-                        {**METRIC, "required": True},
-                        REGION_ID,
-                        _param(
-                            "period",
-                            {"type": "string", "enum": ["month", "year"], "default": "month"},
-                            "Group by calendar month or year.",
-                        ),
-                        DATE_FROM,
-                        DATE_TO,
-                    ],
-                    "responses": _ok("Statistics", "Statistics"),
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "operationId": "openapi",
-                    "summary": "This document",
-                    "responses": {
-                        "200": {
-                            "description": "OpenAPI 3.0 document",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        },
-                        "401": ERRORS["401"],
-                    },
-                }
-            },
-        },
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "A personal API token"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "napo_session"},
-            },
-        },
-    }
+    )
+    return spec.to_dict()

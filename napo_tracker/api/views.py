@@ -7,31 +7,43 @@ gets fewer rows than it asked for).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select, tuple_
 from werkzeug.exceptions import NotFound
 
-from ..evidence.models import EvidenceItem, Metric, SourceType, metric_by_code
+from ..evidence.models import EvidenceItem, Metric, metric_by_code
 from ..evidence.services import (
     EvidenceFilters,
-    aggregate,
+    exact_value,
     filtered_items,
     get_evidence_for,
+    is_withheld,
     is_withheld_from,
     plain_decimal,
-    reveals_fewer_than_three,
 )
+from ..evidence.statistics import PlaceFigure, StatisticsError, latest_figures, metric_for
 from ..extensions import db
+from ..kernel.clock import today
 from ..kernel.errors import DomainError
-from ..kernel.ids import MAX_ID
 from ..regions.models import Region
 from ..regions.scoping import scope_to_regions
 from . import bp
-from .openapi import MAX_PER_PAGE, openapi_document
+from .openapi import openapi_document
+from .schemas import (
+    EvidenceItemSchema,
+    EvidencePageSchema,
+    EvidenceQuery,
+    MetricsSchema,
+    RegionsSchema,
+    StatisticsQuery,
+    StatisticsSchema,
+    cursor_for,
+    first_error,
+)
 
 
 class BadRequest(DomainError):
@@ -45,64 +57,20 @@ def bad_request(error: BadRequest):
     return jsonify(error="bad request", detail=error.message), 400
 
 
-def _int_arg(name: str, *, minimum: int = 1, maximum: int = MAX_ID, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadRequest(f"{name} must be a whole number")
-    value = int(raw)
-    if value < minimum:
-        raise BadRequest(f"{name} must be at least {minimum}")
-    if value > maximum:
-        raise BadRequest(f"{name} must be at most {maximum}")
-    return value
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
+def _query(schema: Schema) -> dict[str, Any]:
+    """The query string loaded through the operation's schema (the one the document shows)."""
     try:
-        if len(raw) != 10:
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a date in the form YYYY-MM-DD") from None
+        return schema.load(request.args)
+    except ValidationError as error:
+        raise BadRequest(first_error(error)) from None
 
 
-def _bool_arg(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise BadRequest(f"{name} must be true or false")
-
-
-def _date_range() -> tuple[date | None, date | None]:
-    date_from, date_to = _date_arg("from"), _date_arg("to")
-    if date_from and date_to and date_from > date_to:
-        raise BadRequest("from must be on or before to")
-    return date_from, date_to
-
-
-def _metric_arg() -> Metric | None:
-    code = request.args.get("metric", "")
+def _metric_arg(code: str | None) -> Metric | None:
     if not code:
         return None
     metric = metric_by_code(code[:80])
     if metric is None:
         raise BadRequest(f"unknown metric {code[:40]!r}; see /api/v1/metrics for the codes")
-    return metric
-
-
-def _required_metric_arg() -> Metric:
-    metric = _metric_arg()
-    if metric is None:
-        raise BadRequest("metric is required (a metric code, see /api/v1/metrics)")
     return metric
 
 
@@ -114,32 +82,52 @@ def _metric_json(metric: Metric) -> dict[str, Any]:
         "description": metric.description,
         "is_higher_worse": metric.is_higher_worse,
         "is_individual": metric.is_individual,
+        "is_additive": metric.is_additive,
+        "levels": metric.level_values,
         "thresholds": [plain_decimal(t) for t in metric.thresholds],
     }
 
 
+def _source_json(item: EvidenceItem) -> dict[str, Any]:
+    return {
+        "type": item.source_type,
+        "title": item.source_title,
+        "publisher": item.source_publisher,
+        "date": item.source_date,
+        "url": item.source_url or None,
+    }
+
+
 def _item_json(item: EvidenceItem) -> dict[str, Any]:
-    withheld = item.value is not None and is_withheld_from(current_user, reveals_fewer_than_three(item))
+    withheld = is_withheld_from(current_user, is_withheld(item))
     return {
         "reference": item.reference,
         "region": {"id": item.region.id, "name": item.region.name} if item.region else None,
         "unit": {"id": item.unit.id, "name": item.unit.name} if item.unit else None,
         "metric": item.metric.code if item.metric else None,
-        "value": None if withheld or item.value is None else plain_decimal(item.value),
+        "value": None if withheld or item.value is None else exact_value(item),
         "is_value_withheld": withheld,
         "statement": item.statement,
-        "as_of": item.as_of.isoformat(),
-        "period_start_on": item.period_start_on.isoformat() if item.period_start_on else None,
+        "as_of": item.as_of,
+        "period_start_on": item.period_start_on,
         "grade": item.grade,
-        "source": {
-            "type": item.source_type,
-            "title": item.source_title,
-            "publisher": item.source_publisher,
-            "date": item.source_date.isoformat() if item.source_date else None,
-            "url": item.source_url or None,
-        },
+        "source": _source_json(item),
         "is_verified": item.is_verified,
         "visibility": item.visibility,
+    }
+
+
+def _figure_json(figure: PlaceFigure) -> dict[str, Any]:
+    item = figure.item
+    return {
+        "region": {"id": item.region.id, "name": item.region.name} if item.region else None,
+        "unit": {"id": item.unit.id, "name": item.unit.name} if item.unit else None,
+        "grade": item.grade,
+        "as_of": item.as_of,
+        "value": figure.exact,
+        "is_withheld": figure.is_withheld,
+        "reference": item.reference,
+        "source": _source_json(item),
     }
 
 
@@ -152,52 +140,56 @@ def openapi():
 def regions():
     """Regions (a rep's own) with their units."""
     stmt = scope_to_regions(select(Region).order_by(Region.name), Region.id, current_user)
-    return jsonify(
-        regions=[
-            {
-                "id": region.id,
-                "name": region.name,
-                "units": [{"id": unit.id, "name": unit.name, "kind": unit.kind} for unit in region.units],
-            }
-            for region in db.session.scalars(stmt)
-        ]
-    )
+    found = [
+        {
+            "id": region.id,
+            "name": region.name,
+            "units": [{"id": unit.id, "name": unit.name, "kind": unit.kind} for unit in region.units],
+        }
+        for region in db.session.scalars(stmt)
+    ]
+    return jsonify(RegionsSchema().dump({"regions": found}))
 
 
 @bp.route("/metrics")
 def metrics():
-    return jsonify(metrics=[_metric_json(m) for m in db.session.scalars(select(Metric).order_by(Metric.code))])
+    found = [_metric_json(m) for m in db.session.scalars(select(Metric).order_by(Metric.code))]
+    return jsonify(MetricsSchema().dump({"metrics": found}))
 
 
 @bp.route("/evidence")
 def evidence():
-    """Evidence items, newest first, filtered and paginated."""
-    page = _int_arg("page", default=1, maximum=1_000_000) or 1
-    per_page = _int_arg("per_page", default=50, maximum=MAX_PER_PAGE) or 50
-    source_type = request.args.get("source_type") or None
-    if source_type is not None and not SourceType.has_value(source_type):
-        raise BadRequest("unknown source_type; use one of " + ", ".join(s.value for s in SourceType))
-    date_from, date_to = _date_range()
-    metric = _metric_arg()
+    """Evidence items, newest first, filtered, a page at a time.
+
+    Pages are read by position (keyset): each carries the cursor of the next, so a deep page
+    costs what the first one does, and an item added meanwhile never shifts a page.
+    """
+    args = _query(EvidenceQuery())
+    metric = _metric_arg(args.get("metric"))
+    per_page = args["per_page"]
     filters = EvidenceFilters(
-        region_id=_int_arg("region_id"),
-        national=bool(_bool_arg("national")),
-        unit_id=_int_arg("unit_id"),
+        region_id=args.get("region_id"),
+        national=bool(args.get("national")),
+        unit_id=args.get("unit_id"),
         metric_id=metric.id if metric else None,
-        source_type=source_type,
-        is_verified=_bool_arg("verified"),
-        date_from=date_from,
-        date_to=date_to,
+        source_type=args.get("source_type"),
+        is_verified=args.get("verified"),
+        date_from=args.get("date_from"),
+        date_to=args.get("date_to"),
     )
-    stmt = filtered_items(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    stmt = filtered_items(current_user, filters)  # newest first: as_of, then id, both descending
+    if args.get("cursor") is not None:
+        stmt = stmt.where(tuple_(EvidenceItem.as_of, EvidenceItem.id) < tuple_(*args["cursor"]))
+    items = db.session.scalars(stmt.limit(per_page + 1)).unique().all()
+    page, more = items[:per_page], len(items) > per_page
     return jsonify(
-        items=[_item_json(i) for i in items],
-        page=page,
-        per_page=per_page,
-        total=total,
-        pages=(total + per_page - 1) // per_page,
+        EvidencePageSchema().dump(
+            {
+                "items": [_item_json(i) for i in page],
+                "per_page": per_page,
+                "next_cursor": cursor_for(page[-1].as_of, page[-1].id) if more else None,
+            }
+        )
     )
 
 
@@ -207,35 +199,35 @@ def evidence_item(reference: str):
         item = get_evidence_for(current_user, reference)
     except NotFound:
         return jsonify(error="not found", detail="No evidence item with that reference that you can see."), 404
-    return jsonify(_item_json(item))
+    return jsonify(EvidenceItemSchema().dump(_item_json(item)))
 
 
 @bp.route("/statistics")
 def statistics():
-    """Count, min, max and mean of one metric per region and period (month or year)."""
-    metric = _required_metric_arg()
-    period = request.args.get("period", "month")
-    if period not in ("month", "year"):
-        raise BadRequest("period must be month or year")
-    date_from, date_to = _date_range()
-    region_id = _int_arg("region_id")
-    groups = aggregate(
-        [metric.id], period=period, region_ids={region_id} if region_id else None, date_from=date_from, date_to=date_to
+    """The latest figure of each place (each grade apart) on or before a date, and for a metric
+    whose figures add up, their exact total: the numbers the dashboards and briefings show."""
+    args = _query(StatisticsQuery())
+    try:
+        metric = metric_for(args["metric"], args["level"])
+    except StatisticsError as error:
+        raise BadRequest(error.message) from None
+    on = args.get("on") or today()
+    snapshot = latest_figures(
+        current_user, metric, on=on, level=args["level"], region_id=args.get("region_id"), grade=args.get("grade")
     )
-    names = dict(db.session.execute(select(Region.id, Region.name)).all())
-    rows = []
-    for group in groups:
-        hidden = group.is_withheld_from(current_user)
-        rows.append(
+    return jsonify(
+        StatisticsSchema().dump(
             {
-                "region": names.get(group.region_id) if group.region_id else None,
-                "region_id": group.region_id,
-                "period": group.period,
-                "count": group.count,
-                "mean": None if hidden else plain_decimal(group.mean),
-                "min": None if hidden else plain_decimal(group.minimum),
-                "max": None if hidden else plain_decimal(group.maximum),
-                "is_withheld": hidden,
+                "metric": metric.code,
+                "unit": metric.unit,
+                "level": args["level"],
+                "on": on,
+                "is_additive": metric.is_additive,
+                "figures": [_figure_json(f) for f in snapshot.figures],
+                "totals": [
+                    {"grade": t.grade, "total": t.exact, "places": t.place_count, "is_withheld": t.is_withheld}
+                    for t in snapshot.totals
+                ],
             }
         )
-    return jsonify(metric=metric.code, unit=metric.unit, period=period, statistics=rows)
+    )

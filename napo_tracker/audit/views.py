@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import render_template, request
 from sqlalchemy import select
 
-from ..extensions import db
 from ..kernel.vocabulary import Role
+from ..paging import paginate
 from ..security import roles_required
 from . import bp
 from .models import AuditAction, AuditEvent
@@ -42,7 +42,6 @@ def index():
     }
     errors: dict[str, str] = {}
     since, until = _date_filter("since", errors), _date_filter("until", errors)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if filters["action"]:
         stmt = stmt.where(AuditEvent.action.startswith(filters["action"], autoescape=True))
@@ -54,7 +53,7 @@ def index():
         stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(since, time.min, UTC))
     if until:
         stmt = stmt.where(AuditEvent.occurred_at < datetime.combine(until + timedelta(days=1), time.min, UTC))
-    pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(stmt, PAGE_SIZE)
     return render_template(
         "audit/list.html",
         pagination=pagination,

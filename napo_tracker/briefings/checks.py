@@ -1,10 +1,12 @@
 """The checks a briefing must pass before it is published, each with a link to fix it.
 
 Blocking: a quotation the member has not allowed (withdrawn, or no consent for this
-audience), internal-only evidence in a public briefing, a figure that would reveal fewer
-than three people, a citation of evidence that does not exist, no title, no signatory, no
-sections. Warnings: unverified evidence, figures more than twelve months older than the
-briefing, no questions.
+audience), internal-only evidence in a public briefing, a figure the small-number rule
+withholds (saying why and what would let it be cited), a citation of evidence that does not
+exist, in a briefing to MPs a number in the text that no citation covers and nobody marked
+"not a statistic", no title, no signatory, no sections. Warnings: unverified evidence,
+figures more than twelve months older than the briefing, uncited numbers in other
+briefings, no questions.
 
 The checks read the briefing through ``document``, as the PDF does, and change nothing.
 """
@@ -16,11 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 from ..evidence.models import EvidenceItem
-from ..evidence.services import reveals_fewer_than_three
+from ..evidence.services import disclosure
 from ..kernel.labels import LabelledEnum
 from .document import all_cited_references, chart_items, chosen_testimonies, evidence_by_reference
 from .markdown import cited_references
-from .models import Briefing
+from .models import Audience, Briefing, BriefingSection
+from .numbers import UncitedNumber, uncited_numbers
 
 STALE_AFTER = timedelta(days=365)
 
@@ -42,6 +45,9 @@ class Check:
     fix_endpoint: str
     fix_args: dict[str, Any] = field(default_factory=dict)
     fix_label: str = "Fix this"
+    # An uncited number: the section and the key its "not a statistic" mark is kept under.
+    section_id: int | None = None
+    number_key: str | None = None
 
     @property
     def is_blocking(self) -> bool:
@@ -88,6 +94,7 @@ def run_checks(briefing: Briefing) -> list[Check]:
             found.extend(
                 _evidence_checks(briefing, item, f"the chart in “{section.heading}”", "briefings.section_chart", where)
             )
+        found.extend(_number_checks(briefing, section))
 
     found.extend(_testimony_checks(briefing, ref))
     if not briefing.questions:
@@ -119,14 +126,15 @@ def _evidence_checks(
                 "Remove it",
             )
         )
-    if reveals_fewer_than_three(item):
+    said = disclosure(item)
+    if item.value is not None and not said.may_cite:
         found.append(
             Check(
                 BLOCKING,
-                f"{item.reference} in {where_text} comes from fewer than three people and could identify them.",
-                endpoint,
-                args,
-                "Remove it",
+                f"{item.reference} in {where_text} is withheld: {said.reason}. To cite it: {said.unblock}.",
+                "evidence.detail",
+                {"reference": item.reference},
+                "See the figure",
             )
         )
     if not item.is_verified:
@@ -151,6 +159,30 @@ def _evidence_checks(
             )
         )
     return found
+
+
+def unmarked_numbers(section: BriefingSection) -> list[UncitedNumber]:
+    """The section's uncited numbers that nobody has marked "not a statistic"."""
+    marked = set(section.plain_numbers or [])
+    return [n for n in uncited_numbers(section.body) if n.key not in marked]
+
+
+def _number_checks(briefing: Briefing, section: BriefingSection) -> list[Check]:
+    # To MPs every number must be cited: their researchers check them. Elsewhere, a warning.
+    severity = BLOCKING if briefing.audience == Audience.MPS else WARNING
+    return [
+        Check(
+            severity,
+            f"“{section.heading}”: {number.text} is not cited, in “{number.sentence[:160]}”. "
+            "Cite its source, or mark it “not a statistic”.",
+            "briefings.section_edit",
+            {"ref": briefing.reference, "section_id": section.id},
+            "Edit the section",
+            section_id=section.id,
+            number_key=number.key,
+        )
+        for number in unmarked_numbers(section)
+    ]
 
 
 def _testimony_checks(briefing: Briefing, ref: dict[str, Any]) -> list[Check]:

@@ -88,8 +88,8 @@ every figure in it is numbered and listed under Sources, so it can be checked.""
 
 RISKS = """\
 Past reviews of serious further offences (SFOs) found that excessive caseloads were a major
-factor when risk was not managed. With many practitioners now well above 100 % of the WMT,
-the union expects the number of SFOs to rise.
+factor when risk was not managed. With many practitioners now well beyond what the WMT calls
+full, the union expects the number of SFOs to rise.
 
 When that happens, individual officers must not be blamed for what is an organisational failure.
 The union will defend any member held responsible for risks they had warned about."""
@@ -157,7 +157,10 @@ def build_demo_briefing(official: User) -> Briefing:
     regions = [r for r in (region_by_name(n) for n in ("London", "East Midlands", "West Midlands", "Wales")) if r]
     # With no citable evidence loaded, the demo briefing still shows its shape.
     with contextlib.suppress(svc.BriefingError):
-        svc.generate_regional_section(official, briefing, [r.id for r in regions])
+        # The seeds' regional figures describe the start of 2023: the period says so.
+        svc.generate_regional_section(
+            official, briefing, [r.id for r in regions], date_from=date(2022, 7, 1), date_to=date(2023, 6, 30)
+        )
     risks = svc.add_section(official, briefing, kind=SectionKind.RISKS, heading="Risks", body=RISKS)
     chart_regions = [r.id for r in regions if r.name in ("London", "West Midlands", "East Midlands")]
     if _seed_item("wmt_percent_avg", "192") is not None:

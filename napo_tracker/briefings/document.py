@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from flask import current_app, render_template
@@ -19,11 +18,14 @@ from markupsafe import Markup, escape
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri
+from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..evidence.models import EvidenceItem, Metric, Visibility
-from ..evidence.services import format_value
+from ..evidence.services import citation_text, is_withheld, place_text
 from ..extensions import db
+from ..kernel.numbers import long_date, month_year
 from ..pdf import html_to_pdf
+from ..regions.models import Region
+from ..testimonies.attribution import Attribution, shown_attributions
 from ..testimonies.models import Testimony
 from .markdown import cited_references, render_markdown
 from .models import MAX_TESTIMONIES, Briefing, BriefingSection, BriefingStatus, SectionKind
@@ -55,23 +57,83 @@ def evidence_by_reference(references: list[str]) -> dict[str, EvidenceItem]:
     }
 
 
+def chart_max_points() -> int:
+    return int(current_app.config["CHART_MAX_POINTS"])
+
+
+NATIONAL_SERIES = 0  # in chart_region_ids: the national figures, only when chosen
+
+
+# Each region's latest figure of each grade is looked for among its newest figures: one short
+# walk of the dashboard index per region, so a chart costs the same whatever the table holds.
+NEWEST_PER_REGION = 50
+
+
 def chart_items(section: BriefingSection) -> list[EvidenceItem]:
-    """The evidence a section's chart draws: the metric's figures for the regions since the date."""
-    if not section.chart_metric_code:
+    """The evidence a section's chart draws, and nothing the official did not choose.
+
+    Either the items picked for it (``chart_references``), or for the chosen regions (0 for
+    the national figures; none chosen, every region but no national series) the metric's
+    figures since ``chart_since_on`` (a time series), or else each one's latest figure of
+    each grade on or before ``chart_on`` (the briefing's date by default). At most
+    ``CHART_MAX_POINTS`` points, the newest kept; public briefings draw public evidence only;
+    a withheld small number is never drawn.
+    """
+    limit = chart_max_points()
+    if section.chart_references:
+        stmt = select(EvidenceItem).where(
+            EvidenceItem.reference.in_(section.chart_references[:limit]), EvidenceItem.value.is_not(None)
+        )
+        if not section.briefing.may_cite_internal:
+            stmt = stmt.where(EvidenceItem.visibility == Visibility.PUBLIC.value)
+        found = list(db.session.scalars(stmt).unique())
+    elif section.chart_metric_code:
+        found = _metric_chart_items(section, limit)
+    else:
         return []
-    stmt = (
-        select(EvidenceItem)
-        .join(Metric, EvidenceItem.metric_id == Metric.id)
-        .where(Metric.code == section.chart_metric_code, EvidenceItem.value.is_not(None))
-        .order_by(EvidenceItem.as_of, EvidenceItem.id)
-    )
-    if section.chart_region_ids:
-        stmt = stmt.where(EvidenceItem.region_id.in_(section.chart_region_ids))
-    if section.chart_since_on:
-        stmt = stmt.where(EvidenceItem.as_of >= section.chart_since_on)
-    if not section.briefing.may_cite_internal:
-        stmt = stmt.where(EvidenceItem.visibility == Visibility.PUBLIC.value)
-    return list(db.session.scalars(stmt.limit(500)))
+    newest = sorted(found, key=lambda i: (i.as_of, i.id), reverse=True)[:limit]
+    return sorted((i for i in newest if not is_withheld(i)), key=lambda i: (i.as_of, i.id))
+
+
+def _metric_chart_items(section: BriefingSection, limit: int) -> list[EvidenceItem]:
+    briefing = section.briefing
+    item = EvidenceItem
+    metric_id = db.session.scalar(select(Metric.id).where(Metric.code == section.chart_metric_code))
+    if metric_id is None:
+        return []
+    chosen = list(section.chart_region_ids or [])
+    places: list[int | None] = [r for r in chosen if r != NATIONAL_SERIES]
+    if not places:
+        places = [] if chosen else list(db.session.scalars(select(Region.id).order_by(Region.name)))
+    if NATIONAL_SERIES in chosen:
+        places.append(None)
+    series = bool(section.chart_since_on and chosen)
+    on = briefing.dated_on if series else (section.chart_on or briefing.dated_on)
+    found: list[EvidenceItem] = []
+    for region_id in places:
+        # Newest first along ix_evidence_items_dashboard (metric, region, date): a short walk.
+        stmt = select(item).where(
+            item.metric_id == metric_id,
+            item.region_id == region_id if region_id is not None else item.region_id.is_(None),
+            item.value.is_not(None),
+            item.unit_id.is_(None),
+            item.as_of <= on,
+        )
+        if series:
+            stmt = stmt.where(item.as_of >= section.chart_since_on)
+        if not briefing.may_cite_internal:
+            stmt = stmt.where(item.visibility == Visibility.PUBLIC.value)
+        rows = db.session.scalars(stmt.order_by(item.as_of.desc()).limit(limit if series else NEWEST_PER_REGION))
+        rows_newest = sorted(rows.unique(), key=lambda i: (i.as_of, i.id), reverse=True)
+        if series:
+            found.extend(rows_newest)
+            continue
+        grades: set[str | None] = set()
+        for row in rows_newest:
+            if row.grade not in grades:
+                grades.add(row.grade)
+                found.append(row)
+    return found
 
 
 def chosen_testimonies(briefing: Briefing) -> list[Testimony]:
@@ -83,19 +145,36 @@ def chosen_testimonies(briefing: Briefing) -> list[Testimony]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def source_key(item: EvidenceItem) -> tuple:
+    """Items from the same source (its title, publisher, date and address) share one number and
+    one line under Sources, whatever kind of evidence each is within it."""
+    return (" ".join(item.source_title.split()).lower(), item.source_publisher, item.source_date, item.source_url)
+
+
 @dataclass
 class Citations:
-    """Numbers evidence in order of first citation; the sources list is built from it."""
+    """Numbers the sources in order of first citation: each source once, however many of its
+    figures are cited or drawn; the Sources list is built from it."""
 
     items_by_reference: dict[str, EvidenceItem]
-    numbers: dict[str, int] = field(default_factory=dict)
+    numbers: dict[tuple, int] = field(default_factory=dict)
+    items_by_source: dict[tuple, list[EvidenceItem]] = field(default_factory=dict)
 
     def number_for(self, reference: str) -> int | None:
-        if reference not in self.items_by_reference:
+        item = self.items_by_reference.get(reference)
+        if item is None:
             return None
-        if reference not in self.numbers:
-            self.numbers[reference] = len(self.numbers) + 1
-        return self.numbers[reference]
+        key = source_key(item)
+        if key not in self.numbers:
+            self.numbers[key] = len(self.numbers) + 1
+        cited = self.items_by_source.setdefault(key, [])
+        if item not in cited:
+            cited.append(item)
+        return self.numbers[key]
+
+    @property
+    def cited_references(self) -> list[str]:
+        return [item.reference for items in self.items_by_source.values() for item in items]
 
     def cite(self, reference: str, with_value: bool) -> str:
         number = self.number_for(reference)
@@ -103,7 +182,8 @@ class Citations:
             return ""  # unknown: the token stays as literal text and a check reports it
         mark = f'<sup class="cite"><a href="#source-{number}">[{number}]</a></sup>'
         if with_value:
-            return f'<span class="figure">{escape(format_value(self.items_by_reference[reference]))}</span>{mark}'
+            text = citation_text(self.items_by_reference[reference])
+            return f'<span class="figure">{escape(text)}</span>{mark}'
         return mark
 
 
@@ -117,32 +197,40 @@ def _chart(section: BriefingSection, citations: Citations) -> dict[str, Any] | N
     metric = items[0].metric
     assert metric is not None  # chart_items joins on the metric
     series: dict[str, list[tuple[date, Decimal]]] = {}
+    numbers: set[int] = set()
     for item in items:
         if item.value is None:  # chart_items draws figures only; a statement has no point to plot
             continue
         label = item.region.name if item.region is not None else "National"
+        if item.unit is not None:
+            label = f"{item.unit.name} ({label})"
+        if item.grade:
+            label = f"{label} · {item.grade}"
         series.setdefault(label, []).append((item.as_of, Decimal(item.value)))
         citations.items_by_reference.setdefault(item.reference, item)
-        citations.number_for(item.reference)
+        number = citations.number_for(item.reference)
+        if number is not None:
+            numbers.add(number)
     svg = _draw_chart(
         metric.label,
         metric.unit,
         tuple((label, tuple(points)) for label, points in series.items()),
         tuple(metric.thresholds),
     )
-    numbers = sorted({citations.numbers[item.reference] for item in items})
     # The chart module draws the SVG from our own figures and escapes every label it writes.
+    places = ", ".join(series)
+    svg = with_title(svg, f"Chart: {metric.label}, {places}.")
     return {
         "svg": Markup(svg),
         "data_uri": svg_data_uri(svg),
-        "alt": f"Chart: {metric.label} by region",
-        "sources": numbers,
+        "alt": f"Chart: {metric.label}, {places}.",
+        "sources": sorted(numbers),
     }
 
 
-@lru_cache(maxsize=64)
 def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) -> str:
-    """Drawing is the slow part of a chart; the same figures always draw the same SVG."""
+    """A line per region over time, or a bar per region for a single date. The chart module
+    keeps what it drew under the figures it plots, shared by every worker (cache.py)."""
     if any(len(points) > 1 for _label, points in series):
         return line_chart_svg(title, {label: list(points) for label, points in series}, unit=unit)
     return bar_chart_svg(
@@ -157,34 +245,41 @@ def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) ->
 # ---------------------------------------------------------------------------- the document
 
 
-def _testimony_view(testimony: Testimony) -> dict[str, str]:
-    facts = [
-        testimony.grade_label if testimony.grade else None,
-        testimony.region.name if testimony.region is not None else None,
-    ]
+def _testimony_view(testimony: Testimony, attribution: Attribution) -> dict[str, str]:
     return {
         "text": testimony.public_text or "",
-        "attribution": ", ".join(str(f) for f in facts if f),
+        # Only facts enough approved testimonies share: a quote must not point at its member.
+        "attribution": str(attribution),
         "reference": testimony.reference,
     }
 
 
-def _source_line(item: EvidenceItem) -> str:
-    parts = [item.source_title or "", item.source_publisher or ""]
-    if item.source_date:
-        parts.append(_long_date(item.source_date) if isinstance(item.source_date, date) else str(item.source_date))
-    text = ", ".join(p for p in parts if p) or "Source not recorded"
-    return f"{text}. Figure as of {_long_date(item.as_of)} ({item.reference})."
+def source_line(items: list[EvidenceItem]) -> str:
+    """One line under Sources for one source: what it is, its publisher, its date, the places
+    and dates of the figures cited from it, and the references to find them by."""
+    first = items[0]
+    title = first.source_title or "Source not recorded"
+    published = ", ".join(
+        p for p in (first.source_publisher, long_date(first.source_date) if first.source_date else "") if p
+    )
+    places = "; ".join(dict.fromkeys(place_text(i) for i in items))
+    dates = ", ".join(dict.fromkeys(month_year(i.as_of) for i in sorted(items, key=lambda i: i.as_of)))
+    references = ", ".join(i.reference for i in items)
+    kinds = "; ".join(dict.fromkeys(i.source_type_label for i in items))
+    parts = [title, published, kinds, f"{places} ({dates})", f"Evidence {references}"]
+    return ". ".join(p for p in parts if p) + "."
 
 
 def _long_date(on: date) -> str:
-    return f"{on.day} {on:%B %Y}"
+    return long_date(on)
 
 
 def briefing_document(briefing: Briefing) -> dict[str, Any]:
     """Every value the briefing's templates need, as plain values (no live ORM objects)."""
     citations = Citations(evidence_by_reference(all_cited_references(briefing)))
-    testimonies = [_testimony_view(t) for t in chosen_testimonies(briefing)]
+    chosen = chosen_testimonies(briefing)
+    attributions = shown_attributions(chosen) if chosen else {}
+    testimonies = [_testimony_view(t, attributions[t.id]) for t in chosen]
     sections: list[dict[str, Any]] = []
     placed_testimonies = False
     for section in sorted(briefing.sections, key=lambda s: s.position):
@@ -212,10 +307,10 @@ def briefing_document(briefing: Briefing) -> dict[str, Any]:
     sources = [
         {
             "number": number,
-            "text": _source_line(citations.items_by_reference[reference]),
-            "url": citations.items_by_reference[reference].source_url or "",
+            "text": source_line(citations.items_by_source[key]),
+            "url": citations.items_by_source[key][0].source_url or "",
         }
-        for reference, number in sorted(citations.numbers.items(), key=lambda kv: kv[1])
+        for key, number in sorted(citations.numbers.items(), key=lambda kv: kv[1])
     ]
     config = current_app.config
     return {
@@ -234,7 +329,7 @@ def briefing_document(briefing: Briefing) -> dict[str, Any]:
         "questions": [q.text for q in sorted(briefing.questions, key=lambda q: q.position)],
         "sources_heading": SOURCES_HEADING,
         "sources": sources,
-        "cited_references": list(citations.numbers),
+        "cited_references": citations.cited_references,
         "is_draft": briefing.status != BriefingStatus.PUBLISHED,
     }
 
@@ -255,3 +350,9 @@ def render_briefing_pdf(briefing: Briefing) -> bytes:
 def count_pdf_pages(pdf: bytes) -> int:
     """How many pages a PDF has, read by a PDF library rather than guessed from its bytes."""
     return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def section_preview(briefing: Briefing, body: str) -> Markup:
+    """A section's text as the PDF would print it (citations numbered within the section alone)."""
+    citations = Citations(evidence_by_reference(cited_references(body)))
+    return render_markdown(body, citations.cite)

@@ -4,6 +4,7 @@ form refuses early it asks the service's own rule."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -20,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, VersionField, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel.clock import today
 from .models import MAX_CHART_REGIONS, MAX_TESTIMONIES, Audience, SectionKind
 from .services import BriefingError, validate_section_body
@@ -64,6 +65,10 @@ class BriefingForm(VersionedForm):
             raise ValidationError("Give a date between 2000 and 2099.")
 
 
+class NewBriefingForm(OnceOnlyForm, BriefingForm):
+    """Starting a briefing: sent twice, it starts one."""
+
+
 def _check_body(form: FlaskForm, field: Any) -> None:
     """The service's own limits on a section body, refused before anything is saved."""
     try:
@@ -81,25 +86,54 @@ class SectionForm(VersionedForm):
         description="Left empty, the kind of section is used.",
     )
     body = TextAreaField(
-        "Text", validators=[Optional(), PlainText(multiline=True), _check_body], description=MARKDOWN_HINT
+        "Text",
+        validators=[Optional(), PlainText(multiline=True), _check_body],
+        description=MARKDOWN_HINT,
+        render_kw={"rows": 18},
     )
     submit = SubmitField("Save section")
+    preview = SubmitField("Preview without saving")
+
+
+class NewSectionForm(OnceOnlyForm, SectionForm):
+    """Adding a section: sent twice, it adds one."""
 
 
 class ChartForm(VersionedForm):
     metric_code = SelectField("Metric", validate_choice=False)
     region_ids = SelectMultipleField(
-        "Regions", coerce=int, validate_choice=False, description="None chosen: every region and national figures."
+        "Regions",
+        coerce=int,
+        validate_choice=False,
+        description="None chosen: every region (national figures only when “National” is chosen).",
     )
-    since_on = DateField("Figures since", validators=[Optional()])
+    chart_on = DateField(
+        "Latest figure of each region on or before",
+        validators=[Optional()],
+        description="Left empty: the briefing's date.",
+    )
+    since_on = DateField(
+        "Or: every figure of the chosen regions since",
+        validators=[Optional()],
+        description="A line per region over time, instead of each one's latest figure.",
+    )
+    references = StringField(
+        "Or: the evidence to draw, by reference",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=2000), PlainText()],
+        description="For example: EV-0001, EV-0007. Overrides the choices above.",
+    )
     submit = SubmitField("Save chart")
 
     def __init__(self, *args, metric_choices=(), region_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.metric_code.choices = select_choices([("", "No chart"), *metric_choices])
-        self.region_ids.choices = select_choices(region_choices)
+        self.region_ids.choices = select_choices([(0, "National"), *region_choices])
         self.known_metrics = {code for code, _label in metric_choices}
-        self.known_regions = {value for value, _label in region_choices}
+        self.known_regions = {value for value, _label in region_choices} | {0}
+
+    def chosen_references(self) -> list[str]:
+        return [r.upper() for r in re.split(r"[\s,;]+", self.references.data or "") if r]
 
     def validate_metric_code(self, field):
         if field.data and field.data not in self.known_metrics:
@@ -138,11 +172,19 @@ class CiteForm(VersionedForm):
     submit = SubmitField("Cite")
 
 
-class RegionalForm(VersionedForm):
+class RegionalForm(OnceOnlyForm, VersionedForm):
     region_ids = SelectMultipleField(
         "Regions", coerce=int, validate_choice=False, validators=[DataRequired(message="Choose at least one region.")]
     )
+    date_from = DateField(
+        "Figures dated from", validators=[Optional()], description="Left empty: twelve months before the briefing."
+    )
+    date_to = DateField("to", validators=[Optional()], description="Left empty: the briefing's date.")
     submit = SubmitField("Draft the regional evidence section")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The period must end on or after its start.")
 
     def __init__(self, *args, region_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -169,7 +211,7 @@ class TestimonyPickForm(VersionedForm):
             )
 
 
-class AddQuestionForm(VersionedForm):
+class AddQuestionForm(OnceOnlyForm, VersionedForm):
     question_id = IntegerField("Question from the bank", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     text = TextAreaField(
         "Or write a question of this briefing's own",
@@ -212,7 +254,15 @@ class QuestionForm(FlaskForm):
     submit = SubmitField("Save question")
 
 
+class NewQuestionForm(OnceOnlyForm, QuestionForm):
+    """Adding a question to the bank: sent twice, it adds one."""
+
+
 class ConfirmChangeForm(VersionedForm):
     """Publish, withdraw, move and remove: a button with CSRF and the briefing's version."""
 
     submit = SubmitField("Confirm")
+
+
+class PublishForm(OnceOnlyForm, ConfirmChangeForm):
+    """Publishing freezes a new version: sent twice, it freezes one."""

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
+from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.labels import LabelledEnum
+from ..testimonies.models import Testimony
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -127,6 +142,13 @@ class Briefing(Model):
         return self.published_versions[-1] if self.published_versions else None
 
     @property
+    def needs_correction(self) -> bool:
+        """Its latest published version quoted a testimony since withdrawn, and no corrected
+        version has followed (a withdrawn briefing is sent to nobody, so needs none)."""
+        latest = self.latest_published
+        return latest is not None and latest.withdrawn_testimony_on is not None and not self.is_withdrawn
+
+    @property
     def is_draft(self) -> bool:
         return self.status == BriefingStatus.DRAFT
 
@@ -159,10 +181,16 @@ class BriefingSection(Model):
     kind: Mapped[str] = mapped_column(String(32), default=SectionKind.FREE.value)
     heading: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered with raw HTML disabled
-    # An optional chart block under the body: a metric across chosen regions since a date.
+    # An optional chart block under the body: one metric for the chosen regions, either their
+    # figures since a date (a time series) or the latest of each on or before ``chart_on``;
+    # or else the evidence items the official picked (``chart_references``).
     chart_metric_code: Mapped[str | None] = mapped_column(String(64))
     chart_region_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     chart_since_on: Mapped[date | None] = mapped_column(Date)
+    chart_on: Mapped[date | None] = mapped_column(Date)
+    chart_references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Numbers in the body an official marked "not a statistic" (each as checks.number_key gives it).
+    plain_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     briefing: Mapped[Briefing] = relationship(back_populates="sections")
 
@@ -172,7 +200,7 @@ class BriefingSection(Model):
 
     @property
     def has_chart(self) -> bool:
-        return bool(self.chart_metric_code)
+        return bool(self.chart_metric_code or self.chart_references)
 
 
 class Question(Model):
@@ -219,8 +247,20 @@ class BriefingTestimony(Model):
     briefing: Mapped[Briefing] = relationship(back_populates="testimonies")
 
 
+# The testimonies a published version quotes, kept with it (the draft's own list moves on), so
+# a member's withdrawal finds every version that sent their words out.
+version_testimonies = Table(
+    "briefing_version_testimonies",
+    db.metadata,
+    Column("version_id", ForeignKey("briefing_versions.id", ondelete="CASCADE"), primary_key=True),
+    Column("testimony_id", ForeignKey("testimonies.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class BriefingVersion(Model):
-    """A published version, frozen: the bytes sent out never change after publishing."""
+    """A published version, frozen: the bytes sent out never change after publishing. The one
+    exception is a member's withdrawal of a testimony it quotes: then the bytes are erased (the
+    reference, date and SHA-256 of what was sent stay) and the version is no longer served."""
 
     __tablename__ = "briefing_versions"
     __table_args__ = (UniqueConstraint("briefing_id", "number"),)
@@ -241,8 +281,25 @@ class BriefingVersion(Model):
 
     briefing: Mapped[Briefing] = relationship(back_populates="published_versions")
     published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+    quoted_testimonies: Mapped[list[Testimony]] = relationship(secondary=version_testimonies)
 
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    # Days only: when a member withdrew a testimony this version quotes, when its stored bytes
+    # were erased, and when officials were e-mailed about it (a daily run, so that no time of
+    # day dates the member's withdrawal).
+    withdrawn_testimony_on: Mapped[date | None] = mapped_column(Date)
+    pdf_erased_on: Mapped[date | None] = mapped_column(Date)
+    officials_told_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def is_erased(self) -> bool:
+        return self.pdf_erased_on is not None
+
+    @property
+    def published_on(self) -> date:
+        """The day it was published, in London (SQLite hands the moment back without its zone)."""
+        moment = self.published_at
+        return clock.today(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def briefing_by_reference(reference: str) -> Briefing | None:

@@ -12,16 +12,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.models import AuditAction, record
 from ..evidence.models import EvidenceItem, Metric, Visibility
-from ..evidence.services import reveals_fewer_than_three
+from ..evidence.services import citation_guard, disclosure, is_withheld
 from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.services import enqueue, page_path
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
 from ..kernel.vocabulary import SEES_ALL_REGIONS, Role
@@ -30,8 +34,8 @@ from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region
 from ..testimonies.models import Testimony
 from ..testimonies.services import quotable_testimonies
-from .checks import blocking
-from .document import briefing_document, count_pdf_pages, render_briefing_html
+from .checks import blocking, unmarked_numbers
+from .document import briefing_document, chart_max_points, chosen_testimonies, count_pdf_pages, render_briefing_html
 from .document import render_briefing_pdf as render_briefing_pdf  # re-exported: the render benchmark calls it here
 from .markdown import MAX_NESTING, nesting_depth
 from .models import (
@@ -151,15 +155,30 @@ class StoredPDF(NamedTuple):
     pdf: bytes
 
 
-def stored_version_for(user: HasRole | None, reference: str, number: int | None = None) -> StoredPDF:
+class VersionErased(BriefingError):
+    """A published version that quoted a testimony its member withdrew: no longer served."""
+
+    status_code = 410
+
+    def __init__(self, briefing: Briefing, version: BriefingVersion) -> None:
+        super().__init__(
+            f"Version {version.number} of {briefing.reference} quoted a testimony its author has withdrawn: "
+            f"its PDF is no longer served, and the stored copy was erased on {version.pdf_erased_on:%-d %B %Y}."
+        )
+        self.briefing = briefing
+        self.version = version
+
+
+def download_version(user: HasRole | None, reference: str, number: int | None = None) -> StoredPDF:
     """A published version's number, SHA-256 and stored bytes (the latest when ``number`` is None),
-    in one query and without rendering anything: what was sent is what is downloaded."""
+    in one query and without rendering anything: what was sent is what is downloaded. Every
+    download is audited; a version erased after a withdrawal raises ``VersionErased``."""
     _require_briefing_role(user)
     normal = normal_reference(reference)
     if normal is None:
         abort(404)
     stmt = (
-        select(BriefingVersion.number, BriefingVersion.sha256, BriefingVersion.pdf)
+        select(BriefingVersion.id, BriefingVersion.number, BriefingVersion.sha256, BriefingVersion.pdf_erased_on)
         .join(Briefing)
         .where(Briefing.reference == normal)
         .order_by(BriefingVersion.number.desc())
@@ -170,7 +189,15 @@ def stored_version_for(user: HasRole | None, reference: str, number: int | None 
     row = db.session.execute(stmt).first()
     if row is None:
         abort(404)
-    return StoredPDF(row.number, row.sha256, row.pdf)
+    briefing = briefing_by_reference(normal)
+    assert briefing is not None  # the version above belongs to it
+    if row.pdf_erased_on is not None:
+        version = db.session.get(BriefingVersion, row.id)
+        assert version is not None
+        raise VersionErased(briefing, version)
+    pdf = db.session.scalar(select(BriefingVersion.pdf).where(BriefingVersion.id == row.id)) or b""
+    record(user, AuditAction.BRIEFING_DOWNLOADED, briefing, version=row.number)
+    return StoredPDF(row.number, row.sha256, pdf)
 
 
 def briefings_list() -> list[Briefing]:
@@ -239,7 +266,9 @@ def create_briefing(
             signatory_title=signatory_title.strip(),
         )
 
-    briefing = insert_with_reference(lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build)
+    briefing = insert_with_reference(
+        Briefing.reference, lambda: next_numbered_reference(Briefing.reference, "BRF", suffix, width=1), build
+    )
     record(actor, AuditAction.BRIEFING_CREATED, briefing, audience=audience)
     return briefing
 
@@ -364,7 +393,7 @@ def update_section(
     return section
 
 
-def _renumber(items: Sequence[BriefingSection | BriefingQuestion]) -> None:
+def _renumber(items: Sequence[BriefingSection | BriefingQuestion | BriefingTestimony]) -> None:
     for position, item in enumerate(items, start=1):
         item.position = position
 
@@ -409,23 +438,49 @@ def set_section_chart(
     metric_code: str | None,
     region_ids: list[int],
     since_on: date | None,
+    chart_on: date | None = None,
+    references: list[str] | None = None,
     expected_version: int | None = None,
 ) -> BriefingSection:
-    """A chart block under the section: one metric across up to 12 regions since a date
-    (no metric: no chart)."""
+    """A chart block under the section, of what the official chose and nothing else: the
+    evidence picked by reference, or one metric for up to 12 chosen regions (0: the national
+    figures), each one's latest figure on or before ``chart_on`` or, with ``since_on``, every
+    figure since then. No metric and no references: no chart."""
     briefing = section.briefing
     _check_version(briefing, expected_version)
+    references = list(dict.fromkeys(references or []))
     if len(region_ids) > MAX_CHART_REGIONS:
         raise BriefingError(f"A chart can compare at most {MAX_CHART_REGIONS} regions.")
+    limit = chart_max_points()
+    if len(references) > limit:
+        raise BriefingError(f"A chart draws at most {limit} figures; you chose {len(references)}.", field="references")
+    if references:
+        found = set(
+            db.session.scalars(
+                select(EvidenceItem.reference).where(
+                    EvidenceItem.reference.in_(references), EvidenceItem.value.is_not(None)
+                )
+            )
+        )
+        missing = [r for r in references if r not in found]
+        if missing:
+            raise BriefingError(f"No figure with the reference {', '.join(missing[:5])}.", field="references")
     if metric_code and db.session.scalar(select(Metric.id).where(Metric.code == metric_code)) is None:
         raise BriefingError("Choose a metric from the list.")
     _start_editing(actor, briefing)
-    section.chart_metric_code = metric_code or None
-    section.chart_region_ids = list(region_ids) if metric_code else []
-    section.chart_since_on = since_on if metric_code else None
+    section.chart_references = references
+    section.chart_metric_code = (metric_code or None) if not references else None
+    section.chart_region_ids = list(region_ids) if section.chart_metric_code else []
+    section.chart_since_on = since_on if section.chart_metric_code else None
+    section.chart_on = chart_on if section.chart_metric_code else None
     _touch(briefing)
     db.session.flush()
-    record(actor, AuditAction.BRIEFING_CHANGED, briefing, section_chart=metric_code or "removed")
+    record(
+        actor,
+        AuditAction.BRIEFING_CHANGED,
+        briefing,
+        section_chart=metric_code or (f"{len(references)} figures" if references else "removed"),
+    )
     return section
 
 
@@ -501,10 +556,36 @@ def cite_evidence_by_reference(
     return section, item
 
 
-def regional_evidence_markdown(briefing: Briefing, region_ids: list[int]) -> str:
-    """One heading per region with its latest figure for each metric and its statements.
-    A figure from fewer than three people is never drafted in."""
+@dataclass
+class RegionalDraft:
+    """The drafted Markdown, and each item left out with the reason, for the official to read."""
+
+    body: str
+    left_out: list[str] = field(default_factory=list)
+
+
+def default_regional_period(briefing: Briefing) -> tuple[date, date]:
+    """The twelve months up to the briefing's date: older figures are not current evidence."""
+    end = briefing.dated_on
+    try:
+        return end.replace(year=end.year - 1), end
+    except ValueError:  # 29 February
+        return end.replace(year=end.year - 1, day=28), end
+
+
+def regional_evidence_markdown(
+    briefing: Briefing, region_ids: list[int], date_from: date | None = None, date_to: date | None = None
+) -> RegionalDraft:
+    """One heading per region with its latest figure for each metric, unit and grade in the
+    period (the twelve months up to the briefing by default), and its statements. Left out,
+    and said so: figures outside the period, internal-only ones in a public briefing, and any
+    the small-number rule withholds."""
+    default_from, default_to = default_regional_period(briefing)
+    date_from, date_to = date_from or default_from, date_to or default_to
+    if date_from > date_to:
+        raise BriefingError("The period must start on or before its end.", field="date_from")
     lines: list[str] = []
+    left_out: list[str] = []
     regions = db.session.scalars(select(Region).where(Region.id.in_(region_ids)).order_by(Region.name)).all()
     for region in regions:
         stmt = (
@@ -512,48 +593,85 @@ def regional_evidence_markdown(briefing: Briefing, region_ids: list[int]) -> str
             .where(EvidenceItem.region_id == region.id)
             .order_by(EvidenceItem.as_of.desc(), EvidenceItem.id.desc())
         )
-        if not briefing.may_cite_internal:
-            stmt = stmt.where(EvidenceItem.visibility == Visibility.PUBLIC.value)
+        outside = db.session.scalar(
+            select(func.count())
+            .select_from(EvidenceItem)
+            .where(
+                EvidenceItem.region_id == region.id, or_(EvidenceItem.as_of < date_from, EvidenceItem.as_of > date_to)
+            )
+        )
+        if outside:
+            left_out.append(
+                f"{region.name}: {outside:,} item{'s' if outside != 1 else ''} dated outside "
+                f"{date_from:%d %B %Y} to {date_to:%d %B %Y}"
+            )
+        stmt = stmt.where(EvidenceItem.as_of >= date_from, EvidenceItem.as_of <= date_to)
         latest: dict[Any, EvidenceItem] = {}
         statements = []
+        internal = older = 0
         for item in db.session.scalars(stmt.limit(200)):
-            if reveals_fewer_than_three(item):
-                continue  # a figure from one or two people could identify them
+            if not briefing.may_cite_internal and not item.is_public:
+                internal += 1
+                continue
+            if is_withheld(item):
+                left_out.append(f"{item.reference} ({region.name}): withheld, {disclosure(item).reason}")
+                continue
             if item.value is not None and item.metric_id is not None:
-                latest.setdefault((item.metric_id, item.unit_id, item.grade), item)
+                key = (item.metric_id, item.unit_id, item.grade)
+                if key in latest:
+                    older += 1
+                    continue
+                latest[key] = item
             elif item.statement:
                 statements.append(item)
+        if internal:
+            left_out.append(f"{region.name}: {internal:,} internal-only, not for {briefing.audience_label}")
+        if older:
+            left_out.append(f"{region.name}: {older:,} older figures of measures drafted with their latest")
         if not latest and not statements:
             continue
         lines.append(f"# {region.name}\n")
-        for item in list(latest.values())[:12] + statements[:6]:
+        chosen = list(latest.values())[:12] + statements[:6]
+        for item in chosen:
             lines.append("- " + _regional_line(item))
+        for item in list(latest.values())[12:] + statements[6:]:
+            left_out.append(f"{item.reference} ({region.name}): beyond the 12 figures and 6 statements drafted")
         lines.append("")
-    return "\n".join(lines).strip()
+    return RegionalDraft("\n".join(lines).strip(), left_out)
 
 
 def _regional_line(item: EvidenceItem) -> str:
-    """A statement keeps its own words and takes a reference mark; a bare figure prints its value."""
+    """A statement keeps its own words and takes a reference mark; a bare figure prints its citation."""
     if item.statement:
         return f"{item.statement.strip()} [{item.reference}]"
-    where = f" ({item.unit.name})" if item.unit is not None else ""
     label = item.metric.label if item.metric is not None else "Figure"
-    return f"{label}{where}: [={item.reference}]"
+    return f"{label}: [={item.reference}]"
 
 
 def generate_regional_section(
-    actor: User, briefing: Briefing, region_ids: list[int], *, expected_version: int | None = None
-) -> BriefingSection:
-    """A regional evidence section drafted from the chosen regions' latest evidence, then editable."""
+    actor: User,
+    briefing: Briefing,
+    region_ids: list[int],
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    expected_version: int | None = None,
+) -> tuple[BriefingSection, list[str]]:
+    """A regional evidence section drafted from the chosen regions' evidence of the period,
+    then editable; returns it with what was left out and why."""
     _check_version(briefing, expected_version)
     if not region_ids:
         raise BriefingError("Choose at least one region.")
-    body = regional_evidence_markdown(briefing, region_ids)
-    if not body:
-        raise BriefingError("None of the chosen regions has evidence this briefing may cite yet.")
-    return add_section(
-        actor, briefing, kind=SectionKind.REGIONAL_EVIDENCE.value, heading="Evidence from the regions", body=body
+    draft = regional_evidence_markdown(briefing, region_ids, date_from, date_to)
+    if not draft.body:
+        raise BriefingError(
+            "None of the chosen regions has evidence this briefing may cite in that period"
+            + (f" (left out: {'; '.join(draft.left_out[:5])})." if draft.left_out else ".")
+        )
+    section = add_section(
+        actor, briefing, kind=SectionKind.REGIONAL_EVIDENCE.value, heading="Evidence from the regions", body=draft.body
     )
+    return section, draft.left_out
 
 
 # ---------------------------------------------------------------------------- testimonies
@@ -590,6 +708,9 @@ def set_testimonies(
             "Some of the chosen testimonies may not be quoted to "
             f"{briefing.audience_label.lower()} (no consent, withdrawn or not approved)."
         )
+    # Those already quoted keep their order; new ones follow, oldest first (as the member wrote them).
+    kept = [link.testimony_id for link in sorted(briefing.testimonies, key=lambda t: t.position)]
+    ids = [i for i in kept if i in ids] + sorted(i for i in ids if i not in kept)
     _start_editing(actor, briefing)
     briefing.testimonies.clear()
     db.session.flush()
@@ -598,6 +719,27 @@ def set_testimonies(
     _touch(briefing)
     db.session.flush()
     record(actor, AuditAction.BRIEFING_CHANGED, briefing, testimonies=len(ids))
+
+
+def get_briefing_testimony_or_404(briefing: Briefing, testimony_id: int) -> BriefingTestimony:
+    """One of the testimonies this briefing quotes, by the testimony's id."""
+    link = next((t for t in briefing.testimonies if t.testimony_id == testimony_id), None)
+    if link is None:
+        abort(404)
+    return link
+
+
+def move_testimony(
+    actor: User, link: BriefingTestimony, direction: str, *, expected_version: int | None = None
+) -> None:
+    """Swap a quoted testimony with the one before or after it ("up" or "down")."""
+    briefing = link.briefing
+    _check_version(briefing, expected_version)
+    _start_editing(actor, briefing)
+    _move(briefing.testimonies, link, direction)
+    _touch(briefing)
+    db.session.flush()
+    record(actor, AuditAction.BRIEFING_CHANGED, briefing, testimony_moved=link.testimony_id, direction=direction)
 
 
 # ---------------------------------------------------------------------------- questions
@@ -718,6 +860,38 @@ def remove_question(actor: User, item: BriefingQuestion, *, expected_version: in
     record(actor, AuditAction.BRIEFING_CHANGED, briefing, question_removed=item.id)
 
 
+# ---------------------------------------------------------------------------- numbers in the text
+
+
+def mark_not_statistic(
+    actor: User, section: BriefingSection, key: str, *, expected_version: int | None = None
+) -> BriefingSection:
+    """An official says a number in the section's text is not a statistic (a count of days in
+    a story, a phone number), so it needs no citation. Only a number the checks list can be
+    marked; the mark lapses when its sentence is reworded."""
+    briefing = section.briefing
+    _check_version(briefing, expected_version)
+    number = next((n for n in unmarked_numbers(section) if n.key == key), None)
+    if number is None:
+        raise BriefingError("That number is no longer in the section, or is already marked.")
+    _start_editing(actor, briefing)
+    section.plain_numbers = [*(section.plain_numbers or []), key]
+    _touch(briefing)
+    db.session.flush()
+    record(actor, AuditAction.BRIEFING_CHANGED, briefing, not_a_statistic=number.text, section=section.id)
+    return section
+
+
+@citation_guard
+def published_briefings_citing(references: set[str]) -> list[str]:
+    """The briefings (by reference) any published version of which cites one of ``references``:
+    what was sent stays checkable, whatever became of the draft since."""
+    if not references:
+        return []
+    stmt = select(Briefing.reference, BriefingVersion.cited_references).join(BriefingVersion.briefing)
+    return sorted({ref for ref, cited in db.session.execute(stmt) if references & set(cited or [])})
+
+
 # ---------------------------------------------------------------------------- rendering, publishing
 
 
@@ -745,19 +919,54 @@ def render_draft_pdf(
     return pdf
 
 
-def publish(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> BriefingVersion:
-    """Freeze the draft: store its PDF bytes, HTML and SHA-256, and the evidence it cites.
-    Only a draft is published, and never while a check blocks it."""
+def _check_publishable(actor: User, briefing: Briefing, expected_version: int | None) -> None:
     _require_briefing_role(actor)
+    # Read again, and held, so that two people publishing at once make one version: the
+    # second waits here for the first to finish, then finds a briefing newer than its page.
+    db.session.refresh(briefing, with_for_update=True)
     _check_version(briefing, expected_version)
     if not briefing.is_draft:
         raise BriefingError(f"{briefing.reference} is {briefing.status}; only a draft can be published.")
     problems = blocking(briefing)
     if problems:
         raise BriefingError("This briefing cannot be published yet: " + "; ".join(p.message for p in problems))
+
+
+def request_publish(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> Job:
+    """Ask for the draft to be published by a background job (the PDF takes a while): refused
+    at once, with the reason, on the same rules as ``publish``. Asking again before the
+    briefing changes returns the same job, so one draft makes one PDF."""
+    _check_publishable(actor, briefing, expected_version)
+    return enqueue(
+        "briefings.publish",
+        briefing.id,
+        briefing.version,
+        requested_by=actor,
+        subject=briefing.reference,
+        key=f"briefings.publish:{briefing.id}:{briefing.version}",
+        result_url=page_path("briefings.detail", ref=briefing.reference),
+    )
+
+
+def publish(
+    actor: User,
+    briefing: Briefing,
+    *,
+    expected_version: int | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> BriefingVersion:
+    """Freeze the draft: store its PDF bytes, HTML and SHA-256, and the evidence it cites.
+    Only a draft is published, and never while a check blocks it. ``on_step`` hears each
+    step's name as it starts (a job's progress)."""
+    step = on_step or (lambda _name: None)
+    step("Checking the briefing")
+    _check_publishable(actor, briefing, expected_version)
+    step("Laying out the document")
     document = briefing_document(briefing)
     html = render_briefing_html(briefing, document)
+    step("Rendering the PDF")
     pdf = _to_pdf(html)
+    step("Storing the PDF")
     number = (briefing.latest_published.number if briefing.latest_published else 0) + 1
     version = BriefingVersion(
         number=number,
@@ -772,6 +981,7 @@ def publish(actor: User, briefing: Briefing, *, expected_version: int | None = N
         published_by_id=actor.id,
         published_at=utcnow(),
     )
+    version.quoted_testimonies = chosen_testimonies(briefing)
     briefing.published_versions.append(version)
     briefing.status = BriefingStatus.PUBLISHED.value
     briefing.draft_version = number
@@ -781,9 +991,46 @@ def publish(actor: User, briefing: Briefing, *, expected_version: int | None = N
             item.question.times_used += 1
             item.question.last_used_on = on
     _touch(briefing)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same version number, published by someone else at the same moment
+        raise BriefingConflict(
+            f"Someone else published {briefing.reference} at the same moment. Reload the page to see it."
+        ) from None
     record(actor, AuditAction.BRIEFING_PUBLISHED, briefing, version=number, sha256=version.sha256)
     return version
+
+
+def request_corrected(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> Job:
+    """One step after a member withdrew a quoted testimony: take every testimony that may no
+    longer be quoted out of the draft, and ask for the result to be published as the next
+    version (the publishing job, ``request_publish``). Anything else that blocks publishing
+    refuses it at once, and then nothing is changed."""
+    _drop_unquotable(actor, briefing, expected_version)
+    return request_publish(actor, briefing, expected_version=briefing.version)
+
+
+def _drop_unquotable(actor: User, briefing: Briefing, expected_version: int | None) -> None:
+    _require_briefing_role(actor)
+    _check_version(briefing, expected_version)
+    if not briefing.needs_correction:
+        raise BriefingError(f"{briefing.reference} has no published version that needs correcting.")
+    _start_editing(actor, briefing)
+    consent = briefing.consent_needed
+    quotable = {t.id for t in chosen_testimonies(briefing) if consent is not None and t.may_quote_to(consent)}
+    dropped = [link for link in briefing.testimonies if link.testimony_id not in quotable]
+    for link in dropped:
+        briefing.testimonies.remove(link)
+    _renumber_links(briefing)
+    _touch(briefing)
+    db.session.flush()
+    record(actor, AuditAction.BRIEFING_CHANGED, briefing, dropped_testimonies=len(dropped), correction=True)
+
+
+def _renumber_links(briefing: Briefing) -> None:
+    for position, link in enumerate(sorted(briefing.testimonies, key=lambda item: item.position), start=1):
+        link.position = position
 
 
 def withdraw(actor: User, briefing: Briefing, *, reason: str = "", expected_version: int | None = None) -> Briefing:

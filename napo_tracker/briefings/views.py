@@ -14,10 +14,11 @@ from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
 from ..regions.services import regions_for_choices
 from ..security import roles_required
+from ..testimonies.attribution import shown_attributions
 from . import bp
 from . import services as svc
 from .checks import run_checks
-from .document import briefing_document, chosen_testimonies
+from .document import briefing_document, chosen_testimonies, section_preview
 from .forms import (
     AddQuestionForm,
     BriefingForm,
@@ -25,6 +26,10 @@ from .forms import (
     CiteForm,
     ConfirmChangeForm,
     EvidenceFilterForm,
+    NewBriefingForm,
+    NewQuestionForm,
+    NewSectionForm,
+    PublishForm,
     QuestionForm,
     RegionalForm,
     RewordForm,
@@ -65,7 +70,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def new():
-    form = BriefingForm()
+    form = NewBriefingForm()
     if form.validate_on_submit():
         with errors_on(form, "title") as outcome:
             briefing = svc.create_briefing(
@@ -111,7 +116,7 @@ def edit(ref: str):
 @roles_required(*STAFF)
 def detail(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
-    return _render_detail(briefing, SectionForm(expected_version=briefing.version))
+    return _render_detail(briefing, NewSectionForm(expected_version=briefing.version))
 
 
 def _render_detail(briefing: Briefing, section_form: SectionForm, status: int = 200):
@@ -119,6 +124,7 @@ def _render_detail(briefing: Briefing, section_form: SectionForm, status: int = 
         "briefings/detail.html",
         briefing=briefing,
         section_form=section_form,
+        publish_form=PublishForm(formdata=None),
         checks=run_checks(briefing),
         testimonies=chosen_testimonies(briefing),
     ), status
@@ -145,7 +151,7 @@ def _confirmed(briefing: Briefing, change: Callable[[int | None], object], messa
 @roles_required(*STAFF)
 def section_new(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
-    form = SectionForm()
+    form = NewSectionForm()
     if not form.validate_on_submit():
         return _render_detail(briefing, form, 400)
     with errors_on(form, "body") as outcome:
@@ -169,9 +175,14 @@ def section_edit(ref: str, section_id: int):
     section = svc.get_section_or_404(briefing, section_id)
     form = SectionForm(obj=section if request.method == "GET" else None, expected_version=briefing.version)
 
-    def page(status: int):
-        return render_template("briefings/section_edit.html", form=form, briefing=briefing, section=section), status
+    def page(status: int, preview: Any = None):
+        return render_template(
+            "briefings/section_edit.html", form=form, briefing=briefing, section=section, preview=preview
+        ), status
 
+    if form.preview.data and form.validate_on_submit():
+        # Shown as the PDF will print it, citations and all; nothing is saved.
+        return page(200, section_preview(briefing, form.body.data or ""))
     if form.validate_on_submit():
         with errors_on(form, "body") as outcome:
             svc.update_section(
@@ -226,6 +237,8 @@ def section_chart(ref: str, section_id: int):
         form.metric_code.data = section.chart_metric_code or ""
         form.region_ids.data = list(section.chart_region_ids or [])
         form.since_on.data = section.chart_since_on
+        form.chart_on.data = section.chart_on
+        form.references.data = ", ".join(section.chart_references or [])
 
     def page(status: int):
         return render_template("briefings/section_chart.html", form=form, briefing=briefing, section=section), status
@@ -238,6 +251,8 @@ def section_chart(ref: str, section_id: int):
                 metric_code=form.metric_code.data or None,
                 region_ids=form.region_ids.data or [],
                 since_on=form.since_on.data,
+                chart_on=form.chart_on.data,
+                references=form.chosen_references(),
                 expected_version=form.expected_version.data,
             )
             flash("Chart saved.", "success")
@@ -305,10 +320,18 @@ def regional(ref: str):
     form = RegionalForm(region_choices=_region_choices(), expected_version=briefing.version)
     if form.validate_on_submit():
         with errors_on(form, "region_ids") as outcome:
-            section = svc.generate_regional_section(
-                current_user, briefing, form.region_ids.data or [], expected_version=form.expected_version.data
+            section, left_out = svc.generate_regional_section(
+                current_user,
+                briefing,
+                form.region_ids.data or [],
+                date_from=form.date_from.data,
+                date_to=form.date_to.data,
+                expected_version=form.expected_version.data,
             )
             flash("Regional evidence drafted: read it through and edit it.", "success")
+            if left_out:
+                shown = "; ".join(left_out[:12]) + (f"; and {len(left_out) - 12} more" if len(left_out) > 12 else "")
+                flash(f"Left out ({len(left_out)}): {shown}.", "info")
             return redirect(url_for("briefings.section_edit", ref=briefing.reference, section_id=section.id))
         return render_template("briefings/regional.html", form=form, briefing=briefing), outcome.status_code
     return render_template("briefings/regional.html", form=form, briefing=briefing), (400 if form.errors else 200)
@@ -326,11 +349,13 @@ def testimony_picker(ref: str):
         form.testimony_ids.data = [link.testimony_id for link in briefing.testimonies]
 
     def page(status: int):
+        quotable = svc.quotable_for_briefing(briefing)
         return render_template(
             "briefings/testimony_picker.html",
             form=form,
             briefing=briefing,
-            quotable=svc.quotable_for_briefing(briefing),
+            quotable=quotable,
+            quoted_as={i: str(attribution) for i, attribution in shown_attributions(quotable).items()},
             consent=briefing.consent_needed,
             chosen=chosen_testimonies(briefing),
         ), status
@@ -428,10 +453,39 @@ def question_remove(ref: str, item_id: int):
     )
 
 
+@bp.route("/<ref>/testimonies/<id:testimony_id>/move/<direction>", methods=["POST"])
+@roles_required(*STAFF)
+def testimony_move(ref: str, testimony_id: int, direction: str):
+    briefing = svc.get_briefing_for(current_user, ref)
+    link = svc.get_briefing_testimony_or_404(briefing, testimony_id)
+    if direction not in ("up", "down"):
+        abort(404)
+    return _confirmed(
+        briefing,
+        lambda version: svc.move_testimony(current_user, link, direction, expected_version=version),
+        "Testimony moved.",
+        "testimonies",
+    )
+
+
+@bp.route("/<ref>/sections/<id:section_id>/numbers/<key>", methods=["POST"])
+@roles_required(*STAFF)
+def number_mark(ref: str, section_id: int, key: str):
+    """Mark a number in a section's text "not a statistic"."""
+    briefing = svc.get_briefing_for(current_user, ref)
+    section = svc.get_section_or_404(briefing, section_id)
+    return _confirmed(
+        briefing,
+        lambda version: svc.mark_not_statistic(current_user, section, key[:40], expected_version=version),
+        "Marked “not a statistic”.",
+        "checks",
+    )
+
+
 @bp.route("/questions", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def question_bank():
-    form = QuestionForm()
+    form = NewQuestionForm()
     if form.validate_on_submit():
         with errors_on(form, "text") as outcome:
             svc.create_question(current_user, text=form.text.data or "", topics=form.topics.data or "")
@@ -508,13 +562,12 @@ def preview_pdf(ref: str):
 @roles_required(*STAFF)
 def publish(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
-    form = ConfirmChangeForm()
+    form = PublishForm()
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:
-        version = svc.publish(current_user, briefing, expected_version=form.expected_version.data)
-        flash(f"{briefing.reference} version {version.number} published. Its PDF is now frozen.", "success")
-        return redirect(url_for("briefings.detail", ref=briefing.reference))
+        job = svc.request_publish(current_user, briefing, expected_version=form.expected_version.data)
+        return redirect(url_for("jobs.detail", job_id=job.id))
     if outcome.error is not None:
         flash(outcome.error.message, "danger")
     return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="checks"))
@@ -531,18 +584,41 @@ def withdraw(ref: str):
     )
 
 
+@bp.route("/<ref>/correct", methods=["POST"])
+@roles_required(*STAFF)
+def correct(ref: str):
+    """One step: drop the withdrawn testimonies from the draft and publish the next version."""
+    briefing = svc.get_briefing_for(current_user, ref)
+    form = ConfirmChangeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with errors_on(form) as outcome:
+        job = svc.request_corrected(current_user, briefing, expected_version=form.expected_version.data)
+        flash("Publishing a version without the withdrawn testimony: send it to the readers of the one it replaces.")
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    if outcome.error is not None:
+        flash(outcome.error.message, "danger")
+    return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="checks"))
+
+
 @bp.route("/<ref>.pdf")
 @roles_required(*STAFF)
 def pdf(ref: str):
     """The latest published version: the stored bytes, exactly as they were sent."""
-    version = svc.stored_version_for(current_user, ref)
-    return _pdf_response(version.pdf, f"{ref.strip().upper()}-v{version.number}.pdf", version.sha256)
+    return _stored_pdf(ref, None)
 
 
 @bp.route("/<ref>/v<id:number>.pdf")
 @roles_required(*STAFF)
 def version_pdf(ref: str, number: int):
-    version = svc.stored_version_for(current_user, ref, number)
+    return _stored_pdf(ref, number)
+
+
+def _stored_pdf(ref: str, number: int | None):
+    try:
+        version = svc.download_version(current_user, ref, number)
+    except svc.VersionErased as gone:  # a page that says why, keeping what identifies what was sent
+        return render_template("briefings/erased.html", briefing=gone.briefing, version=gone.version), 410
     return _pdf_response(version.pdf, f"{ref.strip().upper()}-v{version.number}.pdf", version.sha256)
 
 

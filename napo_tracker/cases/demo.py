@@ -17,7 +17,7 @@ from ..extensions import db
 from ..kernel import clock
 from ..regions.models import Region, Unit, region_by_name
 from .models import Case, Member
-from .services import add_entry, change_status, create_case, create_member
+from .services import add_entry, change_status, create_case, create_member, member_with_number
 
 LONDON_REP = "rep.london@demo.napo-tracker.test"
 WALES_REP = "rep.wales@demo.napo-tracker.test"
@@ -837,7 +837,7 @@ def _load_members(actor: User, echo: Callable[[str], None]) -> dict[str, Member]
     members: dict[str, Member] = {}
     added = 0
     for number, (name, region_name, unit_name, grade) in MEMBERS.items():
-        member = db.session.scalar(select(Member).where(Member.membership_number == number))
+        member = member_with_number(number)
         region = region_by_name(region_name)
         if member is None and region is not None:
             unit = _unit(region, unit_name)

@@ -22,9 +22,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import storage
+from .. import uploads
 from ..accounts.models import User
-from ..forms import PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
 from ..kernel import clock
 from ..kernel.vocabulary import Grade
 from ..regions.models import Region, Unit
@@ -109,6 +109,8 @@ class CaseForm(FlaskForm):
         "Title",
         filters=[strip_text],
         validators=[DataRequired("Give the case a short title."), Length(max=200), PlainText()],
+        # Titles are listed and searched as they are; descriptions are kept encrypted.
+        description="Shown in lists: no names or health details here — put them in the description.",
     )
     description = TextAreaField(
         "What is happening", filters=[strip_text], validators=[Length(max=20_000), PlainText(multiline=True)]
@@ -198,6 +200,10 @@ class CaseForm(FlaskForm):
         }
 
 
+class NewCaseForm(OnceOnlyForm, CaseForm):
+    """Logging a case: sent twice, it logs one."""
+
+
 class StatusForm(FlaskForm):
     status = SelectField("Move the case to", choices=CaseStatus.labels())
     outcome = TextAreaField(
@@ -230,7 +236,7 @@ class StatusForm(FlaskForm):
                 raise ValidationError(error.message) from None
 
 
-class EntryForm(FlaskForm):
+class EntryForm(OnceOnlyForm):
     kind = SelectField("Kind", choices={kind.value: kind.label for kind in MANUAL_ENTRY_KINDS})
     happened_on = DateField(
         "Date", default=clock.today, validators=[InputRequired("Give the date."), _DateInRange(not_after_today=True)]
@@ -243,11 +249,11 @@ class EntryForm(FlaskForm):
     submit = SubmitField("Add to timeline")
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(OnceOnlyForm):
     file = FileField(
         "File",
         validators=[FileRequired("Choose a file to attach.")],
-        description=f"{storage.ACCEPTED_LABEL}; at most {storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+        description=f"{uploads.ACCEPTED_LABEL}; at most {uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
     )
     submit = SubmitField("Attach")
 
@@ -258,10 +264,10 @@ class AttachmentForm(FlaskForm):
         upload.stream.seek(0, 2)
         size = upload.stream.tell()
         upload.stream.seek(0)
-        if size > storage.MAX_UPLOAD_BYTES:
+        if size > uploads.MAX_UPLOAD_BYTES:
             raise ValidationError(
                 f"This file is {size / (1024 * 1024):.1f} MB; the most we accept is "
-                f"{storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+                f"{uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
             )
 
 
@@ -292,6 +298,10 @@ class MemberForm(FlaskForm):
     def validate_email(self, field: Field) -> None:
         if field.data and ("@" not in field.data or " " in field.data):
             raise ValidationError("Enter an e-mail address such as name@example.org.")
+
+
+class NewMemberForm(OnceOnlyForm, MemberForm):
+    """Recording a member: sent twice, it records one."""
 
 
 class CaseFilterForm(FlaskForm):

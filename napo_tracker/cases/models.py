@@ -2,7 +2,9 @@
 
 A member's identifying fields (name, number, e-mail, phone) are personal data: only
 reps of the member's region and admins see them (``may_see_identity``); everyone else
-sees the stable pseudonym.
+sees the stable pseudonym. They are stored encrypted, as are a case's description and
+outcome, its timeline and its attachments' names and files (``docs/privacy.md``); a member
+is found by membership number through its keyed hash (``membership_number_hash``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..crypto import KEYED_HASH_OF, EncryptedText, keyed_hash
 from ..extensions import Model
 from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.labels import LabelledEnum
 from ..kernel.vocabulary import Grade
+from ..storage import STORED_FILE
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -94,16 +98,32 @@ class Member(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    membership_number: Mapped[str | None] = mapped_column(String(32), unique=True)
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(EncryptedText)
+    membership_number: Mapped[str | None] = mapped_column(EncryptedText)
+    # What finds a member by number, and keeps numbers unique: set with the number itself.
+    membership_number_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, info={KEYED_HASH_OF: "membership_number"}
+    )
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
     grade: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Erased at the member's request (or by the retention schedule): the identifying fields are
+    # wiped, the row stays so that the pseudonym and the regional figures stay true.
+    erased_on: Mapped[date | None] = mapped_column(Date)
 
     region: Mapped[Region] = relationship()
     unit: Mapped[Unit | None] = relationship()
     cases: Mapped[list[Case]] = relationship(back_populates="member", order_by="Case.id.desc()")
+
+    @validates("membership_number")
+    def _hash_membership_number(self, _key: str, number: str | None) -> str | None:
+        self.membership_number_hash = keyed_hash(number) if number else None
+        return number
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_on is not None
 
     @property
     def pseudonym(self) -> str:
@@ -120,15 +140,24 @@ class Member(Model):
 
 class Case(Model):
     __tablename__ = "cases"
+    __table_args__ = (
+        # The home page reads each list per status (and per region for reps) from these, a few
+        # entries each, and counts live cases from them without touching the table.
+        Index("ix_cases_status_next_action", "status", "next_action_on", "region_id", "assigned_rep_id"),
+        Index("ix_cases_region_status", "region_id", "status", "next_action_on", "assigned_rep_id"),
+        Index("ix_cases_rep_status", "assigned_rep_id", "status", "region_id", "next_action_on"),
+        # A region's most recently updated cases.
+        Index("ix_cases_region_updated", "region_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     category: Mapped[str] = mapped_column(String(40), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(EncryptedText, default="")
     grade: Mapped[str | None] = mapped_column(String(16))
     wmt_percent: Mapped[int | None] = mapped_column(Integer)
     caseload: Mapped[int | None] = mapped_column(Integer)
@@ -138,11 +167,11 @@ class Case(Model):
     has_protected_caseload_breach: Mapped[bool] = mapped_column(default=False)
     has_no_cover: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[str] = mapped_column(String(16), default=CasePriority.NORMAL.value)
-    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
-    assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     next_action: Mapped[str | None] = mapped_column(String(200))
     next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText)
     # The member agreed that the facts (never who they are) may be used, anonymised, as evidence.
     has_evidence_consent: Mapped[bool] = mapped_column(default=False)
     opened_on: Mapped[date] = mapped_column(Date, index=True)
@@ -153,6 +182,8 @@ class Case(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Kept as facts only from this day: free text, timeline text, attachments and the member gone.
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -212,7 +243,7 @@ class CaseEntry(Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     happened_on: Mapped[date] = mapped_column(Date)
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(EncryptedText, default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -231,8 +262,9 @@ class CaseAttachment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True, info=STORED_FILE)
+    # File names often name the member ("J Smith fit note.pdf").
+    original_name: Mapped[str] = mapped_column(EncryptedText)
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))

@@ -8,20 +8,33 @@ an ``EditConflict`` that says what changed meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Date, Integer, Select, and_, bindparam, func, literal_column, or_, select, union_all
-from sqlalchemy import case as sql_case
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
-from .. import storage
+from .. import crypto, storage, uploads
 from ..accounts.models import User, user_regions
 from ..audit.models import AuditAction, record
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.clock import utcnow
@@ -140,6 +153,25 @@ def record_identity_viewed(actor: User, member: Member, context: str) -> None:
     record(actor, AuditAction.MEMBER_VIEWED, ("members", member.pseudonym), context=context)
 
 
+def view_case(user: User, ref: str) -> Case:
+    """Open a case's page: within the user's regions (404 otherwise), and every view audited."""
+    case = get_case_for(user, ref)
+    record(user, AuditAction.CASE_VIEWED, case)
+    return case
+
+
+def view_member(user: User, member_id: int) -> tuple[Member, bool]:
+    """Open a member's page: the member, and whether this user sees who they are. Every view is
+    audited, as a view of personal data when the identity is shown."""
+    member = get_member_for(user, member_id)
+    shows_identity = may_see_identity(user, member) and not member.is_erased
+    if shows_identity:
+        record_identity_viewed(user, member, "member page")
+    else:
+        record(user, AuditAction.MEMBER_PAGE_VIEWED, ("members", member.pseudonym))
+    return member, shows_identity
+
+
 # ---------------------------------------------------------------- choices in scope
 
 
@@ -184,6 +216,18 @@ def rep_covers(rep_id: int, region_id: int) -> bool:
 # ---------------------------------------------------------------- members
 
 
+def member_with_number(membership_number: str, *, other_than: int | None = None) -> Member | None:
+    """The member with this membership number (case and spacing aside), whatever their region.
+
+    The number is stored encrypted: the lookup goes through its keyed hash, under every data
+    key, so members written before the newest key was added are found until a rotation.
+    """
+    stmt = select(Member).where(Member.membership_number_hash.in_(crypto.keyed_hashes(membership_number)))
+    if other_than is not None:
+        stmt = stmt.where(Member.id != other_than)
+    return db.session.scalars(stmt).first()
+
+
 def create_member(
     actor: User,
     *,
@@ -203,7 +247,7 @@ def create_member(
     if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
-    if membership_number and db.session.scalar(select(Member.id).where(Member.membership_number == membership_number)):
+    if membership_number and member_with_number(membership_number) is not None:
         raise CaseError("A member with this membership number is already recorded.", "membership_number")
     member = Member(
         region_id=region_id,
@@ -234,13 +278,13 @@ def update_member(
     """Correct a member's details; only those who may see them may change them. The region stays."""
     if not may_see_identity(actor, member):
         raise IdentityHidden("Only reps of the member's region and admins change a member's details.")
+    if member.is_erased:
+        raise CaseError(f"{member.pseudonym} was erased on {member.erased_on:%-d %B %Y}; nothing about them is kept.")
     _check_place(actor, member.region_id, unit_id)
     if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None
-    if membership_number and db.session.scalar(
-        select(Member.id).where(Member.membership_number == membership_number, Member.id != member.id)
-    ):
+    if membership_number and member_with_number(membership_number, other_than=member.id) is not None:
         raise CaseError("A member with this membership number is already recorded.", "membership_number")
     values = {
         "unit_id": unit_id,
@@ -379,7 +423,7 @@ def create_case(actor: User, **fields: Any) -> Case:
             **fields,
         )
 
-    case = insert_with_reference(lambda: next_numbered_reference(Case.reference, prefix), build)
+    case = insert_with_reference(Case.reference, lambda: next_numbered_reference(Case.reference, prefix), build)
     _add_entry(case, actor, EntryKind.STATUS, "Case opened.", opened_on)
     if case.assigned_rep_id is not None:
         _add_entry(
@@ -412,6 +456,7 @@ def update_case(actor: User, case: Case, *, expected_version: int | None, **fiel
     unknown = set(fields) - set(CASE_FIELDS)
     if unknown:
         raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    _check_not_anonymised(case)
     check_version(case, expected_version, conflict=EditConflict, changes=lambda: differences(case, fields))
     merged = {name: getattr(case, name) for name in CASE_FIELDS} | fields
     _check_case_fields(actor, merged)
@@ -442,6 +487,7 @@ def change_status(
     actor: User, case: Case, new_status: str, *, outcome: str | None = None, note: str | None = None
 ) -> Case:
     """Move a case along the status machine; resolving needs an outcome."""
+    _check_not_anonymised(case)
     check_transition(case.status, new_status, outcome)
     old = case.status
     target = CaseStatus(new_status)
@@ -469,6 +515,7 @@ def change_status(
 
 def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: str) -> CaseEntry:
     """A note, meeting, letter or call; status and assignment entries are written by the services."""
+    _check_not_anonymised(case)
     try:
         entry_kind = EntryKind(kind)
     except ValueError:
@@ -487,18 +534,16 @@ def add_entry(actor: User, case: Case, *, kind: str, happened_on: date, body: st
 
 
 def add_attachment(actor: User, case: Case, *, filename: str | None, data: bytes) -> CaseAttachment:
-    """Store an upload checked by content; images lose their metadata first."""
-    if len(data) > storage.MAX_UPLOAD_BYTES:
-        raise CaseError(f"The file is larger than {storage.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", "file")
+    """Store an upload checked by its content, within bounds, and cleaned of its metadata first
+    (``uploads.check_and_clean``); a refusal is a message next to the file field."""
+    _check_not_anonymised(case)
     try:
-        kind = storage.sniff(data, filename or "")
-        if kind.extension in ("png", "jpg"):
-            data = storage.clean_image(data, kind)
-    except storage.UploadRefused as refused:
+        checked = uploads.check_and_clean(data, filename)
+    except uploads.UploadRefused as refused:
         raise CaseError(str(refused), "file") from None
-    name = storage.safe_filename(filename, kind)
+    kind, name = checked.kind, checked.filename
     # The file belongs to this transaction: if it rolls back, the store removes the file.
-    stored = storage.save(data)
+    stored = storage.save(checked.data)
     attachment = CaseAttachment(
         case=case,
         stored_name=stored.stored_name,
@@ -550,6 +595,53 @@ def record_download(actor: User, case: Case, attachment: CaseAttachment) -> None
     record(actor, AuditAction.CASE_ATTACHMENT_DOWNLOADED, case, attachment_id=attachment.id)
 
 
+# ---------------------------------------------------------------- anonymising and erasing
+
+ANONYMISED_TITLE = "Anonymised case"
+
+
+def _check_not_anonymised(case: Case) -> None:
+    if case.anonymised_on is not None:
+        raise CaseError(
+            f"{case.reference} was anonymised on {case.anonymised_on:%-d %B %Y}: only its facts are kept, "
+            "and it can no longer be changed."
+        )
+
+
+def anonymise_case(actor: User | None, case: Case, *, reason: str) -> int:
+    """Keep a case as facts only, so that regional figures stay true: its category, region, unit,
+    grade, WMT %, caseload, risk flags, status and dates stay; its title, description, outcome,
+    next action, every timeline entry's text, its attachments and its link to the member go.
+    Files are removed once the transaction commits. Returns how many files will go."""
+    files = list(case.attachments)
+    for attachment in files:
+        storage.delete_after_commit(attachment.stored_name)
+    case.attachments.clear()
+    for entry in case.entries:
+        entry.body = ""
+    case.title = ANONYMISED_TITLE
+    case.description = ""
+    case.outcome = None
+    case.next_action = None
+    case.next_action_on = None
+    case.member_id = None
+    case.anonymised_on = clock.today()
+    db.session.flush()
+    record(actor, AuditAction.CASE_ANONYMISED, case, reason=reason, attachments=len(files))
+    return len(files)
+
+
+def wipe_member(member: Member) -> None:
+    """Wipe the identifying fields of a member's record; the row, pseudonym, region, unit and
+    grade stay (the caller audits why)."""
+    member.name = ""
+    member.membership_number = None
+    member.email = None
+    member.phone = None
+    member.erased_on = clock.today()
+    db.session.flush()
+
+
 # ---------------------------------------------------------------- lists
 
 LIST_VIEWS = {"all": "All cases in my regions", "mine": "My cases", "overdue": "Overdue next actions"}
@@ -583,46 +675,59 @@ def case_list_query(
     direction: str | None = None,
     today: date | None = None,
 ) -> Select:
-    """The cases a list page shows, in the user's regions; one statement, related rows joined."""
+    """The cases a list page shows, in the user's regions; one statement, related rows joined.
+
+    A search (``q``) matches the reference, or text in the title or the description. The
+    description is stored encrypted, so the database cannot look inside it: the descriptions
+    of the cases every other filter leaves (and whose title does not already match) are read
+    and searched here, and the statement names the ones that match.
+    """
     filters = filters or {}
     today = today or clock.today()
-    stmt = select(Case).options(joinedload(Case.region), joinedload(Case.unit), joinedload(Case.assigned_rep))
-    stmt = scope_to_regions(stmt, Case.region_id, user)
+    conditions: list[Any] = []
     if view == "mine":
-        stmt = stmt.where(Case.assigned_rep_id == user.id)
+        conditions.append(Case.assigned_rep_id == user.id)
     elif view == "overdue":
-        stmt = stmt.where(Case.next_action_on < today, Case.status.in_([s.value for s in LIVE_STATUSES]))
+        conditions += [Case.next_action_on < today, Case.status.in_([s.value for s in LIVE_STATUSES])]
     if filters.get("region_id"):
-        stmt = stmt.where(Case.region_id == filters["region_id"])
+        conditions.append(Case.region_id == filters["region_id"])
     if filters.get("unit_id"):
-        stmt = stmt.where(Case.unit_id == filters["unit_id"])
+        conditions.append(Case.unit_id == filters["unit_id"])
     if filters.get("status"):
-        stmt = stmt.where(Case.status == filters["status"])
+        conditions.append(Case.status == filters["status"])
     if filters.get("category"):
-        stmt = stmt.where(Case.category == filters["category"])
+        conditions.append(Case.category == filters["category"])
     if filters.get("risk") in RISK_FLAGS:
-        stmt = stmt.where(getattr(Case, filters["risk"]).is_(True))
+        conditions.append(getattr(Case, filters["risk"]).is_(True))
     if filters.get("assigned_rep_id"):
-        stmt = stmt.where(Case.assigned_rep_id == filters["assigned_rep_id"])
+        conditions.append(Case.assigned_rep_id == filters["assigned_rep_id"])
     if filters.get("opened_from"):
-        stmt = stmt.where(Case.opened_on >= filters["opened_from"])
+        conditions.append(Case.opened_on >= filters["opened_from"])
     if filters.get("opened_to"):
-        stmt = stmt.where(Case.opened_on <= filters["opened_to"])
+        conditions.append(Case.opened_on <= filters["opened_to"])
     if filters.get("q"):
-        pattern = _like(filters["q"])
-        stmt = stmt.where(
-            or_(
-                Case.title.ilike(pattern, escape="\\"),
-                Case.description.ilike(pattern, escape="\\"),
-                Case.reference == filters["q"].upper(),
-            )
-        )
+        conditions.append(_search_condition(user, conditions, filters["q"]))
+    stmt = select(Case).options(joinedload(Case.region), joinedload(Case.unit), joinedload(Case.assigned_rep))
+    stmt = scope_to_regions(stmt, Case.region_id, user).where(*conditions)
     column = SORTS.get(sort or "", SORTS[DEFAULT_SORT[0]])
     descending = (direction or (DEFAULT_SORT[1] if sort not in SORTS else "asc")) == "desc"
     order = [column.desc() if descending else column.asc(), Case.id.desc()]
     if sort in NULLABLE_SORTS:
         order.insert(0, column.is_(None).asc())  # blanks last whichever way, on both databases
     return stmt.order_by(*order)
+
+
+def _search_condition(user: User, conditions: list[Any], q: str) -> Any:
+    """Reference or title in SQL; the encrypted descriptions of the remaining candidates here."""
+    in_clear = or_(Case.title.ilike(_like(q), escape="\\"), Case.reference == q.upper())
+    stored = type_coerce(Case.description, Text())  # the tokens as stored, decrypted below in one go
+    candidates = scope_to_regions(select(Case.id, stored), Case.region_id, user).where(*conditions, ~in_clear)
+    rows = db.session.execute(candidates).all()
+    descriptions = crypto.decrypt_texts(token for _, token in rows)
+    needle = q.casefold()
+    matching = [row[0] for row, text in zip(rows, descriptions, strict=True) if needle in text.casefold()]
+    # Written into the statement as numbers: a long list would pass the databases' limit on parameters.
+    return or_(in_clear, Case.id.in_(bindparam("matching_ids", matching, expanding=True, literal_execute=True)))
 
 
 # ---------------------------------------------------------------- figures
@@ -710,28 +815,35 @@ def export_columns_for(user: User) -> dict[str, ExportColumn]:
     return {name: col for name, col in EXPORT_COLUMNS.items() if allowed_identity or not col.is_identifying}
 
 
-def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of the filtered list; identifying cells blank for members the actor may not see."""
+def export_cases(actor: User, stmt: Select, columns: Sequence[str]) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of the filtered list; identifying cells blank for members the actor may not see.
+
+    The export is counted (at most ``EXPORT_MAX_ROWS``) and audited now; its rows are read
+    as the download is sent.
+    """
     available = export_columns_for(actor)
     chosen = [name for name in columns if name in available] or list(DEFAULT_EXPORT_COLUMNS)
-    stmt = stmt.options(joinedload(Case.member))
-    cases = db.session.scalars(stmt).unique().all()
-    rows = []
-    for case in cases:
-        visible = case.member is not None and may_see_identity(actor, case.member)
-        rows.append(
-            [available[name].value(case) if (visible or not available[name].is_identifying) else "" for name in chosen]
-        )
+    count = rows_in(stmt)
+    check_export_size(count)
     identifying = any(available[name].is_identifying for name in chosen)
     record(
         actor,
         AuditAction.CASES_EXPORTED,
         ("cases", "export"),
-        rows=len(rows),
+        rows=count,
         columns=chosen,
         identifying=identifying or None,
     )
-    return [available[name].label for name in chosen], rows
+
+    def rows() -> Iterator[list[Any]]:
+        for case in streamed(stmt.options(joinedload(Case.member))):
+            visible = case.member is not None and may_see_identity(actor, case.member)
+            yield [
+                available[name].value(case) if (visible or not available[name].is_identifying) else ""
+                for name in chosen
+            ]
+
+    return [available[name].label for name in chosen], rows()
 
 
 # ---------------------------------------------------------------- the rep's home page
@@ -754,67 +866,95 @@ class CaseLine:
 
 
 def home_summary(user: User, limit: int = 5, today: date | None = None) -> dict[str, Any]:
-    """The casework panel in two queries: both counts in one, the three short lists in another.
+    """The casework panel in two queries that read a few index entries each, whatever the
+    size of the table: both counts in one, the three short lists in another (each list read
+    per live status and region, then merged here).
 
     Lists, in the user's regions: a rep's own live cases (next action soonest first, blanks
     last), overdue next actions of live cases (a rep's own and unassigned ones), and the
     most recently updated cases.
     """
     region_ids = region_ids_for(user)
-    counts, lines_stmt = _home_statements(user.is_rep, region_ids is not None, limit)
+    regions = None if region_ids is None else sorted(region_ids)
+    counts, lines_stmt = _home_statements(user.is_rep, None if regions is None else len(regions), limit)
     params: dict[str, Any] = {"user_id": user.id, "today": today or clock.today()}
-    if region_ids is not None:
-        params["region_ids"] = sorted(region_ids)
-    mine_count, overdue_count = db.session.execute(counts, params).one()
-    lines: dict[str, list[CaseLine]] = {name: [] for name in _PARTS}
-    for row in db.session.execute(lines_stmt, params):
-        lines[_PARTS[row.part]].append(CaseLine(*row[1:-1]))
+    if regions is not None:
+        params["region_ids"] = regions
+        params.update({f"region_{n}": region_id for n, region_id in enumerate(regions)})
+    # Plain column reads: run on the session's connection, past the ORM's per-statement work.
+    connection = db.session.connection()
+    mine_count, overdue_count = connection.execute(counts, params).one()
+    rows: dict[str, list[Any]] = {name: [] for name in _PARTS}
+    for row in connection.execute(lines_stmt, params):
+        rows[_PARTS[row.part]].append(row)
+    # Each status's and region's piece came in its own order; merge them and keep the first few.
+    for name in ("mine", "overdue"):
+        rows[name].sort(key=lambda r: (r.next_action_on is None, r.next_action_on or date.min, -r.id))
+    rows["recent"].sort(key=lambda r: (r.updated_at, r.id), reverse=True)
+    lines = {name: [CaseLine(*row[1:7]) for row in part_rows[:limit]] for name, part_rows in rows.items()}
     return {
         "mine": lines["mine"],
         "mine_count": mine_count,
         "overdue": lines["overdue"],
         "overdue_count": overdue_count,
         "recent": lines["recent"],
+        "cap": HOME_COUNT_CAP,
     }
 
 
 _PARTS = ("mine", "overdue", "recent")
+HOME_COUNT_CAP = 1000  # the panel counts this far ("more than 1,000"), so its cost stays flat
 _CASE_LINE_COLUMNS = (Case.id, Case.reference, Case.title, Case.status, Case.next_action, Case.next_action_on)
 
 
 @cache
-def _home_statements(is_rep: bool, scoped: bool, limit: int) -> tuple[Select, Select]:
-    """The casework panel's two statements, built once per process for each kind of user.
+def _home_statements(is_rep: bool, region_count: int | None, limit: int) -> tuple[Select, Select]:
+    """The casework panel's two statements, built once per process for each kind of user
+    (rep or not, and how many regions they hold: None for every region).
 
     The user, the day and the user's regions are bound parameters (``user_id``, ``today``,
-    ``region_ids``): nothing about the data is kept between requests. ``scoped`` limits
-    every part to ``region_ids``, as ``scope_to_regions`` does for the other queries.
+    ``region_ids``, and ``region_0``… one per region): nothing about the data is kept
+    between requests. Each list is read per live status (and per region for reps), in order
+    from an index, ``limit`` rows each, so its cost does not grow with the cases a region
+    holds; the counts read only index entries, at most HOME_COUNT_CAP + 1 of them.
     """
     user_id, today = bindparam("user_id", type_=Integer), bindparam("today", type_=Date)
     live = Case.status.in_([s.value for s in LIVE_STATUSES])
-    mine = and_(Case.assigned_rep_id == user_id, live)
-    overdue = and_(Case.next_action_on < today, live)
+    mine = Case.assigned_rep_id == user_id
+    overdue = Case.next_action_on < today
     if is_rep:
         overdue = and_(overdue, or_(Case.assigned_rep_id == user_id, Case.assigned_rep_id.is_(None)))
 
-    def in_regions(stmt: Select) -> Select:
-        return stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True))) if scoped else stmt
+    def how_many(condition: Any) -> Any:
+        """Counted up to HOME_COUNT_CAP + 1: past that the panel says "more than"."""
+        stmt = select(Case.id).where(live, condition)
+        if region_count is not None:
+            stmt = stmt.where(Case.region_id.in_(bindparam("region_ids", expanding=True)))
+        return select(func.count()).select_from(stmt.limit(HOME_COUNT_CAP + 1).subquery()).scalar_subquery()
 
-    counts = in_regions(select(func.count(sql_case((mine, 1))), func.count(sql_case((overdue, 1)))).select_from(Case))
+    counts = select(how_many(mine) if is_rep else literal_column("0"), how_many(overdue))
+    places: list[Any] = [None] if region_count is None else [bindparam(f"region_{n}") for n in range(region_count)]
 
-    def part(name: str, condition: Any, *order: Any) -> Select:
-        stmt = select(
-            literal_column(str(_PARTS.index(name))).label("part"),
-            *_CASE_LINE_COLUMNS,
-            func.row_number().over(order_by=order).label("position"),
+    def part(name: str, condition: Any, statuses: Sequence[Any], *order: Any) -> list[Select]:
+        stmt: Select = select(
+            literal_column(str(_PARTS.index(name))).label("part"), *_CASE_LINE_COLUMNS, Case.updated_at
         )
         if condition is not None:
             stmt = stmt.where(condition)
-        return in_regions(stmt).order_by(*order).limit(limit).subquery().select()
+        pieces = []
+        for place in places:
+            for status in statuses:
+                piece = stmt if place is None else stmt.where(Case.region_id == place)
+                piece = piece if status is None else piece.where(Case.status == status.value)
+                pieces.append(piece.order_by(*order).limit(limit).subquery().select())
+        return pieces
 
-    by_next_action = (Case.next_action_on.is_(None).asc(), Case.next_action_on.asc(), Case.id.desc())
-    parts = [part("overdue", overdue, *by_next_action), part("recent", None, Case.updated_at.desc(), Case.id.desc())]
+    parts = [
+        *part("overdue", overdue, LIVE_STATUSES, Case.next_action_on.asc(), Case.id.desc()),  # never blank
+        *part("recent", None, [None], Case.updated_at.desc(), Case.id.desc()),
+    ]
     if is_rep:  # only reps are shown their own cases
-        parts.append(part("mine", mine, *by_next_action))
+        by_next_action = (Case.next_action_on.is_(None).asc(), Case.next_action_on.asc(), Case.id.desc())
+        parts += part("mine", mine, LIVE_STATUSES, *by_next_action)
     union = union_all(*parts).subquery()
-    return counts, select(union).order_by(union.c.part, union.c.position)
+    return counts, select(union).order_by(union.c.part)

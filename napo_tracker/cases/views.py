@@ -7,6 +7,7 @@ change is put back on its form by ``errors_on``.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -14,15 +15,15 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import Select
 
-from .. import storage
+from .. import storage, uploads
 from ..accounts.services import reps_in_scope
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..kernel import clock
 from ..kernel.transaction import errors_on
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp
 from .forms import (
@@ -32,6 +33,8 @@ from .forms import (
     EntryForm,
     ExportForm,
     MemberForm,
+    NewCaseForm,
+    NewMemberForm,
     StatusForm,
 )
 from .models import Case, CaseStatus
@@ -63,6 +66,8 @@ from .services import (
     record_identity_viewed,
     update_case,
     update_member,
+    view_case,
+    view_member,
 )
 
 FILTER_ARGS = (
@@ -114,8 +119,7 @@ def index():
             current_args={},
             today=clock.today(),
         ), 400
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(_filtered_query(form), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(_filtered_query(form), PAGE_SIZE)
     export_form = ExportForm(
         formdata=None, columns=export_columns_for(current_user), data={"columns": list(DEFAULT_EXPORT_COLUMNS)}
     )
@@ -170,9 +174,9 @@ def export():
     return csv_response(f"cases-{clock.today().isoformat()}.csv", header, rows)
 
 
-def _case_form(formdata: Any = None, **kwargs: Any) -> CaseForm:
+def _case_form(formdata: Any = None, form_class: type[CaseForm] = CaseForm, **kwargs: Any) -> CaseForm:
     user = current_user
-    return CaseForm(
+    return form_class(
         formdata=formdata,
         regions=regions_in_scope(user),
         units=units_in_scope(user),
@@ -185,7 +189,7 @@ def _case_form(formdata: Any = None, **kwargs: Any) -> CaseForm:
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     if request.method == "POST":
-        form = _case_form(request.form)
+        form = _case_form(request.form, NewCaseForm)
     else:
         member_id = request.args.get("member", type=int)
         member = get_member_for(current_user, member_id) if member_id else None
@@ -196,13 +200,15 @@ def new():
             "unit_id": member.unit_id if member else None,
             "grade": member.grade if member else None,
         }
-        form = _case_form(None, data=defaults)
+        form = _case_form(None, NewCaseForm, data=defaults)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.validate():
-        with errors_on(form):
+        with errors_on(form) as outcome:
             case = create_case(current_user, **form.case_fields())
             flash(f"Case {case.reference} logged.", "success")
             return redirect(url_for("cases.detail", ref=case.reference))
-    return render_template("cases/new.html", form=form), (400 if request.method == "POST" else 200)
+        status = outcome.status_code  # 409 when no free reference could be found: try again
+    return render_template("cases/new.html", form=form), status
 
 
 def _render_detail(
@@ -232,7 +238,7 @@ def _render_detail(
 
 @bp.route("/<ref>")
 def detail(ref: str):
-    return _render_detail(get_case_for(current_user, ref))
+    return _render_detail(view_case(current_user, ref))
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
@@ -303,7 +309,7 @@ def upload(ref: str):
                 current_user,
                 case,
                 filename=upload_file.filename,
-                data=upload_file.stream.read(storage.MAX_UPLOAD_BYTES + 1),
+                data=upload_file.stream.read(uploads.MAX_UPLOAD_BYTES + 1),
             )
             flash(f"{attachment.original_name} attached.", "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
@@ -328,14 +334,12 @@ def download(ref: str, attachment_id: int):
     case = get_case_for(current_user, ref)
     attachment = get_attachment(case, attachment_id)
     try:
-        path = storage.path_for(attachment.stored_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
+        data = storage.read(attachment.stored_name)  # decrypted here, never written out in clear
+    except (ValueError, FileNotFoundError):
         abort(404)
     record_download(current_user, case, attachment)
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=attachment.original_name,
@@ -351,8 +355,8 @@ def download(ref: str, attachment_id: int):
 # ---------------------------------------------------------------- members
 
 
-def _member_form(formdata: Any = None, **kwargs: Any) -> MemberForm:
-    return MemberForm(
+def _member_form(formdata: Any = None, form_class: type[MemberForm] = MemberForm, **kwargs: Any) -> MemberForm:
+    return form_class(
         formdata=formdata, regions=regions_in_scope(current_user), units=units_in_scope(current_user), **kwargs
     )
 
@@ -370,6 +374,7 @@ def member_new():
     regions = regions_in_scope(current_user)
     form = _member_form(
         request.form if request.method == "POST" else None,
+        NewMemberForm,
         data={"region_id": regions[0].id} if len(regions) == 1 else None,
     )
     if request.method == "POST" and form.validate():
@@ -419,10 +424,7 @@ def member_edit(member_id: int):
 
 @bp.route("/members/<id:member_id>")
 def member_detail(member_id: int):
-    member = get_member_for(current_user, member_id)
-    shows_identity = may_see_identity(current_user, member)
-    if shows_identity:
-        record_identity_viewed(current_user, member, "member page")
+    member, shows_identity = view_member(current_user, member_id)
     return render_template("cases/member_detail.html", member=member, shows_identity=shows_identity)
 
 

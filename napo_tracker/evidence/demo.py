@@ -15,13 +15,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from ..accounts.models import user_by_email
 from ..extensions import db
-from ..kernel.clock import utcnow
 from ..regions.demo import REGIONS
-from .importer import HEADER, ImportReport, import_csv
+from .importer import HEADER, ImportOptions, ImportReport, import_csv
 from .models import EvidenceItem, Visibility
 from .services import ensure_standard_metrics
 
@@ -91,22 +89,11 @@ def _csv_bytes(rows: list[list[str]]) -> bytes:
 def load(echo: Callable[[str], object]) -> None:
     """Add the seeds' figures and the generated months that are missing."""
     ensure_standard_metrics(None)
+    # The seeds are published briefings and inspections: checked, and citable.
+    public = ImportOptions(visibility=Visibility.PUBLIC.value, is_verified=True)
     with SEED_FILE.open("rb") as stream:
-        seeds = import_csv(None, stream, filename=SEED_FILE.name)
+        seeds = import_csv(None, stream, filename=SEED_FILE.name, options=public)
     _raise_unless_ok(seeds)
-    if seeds.added:
-        # The seeds are published briefings and inspections: checked, and citable.
-        official = user_by_email("official@demo.napo-tracker.test")
-        db.session.execute(
-            update(EvidenceItem)
-            .where(EvidenceItem.source_title.like("seed %"), EvidenceItem.is_verified.is_(False))
-            .values(
-                is_verified=True,
-                verified_by_id=official.id if official else None,
-                verified_at=utcnow(),
-                visibility=Visibility.PUBLIC.value,
-            )
-        )
     monthly = import_csv(None, io.BytesIO(_csv_bytes(generated_rows())), filename="generated-monthly.csv")
     _raise_unless_ok(monthly)
     db.session.flush()

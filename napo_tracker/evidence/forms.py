@@ -16,16 +16,17 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
 from ..kernel.clock import today
 from ..kernel.vocabulary import Grade
-from .models import MetricUnit, SourceType, Visibility
+from .models import Level, MetricUnit, SourceType, Visibility
 from .services import parse_value
 
 METRIC_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -89,8 +90,8 @@ class EvidenceForm(FlaskForm):
     reporter_count = IntegerField(
         "Number of people it comes from",
         validators=[Optional(), NumberRange(min=1, max=100000)],
-        description="For figures from individual reports: figures from fewer than 3 "
-        "people are shown as 'fewer than 3'.",
+        description="For figures from individual reports: one or two people's figure about one unit "
+        "is shown as 'fewer than 3' unless the member consented or an official allows it.",
     )
     source_type = SelectField("Source", choices=SourceType.labels())
     source_title = StringField(
@@ -123,7 +124,7 @@ class EvidenceForm(FlaskForm):
         "Testimony it came from",
         filters=[strip_text],
         validators=[Optional(), Length(max=40), PlainText()],
-        description="Optional (officials only), e.g. TST-2026-0042.",
+        description="Optional (officials only), e.g. TST-7KQ2-M9XD.",
     )
     visibility = SelectField("Visibility", choices=Visibility.labels())
     version = VersionField()
@@ -170,6 +171,10 @@ class EvidenceForm(FlaskForm):
         }
 
 
+class NewEvidenceForm(OnceOnlyForm, EvidenceForm):
+    """Recording a figure or statement: sent twice, it records one."""
+
+
 class FilterForm(FlaskForm):
     """The list's filters: read from the query string, no CSRF (nothing is changed)."""
 
@@ -195,23 +200,56 @@ class FilterForm(FlaskForm):
             raise ValidationError("'To' must be on or after 'From'.")
 
 
-class UploadForm(FlaskForm):
-    """A CSV file for the importer; the file's rows are checked by the importer, not here."""
+class UploadForm(OnceOnlyForm):
+    """A CSV or XLSX file for the importer, and what holds for the whole file; the file's rows
+    are checked by the importer, not here."""
 
     file = FileField(
-        "CSV file",
+        "CSV or XLSX file",
         validators=[
-            FileRequired(message="Choose a CSV file to import."),
-            FileAllowed(["csv", "txt"], "Choose a .csv file."),
+            FileRequired(message="Choose a CSV or XLSX file to import."),
+            FileAllowed(["csv", "txt", "xlsx"], "Choose a .csv or .xlsx file."),
         ],
         description="Header: region,unit,metric,value,as_of,grade,source,source_ref,statement",
+    )
+    visibility = SelectField("Visibility of every item", choices=Visibility.labels(), default="internal")
+    is_verified = BooleanField(
+        "I have checked this file against its source: mark every item verified",
+        description="National officials only.",
+    )
+    source_type = SelectField(
+        "Source, where a row leaves it empty",
+        choices={"": "Each row says its own source", **SourceType.labels()},
+        validators=[Optional()],
+    )
+    source_publisher = StringField(
+        "Publisher, for every row",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
+        description="Optional, e.g. HM Prison and Probation Service.",
     )
     dry_run = BooleanField("Only check the file (write nothing)")
     submit = SubmitField("Import")
 
+    def claims_submission(self) -> bool:
+        return not self.dry_run.data  # a check writes nothing, and may be run again
+
+
+class OverrideForm(FlaskForm):
+    """An official's reason for letting a small number be cited."""
+
+    reason = TextAreaField(
+        "Why this figure may be cited",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=500), PlainText(multiline=True)],
+        description="For example: published by the union in its own briefing with the member's agreement.",
+    )
+    submit = SubmitField("Allow it to be cited")
+
 
 class MetricForm(FlaskForm):
-    """A new metric: a stable code, a label, a unit and up to three rising thresholds."""
+    """A metric: a stable code, a label, a unit, how its figures add up and where they are
+    kept, and up to three rising thresholds."""
 
     code = StringField(
         "Code",
@@ -226,11 +264,21 @@ class MetricForm(FlaskForm):
     )
     is_higher_worse = BooleanField("A higher value is worse", default=True)
     is_individual = BooleanField("Each figure describes one person")
-    is_headline = BooleanField("Show on the dashboard")
-    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional()])
-    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional()])
-    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional()])
-    submit = SubmitField("Add metric")
+    is_headline = BooleanField("Offer it first on the dashboard")
+    is_additive = BooleanField(
+        "Figures add up across places (vacancies, leavers): show totals", description="Not for averages or rates."
+    )
+    levels = SelectMultipleField(
+        "Kept at",
+        choices=Level.labels(),
+        default=["national", "region", "unit"],
+        validators=[Optional()],
+        description="None ticked: every level.",
+    )
+    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
+    submit = SubmitField("Save metric")
 
     def thresholds(self) -> dict[str, Decimal | None]:
         # An empty optional field skips its validator, so it was never parsed: ``parsed`` stays None.
@@ -252,3 +300,32 @@ class MetricForm(FlaskForm):
         field.parsed = _parse_optional_value(field.data)
         if field.parsed is not None and self.alert_at.parsed is not None and field.parsed < self.alert_at.parsed:
             raise ValidationError("The third threshold must not be below the second.")
+
+
+class NewMetricForm(OnceOnlyForm, MetricForm):
+    """Adding a metric: sent twice, it adds one."""
+
+
+class DashboardForm(FlaskForm):
+    """A dashboard's view, from the query string: the metric, the level, the date the latest
+    figures are taken on, the earlier date to compare with and the range of the time series.
+    No CSRF: it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    metric = SelectField("Metric", validators=[Optional()])
+    level = SelectField("Level", choices=Level.labels(), validators=[Optional()])
+    grade = SelectField("Grade", choices={"": "Each grade apart", **Grade.labels()}, validators=[Optional()])
+    on = DateField("Latest figures on or before", validators=[Optional()])
+    since = DateField("Change since", validators=[Optional()], description="A year before by default.")
+    date_from = DateField("Time series from", validators=[Optional()])
+    date_to = DateField("to", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("'to' must be on or after 'from'.")
+
+    def validate_since(self, field):
+        if field.data and self.on.data and field.data > self.on.data:
+            raise ValidationError("Compare with a date before the one the figures are taken on.")

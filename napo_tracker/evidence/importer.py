@@ -1,21 +1,32 @@
-"""The one CSV validator, shared by `flask evidence import` and the web upload.
+"""The one evidence validator, shared by `flask evidence import` and the web upload, for CSV
+and XLSX files alike.
 
-The file is read in chunks and parsed row by row: memory stays flat whatever its size.
-Valid rows are inserted in batches inside a savepoint; if any row is bad, or on a dry run,
-the savepoint is rolled back, so an import lands whole or not at all. Every bad row is
-reported with its line number and the reason.
+A CSV is read in chunks and parsed row by row: memory stays flat whatever its size. An
+XLSX (one sheet, values rather than formulas, no merged cells, dates as dates) is turned
+into the same rows and checked by the same rules. Valid rows are inserted in batches inside
+a savepoint; if any row is bad, or on a dry run, the savepoint is rolled back, so an import
+lands whole or not at all. Every bad row is reported with its line (row) number and the reason.
+
+Every import that lands is an ``ImportBatch`` (who, when, file name, SHA-256, rows), with the
+visibility, verification and source chosen for the whole file.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
+import io
 import re
-from collections.abc import Callable, Iterator
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from flask import current_app
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,10 +34,12 @@ from ..audit.models import AuditAction, record
 from ..extensions import db
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import DomainError
+from ..kernel.numbers import places_of
 from ..kernel.vocabulary import Grade
+from ..references import ReferenceCollision, insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
 from ..regions.scoping import region_ids_for
-from .models import EvidenceItem, Metric, SourceType, Visibility
+from .models import EvidenceItem, ImportBatch, Metric, SourceType, Visibility
 from .services import fingerprint, format_reference, next_reference_number, parse_value
 
 if TYPE_CHECKING:
@@ -68,6 +81,20 @@ class RowError:
 
 
 @dataclass
+class ImportOptions:
+    """Chosen for the whole file, on the form or as command-line flags.
+
+    ``source_type`` fills rows whose source cell is empty; ``is_verified`` marks every item
+    verified by the importing official at once (officials and the command line only).
+    """
+
+    visibility: str = Visibility.INTERNAL.value
+    is_verified: bool = False
+    source_type: str | None = None
+    source_publisher: str = ""
+
+
+@dataclass
 class ImportReport:
     filename: str = ""
     is_dry_run: bool = False
@@ -79,6 +106,10 @@ class ImportReport:
     fatal: str | None = None
     first_reference: str | None = None
     last_reference: str | None = None
+    batch_reference: str | None = None
+    sha256: str = ""
+    # "line" for a CSV, "row" for a spreadsheet: how the report numbers the file's rows.
+    row_word: str = "line"
 
     @property
     def error_count(self) -> int:
@@ -120,7 +151,10 @@ class ImportReport:
             )
         if self.is_dry_run:
             return f"Checked {self.rows_read:,} rows: all are fine. Nothing was written (dry run)."
-        return f"Imported {self.added:,} items ({self.first_reference} to {self.last_reference})."
+        return (
+            f"Imported {self.added:,} items ({self.first_reference} to {self.last_reference}) "
+            f"as {self.batch_reference}."
+        )
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -219,6 +253,7 @@ class _Lookups:
         # The CLI runs with no actor: whoever has the server's shell may import anything.
         self.allowed_regions = None if actor is None else region_ids_for(actor)
         self.may_record_national = actor is None or actor.sees_all_regions
+        self.default_source = ""
 
 
 def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any] | None, list[str]]:
@@ -280,10 +315,10 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
             reasons.append(
                 f"unknown grade {_clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)"
             )
-    source_text = row["source"].strip()
+    source_text = row["source"].strip() or lookups.default_source
     source = lookups.sources.get(source_text.lower().replace("_", " ")) or lookups.sources.get(source_text.lower())
     if not source_text:
-        reasons.append("source is empty: say where the figure comes from")
+        reasons.append("source is empty: say where the figure comes from (or choose one for the whole file)")
     elif source is None:
         reasons.append(f"unknown source {_clip(source_text)!r}")
     source_ref = row["source_ref"].strip()
@@ -305,13 +340,20 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
 
 
 class _Importer:
-    def __init__(self, actor: User | None, report: ImportReport) -> None:
+    def __init__(self, actor: User | None, report: ImportReport, options: ImportOptions, batch_id: int) -> None:
         self.actor = actor
         self.report = report
+        self.options = options
+        self.batch_id = batch_id
         self.batch: list[tuple[int, dict]] = []
         self.max_id_at_start = db.session.scalar(select(func.max(EvidenceItem.id))) or 0
-        self.next_number = next_reference_number()
         self.now = utcnow()
+        actor_id = actor.id if actor is not None else None
+        self.verified = (
+            {"is_verified": True, "verified_by_id": actor_id, "verified_at": self.now}
+            if options.is_verified
+            else {"is_verified": False}
+        )
 
     def add(self, line: int, values: dict) -> None:
         values["fingerprint"] = fingerprint(
@@ -357,28 +399,43 @@ class _Importer:
                 self.report.add_error(line, "duplicate of an earlier line in this file")
             else:
                 seen[fp] = line
-                reference = format_reference(self.next_number)
-                self.next_number += 1
                 rows.append(
                     {
                         **values,
-                        "reference": reference,
                         "created_by_id": self.actor.id if self.actor is not None else None,
                         "created_at": self.now,
-                        "visibility": Visibility.INTERNAL.value,
-                        "is_verified": False,
-                        "source_publisher": "",
+                        "visibility": self.options.visibility,
+                        **self.verified,
+                        "source_publisher": self.options.source_publisher,
                         "source_url": "",
                         "version": 1,
+                        "import_batch_id": self.batch_id,
+                        "value_places": places_of(values["value"]) if values["value"] is not None else None,
                     }
                 )
-                self.report.first_reference = self.report.first_reference or reference
-                self.report.last_reference = reference
         if rows:
-            # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
-            db.session.execute(insert(cast(Table, EvidenceItem.__table__)), rows)
+            references = insert_with_reference(
+                EvidenceItem.reference, lambda: _next_references(len(rows)), lambda refs: _insert(rows, refs)
+            )
+            self.report.first_reference = self.report.first_reference or references[0]
+            self.report.last_reference = references[-1]
             self.report.added += len(rows)
         self.batch = []
+
+
+def _next_references(count: int) -> list[str]:
+    """The next ``count`` evidence references, after the newest one (this import's own included)."""
+    first = next_reference_number()
+    return [format_reference(number) for number in range(first, first + count)]
+
+
+def _insert(rows: list[dict[str, Any]], references: Sequence[str]) -> list[str]:
+    # Core INSERT of many rows at once: the ORM's per-object work is the slow part of a large import.
+    db.session.execute(
+        insert(cast(Table, EvidenceItem.__table__)),
+        [{**row, "reference": reference} for row, reference in zip(rows, references, strict=True)],
+    )
+    return list(references)
 
 
 def import_csv(
@@ -388,22 +445,34 @@ def import_csv(
     filename: str = "",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    options: ImportOptions | None = None,
 ) -> ImportReport:
-    """Validate every row of an evidence CSV and import it whole, or nothing.
+    """Validate every row of an evidence CSV or XLSX and import it whole, as one batch, or nothing.
 
     The rows go in inside a savepoint of their own: a bad row anywhere, a dry run or an
     unreadable file rolls it back here, so nothing of the file is left for the caller's
     commit. ``actor`` None is the command line (whoever holds the server's shell). The
-    transaction boundary commits what stays (the rows and the audit entry).
+    transaction boundary commits what stays (the batch, its rows and the audit entry).
+    A file is read as XLSX when it is one (a ZIP with a workbook inside), whatever its name.
     """
+    options = options or ImportOptions()
     report = ImportReport(filename=filename, is_dry_run=dry_run)
+    _check_options(actor, options)
+    hashing = _Hashing(stream)
     savepoint = db.session.begin_nested()
     try:
-        _run(actor, stream, report, progress)
-    except FatalImportError as error:
+        batch = _new_batch(actor, filename, options)
+        if hashing.peek(4) == b"PK\x03\x04":
+            report.row_word = "row"
+            _run_rows(actor, _xlsx_rows(hashing, report), report, options, batch.id)
+        else:
+            _run_csv(actor, cast(IO[bytes], hashing), report, progress, options, batch.id)
+        hashing.read_rest()
+        report.sha256 = hashing.hexdigest()
+    except (FatalImportError, ReferenceCollision) as error:
         report.fatal = error.message
     except IntegrityError:
-        # Someone else saved evidence at the same moment and took the same references.
+        # Someone else saved one of the file's figures at the same moment (references are retried).
         report.fatal = "another change to the evidence was saved at the same moment; please import again."
     except BaseException:
         # Anything else (a lost connection, a bug): none of the file stays, whatever the caller does next.
@@ -414,59 +483,295 @@ def import_csv(
         if dry_run and report.fatal is None:
             report.added = 0
         return report
+    batch.sha256 = report.sha256
+    batch.row_count = report.added
+    batch.first_reference, batch.last_reference = report.first_reference, report.last_reference
+    db.session.flush()
     savepoint.commit()
+    report.batch_reference = batch.reference
     record(
         actor,
         AuditAction.EVIDENCE_IMPORTED,
-        ("evidence_items", report.first_reference),
+        ("import_batches", batch.reference),
         file=filename[:120] or None,
         added=report.added,
+        first=report.first_reference,
         last=report.last_reference,
+        sha256=report.sha256,
+        visibility=options.visibility,
+        verified=options.is_verified,
     )
     return report
 
 
-def _run(actor: User | None, stream: IO[bytes], report: ImportReport, progress: Callable[[int], None] | None) -> None:
-    reader = csv.reader(_lines(stream, progress), strict=True)
+def _check_options(actor: User | None, options: ImportOptions) -> None:
+    if not Visibility.has_value(options.visibility):
+        raise ImportRefused("Choose internal or public for the whole file.", "visibility")
+    if options.source_type is not None and not SourceType.has_value(options.source_type):
+        raise ImportRefused("Choose a source from the list.", "source_type")
+    if options.is_verified and actor is not None and not actor.sees_all_regions:
+        raise ImportRefused("Only national officials verify evidence.", "is_verified")
+
+
+class ImportRefused(DomainError):
+    """The options chosen for the whole file break a rule (the file is not read)."""
+
+
+def _new_batch(actor: User | None, filename: str, options: ImportOptions) -> ImportBatch:
+    """The batch the file's rows belong to, under the next free ``IMP-nnnn``."""
+    return insert_with_reference(
+        ImportBatch.reference,
+        lambda: next_numbered_reference(ImportBatch.reference, "IMP-"),
+        lambda reference: ImportBatch(
+            reference=reference,
+            filename=filename[:200],
+            sha256="",
+            visibility=options.visibility,
+            source_type=options.source_type,
+            is_verified=options.is_verified,
+            created_by_id=actor.id if actor is not None else None,
+            verified_by_id=actor.id if actor is not None and options.is_verified else None,
+            verified_at=utcnow() if options.is_verified else None,
+        ),
+    )
+
+
+class _Hashing:
+    """Reads a stream through SHA-256, so the batch records the file's digest as it was read."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.buffered = b""
+
+    def peek(self, size: int) -> bytes:
+        while len(self.buffered) < size:
+            chunk = self.stream.read(size - len(self.buffered))
+            if not chunk:
+                break
+            self.buffered += chunk
+        return self.buffered[:size]
+
+    def read(self, size: int = -1) -> bytes:
+        if self.buffered:
+            head, self.buffered = self.buffered, b""
+            if size < 0:
+                data = head + self.stream.read()
+            elif len(head) >= size:
+                data, self.buffered = head[:size], head[size:]
+                self.digest.update(data)
+                return data
+            else:
+                data = head + self.stream.read(size - len(head))
+        else:
+            data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+    def read_rest(self) -> None:
+        while self.read(CHUNK_BYTES):
+            pass
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+def _check_header(header: list[str] | None) -> list[str]:
+    if header is None:
+        raise FatalImportError("the file is empty.")
+    columns = [name.strip().lower() for name in header]
+    if len(columns) > 50:
+        raise FatalImportError(f"the header has {len(columns):,} columns; it must be: {','.join(HEADER)}.")
+    missing = [name for name in HEADER if name not in columns]
+    unexpected = [_clip(name, 30) for name in columns if name not in HEADER]
+    if missing or unexpected or len(set(columns)) != len(columns):
+        problem = []
+        if missing:
+            problem.append("missing " + ", ".join(missing))
+        if unexpected:
+            problem.append("unexpected " + ", ".join(unexpected))
+        if len(set(columns)) != len(columns):
+            problem.append("a column appears twice")
+        raise FatalImportError(f"line 1 must be the header {','.join(HEADER)} ({'; '.join(problem)}).")
+    return columns
+
+
+def too_many_rows(max_rows: int) -> str:
+    return (
+        f"the file has more than {max_rows:,} rows, the most one import takes. Split it into files of at most "
+        f"{max_rows:,} rows, each starting with the header line, and import them one after another "
+        "(each file lands whole or not at all)."
+    )
+
+
+def _run_rows(
+    actor: User | None,
+    rows: Iterator[tuple[int, list[str]]],
+    report: ImportReport,
+    options: ImportOptions,
+    batch_id: int,
+    columns: list[str] | None = None,
+) -> None:
+    """Check every row (line number, cells) after the header and add the good ones."""
+    if columns is None:
+        first = next(rows, None)
+        columns = _check_header(first[1] if first else None)
+    lookups = _Lookups(actor)
+    lookups.default_source = SourceType.label_of(options.source_type) if options.source_type else ""
+    importer = _Importer(actor, report, options, batch_id)
+    max_rows = int(current_app.config["IMPORT_MAX_ROWS"])
+    for line, cells in rows:
+        if not cells or all(not c.strip() for c in cells):
+            continue  # blank lines are allowed
+        report.rows_read += 1
+        if report.rows_read > max_rows:
+            raise FatalImportError(too_many_rows(max_rows))
+        if len(cells) != len(columns):
+            report.add_error(line, f"has {len(cells):,} columns; expected {len(columns)}")
+            continue
+        values, reasons = _row_to_item(dict(zip(columns, cells, strict=True)), lookups)
+        if values is None:
+            report.add_error(line, "; ".join(reasons))
+        else:
+            importer.add(line, values)
+    importer.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# XLSX: the same rows, from the one sheet of a workbook
+
+_FIXED_PLACES = re.compile(r"^[#,]*0(?:\.(0+))?$")
+
+
+def _xlsx_rows(stream: _Hashing, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's rows as text cells, refusing what a spreadsheet can hide: formulas, merged
+    cells, several sheets and dates typed as text (each said with its row)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    data = io.BytesIO(stream.read())
     try:
-        header = next(reader, None)
-        if header is None:
-            raise FatalImportError("the file is empty.")
-        columns = [name.strip().lower() for name in header]
-        if len(columns) > 50:
-            raise FatalImportError(f"the header has {len(columns):,} columns; it must be: {','.join(HEADER)}.")
-        missing = [name for name in HEADER if name not in columns]
-        unexpected = [_clip(name, 30) for name in columns if name not in HEADER]
-        if missing or unexpected or len(set(columns)) != len(columns):
-            problem = []
-            if missing:
-                problem.append("missing " + ", ".join(missing))
-            if unexpected:
-                problem.append("unexpected " + ", ".join(unexpected))
-            if len(set(columns)) != len(columns):
-                problem.append("a column appears twice")
-            raise FatalImportError(f"line 1 must be the header {','.join(HEADER)} ({'; '.join(problem)}).")
-        lookups = _Lookups(actor)
-        importer = _Importer(actor, report)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            workbook = load_workbook(data, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
+        raise FatalImportError(f"the file is not a workbook openpyxl can read ({type(error).__name__}).") from None
+    try:
+        sheets = workbook.worksheets
+        if len(sheets) != 1:
+            names = ", ".join(repr(sheet.title) for sheet in sheets[:5])
+            raise FatalImportError(
+                f"the workbook has {len(sheets)} sheets ({names}); keep the figures on one sheet and remove the others."
+            )
+        sheet = sheets[0]
+        for merged in sorted(sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+            report.add_error(
+                merged.min_row, f"cells {merged.coord} are merged; unmerge them so each cell holds one value"
+            )
+        if sheet.merged_cells.ranges:
+            raise FatalImportError(
+                "the sheet has merged cells (listed by row); unmerge them and import the file again."
+            )
+        rows = sheet.iter_rows()
+        header_cells = next(rows, None)
+        header = [_cell_text(cell, "header") for cell in header_cells] if header_cells else None
+        columns = _check_header(_trim(header) if header is not None else None)
+        yield 1, columns
+        as_of_index = columns.index("as_of")
+        value_index = columns.index("value")
+        for row in rows:
+            cells = list(row)[: len(columns)] + [None] * max(0, len(columns) - len(row))
+            line = row[0].row if row else 0
+            texts: list[str] = []
+            problems = []
+            for index, cell in enumerate(cells):
+                name = columns[index]
+                if cell is None or cell.value is None:
+                    texts.append("")
+                    continue
+                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
+                    problems.append(f"{name} holds a formula ({_clip(str(cell.value), 30)}); paste its value instead")
+                    texts.append("")
+                    continue
+                if index == as_of_index:
+                    if isinstance(cell.value, str):
+                        problems.append(f"as_of {_clip(cell.value)!r} is text, not a date; format the column as dates")
+                        texts.append("")
+                        continue
+                    if not isinstance(cell.value, (datetime, date)):
+                        problems.append(f"as_of {cell.value!r} is not a date; format the column as dates")
+                        texts.append("")
+                        continue
+                    texts.append(
+                        cell.value.date().isoformat() if isinstance(cell.value, datetime) else cell.value.isoformat()
+                    )
+                    continue
+                if index == value_index and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                    texts.append(_number_as_given(cell.value, cell.number_format))
+                    continue
+                texts.append(_cell_text(cell, name))
+            for extra in list(row)[len(columns) :]:
+                if extra.value not in (None, ""):
+                    problems.append(f"has a value beyond the {len(columns)} columns of the header ({extra.coordinate})")
+                    break
+            if problems:
+                report.rows_read += 1
+                report.add_error(line, "; ".join(problems))
+                continue
+            yield line, texts
+    finally:
+        workbook.close()
+
+
+def _trim(header: list[str]) -> list[str]:
+    while header and not header[-1].strip():
+        header.pop()
+    return header
+
+
+def _cell_text(cell: Any, name: str) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number_as_given(value: int | float, number_format: str) -> str:
+    """A spreadsheet keeps 14.20 as the number 14.2 shown with two places: the places come
+    from the cell's format when it fixes them ("0.00"), so the value is kept as shown."""
+    exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    match = _FIXED_PLACES.match(number_format or "")
+    if match:
+        places = len(match.group(1) or "")
+        exact = exact.quantize(Decimal(1).scaleb(-places))
+    return f"{exact:f}"
+
+
+def _run_csv(
+    actor: User | None,
+    stream: IO[bytes],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+    options: ImportOptions,
+    batch_id: int,
+) -> None:
+    reader = csv.reader(_lines(stream, progress), strict=True)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
         while True:
             start_line = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
-                break
-            line = start_line
-            if not cells or all(not c.strip() for c in cells):
-                continue  # blank lines are allowed
-            report.rows_read += 1
-            if len(cells) != len(columns):
-                report.add_error(line, f"has {len(cells):,} columns; expected {len(columns)}")
-                continue
-            values, reasons = _row_to_item(dict(zip(columns, cells, strict=True)), lookups)
-            if values is None:
-                report.add_error(line, "; ".join(reasons))
-            else:
-                importer.add(line, values)
-        importer.flush()
+                return
+            yield start_line, cells
+
+    try:
+        _run_rows(actor, rows(), report, options, batch_id)
     except csv.Error as error:
         message = str(error)
         if "field larger" in message:

@@ -6,7 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, func, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
@@ -64,9 +77,46 @@ class Visibility(LabelledEnum):
     PUBLIC = "public", "Public: may be cited in briefings"
 
 
+class Level(LabelledEnum):
+    """Where a figure is about: the whole service, a region, or a unit inside a region."""
+
+    NATIONAL = "national", "National"
+    REGION = "region", "Region"
+    UNIT = "unit", "Unit (PDU, office, team)"
+
+
+ALL_LEVELS = "national,region,unit"
+
+# Sources that are already public: a figure from one of them is never withheld, whatever it rests on.
+PUBLIC_SOURCES = frozenset(
+    {
+        SourceType.PARLIAMENTARY_ANSWER.value,
+        SourceType.INSPECTORATE_REPORT.value,
+        SourceType.FOI_RESPONSE.value,
+        SourceType.PRESS.value,
+    }
+)
+
+# The stable metrics whose figures add up across places (a regional total is what a briefing quotes).
+ADDITIVE_CODES = frozenset(
+    {
+        "unallocated_cases",
+        "spo_name_only_cases",
+        "vacancies",
+        "staff_in_post",
+        "leavers",
+        "leavers_within_2y",
+        "joiners",
+        "sfo_count",
+        "notices_served",
+    }
+)
+
+
 # The stable metrics: (code, label, unit, is_higher_worse, is_individual, is_headline, warn_at,
-# alert_at, severe_at, description). Migration 0005 seeds a frozen copy of this list; the demo
-# loader creates any that is missing (services.ensure_standard_metrics).
+# alert_at, severe_at, description). Migration 0005 seeds a frozen copy of this list (0012 adds
+# joiners); the demo loader creates any that is missing (services.ensure_standard_metrics).
+# Their codes never change; admins may edit everything else about them.
 STANDARD_METRICS = [
     (
         "wmt_percent",
@@ -203,6 +253,18 @@ STANDARD_METRICS = [
     ),
     ("leavers", "Leavers", "count", True, False, False, None, None, None, "Staff who left in the period."),
     (
+        "joiners",
+        "Joiners (appointments)",
+        "count",
+        False,
+        False,
+        False,
+        None,
+        None,
+        None,
+        "Staff appointed in the period; the grade says to which posts.",
+    ),
+    (
         "leavers_within_2y",
         "Leavers within two years of qualifying",
         "count",
@@ -241,6 +303,43 @@ STANDARD_METRICS = [
 ]
 
 
+STANDARD_CODES = frozenset(row[0] for row in STANDARD_METRICS)
+
+
+class ImportBatch(Model):
+    """One imported file: who, when, its name, SHA-256 and rows; verified or reverted as a whole."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # IMP-0001
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_reference: Mapped[str | None] = mapped_column(String(16))
+    last_reference: Mapped[str | None] = mapped_column(String(16))
+    # Chosen for the whole file on the form or as command-line flags.
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.INTERNAL.value)
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    is_verified: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reverted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def is_reverted(self) -> bool:
+        return self.reverted_at is not None
+
+    @property
+    def visibility_label(self) -> str:
+        return Visibility.label_of(self.visibility)
+
+
 class Metric(Model):
     """What a figure measures. Codes are stable: imports, the API and briefings use them."""
 
@@ -255,6 +354,10 @@ class Metric(Model):
     # A figure about one person (an individual's WMT %): counts as one reporter.
     is_individual: Mapped[bool] = mapped_column(default=False)
     is_headline: Mapped[bool] = mapped_column(default=False)
+    # Figures of different places add up to a meaningful total (vacancies, leavers, …).
+    is_additive: Mapped[bool] = mapped_column(default=False)
+    # The levels figures of this metric are kept at: comma-separated Level values.
+    levels: Mapped[str] = mapped_column(String(40), default=ALL_LEVELS)
     # Colour bands (e.g. WMT 100 / 120 / 150); any may be empty.
     warn_at: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
     alert_at: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
@@ -269,8 +372,25 @@ class Metric(Model):
     def unit_label(self) -> str:
         return MetricUnit.label_of(self.unit)
 
+    @property
+    def level_values(self) -> list[str]:
+        return [level for level in (self.levels or ALL_LEVELS).split(",") if Level.has_value(level)]
+
+    def has_level(self, level: str) -> bool:
+        return level in self.level_values
+
+    @property
+    def is_standard(self) -> bool:
+        """One of the stable metrics: its code is used by imports, the API and tests."""
+        return self.code in STANDARD_CODES
+
     def __str__(self) -> str:
         return self.label
+
+
+# "Not yet verified" as SQL text, the same in the partial index and in the home panel's count
+# (a database uses a partial index only for a condition that visibly implies the index's).
+IS_UNVERIFIED_SQL = "is_verified = false"
 
 
 class EvidenceItem(Model):
@@ -280,6 +400,15 @@ class EvidenceItem(Model):
     __table_args__ = (
         # The dashboard reads metric → region → date in index order, values included.
         Index("ix_evidence_items_dashboard", "metric_id", "region_id", "as_of", "value", "reporter_count"),
+        # Lists and the API read newest first, and the API pages on (as_of, id).
+        Index("ix_evidence_items_newest", "as_of", "id"),
+        # The items still to verify, however few among millions.
+        Index(
+            "ix_evidence_items_unverified",
+            "region_id",
+            sqlite_where=text(IS_UNVERIFIED_SQL),
+            postgresql_where=text(IS_UNVERIFIED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -288,8 +417,10 @@ class EvidenceItem(Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     metric_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id", ondelete="RESTRICT"))
     value: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    # The decimal places the value was given with (14.20: 2), so it is shown as it was given.
+    value_places: Mapped[int | None] = mapped_column(Integer)
     statement: Mapped[str | None] = mapped_column(Text)
-    as_of: Mapped[date] = mapped_column(Date, index=True)
+    as_of: Mapped[date] = mapped_column(Date)
     period_start_on: Mapped[date | None] = mapped_column(Date)
     grade: Mapped[str | None] = mapped_column(String(16))
     source_type: Mapped[str] = mapped_column(String(32), index=True)
@@ -309,6 +440,14 @@ class EvidenceItem(Model):
         ForeignKey("foreseeability_notices.id", ondelete="SET NULL"), index=True
     )
     testimony_id: Mapped[int | None] = mapped_column(ForeignKey("testimonies.id", ondelete="SET NULL"), index=True)
+    # The import it came in with (None: typed in a form or through the API).
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
+    )
+    # An official's audited decision that this small number may be cited, and why.
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Identifies the same figure from the same source: imports use it to refuse duplicates.
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -337,6 +476,16 @@ class EvidenceItem(Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == Visibility.PUBLIC
+
+    @property
+    def level(self) -> str:
+        if self.unit_id is not None:
+            return Level.UNIT.value
+        return Level.REGION.value if self.region_id is not None else Level.NATIONAL.value
+
+    @property
+    def is_from_public_source(self) -> bool:
+        return self.source_type in PUBLIC_SOURCES
 
     @property
     def has_web_link(self) -> bool:

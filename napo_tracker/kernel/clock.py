@@ -7,6 +7,7 @@ keeps UTC, so every date that is stamped or compared comes from ``today()``. Mom
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,3 +23,12 @@ def today(now: datetime | None = None) -> date:
 def utcnow() -> datetime:
     """The time now, timezone-aware in UTC: the default of every ``*_at`` column."""
     return datetime.now(UTC)
+
+
+def add_months(on: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative); a day the month lacks becomes its
+    last day (31 January + 1 month = 28 or 29 February), as calendar-month deadlines count."""
+    index = on.year * 12 + (on.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))

@@ -15,6 +15,11 @@ Files written for records that are then rolled back would be orphans: the writer
 registers ``on_rollback(delete)``, and a file to remove only once its record's deletion
 is committed registers ``after_commit(delete)``. Both run on SQLAlchemy's own transaction
 events, so tests that commit or roll back the session see the same behaviour.
+
+A few writes must outlive the transaction they happen in: the audit entry of an attempt to
+open another region's record is answered 404, and the request rolls back. Such a write is
+registered with ``write_independently(write)``: it runs in a transaction of its own once the
+current one has ended, whether that committed or rolled back.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 from flask import Flask, Response, g, has_request_context
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -39,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 _ON_ROLLBACK = "napo_on_rollback"
 _AFTER_COMMIT = "napo_after_commit"
+_INDEPENDENT = "napo_independent_writes"
 _KEEP = "_napo_keep_writes"
 _FAILED = "_napo_request_failed"
 
@@ -59,7 +65,14 @@ def after_commit(callback: Callable[[], None]) -> None:
     _register(_AFTER_COMMIT, callback)
 
 
-def _register(key: str, callback: Callable[[], None]) -> None:
+def write_independently(write: Callable[[Connection], None]) -> None:
+    """Run ``write(connection)`` in a transaction of its own once the current one ends, committed
+    or rolled back: for a record that must stand whatever becomes of the work around it (the
+    audit entry of a refused attempt). ``write`` should capture its values now and only insert."""
+    _register(_INDEPENDENT, write)
+
+
+def _register(key: str, callback: Callable[..., None]) -> None:
     session = db.session()
     if not session.in_transaction():
         # The hooks end with the transaction they belong to: there must be one to end.
@@ -88,6 +101,19 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
     # Still registered here means the outermost transaction ended without a commit.
     session.info.pop(_AFTER_COMMIT, None)
     _run(session.info.pop(_ON_ROLLBACK, []))
+    _write_independently(session, session.info.pop(_INDEPENDENT, []))
+
+
+def _write_independently(session: Session, writes: list[Callable[[Connection], None]]) -> None:
+    if not writes:
+        return
+    # The session's own connection has gone back to the pool by now: a fresh one, committed here.
+    try:
+        with session.get_bind().engine.begin() as connection:
+            for write in writes:
+                write(connection)
+    except Exception:  # like a clean-up, it must not hide the outcome it follows
+        logger.exception("an independent write failed")
 
 
 # ---------------------------------------------------------------- requests

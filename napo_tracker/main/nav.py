@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from typing import Any
+
+from flask import current_app, g, request, url_for
 
 from ..kernel.vocabulary import STAFF_ROLES, Role
 
@@ -23,26 +25,53 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
 
 ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
     ("accounts.users", "Users", ADMINS),
+    ("privacy.requests", "Subject access requests", ADMINS),
     ("regions.index", "Regions and units", EVERYONE),
     ("audit.index", "Audit log", OFFICIALS),
+    ("jobs.index", "Background jobs", ADMINS),
 ]
 
-
-def _visible(items, user):
-    endpoints = current_app.view_functions
-    return [
-        {
-            "endpoint": endpoint,
-            "label": label,
-            "active": request.endpoint == endpoint
-            or (request.blueprint and endpoint.split(".")[0] == request.blueprint and endpoint.endswith(".index")),
-        }
-        for endpoint, label, roles in items
-        if endpoint in endpoints and getattr(user, "role", None) in roles
-    ]
+NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}
 
 
-def navigation(user) -> dict[str, list[dict]]:
+def _links_for(role: str | None) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str], ...]]:
+    """(endpoint, label, url) of the entries a role sees, built once per app, role and mount
+    point: the links never change while the app runs, only which one is active."""
+    cache: dict[tuple[str | None, str], Any] = current_app.extensions.setdefault("napo_nav_links", {})
+    key = (role, request.script_root)
+    if key not in cache:
+        endpoints = current_app.view_functions
+
+        def links(items: list[tuple[str, str, frozenset[Role]]]) -> tuple[tuple[str, str, str], ...]:
+            return tuple(
+                (endpoint, label, url_for(endpoint))
+                for endpoint, label, roles in items
+                if endpoint in endpoints and role in roles
+            )
+
+        cache[key] = (links(NAV_ITEMS), links(ADMIN_ITEMS))
+    return cache[key]
+
+
+def _is_active(endpoint: str) -> bool:
+    return request.endpoint == endpoint or bool(
+        request.blueprint and endpoint.split(".")[0] == request.blueprint and endpoint.endswith(".index")
+    )
+
+
+def navigation(user) -> dict[str, list[dict[str, Any]]]:
+    """The entries the user sees, built once per request however many templates render."""
     if not getattr(user, "is_authenticated", False):
-        return {"main": [], "admin": []}
-    return {"main": _visible(NAV_ITEMS, user), "admin": _visible(ADMIN_ITEMS, user)}
+        return NO_NAVIGATION
+    built = g.get("napo_navigation")
+    if built is None:
+        main, admin = _links_for(getattr(user, "role", None))
+        built = {
+            name: [
+                {"endpoint": endpoint, "label": label, "url": url, "active": _is_active(endpoint)}
+                for endpoint, label, url in links
+            ]
+            for name, links in (("main", main), ("admin", admin))
+        }
+        g.napo_navigation = built
+    return built

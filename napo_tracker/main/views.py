@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from . import bp
+from .health import HEALTH_CHECKS
 from .home import home_panels
 
 
@@ -18,8 +19,18 @@ def index():
 
 @bp.route("/healthz")
 def healthz():
+    """200 when the database answers and every configured service does (Redis, the job queue); 503 otherwise."""
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:  # the 503 rolls the failed transaction back
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    body: dict[str, object] = {"status": "ok", "database": "ok"}
+    healthy = True
+    for check in HEALTH_CHECKS:
+        entries, ok = check()
+        body.update(entries)
+        healthy = healthy and ok
+    if not healthy:
+        body["status"] = "unavailable"
+        return jsonify(body), 503
+    return jsonify(body)

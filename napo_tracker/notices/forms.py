@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PlainText, VersionField, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from .models import MAX_WMT_PERCENT, Concern, EscalationStep, NoticeKind, NoticeOutcome, NoticeStatus
 from .services import NoticeDetails
 
@@ -156,6 +156,10 @@ class NoticeForm(FlaskForm):
         )
 
 
+class NewNoticeForm(OnceOnlyForm, NoticeForm):
+    """Recording a notice: sent twice, it records one."""
+
+
 class ServeForm(FlaskForm):
     served_on = DateField("Date served", validators=[InputRequired(message="Enter the date the notice was served.")])
     submit = SubmitField("Mark as served and freeze the letter")
@@ -193,7 +197,7 @@ class ResponseForm(FlaskForm):
             raise ValidationError(f"The response cannot be before the notice was served ({self.served_on:%d %B %Y}).")
 
 
-class EscalateForm(FlaskForm):
+class EscalateForm(OnceOnlyForm):
     step = SelectField("Escalate to", validators=[DataRequired(message="Choose a step.")])
     raised_on = DateField("Date raised", validators=[InputRequired(message="Enter the date.")])
     note = TextAreaField(

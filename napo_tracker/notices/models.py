@@ -13,15 +13,14 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    LargeBinary,
     Numeric,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from ..crypto import EncryptedBytes, EncryptedText
 from ..extensions import Model, db
 from ..kernel.clock import utcnow
 from ..kernel.labels import LabelledEnum
@@ -102,23 +101,26 @@ class ForeseeabilityNotice(Model):
     wmt_percent: Mapped[Decimal] = mapped_column(Numeric(5, 1))
     caseload: Mapped[int | None] = mapped_column(Integer)
     concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
-    concerns_detail: Mapped[str] = mapped_column(Text, default="")
+    concerns_detail: Mapped[str] = mapped_column(EncryptedText, default="")
     # The rep's own words for the body of the letter; empty means the standard wording.
-    letter_wording: Mapped[str] = mapped_column(Text, default="")
+    letter_wording: Mapped[str] = mapped_column(EncryptedText, default="")
     served_on: Mapped[date | None] = mapped_column(Date, index=True)
     # Computed once at service (working days) and stored, so lists filter and sort in SQL.
     response_due_on: Mapped[date | None] = mapped_column(Date, index=True)
     response_received_on: Mapped[date | None] = mapped_column(Date)
-    response_summary: Mapped[str] = mapped_column(Text, default="")
+    response_summary: Mapped[str] = mapped_column(EncryptedText, default="")
     outcome: Mapped[str | None] = mapped_column(String(32))
     assigned_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    # The letter as served: frozen bytes and their SHA-256, never re-rendered.
-    letter_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    # The letter as served: frozen bytes (stored encrypted) and the SHA-256 of the PDF itself,
+    # never re-rendered.
+    letter_pdf: Mapped[bytes | None] = deferred(mapped_column(EncryptedBytes))
     letter_sha256: Mapped[str | None] = mapped_column(String(64))
     letter_frozen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kept as facts only from this day: members, free text and the frozen letter gone.
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -182,7 +184,7 @@ class NoticeEscalation(Model):
     step: Mapped[str] = mapped_column(String(32))
     raised_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

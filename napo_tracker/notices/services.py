@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,19 +18,24 @@ from typing import Any
 
 import holidays
 from flask import current_app
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Date, Integer, Select, bindparam, func, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..cases.models import Case, Member
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.services import enqueue, page_path
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
 from ..pdf import PDFRenderError, render_pdf
 from ..references import insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
-from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, scope_to_regions
+from ..regions.scoping import RegionalUser, can_access_region, get_for_user_or_404, region_ids_for, scope_to_regions
 from .models import (
     MAX_WMT_PERCENT,
     CalendarToken,
@@ -135,6 +141,52 @@ def get_notice_for(user: RegionalUser, ref: str) -> ForeseeabilityNotice:
     return get_for_user_or_404(user, ForeseeabilityNotice, ForeseeabilityNotice.reference == ref.strip().upper())
 
 
+def view_notice(user: RegionalUser, ref: str) -> ForeseeabilityNotice:
+    """Open a notice's page: within the user's regions (404 otherwise), and every view audited."""
+    notice = get_notice_for(user, ref)
+    record(user, AuditAction.NOTICE_VIEWED, notice)
+    return notice
+
+
+# --- anonymising ----------------------------------------------------------------------------
+
+
+def _check_not_anonymised(notice: ForeseeabilityNotice) -> None:
+    if notice.anonymised_on is not None:
+        raise NoticeError(
+            f"{notice.reference} was anonymised on {notice.anonymised_on:%-d %B %Y}: only its facts are kept, "
+            "and its letter is no longer held."
+        )
+
+
+def anonymise_notice(actor, notice: ForeseeabilityNotice, *, reason: str) -> None:
+    """Keep a notice as facts only, so that the figures of notices served stay true: its kind,
+    status, region, unit, dates, WMT %, caseload, concerns ticked, signatory count and outcome
+    stay; its links to members (and to the case), the manager's name, every free text, the
+    escalation notes and the frozen letter go (the letter's SHA-256 stays)."""
+    notice.member_id = None
+    notice.named_members.clear()
+    notice.case_id = None
+    notice.served_to_name = ""
+    notice.concerns_detail = ""
+    notice.letter_wording = ""
+    notice.response_summary = ""
+    notice.letter_pdf = None
+    for escalation in notice.escalations:
+        escalation.note = ""
+    notice.anonymised_on = today()
+    db.session.flush()
+    record(actor, AuditAction.NOTICE_ANONYMISED, notice, reason=reason)
+
+
+def unlink_member(actor, notice: ForeseeabilityNotice, member: Member, *, reason: str) -> None:
+    """Take one member off a collective notice's list of names; the notice and its count stay."""
+    if member in notice.named_members:
+        notice.named_members.remove(member)
+        db.session.flush()
+        record(actor, AuditAction.NOTICE_CHANGED, notice, member_unlinked=True, reason=reason)
+
+
 @dataclass
 class NoticeFilters:
     status: str = ""
@@ -177,6 +229,54 @@ def notices_for(user, filters: NoticeFilters | None = None, on: date | None = No
     return stmt
 
 
+EXPORT_HEADER = [
+    "reference",
+    "kind",
+    "status",
+    "region",
+    "unit",
+    "signatories",
+    "served_to_role",
+    "wmt_percent",
+    "caseload",
+    "served_on",
+    "response_due_on",
+    "deadline",
+    "response_received_on",
+    "outcome",
+]
+
+
+def export_notices(user, filters: NoticeFilters) -> Iterator[list[Any]]:
+    """The CSV export of the user's filtered list: counted (at most ``EXPORT_MAX_ROWS``) and
+    audited now, its rows read as the download is sent."""
+    stmt = notices_for(user, filters)
+    count = rows_in(stmt)
+    check_export_size(count)
+    record(user, AuditAction.NOTICES_EXPORTED, None, count=count)
+    return _export_rows(stmt)
+
+
+def _export_rows(stmt: Select) -> Iterator[list[Any]]:
+    for n in streamed(stmt):
+        yield [
+            n.reference,
+            n.kind,
+            n.status,
+            n.region.name,
+            n.unit.name if n.unit else "",
+            n.signatory_count,
+            n.served_to_role,
+            n.wmt_percent,
+            n.caseload,
+            n.served_on,
+            n.response_due_on,
+            deadline_state(n) or "",
+            n.response_received_on,
+            n.outcome or "",
+        ]
+
+
 def notices_for_case(user, case_id: int) -> list[ForeseeabilityNotice]:
     """The notices served about one case, as the user may see them, newest first."""
     stmt = scope_to_regions(select(ForeseeabilityNotice), ForeseeabilityNotice.region_id, user)
@@ -185,22 +285,67 @@ def notices_for_case(user, case_id: int) -> list[ForeseeabilityNotice]:
     return list(db.session.scalars(stmt))
 
 
-def attention_needed(user, on: date | None = None) -> list[ForeseeabilityNotice]:
-    """Served or escalated notices in the user's regions that are overdue or due soon, soonest first."""
+@dataclass(frozen=True)
+class DeadlineLine:
+    """One line of the home page's deadlines panel: what it names, not a whole notice."""
+
+    reference: str
+    place: str  # the unit's name, or the region's
+    active_due_on: date
+    deadline_state: str  # 'overdue' or 'due_soon'
+
+
+def attention_needed(user, on: date | None = None, limit: int = 10) -> tuple[list[DeadlineLine], int]:
+    """Served or escalated notices in the user's regions (a rep's own) that are overdue or due
+    soon, soonest first: the first ``limit`` and how many there are, in one query.
+
+    The running deadline is ``active_due_on`` written in SQL: the response while served, the
+    latest escalation step's once escalated.
+    """
     on = on or today()
-    stmt = scope_to_regions(
-        select(ForeseeabilityNotice).where(ForeseeabilityNotice.status.in_(OPEN_STATUSES)),
-        ForeseeabilityNotice.region_id,
-        user,
-    ).options(
-        selectinload(ForeseeabilityNotice.escalations),
-        joinedload(ForeseeabilityNotice.unit),
-        joinedload(ForeseeabilityNotice.region),
-    )  # the panel names them
-    if user.is_rep:
-        stmt = stmt.where(ForeseeabilityNotice.assigned_rep_id == user.id)
-    notices = [n for n in db.session.scalars(stmt) if deadline_state(n, on)]
-    return sorted(notices, key=lambda n: (active_due_on(n), n.reference))
+    region_ids = region_ids_for(user)
+    params: dict[str, Any] = {"cutoff": due_soon_cutoff(on), "user_id": user.id, "limit": limit}
+    if region_ids is not None:
+        params["region_ids"] = sorted(region_ids)
+    statement = _deadlines_statement(region_ids is not None, user.is_rep)
+    rows = db.session.connection().execute(statement, params).all()  # plain columns: no ORM needed
+    lines = [DeadlineLine(row.reference, row.place, row.due, "overdue" if row.due < on else "due_soon") for row in rows]
+    return lines, (rows[0].total if rows else 0)
+
+
+@lru_cache(maxsize=8)
+def _deadlines_statement(scoped: bool, is_rep: bool) -> Select:
+    """Built once per process for each kind of user; the day's cut-off, the user, their regions
+    and the limit are bound (``cutoff``, ``user_id``, ``region_ids``, ``limit``)."""
+    notice = ForeseeabilityNotice
+    latest_step_due = (
+        select(NoticeEscalation.due_on)
+        .where(NoticeEscalation.notice_id == notice.id)
+        .order_by(NoticeEscalation.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    due = sql_case(
+        (notice.status == NoticeStatus.SERVED.value, notice.response_due_on),
+        (notice.status == NoticeStatus.ESCALATED.value, latest_step_due),
+    ).label("due")
+    inner = (
+        select(notice.reference, func.coalesce(Unit.name, Region.name).label("place"), due)
+        .join(Region, Region.id == notice.region_id)
+        .outerjoin(Unit, Unit.id == notice.unit_id)
+        .where(notice.status.in_(OPEN_STATUSES))
+    )
+    if scoped:
+        inner = inner.where(notice.region_id.in_(bindparam("region_ids", expanding=True)))
+    if is_rep:
+        inner = inner.where(notice.assigned_rep_id == bindparam("user_id", type_=Integer))
+    running = inner.subquery()
+    return (
+        select(running, func.count().over().label("total"))
+        .where(running.c.due <= bindparam("cutoff", type_=Date))
+        .order_by(running.c.due, running.c.reference)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 # --- changes --------------------------------------------------------------------------------
@@ -327,7 +472,9 @@ def create_notice(actor, details: NoticeDetails) -> ForeseeabilityNotice:
         return notice
 
     notice = insert_with_reference(
-        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"), build
+        ForeseeabilityNotice.reference,
+        lambda: next_numbered_reference(ForeseeabilityNotice.reference, f"FN-{year}-"),
+        build,
     )
     record(actor, AuditAction.NOTICE_CREATED, notice, kind=notice.kind, region=notice.region_id)
     return notice
@@ -338,6 +485,7 @@ def update_notice(
 ) -> ForeseeabilityNotice:
     """Change a notice's facts, made from the version the person saw. A letter already frozen at service
     is never touched."""
+    _check_not_anonymised(notice)
     check_version(notice, expected_version, conflict=StaleNotice, message=STALE_NOTICE_MESSAGE)
     _check_details(actor, details)
     _apply(notice, details)
@@ -346,17 +494,39 @@ def update_notice(
     return notice
 
 
-def serve_notice(
-    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None
-) -> ForeseeabilityNotice:
-    """Serve a draft: the response date is computed once, and the letter is frozen as served."""
-    on = on or today()
+def _check_service(notice: ForeseeabilityNotice, served_on: date | None, on: date) -> date:
+    """What refuses a service, checked both when it is asked for and when it is done."""
+    _check_not_anonymised(notice)
     if notice.status != NoticeStatus.DRAFT:
         raise NoticeError("This notice has already been served.", "served_on")
     if served_on is None:
         raise NoticeError("Enter the date the notice was served.", "served_on")
     if served_on > on:
         raise NoticeError("The date served cannot be in the future.", "served_on")
+    return served_on
+
+
+def request_service(actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None) -> Job:
+    """Ask for a draft to be served by a background job, which makes and freezes the letter
+    (``serve_notice``). The date is checked now, on the same rules; asking again while that
+    job waits, runs or has served the notice returns the same job."""
+    served_on = _check_service(notice, served_on, on or today())
+    return enqueue(
+        "notices.serve",
+        notice.id,
+        served_on.isoformat(),
+        requested_by=actor,
+        subject=notice.reference,
+        key=f"notices.serve:{notice.id}",
+        result_url=page_path("notices.detail", ref=notice.reference),
+    )
+
+
+def serve_notice(
+    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None
+) -> ForeseeabilityNotice:
+    """Serve a draft: the response date is computed once, and the letter is frozen as served."""
+    served_on = _check_service(notice, served_on, on or today())
     notice.served_on = served_on
     notice.response_due_on = add_working_days(served_on, response_working_days())
     notice.status = NoticeStatus.SERVED.value
@@ -392,6 +562,7 @@ def record_response(
     on: date | None = None,
 ) -> ForeseeabilityNotice:
     """Management answered: the clock stops. Never before the notice was served."""
+    _check_not_anonymised(notice)
     on = on or today()
     if notice.status == NoticeStatus.DRAFT or notice.served_on is None:
         raise NoticeError("A response can only be recorded once the notice has been served.", "received_on")
@@ -441,6 +612,7 @@ def escalate_notice(
     on: date | None = None,
 ) -> NoticeEscalation:
     """Climb the ladder one or more rungs; each step is due a number of working days after it is raised."""
+    _check_not_anonymised(notice)
     on = on or today()
     if notice.status not in (NoticeStatus.SERVED, NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
         raise NoticeError("Only a served notice can be escalated.", "step")
@@ -464,13 +636,18 @@ def escalate_notice(
         notice.outcome = NoticeOutcome.GRIEVANCE_LODGED.value
     elif step == EscalationStep.HEALTH_SAFETY_COMMITTEE and notice.outcome != NoticeOutcome.GRIEVANCE_LODGED:
         notice.outcome = NoticeOutcome.ESCALATED_HEALTH_SAFETY.value
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same step, recorded by someone else at the same moment
+        raise NoticeError("This step was recorded by someone else just now.", "step") from None
     record(actor, AuditAction.NOTICE_ESCALATED, notice, step=step, due_on=escalation.due_on.isoformat())
     return escalation
 
 
 def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> ForeseeabilityNotice:
     """Close a notice that was answered or escalated, with its outcome."""
+    _check_not_anonymised(notice)
     if notice.status not in (NoticeStatus.RESPONDED, NoticeStatus.ESCALATED):
         raise NoticeError("Only a notice that was answered or escalated can be resolved.", "outcome")
     if not NoticeOutcome.has_value(outcome):
@@ -516,7 +693,9 @@ def render_letter(notice: ForeseeabilityNotice, on: date | None = None) -> bytes
 
 
 def letter_for_download(actor, notice: ForeseeabilityNotice) -> bytes:
-    """The frozen letter once served (unchanged, byte for byte); a fresh draft before that."""
+    """The frozen letter once served (unchanged, byte for byte); a fresh draft before that.
+    An anonymised notice's letter is gone: a fresh one would pass for the letter served."""
+    _check_not_anonymised(notice)
     frozen = notice.letter_pdf if notice.has_frozen_letter else None
     pdf = frozen if frozen is not None else render_letter(notice)
     record(actor, AuditAction.NOTICE_LETTER_PRINTED, notice, frozen=notice.has_frozen_letter)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import Field
 
 from ..accounts.models import User
@@ -25,13 +26,15 @@ from ..kernel.clock import today
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
+from ..paging import paginate
 from ..pdf import PDFRenderError
 from ..regions.scoping import region_ids_for
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp, ical
-from .forms import EscalateForm, FilterForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
+from .forms import EscalateForm, FilterForm, NewNoticeForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
 from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus
 from .services import (
+    EXPORT_HEADER,
     NoticeDetails,
     NoticeFilters,
     active_due_on,
@@ -41,6 +44,7 @@ from .services import (
     create_notice,
     deadline_state,
     escalate_notice,
+    export_notices,
     format_wmt,
     get_notice_for,
     letter_for_download,
@@ -50,13 +54,14 @@ from .services import (
     notices_for_case,
     notices_served_by_region_month,
     record_response,
+    request_service,
     resolve_notice,
     revoke_calendar_token,
-    serve_notice,
     served_by_month_series,
     served_by_region,
     update_notice,
     user_for_calendar_token,
+    view_notice,
 )
 
 PAGE_SIZE = 50
@@ -84,11 +89,11 @@ def deadlines_panel(user):
     """Reps (and officials) see the notices whose deadlines are close or past."""
     if not getattr(user, "is_authenticated", False) or user.is_admin:
         return None
-    notices = attention_needed(user)
+    lines, total = attention_needed(user, limit=10)
     return Panel(
         "Foreseeability notices: deadlines",
         "notices/_panel.html",
-        {"notices": notices[:10], "more": max(len(notices) - 10, 0)},
+        {"notices": lines, "more": max(total - len(lines), 0)},
         "notices.index",
         "All notices",
     )
@@ -99,7 +104,12 @@ def deadlines_panel(user):
 
 def _rep_choices() -> list[tuple[int, str]]:
     """Active reps who share a region with the user (officials: every active rep)."""
-    stmt = select(User).where(User.is_active.is_(True), User.role == Role.REP).order_by(User.display_name)
+    stmt = (
+        select(User)
+        .where(User.is_active.is_(True), User.role == Role.REP)
+        .options(selectinload(User.regions))  # not one query per rep
+        .order_by(User.display_name)
+    )
     ids = region_ids_for(current_user)
     reps = [
         u
@@ -109,10 +119,10 @@ def _rep_choices() -> list[tuple[int, str]]:
     return [(u.id, f"{u.display_name} ({u.region_names})") for u in reps]
 
 
-def _notice_form(**kwargs) -> NoticeForm:
+def _notice_form(form_class: type[NoticeForm] = NoticeForm, **kwargs) -> NoticeForm:
     # Members appear by pseudonym only: choosing one reveals nobody's identity.
     members = [(m.id, f"{m.pseudonym} ({m.region.name})") for m in members_in_scope(current_user)]
-    return NoticeForm(
+    return form_class(
         region_choices=[(r.id, r.name) for r in regions_in_scope(current_user)],
         unit_choices=[(u.id, f"{u.name} ({u.region.name})") for u in units_in_scope(current_user)],
         rep_choices=_rep_choices(),
@@ -156,52 +166,14 @@ def _filters() -> tuple[FilterForm, NoticeFilters]:
 def index():
     """Notices in the user's regions, by status, region, unit and deadline."""
     form, filters = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(notices_for(current_user, filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(notices_for(current_user, filters), PAGE_SIZE)
     return render_template("notices/index.html", pagination=pagination, form=form, today=today())
 
 
 @bp.route("/export.csv")
 def export():
     _form, filters = _filters()
-    notices = db.session.scalars(notices_for(current_user, filters)).all()
-    record(current_user, AuditAction.NOTICES_EXPORTED, None, count=len(notices))
-    header = [
-        "reference",
-        "kind",
-        "status",
-        "region",
-        "unit",
-        "signatories",
-        "served_to_role",
-        "wmt_percent",
-        "caseload",
-        "served_on",
-        "response_due_on",
-        "deadline",
-        "response_received_on",
-        "outcome",
-    ]
-    rows = [
-        [
-            n.reference,
-            n.kind,
-            n.status,
-            n.region.name,
-            n.unit.name if n.unit else "",
-            n.signatory_count,
-            n.served_to_role,
-            n.wmt_percent,
-            n.caseload,
-            n.served_on,
-            n.response_due_on,
-            deadline_state(n) or "",
-            n.response_received_on,
-            n.outcome or "",
-        ]
-        for n in notices
-    ]
-    return csv_response(f"notices-{today():%Y-%m-%d}.csv", header, rows)
+    return csv_response(f"notices-{today():%Y-%m-%d}.csv", EXPORT_HEADER, export_notices(current_user, filters))
 
 
 @bp.route("/figures")
@@ -262,20 +234,21 @@ def _render_detail(notice: ForeseeabilityNotice, status: int = 200, **forms):
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = _notice_form()
+    form = _notice_form(NewNoticeForm)
     if request.method == "GET" and len(form.region_ids) == 1:
         form.region_id.data = next(iter(form.region_ids))
     if form.validate_on_submit():
-        with errors_on(form):  # each refusal names its field; a conflict goes above the form
+        with errors_on(form) as outcome:  # each refusal names its field; a conflict goes above the form
             notice = create_notice(current_user, _details(form))
             flash(f"Notice {notice.reference} saved as a draft. Print the letter, then mark it as served.", "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
+        return render_template("notices/form.html", form=form, notice=None), outcome.status_code
     return render_template("notices/form.html", form=form, notice=None), (400 if form.errors else 200)
 
 
 @bp.route("/<ref>")
 def detail(ref: str):
-    return _render_detail(get_notice_for(current_user, ref))
+    return _render_detail(view_notice(current_user, ref))
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
@@ -304,9 +277,8 @@ def serve(ref: str):
     form = ServeForm(today=today(), prefix="serve")
     if form.validate_on_submit():
         with errors_on(form, "served_on") as outcome:
-            serve_notice(current_user, notice, form.served_on.data)
-            flash(f"Notice served. A written response is due by {notice.response_due_on:%A %d %B %Y}.", "success")
-            return redirect(url_for("notices.detail", ref=notice.reference))
+            job = request_service(current_user, notice, form.served_on.data)
+            return redirect(url_for("jobs.detail", job_id=job.id))
         return _render_detail(notice, outcome.status_code, serve_form=form)
     return _render_detail(notice, 400, serve_form=form)
 

@@ -2,7 +2,8 @@
 
 Every region-owned record is loaded through ``get_for_user_or_404`` (a record outside the
 user's regions answers 404, exactly like a missing one, so ids cannot be probed) and every
-list is narrowed by ``scope_to_regions``.
+list is narrowed by ``scope_to_regions``. Asking for a record of another region is audited,
+and the entry stands although the request that asked is rolled back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from flask import abort
 from sqlalchemy import Select, or_, select
 
+from ..audit.models import AuditAction, record_independently
 from ..extensions import db
 from .models import Region
 
@@ -57,12 +59,28 @@ def get_for_user_or_404(
 ) -> T:
     """Load one region-owned record within the user's regions, or abort 404.
 
-    Out-of-region and missing records answer the same, so ids cannot be probed.
+    Out-of-region and missing records answer the same, so ids cannot be probed; an attempt on
+    a record that exists in another region is audited all the same.
     ``with_national``: a record of no region (national) is open to everyone.
     """
     column = region_column if region_column is not None else model.region_id  # type: ignore[attr-defined]
     stmt = scope_to_regions(select(model).where(*criteria), column, user, with_national=with_national)
-    record = db.session.scalar(stmt)
-    if record is None:
+    found = db.session.scalar(stmt)
+    if found is None:
+        if region_ids_for(user) is not None:
+            _audit_refusal(user, model, criteria)
         abort(404)
-    return record
+    return found
+
+
+def _audit_refusal(user: RegionalUser, model: type, criteria: tuple[Any, ...]) -> None:
+    elsewhere = db.session.scalar(select(model).where(*criteria))
+    if elsewhere is None:
+        return  # nothing there: a mistyped reference, not an attempt on a record
+    ref = getattr(elsewhere, "pseudonym", None) or getattr(elsewhere, "reference", None) or elsewhere.id
+    record_independently(
+        user,
+        AuditAction.ACCESS_REFUSED,
+        (getattr(model, "__tablename__", model.__name__), ref),
+        region_id=getattr(elsewhere, "region_id", None),
+    )

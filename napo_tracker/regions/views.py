@@ -8,7 +8,7 @@ from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..security import roles_required
 from . import bp
-from .forms import RegionForm, UnitForm
+from .forms import NewRegionForm, NewUnitForm, RegionForm, UnitForm
 from .models import Region, Unit
 from .scoping import get_for_user_or_404
 from .services import create_region, create_unit, regions_for_choices, regions_in_scope, rename_region, update_unit
@@ -17,13 +17,13 @@ from .services import create_region, create_unit, regions_for_choices, regions_i
 @bp.route("/")
 def index():
     """Regions and their units; a rep sees only their own regions."""
-    return render_template("regions/list.html", regions=regions_in_scope(current_user), form=RegionForm())
+    return render_template("regions/list.html", regions=regions_in_scope(current_user), form=NewRegionForm())
 
 
 @bp.route("/new", methods=["POST"])
 @roles_required(Role.ADMIN)
 def create():
-    form = RegionForm()
+    form = NewRegionForm()
     if form.validate_on_submit():
         with errors_on(form, "name"):
             region = create_region(current_user, form.name.data)
@@ -36,7 +36,7 @@ def create():
 def detail(region_id: int):
     region = get_for_user_or_404(current_user, Region, Region.id == region_id, region_column=Region.id)
     region_form = RegionForm(obj=region, prefix="region")
-    unit_form = UnitForm(prefix="unit")
+    unit_form = NewUnitForm(prefix="unit")
     status = 200
     if request.method == "POST":
         if not current_user.is_admin:

@@ -7,7 +7,7 @@ import click
 from ..kernel import clock
 from ..kernel.transaction import transactional
 from . import bp
-from .services import erase_original, originals_due_for_erasure, retention_days
+from .services import erase_original, originals_due_for_erasure, retention_period
 
 
 @bp.cli.command("purge")
@@ -16,23 +16,24 @@ from .services import erase_original, originals_due_for_erasure, retention_days
     type=click.IntRange(min=0),
     default=None,
     help="Erase originals decided at least this many days ago "
-    "(default: TESTIMONY_ORIGINAL_RETENTION_DAYS, 30 unless set).",
+    "(default: the retention schedule's testimony_originals period, 30 days unless set).",
 )
 @click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
 @transactional
 def purge_command(days: int | None, dry_run: bool) -> None:
     """Erase the original text (and answers) of testimonies decided before the retention period.
 
-    The approved public text stays. Run it daily, for example from cron. Every erasure of a
-    run is kept together or, if one fails, none is.
+    The approved public text stays. `flask retention apply` does the same as part of the whole
+    retention schedule; this command stays for crontabs that call it. Every erasure of a run is
+    kept together or, if one fails, none is.
     """
-    days = retention_days() if days is None else days
+    period = str(retention_period()) if days is None else f"{days} days"
     today = clock.today()
     due = originals_due_for_erasure(today, days=days)
     if dry_run:
-        click.echo(f"{len(due)} original(s) decided {days} or more days ago would be erased.")
+        click.echo(f"{len(due)} original(s) decided {period} or more ago would be erased.")
         return
     with click.progressbar(due, label="Erasing originals", show_pos=True) as bar:
         for testimony in bar:
             erase_original(None, testimony, today)
-    click.echo(f"Erased {len(due)} original(s) decided {days} or more days ago.")
+    click.echo(f"Erased {len(due)} original(s) decided {period} or more ago.")

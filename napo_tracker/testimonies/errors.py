@@ -14,10 +14,11 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import render_error
+from ..errors import already_submitted, render_error
 from ..extensions import db
 from ..kernel.errors import STALE_MESSAGE, DomainError
 from ..kernel.transaction import mark_failed
+from ..submissions import AlreadySubmitted
 from . import bp
 from .privacy import install_access_log_filter, install_error_log_filter
 
@@ -32,6 +33,8 @@ def _on_register(state: BlueprintSetupState) -> None:
 
 @bp.errorhandler(Exception)
 def scrubbed_error(error: Exception):
+    if isinstance(error, AlreadySubmitted):  # not a failure: a form sent twice
+        return already_submitted(error)
     mark_failed()
     if isinstance(error, DomainError):
         db.session.rollback()

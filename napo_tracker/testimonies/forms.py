@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import PlainText, VersionField, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from .models import GRADE_CHOICES, QuoteAudience, ServiceBand, TestimonyStatus, Topic
 from .services import ANSWER_MIN, NO_CONSENT, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
 
@@ -54,8 +54,12 @@ def _text_length(what: str, minimum: int = TEXT_MIN) -> Length:
     return Length(min=minimum, max=TEXT_MAX, message=f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
 
 
-class TestimonyForm(FlaskForm):
+class TestimonyForm(OnceOnlyForm):
     __test__ = False
+
+    # Sent twice, it is kept once; the token is tied to no account, even a logged-in one.
+    is_anonymous = True
+    already_sent_message = "We already have this testimony: it was sent twice, and is kept once."
 
     text = TextAreaField(
         "What is happening at work?",
@@ -87,7 +91,7 @@ class TestimonyForm(FlaskForm):
     has_mps_consent = BooleanField("Napo may quote my words, anonymously, in briefings to MPs")
     has_press_consent = BooleanField("Napo may quote my words, anonymously, to journalists")
     # Left empty by people; filled in by bots that fill in every field.
-    website = StringField("Leave this box empty", validators=[Optional()])
+    website = StringField("Leave this box empty", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Send my testimony")
 
     def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):
@@ -175,7 +179,7 @@ class RejectForm(FlaskForm):
     submit = SubmitField("Reject")
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(OnceOnlyForm):
     question = TextAreaField(
         "Question for the member",
         filters=[strip_text],

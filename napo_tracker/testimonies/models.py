@@ -2,6 +2,8 @@
 
 Nothing here identifies the person who wrote a testimony: no address, browser, account
 or time of day is kept, only the day it arrived and the coarse facts they chose to give.
+The member's own words, the questions put to them, their answers and a rejection's reason
+are stored encrypted; the official's redacted public text, made to be quoted, is not.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import JSON, ColumnElement, Date, ForeignKey, String, Text, and_
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedText
 from ..extensions import Model
 from ..kernel.labels import LabelledEnum
 from ..kernel.vocabulary import Grade
@@ -40,7 +43,7 @@ class TestimonyStatus(LabelledEnum):
         "Approved: it may be quoted, in the words shown below, where you allowed it",
     )
     REJECTED = "rejected", "Rejected", "Read, but not used"
-    WITHDRAWN = "withdrawn", "Withdrawn", "Withdrawn: the union no longer holds your words"
+    WITHDRAWN = "withdrawn", "Withdrawn", "Withdrawn: your words are erased from our records"
 
 
 # A member may hold none of the union's grades: testimonies alone offer "another role".
@@ -107,11 +110,11 @@ class Testimony(Model):
     # Only the receipt code's keyed hash (HMAC): a copy of the database does not reveal codes.
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The member's own words: seen by officials only, erased after the decision.
-    original_text: Mapped[str | None] = mapped_column(Text)
+    original_text: Mapped[str | None] = mapped_column(EncryptedText)
     original_erased_on: Mapped[date | None] = mapped_column(Date)
     # The official's redacted version: the only text that ever leaves moderation.
     public_text: Mapped[str | None] = mapped_column(Text)
-    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(EncryptedText)
     decided_on: Mapped[date | None] = mapped_column(Date, index=True)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
     # Two officials (or an official and the withdrawing member) at once: the second is told.
@@ -201,9 +204,9 @@ class FollowUp(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     testimony_id: Mapped[int] = mapped_column(ForeignKey("testimonies.id", ondelete="CASCADE"), index=True)
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(EncryptedText)  # often quotes the member's words back
     asked_on: Mapped[date] = mapped_column(Date)
-    answer: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(EncryptedText)
     answered_on: Mapped[date | None] = mapped_column(Date)
 
     testimony: Mapped[Testimony] = relationship(back_populates="follow_ups")

@@ -91,10 +91,21 @@ Every Each Some Many Most No Not Nothing Nobody One Two Three Four Five Six Seve
 Thank Thanks Yes Also Still Even Just Only Now Today Yesterday Tomorrow Last Next New Old What Why How
 Who Where Since Until While Because Although Being Having Despite Without With From For To In On At Of
 Unpaid Work Accredited Programmes Interventions Risk Harm High Medium Low Very Public Protection
+North South East West Central Greater Midlands Staff Trainee Trainees Caseload Caseloads Management
 """.split()
 )
 
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\n\"“(]\s*|\n\s*[-*•]\s*)$")
+# A lone capitalised word is taken for a name only where people are named: after a role or a
+# word that introduces someone ("my SPO, Dan", "a colleague called Kwame"), or before a verb of
+# speech ("Kwame said"). Elsewhere it is an ordinary word written with a capital ("new
+# qualified Staff", "the Trainees"), and marking it would spoil the suggested public text.
+_NAME_CUE_BEFORE = re.compile(
+    r"\b(?:SPO|PO|PSO|manager|colleague|tutor|supervisor|mentor|boss|officer|director|head|deputy|rep|"
+    r"called|named|name is|told|asked|emailed|thanked|met|with|from)[,:]?\s+$",
+    re.IGNORECASE,
+)
+_NAME_CUE_AFTER = re.compile(r"^(?:['’]s)?,?\s+(?:said|says|told|tells|asked|asks|emailed|rang|phoned|wrote)\b")
 
 
 @dataclass(frozen=True)
@@ -129,7 +140,14 @@ def _name_spans(text: str) -> list[Span]:
             continue
         start = text.index(words[0], offset)
         at_sentence_start = bool(_SENTENCE_END.search(text[:start]))
-        if words[0] in FIRST_NAMES or (not at_sentence_start and not all(w in NOT_NAMES for w in words)):
+        ordinary = all(w in NOT_NAMES for w in words)
+        if len(words) == 1 and words[0] not in FIRST_NAMES and not ordinary:
+            # One capitalised word: a name only where the sentence introduces a person.
+            ordinary = not (
+                _NAME_CUE_BEFORE.search(text[max(0, start - 40) : start])
+                or _NAME_CUE_AFTER.match(text[match.end() : match.end() + 30])
+            )
+        if words[0] in FIRST_NAMES or (not at_sentence_start and not ordinary):
             spans.append(Span(start, match.end(), "name"))
     return spans
 

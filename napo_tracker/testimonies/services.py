@@ -12,28 +12,38 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, String, cast, func, or_, select
 
+from .. import schedule
 from ..accounts.models import User
-from ..audit.models import AuditAction, record
+from ..audit.models import AuditAction, AuditEvent, record
+from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.errors import ConflictError, DomainError, check_version
+from ..references import READABLE_ALPHABET, insert_with_reference, random_reference
 from ..regions.models import Region
 from ..regions.scoping import get_for_user_or_404
+from ..schedule import Period
+from . import reach
+from .attribution import SharedFacts, shown_attribution
 from .models import GRADE_LABELS, FollowUp, QuoteAudience, ServiceBand, Testimony, TestimonyStatus, Topic
+from .reach import SentCopy
 from .redaction import has_contact_details
 
+# TST-7KQ2-M9XD: four and four symbols from the receipt's alphabet. References made before
+# they were random (TST-2026-0013) stay as they were, and a random one never looks like them.
+REFERENCE_PREFIX = "TST"
 TEXT_MIN, TEXT_MAX = 20, 20_000
 ANSWER_MIN = 2  # "About 70" is a good answer to "how many cases?"
 # Thirty symbols with no look-alikes (no 0/O, 1/I/L, U/V): easy to copy by hand.
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_ALPHABET = READABLE_ALPHABET
 RECEIPT_LENGTH = 20  # 20 symbols of log2(30) ≈ 4.9 bits each: about 98 bits
 RECEIPT_GROUP = 4
 
@@ -160,25 +170,25 @@ def submit_testimony(
     checked_topics = _check_choices(region_id, grade or None, service_band or None, topics)
     code = code or new_receipt_code()
     today = today or clock.today()
-    testimony = Testimony(
-        # A unique placeholder until the id is known: numbering from the id needs no retry
-        # when many members submit at the same moment.
-        reference=f"new-{secrets.token_hex(12)}",
-        submitted_on=today,
-        region_id=region_id,
-        grade=grade or None,
-        service_band=service_band or None,
-        topics=checked_topics,
-        has_mps_consent=bool(has_mps_consent),
-        has_press_consent=bool(has_press_consent),
-        status=TestimonyStatus.SUBMITTED.value,
-        receipt_hash=receipt_hash(code),
-        original_text=checked_text,
+    hashed = receipt_hash(code)
+    testimony = insert_with_reference(
+        Testimony.reference,
+        # Random, not numbered: a reference must not tell in what order members wrote.
+        lambda: random_reference(REFERENCE_PREFIX),
+        lambda reference: Testimony(
+            reference=reference,
+            submitted_on=today,
+            region_id=region_id,
+            grade=grade or None,
+            service_band=service_band or None,
+            topics=checked_topics,
+            has_mps_consent=bool(has_mps_consent),
+            has_press_consent=bool(has_press_consent),
+            status=TestimonyStatus.SUBMITTED.value,
+            receipt_hash=hashed,
+            original_text=checked_text,
+        ),
     )
-    db.session.add(testimony)
-    db.session.flush()
-    testimony.reference = f"TST-{today.year}-{testimony.id:04d}"
-    db.session.flush()
     return testimony, code
 
 
@@ -199,7 +209,9 @@ def answer_follow_up(
 
 def withdraw(testimony: Testimony, today: date | None = None) -> Testimony:
     """The member withdraws: every text they gave, and the public version of it, is erased at
-    once, so no briefing, export or API can use it from this moment."""
+    once, so no briefing, export or API can use it from this moment; and every domain that sent
+    the words out is told (``reach.on_withdrawal``: a published briefing that quotes them stops
+    being served and its stored copy is erased), in the same transaction."""
     if testimony.is_withdrawn:
         raise TestimonyError("This testimony was already withdrawn.")
     today = today or clock.today()
@@ -208,7 +220,31 @@ def withdraw(testimony: Testimony, today: date | None = None) -> Testimony:
     _erase_texts(testimony, today)
     testimony.public_text = None
     db.session.flush()
+    reach.withdrawn(testimony)
+    db.session.flush()
     return testimony
+
+
+def copies_sent(testimony: Testimony) -> list[SentCopy]:
+    """The copies of the member's words the union sent out, for their status page."""
+    return reach.copies_sent(testimony)
+
+
+def was_in_an_export(testimony: Testimony) -> bool:
+    """Whether an official downloaded the list of approved testimonies while this one was in it:
+    such a file is a copy the union cannot call back. Told from the audit log (by day)."""
+    if testimony.decided_on is None or testimony.rejection_reason is not None:
+        return False  # never approved: never in the approved list
+    until = testimony.withdrawn_on or clock.today()
+    # In UTC: SQLite compares the stored wall-clock time.
+    start = datetime.combine(testimony.decided_on, time.min, tzinfo=clock.UNION_TIME_ZONE).astimezone(UTC)
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=clock.UNION_TIME_ZONE).astimezone(UTC)
+    stmt = select(AuditEvent.id).where(
+        AuditEvent.action == AuditAction.TESTIMONIES_EXPORTED.value,
+        AuditEvent.occurred_at >= start,
+        AuditEvent.occurred_at < end,
+    )
+    return db.session.scalar(stmt.limit(1)) is not None
 
 
 def _erase_texts(testimony: Testimony, today: date) -> None:
@@ -317,16 +353,18 @@ def tag_topics(actor: User | None, testimony: Testimony, topics: Iterable[str]) 
     return testimony
 
 
-def retention_days() -> int:
-    """Days a decided testimony's original words are kept (``TESTIMONY_ORIGINAL_RETENTION_DAYS``)."""
-    return int(current_app.config["TESTIMONY_ORIGINAL_RETENTION_DAYS"])
+def retention_period() -> Period:
+    """How long a decided testimony's original words are kept: the schedule's
+    ``testimony_originals`` rule (``NAPO_RETENTION_SCHEDULE``)."""
+    return schedule.period("testimony_originals")
 
 
 def originals_due_for_erasure(today: date | None = None, days: int | None = None) -> list[Testimony]:
-    """Decided testimonies whose original words (or answers) are older than the retention period,
-    counted in the union's days."""
+    """Decided testimonies whose original words (or answers) have been kept for the retention
+    period since the decision (``days`` instead, when given), counted in the union's days. The
+    decision is the activity that starts the period: an answer given after it is erased with it."""
     today = today or clock.today()
-    cutoff = today - timedelta(days=retention_days() if days is None else days)
+    cutoff = retention_period().before(today) if days is None else today - timedelta(days=days)
     return list(
         db.session.scalars(
             select(Testimony)
@@ -400,7 +438,15 @@ def filtered_testimonies(filters: TestimonyFilters) -> Select[Testimony]:
 
 def get_testimony_for(user: User, reference: str) -> Testimony:
     """The testimony with this reference as ``user`` may see it, or 404."""
-    return get_for_user_or_404(user, Testimony, Testimony.reference == reference)
+    return get_for_user_or_404(user, Testimony, Testimony.reference == reference.strip().upper())
+
+
+def view_testimony(user: User, reference: str) -> Testimony:
+    """Open a testimony's page: every view by an official is audited (a member's own look at
+    their status page is not: that would time them)."""
+    testimony = get_testimony_for(user, reference)
+    record(user, AuditAction.TESTIMONY_VIEWED, testimony)
+    return testimony
 
 
 EXPORT_HEADER = (
@@ -416,28 +462,44 @@ EXPORT_HEADER = (
 )
 
 
-def export_rows(testimonies: Sequence[Testimony]) -> list[tuple[Any, ...]]:
-    """CSV rows for the approved public texts that may be quoted to someone; originals,
-    rejected and unconsented testimonies never leave."""
-    rows = []
+def export_testimonies(actor: User, filters: TestimonyFilters) -> Iterator[tuple[Any, ...]]:
+    """The CSV export of the filtered list's quotable public texts: counted (at most
+    ``EXPORT_MAX_ROWS``) and audited now, its rows read as the download is sent."""
+    stmt = filtered_testimonies(filters).where(
+        or_(Testimony.may_quote_to(QuoteAudience.MPS), Testimony.may_quote_to(QuoteAudience.PRESS))
+    )
+    count = rows_in(stmt)
+    check_export_size(count)
+    record_export(actor, count, filters)
+    shared = SharedFacts()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # Read as the download is sent, after the request's own transaction has ended.
+        yield from export_rows(streamed(stmt), shared)
+
+    return rows()
+
+
+def export_rows(testimonies: Iterable[Testimony], shared: SharedFacts | None = None) -> Iterator[tuple[Any, ...]]:
+    """CSV rows for the approved public texts that may be quoted to someone, attributed as they
+    are quoted (``shown_attribution``); originals, rejected and unconsented testimonies never leave."""
+    shared = shared or SharedFacts()
     for t in testimonies:
         mps, press = t.may_quote_to(QuoteAudience.MPS), t.may_quote_to(QuoteAudience.PRESS)
         if not (mps or press):
             continue
-        rows.append(
-            (
-                t.reference,
-                t.submitted_on,
-                t.region.name if t.region else "",
-                t.grade or "",
-                t.service_band_label if t.service_band else "",
-                "; ".join(t.topic_labels),
-                mps,
-                press,
-                t.public_text,
-            )
+        shown = shown_attribution(t, shared)
+        yield (
+            t.reference,
+            t.submitted_on,
+            shown.region or "",
+            shown.grade or "",
+            ServiceBand.label_of(shown.service_band) if shown.service_band else "",
+            "; ".join(t.topic_labels),
+            mps,
+            press,
+            t.public_text,
         )
-    return rows
 
 
 def record_export(actor: User, count: int, filters: TestimonyFilters) -> None:

@@ -18,13 +18,15 @@ from werkzeug.datastructures import MultiDict
 
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import SEES_ALL_REGIONS
+from ..paging import paginate
 from ..regions.services import regions_for_choices
 from ..security import roles_required
 from . import bp
 from . import services as svc
+from .attribution import shown_attribution
 from .forms import (
     UNKNOWN_CODE,
     AnswerForm,
@@ -157,7 +159,10 @@ def _answer(testimony: Testimony, form: AnswerForm) -> str:
 
 def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:
     svc.withdraw(testimony)
-    return "Your testimony is withdrawn. What you wrote has been erased and will not be quoted anywhere."
+    return (
+        "Your testimony is withdrawn. What you wrote has been erased from our records and will not be used again. "
+        "Below is what happened to any copy already sent out."
+    )
 
 
 def _status_page(
@@ -170,7 +175,13 @@ def _status_page(
     withdraw_form = withdraw_form or WithdrawForm(prefix="withdraw", formdata=None)
     answer_form.code.data = withdraw_form.code.data = code
     return render_template(
-        "testimonies/status.html", form=None, testimony=testimony, answer_form=answer_form, withdraw_form=withdraw_form
+        "testimonies/status.html",
+        form=None,
+        testimony=testimony,
+        answer_form=answer_form,
+        withdraw_form=withdraw_form,
+        copies=svc.copies_sent(testimony),
+        was_exported=svc.was_in_an_export(testimony),
     )
 
 
@@ -195,8 +206,7 @@ def moderation():
     args = request.args if request.args else MultiDict({"status": "submitted"})
     form = FilterForm(formdata=args, region_choices=_region_choices())
     filters = _filters_from(form)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(svc.filtered_testimonies(filters), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = paginate(svc.filtered_testimonies(filters), PAGE_SIZE)
     summary = svc.topic_summary()
     chart = None
     if any(total for _topic, total, _approved in summary):
@@ -224,10 +234,7 @@ def moderation():
 def export():
     """Approved public texts that may be quoted to MPs or the press; nothing else leaves."""
     form = FilterForm(formdata=request.args, region_choices=_region_choices())
-    filters = _filters_from(form)
-    testimonies = db.session.scalars(svc.filtered_testimonies(filters)).all()
-    rows = svc.export_rows(testimonies)
-    svc.record_export(current_user, len(rows), filters)
+    rows = svc.export_testimonies(current_user, _filters_from(form))
     return csv_response("testimonies-public.csv", svc.EXPORT_HEADER, rows)
 
 
@@ -267,7 +274,8 @@ def _detail_page(testimony: Testimony, status_code: int = 200, **given: Any):
         marked=marked,
         kinds=KIND_LABELS,
         found_kinds=sorted({kind for _text, kind in marked if kind}),
-        retention_days=svc.retention_days(),
+        retention_period=svc.retention_period(),
+        quoted_as=str(shown_attribution(testimony)) if testimony.is_approved else None,
         **_moderation_forms(testimony, **given),
     ), status_code
 
@@ -275,7 +283,7 @@ def _detail_page(testimony: Testimony, status_code: int = 200, **given: Any):
 @bp.route("/testimonies/<reference>")
 @moderators_only
 def detail(reference: str):
-    return _detail_page(svc.get_testimony_for(current_user, reference))
+    return _detail_page(svc.view_testimony(current_user, reference))
 
 
 def _moderate(

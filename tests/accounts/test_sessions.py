@@ -140,14 +140,14 @@ def test_devices_are_named_coarsely():
 
 
 def test_production_cookies_carry_the_host_prefix(database_url, tmp_path):
+    from config import TestingConfig
     from napo_tracker import create_app
-    from napo_tracker.crypto import generate_key
 
     app = create_app(
         "production",
         SQLALCHEMY_DATABASE_URI=database_url,
         SECRET_KEY="p" * 40,
-        DATA_KEYS=generate_key(),
+        DATA_KEYS=TestingConfig.DATA_KEYS,  # the key the test database was built with
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
     )
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")

@@ -11,7 +11,7 @@ from napo_tracker.api.services import TokenError, create_token
 from napo_tracker.extensions import db
 
 from ..factories import make_user
-from ..helpers import csrf_from, one, submit
+from ..helpers import form_tokens, one, submit
 
 
 def test_officials_create_and_revoke_api_tokens(client, login_as, world):
@@ -64,7 +64,7 @@ def test_a_token_whose_audit_entry_fails_is_not_kept_request(client, login_as, w
     login_as(world.official)
     page = client.get("/evidence/api-tokens")
     monkeypatch.setattr(services, "record", _refuse_audit)
-    response = client.post("/evidence/api-tokens", data={"csrf_token": csrf_from(page.data), "name": "Research"})
+    response = client.post("/evidence/api-tokens", data={**form_tokens(page.data), "name": "Research"})
     assert response.status_code == 400 and "The audit log is not taking entries just now." in response.text
     assert "not shown again" not in response.text  # no token text is handed out
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0

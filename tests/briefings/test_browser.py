@@ -77,7 +77,7 @@ def test_official_composes_previews_fixes_publishes_and_downloads(page, live_ser
     document = page.locator("article.briefing-doc")
     document.get_by_text("Questions you may wish to ask").wait_for()
     text = document.inner_text()
-    assert "192 %" in text and "[1]" in text and "London PDU workload return" in text
+    assert "192% (London, " in text and "[1]" in text and "London PDU workload return" in text
     assert "I have not had a lunch break in weeks" in text
     assert "1 problem(s) block publishing" in page.locator("main").inner_text()
     page.get_by_role("link", name="1 problem(s) block publishing").click()

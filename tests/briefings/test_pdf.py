@@ -91,7 +91,7 @@ def test_the_pdf_reads_in_order_with_numbered_questions_and_sources(world, full_
     assert re.search(r"2\. ?Will the Minister order a full staffing review\?", questions)
     assert "After twenty years I am leaving because the caseload is unsafe." in text
     assert "(original words)" not in text  # only the moderator's public text leaves moderation
-    assert re.search(r"192 % ?\[1\]", text)
+    assert re.search(r"192% \(London, [A-Z][a-z]+ \d{4}\) ?\[1\]", text)
     assert "[2]" in text
     sources = text[text.index("Sources", text.index("Jo Official")) :]
     assert "London PDU workload return" in sources and full_briefing.test_item.reference in sources

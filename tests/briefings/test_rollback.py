@@ -17,6 +17,7 @@ from napo_tracker.audit.models import AuditAction, AuditEvent
 from napo_tracker.briefings import services as svc
 from napo_tracker.briefings.models import Briefing, BriefingVersion, Question
 from napo_tracker.extensions import db
+from napo_tracker.jobs.models import Job
 from tests.helpers import submit
 
 from .conftest import saved
@@ -79,8 +80,9 @@ def test_publishing_that_fails_in_the_service_is_undone_by_the_rollback(world, f
     assert_still_a_draft(full_briefing.id, version)
 
 
-def test_an_unexpected_failure_in_the_request_is_rolled_back_too(client, login_as, world, full_briefing, monkeypatch):
-    """Not a refusal the page can explain: the request fails, and the boundary still rolls back."""
+def test_an_unexpected_failure_in_the_job_is_rolled_back_too(client, login_as, world, full_briefing, monkeypatch):
+    """Not a refusal the page can explain: each of the job's three attempts fails and is rolled
+    back; the job is kept, failed, with its error, and the briefing is still a draft."""
     login_as(world.official)
     version = full_briefing.version
     real_record = svc.record
@@ -92,6 +94,10 @@ def test_an_unexpected_failure_in_the_request_is_rolled_back_too(client, login_a
 
     monkeypatch.setattr(svc, "record", broken_record)
     url = f"/briefings/{full_briefing.reference}"
-    with pytest.raises(RuntimeError, match="the disk is full"):  # the test app propagates it
-        submit(client, f"{url}/publish", {"expected_version": version}, form_url=url)
+    response = submit(client, f"{url}/publish", {"expected_version": version}, form_url=url)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert b"It could not be done" in page.data and b"RuntimeError: the disk is full" in page.data
+    job = db.session.scalars(select(Job)).one()
+    assert (job.status, job.attempts, job.key) == ("failed", 3, None)
     assert_still_a_draft(full_briefing.id, version)

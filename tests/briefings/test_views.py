@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from flask.testing import FlaskClient
 
 from napo_tracker.briefings.models import Briefing, BriefingSection, Question
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from tests.factories import make_briefing, make_section
-from tests.helpers import submit
+from tests.helpers import at_once, form_tokens, postgresql_only, same_browser, submit
 
 from .conftest import make_evidence, make_testimony, saved
 
@@ -194,6 +198,37 @@ def test_questions_from_the_bank_and_of_its_own(client, login_as, world, briefin
     db.session.expire_all()
     assert saved(Briefing, briefing.id).questions[1].text.endswith("publish a staffing review?")
     assert saved(Question, question.id).text == "Will the Minister fund a full staffing review?"
+
+
+def test_publishing_twice_freezes_one_version(client, login_as, world, full_briefing):
+    """The publish button sent twice (a double click): one version, and the repeat is shown it."""
+    login_as(world.official)
+    url = f"/briefings/{full_briefing.reference}"
+    tokens = form_tokens(client.get(url).data)
+    sent = {**tokens, "expected_version": full_briefing.version}
+    first = client.post(f"{url}/publish", data=sent)
+    second = client.post(f"{url}/publish", data=sent)
+    assert first.status_code == 302 and second.status_code == 303 and second.location == first.location
+    db.session.expire_all()
+    assert [v.number for v in saved(Briefing, full_briefing.id).published_versions] == [1]
+
+
+def test_two_publishes_at_the_same_moment_freeze_one_version(app, backend, world, full_briefing):
+    """Two officials press Publish at once, from two pages: one version, the other is told."""
+    postgresql_only(backend)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    clients, open_page = same_browser(app, world.official, 2)
+    url = f"/briefings/{full_briefing.reference}"
+    pages = [form_tokens(open_page(url)) for _ in clients]
+    sent = [{**tokens, "expected_version": full_briefing.version} for tokens in pages]
+
+    def publish(data: dict) -> Callable[[FlaskClient], Any]:
+        return lambda client: client.post(f"{url}/publish", data=data)
+
+    results = at_once([publish(data) for data in sent], clients)
+    assert [r.status_code for r in results] == [302, 302], results
+    db.session.expire_all()
+    assert [v.number for v in saved(Briefing, full_briefing.id).published_versions] == [1]
 
 
 def test_publish_download_without_rendering_then_version_two(client, login_as, world, full_briefing, monkeypatch):

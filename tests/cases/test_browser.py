@@ -11,7 +11,7 @@ from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 
 from ..browser import sign_in
-from .files import pdf_bytes
+from ..files import pdf_bytes
 
 pytestmark = pytest.mark.browser
 

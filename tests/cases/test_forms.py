@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from napo_tracker import storage
+from napo_tracker import uploads
 from napo_tracker.cases.forms import (
     AttachmentForm,
     CaseFilterForm,
@@ -26,8 +26,7 @@ from napo_tracker.cases.forms import (
 )
 from napo_tracker.cases.services import EXPORT_COLUMNS
 from napo_tracker.kernel import clock
-
-from .files import pdf_bytes
+from tests.files import pdf_bytes
 
 OFF = {"csrf": False}
 
@@ -208,7 +207,7 @@ def test_an_attachment_form_with_a_file(app):
 
 def test_attachment_form_refuses_no_file_and_a_file_too_large(app):
     assert _attachment_form(app, {}).file.errors == ["Choose a file to attach."]
-    huge = FileStorage(io.BytesIO(b"0" * (storage.MAX_UPLOAD_BYTES + 1)), filename="huge.pdf")
+    huge = FileStorage(io.BytesIO(b"0" * (uploads.MAX_UPLOAD_BYTES + 1)), filename="huge.pdf")
     assert "the most we accept is 10 MB" in _attachment_form(app, {"file": huge}).file.errors[0]
 
 

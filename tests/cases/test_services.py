@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Table, event, func, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from napo_tracker import storage
@@ -33,8 +33,7 @@ from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import Change, ConflictError, DomainError
 from tests import factories
-
-from .files import pdf_bytes, stored_files
+from tests.files import pdf_bytes, stored_files
 
 
 def test_references_count_up_per_year(make_case):
@@ -236,6 +235,48 @@ def test_lists_are_scoped_filtered_and_overdue_means_live(world, make_case):
     assert titles(world.official, filters={"q": "welsh"}) == ["Welsh case"]
     assert titles(world.official, filters={"q": "100%_"}) == []
     assert titles(world.london_rep, filters={"region_id": world.wales.id}) == []
+
+
+def test_search_looks_inside_the_encrypted_descriptions(world, make_case):
+    make_case(title="Cover", description="Off sick with STRESS since March; no cover.")
+    make_case(title="Stress at work", description="Nothing here.")
+    make_case(title="Travel", description="Three offices a week.")
+    make_case(actor=world.wales_rep, region=world.wales, title="Welsh", description="Stress in Cardiff.")
+    db.session.commit()
+
+    def titles(user, q, **filters):
+        return sorted(c.title for c in db.session.scalars(case_list_query(user, filters={"q": q, **filters})).unique())
+
+    assert titles(world.london_rep, "stress") == ["Cover", "Stress at work"]  # description or title, any case
+    assert titles(world.official, "stress") == ["Cover", "Stress at work", "Welsh"]
+    assert titles(world.official, "stress", region_id=world.wales.id) == ["Welsh"]
+    assert titles(world.official, "offices a") == ["Travel"]
+    assert titles(world.london_rep, "Cardiff") == []  # another region's description is never searched
+    assert titles(world.official, "%") == []
+
+
+def test_a_search_matching_thousands_of_cases_names_them_in_the_sql(world, make_case):
+    """The matching cases go back to the database as numbers written into the statement: more
+    of them than a database takes as parameters (SQLite: 32,766) still works."""
+    case = make_case(description="Workload far over the WMT.")
+    row = {c.key: getattr(case, c.key) for c in Case.__table__.columns if c.key not in ("id", "reference")}
+    many = 33_000
+    db.session.execute(
+        insert(cast(Table, Case.__table__)), [row | {"reference": f"CASE-1999-{n:05d}"} for n in range(many)]
+    )
+    db.session.commit()
+    parameters: list[int] = []
+
+    def count(conn, cursor, statement, params, context, executemany) -> None:
+        parameters.append(len(params or ()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        stmt = case_list_query(world.official, filters={"q": "far over"})
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert total == many + 1 and max(parameters) < 100
 
 
 def test_timeline_is_newest_first(world, make_case):

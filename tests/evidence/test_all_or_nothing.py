@@ -18,7 +18,7 @@ from napo_tracker.evidence.services import EvidenceError, create_metric
 from napo_tracker.extensions import db
 
 from ..factories import make_evidence
-from ..helpers import csrf_from, submit
+from ..helpers import form_tokens, submit
 from .conftest import csv_bytes
 
 REFUSED = "The audit log is not taking entries just now."
@@ -112,7 +112,7 @@ def test_an_error_after_the_rows_are_in_leaves_none_upload(client, login_as, wor
     monkeypatch.setattr(importer, "record", _refuse_audit)
     response = client.post(
         "/evidence/import",
-        data={"csrf_token": csrf_from(page.data), "file": (io.BytesIO(csv_bytes(_rows(5))), "figures.csv")},
+        data={**form_tokens(page.data), "file": (io.BytesIO(csv_bytes(_rows(5))), "figures.csv")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 400 and REFUSED in response.text
@@ -166,7 +166,7 @@ def test_an_item_whose_audit_entry_fails_is_not_kept_request(client, login_as, w
     response = client.post(
         "/evidence/new",
         data={
-            "csrf_token": csrf_from(page.data),
+            **form_tokens(page.data),
             "region_id": str(world.wales.id),
             "metric_id": str(staff_in_post),
             "value": "24.43",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from napo_tracker.evidence.services import FEWER_THAN_THREE, EvidenceFilters, export_rows
+from napo_tracker.evidence.services import FEWER_THAN_THREE, EvidenceFilters, export_rows, filtered_items
 
 from .. import factories
 
 
 def _rows(user) -> dict[str, list]:
-    return {row[0]: row for row in export_rows(user, EvidenceFilters())}
+    return {row[0]: row for row in export_rows(user, filtered_items(user, EvidenceFilters()))}
 
 
 def test_a_national_statement_exports_empty_cells_not_placeholders(world):

@@ -145,9 +145,9 @@ def test_an_upload_takes_a_csv_file_and_checks_nothing_else(app):
 
 
 def test_an_upload_refuses_no_file_and_other_kinds(app):
-    assert _upload_form(app, None).file.errors == ["Choose a CSV file to import."]
-    assert _upload_form(app, "figures.exe").file.errors == ["Choose a .csv file."]
-    assert _upload_form(app, "figures.csv.xlsx").file.errors == ["Choose a .csv file."]
+    assert _upload_form(app, None).file.errors == ["Choose a CSV or XLSX file to import."]
+    assert _upload_form(app, "figures.exe").file.errors == ["Choose a .csv or .xlsx file."]
+    assert _upload_form(app, "figures.xlsx.exe").file.errors == ["Choose a .csv or .xlsx file."]
 
 
 def _metric_form(app: Flask, **data: str) -> MetricForm:

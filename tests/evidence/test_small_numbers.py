@@ -1,6 +1,8 @@
-"""The small-number rule, written once (``is_small_number``), at every level and both sides of
-three: a unit's, a region's and a national figure from two people is withheld from everyone
-but admins; from exactly three it is shown. Items, groups, pages, exports and dashboards."""
+"""The small-number rule, written once (``disclosure``), protecting people rather than numbers:
+one unit's figure from two people is withheld from everyone but admins, from three it is
+shown; a region's or a national figure is coarse enough to show; a public source is never
+withheld; a member's consent or an official's audited override lets one be cited. Items,
+groups, pages, exports and dashboards. (``aggregate``'s groups keep the older per-group rule.)"""
 
 from __future__ import annotations
 
@@ -11,18 +13,24 @@ from decimal import Decimal
 
 import pytest
 
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.models import EvidenceItem
 from napo_tracker.evidence.services import (
+    EvidenceError,
     aggregate,
+    allow_small_number,
     dashboard_data,
+    disclosure,
     is_small_number,
+    is_withheld,
     latest_by_region,
     people_at_risk,
     reveals_fewer_than_three,
     shown_value,
 )
+from napo_tracker.extensions import db
 
-from ..factories import World, make_evidence
+from ..factories import World, make_case, make_evidence, make_member, make_testimony
 
 LEVELS = ("unit", "region", "national")
 
@@ -58,13 +66,54 @@ def test_a_figure_built_from_items_counts_the_people_behind_its_withheld_items()
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_an_item_from_two_people_is_withheld_and_from_three_shown(world, level):
+def test_an_item_from_two_people_is_withheld_at_a_unit_and_shown_at_a_coarser_place(world, level):
     two, three = _figure(world, level, 2), _figure(world, level, 3)
     assert reveals_fewer_than_three(two) and not reveals_fewer_than_three(three)
-    assert shown_value(two, world.official) == "fewer than 3"
-    assert shown_value(two, world.london_rep) == "fewer than 3"
-    assert shown_value(two, world.admin) == "157 %"
-    assert shown_value(three, world.official) == "157 %"
+    withheld = level == "unit"
+    assert is_withheld(two) is withheld
+    assert shown_value(two, world.official) == ("fewer than 3" if withheld else "157%")
+    assert shown_value(two, world.london_rep) == ("fewer than 3" if withheld else "157%")
+    assert shown_value(two, world.admin) == "157%"
+    assert shown_value(three, world.official) == "157%"
+
+
+def test_a_block_says_why_and_what_would_lift_it(world):
+    said = disclosure(_figure(world, "unit", 1))
+    assert not said.may_cite
+    assert "one person's report at one PDU" in said.reason
+    assert "region" in said.unblock and "consented" in said.unblock and "reason" in said.unblock
+
+
+@pytest.mark.parametrize("source", ("parliamentary_answer", "inspectorate_report", "foi_response", "press"))
+def test_a_public_source_is_never_withheld(world, source):
+    item = _figure(world, "unit", 1, source_type=source)
+    assert not is_withheld(item) and "public source" in disclosure(item).reason
+    assert shown_value(item, world.london_rep) == "157%"
+
+
+def test_a_members_consent_lets_one_persons_figure_be_cited(world):
+    member = make_member(world.london_rep, world.london)
+    consented = make_case(world.london_rep, world.london, member_id=member.id, has_evidence_consent=True)
+    refused = make_case(world.london_rep, world.london, member_id=member.id, has_evidence_consent=False)
+    assert not is_withheld(_figure(world, "unit", 1, case_id=consented.id))
+    assert is_withheld(_figure(world, "unit", 1, case_id=refused.id))
+    quoted = make_testimony(mps=True)
+    assert not is_withheld(_figure(world, "unit", 1, testimony_id=quoted.id))
+
+
+def test_an_official_may_allow_one_with_a_reason_which_is_audited(world):
+    item = _figure(world, "unit", 1)
+    for reason in ("", "   ", "ok"):
+        with pytest.raises(EvidenceError, match="Say why"):
+            allow_small_number(world.official, item, reason)
+    with pytest.raises(EvidenceError, match="Only national officials"):
+        allow_small_number(world.london_rep, item, "The member asked us to use it.")
+    assert is_withheld(item)
+    allow_small_number(world.official, item, "Published in our own briefing with the member's agreement.")
+    db.session.commit()
+    assert not is_withheld(item) and "an official allowed it" in disclosure(item).reason
+    entry = db.session.query(AuditEvent).filter_by(action="evidence:small-number:overridden").one()
+    assert "member's agreement" in str(entry.details)
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -112,22 +161,22 @@ def test_figures_about_one_person_each_are_shown_together_from_three_people(worl
     assert group.value_for(world.official) == Decimal("130.33")
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_pages_exports_and_dashboards_withhold_two_people_from_all_but_admins(client, login_as, world, level):
-    two = _figure(world, level, 2)
+def test_pages_exports_and_dashboards_withhold_two_people_from_all_but_admins(client, login_as, world):
+    two = _figure(world, "unit", 2)
     login_as(world.official)
     page = client.get(f"/evidence/{two.reference}")
-    assert "fewer than 3" in page.text and "157 %" not in page.text
-    assert "This figure comes from fewer than 3 people, so it is not shown exactly." in page.text
+    assert "fewer than 3" in page.text and "157%" not in page.text
+    assert "Withheld: it rests on 2 people&#39;s report at one PDU" in page.text
     listing = client.get("/evidence/")
-    assert "fewer than 3" in listing.text and "157 %" not in listing.text
+    assert "fewer than 3" in listing.text and "157%" not in listing.text
     export = list(csv.reader(io.StringIO(client.get("/evidence/export.csv").text.lstrip("\ufeff"))))
     assert export[1][4] == "fewer than 3"
-    dashboard = client.get("/dashboard").text
-    assert "fewer than 3" in dashboard and "157 %" not in dashboard
+    dashboard = client.get("/dashboard?level=unit").text
+    assert "fewer than 3" in dashboard and "157%" not in dashboard
+    assert client.get("/api/v1/statistics?metric=wmt_percent_avg&level=unit").get_json()["figures"][0]["value"] is None
     login_as(world.admin)
-    assert "157 %" in client.get(f"/evidence/{two.reference}").text
-    assert "157 %" in client.get("/dashboard").text
+    assert "157%" in client.get(f"/evidence/{two.reference}").text
+    assert "157%" in client.get("/dashboard?level=unit").text
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -135,8 +184,8 @@ def test_pages_show_a_figure_from_three_people(client, login_as, world, level):
     three = _figure(world, level, 3)
     login_as(world.london_rep)
     page = client.get(f"/evidence/{three.reference}")
-    assert "157 %" in page.text and "fewer than 3" not in page.text
-    assert "157 %" in client.get("/dashboard").text
+    assert "157%" in page.text and "fewer than 3" not in page.text
+    assert "157%" in client.get(f"/dashboard?level={level}").text
 
 
 def test_a_month_with_one_persons_figure_beside_three_peoples_is_withheld(world):

@@ -129,7 +129,7 @@ def test_web_upload_shares_the_validator(client, login_as, world):
     not_csv = submit(
         client, "/evidence/import", {"file": (io.BytesIO(b"x"), "figures.exe")}, content_type="multipart/form-data"
     )
-    assert not_csv.status_code == 400 and "Choose a .csv file." in not_csv.text
+    assert not_csv.status_code == 400 and "Choose a .csv or .xlsx file." in not_csv.text
     good = submit(
         client,
         "/evidence/import",
@@ -142,13 +142,15 @@ def test_web_upload_shares_the_validator(client, login_as, world):
 
 def test_dashboards_show_charts_and_tables(client, login_as, world, items):
     login_as(world.official)
-    page = client.get("/dashboard")
+    assert client.get("/dashboard").status_code == 200
+    page = client.get("/dashboard?level=unit")
     assert page.status_code == 200
     assert 'src="data:image/svg+xml;base64,' in page.text
-    assert "Vacancies (FTE)" in page.text and "615 FTE" in page.text
-    assert "150 %" in page.text  # London's average WMT, in the table beneath the chart
+    assert "150%" in page.text  # London's average WMT, in the table beneath the chart
+    national = client.get("/dashboard?metric=vacancies&level=national")
+    assert "Vacancies (FTE)" in national.text and "615 FTE" in national.text
     region = client.get(f"/dashboard/{world.wales.id}")
-    assert region.status_code == 200 and "Wales workload dashboard" in region.text
+    assert region.status_code == 200 and "Wales: figures by unit" in region.text
     assert client.get("/dashboard/999999").status_code == 404
     assert client.get("/dashboard/99999999999999999999").status_code == 404
 
@@ -196,3 +198,14 @@ def test_an_edit_made_from_an_old_copy_is_refused_with_409(client, login_as, wor
     assert item.value == Decimal("26")
     tampered = submit(client, f"/evidence/{item.reference}/edit", _form(world, version="2; DROP TABLE"))
     assert tampered.status_code == 400 and "out of date" in tampered.text
+
+
+def test_a_value_keeps_its_places_on_its_page_its_edit_form_and_in_the_export(client, login_as, world):
+    from ..factories import make_evidence
+
+    item = make_evidence(world.official, metric="vacancies", region=world.wales, value="14.20", grade="PO")
+    login_as(world.official)
+    assert "14.20 FTE" in client.get(f"/evidence/{item.reference}").text
+    assert "14.20 FTE (PO, Wales, January 2024)" in client.get(f"/evidence/{item.reference}").text
+    assert 'value="14.20"' in client.get(f"/evidence/{item.reference}/edit").text
+    assert ",14.20," in client.get("/evidence/export.csv").text

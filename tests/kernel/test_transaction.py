@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import abort, flash
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from wtforms import StringField
@@ -25,6 +25,7 @@ from napo_tracker.kernel.transaction import (
     keep_writes,
     on_rollback,
     transactional,
+    write_independently,
 )
 from napo_tracker.regions.models import Region
 
@@ -299,3 +300,58 @@ def test_a_failing_clean_up_does_not_hide_the_commit(app, caplog):
     db.session.commit()
     assert "Committed anyway" in _regions()
     assert "transaction clean-up failed" in caplog.text
+
+
+# ---------------------------------------------------------------- writes that outlive their transaction
+
+
+def _write_region(name: str):
+    def write(connection) -> None:
+        connection.execute(insert(Region), [{"name": name}])
+
+    return write
+
+
+def test_an_independent_write_stands_whether_the_transaction_commits_or_rolls_back(app):
+    db.session.add(Region(name="Rolled back"))
+    write_independently(_write_region("Written after a rollback"))
+    db.session.rollback()
+    assert _regions() == {"Written after a rollback"}
+
+    db.session.add(Region(name="Committed"))
+    write_independently(_write_region("Written after a commit"))
+    db.session.commit()
+    assert _regions() == {"Written after a rollback", "Committed", "Written after a commit"}
+    db.session.commit()  # written once: nothing is left registered
+    assert len(_regions()) == 3
+
+
+def test_a_savepoint_rolled_back_does_not_write_the_independent_entries_early(app):
+    savepoint = db.session.begin_nested()
+    write_independently(_write_region("Written when the outer one ends"))
+    savepoint.rollback()
+    assert _regions() == set()
+    db.session.rollback()
+    assert _regions() == {"Written when the outer one ends"}
+
+
+def test_an_independent_write_survives_an_error_page(app, client, routes, csrf_off):
+    def refused_but_noted():
+        routes("Dropped with the request")
+        write_independently(_write_region("Noted although refused"))
+        abort(404)
+
+    app.add_url_rule("/test-boundary/noted", "noted", refused_but_noted, methods=["POST"])
+    assert client.post("/test-boundary/noted").status_code == 404
+    assert _regions() == {"London", "Wales", "Noted although refused"}
+
+
+def test_a_failing_independent_write_is_logged_and_hides_nothing(app, caplog):
+    def broken(connection) -> None:
+        raise OSError("disk gone")
+
+    write_independently(broken)
+    db.session.add(Region(name="Committed anyway"))
+    db.session.commit()
+    assert "Committed anyway" in _regions()
+    assert "an independent write failed" in caplog.text

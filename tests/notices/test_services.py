@@ -278,3 +278,30 @@ def test_links_to_a_case_and_its_member_stay_inside_the_region(world):
             world.london_rep,
             details_for(world.london, kind="collective", signatory_count=1, named_member_ids=[member.id, 999]),
         )
+
+
+def test_the_deadlines_panel_lists_running_clocks_soonest_first_in_one_query(world, make_notice):
+    """Overdue and due-soon notices, an escalated one by its current step's date; the first few
+    and how many there are, read in one statement (the home page's panel)."""
+    from napo_tracker.notices.services import attention_needed
+
+    on = date(2026, 3, 20)
+    overdue = make_notice(served_on=date(2026, 2, 2), today=date(2026, 2, 2))  # due 16 Feb
+    soon = make_notice(served_on=date(2026, 3, 9), today=date(2026, 3, 9))  # due 23 March
+    make_notice(served_on=date(2026, 3, 19), today=date(2026, 3, 19))  # due 2 April: not yet
+    make_notice()  # a draft: no clock
+    escalated = make_notice(served_on=date(2026, 1, 5), today=date(2026, 1, 5))
+    services.escalate_notice(world.london_rep, escalated, "senior_manager", date(2026, 3, 11), on=date(2026, 3, 11))
+    db.session.commit()  # its step is due 25 March: due soon, although its response is long overdue
+    lines, total = attention_needed(world.london_rep, on=on, limit=10)
+    assert [(line.reference, line.deadline_state) for line in lines] == [
+        (overdue.reference, "overdue"),
+        (soon.reference, "due_soon"),
+        (escalated.reference, "due_soon"),
+    ]
+    assert total == 3 and lines[2].active_due_on == date(2026, 3, 25) and lines[0].place == "London PDU"
+    first, total = attention_needed(world.london_rep, on=on, limit=1)
+    assert [line.reference for line in first] == [overdue.reference] and total == 3
+    assert attention_needed(world.wales_rep, on=on) == ([], 0)  # another region's rep sees none
+    lines, _ = attention_needed(world.official, on=on)
+    assert len(lines) == 3  # officials see every region's

@@ -14,7 +14,7 @@ from napo_tracker.extensions import db, limiter
 from napo_tracker.testimonies.models import Testimony
 
 from .. import factories
-from ..helpers import csrf_from
+from ..helpers import csrf_from, form_tokens
 from .conftest import LONG_ENOUGH, form_data
 
 ADDRESS = "198.51.100.77"
@@ -67,11 +67,12 @@ def test_nothing_identifies_a_logged_in_sender(app, client, world, login_as, cap
     client.set_cookie("tracker_id", MARKERS["cookie"])
 
     # Send, read the receipt, check the status, then answer an official's question.
-    token = csrf_from(client.get("/testimony").data)
+    form_page = client.get("/testimony").data
+    token = csrf_from(form_page)
     response = client.post(
         "/testimony",
         data={
-            "csrf_token": token,
+            **form_tokens(form_page),
             "text": LONG_ENOUGH,
             "region": str(world.london.id),
             "grade": "PO",
@@ -127,7 +128,7 @@ def test_a_failed_commit_is_logged_without_the_members_words(app, client, world,
     """The request's commit runs after the view, outside the blueprint's error handler: what
     Flask logs of it keeps the exception's type only."""
     secret_words = "MARKER-words-in-a-failed-commit"
-    token = csrf_from(client.get("/testimony").data)
+    tokens = form_tokens(client.get("/testimony").data)
 
     def refused() -> None:
         raise RuntimeError(f"the database said no to {secret_words}")
@@ -136,7 +137,7 @@ def test_a_failed_commit_is_logged_without_the_members_words(app, client, world,
     monkeypatch.setattr(db.session, "commit", refused)
     caplog.set_level(logging.DEBUG)
     data = form_data(text=f"{secret_words} and {LONG_ENOUGH}")
-    response = client.post("/testimony", data={"csrf_token": token, **data})
+    response = client.post("/testimony", data={**tokens, **data})
     assert response.status_code == 500
     assert "RuntimeError" in caplog.text
     assert secret_words not in caplog.text

@@ -16,7 +16,7 @@ from napo_tracker.extensions import db
 from napo_tracker.testimonies import services
 from napo_tracker.testimonies.models import Testimony
 
-from ..helpers import csrf_from
+from ..helpers import form_tokens
 
 SENDERS = 50
 
@@ -30,10 +30,10 @@ def _member(base_url: str, number: int, barrier: threading.Barrier, results: lis
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     try:
         with opener.open(f"{base_url}/testimony", timeout=60) as response:
-            token = csrf_from(response.read())
+            tokens = form_tokens(response.read())
         body = urllib.parse.urlencode(
             {
-                "csrf_token": token,
+                **tokens,
                 "text": f"Member {number}: my caseload keeps growing and nobody covers leave.",
                 "region": "",
                 "grade": "PSO",

@@ -15,7 +15,7 @@ from napo_tracker.testimonies import services
 from napo_tracker.testimonies.models import Testimony
 
 from .. import factories
-from ..helpers import csrf_from
+from ..helpers import csrf_from, form_tokens
 from .conftest import LONG_ENOUGH
 
 IDENTIFYING = (
@@ -26,10 +26,13 @@ IDENTIFYING = (
 
 def _post(client, reference: str, action: str, prefix: str, data: dict):
     page = client.get(f"/testimonies/{reference}")
-    token = csrf_from(page.data)
     return client.post(
         f"/testimonies/{reference}/{action}",
-        data={f"{prefix}-csrf_token": token, **{f"{prefix}-{k}": v for k, v in data.items()}, f"{prefix}-submit": "y"},
+        data={
+            **form_tokens(page.data, f"{prefix}-"),
+            **{f"{prefix}-{k}": v for k, v in data.items()},
+            f"{prefix}-submit": "y",
+        },
     )
 
 

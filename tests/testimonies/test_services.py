@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from napo_tracker.audit.models import AuditAction, AuditEvent
+from napo_tracker.evidence.services import resolve_links
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.testimonies import demo, services
@@ -55,15 +56,36 @@ def test_codes_are_stored_only_as_a_keyed_hash_and_found_however_typed(app):
     assert services.find_by_code(code) is None
 
 
-def test_submission_keeps_the_day_only_and_numbers_from_the_id(world):
+def test_submission_keeps_the_day_only_and_a_random_reference(world):
     testimony = factories.make_testimony(
         region=world.wales, grade="NQO", service_band="under_2", topics=["workload", "workload", "pay"]
     )
     assert isinstance(testimony.submitted_on, date)
-    assert testimony.reference == f"TST-{testimony.submitted_on.year}-{testimony.id:04d}"
+    # Issue 12 item 8: random and readable aloud (TST-XXXX-XXXX), not numbered from the id.
+    assert re.fullmatch(r"TST-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}", testimony.reference)
     assert testimony.topics == ["workload", "pay"]
     assert testimony.status == "submitted"
     assert not [a for a in _actions() if a.startswith("testimony:")]  # members' acts leave no timed trace
+
+
+def test_a_random_reference_already_taken_is_drawn_again(world, monkeypatch):
+    first = factories.make_testimony()
+    draws = iter([first.reference, first.reference, "TST-ABCD-EFGH"])
+    monkeypatch.setattr(services, "random_reference", lambda prefix: next(draws))
+    second = factories.make_testimony()
+    assert second.reference == "TST-ABCD-EFGH" and first.reference != second.reference
+
+
+def test_references_made_before_they_were_random_still_work(client, world, login_as):
+    old = factories.make_testimony(public_text=LONG_ENOUGH, approved_by=world.official)
+    old.reference = "TST-2026-0013"
+    db.session.commit()
+    login_as(world.official)
+    for typed in ("TST-2026-0013", "tst-2026-0013"):
+        page = client.get(f"/testimonies/{typed}")
+        assert page.status_code == 200 and "TST-2026-0013" in page.get_data(as_text=True)
+    assert resolve_links(world.official, testimony_reference="TST-2026-0013")["testimony_id"] == old.id
+    assert client.get("/testimonies/TST-2026-0014").status_code == 404
 
 
 def test_submission_refuses_bad_values_and_stores_nothing(app):
@@ -200,9 +222,8 @@ def test_originals_are_erased_after_the_retention_period(world, app):
 
     due = services.originals_due_for_erasure(today)
     assert due == [old]
-    app.config["TESTIMONY_ORIGINAL_RETENTION_DAYS"] = 10
-    assert set(services.originals_due_for_erasure(today)) == {old, fresh}
-    assert undecided not in services.originals_due_for_erasure(today)
+    assert set(services.originals_due_for_erasure(today, days=10)) == {old, fresh}
+    assert undecided not in services.originals_due_for_erasure(today, days=10)
 
     # An answer given after the original was erased is erased at the next run too.
     services.erase_original(None, old, today)
@@ -266,7 +287,9 @@ def test_export_rows_hold_only_quotable_public_texts(world):
     )
     factories.make_testimony(mps=False, press=False, approved_by=world.official)
     factories.make_testimony()
-    rows = services.export_rows(db.session.scalars(services.filtered_testimonies(services.TestimonyFilters())).all())
+    rows = list(
+        services.export_rows(db.session.scalars(services.filtered_testimonies(services.TestimonyFilters())).all())
+    )
     assert [row[0] for row in rows] == [quotable.reference]
     assert rows[0][6:8] == (False, True)
     assert LONG_ENOUGH not in str(rows)

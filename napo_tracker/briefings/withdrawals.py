@@ -1,0 +1,164 @@
+"""A member's withdrawal reaches the briefings that quoted them.
+
+When a member withdraws a testimony (``testimonies.reach``), every published version that
+quotes it is marked, stops being served, and has its stored bytes (PDF and HTML) erased, in
+the same transaction; the reference, the date and the SHA-256 of what was sent stay. Officials
+see it on their home page at once and are e-mailed, content-free, by ``flask briefings notify``
+once a day: a message sent at the moment of the withdrawal would date it to the second, and
+members are promised that nothing they do is timed finer than the day. That daily run also
+writes the erasures to the audit log, for the same reason. The member's status page learns
+from ``copies_quoting`` what was sent and what became of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..audit.models import AuditAction, record
+from ..extensions import db
+from ..kernel import clock
+from ..mail import build_message, outbox, public_url
+from ..main.home import Panel, home_panel
+from ..testimonies import reach
+from ..testimonies.models import Testimony
+from .models import Briefing, BriefingVersion, version_testimonies
+from .services import BRIEFING_ROLES, may_use_briefings
+
+
+def _versions_quoting(testimony: Testimony) -> list[BriefingVersion]:
+    return list(
+        db.session.scalars(
+            select(BriefingVersion)
+            .join(version_testimonies, version_testimonies.c.version_id == BriefingVersion.id)
+            .where(version_testimonies.c.testimony_id == testimony.id)
+            .order_by(BriefingVersion.id)
+        )
+    )
+
+
+@reach.on_withdrawal
+def erase_versions_quoting(testimony: Testimony) -> None:
+    """Every published version quoting the testimony: marked, no longer served, bytes erased."""
+    on = clock.today()
+    for version in _versions_quoting(testimony):
+        if version.withdrawn_testimony_on is None:
+            version.withdrawn_testimony_on = on
+        if version.pdf_erased_on is None:
+            version.pdf = b""
+            version.html = ""
+            version.pdf_erased_on = on
+    db.session.flush()
+
+
+@reach.copies_reporter
+def copies_quoting(testimony: Testimony) -> list[reach.SentCopy]:
+    """The published versions that sent the testimony's words out, and what became of each."""
+    copies = []
+    for version in _versions_quoting(testimony):
+        briefing = version.briefing
+        what = f"a briefing for {briefing.audience_label} ({briefing.reference}, version {version.number})"
+        copies.append(reach.SentCopy(what, version.published_on, _what_became_of(briefing, version)))
+    return copies
+
+
+def _what_became_of(briefing: Briefing, version: BriefingVersion) -> str:
+    if version.pdf_erased_on is None:
+        return "the union still holds and sends this version."
+    erased = f"our stored copy was erased on {version.pdf_erased_on:%-d %B %Y}"
+    if briefing.is_withdrawn:
+        return f"the union has withdrawn that briefing and no longer sends it; {erased}."
+    later = [v for v in briefing.published_versions if v.number > version.number and v.withdrawn_testimony_on is None]
+    if later:
+        return (
+            f"we no longer send it; {erased}, and a corrected version without your words replaced it "
+            f"on {later[0].published_on:%-d %B %Y}."
+        )
+    return f"we no longer send it; {erased}, and our officials have been told to publish a corrected version."
+
+
+# ---------------------------------------------------------------------------- telling officials
+
+
+def briefings_needing_correction() -> list[Briefing]:
+    """Briefings whose latest published version quoted a testimony since withdrawn."""
+    marked = select(BriefingVersion.briefing_id).where(BriefingVersion.withdrawn_testimony_on.is_not(None))
+    stmt = select(Briefing).where(Briefing.id.in_(marked)).order_by(Briefing.reference)
+    return [briefing for briefing in db.session.scalars(stmt) if briefing.needs_correction]
+
+
+@home_panel
+def withdrawn_testimony_panel(user: Any) -> Panel | None:
+    """Shown to officials and admins the moment a member's withdrawal reaches a published briefing."""
+    if not may_use_briefings(user):
+        return None
+    briefings = briefings_needing_correction()
+    if not briefings:
+        return None
+    return Panel("Briefings to correct", "briefings/_correction_panel.html", {"briefings": briefings})
+
+
+def versions_to_tell() -> list[BriefingVersion]:
+    """Versions marked since officials were last e-mailed."""
+    stmt = (
+        select(BriefingVersion)
+        .where(BriefingVersion.withdrawn_testimony_on.is_not(None), BriefingVersion.officials_told_on.is_(None))
+        .order_by(BriefingVersion.briefing_id, BriefingVersion.number)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def briefing_people() -> list[User]:
+    """Everyone who works on briefings (officials and admins), active accounts only."""
+    roles = [role.value for role in BRIEFING_ROLES]
+    stmt = select(User).where(User.role.in_(roles), User.is_active.is_(True)).order_by(User.email)
+    return list(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Notified:
+    versions: int
+    people: int
+
+
+def notify_officials(versions: Sequence[BriefingVersion]) -> Notified:
+    """E-mail every official and admin about the versions (references, dates and links only),
+    mark them told and audit each erasure. The caller commits; ``MailError`` leaves all unmarked
+    for the next run."""
+    if not versions:
+        return Notified(0, 0)
+    people = briefing_people()
+    lines = [
+        f"  {version.briefing.reference} version {version.number}, published {version.published_on:%-d %B %Y}: "
+        + public_url("briefings.detail", ref=version.briefing.reference)
+        for version in versions
+    ]
+    body = (
+        "A member has withdrawn a testimony that these published briefings quote. Their PDFs are no\n"
+        "longer served and the union's stored copies have been erased:\n\n"
+        + "\n".join(lines)
+        + "\n\nPublish a corrected version from each briefing's page (one button).\n"
+        "This message holds no member's words.\n"
+    )
+    with outbox() as box:
+        for person in people:
+            box.send(build_message(person.email, "Briefings to correct: a quoted testimony was withdrawn", body))
+    today = clock.today()
+    for version in versions:
+        version.officials_told_on = today
+        record(
+            None,
+            AuditAction.BRIEFING_VERSION_ERASED,
+            version.briefing,
+            version=version.number,
+            sha256=version.sha256,
+            erased_on=version.pdf_erased_on.isoformat() if version.pdf_erased_on else None,
+            reason="a quoted testimony was withdrawn",
+            officials_told=len(people),
+        )
+    db.session.flush()
+    return Notified(len(versions), len(people))

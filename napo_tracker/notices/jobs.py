@@ -1,0 +1,40 @@
+"""Notices' background jobs: a notice served (its letter made and frozen), and the daily reminders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..accounts.services import acting_user
+from ..extensions import db
+from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
+from ..jobs.services import page_path
+from ..kernel.clock import today
+from ..regions.scoping import can_access_region
+from .models import ForeseeabilityNotice
+from .reminders import send_reminders
+from .services import NoticeError, serve_notice
+
+
+@job_handler("notices.serve", title="Serving the notice")
+def serve_job(job: RunningJob, notice_id: int, served_on: str) -> Outcome:
+    """Serve the notice as asked, by someone who still covers its region; a notice served
+    meanwhile is not served twice (``serve_notice`` refuses)."""
+    actor = acting_user(job.requested_by_id)
+    notice = db.session.get(ForeseeabilityNotice, notice_id)
+    if notice is None:
+        raise Gone("The notice no longer exists.")
+    if not can_access_region(actor, notice.region_id):
+        raise NoticeError(f"{notice.reference} is no longer in your regions, so it was not served.")
+    job.progress(20, "Making the letter")
+    serve_notice(actor, notice, date.fromisoformat(served_on))
+    return Outcome(
+        f"Notice {notice.reference} served. A written response is due by {notice.response_due_on:%A %d %B %Y}.",
+        page_path("notices.detail", ref=notice.reference),
+    )
+
+
+@job_handler("notices.remind", title="E-mailing reminders about notices")
+def remind_job(job: RunningJob) -> Outcome:
+    """Today's reminders (``flask notices remind``): each rep once a day, whoever runs it."""
+    result = send_reminders(today(), progress=lambda _sent: job.progress(50, "Sending"))
+    return Outcome(f"Sent {result.sent} reminder e-mail(s) covering {result.notices} notice(s).")

@@ -1,0 +1,206 @@
+"""Imports an official can trust at once: XLSX as well as CSV through the same validator, the
+visibility, verification and source chosen for the whole file, and every import a batch
+(who, when, file, SHA-256, rows) listed, verified and reverted as a whole; bad workbooks
+refused row by row with nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from napo_tracker.briefings import services as briefing_services
+from napo_tracker.evidence.importer import HEADER, ImportOptions, ImportRefused, import_csv
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch
+from napo_tracker.evidence.services import EvidenceError, revert_batch, verify_batch
+from napo_tracker.extensions import db
+from tests.factories import make_briefing, make_section
+
+from ..helpers import submit
+from .conftest import csv_bytes, good_rows
+
+
+def _count() -> int:
+    return db.session.scalar(select(func.count()).select_from(EvidenceItem)) or 0
+
+
+def _workbook(rows, *, sheets: int = 1, merge: str | None = None, places: str | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(HEADER))
+    for row in rows:
+        sheet.append(row)
+    if places:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=4, max_col=4):
+            cell.number_format = places
+    if merge:
+        sheet.merge_cells(merge)
+    for number in range(1, sheets):
+        book.create_sheet(f"Notes {number}")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+VACANCIES = [
+    ["London", "", "vacancies", 14.2, datetime(2023, 3, 31), "PO", "", "PQ 123456", ""],
+    ["Wales", "", "vacancies", 3, datetime(2023, 3, 31), "PO", "", "PQ 123456", ""],
+    ["", "", "joiners", 412, date(2023, 3, 31), "PSO", "", "PQ 123456", "PSOs appointed in the year."],
+]
+
+
+def _import(actor, data: bytes, filename: str = "vacancies.xlsx", **options):
+    report = import_csv(actor, io.BytesIO(data), filename=filename, options=ImportOptions(**options))
+    if report.is_ok:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return report
+
+
+def test_an_xlsx_lands_as_one_public_verified_batch_with_places_as_shown(world):
+    data = _workbook(VACANCIES, places="0.00")
+    report = _import(world.official, data, visibility="public", is_verified=True, source_type="parliamentary_answer")
+    assert report.is_ok, (report.fatal, report.errors)
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert batch.reference == report.batch_reference == "IMP-0001"
+    assert batch.sha256 == hashlib.sha256(data).hexdigest() and batch.row_count == 3
+    assert batch.filename == "vacancies.xlsx" and batch.created_by_id == world.official.id
+    items = db.session.scalars(select(EvidenceItem).order_by(EvidenceItem.id)).all()
+    assert all(i.is_public and i.is_verified and i.verified_by_id == world.official.id for i in items)
+    assert all(i.source_type == "parliamentary_answer" and i.import_batch_id == batch.id for i in items)
+    # 14.2 shown as 14.20 in the workbook keeps its two places; the joiners metric exists.
+    assert (items[0].value_places, items[1].value_places) == (2, 2)
+    assert [i.metric.code for i in items if i.metric] == ["vacancies", "vacancies", "joiners"]
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (
+            lambda: _workbook([["London", "", "vacancies", "=SUM(1,2)", datetime(2023, 3, 31), "", "FOI", "x", ""]]),
+            (2, "value holds a formula (=SUM(1,2)); paste its value instead"),
+        ),
+        (
+            lambda: _workbook(
+                [["London", "", "vacancies", 4, "31/03/2023", "", "FOI", "x", ""], VACANCIES[1]],
+            ),
+            (2, "as_of '31/03/2023' is text, not a date; format the column as dates"),
+        ),
+        (
+            lambda: _workbook(VACANCIES, merge="A3:B3"),
+            (3, "cells A3:B3 are merged; unmerge them so each cell holds one value"),
+        ),
+    ],
+    ids=["formula", "date as text", "merged cells"],
+)
+def test_a_bad_workbook_is_refused_row_by_row_and_nothing_is_written(world, build, expected):
+    report = _import(world.official, build(), source_type="foi_response")
+    assert not report.is_ok and report.row_word == "row"
+    assert (expected[0], expected[1]) in [(e.line, e.reason) for e in report.errors]
+    assert _count() == 0 and db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_a_workbook_of_several_sheets_is_refused(world):
+    report = _import(world.official, _workbook(VACANCIES, sheets=3), source_type="foi_response")
+    assert report.fatal is not None and "has 3 sheets ('Sheet', 'Notes 1', 'Notes 2')" in report.fatal
+    assert _count() == 0
+
+
+def test_a_rep_may_not_verify_a_whole_file(world):
+    with pytest.raises(ImportRefused, match="Only national officials verify"):
+        import_csv(world.london_rep, io.BytesIO(csv_bytes(good_rows())), options=ImportOptions(is_verified=True))
+
+
+def test_a_batch_is_verified_and_reverted_whole(world):
+    report = _import(world.official, csv_bytes(good_rows()), filename="figures.csv")
+    batch = db.session.scalars(select(ImportBatch).where(ImportBatch.reference == report.batch_reference)).one()
+    assert batch.row_count == 4 and not batch.is_verified
+    with pytest.raises(EvidenceError, match="Only national officials"):
+        verify_batch(world.london_rep, batch)
+    assert verify_batch(world.official, batch) == 4
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).where(EvidenceItem.is_verified.is_(False))) == 0
+    assert revert_batch(world.official, batch) == 4
+    db.session.commit()
+    assert _count() == 0 and batch.is_reverted
+    with pytest.raises(EvidenceError, match="already reverted"):
+        revert_batch(world.official, batch)
+
+
+def test_a_batch_a_published_briefing_cites_is_never_reverted(world):
+    report = _import(world.official, csv_bytes(good_rows()), filename="figures.csv", visibility="public")
+    batch = db.session.scalars(select(ImportBatch).where(ImportBatch.reference == report.batch_reference)).one()
+    cited = db.session.scalars(select(EvidenceItem).where(EvidenceItem.region_id == world.wales.id)).one()
+    briefing = make_briefing(world.official)
+    make_section(world.official, briefing, body=f"Staff in post [={cited.reference}].")
+    briefing_services.publish(world.official, briefing)
+    db.session.commit()
+    with pytest.raises(EvidenceError, match=f"published briefing {briefing.reference} cites its figures"):
+        revert_batch(world.official, batch)
+    db.session.rollback()
+    assert _count() == 4
+
+
+def test_batches_are_listed_verified_and_reverted_from_their_pages(client, login_as, world):
+    login_as(world.official)
+    upload = submit(
+        client,
+        "/evidence/import",
+        {
+            "file": (io.BytesIO(_workbook(VACANCIES)), "pq.xlsx"),
+            "visibility": "public",
+            "source_type": "parliamentary_answer",
+        },
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 302 and upload.location.endswith("/evidence/imports/IMP-0001")
+    listing = client.get("/evidence/imports")
+    assert "IMP-0001" in listing.text and "pq.xlsx" in listing.text and "Not verified" in listing.text
+    page = client.get("/evidence/imports/IMP-0001")
+    assert page.status_code == 200 and "3 items left from this import" in page.text
+    assert submit(client, "/evidence/imports/IMP-0001/verify", {}).status_code == 302
+    assert "Verified" in client.get("/evidence/imports/IMP-0001").text
+    assert submit(client, "/evidence/imports/IMP-0001/revert", {}).status_code == 302
+    assert _count() == 0
+    login_as(world.london_rep)
+    assert client.get("/evidence/imports").status_code in (302, 403)
+    bad = submit(
+        client,
+        "/evidence/import",
+        {"file": (io.BytesIO(_workbook(VACANCIES, sheets=2)), "two.xlsx"), "source_type": "foi_response"},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400 and "2 sheets" in bad.text
+
+
+def test_the_command_line_takes_the_whole_file_options_and_lists_batches(app, world, tmp_path):
+    path = tmp_path / "pq.xlsx"
+    path.write_bytes(_workbook(VACANCIES))
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "evidence",
+            "import",
+            str(path),
+            "--visibility",
+            "public",
+            "--verified",
+            "--source",
+            "parliamentary_answer",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "as IMP-0001" in result.output
+    assert all(i.is_verified and i.is_public for i in db.session.scalars(select(EvidenceItem)))
+    listing = runner.invoke(args=["evidence", "batches"])
+    assert listing.output.startswith("IMP-0001\t") and "\t3\tpq.xlsx\tpublic\tverified" in listing.output
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(_workbook([["London", "", "vacancies", 1, "31/03/2023", "", "FOI", "x", ""]]))
+    failed = runner.invoke(args=["evidence", "import", str(bad)])
+    assert failed.exit_code == 1 and "row 2: as_of '31/03/2023' is text" in failed.output
