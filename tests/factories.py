@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import random
 import secrets
@@ -28,10 +29,12 @@ from napo_tracker.crypto import encrypt_text
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
 from napo_tracker.evidence.services import create_evidence, create_metric, plain_decimal, verify_evidence
 from napo_tracker.extensions import db
+from napo_tracker.jobs.models import Job
 from napo_tracker.kernel.clock import today, utcnow
 from napo_tracker.notices import services as notice_services
 from napo_tracker.notices.models import ForeseeabilityNotice
 from napo_tracker.notices.services import NoticeDetails, new_calendar_token
+from napo_tracker.privacy.services import record_request
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.testimonies.models import Testimony
 from napo_tracker.testimonies.services import answer_follow_up, ask_follow_up, submit_testimony
@@ -432,6 +435,10 @@ class Scene:
     calendar_token: str
     rep_a_other_session_id: int
     reset_token: str
+    batch: str
+    rep_a_job_id: int
+    testimony_a_id: int
+    access_request: str
 
 
 def make_scene() -> Scene:
@@ -502,6 +509,11 @@ def make_scene() -> Scene:
             expires_at=now + timedelta(days=2),
         )
     )
+    batch = _scene_batch(official)
+    # A finished job rep A asked for (a job is shown to whoever asked, and to admins).
+    job = Job(name="scene", subject="An export", status="done", requested_by_id=world.london_rep.id)
+    db.session.add(job)
+    access_request = record_request(world.admin, member_a, received_on=today(), received_via="letter")
     db.session.commit()
     return Scene(
         london_id=world.london.id,
@@ -532,7 +544,24 @@ def make_scene() -> Scene:
         calendar_token=calendar_token,
         rep_a_other_session_id=other_session.id,
         reset_token=reset_token,
+        batch=batch,
+        rep_a_job_id=job.id,
+        testimony_a_id=testimony_a.id,
+        access_request=access_request.reference,
     )
+
+
+def _scene_batch(official: User) -> str:
+    """An import batch of one London figure, through the real importer; its reference."""
+    from napo_tracker.evidence.importer import import_csv
+
+    rows = (
+        "region,unit,metric,value,as_of,grade,source,source_ref,statement\n"
+        "London,,vacancies,14.20,2025-03-31,,parliamentary answer,PQ 1234,\n"
+    )
+    report = import_csv(official, io.BytesIO(rows.encode()), filename="scene.csv")
+    assert report.is_ok and report.batch_reference, report.errors
+    return report.batch_reference
 
 
 # ---- the seeds' figures (the union's briefing "Workloads and Staffing in Probation")

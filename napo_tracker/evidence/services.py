@@ -408,7 +408,7 @@ def update_metric(
     it); another metric's code may, but never to one already taken. A metric that has
     figures keeps its unit: changing it would misstate every figure recorded."""
     if not actor.is_admin:
-        raise EvidenceError("Only admins change metrics.")
+        raise NotAllowed("Only admins change metrics.")
     code = code.strip().lower()
     MetricUnit(unit)
     if code != metric.code:
@@ -692,7 +692,7 @@ def allow_small_number(actor: User, item: EvidenceItem, reason: str) -> Evidence
     """A national official lets a small number be cited, and says why (audited): without a
     reason there is no override. ``withdraw_small_number_override`` takes it back."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials allow a small number to be cited.")
+        raise NotAllowed("Only national officials allow a small number to be cited.")
     reason = " ".join((reason or "").split())
     if len(reason) < 10:
         raise EvidenceError(
@@ -709,7 +709,7 @@ def allow_small_number(actor: User, item: EvidenceItem, reason: str) -> Evidence
 def withdraw_small_number_override(actor: User, item: EvidenceItem) -> EvidenceItem:
     """The figure is withheld again as the rule says."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials change whether a small number may be cited.")
+        raise NotAllowed("Only national officials change whether a small number may be cited.")
     item.override_reason, item.override_by_id, item.override_at = None, None, None
     db.session.flush()
     record(actor, AuditAction.EVIDENCE_OVERRIDDEN, item, reason=None)
@@ -751,7 +751,7 @@ def batch_items(batch: ImportBatch) -> Select:
 def verify_batch(actor: User, batch: ImportBatch) -> int:
     """An official verifies every item of an import at once; returns how many were not yet verified."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials verify evidence.")
+        raise NotAllowed("Only national officials verify evidence.")
     if batch.is_reverted:
         raise EvidenceError(f"{batch.reference} was reverted: there is nothing left to verify.")
     now = utcnow()
@@ -775,7 +775,7 @@ def revert_batch(actor: User, batch: ImportBatch) -> int:
     was sent must stay checkable against its evidence.
     """
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials revert imports.")
+        raise NotAllowed("Only national officials revert imports.")
     if batch.is_reverted:
         raise EvidenceError(f"{batch.reference} was already reverted.")
     references = set(db.session.scalars(select(EvidenceItem.reference).where(EvidenceItem.import_batch_id == batch.id)))

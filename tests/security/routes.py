@@ -78,6 +78,8 @@ IDENTITY = Policy("a region A member's identity", LOGIN, OK, NOT_FOUND, FORBIDDE
 NOT_OFFICIALS = Policy("reps and admins", LOGIN, OK, OK, FORBIDDEN, OK)
 # The scene's extra session is rep A's: nobody else can even find it.
 OWN_SESSION = Policy("rep A's own session", LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+# The scene's job is rep A's: shown to whoever asked for it, and to admins.
+OWN_JOB = Policy("rep A's own job", LOGIN, OK, NOT_FOUND, NOT_FOUND, OK)
 API = Policy("the API", UNAUTHORIZED, OK, OK, OK, OK)
 API_REGIONAL = Policy("the API, a region A record", UNAUTHORIZED, OK, NOT_FOUND, OK, OK)
 
@@ -114,6 +116,17 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "regions.detail": {"GET": REGIONAL, "POST": ADMINS_OF_REGION},
     "regions.unit_edit": both(ADMINS),
     "audit.index": {"GET": OFFICIALS},
+    # background jobs
+    "jobs.index": {"GET": ADMINS},
+    "jobs.detail": {"GET": OWN_JOB},
+    # members' data protection: the privacy notice is for everyone; requests and erasure are admins'
+    "privacy.notice": {"GET": PUBLIC},
+    "privacy.requests": {"GET": ADMINS},
+    "privacy.request_new": both(ADMINS),
+    "privacy.request_detail": {"GET": ADMINS},
+    "privacy.request_export": {"POST": ADMINS},
+    "privacy.request_answered": {"POST": ADMINS},
+    "privacy.erase": both(ADMINS),
     # testimonies: public pages for members, moderation for officials
     "testimonies.submit": both(PUBLIC),
     "testimonies.receipt": {"GET": PUBLIC},
@@ -166,7 +179,24 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "evidence.upload": both(STAFF),
     "evidence.metrics": {"GET": STAFF, "POST": ADMINS},
     "evidence.dashboard": {"GET": STAFF},
-    "evidence.region_dashboard": {"GET": STAFF},  # figures only, small numbers withheld
+    "evidence.region_dashboard": {"GET": REGIONAL},  # a region's own dashboard: its reps, officials, admins
+    "evidence.pack_csv": {"GET": STAFF},  # the dashboard's figures pack, as the dashboard
+    "evidence.pack_xlsx": {"GET": STAFF},
+    "evidence.pack_svg": {"GET": STAFF},
+    "evidence.pack_png": {"GET": STAFF},
+    "evidence.pack_pdf": {"GET": STAFF},
+    "evidence.region_pack_csv": {"GET": REGIONAL},
+    "evidence.region_pack_xlsx": {"GET": REGIONAL},
+    "evidence.region_pack_svg": {"GET": REGIONAL},
+    "evidence.region_pack_png": {"GET": REGIONAL},
+    "evidence.region_pack_pdf": {"GET": REGIONAL},
+    "evidence.metric_edit": both(ADMINS),
+    "evidence.allow": both(OFFICIALS),  # allowing a small number to be cited
+    "evidence.allow_withdraw": {"POST": OFFICIALS},
+    "evidence.batches": {"GET": OFFICIALS},
+    "evidence.batch": {"GET": OFFICIALS},
+    "evidence.batch_verify": {"POST": OFFICIALS},
+    "evidence.batch_revert": {"POST": OFFICIALS},
     # the API and its tokens
     "api.openapi": {"GET": API},
     "api.regions": {"GET": API},
@@ -202,6 +232,9 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "briefings.withdraw": {"POST": OFFICIALS},
     "briefings.pdf": {"GET": OFFICIALS},
     "briefings.version_pdf": {"GET": OFFICIALS},
+    "briefings.testimony_move": {"POST": OFFICIALS},
+    "briefings.number_mark": {"POST": OFFICIALS},
+    "briefings.correct": {"POST": OFFICIALS},
 }
 
 # The endpoints an anonymous visitor may reach: exactly these, no more (security.PUBLIC_ENDPOINTS).
@@ -218,6 +251,7 @@ EXPECTED_PUBLIC = frozenset(
         "testimonies.receipt",
         "testimonies.status",
         "notices.calendar_feed",
+        "privacy.notice",
     }
 )
 
@@ -251,6 +285,15 @@ ARGUMENTS: dict[tuple[str, str], Argument] = {
     ("briefings", "question_id"): lambda s: s.bank_question_id,
     ("briefings", "direction"): lambda s: "down",
     ("briefings", "number"): lambda s: 1,
+    ("briefings", "testimony_id"): lambda s: s.testimony_a_id,
+    ("briefings", "key"): lambda s: "n1",
+    ("evidence.batch", "reference"): lambda s: s.batch,
+    ("evidence.batch_verify", "reference"): lambda s: s.batch,
+    ("evidence.batch_revert", "reference"): lambda s: s.batch,
+    ("evidence", "code"): lambda s: "wmt_percent_avg",
+    ("jobs", "job_id"): lambda s: s.rep_a_job_id,
+    ("privacy", "reference"): lambda s: s.access_request,
+    ("privacy", "member_id"): lambda s: s.member_a_id,
 }
 
 # The same arguments naming region B's records, for the routes reps must not reach across.
@@ -261,6 +304,7 @@ OTHER_REGION: dict[tuple[str, str], Argument] = {
     ("cases", "member_id"): lambda s: s.member_b_id,
     ("notices", "ref"): lambda s: s.notice_b,
     ("evidence", "reference"): lambda s: s.evidence_b,
+    ("evidence", "region_id"): lambda s: s.wales_id,
     ("api", "reference"): lambda s: s.evidence_b,
 }
 

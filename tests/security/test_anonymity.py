@@ -22,6 +22,7 @@ from napo_tracker.testimonies import services
 from napo_tracker.testimonies.models import Testimony
 
 from ..factories import TESTIMONY_TEXT
+from ..helpers import submission_token_from
 from .probe import url_map_app
 from .routes import ACCESS, Role
 
@@ -94,8 +95,9 @@ def test_a_testimony_leaves_no_trace_of_its_sender(app, scene, visitor, caplog, 
         visited.add(app.url_map.bind("localhost").match(url.split("?")[0], method=method)[0])
         return response.get_data(as_text=True)
 
-    visit("GET", "/testimony", 200)
+    form = visit("GET", "/testimony", 200)
     fields = {"text": TESTIMONY_TEXT, "region": str(scene.london_id), "grade": "PO", "service_band": "5_10"}
+    fields["submission_token"] = submission_token_from(form) or ""
     visit("POST", "/testimony", 302, **fields, topics="workload", has_mps_consent="y")
     receipt = visit("GET", "/testimony/receipt", 200)
     match = re.search(r'id="receipt-code">([^<]+)<', receipt)

@@ -4,9 +4,9 @@ answers; here, the error pages no route asks for, and production's HSTS)."""
 
 from __future__ import annotations
 
+from config import TestingConfig
 from napo_tracker import create_app
 from napo_tracker.cases import services as case_services
-from napo_tracker.crypto import generate_key
 from napo_tracker.extensions import db
 
 from .probe import assert_security_headers
@@ -51,7 +51,7 @@ def test_production_adds_strict_transport_security(database_url, tmp_path):
         "production",
         SQLALCHEMY_DATABASE_URI=database_url,
         SECRET_KEY="p" * 40,
-        DATA_KEYS=generate_key(),
+        DATA_KEYS=TestingConfig.DATA_KEYS,  # the test database's own key: it checks its data
         INSTANCE_FILES_DIR=str(tmp_path / "files"),
     )
     client = app.test_client()

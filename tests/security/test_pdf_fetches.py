@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,8 +18,8 @@ import pytest
 
 from napo_tracker.pdf import PDF_BASE_URL, _safe_url_fetcher_class, html_to_pdf
 
+from ..helpers import submit
 from .poison import crawl, pdf_text, poison
-from .probe import send
 
 PASSWD_MARK = "root:x:0:0"
 
@@ -116,8 +117,11 @@ def test_no_route_that_renders_a_pdf_reaches_a_file_or_a_server(app, scene, visi
             assert answer.status == 200
             assert PASSWD_MARK not in answer.text
     visitor.become("official")
-    published = send(visitor.client, "POST", f"/briefings/{scene.briefing}/publish", visitor.token)
-    assert published.status_code == 302
+    page = f"/briefings/{scene.briefing}"
+    version = re.search(r'name="expected_version"[^>]*value="(\d+)"', visitor.client.get(page).text)
+    assert version is not None
+    published = submit(visitor.client, f"{page}/publish", {"expected_version": version.group(1)}, form_url=page)
+    assert published.status_code == 302, published.text
     rendered += 1
     assert rendered >= 3
     assert listener.hits == [], listener.hits

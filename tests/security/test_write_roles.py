@@ -23,13 +23,17 @@ from napo_tracker.accounts.models import User
 from napo_tracker.api import services as api
 from napo_tracker.api.models import ApiToken
 from napo_tracker.briefings import services as briefings
+from napo_tracker.briefings.checks import unmarked_numbers
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases import services as cases
 from napo_tracker.cases.models import Member
 from napo_tracker.evidence import services as evidence
-from napo_tracker.evidence.models import EvidenceItem
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric, metric_by_code
 from napo_tracker.extensions import db
+from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import DomainError
+from napo_tracker.privacy import services as privacy
+from napo_tracker.privacy.models import SubjectAccessRequest
 from napo_tracker.regions import services as regions
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.testimonies import services as testimonies
@@ -91,6 +95,41 @@ class ServiceCall:
 def _draft(r: Records) -> None:
     """The scene's briefing is published: an official's edit starts its next draft."""
     briefings.add_section(r.user(r.scene.official_id), r.briefing, kind="free", heading="Next", body="More.")
+
+
+def _section(r: Records) -> BriefingSection:
+    return _get(BriefingSection, r.scene.section_id)
+
+
+def _uncited_number(r: Records) -> None:
+    """A number in the section's text that cites nothing: the checks list it, to be marked."""
+    official = r.user(r.scene.official_id)
+    section = _section(r)
+    briefings.update_section(official, section, kind=section.kind, heading=section.heading, body="It took 14 days.")
+
+
+def _quoted_withdrawn(r: Records) -> None:
+    """The member behind the published briefing's quote withdraws it: a correction is due."""
+    testimonies.withdraw(r.testimony(r.scene.testimony_a))
+
+
+def _batch(r: Records) -> ImportBatch:
+    return db.session.scalars(select(ImportBatch).where(ImportBatch.reference == r.scene.batch)).one()
+
+
+def _metric(code: str) -> Metric:
+    found = metric_by_code(code)
+    assert found is not None
+    return found
+
+
+def _access_request(r: Records) -> SubjectAccessRequest:
+    reference = r.scene.access_request
+    return db.session.scalars(select(SubjectAccessRequest).where(SubjectAccessRequest.reference == reference)).one()
+
+
+def _exported(r: Records) -> None:
+    privacy.export_for_request(r.user(r.scene.admin_id), _access_request(r))
 
 
 S = ServiceCall
@@ -219,6 +258,37 @@ SERVICE_CALLS: dict[str, ServiceCall] = {
         )
     ),
     "briefings.publish": S(lambda a, r: briefings.publish(a, r.briefing), setup=_draft),
+    "briefings.correct": S(lambda a, r: briefings.request_corrected(a, r.briefing), setup=_quoted_withdrawn),
+    "briefings.number_mark": S(
+        lambda a, r: briefings.mark_not_statistic(a, (s := _section(r)), unmarked_numbers(s)[0].key),
+        setup=_uncited_number,
+    ),
+    "briefings.testimony_move": S(lambda a, r: briefings.move_testimony(a, r.briefing.testimonies[0], "up")),
+    # evidence: small numbers, import batches and metrics
+    "evidence.allow": S(
+        lambda a, r: evidence.allow_small_number(a, r.evidence(r.scene.evidence_a), "Published by the region itself.")
+    ),
+    "evidence.allow_withdraw": S(
+        lambda a, r: evidence.withdraw_small_number_override(a, r.evidence(r.scene.evidence_a))
+    ),
+    "evidence.batch_verify": S(lambda a, r: evidence.verify_batch(a, _batch(r))),
+    "evidence.batch_revert": S(lambda a, r: evidence.revert_batch(a, _batch(r))),
+    "evidence.metric_edit": S(
+        lambda a, r: evidence.update_metric(
+            a, (m := _metric("wmt_percent_avg")), code=m.code, label="Average WMT", unit=m.unit, levels=m.level_values
+        )
+    ),
+    # members' data protection: an admin's work
+    "privacy.request_new": S(
+        lambda a, r: privacy.record_request(
+            a, _get(Member, r.scene.member_b_id), received_on=clock.today(), received_via="email"
+        )
+    ),
+    "privacy.request_export": S(lambda a, r: privacy.export_for_request(a, _access_request(r))),
+    "privacy.request_answered": S(
+        lambda a, r: privacy.mark_answered(a, _access_request(r), clock.today()), setup=_exported
+    ),
+    "privacy.erase": S(lambda a, r: privacy.erase(a, _get(Member, r.scene.member_b_id), account=None)),
     "briefings.withdraw": S(lambda a, r: briefings.withdraw(a, r.briefing)),
 }
 
