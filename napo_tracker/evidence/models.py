@@ -489,6 +489,15 @@ class EvidenceItem(Model):
     def is_from_public_source(self) -> bool:
         return self.source_type in PUBLIC_SOURCES
 
+    @property
+    def has_web_link(self) -> bool:
+        """Only a web address becomes a link: never a script (``javascript:``) or a local file."""
+        return is_web_address(self.source_url)
+
+
+def is_web_address(text: str | None) -> bool:
+    return bool(text) and text.strip().lower().startswith(("https://", "http://"))  # type: ignore[union-attr]
+
 
 def metric_by_code(code: str) -> Metric | None:
     code = code.strip().lower()
