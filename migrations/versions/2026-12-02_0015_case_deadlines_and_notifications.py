@@ -1,7 +1,7 @@
 """case deadlines and notifications
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0018 (0011 when written; main gained 0018 meanwhile)
 Create Date: 2026-12-02 16:00:00
 
 Deadline types an admin defines (a rule: working days, calendar days or months less a day)
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0011"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

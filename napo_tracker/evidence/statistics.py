@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, select
 
 from ..extensions import db
 from ..kernel.clock import today
@@ -187,25 +187,27 @@ def latest_figures(
     region_id: int | None = None,
     grade: str | None = None,
 ) -> Snapshot:
-    """The latest figure of each place and grade on or before ``on`` (one query: the newest
-    row of each place and grade by date, then by id), and the exact totals of an additive metric."""
+    """The latest figure of each place and grade on or before ``on``, and the exact totals of an
+    additive metric. The places that have a figure, then for each the newest row by date, then
+    by id, found through the places index in date order (never numbering every row); then
+    those few rows."""
     item = EvidenceItem
-    ranked = (
-        _level_filter(visible_items(user), level, region_id)
-        .where(item.metric_id == metric.id, item.value.is_not(None), item.as_of <= on)
-        .add_columns(
-            func.row_number()
-            .over(
-                partition_by=(item.region_id, item.unit_id, func.coalesce(item.grade, "")),
-                order_by=(item.as_of.desc(), item.id.desc()),
-            )
-            .label("rank")
-        )
+    scoped = _level_filter(visible_items(user), level, region_id).where(
+        item.metric_id == metric.id, item.value.is_not(None), item.as_of <= on
     )
     if grade is not None:
-        ranked = ranked.where(func.coalesce(item.grade, "") == grade)
-    inner = ranked.subquery()
-    stmt = select(item).join(inner, item.id == inner.c.id).where(inner.c.rank == 1)
+        scoped = scoped.where(func.coalesce(item.grade, "") == grade)
+    places = _places_of(scoped)
+    newest = (
+        scoped.with_only_columns(item.id)
+        .where(_at_place(places, level))
+        .order_by(item.as_of.desc(), item.id.desc())
+        .limit(1)
+        .correlate(places)
+        .scalar_subquery()
+    )
+    ids = [found for found in db.session.scalars(select(newest).select_from(places)) if found is not None]
+    stmt = select(item).where(item.id.in_(ids))
     figures = sorted((_figure(user, found) for found in db.session.scalars(stmt).unique()), key=_sort_key)
     snapshot = Snapshot(metric, level, on, figures)
     if metric.is_additive:
@@ -235,6 +237,38 @@ def changes_since(now: Snapshot, then: Snapshot) -> list[Change]:
     return [Change(f, earlier.get((f.item.region_id, f.item.unit_id, f.grade))) for f in now.figures]
 
 
+def _places_of(scoped: Select) -> Subquery:
+    """The places (region, unit, grade) that have a figure among ``scoped``'s rows."""
+    item = EvidenceItem
+    grade = func.coalesce(item.grade, "").label("grade")
+    return scoped.with_only_columns(item.region_id, item.unit_id, grade).distinct().order_by(None).subquery("places")
+
+
+def _at_place(places: Subquery, level: str) -> ColumnElement[bool]:
+    """The rows of one place. Plain equality where the level says the column is set (so both
+    databases use the index); a national figure has neither region nor unit."""
+    item = EvidenceItem
+    same_grade = func.coalesce(item.grade, "") == places.c.grade
+    if level == Level.NATIONAL:
+        return same_grade
+    if level == Level.UNIT:
+        return and_(item.region_id == places.c.region_id, item.unit_id == places.c.unit_id, same_grade)
+    return and_(item.region_id == places.c.region_id, same_grade)
+
+
+def _count_by_place(scoped: Select, places: Subquery, level: str) -> int:
+    """How many rows ``scoped`` holds, counted place by place: each place's rows in a date range
+    are one range of the places index, where counting by date would walk every metric's rows."""
+    at_place = (
+        scoped.with_only_columns(func.count(EvidenceItem.id))
+        .where(_at_place(places, level))
+        .order_by(None)
+        .correlate(places)
+        .scalar_subquery()
+    )
+    return db.session.scalar(select(func.sum(at_place)).select_from(places)) or 0
+
+
 def series(
     user: Any,
     metric: Metric,
@@ -250,12 +284,13 @@ def series(
     when there are more than ``max_points`` (the setting ``CHART_MAX_POINTS``)."""
     limit = max_points or chart_max_points()
     item = EvidenceItem
-    base = _level_filter(visible_items(user), level, region_id).where(
-        item.metric_id == metric.id, item.value.is_not(None), item.as_of >= date_from, item.as_of <= date_to
+    scoped = _level_filter(visible_items(user), level, region_id).where(
+        item.metric_id == metric.id, item.value.is_not(None)
     )
     if grade is not None:
-        base = base.where(func.coalesce(item.grade, "") == grade)
-    count = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+        scoped = scoped.where(func.coalesce(item.grade, "") == grade)
+    base = scoped.where(item.as_of >= date_from, item.as_of <= date_to)
+    count = _count_by_place(base, _places_of(scoped), level)
     newest = list(db.session.scalars(base.order_by(item.as_of.desc(), item.id.desc()).limit(limit)).unique())
     lines: dict[str, list[tuple[date, Decimal]]] = {}
     withheld = 0

@@ -154,6 +154,7 @@ def requests_list() -> list[SubjectAccessRequest]:
 
 def export_for_request(actor: User, request: SubjectAccessRequest) -> bytes:
     """The export that answers a request; the request remembers the day it was made."""
+    _require_admin(actor)
     if request.member is None:
         raise PrivacyError("This request's member is no longer recorded.")
     data = export_member(actor, request.member)
