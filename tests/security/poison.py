@@ -99,6 +99,12 @@ NOT_TYPED_TEXT = frozenset(
         "erasure_tombstones.kind",
         "erasure_tombstones.number_hash",
         "erasure_tombstones.account_action",
+        "deadline_types.rule",
+        "notifications.kind",
+        "notifications.reference",
+        "notifications.url",
+        "notifications.key",
+        "notifications.email_state",
     }
 )
 # Typed, but checked as a web address: poisoned with a script address instead.

@@ -25,8 +25,9 @@ from napo_tracker.api.models import ApiToken
 from napo_tracker.briefings import services as briefings
 from napo_tracker.briefings.checks import unmarked_numbers
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
+from napo_tracker.cases import deadlines
 from napo_tracker.cases import services as cases
-from napo_tracker.cases.models import Member
+from napo_tracker.cases.models import DeadlineType, Member
 from napo_tracker.evidence import services as evidence
 from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric, metric_by_code
 from napo_tracker.extensions import db
@@ -167,6 +168,14 @@ SERVICE_CALLS: dict[str, ServiceCall] = {
             email=None,
             phone=None,
             grade=None,
+        )
+    ),
+    "cases.deadline_types": S(
+        lambda a, r: deadlines.create_deadline_type(a, deadlines.TypeDetails("Appeal", "working_days", 5, 3))
+    ),
+    "cases.deadline_type_edit": S(
+        lambda a, r: deadlines.update_deadline_type(
+            a, _get(DeadlineType, r.scene.deadline_type_id), deadlines.TypeDetails("Hearing", "calendar_days", 21, 3)
         )
     ),
     "cases.member_edit": S(
