@@ -103,7 +103,7 @@ def assert_security_headers(response: TestResponse, context: str, *, static: boo
         assert response.headers.get("Cache-Control") == "no-store", f"{context}: may be cached"
 
 
-def snapshot(*, leave_out: frozenset[str] = frozenset({"user_sessions"})) -> dict[str, list[tuple]]:
+def snapshot(*, leave_out: frozenset[str] = frozenset({"user_sessions"})) -> dict[str, list[str]]:
     """Every row of every table (but ``leave_out``), to show that a refused request changed nothing.
 
     A rep's attempt on another region's record is written down on purpose (``access:out-of-region``
