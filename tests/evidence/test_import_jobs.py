@@ -21,7 +21,8 @@ def _rows(count: int, *, bad_at: tuple[int, ...] = ()) -> bytes:
     rows = []
     for n in range(count):
         value = "not a number" if n in bad_at else str(100 + n % 90)
-        rows.append(["London", "", "wmt_percent_avg", value, f"2020-01-{1 + n % 28:02d}", "", "union survey", f"S{n}", ""])
+        day = f"2020-01-{1 + n % 28:02d}"
+        rows.append(["London", "", "wmt_percent_avg", value, day, "", "union survey", f"S{n}", ""])
     return csv_bytes(rows)
 
 
