@@ -96,7 +96,7 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "notifications": ("views", "cli", "jobs"),
     "cases": ("views", "deadline_views", "cli", "jobs"),
     "notices": ("views", "cli", "jobs"),
-    "evidence": ("views", "cli"),
+    "evidence": ("views", "cli", "jobs"),
     "briefings": ("views", "cli", "jobs", "withdrawals"),
     "api": ("views", "auth"),
     "api.tokens": (),

@@ -37,7 +37,7 @@ from napo_tracker.notices.models import ForeseeabilityNotice
 from napo_tracker.notices.services import NoticeDetails, new_calendar_token
 from napo_tracker.notifications.models import NotificationKind
 from napo_tracker.notifications.services import notify
-from napo_tracker.privacy.services import record_request
+from napo_tracker.privacy.services import make_export, record_request
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.testimonies.models import Testimony
 from napo_tracker.testimonies.services import answer_follow_up, ask_follow_up, submit_testimony
@@ -522,6 +522,7 @@ def make_scene() -> Scene:
     job = Job(name="scene", subject="An export", status="done", requested_by_id=world.london_rep.id)
     db.session.add(job)
     access_request = record_request(world.admin, member_a, received_on=today(), received_via="letter")
+    make_export(world.admin, access_request)
     hearing = deadlines.create_deadline_type(world.admin, deadlines.TypeDetails("Hearing", "calendar_days", 14, 3))
     deadline_a = deadlines.set_deadline(world.london_rep, case_a, hearing.id, today())
     deadline_b = deadlines.set_deadline(world.wales_rep, case_b, hearing.id, today())

@@ -1,7 +1,7 @@
 """case deadlines and notifications
 
 Revision ID: 0015
-Revises: 0018 (0011 when written; main gained 0018 meanwhile)
+Revises: 0019 (0011 when written; main gained 0018 and 0019 meanwhile)
 Create Date: 2026-12-02 16:00:00
 
 Deadline types an admin defines (a rule: working days, calendar days or months less a day)
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

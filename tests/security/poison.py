@@ -94,6 +94,7 @@ NOT_TYPED_TEXT = frozenset(
         "used_submissions.token",
         "used_submissions.result_url",
         "subject_access_requests.reference",
+        "subject_access_requests.export_file",
         "subject_access_requests.received_via",
         "subject_access_requests.status",
         "erasure_tombstones.kind",

@@ -125,6 +125,7 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "privacy.request_new": both(ADMINS),
     "privacy.request_detail": {"GET": ADMINS},
     "privacy.request_export": {"POST": ADMINS},
+    "privacy.export_download": {"GET": ADMINS},
     "privacy.request_answered": {"POST": ADMINS},
     "privacy.erase": both(ADMINS),
     # testimonies: public pages for members, moderation for officials

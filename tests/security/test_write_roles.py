@@ -293,7 +293,7 @@ SERVICE_CALLS: dict[str, ServiceCall] = {
             a, _get(Member, r.scene.member_b_id), received_on=clock.today(), received_via="email"
         )
     ),
-    "privacy.request_export": S(lambda a, r: privacy.export_for_request(a, _access_request(r))),
+    "privacy.request_export": S(lambda a, r: privacy.ask_for_export(a, _access_request(r))),
     "privacy.request_answered": S(
         lambda a, r: privacy.mark_answered(a, _access_request(r), clock.today()), setup=_exported
     ),
