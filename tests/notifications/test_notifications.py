@@ -267,3 +267,23 @@ def test_the_notice_reminders_also_reach_the_inbox_without_a_second_email(app, w
     ]
     assert {n.email_state for n in told} == {"none"}
     assert len(mail_server.bodies_to("rep.london@example.org")) == 3  # the reminders' own e-mails
+
+
+def test_a_large_import_on_a_worker_tells_whoever_asked_when_it_ends(app, client, login_as, world):
+    from napo_tracker.jobs.models import Job
+    from napo_tracker.jobs.registry import title_of
+
+    from ..evidence.test_import_jobs import _rows, _upload
+
+    app.config["IMPORT_INLINE_BYTES"] = 2_000
+    login_as(world.official)
+    assert _upload(client, _rows(200)).status_code == 302
+    login_as(world.london_rep)
+    assert _upload(client, _rows(200, bad_at=(3,))).status_code == 302
+    done, failed = db.session.scalars(select(Job).where(Job.name == "evidence.import").order_by(Job.id)).all()
+    title = title_of("evidence.import")
+    (official_told,) = _mine(world.official)
+    assert official_told.message.startswith(f"{title}") and official_told.message.endswith(": finished.")
+    assert official_told.url == f"/jobs/{done.id}" and official_told.kind == "job_finished"
+    (rep_told,) = _mine(world.london_rep)
+    assert rep_told.message.endswith(": failed.") and rep_told.url == f"/jobs/{failed.id}"
