@@ -100,6 +100,7 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "api": ("views", "auth"),
     "api.tokens": (),
     "privacy": ("views", "jobs", "tombstones"),
+    "search": ("views",),
 }
 
 
