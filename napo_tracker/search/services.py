@@ -108,7 +108,7 @@ def _ranked(terms: tuple[str, ...], text: str) -> Select:
         return (
             select(*columns)
             .where(document.op("@@")(query))
-            .order_by(exact, func.ts_rank_cd(document, query).desc(), SearchEntry.id.desc())
+            .order_by(exact, func.ts_rank(document, query).desc(), SearchEntry.id.desc())
         )
     fts = table(FTS_TABLE, column("rowid"))
     return (
