@@ -205,6 +205,15 @@ CREATE_FORMS = [
         Member,
     ),
     CreateForm(
+        "cases.members_import",
+        "london_rep",
+        lambda m: "/cases/members/import",
+        lambda m: {
+            "file": (io.BytesIO(b"membership_number,name,region,unit,grade,email\nN-77,Ann,London,,,\n"), "m.csv")
+        },
+        Member,
+    ),
+    CreateForm(
         "cases.timeline",
         "london_rep",
         lambda m: f"/cases/{m.case.reference}",

@@ -67,6 +67,8 @@ class AuditAction(StrEnum):
     MEMBER_PAGE_VIEWED = "member:viewed"
     MEMBER_EXPORTED = "member:exported"
     MEMBER_ERASED = "member:erased"
+    MEMBERS_IMPORTED = "member:imported"
+    CASES_HANDED_OVER = "case:handed-over"
     CASE_CREATED = "case:created"
     CASE_CHANGED = "case:changed"
     CASE_STATUS_CHANGED = "case:status:changed"
