@@ -83,6 +83,7 @@ NOT_CREATING = {
     "notices.respond": "records the response (refused once recorded)",
     "notices.resolve": "resolves a notice (refused once resolved)",
     "notices.calendar": "makes or replaces the one calendar address a user has",
+    "notices.caseload": "hands cases and notices over (versioned: a second copy finds them moved and is refused)",
     "regions.unit_edit": "edits a unit",
     "testimonies.approve": "approves (versioned)",
     "testimonies.reject": "rejects (versioned)",

@@ -83,19 +83,15 @@ def caseloads(user: RegionalUser) -> list[CaseloadLine]:
     from ..regions.models import Region
 
     reps = _reps(user)
-    names = dict(db.session.execute(select(Region.id, Region.name)).tuples())
-    case_counts = dict(
-        db.session.execute(
-            _open_cases(user).with_only_columns(Case.assigned_rep_id, func.count()).group_by(Case.assigned_rep_id)
-        ).tuples()
+    names: dict[int, str] = {rid: name for rid, name in db.session.execute(select(Region.id, Region.name))}
+    by_case = _open_cases(user).with_only_columns(Case.assigned_rep_id, func.count()).group_by(Case.assigned_rep_id)
+    case_counts = {rep_id: count for rep_id, count in db.session.execute(by_case)}
+    by_notice = (
+        _open_notices(user)
+        .with_only_columns(ForeseeabilityNotice.assigned_rep_id, func.count())
+        .group_by(ForeseeabilityNotice.assigned_rep_id)
     )
-    notice_counts = dict(
-        db.session.execute(
-            _open_notices(user)
-            .with_only_columns(ForeseeabilityNotice.assigned_rep_id, func.count())
-            .group_by(ForeseeabilityNotice.assigned_rep_id)
-        ).tuples()
-    )
+    notice_counts = {rep_id: count for rep_id, count in db.session.execute(by_notice)}
     return [
         CaseloadLine(
             rep, ", ".join(sorted(names[r] for r in regions)), case_counts.get(rid, 0), notice_counts.get(rid, 0)
