@@ -42,9 +42,9 @@ def test_some_cases_and_notices_are_handed_over_with_their_timeline_and_audit(wo
     )
     db.session.commit()
     assert moved == ([cases[0].reference], [notice.reference])
-    assert db.session.get(Case, cases[0].id).assigned_rep_id == colleague.id
-    assert db.session.get(Case, cases[1].id).assigned_rep_id == world.london_rep.id
-    assert db.session.get(ForeseeabilityNotice, notice.id).assigned_rep_id == colleague.id
+    assert db.session.get_one(Case, cases[0].id).assigned_rep_id == colleague.id
+    assert db.session.get_one(Case, cases[1].id).assigned_rep_id == world.london_rep.id
+    assert db.session.get_one(ForeseeabilityNotice, notice.id).assigned_rep_id == colleague.id
     entry = db.session.scalars(
         select(CaseEntry).where(CaseEntry.case_id == cases[0].id, CaseEntry.kind == "assignment")
     ).all()
@@ -69,7 +69,7 @@ def test_a_rep_outside_the_region_is_refused_and_nothing_moves(world, team):
     with pytest.raises(HandOverError, match="is not a rep of London"):
         hand_over(world.official, world.london_rep.id, world.wales_rep.id, cases=versions(*cases[:2]), notices={})
     db.session.rollback()
-    assert {db.session.get(Case, c.id).assigned_rep_id for c in cases[:2]} == {world.london_rep.id}
+    assert {db.session.get_one(Case, c.id).assigned_rep_id for c in cases[:2]} == {world.london_rep.id}
 
 
 def test_a_record_changed_since_the_page_was_opened_refuses_the_step(world, team):
@@ -80,7 +80,7 @@ def test_a_record_changed_since_the_page_was_opened_refuses_the_step(world, team
     with pytest.raises(ConflictError):
         hand_over(world.london_rep, world.london_rep.id, colleague.id, cases=seen, notices={})
     db.session.rollback()
-    assert db.session.get(Case, cases[0].id).assigned_rep_id == world.london_rep.id
+    assert db.session.get_one(Case, cases[0].id).assigned_rep_id == world.london_rep.id
 
 
 def test_closed_work_nothing_chosen_and_the_same_rep_are_refused(world, team):
@@ -105,8 +105,8 @@ def test_the_pages(client, login_as, world, team):
         data={**tokens, "everything": "y", "to_rep_id": str(colleague.id)},
     )
     assert done.status_code == 302
-    assert {db.session.get(Case, c.id).assigned_rep_id for c in cases[:2]} == {colleague.id}
-    assert db.session.get(ForeseeabilityNotice, notice.id).assigned_rep_id == colleague.id
+    assert {db.session.get_one(Case, c.id).assigned_rep_id for c in cases[:2]} == {colleague.id}
+    assert db.session.get_one(ForeseeabilityNotice, notice.id).assigned_rep_id == colleague.id
     # A stale page: its items were handed over meanwhile.
     again = client.post(
         f"/notices/caseloads/{world.london_rep.id}",
