@@ -27,6 +27,7 @@ from napo_tracker.evidence import views as evidence_views
 from napo_tracker.evidence.models import EvidenceItem, Metric
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
+from napo_tracker.letters.models import LetterTemplate, SentLetter
 from napo_tracker.notices.models import ForeseeabilityNotice, NoticeEscalation
 from napo_tracker.privacy.models import SubjectAccessRequest
 from napo_tracker.regions.models import Region, Unit
@@ -83,6 +84,7 @@ NOT_CREATING = {
     "notices.respond": "records the response (refused once recorded)",
     "notices.resolve": "resolves a notice (refused once resolved)",
     "notices.calendar": "makes or replaces the one calendar address a user has",
+    "letters.template_edit": "edits a letter template (versioned)",
     "notices.caseload": "hands cases and notices over (versioned: a second copy finds them moved and is refused)",
     "regions.unit_edit": "edits a unit",
     "testimonies.approve": "approves (versioned)",
@@ -110,6 +112,7 @@ class Made:
     notice: Any = None
     testimony: Any = None
     member: Any = None
+    letter_template: Any = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,22 @@ CREATE_FORMS = [
             "file": (io.BytesIO(b"membership_number,name,region,unit,grade,email\nN-77,Ann,London,,,\n"), "m.csv")
         },
         Member,
+    ),
+    CreateForm(
+        "letters.template_new",
+        "admin",
+        lambda m: "/letters/templates/new",
+        lambda m: {"name": "Grievance", "kind": "grievance", "subject": "", "body": "About {{ case.reference }}."},
+        LetterTemplate,
+    ),
+    CreateForm(
+        "letters.case_letters",
+        "london_rep",
+        lambda m: f"/letters/cases/{m.case.reference}?template_id={m.letter_template.id}",
+        lambda m: {"template_id": str(m.letter_template.id)},
+        SentLetter,
+        url=lambda m: f"/letters/cases/{m.case.reference}",
+        needs=("case", "letter template"),
     ),
     CreateForm(
         "cases.timeline",
@@ -363,6 +382,8 @@ def _make(world: factories.World, needs: tuple[str, ...]) -> Made:
         made.testimony = factories.make_testimony()
     if "member" in needs:
         made.member = factories.make_member(world.london_rep, world.london)
+    if "letter template" in needs:
+        made.letter_template = factories.make_letter_template(world.admin)
     db.session.commit()
     return made
 

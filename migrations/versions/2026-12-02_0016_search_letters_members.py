@@ -1,7 +1,7 @@
 """search, letters and members
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0019
 Create Date: 2026-12-02 16:00:00
 
 One search index for cases, notices, evidence, approved testimonies and briefings
@@ -10,6 +10,9 @@ a record's row current whenever the record is written, however it is written; th
 existing records are built here. SQLite indexes them with FTS5 (``search_fts``, an
 external-content table kept by triggers of its own); PostgreSQL with a generated ``tsvector``
 column and a GIN index.
+
+Letter templates kept by admins, and the letters sent from them (the PDF as sent, encrypted,
+with its SHA-256).
 
 A note for later migrations: on SQLite, a batch ``ALTER`` that copies one of the indexed
 tables drops its triggers with the old table; such a migration must create them again
@@ -21,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0016"
-down_revision = "0011"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
@@ -208,9 +211,66 @@ def _drop_search_index() -> None:
     op.drop_table("search_entries")
 
 
+def _create_letters() -> None:
+    op.create_table(
+        "letter_templates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("is_archived", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_letter_templates")),
+        sa.UniqueConstraint("name", name=op.f("uq_letter_templates_name")),
+    )
+    op.create_table(
+        "sent_letters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=True),
+        sa.Column("notice_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=False),  # encrypted (EncryptedBytes)
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_sent_letters_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["letter_templates.id"],
+            name=op.f("fk_sent_letters_template_id_letter_templates"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["notice_id"],
+            ["foreseeability_notices.id"],
+            name=op.f("fk_sent_letters_notice_id_foreseeability_notices"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sent_by_id"], ["users.id"], name=op.f("fk_sent_letters_sent_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_letters")),
+    )
+    op.create_index(op.f("ix_sent_letters_case_id"), "sent_letters", ["case_id"])
+
+
+def _drop_letters() -> None:
+    op.drop_index(op.f("ix_sent_letters_case_id"), table_name="sent_letters")
+    op.drop_table("sent_letters")
+    op.drop_table("letter_templates")
+
+
 def upgrade():
     _create_search_index()
+    _create_letters()
 
 
 def downgrade():
+    _drop_letters()
     _drop_search_index()

@@ -69,6 +69,9 @@ class AuditAction(StrEnum):
     MEMBER_ERASED = "member:erased"
     MEMBERS_IMPORTED = "member:imported"
     CASES_HANDED_OVER = "case:handed-over"
+    LETTER_TEMPLATE_SAVED = "letter:template:saved"
+    LETTER_SENT = "letter:sent"
+    LETTER_DOWNLOADED = "letter:downloaded"
     CASE_CREATED = "case:created"
     CASE_CHANGED = "case:changed"
     CASE_STATUS_CHANGED = "case:status:changed"
@@ -120,6 +123,7 @@ class AuditAction(StrEnum):
     # members' data protection
     ACCESS_REQUEST_RECORDED = "access-request:recorded"
     ACCESS_REQUEST_FULFILLED = "access-request:fulfilled"
+    ACCESS_REQUEST_EXPORT_DOWNLOADED = "access-request:export:downloaded"
     ACCESS_REQUEST_REMINDERS_SENT = "access-request:reminders:sent"
     RETENTION_APPLIED = "retention:applied"
     BACKUP_CREATED = "backup:created"

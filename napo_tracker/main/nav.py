@@ -29,6 +29,7 @@ ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
     ("regions.index", "Regions and units", EVERYONE),
     ("audit.index", "Audit log", OFFICIALS),
     ("jobs.index", "Background jobs", ADMINS),
+    ("letters.templates", "Letter templates", ADMINS),
 ]
 
 NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}
