@@ -21,7 +21,8 @@ from flask import abort, current_app
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import delete, event, inspect, select
+from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
@@ -127,7 +128,9 @@ def _check_template(name: str, kind: str, subject: str, body: str, *, other_than
         raise LetterError("Write the letter.", "body")
     if len(body) > MAX_BODY:
         raise LetterError(f"The letter is longer than {MAX_BODY:,} characters.", "body")
-    fields_used(subject)
+    if any(root == "member" for root, _ in fields_used(subject)):
+        # The subject is kept in clear as the sent letter's title: it may not name the member.
+        raise LetterError("The subject line may not name the member (it is kept in clear).", "subject")
     fields_used(body)
     clash = select(LetterTemplate.id).where(LetterTemplate.name == name.strip())
     if other_than is not None:
@@ -336,3 +339,25 @@ def letter_for_download(actor: User, ref: str, letter_id: int) -> SentLetter:
         abort(404)
     record(actor, AuditAction.LETTER_DOWNLOADED, case, letter=letter.id)
     return letter
+
+
+# ---------------------------------------------------------------------------- anonymisation
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_letters_of_anonymised_cases(session: Session, _context: object, _instances: object) -> None:
+    """A case anonymised (by the retention schedule or an erasure) loses its sent letters with
+    the rest of its free text: they may name the member. Casework sits below letters, so the
+    letters follow the case's ``anonymised_on`` here rather than being named there."""
+    ids = [
+        case.id
+        for case in session.dirty
+        if isinstance(case, Case) and case.anonymised_on is not None and "anonymised_on" in _changed(case)
+    ]
+    if ids:
+        session.execute(delete(SentLetter).where(SentLetter.case_id.in_(ids)))
+
+
+def _changed(record: object) -> set[str]:
+    state = inspect(record)
+    return {attr.key for attr in state.attrs if attr.history.has_changes()}

@@ -123,3 +123,16 @@ def test_the_pages(client, login_as, world):
         data={**tokens, "name": "Bad", "kind": "other", "subject": "", "body": "{{ ''.__class__ }}"},
     )
     assert refused.status_code == 400 and b"is not one of them" in refused.data
+
+
+def test_an_anonymised_case_loses_its_letters_and_a_subject_never_names_the_member(world):
+    from napo_tracker.cases.services import anonymise_case
+
+    case = factories.make_case(world.london_rep, world.london)
+    letter_id = factories.make_sent_letter(world.london_rep, case, factories.make_letter_template(world.admin)).id
+    anonymise_case(None, case, reason="retention")
+    db.session.commit()
+    db.session.expunge_all()
+    assert db.session.scalar(select(SentLetter.id).where(SentLetter.id == letter_id)) is None
+    with pytest.raises(LetterError, match="may not name the member"):
+        create_template(world.admin, name="S", kind="other", subject="About {{ member.name }}", body="Hello")
