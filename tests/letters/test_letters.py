@@ -7,7 +7,7 @@ import hashlib
 import re
 
 import pytest
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, func, select, type_coerce
 
 from napo_tracker.cases.models import CaseEntry
 from napo_tracker.extensions import db
@@ -132,7 +132,6 @@ def test_an_anonymised_case_loses_its_letters_and_a_subject_never_names_the_memb
     letter_id = factories.make_sent_letter(world.london_rep, case, factories.make_letter_template(world.admin)).id
     anonymise_case(None, case, reason="retention")
     db.session.commit()
-    db.session.expunge_all()
-    assert db.session.scalar(select(SentLetter.id).where(SentLetter.id == letter_id)) is None
+    assert db.session.scalar(select(func.count()).where(SentLetter.id == letter_id)) == 0
     with pytest.raises(LetterError, match="may not name the member"):
         create_template(world.admin, name="S", kind="other", subject="About {{ member.name }}", body="Hello")
