@@ -35,8 +35,8 @@ TARGET_MS = 100
 PASSWORD = "benchmark passphrase of some length 41"
 # (who, what is typed, what it stands for)
 SEARCHES = [
-    ("rep", "caseload", "a word in a third of all titles"),
-    ("official", "caseload", "a word in a third of all titles"),
+    ("rep", "caseload", "a word in half of all titles"),
+    ("official", "caseload", "a word in half of all titles"),
     ("official", "caseload cover", "two common words"),
     ("official", "harbour", "a rare word (prefix)"),
     ("rep", "mappa sickness travel", "three words"),
@@ -49,7 +49,7 @@ RARE = [f"{stem}{n}" for stem in ("harbour", "quill", "lantern", "orchard", "mea
 
 
 def _titled(rows: Iterator[dict[str, Any]], rng: random.Random) -> Iterator[dict[str, Any]]:
-    """Case titles of three or four words: a third hold "caseload", a tenth each other common
+    """Case titles of three or four words: about half hold "caseload" (a third put first), each other common
     word, and one word in four rare."""
     for row in rows:
         words = [rng.choice(COMMON) for _ in range(3)]
