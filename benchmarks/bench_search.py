@@ -49,8 +49,8 @@ RARE = [f"{stem}{n}" for stem in ("harbour", "quill", "lantern", "orchard", "mea
 
 
 def _titled(rows: Iterator[dict[str, Any]], rng: random.Random) -> Iterator[dict[str, Any]]:
-    """Case titles of three or four words: about half hold "caseload" (a third put first), each other common
-    word, and one word in four rare."""
+    """Case titles of three or four words from ten common ones, "caseload" in about half of them
+    (put first in a third), and a rare word in one title in four."""
     for row in rows:
         words = [rng.choice(COMMON) for _ in range(3)]
         if rng.random() < 0.33:
