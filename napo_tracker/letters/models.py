@@ -56,7 +56,7 @@ class SentLetter(Model):
     template_id: Mapped[int | None] = mapped_column(ForeignKey("letter_templates.id", ondelete="SET NULL"))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("foreseeability_notices.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
-    pdf: Mapped[bytes] = deferred(mapped_column(EncryptedBytes))
+    pdf: Mapped[bytes] = deferred(mapped_column(EncryptedBytes, nullable=False))
     sha256: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
