@@ -135,3 +135,20 @@ def test_an_anonymised_case_loses_its_letters_and_a_subject_never_names_the_memb
     assert db.session.scalar(select(func.count()).where(SentLetter.id == letter_id)) == 0
     with pytest.raises(LetterError, match="may not name the member"):
         create_template(world.admin, name="S", kind="other", subject="About {{ member.name }}", body="Hello")
+
+
+def test_a_members_subject_access_export_holds_the_letters_sent_about_their_cases(world):
+    import io
+    import json
+    import zipfile
+
+    from napo_tracker.privacy.export import build_export
+
+    member = factories.make_member(world.london_rep, world.london, membership_number="N-7")
+    case = factories.make_case(world.london_rep, world.london, member_id=member.id)
+    letter = factories.make_sent_letter(world.london_rep, case, factories.make_letter_template(world.admin))
+    archive = zipfile.ZipFile(io.BytesIO(build_export(world.admin, member)))
+    path = f"letters/{case.reference}-{letter.id}.pdf"
+    assert hashlib.sha256(archive.read(path)).hexdigest() == letter.sha256
+    data = json.loads(archive.read("data.json"))
+    assert data["cases"][0]["letters"][0]["sha256"] == letter.sha256
