@@ -69,13 +69,14 @@ def run(backend: str, url: str, cases: int, evidence: int, runs: int) -> list[di
     from napo_tracker.accounts.services import create_user
     from napo_tracker.accounts.sessions import start_session
     from napo_tracker.cases.models import Case
+    from napo_tracker.crypto import generate_key
     from napo_tracker.extensions import db
     from napo_tracker.regions import demo as regions_demo
     from napo_tracker.regions.models import Region, region_by_name
 
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as files:
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=url, INSTANCE_FILES_DIR=files)
+        app = create_app("development", SQLALCHEMY_DATABASE_URI=url, INSTANCE_FILES_DIR=files, DATA_KEYS=generate_key())
         with app.app_context():
             from flask_migrate import upgrade
 
