@@ -152,3 +152,19 @@ def test_a_members_subject_access_export_holds_the_letters_sent_about_their_case
     assert hashlib.sha256(archive.read(path)).hexdigest() == letter.sha256
     data = json.loads(archive.read("data.json"))
     assert data["cases"][0]["letters"][0]["sha256"] == letter.sha256
+
+
+def test_the_demo_templates_fill_in_for_a_case_with_its_member_and_notice(world):
+    from napo_tracker.letters import demo
+
+    demo.load(lambda _line: None)
+    demo.load(lambda _line: None)  # idempotent
+    db.session.commit()
+    member = factories.make_member(world.london_rep, world.london, name="Gwen Member")
+    case = factories.make_case(world.london_rep, world.london, member_id=member.id)
+    notice = factories.make_notice(world.london_rep, world.london, case_reference=case.reference)
+    templates = db.session.scalars(select(LetterTemplate)).all()
+    assert len(templates) == len(demo.TEMPLATES)
+    for template in templates:
+        draft = draft_letter(world.london_rep, case, template, notice.id, member_agrees=True)
+        assert "Gwen Member" in draft.body and "{{" not in draft.body
