@@ -154,6 +154,11 @@ def add_cases(
     return _in_batches(table, case_rows(rng, count, region_ids, rep_ids, start), progress)
 
 
+def add_rows(table: Table, rows: Iterator[dict[str, Any]], progress: Callable[[int], None] | None = None) -> int:
+    """Rows a benchmark shaped itself (``case_rows`` with other titles, say), inserted in bulk."""
+    return _in_batches(table, rows, progress)
+
+
 def add_evidence(
     rng: random.Random,
     count: int,

@@ -86,6 +86,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # The search index's FTS5 and tsvector parts belong to the database, not to the models.
+    from napo_tracker.search.models import is_modelled
+
+    conf_args.setdefault("include_name", is_modelled)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

@@ -101,6 +101,8 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "api": ("views", "auth"),
     "api.tokens": (),
     "privacy": ("views", "jobs", "tombstones"),
+    "search": ("views",),
+    "letters": ("views",),
 }
 
 
@@ -175,6 +177,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+        # A write transaction takes the write lock when it begins, waiting its turn: begun
+        # deferred, a statement that reads before it writes (an FTS5 index does, in the search
+        # triggers) cannot wait for another writer and fails at once with "database is locked".
+        dbapi_connection.isolation_level = "IMMEDIATE"
 
 
 @event.listens_for(Engine, "savepoint")
@@ -184,4 +190,4 @@ def _sqlite_savepoint_inside_transaction(connection, name) -> None:
     later rollback would leave its writes behind: open the outer transaction first."""
     dbapi_connection = connection.connection.dbapi_connection
     if connection.dialect.name == "sqlite" and not dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -23,6 +23,7 @@ def domain_loaders():
     from .briefings import demo as briefings_demo
     from .cases import demo as cases_demo
     from .evidence import demo as evidence_demo
+    from .letters import demo as letters_demo
     from .notices import demo as notices_demo
     from .regions import demo as regions_demo
     from .testimonies import demo as testimonies_demo
@@ -35,6 +36,7 @@ def domain_loaders():
         cases_demo.load,
         notices_demo.load,
         briefings_demo.load,
+        letters_demo.load,
     ]
 
 

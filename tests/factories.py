@@ -447,6 +447,9 @@ class Scene:
     deadline_a_id: int = 0
     deadline_b_id: int = 0
     notification_a_id: int = 0
+    # A letter template, and a letter sent from it about case A (``letters``).
+    letter_template_id: int = 0
+    letter_a_id: int = 0
 
 
 def make_scene() -> Scene:
@@ -531,7 +534,11 @@ def make_scene() -> Scene:
     )
     assert told is not None
     db.session.commit()
+    template = make_letter_template(world.admin)
+    letter = make_sent_letter(world.london_rep, case_a, template)
     return Scene(
+        letter_template_id=template.id,
+        letter_a_id=letter.id,
         london_id=world.london.id,
         wales_id=world.wales.id,
         unit_id=unit(world.london, "London PDU").id,
@@ -641,3 +648,40 @@ def make_case_deadline(actor: User, case: Case, deadline_type: DeadlineType, sta
     deadline = deadlines.set_deadline(actor, case, deadline_type.id, starts_on)
     db.session.commit()
     return deadline
+
+
+# ---- letters
+
+
+LETTER_BODY = (
+    "Dear {{ notice.served_to_name }},\n\nI write about {{ case.reference }}: {{ case.title }}.\n\n"
+    "Yours sincerely,\n{{ rep.name }}, {{ union.name }}"
+)
+
+
+def make_letter_template(
+    admin: User, *, name: str = "Representation", kind: str = "representation", subject: str = "", body: str = ""
+) -> Any:
+    """A template kept by ``admin`` through the letters service (it names no notice unless told). Committed."""
+    from napo_tracker.letters.services import create_template
+
+    template = create_template(
+        admin,
+        name=name,
+        kind=kind,
+        subject=subject or "About {{ case.reference }}",
+        body=body or "I write about {{ case.reference }}: {{ case.title }}.\n\nYours sincerely,\n{{ rep.name }}",
+    )
+    db.session.commit()
+    return template
+
+
+def make_sent_letter(
+    actor: User, case: Case, template: Any, *, notice_id: int | None = None, member_agrees: bool = False
+) -> Any:
+    """A letter sent about ``case`` from ``template`` (its PDF rendered and frozen). Committed."""
+    from napo_tracker.letters.services import send_letter
+
+    letter = send_letter(actor, case, template, notice_id, member_agrees)
+    db.session.commit()
+    return letter

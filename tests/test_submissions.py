@@ -27,6 +27,7 @@ from napo_tracker.evidence import views as evidence_views
 from napo_tracker.evidence.models import EvidenceItem, Metric
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
+from napo_tracker.letters.models import LetterTemplate, SentLetter
 from napo_tracker.notices.models import ForeseeabilityNotice, NoticeEscalation
 from napo_tracker.privacy.models import SubjectAccessRequest
 from napo_tracker.regions.models import Region, Unit
@@ -83,6 +84,8 @@ NOT_CREATING = {
     "notices.respond": "records the response (refused once recorded)",
     "notices.resolve": "resolves a notice (refused once resolved)",
     "notices.calendar": "makes or replaces the one calendar address a user has",
+    "letters.template_edit": "edits a letter template (versioned)",
+    "notices.caseload": "hands cases and notices over (versioned: a second copy finds them moved and is refused)",
     "regions.unit_edit": "edits a unit",
     "testimonies.approve": "approves (versioned)",
     "testimonies.reject": "rejects (versioned)",
@@ -115,6 +118,7 @@ class Made:
     testimony: Any = None
     member: Any = None
     deadline_type: Any = None
+    letter_template: Any = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,31 @@ CREATE_FORMS = [
         lambda m: "/cases/members/new",
         lambda m: {"region_id": str(m.world.london.id), "name": "Ann Member"},
         Member,
+    ),
+    CreateForm(
+        "cases.members_import",
+        "london_rep",
+        lambda m: "/cases/members/import",
+        lambda m: {
+            "file": (io.BytesIO(b"membership_number,name,region,unit,grade,email\nN-77,Ann,London,,,\n"), "m.csv")
+        },
+        Member,
+    ),
+    CreateForm(
+        "letters.template_new",
+        "admin",
+        lambda m: "/letters/templates/new",
+        lambda m: {"name": "Grievance", "kind": "grievance", "subject": "", "body": "About {{ case.reference }}."},
+        LetterTemplate,
+    ),
+    CreateForm(
+        "letters.case_letters",
+        "london_rep",
+        lambda m: f"/letters/cases/{m.case.reference}?template_id={m.letter_template.id}",
+        lambda m: {"template_id": str(m.letter_template.id)},
+        SentLetter,
+        url=lambda m: f"/letters/cases/{m.case.reference}",
+        needs=("case", "letter template"),
     ),
     CreateForm(
         "cases.timeline",
@@ -376,6 +405,8 @@ def _make(world: factories.World, needs: tuple[str, ...]) -> Made:
         made.member = factories.make_member(world.london_rep, world.london)
     if "deadline type" in needs:
         made.deadline_type = factories.make_deadline_type(world.admin)
+    if "letter template" in needs:
+        made.letter_template = factories.make_letter_template(world.admin)
     db.session.commit()
     return made
 

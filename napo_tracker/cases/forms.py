@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -412,3 +412,40 @@ class DeadlineForm(OnceOnlyForm):
         self.deadline_type_id.choices = select_choices(
             [(0, "Choose…")] + [(t.id, f"{t.name} ({t.rule_text})") for t in types]
         )
+
+
+class MemberFilterForm(FlaskForm):
+    """The members list's search, from the query string (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Pseudonym, membership number or name",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
+        description="A name is searched only among the members whose identity you may see.",
+    )
+    region_id = RecordSelect("Region", [Optional()])
+
+    def __init__(self, *args: Any, regions: Sequence[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region_id.choices = [("", "Any"), *((r.id, r.name) for r in regions)]
+
+
+class MembersImportForm(OnceOnlyForm):
+    """A members file (CSV or XLSX); its rows are checked by the importer, not here."""
+
+    file = FileField(
+        "CSV or XLSX file",
+        validators=[
+            FileRequired(message="Choose a CSV or XLSX file to import."),
+            FileAllowed(["csv", "txt", "xlsx"], "Choose a .csv or .xlsx file."),
+        ],
+        description="Header: membership_number,name,region,unit,grade,email",
+    )
+    dry_run = BooleanField("Only check the file (write nothing)")
+    submit = SubmitField("Import")
+
+    def claims_submission(self) -> bool:
+        return not self.dry_run.data  # a check writes nothing, and may be run again

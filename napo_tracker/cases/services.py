@@ -8,6 +8,7 @@ an ``EditConflict`` that says what changed meanwhile.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Integer,
     Select,
@@ -198,6 +200,48 @@ def members_with_case_counts(user: User) -> list[tuple[Member, int]]:
     )
     stmt = scope_to_regions(stmt, Member.region_id, user)
     return [(member, count) for member, count in db.session.execute(stmt).unique()]
+
+
+MEMBERS_PAGE_SIZE = 50
+_PSEUDONYM = re.compile(r"^(?:member\s+)?m-?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def member_list_query(user: User, q: str | None = None, region_id: int | None = None) -> Select:
+    """The members list, in the user's regions, newest first: ``q`` finds a pseudonym
+    ("M-0042"), a membership number (exactly, through its keyed hash) or, among the members
+    whose identity the user may see (``may_see_identity``), text in a name. Names are encrypted,
+    so those are read and decrypted here, as the case search does with descriptions."""
+    stmt = scope_to_regions(
+        select(Member).options(joinedload(Member.unit), joinedload(Member.region)), Member.region_id, user
+    ).order_by(Member.id.desc())
+    if region_id:
+        stmt = stmt.where(Member.region_id == region_id)
+    q = (q or "").strip()
+    if not q:
+        return stmt
+    found: list[ColumnElement[bool]] = [Member.membership_number_hash.in_(crypto.keyed_hashes(q))]
+    if match := _PSEUDONYM.match(q):
+        found.append(Member.id == int(match.group(1)))
+    if user.is_admin or user.is_rep:
+        # Reps see identities in their own regions only: the names read are theirs.
+        names = select(Member.id, type_coerce(Member.name, Text())).where(Member.erased_on.is_(None))
+        names = scope_to_regions(names, Member.region_id, user)
+        if region_id:
+            names = names.where(Member.region_id == region_id)
+        rows = db.session.execute(names).all()
+        needle = q.casefold()
+        texts = crypto.decrypt_texts(token for _, token in rows)
+        matching = [row[0] for row, text in zip(rows, texts, strict=True) if needle in text.casefold()]
+        found.append(Member.id.in_(bindparam("matching_members", matching, expanding=True, literal_execute=True)))
+    return stmt.where(or_(*found))
+
+
+def case_counts(member_ids: Sequence[int]) -> dict[int, int]:
+    """How many cases each of these members has (one statement for a page of them)."""
+    if not member_ids:
+        return {}
+    stmt = select(Case.member_id, func.count(Case.id)).where(Case.member_id.in_(member_ids)).group_by(Case.member_id)
+    return {member_id: count for member_id, count in db.session.execute(stmt) if member_id is not None}
 
 
 def rep_covers(rep_id: int, region_id: int) -> bool:

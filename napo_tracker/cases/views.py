@@ -33,20 +33,25 @@ from .forms import (
     CaseForm,
     EntryForm,
     ExportForm,
+    MemberFilterForm,
     MemberForm,
+    MembersImportForm,
     NewCaseForm,
     NewMemberForm,
     StatusForm,
 )
+from .importer import HEADER, import_members
 from .models import Case, CaseStatus
 from .sections import case_page_sections
 from .services import (
     DEFAULT_EXPORT_COLUMNS,
     LIST_VIEWS,
+    MEMBERS_PAGE_SIZE,
     PAGE_SIZE,
     add_attachment,
     add_entry,
     allowed_transitions,
+    case_counts,
     case_figures,
     case_list_query,
     change_status,
@@ -61,8 +66,8 @@ from .services import (
     get_member_for,
     home_summary,
     may_see_identity,
+    member_list_query,
     members_in_scope,
-    members_with_case_counts,
     record_download,
     record_identity_viewed,
     update_case,
@@ -365,8 +370,34 @@ def _member_form(formdata: Any = None, form_class: type[MemberForm] = MemberForm
 
 @bp.route("/members/")
 def members():
-    """Members in my regions, by pseudonym; identities are on each member's own page."""
-    return render_template("cases/members.html", members=members_with_case_counts(current_user))
+    """Members in my regions, by pseudonym, paged and searchable; identities are on each
+    member's own page."""
+    form = MemberFilterForm(formdata=request.args, regions=regions_in_scope(current_user))
+    valid = form.validate()
+    stmt = member_list_query(current_user, form.q.data if valid else None, form.region_id.data if valid else None)
+    page = paginate(stmt, MEMBERS_PAGE_SIZE)
+    counts = case_counts([member.id for member in page.items])
+    status = 200 if valid else 400
+    return render_template("cases/members.html", form=form, page=page, counts=counts), status
+
+
+@bp.route("/members/import", methods=["GET", "POST"])
+def members_import():
+    """Members in bulk from a CSV or XLSX file: all of it or nothing (``importer.py``)."""
+    if not (current_user.is_admin or current_user.is_rep):
+        abort(403)  # officials see pseudonyms only, so they do not record identities either
+    form = MembersImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        report = import_members(
+            current_user, upload.stream, filename=upload.filename or "", dry_run=bool(form.dry_run.data)
+        )
+        if report.is_ok and not report.is_dry_run:
+            flash(report.summary(), "success")
+            return redirect(url_for("cases.members"))
+    status = 400 if form.errors or (report is not None and not report.is_ok) else 200
+    return render_template("cases/members_import.html", form=form, report=report, header=",".join(HEADER)), status
 
 
 @bp.route("/members/new", methods=["GET", "POST"])

@@ -13,15 +13,9 @@ visibility, verification and source chosen for the whole file.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
-import io
 import re
-import warnings
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -39,6 +33,21 @@ from ..kernel.vocabulary import Grade
 from ..references import ReferenceCollision, insert_with_reference, next_numbered_reference
 from ..regions.models import Region, Unit
 from ..regions.scoping import region_ids_for
+from ..tabular import (
+    MAX_LINE_BYTES,
+    CellProblem,
+    FatalImportError,
+    Hashing,
+    RowError,
+    TableReport,
+    cell_text,
+    check_header,
+    clip,
+    csv_rows,
+    text_problems,
+    too_many_rows,
+    xlsx_rows,
+)
 from .models import EvidenceItem, ImportBatch, Metric, SourceType, Visibility
 from .services import fingerprint, format_reference, next_reference_number, parse_value
 
@@ -46,38 +55,16 @@ if TYPE_CHECKING:
     from ..accounts.models import User
 
 HEADER = ("region", "unit", "metric", "value", "as_of", "grade", "source", "source_ref", "statement")
-MAX_LINE_BYTES = 1024 * 1024  # one physical line; a longer one is not an evidence CSV
-MAX_FIELD_CHARS = 128 * 1024
-MAX_REPORTED_ERRORS = 1000  # the rest are counted, not kept: memory stays flat
 BATCH_SIZE = 2000
-CHUNK_BYTES = 64 * 1024
 MAX_STATEMENT = 5000
 MAX_SOURCE_REF = 300
-
-csv.field_size_limit(MAX_FIELD_CHARS)
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _MIDNIGHT = re.compile(r"\s+00:00(:00(\.0+)?)?$")
 _SERIAL = re.compile(r"^\d{4,6}(\.\d+)?$")
-# The characters forms.PlainText refuses (control characters, text-direction overrides), as one
-# regular expression: a per-character check is the slowest part of a large import.
-_BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f"
-_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_FORBIDDEN_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
-
-
-class FatalImportError(DomainError):
-    """The file cannot be read on: the message says where and why.
-
-    Raised and caught inside the importer, which puts it in the report as ``fatal``.
-    """
-
-
-@dataclass
-class RowError:
-    line: int
-    reason: str
+# Kept importable from here: the reading of tables is shared (``tabular.py``).
+__all__ = ["HEADER", "MAX_LINE_BYTES", "FatalImportError", "ImportOptions", "ImportRefused", "ImportReport", "RowError"]
 
 
 @dataclass
@@ -95,25 +82,12 @@ class ImportOptions:
 
 
 @dataclass
-class ImportReport:
-    filename: str = ""
-    is_dry_run: bool = False
-    rows_read: int = 0
+class ImportReport(TableReport):
     added: int = 0
     duplicates_of_existing: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    errors_not_listed: int = 0
-    fatal: str | None = None
     first_reference: str | None = None
     last_reference: str | None = None
     batch_reference: str | None = None
-    sha256: str = ""
-    # "line" for a CSV, "row" for a spreadsheet: how the report numbers the file's rows.
-    row_word: str = "line"
-
-    @property
-    def error_count(self) -> int:
-        return len(self.errors) + self.errors_not_listed
 
     @property
     def is_already_imported(self) -> bool:
@@ -127,12 +101,6 @@ class ImportReport:
     @property
     def is_ok(self) -> bool:
         return self.fatal is None and (self.error_count == 0 or self.is_already_imported) and self.rows_read > 0
-
-    def add_error(self, line: int, reason: str) -> None:
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(line, reason))
-        else:
-            self.errors_not_listed += 1
 
     def summary(self) -> str:
         if self.fatal:
@@ -157,49 +125,6 @@ class ImportReport:
         )
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _lines(stream: IO[bytes], progress: Callable[[int], None] | None) -> Iterator[str]:
-    """Decoded physical lines, read in chunks; refuses a line longer than MAX_LINE_BYTES.
-
-    Bytes that are not UTF-8 become U+FFFD, which the row check reports (mixed encodings).
-    """
-    buffer = b""
-    line_no = 0
-    first = True
-    while True:
-        chunk = stream.read(CHUNK_BYTES)
-        if progress and chunk:
-            progress(len(chunk))
-        if first and chunk:
-            if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise FatalImportError("the file is in UTF-16; save it as 'CSV UTF-8' and try again.")
-            if chunk.startswith(codecs.BOM_UTF8):
-                chunk = chunk[len(codecs.BOM_UTF8) :]
-            first = False
-        if not chunk:
-            break
-        buffer += chunk
-        start = 0
-        while (end := buffer.find(b"\n", start)) != -1:
-            line_no += 1
-            if end - start > MAX_LINE_BYTES:
-                raise FatalImportError(
-                    f"line {line_no} is longer than {MAX_LINE_BYTES // 1024:,} KB; this is not an evidence CSV."
-                )
-            yield buffer[start : end + 1].decode("utf-8", "replace")
-            start = end + 1
-        buffer = buffer[start:]
-        if len(buffer) > MAX_LINE_BYTES:
-            raise FatalImportError(
-                f"line {line_no + 1} is longer than {MAX_LINE_BYTES // 1024:,} KB; this is not an evidence CSV."
-            )
-    if buffer:
-        yield buffer.decode("utf-8", "replace")
-
-
 def parse_date(text: str) -> date:
     """YYYY-MM-DD or DD/MM/YYYY (a spreadsheet's midnight time is ignored)."""
     text = _MIDNIGHT.sub("", text.strip())
@@ -216,7 +141,7 @@ def parse_date(text: str) -> date:
             "date (YYYY-MM-DD or DD/MM/YYYY)"
         )
     else:
-        raise ValueError(f"as_of {_clip(text)!r} is not a date in the form YYYY-MM-DD or DD/MM/YYYY")
+        raise ValueError(f"as_of {clip(text)!r} is not a date in the form YYYY-MM-DD or DD/MM/YYYY")
     try:
         found = date(year, month, day)
     except ValueError:
@@ -257,12 +182,7 @@ class _Lookups:
 
 
 def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any] | None, list[str]]:
-    reasons: list[str] = []
-    for name, text in row.items():
-        if "\ufffd" in text:
-            reasons.append(f"{name} has bytes that are not UTF-8 (mixed encodings?); save the file as 'CSV UTF-8'")
-        elif (_FORBIDDEN_MULTILINE if name == "statement" else _FORBIDDEN).search(text):
-            reasons.append(f"{name} contains control characters or text-direction overrides")
+    reasons = text_problems(row, multiline=("statement",))
     if reasons:
         return None, reasons
     region_text, unit_text = row["region"].strip(), row["unit"].strip()
@@ -270,27 +190,27 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
     if region_text:
         region_id = lookups.regions.get(region_text.lower())
         if region_id is None:
-            reasons.append(f"unknown region {_clip(region_text)!r}")
+            reasons.append(f"unknown region {clip(region_text)!r}")
         elif lookups.allowed_regions is not None and region_id not in lookups.allowed_regions:
             reasons.append(f"{region_text} is not one of your regions")
     elif not lookups.may_record_national:
         reasons.append("region is empty (a national figure); only national officials import those")
     if unit_text:
         if not region_text:
-            reasons.append(f"unit {_clip(unit_text)!r} needs its region")
+            reasons.append(f"unit {clip(unit_text)!r} needs its region")
         elif region_id is not None:
             unit_id = lookups.units.get((region_id, unit_text.lower()))
             if unit_id is None:
                 reasons.append(
-                    f"unit {_clip(unit_text)!r} is not in {region_text}"
+                    f"unit {clip(unit_text)!r} is not in {region_text}"
                     if unit_text.lower() in lookups.unit_regions
-                    else f"unknown unit {_clip(unit_text)!r}"
+                    else f"unknown unit {clip(unit_text)!r}"
                 )
     metric_text, value_text = row["metric"].strip(), row["value"].strip()
     if metric_text:
         metric_id = lookups.metrics.get(metric_text.lower())
         if metric_id is None:
-            reasons.append(f"unknown metric {_clip(metric_text)!r}")
+            reasons.append(f"unknown metric {clip(metric_text)!r}")
     if value_text:
         try:
             value = parse_value(value_text)
@@ -313,14 +233,14 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
         grade = lookups.grades.get(grade_text.lower())
         if grade is None:
             reasons.append(
-                f"unknown grade {_clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)"
+                f"unknown grade {clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)"
             )
     source_text = row["source"].strip() or lookups.default_source
     source = lookups.sources.get(source_text.lower().replace("_", " ")) or lookups.sources.get(source_text.lower())
     if not source_text:
         reasons.append("source is empty: say where the figure comes from (or choose one for the whole file)")
     elif source is None:
-        reasons.append(f"unknown source {_clip(source_text)!r}")
+        reasons.append(f"unknown source {clip(source_text)!r}")
     source_ref = row["source_ref"].strip()
     if len(source_ref) > MAX_SOURCE_REF:
         reasons.append(f"source_ref is longer than {MAX_SOURCE_REF} characters")
@@ -458,15 +378,16 @@ def import_csv(
     options = options or ImportOptions()
     report = ImportReport(filename=filename, is_dry_run=dry_run)
     check_options(actor, options)
-    hashing = _Hashing(stream)
+    hashing = Hashing(stream)
     savepoint = db.session.begin_nested()
     try:
         batch = _new_batch(actor, filename, options)
-        if hashing.peek(4) == b"PK\x03\x04":
+        if hashing.is_workbook():
             report.row_word = "row"
-            _run_rows(actor, _xlsx_rows(hashing, report), report, options, batch.id)
+            _run_rows(actor, xlsx_rows(hashing, report, HEADER, _read_cell), report, options, batch.id)
         else:
-            _run_csv(actor, cast(IO[bytes], hashing), report, progress, options, batch.id)
+            rows = csv_rows(cast(IO[bytes], hashing), progress, "an evidence CSV")
+            _run_rows(actor, rows, report, options, batch.id)
         hashing.read_rest()
         report.sha256 = hashing.hexdigest()
     except (FatalImportError, ReferenceCollision) as error:
@@ -536,74 +457,6 @@ def _new_batch(actor: User | None, filename: str, options: ImportOptions) -> Imp
     )
 
 
-class _Hashing:
-    """Reads a stream through SHA-256, so the batch records the file's digest as it was read."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-        self.digest = hashlib.sha256()
-        self.buffered = b""
-
-    def peek(self, size: int) -> bytes:
-        while len(self.buffered) < size:
-            chunk = self.stream.read(size - len(self.buffered))
-            if not chunk:
-                break
-            self.buffered += chunk
-        return self.buffered[:size]
-
-    def read(self, size: int = -1) -> bytes:
-        if self.buffered:
-            head, self.buffered = self.buffered, b""
-            if size < 0:
-                data = head + self.stream.read()
-            elif len(head) >= size:
-                data, self.buffered = head[:size], head[size:]
-                self.digest.update(data)
-                return data
-            else:
-                data = head + self.stream.read(size - len(head))
-        else:
-            data = self.stream.read(size)
-        self.digest.update(data)
-        return data
-
-    def read_rest(self) -> None:
-        while self.read(CHUNK_BYTES):
-            pass
-
-    def hexdigest(self) -> str:
-        return self.digest.hexdigest()
-
-
-def _check_header(header: list[str] | None) -> list[str]:
-    if header is None:
-        raise FatalImportError("the file is empty.")
-    columns = [name.strip().lower() for name in header]
-    if len(columns) > 50:
-        raise FatalImportError(f"the header has {len(columns):,} columns; it must be: {','.join(HEADER)}.")
-    missing = [name for name in HEADER if name not in columns]
-    unexpected = [_clip(name, 30) for name in columns if name not in HEADER]
-    if missing or unexpected or len(set(columns)) != len(columns):
-        problem = []
-        if missing:
-            problem.append("missing " + ", ".join(missing))
-        if unexpected:
-            problem.append("unexpected " + ", ".join(unexpected))
-        if len(set(columns)) != len(columns):
-            problem.append("a column appears twice")
-        raise FatalImportError(f"line 1 must be the header {','.join(HEADER)} ({'; '.join(problem)}).")
-    return columns
-
-
-def too_many_rows(max_rows: int) -> str:
-    return (
-        f"the file has more than {max_rows:,} rows, the most one import takes. Split it into files of at most "
-        f"{max_rows:,} rows, each starting with the header line, and import them one after another "
-        "(each file lands whole or not at all)."
-    )
-
-
 def _run_rows(
     actor: User | None,
     rows: Iterator[tuple[int, list[str]]],
@@ -615,7 +468,7 @@ def _run_rows(
     """Check every row (line number, cells) after the header and add the good ones."""
     if columns is None:
         first = next(rows, None)
-        columns = _check_header(first[1] if first else None)
+        columns = check_header(first[1] if first else None, HEADER)
     lookups = _Lookups(actor)
     lookups.default_source = SourceType.label_of(options.source_type) if options.source_type else ""
     importer = _Importer(actor, report, options, batch_id)
@@ -643,101 +496,17 @@ def _run_rows(
 _FIXED_PLACES = re.compile(r"^[#,]*0(?:\.(0+))?$")
 
 
-def _xlsx_rows(stream: _Hashing, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
-    """The sheet's rows as text cells, refusing what a spreadsheet can hide: formulas, merged
-    cells, several sheets and dates typed as text (each said with its row)."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    data = io.BytesIO(stream.read())
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            workbook = load_workbook(data, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
-        raise FatalImportError(f"the file is not a workbook openpyxl can read ({type(error).__name__}).") from None
-    try:
-        sheets = workbook.worksheets
-        if len(sheets) != 1:
-            names = ", ".join(repr(sheet.title) for sheet in sheets[:5])
-            raise FatalImportError(
-                f"the workbook has {len(sheets)} sheets ({names}); keep the figures on one sheet and remove the others."
-            )
-        sheet = sheets[0]
-        for merged in sorted(sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
-            report.add_error(
-                merged.min_row, f"cells {merged.coord} are merged; unmerge them so each cell holds one value"
-            )
-        if sheet.merged_cells.ranges:
-            raise FatalImportError(
-                "the sheet has merged cells (listed by row); unmerge them and import the file again."
-            )
-        rows = sheet.iter_rows()
-        header_cells = next(rows, None)
-        header = [_cell_text(cell, "header") for cell in header_cells] if header_cells else None
-        columns = _check_header(_trim(header) if header is not None else None)
-        yield 1, columns
-        as_of_index = columns.index("as_of")
-        value_index = columns.index("value")
-        for row in rows:
-            cells = list(row)[: len(columns)] + [None] * max(0, len(columns) - len(row))
-            line = row[0].row if row else 0
-            texts: list[str] = []
-            problems = []
-            for index, cell in enumerate(cells):
-                name = columns[index]
-                if cell is None or cell.value is None:
-                    texts.append("")
-                    continue
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
-                    problems.append(f"{name} holds a formula ({_clip(str(cell.value), 30)}); paste its value instead")
-                    texts.append("")
-                    continue
-                if index == as_of_index:
-                    if isinstance(cell.value, str):
-                        problems.append(f"as_of {_clip(cell.value)!r} is text, not a date; format the column as dates")
-                        texts.append("")
-                        continue
-                    if not isinstance(cell.value, (datetime, date)):
-                        problems.append(f"as_of {cell.value!r} is not a date; format the column as dates")
-                        texts.append("")
-                        continue
-                    texts.append(
-                        cell.value.date().isoformat() if isinstance(cell.value, datetime) else cell.value.isoformat()
-                    )
-                    continue
-                if index == value_index and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
-                    texts.append(_number_as_given(cell.value, cell.number_format))
-                    continue
-                texts.append(_cell_text(cell, name))
-            for extra in list(row)[len(columns) :]:
-                if extra.value not in (None, ""):
-                    problems.append(f"has a value beyond the {len(columns)} columns of the header ({extra.coordinate})")
-                    break
-            if problems:
-                report.rows_read += 1
-                report.add_error(line, "; ".join(problems))
-                continue
-            yield line, texts
-    finally:
-        workbook.close()
-
-
-def _trim(header: list[str]) -> list[str]:
-    while header and not header[-1].strip():
-        header.pop()
-    return header
-
-
-def _cell_text(cell: Any, name: str) -> str:
-    value = cell.value
-    if value is None:
-        return ""
-    if isinstance(value, (datetime, date)):
-        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _read_cell(name: str, cell: Any) -> str:
+    """Dates kept as dates, figures as shown; the rest as text (``tabular.xlsx_rows``)."""
+    if name == "as_of":
+        if isinstance(cell.value, str):
+            raise CellProblem(f"as_of {clip(cell.value)!r} is text, not a date; format the column as dates")
+        if not isinstance(cell.value, (datetime, date)):
+            raise CellProblem(f"as_of {cell.value!r} is not a date; format the column as dates")
+        return cell.value.date().isoformat() if isinstance(cell.value, datetime) else cell.value.isoformat()
+    if name == "value" and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+        return _number_as_given(cell.value, cell.number_format)
+    return cell_text(name, cell)
 
 
 def _number_as_given(value: int | float, number_format: str) -> str:
@@ -749,33 +518,3 @@ def _number_as_given(value: int | float, number_format: str) -> str:
         places = len(match.group(1) or "")
         exact = exact.quantize(Decimal(1).scaleb(-places))
     return f"{exact:f}"
-
-
-def _run_csv(
-    actor: User | None,
-    stream: IO[bytes],
-    report: ImportReport,
-    progress: Callable[[int], None] | None,
-    options: ImportOptions,
-    batch_id: int,
-) -> None:
-    reader = csv.reader(_lines(stream, progress), strict=True)
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        while True:
-            start_line = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            yield start_line, cells
-
-    try:
-        _run_rows(actor, rows(), report, options, batch_id)
-    except csv.Error as error:
-        message = str(error)
-        if "field larger" in message:
-            message = f"a field is longer than {MAX_FIELD_CHARS // 1024} KB"
-        elif "EOF" in message or "end of data" in message:
-            message = "a quoted field is never closed"
-        raise FatalImportError(f"line {reader.line_num}: {message}; the file could not be read on.") from None

@@ -31,6 +31,7 @@ ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
     ("audit.index", "Audit log", OFFICIALS),
     ("jobs.index", "Background jobs", ADMINS),
     ("cases.deadline_types", "Deadline types", ADMINS),
+    ("letters.templates", "Letter templates", ADMINS),
 ]
 
 NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     IntegerField,
@@ -248,3 +249,32 @@ class FilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.region.choices = select_choices([(0, "All my regions"), *region_choices])
         self.unit.choices = select_choices([(0, "All units"), *unit_choices])
+
+
+class HandOverForm(FlaskForm):
+    """Which of a rep's open cases and notices go to which colleague. Each box's value carries
+    the version of the record as the page showed it, so a record changed since is refused."""
+
+    to_rep_id = SelectField("Hand over to", coerce=int, validators=[InputRequired(message="Choose a rep.")])
+    items = MultiCheckboxField("Cases and notices", choices=[], validate_choice=False)
+    everything = BooleanField("All of them (every open case and notice listed)")
+    submit = SubmitField("Hand over")
+
+    def __init__(self, *args, reps: Sequence[tuple[int, str]], items: Sequence[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.to_rep_id.choices = list(reps)
+        self.items.choices = list(items)
+        self._offered = {value for value, _ in items}
+
+    def validate_items(self, field) -> None:
+        if any(value not in self._offered for value in field.data or []):
+            raise ValidationError("Reload the page: the list changed since it was opened.")
+
+    def chosen(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(case references, notice references), each with the version the page showed."""
+        values = sorted(self._offered) if self.everything.data else (self.items.data or [])
+        found: dict[str, dict[str, int]] = {"case": {}, "notice": {}}
+        for value in values:
+            kind, reference, version = value.split(":")
+            found[kind][reference] = int(version)
+        return found["case"], found["notice"]

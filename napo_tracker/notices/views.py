@@ -32,7 +32,17 @@ from ..pdf import PDFRenderError
 from ..regions.scoping import region_ids_for
 from ..regions.services import regions_in_scope, units_in_scope
 from . import bp, ical
-from .forms import EscalateForm, FilterForm, NewNoticeForm, NoticeForm, ResolveForm, ResponseForm, ServeForm
+from .forms import (
+    EscalateForm,
+    FilterForm,
+    HandOverForm,
+    NewNoticeForm,
+    NoticeForm,
+    ResolveForm,
+    ResponseForm,
+    ServeForm,
+)
+from .handover import caseloads, hand_over, rep_caseload
 from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus
 from .services import (
     EXPORT_HEADER,
@@ -245,6 +255,38 @@ def new():
             return redirect(url_for("notices.detail", ref=notice.reference))
         return render_template("notices/form.html", form=form, notice=None), outcome.status_code
     return render_template("notices/form.html", form=form, notice=None), (400 if form.errors else 200)
+
+
+@bp.route("/caseloads/")
+def caseloads_page():
+    """Each rep's open cases and notices in my regions, on one page."""
+    return render_template("notices/caseloads.html", lines=caseloads(current_user))
+
+
+@bp.route("/caseloads/<id:rep_id>", methods=["GET", "POST"])
+def caseload(rep_id: int):
+    """One rep's open cases and notices, and the hand-over of some or all to a colleague."""
+    load = rep_caseload(current_user, rep_id)
+    items = [(f"case:{c.reference}:{c.version}", f"{c.reference} {c.title}") for c in load.cases] + [
+        (f"notice:{n.reference}:{n.version}", f"{n.reference} served to {n.served_to_role}") for n in load.notices
+    ]
+    form = HandOverForm(
+        request.form if request.method == "POST" else None,
+        reps=[(rep.id, rep.display_name) for rep in load.colleagues],
+        items=items,
+    )
+    if request.method == "POST" and form.validate():
+        cases, notices = form.chosen()
+        with errors_on(form, "items") as outcome:
+            moved_cases, moved_notices = hand_over(
+                current_user, rep_id, form.to_rep_id.data, cases=cases, notices=notices
+            )
+            flash(f"Handed over {len(moved_cases)} cases and {len(moved_notices)} notices.", "success")
+            return redirect(url_for("notices.caseload", rep_id=rep_id))
+        status = 409 if outcome.conflict else 400
+        return render_template("notices/caseload.html", load=load, form=form), status
+    status = 400 if request.method == "POST" else 200
+    return render_template("notices/caseload.html", load=load, form=form), status
 
 
 @bp.route("/<ref>")

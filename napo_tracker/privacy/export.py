@@ -28,6 +28,7 @@ from ..cases.models import Case, Member
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.vocabulary import Role
+from ..letters.services import letters_of
 from ..notices.models import ForeseeabilityNotice, notice_members
 from ..pdf import render_pdf
 from ..testimonies.redaction import EMAIL, PHONE
@@ -41,7 +42,7 @@ Made on {made_on} for {pseudonym}.
 summary.pdf   everything below, to read
 data.json     the same, machine-readable (UTF-8 JSON)
 attachments/  the files attached to the member's cases, as stored
-letters/      the foreseeability notice letters as served, as stored
+letters/      the foreseeability notice letters as served, and the letters sent from templates, as stored
 
 Other people's identities are redacted in summary.pdf and data.json: staff are named by
 their role, the manager a notice was served on as "[the manager]", and in free text the
@@ -199,7 +200,20 @@ def _case(case: Case, redact: Redactor, files: dict[str, bytes]) -> dict[str, An
             for entry in sorted(case.entries, key=lambda e: (e.happened_on, e.id))
         ],
         "attachments": attachments,
+        "letters": _sent_letters(case, redact, files),
     }
+
+
+def _sent_letters(case: Case, redact: Redactor, files: dict[str, bytes]) -> list[dict[str, Any]]:
+    """The letters sent from templates about the case, as sent (copies, not redacted)."""
+    found = []
+    for letter in letters_of(case):
+        path = f"letters/{case.reference}-{letter.id}.pdf"
+        files[path] = letter.pdf
+        found.append(
+            {"file": path, "title": redact(letter.title), "sha256": letter.sha256, "sent_on": _day(letter.sent_at)}
+        )
+    return found
 
 
 def _notice(notice: ForeseeabilityNotice, member: Member, redact: Redactor, files: dict[str, bytes]) -> dict[str, Any]:

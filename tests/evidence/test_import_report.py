@@ -3,7 +3,9 @@ are counted, so memory stays flat however bad the file)."""
 
 from __future__ import annotations
 
-from napo_tracker.evidence.importer import MAX_REPORTED_ERRORS, ImportReport, _clip
+from napo_tracker.evidence.importer import ImportReport
+from napo_tracker.tabular import MAX_REPORTED_ERRORS
+from napo_tracker.tabular import clip as _clip
 
 
 def test_the_summary_says_what_happened_in_each_case():

@@ -31,6 +31,8 @@ NOT_SHOWN_TABLES = frozenset(
         "notice_calendar_tokens",
         "audit_events",
         "briefing_versions",
+        # Written by the database's triggers from the records' own (poisoned) columns.
+        "search_entries",
     }
 )
 # Columns whose values are codes, states, hashes or references the app itself sets or checks
@@ -106,6 +108,8 @@ NOT_TYPED_TEXT = frozenset(
         "notifications.url",
         "notifications.key",
         "notifications.email_state",
+        "letter_templates.kind",
+        "sent_letters.sha256",
     }
 )
 # Typed, but checked as a web address: poisoned with a script address instead.

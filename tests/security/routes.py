@@ -164,6 +164,7 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "notifications.read": {"POST": STAFF},
     "notifications.read_all": {"POST": STAFF},
     "notifications.settings": both(STAFF),
+    "cases.members_import": both(NOT_OFFICIALS),
     # foreseeability notices
     "notices.index": {"GET": STAFF},
     "notices.export": {"GET": STAFF},
@@ -179,6 +180,16 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "notices.resolve": {"POST": REGIONAL},
     "notices.calendar": both(STAFF),
     "notices.calendar_feed": {"GET": PUBLIC},  # the secret in its address is the credential
+    "notices.caseloads_page": {"GET": STAFF},
+    "notices.caseload": both(REGIONAL),  # a rep of region A's caseload and its hand-over
+    # letters: templates are admins'; a case's letters follow the case
+    "letters.templates": {"GET": ADMINS},
+    "letters.template_new": both(ADMINS),
+    "letters.template_edit": both(ADMINS),
+    "letters.case_letters": both(REGIONAL),
+    "letters.download": {"GET": REGIONAL},
+    # one search box: every signed-in person finds what they may open
+    "search.index": {"GET": STAFF},
     # evidence and dashboards
     "evidence.index": {"GET": STAFF},
     "evidence.export": {"GET": STAFF},
@@ -288,6 +299,10 @@ ARGUMENTS: dict[tuple[str, str], Argument] = {
     ("notifications", "notification_id"): lambda s: s.notification_a_id,
     ("notices", "ref"): lambda s: s.notice_a,
     ("notices", "token"): lambda s: s.calendar_token,
+    ("notices", "rep_id"): lambda s: s.rep_a_id,
+    ("letters", "ref"): lambda s: s.case_a,
+    ("letters", "template_id"): lambda s: s.letter_template_id,
+    ("letters", "letter_id"): lambda s: s.letter_a_id,
     ("evidence", "reference"): lambda s: s.evidence_a,
     ("evidence", "region_id"): lambda s: s.london_id,
     ("api", "reference"): lambda s: s.evidence_a,
@@ -317,6 +332,8 @@ OTHER_REGION: dict[tuple[str, str], Argument] = {
     ("cases", "member_id"): lambda s: s.member_b_id,
     ("cases", "deadline_id"): lambda s: s.deadline_b_id,
     ("notices", "ref"): lambda s: s.notice_b,
+    ("notices", "rep_id"): lambda s: s.rep_b_id,
+    ("letters", "ref"): lambda s: s.case_b,
     ("evidence", "reference"): lambda s: s.evidence_b,
     ("evidence", "region_id"): lambda s: s.wales_id,
     ("api", "reference"): lambda s: s.evidence_b,
@@ -337,6 +354,9 @@ MISSING: dict[str, object] = {
     "session_id": 2_147_483_000,
     "type_id": 2_147_483_000,
     "deadline_id": 2_147_483_000,
+    "rep_id": 2_147_483_000,
+    "template_id": 2_147_483_000,
+    "letter_id": 2_147_483_000,
 }
 MISSING_BY_BLUEPRINT: dict[tuple[str, str], object] = {
     ("notices", "ref"): "FN-2099-9999",

@@ -9,6 +9,7 @@ here is the role check and not a bad argument.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,7 @@ from napo_tracker.briefings import services as briefings
 from napo_tracker.briefings.checks import unmarked_numbers
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases import deadlines
+from napo_tracker.cases import importer as members_importer
 from napo_tracker.cases import services as cases
 from napo_tracker.cases.models import DeadlineType, Member
 from napo_tracker.evidence import services as evidence
@@ -33,6 +35,8 @@ from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric, metr
 from napo_tracker.extensions import db
 from napo_tracker.kernel import clock
 from napo_tracker.kernel.errors import DomainError
+from napo_tracker.letters import services as letters
+from napo_tracker.letters.models import LetterTemplate
 from napo_tracker.privacy import services as privacy
 from napo_tracker.privacy.models import SubjectAccessRequest
 from napo_tracker.regions import services as regions
@@ -158,6 +162,27 @@ SERVICE_CALLS: dict[str, ServiceCall] = {
     "testimonies.reject": S(lambda a, r: testimonies.reject(a, r.testimony(r.scene.testimony_b), "Off topic.")),
     "testimonies.ask": S(lambda a, r: testimonies.ask_follow_up(a, r.testimony(r.scene.testimony_b), "Which office?")),
     "testimonies.tag": S(lambda a, r: testimonies.tag_topics(a, r.testimony(r.scene.testimony_b), ["risk"])),
+    "cases.members_import": S(
+        lambda a, r: members_importer.import_members(
+            a, io.BytesIO(b"membership_number,name,region,unit,grade,email\nZ-1,Zed Example,London,,,\n")
+        )
+    ),
+    "letters.template_new": S(
+        lambda a, r: letters.create_template(
+            a, name="Another", kind="other", subject="", body="On {{ case.reference }}."
+        )
+    ),
+    "letters.template_edit": S(
+        lambda a, r: letters.update_template(
+            a,
+            _get(LetterTemplate, r.scene.letter_template_id),
+            name="Renamed",
+            kind="other",
+            subject="",
+            body="On {{ case.reference }}.",
+            expected_version=None,
+        )
+    ),
     "cases.member_new": S(
         lambda a, r: cases.create_member(
             a,
