@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app napo_tracker
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench bench clean
+.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench bench clean translations translations-extract translations-update translations-compile
 
 # System packages first (the venv module itself may be missing on a fresh machine).
 $(VENV)/bin/python: | system-deps-run
@@ -56,6 +56,24 @@ lint: install-test
 format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Translations (napo_tracker/i18n.py). The compiled .mo files are committed, so a clean
+# checkout serves Welsh without a build step; tests/test_i18n.py fails when one is stale.
+TRANSLATIONS := napo_tracker/translations
+PYBABEL := $(VENV)/bin/pybabel
+
+## Extract the strings to translate, merge them into each language's .po, compile the .mo files.
+translations: translations-update translations-compile
+
+translations-extract: install
+	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+		--project napo-tracker -o $(TRANSLATIONS)/messages.pot .
+
+translations-update: translations-extract
+	$(PYBABEL) update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+translations-compile: install
+	$(PYBABEL) compile --statistics -d $(TRANSLATIONS)
 
 system-deps-run:
 	./scripts/system-deps.sh run

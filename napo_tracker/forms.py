@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SubmitField
@@ -16,7 +17,7 @@ from wtforms.validators import ValidationError
 
 from .submissions import ALREADY_SENT, check_not_used, claim
 
-OUT_OF_DATE = "This form is out of date. Reload the page and send it again."
+OUT_OF_DATE = lazy_gettext("This form is out of date. Reload the page and send it again.")
 TOKEN_BYTES = 24  # 32 characters of URL-safe base64
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -30,8 +31,11 @@ def strip_text(value):
 
 
 def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare tuples)."""
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
+    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare tuples).
+
+    Each label is shown in the page's language where the catalogue has it (an enum's label,
+    marked with ``N_``); a name that is not in the catalogue, such as a region's, stays as it is."""
+    return [SelectChoice(value=value, label=lazy_gettext(label) if label else label) for value, label in pairs]
 
 
 def has_forbidden_characters(value: str, *, allow_newlines: bool = False) -> bool:
@@ -59,8 +63,10 @@ class PlainText:
         if isinstance(field.data, str) and has_forbidden_characters(field.data, allow_newlines=self.multiline):
             raise ValidationError(
                 self.message
-                or "This contains characters we cannot accept (control characters, text-direction "
-                "overrides or bytes that are not valid UTF-8). Please retype it."
+                or gettext(
+                    "This contains characters we cannot accept (control characters, text-direction "
+                    "overrides or bytes that are not valid UTF-8). Please retype it."
+                )
             )
 
 
@@ -82,7 +88,7 @@ class VersionField(HiddenField):
             self.data = int(raw)
         else:
             self.data = None
-            raise ValueError("This form is out of date. Reload the page and try again.")
+            raise ValueError(gettext("This form is out of date. Reload the page and try again."))
 
     def _value(self) -> str:
         return "" if self.data is None else str(self.data)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model, db
 from ..kernel import clock
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import LabelledEnum, N_
 from ..testimonies.models import Testimony
 
 if TYPE_CHECKING:
@@ -33,10 +33,10 @@ if TYPE_CHECKING:
 
 
 class Audience(LabelledEnum):
-    MPS = "mps", "MPs and peers"
-    PRESS = "press", "Press"
-    MEMBERS = "members", "Members"
-    EMPLOYER = "employer", "Employer"
+    MPS = "mps", N_("MPs and peers")
+    PRESS = "press", N_("Press")
+    MEMBERS = "members", N_("Members")
+    EMPLOYER = "employer", N_("Employer")
 
 
 class BriefingStatus(LabelledEnum):
