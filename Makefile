@@ -66,7 +66,7 @@ PYBABEL := $(VENV)/bin/pybabel
 translations: translations-update translations-compile
 
 translations-extract: install
-	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output \
+	$(PYBABEL) extract -F babel.cfg --ignore-dirs '.* __pycache__' -k lazy_gettext -k _l -k N_ --no-location --sort-output \
 		--project napo-tracker -o $(TRANSLATIONS)/messages.pot .
 
 translations-update: translations-extract

@@ -58,7 +58,7 @@ def _text_length(what: Any, minimum: int = TEXT_MIN) -> Length:
     return Length(
         min=minimum,
         max=TEXT_MAX,
-        message=_l("%(what)s needs between %(min)s and %(max)s characters.", what=what, min=minimum, max=f"{TEXT_MAX:,}"),
+        message=_l("%(what)s needs between %(min)s and %(max)s characters.", what=what, min=minimum, max="{:,}".format(TEXT_MAX)),
     )
 
 
