@@ -46,13 +46,13 @@ class BriefingStatus(LabelledEnum):
 
 
 class SectionKind(LabelledEnum):
-    INTRODUCTION = "introduction", "Introduction"
-    REGIONAL_EVIDENCE = "regional_evidence", "Regional evidence"
-    RISKS = "risks", "Risks"
-    RECRUITMENT_RETENTION = "recruitment_retention", "Recruitment and retention"
-    STAFF_TESTIMONIES = "staff_testimonies", "Staff testimonies"
-    WHAT_NEXT = "what_next", "What next?"
-    FREE = "free", "Free section"
+    INTRODUCTION = "introduction", N_("Introduction")
+    REGIONAL_EVIDENCE = "regional_evidence", N_("Regional evidence")
+    RISKS = "risks", N_("Risks")
+    RECRUITMENT_RETENTION = "recruitment_retention", N_("Recruitment and retention")
+    STAFF_TESTIMONIES = "staff_testimonies", N_("Staff testimonies")
+    WHAT_NEXT = "what_next", N_("What next?")
+    FREE = "free", N_("Free section")
 
 
 # Whose consent a quotation needs, by audience. A members' briefing is circulated widely and
