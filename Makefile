@@ -37,8 +37,14 @@ instance/data.keys: | $(VENV)/.installed
 	mkdir -p instance
 	umask 077 && $(VENV)/bin/python -m napo_tracker.crypto > $@.new && mv $@.new $@
 
+# axe-core for the browser tests' accessibility check, from npm at the version in its lock file.
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json | system-deps-test
+	npm ci --prefix tests/a11y --no-audit --no-fund --silent
+	touch $@
+
 ## Lint and type checks first, then the whole suite (both databases, browser journeys included).
-test: system-deps-test install-test lint
+test: system-deps-test install-test $(AXE) lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## The inner loop: SQLite only, no browser (lint not included: run `make lint` before committing).
