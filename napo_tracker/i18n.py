@@ -85,6 +85,8 @@ def html_lang() -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories="translations")
+    # {% trans %} blocks are looked up with their white space collapsed, as babel.cfg extracts them.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.url_defaults(_carry_language)
 
     @app.context_processor
