@@ -37,8 +37,8 @@ NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}
 def _links_for(role: str | None) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str], ...]]:
     """(endpoint, label, url) of the entries a role sees, built once per app, role and mount
     point: the links never change while the app runs, only which one is active."""
-    cache: dict[tuple[str | None, str], Any] = current_app.extensions.setdefault("napo_nav_links", {})
-    key = (role, request.script_root)
+    cache: dict[tuple[str | None, str, str], Any] = current_app.extensions.setdefault("napo_nav_links", {})
+    key = (role, request.script_root, request.args.get("lang", ""))  # links carry the language
     if key not in cache:
         endpoints = current_app.view_functions
 
@@ -49,7 +49,11 @@ def _links_for(role: str | None) -> tuple[tuple[tuple[str, str, str], ...], tupl
                 if endpoint in endpoints and role in roles
             )
 
-        cache[key] = (links(NAV_ITEMS), links(ADMIN_ITEMS))
+        main, admin = links(NAV_ITEMS), links(ADMIN_ITEMS)
+        if len(admin) < 2:
+            # A menu of one entry the role can open (a rep's regions) is no menu: a plain link.
+            main, admin = main + admin, ()
+        cache[key] = (main, admin)
     return cache[key]
 
 
