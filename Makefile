@@ -76,7 +76,7 @@ translations-extract: install
 		--project napo-tracker -o $(TRANSLATIONS)/messages.pot .
 
 translations-update: translations-extract
-	$(PYBABEL) update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 translations-compile: install
 	$(PYBABEL) compile --statistics -d $(TRANSLATIONS)

@@ -20,7 +20,10 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("Your account does not allow this.")),
     404: (_l("Not found"), _l("There is nothing here, or it is not one you can see.")),
     405: (_l("Not allowed"), _l("That kind of request is not accepted here.")),
-    409: (_l("Someone else changed this"), _l("Reload the page to see the latest version, then make your change again.")),
+    409: (
+        _l("Someone else changed this"),
+        _l("Reload the page to see the latest version, then make your change again."),
+    ),
     413: (_l("Too large"), _l("What you sent is larger than we accept. Please send something smaller.")),
     429: (_l("Too many attempts"), _l("Please wait a little before trying again.")),
     500: (_l("Something went wrong on our side"), _l("The problem has been noted. Please try again later.")),

@@ -62,7 +62,7 @@ def _public_msgids() -> set[str]:
     for name in PUBLIC_TEMPLATES:
         with open(ROOT / name, "rb") as handle:
             for _line, _function, message, _comments in babel_extract(handle, list(KEYWORDS), [], {"trimmed": "true"}):
-                first = message if isinstance(message, str) or message is None else tuple(message)[0]
+                first = message if isinstance(message, str) or message is None else next(iter(message))
                 if first:  # a call on a variable (`_(item.label)`) has no literal to extract
                     ids.add(first)
     for name in PUBLIC_MODULES:
@@ -70,7 +70,6 @@ def _public_msgids() -> set[str]:
             ids.add(message if isinstance(message, str) else message[0])
     ids.update(PUBLIC_LABELS)
     ids.discard("")
-    ids.discard(None)  # type: ignore[arg-type]
     return ids
 
 
@@ -83,7 +82,9 @@ def test_every_public_string_has_its_welsh():
     catalogue = _welsh_catalogue()
     untranslated = []
     for msgid in sorted(_public_msgids()):
-        message = catalogue.get(msgid) or next((m for m in catalogue if isinstance(m.id, tuple) and m.id[0] == msgid), None)
+        message = catalogue.get(msgid) or next(
+            (m for m in catalogue if isinstance(m.id, tuple) and m.id[0] == msgid), None
+        )
         strings = message.string if message else None
         if not message or "fuzzy" in message.flags or not strings or (isinstance(strings, tuple) and not all(strings)):
             untranslated.append(msgid)
@@ -101,9 +102,7 @@ def test_the_compiled_catalogue_matches_its_source():
     with open(WELSH_MO, "rb") as handle:
         compiled = read_mo(handle)
     source = {
-        _frozen(m.id): _frozen(m.string)
-        for m in _welsh_catalogue()
-        if m.id and m.string and "fuzzy" not in m.flags
+        _frozen(m.id): _frozen(m.string) for m in _welsh_catalogue() if m.id and m.string and "fuzzy" not in m.flags
     }
     served = {_frozen(m.id): _frozen(m.string) for m in compiled if m.id}
     assert served == source, "run `make translations-compile`"

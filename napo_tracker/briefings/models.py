@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model, db
 from ..kernel import clock
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum, N_
+from ..kernel.labels import N_, LabelledEnum
 from ..testimonies.models import Testimony
 
 if TYPE_CHECKING:

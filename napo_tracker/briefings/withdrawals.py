@@ -79,7 +79,8 @@ def _what_became_of(briefing: Briefing, version: BriefingVersion) -> str:
     erased_on = format_date(version.pdf_erased_on, "d MMMM y")
     if briefing.is_withdrawn:
         return gettext(
-            "the union has withdrawn that briefing and no longer sends it; our stored copy was erased on %(erased_on)s.",
+            "the union has withdrawn that briefing and no longer sends it; "
+            "our stored copy was erased on %(erased_on)s.",
             erased_on=erased_on,
         )
     later = [v for v in briefing.published_versions if v.number > version.number and v.withdrawn_testimony_on is None]

@@ -7,7 +7,7 @@ spells a role as a raw string.
 
 from __future__ import annotations
 
-from .labels import LabelledEnum, N_
+from .labels import N_, LabelledEnum
 
 
 class Grade(LabelledEnum):

@@ -19,8 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..kernel.labels import N_
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
+from ..kernel.labels import N_
 from .models import GRADE_CHOICES, QuoteAudience, ServiceBand, TestimonyStatus, Topic
 from .services import ANSWER_MIN, NO_CONSENT, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
 
@@ -58,7 +58,12 @@ def _text_length(what: Any, minimum: int = TEXT_MIN) -> Length:
     return Length(
         min=minimum,
         max=TEXT_MAX,
-        message=_l("%(what)s needs between %(min)s and %(max)s characters.", what=what, min=minimum, max="{:,}".format(TEXT_MAX)),
+        message=_l(
+            "%(what)s needs between %(min)s and %(max)s characters.",
+            what=what,
+            min=minimum,
+            max=f"{TEXT_MAX:,}",
+        ),
     )
 
 
@@ -77,8 +82,10 @@ class TestimonyForm(OnceOnlyForm):
             _text_length(_l("Your testimony")),
             PlainText(multiline=True),
         ],
-        description=_l("Describe your workload and what it does to you and to your work. Please leave out names "
-        "of people and places, and anything else that could point to you."),
+        description=_l(
+            "Describe your workload and what it does to you and to your work. Please leave out names "
+            "of people and places, and anything else that could point to you."
+        ),
     )
     region = SelectField(
         _l("Region (optional)"), validate_choice=False, validators=[ListedChoice(_l("Choose a region from the list."))]
@@ -132,8 +139,9 @@ class StatusForm(FlaskForm):
             Length(max=100, message=UNKNOWN_CODE),
             _valid_code,
         ],
-        description=_l("The letters and numbers you were given after sending your testimony, "
-        "for example ABCD-EFGH-2345-6789-KMNP."),
+        description=_l(
+            "The letters and numbers you were given after sending your testimony, for example ABCD-EFGH-2345-6789-KMNP."
+        ),
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
     submit = SubmitField(_l("Check"))
@@ -157,7 +165,8 @@ class AnswerForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
     confirm = BooleanField(
-        _l("Yes, withdraw my testimony and erase what I wrote"), validators=[DataRequired(_l("Tick the box to confirm."))]
+        _l("Yes, withdraw my testimony and erase what I wrote"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
     )
     submit = SubmitField(_l("Withdraw my testimony"))
 

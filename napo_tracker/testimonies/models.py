@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
 from ..extensions import Model
-from ..kernel.labels import LabelledEnum, N_
+from ..kernel.labels import N_, LabelledEnum
 from ..kernel.vocabulary import Grade
 from ..regions.models import Region
 

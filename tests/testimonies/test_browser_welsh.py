@@ -70,7 +70,9 @@ def test_a_member_does_everything_in_welsh_by_keyboard(browser, live_server, wor
     try:
         page.goto(f"{live_server}/testimony?lang=cy")
         assert page.locator("html").get_attribute("lang") == "cy"
-        expect(page.get_by_role("heading", level=1)).to_have_text("Dywedwch wrth yr undeb beth mae eich llwyth gwaith yn ei wneud")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Dywedwch wrth yr undeb beth mae eich llwyth gwaith yn ei wneud"
+        )
         no_serious_problem(page, "send")
 
         # Sent empty: the errors are announced (an alert) and tied to the field.
@@ -133,6 +135,7 @@ def test_a_member_does_everything_in_welsh_by_keyboard(browser, live_server, wor
         for english in ("Check your testimony", "Withdraw", "receipt code", "What has happened"):
             assert english not in main
         db.session.expire_all()
-        assert services.find_by_code(code).original_text is None
+        withdrawn = services.find_by_code(code)
+        assert withdrawn is not None and withdrawn.original_text is None
     finally:
         context.close()
