@@ -1,5 +1,6 @@
 """WCAG 2.2 AA in a real browser: axe-core finds no serious or critical problem on any page,
-for any role or for a member with no account; and a journey can be made by keyboard alone.
+for any role or for a member with no account, and every page links to its help. (A journey by
+keyboard alone, in Welsh: tests/testimonies/test_browser_welsh.py.)
 
 The pages are found, not listed: every page of the URL map that takes no argument, then,
 crawling from them, one page of each other kind the role reaches through links (a case, a
@@ -115,6 +116,8 @@ def _checked(browser: Browser, base: str, app: Flask, user=None) -> tuple[list[s
         failures: list[str] = []
         for path in crawl(page, base, app, failures):
             visited.append(path)
+            if page.locator("#help-link").count() != 1:  # help is one click from every page
+                failures.append(f"{path}: no help link")
             problems = serious_violations(page)
             if problems:
                 found[path] = problems

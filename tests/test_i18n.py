@@ -42,9 +42,14 @@ PUBLIC_TEMPLATES = [
     "templates/help/page.html",
     "templates/help/search.html",
     "templates/help/_search_form.html",
+    "templates/accounts/login.html",
+    "templates/accounts/forgot.html",
+    "templates/accounts/reset.html",
+    "templates/accounts/second_factor.html",
 ]
 PUBLIC_MODULES = [
     "napo_tracker/testimonies/forms.py",
+    "napo_tracker/accounts/forms.py",
     "napo_tracker/errors.py",
     "napo_tracker/schedule.py",
 ]
