@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app napo_tracker
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench bench clean translations translations-extract translations-update translations-compile
+.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench system-deps-scan bench mutation security-scan clean translations translations-extract translations-update translations-compile
 
 # System packages first (the venv module itself may be missing on a fresh machine).
 $(VENV)/bin/python: | system-deps-run
@@ -90,9 +90,34 @@ system-deps-test:
 system-deps-bench:
 	./scripts/system-deps.sh bench
 
+system-deps-scan:
+	./scripts/system-deps.sh scan
+
 ## Benchmarks: figures are recorded in docs/performance.md.
 bench: system-deps-bench install-test
 	$(VENV)/bin/python -m benchmarks.run_all
 
+# The code mutation testing covers: whole modules, and the functions of consent and small-number
+# suppression inside larger ones (docs/security.md has the figures).
+MUTANTS ?= 'napo_tracker.security.*' 'napo_tracker.regions.scoping.*' 'napo_tracker.csvexport.*' \
+	'napo_tracker.pdf.*' 'napo_tracker.evidence.importer.*' \
+	'napo_tracker.testimonies.models.xǁTestimonyǁ*' 'napo_tracker.testimonies.services.x_quotable_testimonies*' \
+	'napo_tracker.evidence.services.x_is_small_number*' 'napo_tracker.evidence.services.x_people_at_risk*' \
+	'napo_tracker.evidence.services.x_reveals_fewer_than_three*' 'napo_tracker.evidence.services.x_effective_reporters*' \
+	'napo_tracker.evidence.services.x_may_see_exact*' 'napo_tracker.evidence.services.x_is_withheld_from*' \
+	'napo_tracker.evidence.services.x_shown_value*' 'napo_tracker.evidence.services.x__small_parts_sql*' \
+	'napo_tracker.evidence.services.x__group_people_at_risk*' 'napo_tracker.evidence.services.xǁGroupǁ*' \
+	'napo_tracker.evidence.services.x_export_rows*'
+
+## Mutation testing of the security rules with mutmut (SQLite; long: see docs/security.md). Not part of `make test`.
+mutation: install-test
+	NAPO_TEST_BACKENDS=sqlite NAPO_TEST_CACHE_DIR=$(CURDIR)/mutants/.napo-cache $(VENV)/bin/mutmut run $(MUTANTS)
+	$(VENV)/bin/python scripts/mutation-score.py $(MUTANTS)
+	NAPO_TEST_BACKENDS=sqlite $(VENV)/bin/python scripts/hand-mutants.py
+
+## Attack the app with wapiti and sqlmap as a signed-in demo rep (about 20 minutes); reports in security-scan/.
+security-scan: system-deps-scan install
+	VENV=$(VENV) ./scripts/security-scan.sh
+
 clean:
-	rm -rf $(VENV) tests/artifacts .pytest_cache benchmarks/results
+	rm -rf $(VENV) tests/artifacts .pytest_cache benchmarks/results mutants

@@ -143,6 +143,9 @@ class Config:
     # Evidence: the most data rows one CSV import takes (the web upload and `evidence import`);
     # a larger file is refused whole, with a message saying how to split it.
     IMPORT_MAX_ROWS = 50_000
+    # A file larger than this is imported on a worker (a job whose page shows its progress);
+    # a smaller one at once, on the upload page.
+    IMPORT_INLINE_BYTES = 256 * 1024
     # The most rows one CSV export sends (cases, notices, evidence, testimonies); a longer one is
     # refused with a message saying how to narrow it. Exports are written as they are sent.
     EXPORT_MAX_ROWS = 100_000

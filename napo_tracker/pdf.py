@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import mimetypes
 import os
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,9 @@ def _safe_url_fetcher_class():
             path = (self.static_root / relative).resolve()
             if not path.is_relative_to(self.static_root) or not path.is_file():
                 raise ValueError("refused: not one of the app's static files")
-            return URLFetcherResponse(PDF_BASE_URL + "static/" + relative, path.read_bytes())
+            # Typed by name: WeasyPrint takes a stylesheet only when it is served as text/css.
+            media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(PDF_BASE_URL + "static/" + relative, path.read_bytes(), {"Content-Type": media})
 
         def _data_url(self, url: str):
             header, _, payload = url.partition(",")

@@ -9,6 +9,7 @@
 #                                 and npm (axe-core, the browser tests' accessibility check)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
 #                                 and a PostgreSQL server (the scale benchmark starts a throwaway cluster)
+#   scripts/system-deps.sh scan   the "run" packages, plus wapiti and sqlmap (make security-scan)
 #
 # Needs root (or already-installed packages) and apt-get; never downloads a browser itself.
 set -euo pipefail
@@ -30,12 +31,15 @@ if [ "$mode" = "test" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
-  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+elif [ "$mode" = "scan" ]; then
+  command -v wapiti >/dev/null 2>&1 || missing+=(wapiti)
+  command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
 elif [ "$mode" != "run" ]; then
-  echo "usage: $0 run|test|bench" >&2
+  echo "usage: $0 run|test|bench|scan" >&2
   exit 2
 fi
 

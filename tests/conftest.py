@@ -11,6 +11,7 @@ Under CI=true a missing PostgreSQL, redis-server or browser fails the run instea
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
@@ -31,6 +32,10 @@ from napo_tracker.extensions import db
 from . import factories, mailbox, pg, redis_server
 
 IN_CI = os.environ.get("CI") == "true"
+# `make mutation` runs the tests hundreds of times: it keeps the migrated SQLite template (and
+# the security suite's scene) in this folder between runs, keyed by what they are built from.
+CACHE_DIR = os.environ.get("NAPO_TEST_CACHE_DIR")
+ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = [
     name.strip() for name in os.environ.get("NAPO_TEST_BACKENDS", "sqlite,postgresql").split(",") if name.strip()
 ]
@@ -51,6 +56,31 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def cached_file(name: str, sources: list[Path]) -> Path | None:
+    """Where a file built from ``sources`` is kept between runs (None: no cache)."""
+    if not CACHE_DIR:
+        return None
+    digest = hashlib.sha256()
+    for source in sources:
+        for path in sorted(source.rglob("*.py") if source.is_dir() else [source]):
+            digest.update(path.read_bytes())
+    return Path(CACHE_DIR) / f"{name}-{digest.hexdigest()[:16]}"
+
+
+def keep_in_cache(built: Path, cached: Path | None) -> None:
+    """Keep what the unchanged code built; never what a mutant's run built (mutmut names the
+    mutant under test in MUTANT_UNDER_TEST; "stats" and "" are its runs of the unchanged code)."""
+    if cached is None or os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "list_all_tests"):
+        return
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}")
+    if built.is_dir():
+        shutil.copytree(built, partial)
+    else:
+        shutil.copyfile(built, partial)
+    partial.rename(cached)
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -113,7 +143,12 @@ def template_database(backend, tmp_path_factory, request):
     """A migrated database that every test's database is copied from."""
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
-        _migrate(f"sqlite:///{path}")
+        cached = cached_file("template", [ROOT / "migrations"])
+        if cached is not None and cached.exists():
+            shutil.copyfile(cached, path)
+        else:
+            _migrate(f"sqlite:///{path}")
+            keep_in_cache(path, cached)
         return {"backend": "sqlite", "path": path}
     server: pg.PostgresServer = request.getfixturevalue("pg_server")
     from pytest_postgresql.janitor import DatabaseJanitor

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
 import random
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
@@ -14,8 +17,10 @@ from typing import Any, TypedDict, Unpack
 import pyotp
 
 from benchmarks import bulk
-from napo_tracker.accounts.models import User
+from napo_tracker.accounts.models import PasswordReset, User
 from napo_tracker.accounts.services import create_user
+from napo_tracker.accounts.sessions import start_session
+from napo_tracker.api.services import create_token
 from napo_tracker.briefings import services as briefing_services
 from napo_tracker.briefings.models import Briefing, BriefingQuestion, BriefingSection, Question
 from napo_tracker.cases.models import Case, CaseAttachment, Member
@@ -24,14 +29,16 @@ from napo_tracker.crypto import encrypt_text
 from napo_tracker.evidence.models import EvidenceItem, Metric, metric_by_code
 from napo_tracker.evidence.services import create_evidence, create_metric, plain_decimal, verify_evidence
 from napo_tracker.extensions import db
+from napo_tracker.jobs.models import Job
 from napo_tracker.kernel.clock import today, utcnow
 from napo_tracker.notices import services as notice_services
 from napo_tracker.notices.models import ForeseeabilityNotice
-from napo_tracker.notices.services import NoticeDetails
+from napo_tracker.notices.services import NoticeDetails, new_calendar_token
+from napo_tracker.privacy.services import make_export, record_request
 from napo_tracker.regions.models import Region, Unit
 from napo_tracker.testimonies.models import Testimony
+from napo_tracker.testimonies.services import answer_follow_up, ask_follow_up, submit_testimony
 from napo_tracker.testimonies.services import approve as approve_testimony
-from napo_tracker.testimonies.services import submit_testimony
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test accounts' authenticator app
@@ -388,6 +395,174 @@ def make_evidence_sample(world: World) -> dict[str, EvidenceItem]:
         "wales": make_evidence(world.official, metric="staff_in_post", region=world.wales, value="24.43"),
         "national": make_evidence(world.official, metric="vacancies", value="615", as_of=date(2019, 6, 30)),
     }
+
+
+# ---- a whole scene, for the security suite
+# One of every record a page can open, in two regions, so every route of the app has a real
+# record to address; built once per backend and copied for each test (tests/security/conftest.py).
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Ids and references of the scene's records (plain values: they outlive the session that
+    made them). Region A is London, region B is Wales; ``*_b`` records are region B's."""
+
+    london_id: int
+    wales_id: int
+    unit_id: int
+    rep_a_id: int
+    rep_b_id: int
+    official_id: int
+    admin_id: int
+    member_a_id: int
+    member_b_id: int
+    case_a: str
+    case_b: str
+    attachment_a_id: int
+    attachment_b_id: int
+    notice_a: str
+    notice_b: str
+    evidence_a: str
+    evidence_b: str
+    evidence_national: str
+    testimony_a: str
+    testimony_b: str
+    briefing: str
+    section_id: int
+    question_item_id: int
+    bank_question_id: int
+    api_token_id: int
+    calendar_token: str
+    rep_a_other_session_id: int
+    reset_token: str
+    batch: str
+    rep_a_job_id: int
+    testimony_a_id: int
+    access_request: str
+
+
+def make_scene() -> Scene:
+    """Two regions, a user of each role, and one of every record, region A's made by rep A;
+    a briefing (with a section, a chart, a testimony, evidence and questions) published once."""
+    world = make_world()
+    official = world.official
+    member_a = make_member(world.london_rep, world.london, name="Ada Example")
+    member_b = make_member(world.wales_rep, world.wales, name="Bryn Example", email="bryn@example.org")
+    case_a = make_case(world.london_rep, world.london, member_id=member_a.id)
+    case_b = make_case(world.wales_rep, world.wales, member_id=member_b.id)
+    letter = b"Dear manager,\nThe caseload is unsafe.\n"
+    attachment_a = make_attachment(world.london_rep, case_a, letter, "letter.txt")
+    attachment_b = make_attachment(world.wales_rep, case_b, letter, "letter.txt")
+    notice_a = make_notice(world.london_rep, world.london, served_on=date(2026, 1, 5), on=date(2026, 1, 6))
+    notice_b = make_notice(world.wales_rep, world.wales)
+    public: dict[str, Any] = {"visibility": "public", "as_of": date(2026, 1, 31)}
+    evidence_a = make_evidence(world.london_rep, region=world.london, value="192", reporter_count=5, **public)
+    evidence_b = make_evidence(world.wales_rep, region=world.wales, value="150", **public)
+    national = make_evidence(official, metric="vacancies", value="615", **public)
+    for item in (evidence_a, evidence_b, national):
+        verify_evidence(official, item)
+    testimony_a = make_testimony(
+        "After twenty years I am leaving because the caseload is unsafe (my own words).",
+        region=world.london,
+        grade="PO",
+        mps=True,
+        approved_by=official,
+        public_text="After twenty years I am leaving because the caseload is unsafe.",
+    )
+    testimony_b = make_testimony(region=world.wales, grade="PSO")
+    notice_services.escalate_notice(
+        world.london_rep, notice_a, "line_manager", date(2026, 1, 26), "No answer came.", on=date(2026, 1, 27)
+    )
+    follow_up = ask_follow_up(official, testimony_a, "Which office was this?")
+    answer_follow_up(testimony_a, follow_up.id, "One of the busy ones.")
+
+    briefing = make_briefing(official)
+    section = make_section(
+        official,
+        briefing,
+        kind="introduction",
+        heading="Introduction",
+        body=f"Caseloads are **dangerous**: London averages [={evidence_a.reference}] of the WMT.",
+    )
+    briefing_services.set_section_chart(
+        official, section, metric_code="wmt_percent_avg", region_ids=[world.london.id], since_on=None
+    )
+    make_section(official, briefing, kind="staff_testimonies", heading="Staff testimonies")
+    briefing_services.set_testimonies(official, briefing, [testimony_a.id])
+    bank = make_question(official)
+    asked = ask_question(official, briefing, question=bank)
+    briefing_services.publish(official, briefing)
+
+    token, _text = create_token(official, "laptop")
+    calendar_token = new_calendar_token(world.london_rep)
+    start_session(world.london_rep, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+    other_session = world.london_rep.login_session
+    assert other_session is not None
+    # A live password-reset link of rep B's, as the e-mail would carry it (the table keeps its SHA-256);
+    # it outlives the test session that copies the scene.
+    reset_token, now = secrets.token_urlsafe(32), utcnow()
+    db.session.add(
+        PasswordReset(
+            user_id=world.wales_rep.id,
+            token_hash=hashlib.sha256(reset_token.encode()).hexdigest(),
+            created_at=now,
+            expires_at=now + timedelta(days=2),
+        )
+    )
+    batch = _scene_batch(official)
+    # A finished job rep A asked for (a job is shown to whoever asked, and to admins).
+    job = Job(name="scene", subject="An export", status="done", requested_by_id=world.london_rep.id)
+    db.session.add(job)
+    access_request = record_request(world.admin, member_a, received_on=today(), received_via="letter")
+    make_export(world.admin, access_request)
+    db.session.commit()
+    return Scene(
+        london_id=world.london.id,
+        wales_id=world.wales.id,
+        unit_id=unit(world.london, "London PDU").id,
+        rep_a_id=world.london_rep.id,
+        rep_b_id=world.wales_rep.id,
+        official_id=official.id,
+        admin_id=world.admin.id,
+        member_a_id=member_a.id,
+        member_b_id=member_b.id,
+        case_a=case_a.reference,
+        case_b=case_b.reference,
+        attachment_a_id=attachment_a.id,
+        attachment_b_id=attachment_b.id,
+        notice_a=notice_a.reference,
+        notice_b=notice_b.reference,
+        evidence_a=evidence_a.reference,
+        evidence_b=evidence_b.reference,
+        evidence_national=national.reference,
+        testimony_a=testimony_a.reference,
+        testimony_b=testimony_b.reference,
+        briefing=briefing.reference,
+        section_id=section.id,
+        question_item_id=asked.id,
+        bank_question_id=bank.id,
+        api_token_id=token.id,
+        calendar_token=calendar_token,
+        rep_a_other_session_id=other_session.id,
+        reset_token=reset_token,
+        batch=batch,
+        rep_a_job_id=job.id,
+        testimony_a_id=testimony_a.id,
+        access_request=access_request.reference,
+    )
+
+
+def _scene_batch(official: User) -> str:
+    """An import batch of one London figure, through the real importer; its reference."""
+    from napo_tracker.evidence.importer import import_csv
+
+    rows = (
+        "region,unit,metric,value,as_of,grade,source,source_ref,statement\n"
+        "London,,vacancies,14.20,2025-03-31,,parliamentary answer,PQ 1234,\n"
+    )
+    report = import_csv(official, io.BytesIO(rows.encode()), filename="scene.csv")
+    assert report.is_ok and report.batch_reference, report.errors
+    return report.batch_reference
 
 
 # ---- the seeds' figures (the union's briefing "Workloads and Staffing in Probation")

@@ -1,7 +1,7 @@
 """Uploads: kinds told by content, zip caps counted as bytes are inflated, metadata removed.
 
 Every file here is built by the test itself (see tests/files.py). The attacks through the
-service and the upload page, and the memory measurement, are in tests/security/test_uploads.py.
+service and the upload page, and the memory measurement, are in tests/test_upload_hardening.py.
 """
 
 from __future__ import annotations

@@ -34,6 +34,18 @@ class AccountError(DomainError):
     """A change to an account that breaks a rule; the message is shown to the user."""
 
 
+class NotAnAdmin(AccountError):
+    """Someone other than an admin reached for an admin's work on accounts."""
+
+    status_code = 403
+
+
+def _require_admin(actor) -> None:
+    """Accounts are made and changed by admins; ``actor`` None is a command run on the server."""
+    if actor is not None and not actor.is_admin:
+        raise NotAnAdmin("Only admins create and change accounts.")
+
+
 # A plain syntax check: one @, something before it, a dotted domain after it, no spaces.
 # (Forms also run WTForms' Email validator; the CLI and demo data come through here only.)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -60,6 +72,7 @@ def create_user(
 ) -> User:
     """Create an account. Emails are unique whatever their case; reps need a region."""
     email = normalise_email(email)
+    _require_admin(actor)
     if not Role.has_value(role):
         raise AccountError(f"Unknown role {role!r}: choose rep, official or admin.")
     if user_by_email(email) is not None:
@@ -79,7 +92,8 @@ def create_user(
 
 
 def update_user(actor, user: User, *, display_name: str, role: str, regions: Iterable[Region], is_active: bool) -> User:
-    """Change name, role, regions and active flag; deactivation ends the user's sessions."""
+    """Change name, role, regions and active flag (admins only); deactivation ends the user's sessions."""
+    _require_admin(actor)
     if not Role.has_value(role):
         raise AccountError(f"Unknown role {role!r}.")
     if actor is not None and actor.id == user.id and (not is_active or role != user.role):

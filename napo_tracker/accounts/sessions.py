@@ -14,12 +14,13 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..kernel.clock import utcnow
+from ..security import PUBLIC_ENDPOINTS
 from .models import User, UserSession
 
 # How often a session's "last seen" is written: not on every request.
@@ -90,8 +91,9 @@ def is_live(record: UserSession, now: datetime | None = None) -> bool:
     return record.ended_at is None and now < _aware(record.expires_at) and now - _aware(record.last_seen_at) < idle
 
 
-def resume_session(cookie_value: str) -> User | None:
-    """The user a login cookie names, if its session is live and the account active."""
+def resume_session(cookie_value: str, *, touch: bool = True) -> User | None:
+    """The user a login cookie names, if its session is live and the account active; ``touch``
+    writes down the session's last use (at most once a minute)."""
     ident, _, token = cookie_value.partition(":")
     if not ident.isdigit() or not 20 <= len(token) <= 100 or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
         return None
@@ -108,7 +110,7 @@ def resume_session(cookie_value: str) -> User | None:
     if not user.is_active:
         return None
     now = utcnow()
-    if now - _aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION:
+    if touch and now - _aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION:
         record.last_seen_at = now
     user.session_token, user.login_session = token, record
     return user
@@ -116,7 +118,9 @@ def resume_session(cookie_value: str) -> User | None:
 
 @login_manager.user_loader
 def _load_user(cookie_value: str) -> User | None:
-    return resume_session(cookie_value)
+    # A public page is no use of the account: a signed-in member who sends a testimony must not
+    # leave its moment on their session (nor does a visit to the login page count as activity).
+    return resume_session(cookie_value, touch=has_request_context() and request.endpoint not in PUBLIC_ENDPOINTS)
 
 
 def end_session(record: UserSession | None) -> None:

@@ -36,6 +36,12 @@ class TwoFactorError(DomainError):
     """A change to two-factor sign-in refused."""
 
 
+class NotAnAdmin(TwoFactorError):
+    """Someone other than an admin reached for another person's two-factor sign-in."""
+
+    status_code = 403
+
+
 class WrongCode(TwoFactorError):
     """A code that does not open the account. Nothing is written with it (the transaction rolls
     back): the page that caught it counts the failure with ``count_wrong_code`` and keeps it."""
@@ -137,7 +143,7 @@ def turn_off(actor: User, user: User, *, code: str | None = None) -> None:
             raise TwoFactorError("Your role needs two-factor sign-in: it cannot be turned off.")
         verify(user, code or "")
     elif actor.role != Role.ADMIN:
-        raise TwoFactorError("Only an admin can reset someone else's two-factor sign-in.")
+        raise NotAnAdmin("Only an admin can reset someone else's two-factor sign-in.")
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None

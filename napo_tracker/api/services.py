@@ -30,6 +30,12 @@ class TokenNotYours(TokenError):
     status_code = 403
 
 
+class TokenNotAllowed(TokenError):
+    """Reps read the API through their session only: they hold no tokens."""
+
+    status_code = 403
+
+
 def may_hold_tokens(user: Any) -> bool:
     """National officials and admins read the whole API; reps hold no tokens."""
     return bool(getattr(user, "sees_all_regions", False))
@@ -54,7 +60,7 @@ def get_token_for(user: User, token_id: int) -> ApiToken:
 def create_token(actor: User, name: str) -> tuple[ApiToken, str]:
     """Officials and admins only; returns the record and the token text, which is never stored."""
     if not may_hold_tokens(actor):
-        raise TokenError("Only national officials and admins can create API tokens.")
+        raise TokenNotAllowed("Only national officials and admins can create API tokens.")
     active = [t for t in tokens_for(actor) if t.is_active]
     if len(active) >= MAX_ACTIVE_TOKENS:
         raise TokenError(f"You already have {MAX_ACTIVE_TOKENS} active tokens; revoke one first.")

@@ -118,6 +118,7 @@ class AuditAction(StrEnum):
     # members' data protection
     ACCESS_REQUEST_RECORDED = "access-request:recorded"
     ACCESS_REQUEST_FULFILLED = "access-request:fulfilled"
+    ACCESS_REQUEST_EXPORT_DOWNLOADED = "access-request:export:downloaded"
     ACCESS_REQUEST_REMINDERS_SENT = "access-request:reminders:sent"
     RETENTION_APPLIED = "retention:applied"
     BACKUP_CREATED = "backup:created"

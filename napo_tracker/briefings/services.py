@@ -877,6 +877,7 @@ def mark_not_statistic(
     a story, a phone number), so it needs no citation. Only a number the checks list can be
     marked; the mark lapses when its sentence is reworded."""
     briefing = section.briefing
+    _require_briefing_role(actor)
     _check_version(briefing, expected_version)
     number = next((n for n in unmarked_numbers(section) if n.key == key), None)
     if number is None:

@@ -239,8 +239,11 @@ def create_member(
     phone: str | None,
     grade: str | None,
 ) -> Member:
-    """A member of one of the actor's regions; membership numbers are unique."""
+    """A member of one of the actor's regions, recorded by a rep of it or an admin (officials see
+    members by pseudonym only, so they do not record identities either); membership numbers are unique."""
     _check_place(actor, region_id, unit_id)
+    if not may_see_identity(actor, region_id=region_id):
+        raise IdentityHidden("Only reps of the member's region and admins record a member's details.")
     if grade and not Grade.has_value(grade):
         raise CaseError("Choose a grade from the list.", "grade")
     membership_number = (membership_number or "").strip() or None

@@ -457,7 +457,7 @@ def import_csv(
     """
     options = options or ImportOptions()
     report = ImportReport(filename=filename, is_dry_run=dry_run)
-    _check_options(actor, options)
+    check_options(actor, options)
     hashing = _Hashing(stream)
     savepoint = db.session.begin_nested()
     try:
@@ -504,7 +504,7 @@ def import_csv(
     return report
 
 
-def _check_options(actor: User | None, options: ImportOptions) -> None:
+def check_options(actor: User | None, options: ImportOptions) -> None:
     if not Visibility.has_value(options.visibility):
         raise ImportRefused("Choose internal or public for the whole file.", "visibility")
     if options.source_type is not None and not SourceType.has_value(options.source_type):

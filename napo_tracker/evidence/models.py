@@ -400,6 +400,8 @@ class EvidenceItem(Model):
     __table_args__ = (
         # The dashboard reads metric → region → date in index order, values included.
         Index("ix_evidence_items_dashboard", "metric_id", "region_id", "as_of", "value", "reporter_count"),
+        # The latest figure of each place, and a place's figures over a period: one range each.
+        Index("ix_evidence_items_places", "metric_id", "region_id", "unit_id", "as_of", "id", "value", "grade"),
         # Lists and the API read newest first, and the API pages on (as_of, id).
         Index("ix_evidence_items_newest", "as_of", "id"),
         # The items still to verify, however few among millions.
@@ -486,6 +488,15 @@ class EvidenceItem(Model):
     @property
     def is_from_public_source(self) -> bool:
         return self.source_type in PUBLIC_SOURCES
+
+    @property
+    def has_web_link(self) -> bool:
+        """Only a web address becomes a link: never a script (``javascript:``) or a local file."""
+        return is_web_address(self.source_url)
+
+
+def is_web_address(text: str | None) -> bool:
+    return bool(text) and text.strip().lower().startswith(("https://", "http://"))  # type: ignore[union-attr]
 
 
 def metric_by_code(code: str) -> Metric | None:

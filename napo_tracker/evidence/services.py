@@ -63,6 +63,7 @@ from .models import (
     MetricUnit,
     SourceType,
     Visibility,
+    is_web_address,
     metric_by_code,
 )
 
@@ -75,6 +76,12 @@ FEWER_THAN_THREE = "fewer than 3"
 
 class EvidenceError(DomainError):
     """A change to the evidence that breaks a rule; the message is shown to the user."""
+
+
+class NotAllowed(EvidenceError):
+    """Someone reached for work their role does not do (a rep verifying, an official defining metrics)."""
+
+    status_code = 403
 
 
 class StaleEvidence(ConflictError):
@@ -333,7 +340,10 @@ def create_metric(
     is_additive: bool = False,
     levels: list[str] | None = None,
 ) -> Metric:
-    """Admins define metrics; codes and labels are unique whatever their case."""
+    """Admins define metrics (``actor`` None: the migrations' and commands' own); codes and
+    labels are unique whatever their case."""
+    if actor is not None and not actor.is_admin:
+        raise NotAllowed("Only admins define metrics.")
     code = code.strip().lower()
     MetricUnit(unit)
     level_text = _levels_text(levels)
@@ -398,7 +408,7 @@ def update_metric(
     it); another metric's code may, but never to one already taken. A metric that has
     figures keeps its unit: changing it would misstate every figure recorded."""
     if not actor.is_admin:
-        raise EvidenceError("Only admins change metrics.")
+        raise NotAllowed("Only admins change metrics.")
     code = code.strip().lower()
     MetricUnit(unit)
     if code != metric.code:
@@ -561,6 +571,8 @@ def _check_item(actor: User, fields: dict[str, Any], exclude_id: int | None = No
         raise EvidenceError("Only national officials record national figures; choose one of your regions.", "region_id")
     if not can_access_region(actor, region_id) and region_id is not None:
         raise EvidenceError("You can record evidence only for your own regions.", "region_id")
+    if fields.get("source_url") and not is_web_address(fields["source_url"]):
+        raise EvidenceError("Give a web address starting with https:// or http://.", "source_url")
     if unit_id is not None:
         unit = db.session.get(Unit, unit_id)
         if unit is None or unit.region_id != region_id:
@@ -636,6 +648,8 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
 
     Changing an item's substance clears its verification: it must be checked again.
     """
+    if not actor.sees_all_regions:
+        raise NotAllowed("Only national officials and admins correct evidence.")
     check_version(item, expected_version, conflict=StaleEvidence, message=STALE_EVIDENCE_MESSAGE)
     fields = {name: fields.get(name) for name in ITEM_FIELDS}
     fp = _check_item(actor, fields, exclude_id=item.id)
@@ -667,7 +681,7 @@ def update_evidence(actor: User, item: EvidenceItem, expected_version: int | Non
 def verify_evidence(actor: User, item: EvidenceItem) -> EvidenceItem:
     """An official confirms the figure against its source."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials verify evidence.")
+        raise NotAllowed("Only national officials verify evidence.")
     item.is_verified, item.verified_by_id, item.verified_at = True, actor.id, utcnow()
     db.session.flush()
     record(actor, AuditAction.EVIDENCE_VERIFIED, item)
@@ -678,7 +692,7 @@ def allow_small_number(actor: User, item: EvidenceItem, reason: str) -> Evidence
     """A national official lets a small number be cited, and says why (audited): without a
     reason there is no override. ``withdraw_small_number_override`` takes it back."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials allow a small number to be cited.")
+        raise NotAllowed("Only national officials allow a small number to be cited.")
     reason = " ".join((reason or "").split())
     if len(reason) < 10:
         raise EvidenceError(
@@ -695,7 +709,7 @@ def allow_small_number(actor: User, item: EvidenceItem, reason: str) -> Evidence
 def withdraw_small_number_override(actor: User, item: EvidenceItem) -> EvidenceItem:
     """The figure is withheld again as the rule says."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials change whether a small number may be cited.")
+        raise NotAllowed("Only national officials change whether a small number may be cited.")
     item.override_reason, item.override_by_id, item.override_at = None, None, None
     db.session.flush()
     record(actor, AuditAction.EVIDENCE_OVERRIDDEN, item, reason=None)
@@ -737,7 +751,7 @@ def batch_items(batch: ImportBatch) -> Select:
 def verify_batch(actor: User, batch: ImportBatch) -> int:
     """An official verifies every item of an import at once; returns how many were not yet verified."""
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials verify evidence.")
+        raise NotAllowed("Only national officials verify evidence.")
     if batch.is_reverted:
         raise EvidenceError(f"{batch.reference} was reverted: there is nothing left to verify.")
     now = utcnow()
@@ -761,7 +775,7 @@ def revert_batch(actor: User, batch: ImportBatch) -> int:
     was sent must stay checkable against its evidence.
     """
     if not actor.sees_all_regions:
-        raise EvidenceError("Only national officials revert imports.")
+        raise NotAllowed("Only national officials revert imports.")
     if batch.is_reverted:
         raise EvidenceError(f"{batch.reference} was already reverted.")
     references = set(db.session.scalars(select(EvidenceItem.reference).where(EvidenceItem.import_batch_id == batch.id)))

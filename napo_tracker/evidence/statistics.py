@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select, union_all
 
 from ..extensions import db
 from ..kernel.clock import today
@@ -186,27 +186,16 @@ def latest_figures(
     level: str = Level.REGION.value,
     region_id: int | None = None,
     grade: str | None = None,
+    places: list[Any] | None = None,
 ) -> Snapshot:
-    """The latest figure of each place and grade on or before ``on`` (one query: the newest
-    row of each place and grade by date, then by id), and the exact totals of an additive metric."""
-    item = EvidenceItem
-    ranked = (
-        _level_filter(visible_items(user), level, region_id)
-        .where(item.metric_id == metric.id, item.value.is_not(None), item.as_of <= on)
-        .add_columns(
-            func.row_number()
-            .over(
-                partition_by=(item.region_id, item.unit_id, func.coalesce(item.grade, "")),
-                order_by=(item.as_of.desc(), item.id.desc()),
-            )
-            .label("rank")
-        )
-    )
-    if grade is not None:
-        ranked = ranked.where(func.coalesce(item.grade, "") == grade)
-    inner = ranked.subquery()
-    stmt = select(item).join(inner, item.id == inner.c.id).where(inner.c.rank == 1)
-    figures = sorted((_figure(user, found) for found in db.session.scalars(stmt).unique()), key=_sort_key)
+    """The latest figure of each place and grade on or before ``on``, and the exact totals of an
+    additive metric: each place's newest row by date, then by id, read from the places index
+    (never numbering every row). ``places`` (``places_of``) saves finding them again."""
+    scoped = _scoped(user, metric, level, region_id, grade).where(EvidenceItem.as_of <= on)
+    if places is None:
+        places = places_of(user, metric, level=level, region_id=region_id, grade=grade)
+    newest = _newest_by_place(scoped, places, level, 1, each=True)
+    figures = sorted((_figure(user, found) for found in newest), key=_sort_key)
     snapshot = Snapshot(metric, level, on, figures)
     if metric.is_additive:
         snapshot.totals = totals_of(figures)
@@ -235,6 +224,74 @@ def changes_since(now: Snapshot, then: Snapshot) -> list[Change]:
     return [Change(f, earlier.get((f.item.region_id, f.item.unit_id, f.grade))) for f in now.figures]
 
 
+def _scoped(user: Any, metric: Metric, level: str, region_id: int | None, grade: str | None) -> Select:
+    item = EvidenceItem
+    scoped = _level_filter(visible_items(user), level, region_id).where(
+        item.metric_id == metric.id, item.value.is_not(None)
+    )
+    return scoped if grade is None else scoped.where(func.coalesce(item.grade, "") == grade)
+
+
+def places_of(
+    user: Any, metric: Metric, *, level: str, region_id: int | None = None, grade: str | None = None
+) -> list[Any]:
+    """The places (region, unit, grade) with a figure of the metric at the level: one pass over
+    the metric's entries of the places index, made once for a whole dashboard."""
+    item = EvidenceItem
+    found = _scoped(user, metric, level, region_id, grade).with_only_columns(
+        item.region_id, item.unit_id, func.coalesce(item.grade, "").label("grade")
+    )
+    return list(db.session.execute(found.distinct().order_by(None)).all())
+
+
+def _place_is(level: str, place: Any) -> list[ColumnElement[bool]]:
+    """One place's rows, by plain equality (so both databases read one range of the index)."""
+    item = EvidenceItem
+    same = [func.coalesce(item.grade, "") == place.grade]
+    if level == Level.UNIT:
+        return [item.region_id == place.region_id, item.unit_id == place.unit_id, *same]
+    if level != Level.NATIONAL:
+        return [item.region_id == place.region_id, *same]
+    return same
+
+
+def _by_place(scoped: Select, places: list[Any], level: str, columns: list[Any], limit: int | None) -> Subquery:
+    """``scoped``'s rows place by place (the newest ``limit`` of each), as one subquery."""
+    item = EvidenceItem
+    parts = []
+    for place in places:
+        part = scoped.with_only_columns(*columns).where(*_place_is(level, place))
+        if limit is not None:
+            part = part.order_by(item.as_of.desc(), item.id.desc()).limit(limit)
+        parts.append(part.subquery().select())
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
+def _count_by_place(scoped: Select, places: list[Any], level: str) -> int:
+    """How many rows ``scoped`` holds, counted place by place: each place's rows in a date range
+    are one range of the places index, where counting by date would walk every metric's rows."""
+    if not places:
+        return 0
+    counts = _by_place(scoped, places, level, [func.count(EvidenceItem.id).label("n")], None)
+    return int(db.session.scalar(select(func.sum(counts.c.n))) or 0)
+
+
+def _newest_by_place(
+    scoped: Select, places: list[Any], level: str, limit: int, *, each: bool = False
+) -> list[EvidenceItem]:
+    """The newest ``limit`` rows of ``scoped`` (of each place, with ``each``): each place's
+    newest read from its range of the places index, then merged."""
+    if not places:
+        return []
+    item = EvidenceItem
+    merged = _by_place(scoped, places, level, [item.id, item.as_of], limit)
+    ids_stmt = select(merged.c.id)
+    if not each:
+        ids_stmt = ids_stmt.order_by(merged.c.as_of.desc(), merged.c.id.desc()).limit(limit)
+    ids = list(db.session.scalars(ids_stmt))
+    return list(db.session.scalars(select(item).where(item.id.in_(ids))).unique()) if ids else []
+
+
 def series(
     user: Any,
     metric: Metric,
@@ -245,18 +302,17 @@ def series(
     region_id: int | None = None,
     grade: str | None = None,
     max_points: int | None = None,
+    places: list[Any] | None = None,
 ) -> Series:
     """Every figure of each place in the range, on the dates the sources gave, newest kept
     when there are more than ``max_points`` (the setting ``CHART_MAX_POINTS``)."""
     limit = max_points or chart_max_points()
     item = EvidenceItem
-    base = _level_filter(visible_items(user), level, region_id).where(
-        item.metric_id == metric.id, item.value.is_not(None), item.as_of >= date_from, item.as_of <= date_to
-    )
-    if grade is not None:
-        base = base.where(func.coalesce(item.grade, "") == grade)
-    count = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
-    newest = list(db.session.scalars(base.order_by(item.as_of.desc(), item.id.desc()).limit(limit)).unique())
+    base = _scoped(user, metric, level, region_id, grade).where(item.as_of >= date_from, item.as_of <= date_to)
+    if places is None:
+        places = places_of(user, metric, level=level, region_id=region_id, grade=grade)
+    count = _count_by_place(base, places, level)
+    newest = _newest_by_place(base, places, level, limit)
     lines: dict[str, list[tuple[date, Decimal]]] = {}
     withheld = 0
     for found in sorted(newest, key=lambda i: (i.as_of, i.id)):
@@ -404,13 +460,21 @@ def dashboard_view(
     if not metric.has_level(level):
         raise StatisticsError(f"{metric.label} has no {level} figures.")
     region_id = region.id if region is not None else None
-    snapshot = latest_figures(user, metric, on=on, level=level, region_id=region_id, grade=grade)
+    places = places_of(user, metric, level=level, region_id=region_id, grade=grade)
+    snapshot = latest_figures(user, metric, on=on, level=level, region_id=region_id, grade=grade, places=places)
     since = since or _years_before(on, 1)
-    then = latest_figures(user, metric, on=since, level=level, region_id=region_id, grade=grade)
+    then = latest_figures(user, metric, on=since, level=level, region_id=region_id, grade=grade, places=places)
     date_to = date_to or on
     date_from = date_from or _years_before(date_to, 2)
     line_series = series(
-        user, metric, date_from=date_from, date_to=date_to, level=level, region_id=region_id, grade=grade
+        user,
+        metric,
+        date_from=date_from,
+        date_to=date_to,
+        level=level,
+        region_id=region_id,
+        grade=grade,
+        places=places,
     )
     return DashboardView(
         metric, level, region, grade, snapshot, since, changes_since(snapshot, then), date_from, date_to, line_series

@@ -3,6 +3,7 @@ metric definitions. Each view calls a service; the transaction boundary commits 
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -35,6 +36,7 @@ from .forms import (
     OverrideForm,
     UploadForm,
 )
+from .import_jobs import ask_for_import, is_large
 from .importer import HEADER, ImportOptions, import_csv
 from .models import EvidenceItem
 from .services import (
@@ -236,11 +238,21 @@ def upload():
             source_type=form.source_type.data or None,
             source_publisher=form.source_publisher.data or "",
         )
+        data = upload_file.stream.read()
         with errors_on(form, "visibility"):
+            if is_large(data):  # read on a worker; its page shows how far it has got
+                job = ask_for_import(
+                    current_user,
+                    data,
+                    filename=upload_file.filename or "",
+                    options=options,
+                    dry_run=bool(form.dry_run.data),
+                )
+                return redirect(url_for("jobs.detail", job_id=job.id))
             # All or nothing: the importer has already rolled back a file it did not take whole.
             report = import_csv(
                 current_user,
-                upload_file.stream,
+                io.BytesIO(data),
                 filename=upload_file.filename or "",
                 dry_run=bool(form.dry_run.data),
                 options=options,

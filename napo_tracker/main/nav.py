@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, g, request, url_for
 
+from ..kernel.labels import N_
 from ..kernel.vocabulary import STAFF_ROLES, Role
 
 EVERYONE = STAFF_ROLES
@@ -14,21 +15,21 @@ ADMINS = frozenset({Role.ADMIN})
 
 # (endpoint, label, roles that see it)
 NAV_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
-    ("main.index", "Home", EVERYONE),
-    ("cases.index", "Cases", EVERYONE),
-    ("notices.index", "Notices", EVERYONE),
-    ("testimonies.moderation", "Testimonies", OFFICIALS),
-    ("evidence.index", "Evidence", EVERYONE),
-    ("evidence.dashboard", "Dashboard", EVERYONE),
-    ("briefings.index", "Briefings", OFFICIALS),
+    ("main.index", N_("Home"), EVERYONE),
+    ("cases.index", N_("Cases"), EVERYONE),
+    ("notices.index", N_("Notices"), EVERYONE),
+    ("testimonies.moderation", N_("Testimonies"), OFFICIALS),
+    ("evidence.index", N_("Evidence"), EVERYONE),
+    ("evidence.dashboard", N_("Dashboard"), EVERYONE),
+    ("briefings.index", N_("Briefings"), OFFICIALS),
 ]
 
 ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
-    ("accounts.users", "Users", ADMINS),
-    ("privacy.requests", "Subject access requests", ADMINS),
-    ("regions.index", "Regions and units", EVERYONE),
-    ("audit.index", "Audit log", OFFICIALS),
-    ("jobs.index", "Background jobs", ADMINS),
+    ("accounts.users", N_("Users"), ADMINS),
+    ("privacy.requests", N_("Subject access requests"), ADMINS),
+    ("regions.index", N_("Regions and units"), EVERYONE),
+    ("audit.index", N_("Audit log"), OFFICIALS),
+    ("jobs.index", N_("Background jobs"), ADMINS),
 ]
 
 NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}

@@ -1,12 +1,32 @@
-"""Members' data protection as regular background jobs: the retention schedule each night and
-the subject access reminders each working morning (``JOBS_SCHEDULE``; the commands do the same)."""
+"""Members' data protection as background jobs: a subject access export made on a worker, and
+regularly the retention schedule each night and the subject access reminders each working
+morning (``JOBS_SCHEDULE``; the commands do the same)."""
 
 from __future__ import annotations
 
-from ..jobs.registry import Outcome, RunningJob, job_handler
+from ..accounts.services import acting_user
+from ..extensions import db
+from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
+from ..jobs.services import page_path
 from ..kernel import clock
 from . import retention
-from .services import requests_needing_reminder, send_reminders
+from .models import SubjectAccessRequest
+from .services import make_export, requests_needing_reminder, send_reminders
+
+
+@job_handler("privacy.export", title="Making a subject access export")
+def export_job(job: RunningJob, request_id: int) -> Outcome:
+    """Make and keep the export that answers a request, for the admin who asked (still an admin)."""
+    actor = acting_user(job.requested_by_id)
+    request = db.session.get(SubjectAccessRequest, request_id)
+    if request is None:
+        raise Gone("The request no longer exists.")
+    job.progress(10, "Gathering everything held about the member")
+    make_export(actor, request)
+    return Outcome(
+        f"The export for {request.reference} is ready to download from the request's page.",
+        page_path("privacy.request_detail", reference=request.reference),
+    )
 
 
 @job_handler("privacy.retention", title="Applying the retention schedule")

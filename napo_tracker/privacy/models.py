@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from ..kernel.clock import utcnow
 from ..kernel.labels import LabelledEnum
+from ..storage import STORED_FILE
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -46,6 +47,10 @@ class SubjectAccessRequest(Model):
     due_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value, index=True)
     exported_on: Mapped[date | None] = mapped_column(Date)
+    # The export made on a worker, kept encrypted in the store for the admin to download until
+    # the request is answered (or the member erased); then it goes.
+    export_file: Mapped[str | None] = mapped_column(String(64), info=STORED_FILE)
+    export_made_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_on: Mapped[date | None] = mapped_column(Date)
     last_reminded_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -15,11 +15,14 @@ from typing import Any
 from flask import abort, current_app
 from sqlalchemy import select
 
+from .. import storage
 from ..accounts.models import User
 from ..audit.models import AuditAction, record
 from ..cases.models import Member
 from ..cases.services import member_with_number
 from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.services import enqueue, page_path
 from ..kernel import clock
 from ..kernel.clock import add_months
 from ..kernel.ids import MAX_ID
@@ -87,8 +90,12 @@ def preview_erasure(actor: User | None, member: Member) -> ErasurePlan:
 
 
 def erase(actor: User | None, member: Member, *, account: str | None) -> ErasurePlan:
-    """Erase the member (``erasure.erase_member``), an admin's decision."""
+    """Erase the member (``erasure.erase_member``), an admin's decision; an export made for
+    one of their requests goes with them."""
     _require_admin(actor)
+    discard_exports(
+        list(db.session.scalars(select(SubjectAccessRequest).where(SubjectAccessRequest.member_id == member.id)))
+    )
     return erase_member(actor, member, account=account)
 
 
@@ -154,12 +161,60 @@ def requests_list() -> list[SubjectAccessRequest]:
 
 def export_for_request(actor: User, request: SubjectAccessRequest) -> bytes:
     """The export that answers a request; the request remembers the day it was made."""
+    _require_admin(actor)
     if request.member is None:
         raise PrivacyError("This request's member is no longer recorded.")
     data = export_member(actor, request.member)
     request.exported_on = clock.today()
     db.session.flush()
     return data
+
+
+def ask_for_export(actor: User, request: SubjectAccessRequest) -> Job:
+    """Have the export made on a worker (it gathers and renders everything held about the
+    member); the request's page offers it once it is made. Asked twice within a minute (a
+    second click), it is made once."""
+    _require_admin(actor)
+    if not request.is_open:
+        raise PrivacyError(f"{request.reference} was already answered.")
+    if request.member is None:
+        raise PrivacyError("This request's member is no longer recorded.")
+    return enqueue(
+        "privacy.export",
+        request.id,
+        requested_by=actor,
+        subject=request.reference,
+        key=f"privacy.export:{request.id}:{clock.utcnow():%Y-%m-%dT%H:%M}",
+        result_url=page_path("privacy.request_detail", reference=request.reference),
+    )
+
+
+def make_export(actor: User, request: SubjectAccessRequest) -> SubjectAccessRequest:
+    """Make the export (``export_for_request``) and keep it, encrypted, in place of any earlier one."""
+    data = export_for_request(actor, request)
+    earlier = request.export_file
+    request.export_file, request.export_made_at = storage.save(data).stored_name, clock.utcnow()
+    if earlier:
+        storage.delete_after_commit(earlier)
+    db.session.flush()
+    return request
+
+
+def read_export(actor: User, request: SubjectAccessRequest) -> bytes:
+    """The kept export, for the admin who sends it to the member; each download is audited."""
+    _require_admin(actor)
+    if request.export_file is None:
+        abort(404)
+    record(actor, AuditAction.ACCESS_REQUEST_EXPORT_DOWNLOADED, request)
+    return storage.read(request.export_file)
+
+
+def discard_exports(requests: list[SubjectAccessRequest]) -> None:
+    """The kept exports go once their transaction commits: the member has theirs, or was erased."""
+    for request in requests:
+        if request.export_file:
+            storage.delete_after_commit(request.export_file)
+            request.export_file = None
 
 
 def mark_answered(actor: User, request: SubjectAccessRequest, answered_on: date) -> SubjectAccessRequest:
@@ -173,6 +228,7 @@ def mark_answered(actor: User, request: SubjectAccessRequest, answered_on: date)
         raise PrivacyError("The answer is sent between the day the request came and today.", "answered_on")
     request.status = RequestStatus.ANSWERED.value
     request.answered_on = answered_on
+    discard_exports([request])
     db.session.flush()
     record(actor, AuditAction.ACCESS_REQUEST_FULFILLED, request, late=answered_on > request.due_on)
     return request

@@ -63,17 +63,30 @@ def request_detail(reference: str):
     )
 
 
-@bp.route("/admin/privacy/requests/<reference>/export.zip", methods=["POST"])
+@bp.route("/admin/privacy/requests/<reference>/export", methods=["POST"])
 @admins_only
 def request_export(reference: str):
-    """The export, as a download; making it is audited and the request remembers the day."""
+    """Have the export made on a worker; its page shows the progress and leads back here."""
     found = svc.get_request_for(current_user, reference)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("privacy.request_detail", reference=found.reference))
-    data = svc.export_for_request(current_user, found)
-    response = Response(data, mimetype="application/zip")
+    with errors_on(form) as outcome:
+        job = svc.ask_for_export(current_user, found)
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    if outcome.error is not None:
+        flash(outcome.error.message, "danger")
+    return redirect(url_for("privacy.request_detail", reference=found.reference))
+
+
+@bp.route("/admin/privacy/requests/<reference>/export.zip")
+@admins_only
+def export_download(reference: str):
+    """The export made for the request, as a download (audited)."""
+    found = svc.get_request_for(current_user, reference)
+    response = Response(svc.read_export(current_user, found), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{found.reference}-export.zip"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

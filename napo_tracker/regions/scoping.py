@@ -8,7 +8,6 @@ and the entry stands although the request that asked is rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 from flask import abort
@@ -85,8 +84,3 @@ def _audit_refusal(user: RegionalUser, model: type, criteria: tuple[Any, ...]) -
         (getattr(model, "__tablename__", model.__name__), ref),
         region_id=getattr(elsewhere, "region_id", None),
     )
-
-
-def ids_in_scope(user: RegionalUser, requested: Iterable[int]) -> bool:
-    ids = region_ids_for(user)
-    return ids is None or set(requested) <= ids

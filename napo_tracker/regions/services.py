@@ -16,7 +16,20 @@ class RegionError(DomainError):
     """A region or unit change that breaks a rule; the message is shown to the user."""
 
 
+class NotAnAdmin(RegionError):
+    """Someone other than an admin reached for an admin's work on regions."""
+
+    status_code = 403
+
+
+def _require_admin(actor) -> None:
+    """Regions and units are an admin's work; ``actor`` None is a command run on the server."""
+    if actor is not None and not actor.is_admin:
+        raise NotAnAdmin("Only admins add and change regions and units.")
+
+
 def create_region(actor, name: str) -> Region:
+    _require_admin(actor)
     name = name.strip()
     if db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.lower())):
         raise RegionError(f"A region called {name} already exists.")
@@ -28,6 +41,7 @@ def create_region(actor, name: str) -> Region:
 
 
 def rename_region(actor, region: Region, name: str) -> Region:
+    _require_admin(actor)
     name = name.strip()
     clash = db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.lower(), Region.id != region.id))
     if clash:
@@ -45,6 +59,7 @@ def _check_kind(kind: str) -> None:
 
 
 def create_unit(actor, region: Region, name: str, kind: str) -> Unit:
+    _require_admin(actor)
     name = name.strip()
     _check_kind(kind)
     if db.session.scalar(select(Unit.id).where(Unit.region_id == region.id, func.lower(Unit.name) == name.lower())):
@@ -57,6 +72,7 @@ def create_unit(actor, region: Region, name: str, kind: str) -> Unit:
 
 
 def update_unit(actor, unit: Unit, name: str, kind: str) -> Unit:
+    _require_admin(actor)
     name = name.strip()
     _check_kind(kind)
     clash = db.session.scalar(

@@ -67,6 +67,19 @@ class StaleTestimony(ConflictError):
     __test__ = False
 
 
+class NotAModerator(TestimonyError):
+    """A rep reached for an official's work on testimonies."""
+
+    status_code = 403
+
+
+def _require_moderator(actor: User | None) -> None:
+    """Members write from every region, so those who see every region (officials and admins)
+    moderate; ``actor`` None is a command run on the server."""
+    if actor is not None and not actor.sees_all_regions:
+        raise NotAModerator("Only national officials and admins moderate testimonies.")
+
+
 # --- the receipt code -------------------------------------------------------------------
 
 
@@ -264,6 +277,7 @@ def approve(
     A public text may not hold an email address or phone number; a withdrawn testimony
     can never be approved.
     """
+    _require_moderator(actor)
     _check_version(testimony, version)
     if testimony.is_withdrawn:
         raise TestimonyError("The member has withdrawn this testimony.")
@@ -297,6 +311,7 @@ def reject(
     today: date | None = None,
 ) -> Testimony:
     """Reject with an internal reason (never shown to the member); any public text is dropped."""
+    _require_moderator(actor)
     _check_version(testimony, version)
     if testimony.is_withdrawn:
         raise TestimonyError("The member has withdrawn this testimony.")
@@ -316,6 +331,7 @@ def ask_follow_up(
     actor: User | None, testimony: Testimony, question: str | None, *, today: date | None = None
 ) -> FollowUp:
     """Ask the member a question they will see when they next check with their code."""
+    _require_moderator(actor)
     if testimony.is_withdrawn:
         raise TestimonyError("The member has withdrawn this testimony.")
     question = (question or "").strip()
@@ -330,6 +346,7 @@ def ask_follow_up(
 
 def tag_topics(actor: User | None, testimony: Testimony, topics: Iterable[str]) -> Testimony:
     """Replace the testimony's topics with codes from the fixed list."""
+    _require_moderator(actor)
     before = list(testimony.topics or [])
     testimony.topics = _check_choices(None, None, None, topics)
     db.session.flush()

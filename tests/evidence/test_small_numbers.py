@@ -186,3 +186,36 @@ def test_pages_show_a_figure_from_three_people(client, login_as, world, level):
     page = client.get(f"/evidence/{three.reference}")
     assert "157%" in page.text and "fewer than 3" not in page.text
     assert "157%" in client.get(f"/dashboard?level={level}").text
+
+
+def test_a_month_with_one_persons_figure_beside_three_peoples_is_withheld(world):
+    """Only the withheld items count: the three people's item is shown on its own, so the
+    month's average would give away the one person's figure (3 + 1 is not "four people")."""
+    _figure(world, "region", 3, as_of=date(2024, 3, 10), value="150")
+    _figure(world, "region", 1, as_of=date(2024, 3, 20), value="190")
+    _figure(world, "region", 3, as_of=date(2024, 4, 10), value="150")
+    _figure(world, "region", 3, as_of=date(2024, 4, 20), value="190")
+    groups = {g.period: g for g in aggregate(period="month")}
+    assert groups["2024-03"].is_suppressed and groups["2024-03"].value_for(world.official) is None
+    assert not groups["2024-04"].is_suppressed and groups["2024-04"].value_for(world.official) == 170
+
+
+def test_figures_about_one_person_each_count_one_person_for_each_item_without_a_count(world):
+    """A metric about one person (an individual's WMT %): an item without a reporter count is one
+    person; with one beside an item of five people, the month rests on one person's figure."""
+    _figure(world, "region", 5, metric="wmt_percent", as_of=date(2024, 5, 10))
+    _figure(world, "region", None, metric="wmt_percent", as_of=date(2024, 5, 20))
+    _figure(world, "region", 1, metric="wmt_percent", as_of=date(2024, 6, 10))
+    _figure(world, "region", None, metric="wmt_percent", as_of=date(2024, 6, 20))
+    groups = {g.period: g for g in aggregate(period="month")}
+    assert groups["2024-05"].is_suppressed and groups["2024-05"].people_at_risk == 1
+    assert groups["2024-06"].is_suppressed and groups["2024-06"].people_at_risk == 2
+
+
+def test_only_an_admin_sees_small_numbers_exactly_and_nobody_else_whatever_they_are(world):
+    from napo_tracker.evidence.services import effective_reporters, may_see_exact
+
+    assert may_see_exact(world.admin) and not may_see_exact(world.official) and not may_see_exact(world.london_rep)
+    assert not may_see_exact(None) and not may_see_exact(object())  # no account, or a stand-in: not an admin
+    one = _figure(world, "region", None, metric="wmt_percent", as_of=date(2024, 7, 1))
+    assert effective_reporters(one) == 1  # a figure about one person, with no count, is one person's

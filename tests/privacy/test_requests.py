@@ -10,6 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from napo_tracker import storage
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from napo_tracker.privacy import services as svc
@@ -51,16 +53,27 @@ def test_an_admin_records_a_request_exports_it_and_marks_it_answered(app, world,
     )
     assert too_soon.status_code == 400 and "Make the export first" in too_soon.text
 
-    download = client.post(
-        f"/admin/privacy/requests/{request.reference}/export.zip", data={"csrf_token": csrf_from(page.text)}
-    )
+    assert client.get(f"/admin/privacy/requests/{request.reference}/export.zip").status_code == 404  # none yet
+    made = client.post(f"/admin/privacy/requests/{request.reference}/export", data={"csrf_token": csrf_from(page.text)})
+    assert made.status_code == 302 and "/jobs/" in made.headers["Location"]  # made by a job (here, at once)
+    job_page = client.get(made.headers["Location"])  # done: it sends the admin back to the request
+    assert job_page.status_code == 302 and job_page.location.endswith(f"/admin/privacy/requests/{request.reference}")
+    db.session.expire_all()
+    assert request.export_file is not None
+    kept = storage.path_for(request.export_file).read_bytes()
+    assert b"N12345" not in kept and b"data.json" not in kept  # kept encrypted, never as a plain ZIP
+    assert "Download the export (ZIP)" in client.get(f"/admin/privacy/requests/{request.reference}").text
+    download = client.get(f"/admin/privacy/requests/{request.reference}/export.zip")
     assert download.status_code == 200 and download.mimetype == "application/zip"
+    assert download.headers["Cache-Control"] == "no-store"
     assert "attachment" in download.headers["Content-Disposition"]
     data = json.loads(zipfile.ZipFile(io.BytesIO(download.data)).read("data.json"))
     assert data["member"]["membership_number"] == "N12345"
     assert data["access_requests"][0]["reference"] == request.reference
     db.session.expire_all()
     assert request.exported_on == today()
+    stored_name = request.export_file
+    assert stored_name is not None
 
     answered = client.post(
         f"/admin/privacy/requests/{request.reference}/answered",
@@ -69,6 +82,11 @@ def test_an_admin_records_a_request_exports_it_and_marks_it_answered(app, world,
     assert answered.status_code == 302
     db.session.expire_all()
     assert request.status == "answered" and request.answered_on == today()
+    # The member has their copy: the union keeps no other.
+    assert request.export_file is None and not storage.path_for(stored_name).exists()
+    assert client.get(f"/admin/privacy/requests/{request.reference}/export.zip").status_code == 404
+    downloads = count(AuditEvent, AuditEvent.action == "access-request:export:downloaded")
+    assert downloads == 1
 
 
 @pytest.mark.parametrize(
