@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -35,6 +35,7 @@ def render_error(code: int, detail: str | None = None):
     title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400]))
     if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title, detail=detail or message), code
+    g.napo_error_page = True  # the language switch links to the start page (i18n.language_switch)
     return render_template("errors/error.html", code=code, title=title, message=detail or message), code
 
 

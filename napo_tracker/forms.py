@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
+from markupsafe import escape
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SubmitField
 from wtforms.validators import ValidationError
@@ -30,12 +31,50 @@ def strip_text(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare tuples).
+class TranslatedLabel:
+    """A choice's label, shown in the page's language where the catalogue has it (an enum's
+    label, marked with ``N_``); a name not in the catalogue, such as a region's, stays as typed.
 
-    Each label is shown in the page's language where the catalogue has it (an enum's label,
-    marked with ``N_``); a name that is not in the catalogue, such as a region's, stays as it is."""
-    return [SelectChoice(value=value, label=lazy_gettext(label) if label else label) for value, label in pairs]
+    It is text, never markup: escaped wherever it is drawn, unlike Flask-Babel's lazy strings,
+    which declare themselves safe HTML (a region named ``<script>`` would reach the page)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return gettext(self.text) if self.text else self.text
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+    def __repr__(self) -> str:
+        return f"TranslatedLabel({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other) if isinstance(other, str | TranslatedLabel) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __lt__(self, other: object) -> bool:
+        return str(self) < str(other)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+
+def select_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare
+    tuples); each label in the page's language where there is one (``TranslatedLabel``)."""
+    return [
+        SelectChoice(value=value, label=TranslatedLabel(label) if isinstance(label, str) and label else label)
+        for value, label in pairs
+    ]
 
 
 def has_forbidden_characters(value: str, *, allow_newlines: bool = False) -> bool:

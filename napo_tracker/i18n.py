@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import Babel, get_locale
+from flask_login import current_user
 
 # The code in the URL, the Babel locale it selects, and the HTML lang attribute.
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -61,8 +62,11 @@ def language_switch() -> list[dict[str, Any]]:
     """This page in each other language: same endpoint, arguments and query, another ``lang``.
     A page answering a form (a POST) links to the same address, without what was sent."""
     endpoint = request.endpoint
-    if endpoint is None or not any("GET" in (rule.methods or ()) for rule in current_app.url_map.iter_rules(endpoint)):
-        endpoint, view_args, args = "testimonies.submit", {}, {}
+    # An error page links to the start, not to its own address: a 404 for another region's
+    # record must read exactly like a 404 for a missing one.
+    if g.get("napo_error_page") or endpoint is None or not _answers_get(endpoint):
+        signed_in = getattr(current_user, "is_authenticated", False)
+        endpoint, view_args, args = ("main.index" if signed_in else "testimonies.submit"), {}, {}
     else:
         view_args = dict(request.view_args or {})
         args = request.args.to_dict() if request.method == "GET" else {}
@@ -77,6 +81,10 @@ def language_switch() -> list[dict[str, Any]]:
         for code, name in LANGUAGE_NAMES.items()
         if code != current_language()
     ]
+
+
+def _answers_get(endpoint: str) -> bool:
+    return any("GET" in (rule.methods or ()) for rule in current_app.url_map.iter_rules(endpoint))
 
 
 def html_lang() -> str:
