@@ -11,8 +11,8 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from markupsafe import escape
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import HiddenField, SelectChoice, SubmitField
 from wtforms.validators import ValidationError
 
