@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel
 from flask_login import current_user
 
 # The code in the URL, the Babel locale it selects, and the HTML lang attribute.
@@ -101,8 +101,3 @@ def init_app(app: Flask) -> None:
     def _language() -> dict[str, Any]:
         return {"html_lang": html_lang, "language_switch": language_switch, "current_language": current_language}
 
-
-def locale_name() -> str:
-    """The Babel locale in force (``en_GB`` outside a request)."""
-    locale = get_locale() if current_app else None
-    return str(locale) if locale is not None else LANGUAGES[DEFAULT_LANGUAGE][0]
