@@ -100,4 +100,3 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _language() -> dict[str, Any]:
         return {"html_lang": html_lang, "language_switch": language_switch, "current_language": current_language}
-

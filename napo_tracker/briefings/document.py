@@ -29,7 +29,7 @@ from ..kernel.numbers import long_date, month_year
 from ..pdf import html_to_pdf
 from ..regions.models import Region
 from ..testimonies.attribution import Attribution, shown_attributions
-from ..testimonies.models import Testimony
+from ..testimonies.models import GRADE_LABELS, ServiceBand, Testimony
 from .markdown import cited_references, render_markdown
 from .models import MAX_TESTIMONIES, Briefing, BriefingSection, BriefingStatus, SectionKind
 
@@ -44,6 +44,10 @@ DOCUMENT_LANGUAGES: dict[str, str] = {
     "cy": N_("Welsh"),
     "both": N_("Welsh and English"),
 }
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 class FixedText:
@@ -67,6 +71,21 @@ class FixedText:
         if self.language == "en":
             return english
         welsh = format_date(on, "d MMMM y", locale="cy")
+        return welsh if self.language == "cy" else f"{welsh} / {english}"
+
+    def attribution(self, attribution: Attribution) -> str:
+        """Who a quote is from, in words: the grade and length of service are fixed words too."""
+        english = str(attribution)
+        if self.language == "en" or not english:
+            return english
+        with force_locale("cy"):
+            band = ServiceBand.label_of(attribution.service_band) if attribution.service_band else ""
+            parts = [
+                gettext(GRADE_LABELS[attribution.grade]) if attribution.grade in GRADE_LABELS else None,
+                attribution.region,
+                gettext("%(band)s in the service", band=_lower_first(gettext(band))) if band else None,
+            ]
+        welsh = ", ".join(part for part in parts if part)
         return welsh if self.language == "cy" else f"{welsh} / {english}"
 
     @property
@@ -285,11 +304,11 @@ def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) ->
 # ---------------------------------------------------------------------------- the document
 
 
-def _testimony_view(testimony: Testimony, attribution: Attribution) -> dict[str, str]:
+def _testimony_view(testimony: Testimony, attribution: Attribution, fixed: FixedText) -> dict[str, str]:
     return {
         "text": testimony.public_text or "",
         # Only facts enough approved testimonies share: a quote must not point at its member.
-        "attribution": str(attribution),
+        "attribution": fixed.attribution(attribution),
         "reference": testimony.reference,
     }
 
@@ -317,7 +336,7 @@ def briefing_document(briefing: Briefing, language: str = "en") -> dict[str, Any
     citations = Citations(evidence_by_reference(all_cited_references(briefing)))
     chosen = chosen_testimonies(briefing)
     attributions = shown_attributions(chosen) if chosen else {}
-    testimonies = [_testimony_view(t, attributions[t.id]) for t in chosen]
+    testimonies = [_testimony_view(t, attributions[t.id], fixed) for t in chosen]
     sections: list[dict[str, Any]] = []
     placed_testimonies = False
     for section in sorted(briefing.sections, key=lambda s: s.position):

@@ -213,3 +213,18 @@ def test_a_welsh_draft_pdf_and_an_unknown_language_is_english(client, login_as, 
     assert "Cwestiynau yr hoffech efallai eu gofyn" in welsh and "Questions you may wish to ask" not in welsh
     english = flat(" ".join(pdf_text(client.get(f"{url}?doc_lang=xx").data)[1]))
     assert "Questions you may wish to ask" in english and "Cwestiynau" not in english
+
+
+def test_a_quote_is_attributed_in_the_briefing_s_language(app):
+    from napo_tracker.briefings.document import FixedText
+    from napo_tracker.testimonies.attribution import Attribution
+
+    said = Attribution(grade="PO", region="Wales", service_band="under_2")
+    with app.test_request_context("/?lang=cy"):  # the page's language is not the briefing's
+        assert FixedText("en").attribution(said) == "Probation officer (PO), Wales, under 2 years in the service"
+        assert FixedText("cy").attribution(said) == "Swyddog prawf (PO), Wales, llai na 2 flynedd yn y gwasanaeth"
+        both = FixedText("both").attribution(said)
+        assert both.startswith("Swyddog prawf (PO)") and both.endswith(
+            "/ Probation officer (PO), Wales, under 2 years in the service"
+        )
+        assert FixedText("cy").attribution(Attribution()) == ""
