@@ -2,11 +2,10 @@
 
 import os as _os
 import sys as _sys
-from pathlib import Path as _Path
 
 from napo_tracker.crypto import generate_key as _generate_key
 
 # Benchmarks build throwaway databases: a throwaway data key for each run, unless one is given.
-# Only when a benchmark is the program: the tests import benchmarks.bulk and keep their own key.
-if _sys.argv and _Path(_sys.argv[0]).resolve().parent == _Path(__file__).resolve().parent:
+# Not under the tests, which import benchmarks.bulk and keep their own fixed key.
+if "pytest" not in _sys.modules:
     _os.environ.setdefault("NAPO_DATA_KEYS", _generate_key())

@@ -97,7 +97,7 @@ BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "testimonies": ("views", "cli", "panels", "errors", "jobs"),
     "cases": ("views",),
     "notices": ("views", "cli", "jobs"),
-    "evidence": ("views", "cli", "import_jobs"),
+    "evidence": ("views", "cli", "jobs"),
     "briefings": ("views", "cli", "jobs", "withdrawals"),
     "api": ("views", "auth"),
     "api.tokens": (),

@@ -262,7 +262,10 @@ def _by_place(scoped: Select, places: list[Any], level: str, columns: list[Any],
     for place in places:
         part = scoped.with_only_columns(*columns).where(*_place_is(level, place))
         if limit is not None:
-            part = part.order_by(item.as_of.desc(), item.id.desc()).limit(limit)
+            # Region and unit are the same on every row of a place; naming them in the order lets
+            # PostgreSQL read the index backwards where one of them IS NULL, instead of sorting.
+            newest_first = (item.region_id.desc(), item.unit_id.desc(), item.as_of.desc(), item.id.desc())
+            part = part.order_by(*newest_first).limit(limit)
         parts.append(part.subquery().select())
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
 

@@ -36,8 +36,8 @@ from .forms import (
     OverrideForm,
     UploadForm,
 )
-from .import_jobs import ask_for_import, is_large
 from .importer import HEADER, ImportOptions, import_csv
+from .jobs import ask_for_import, is_large
 from .models import EvidenceItem
 from .services import (
     EXPORT_HEADER,
