@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app napo_tracker
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench system-deps-scan bench mutation security-scan clean
+.PHONY: run test test-fast lint format install install-test system-deps-run system-deps-test system-deps-bench system-deps-scan bench mutation security-scan clean translations translations-extract translations-update translations-compile
 
 # System packages first (the venv module itself may be missing on a fresh machine).
 $(VENV)/bin/python: | system-deps-run
@@ -37,8 +37,14 @@ instance/data.keys: | $(VENV)/.installed
 	mkdir -p instance
 	umask 077 && $(VENV)/bin/python -m napo_tracker.crypto > $@.new && mv $@.new $@
 
+# axe-core for the browser tests' accessibility check, from npm at the version in its lock file.
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json | system-deps-test
+	npm ci --prefix tests/a11y --no-audit --no-fund --silent
+	touch $@
+
 ## Lint and type checks first, then the whole suite (both databases, browser journeys included).
-test: system-deps-test install-test lint
+test: system-deps-test install-test $(AXE) lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## The inner loop: SQLite only, no browser (lint not included: run `make lint` before committing).
@@ -56,6 +62,24 @@ lint: install-test
 format: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Translations (napo_tracker/i18n.py). The compiled .mo files are committed, so a clean
+# checkout serves Welsh without a build step; tests/test_i18n.py fails when one is stale.
+TRANSLATIONS := napo_tracker/translations
+PYBABEL := $(VENV)/bin/pybabel
+
+## Extract the strings to translate, merge them into each language's .po, compile the .mo files.
+translations: translations-update translations-compile
+
+translations-extract: install
+	$(PYBABEL) extract -F babel.cfg --ignore-dirs '.* __pycache__' -k lazy_gettext -k _l -k N_ --no-location --sort-output \
+		--project napo-tracker -o $(TRANSLATIONS)/messages.pot .
+
+translations-update: translations-extract
+	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+translations-compile: install
+	$(PYBABEL) compile --statistics -d $(TRANSLATIONS)
 
 system-deps-run:
 	./scripts/system-deps.sh run

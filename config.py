@@ -58,6 +58,8 @@ class Config:
     # napo-tracker's own
     PASSWORD_HASH_METHOD = "scrypt"
     UNION_NAME = "Napo"
+    # Languages (napo_tracker/i18n.py): English unless a page is asked for in Welsh (?lang=cy).
+    BABEL_DEFAULT_LOCALE = "en_GB"
     UNION_FULL_NAME = "Napo, the trade union and professional association for probation and family court staff"
     PDF_RENDER_TIMEOUT = 60  # seconds a PDF render may take before it is stopped
     PDF_RENDER_MEMORY_MB = 1024  # memory a PDF render may add to the server process

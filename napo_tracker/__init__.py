@@ -63,7 +63,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    from . import crypto, errors, schedule, security, submissions
+    from . import crypto, errors, i18n, schedule, security, submissions
     from .kernel import transaction
 
     crypto.init_app(app)
@@ -72,6 +72,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
     security.init_app(app)  # before CSRF: anonymous requests go to login before anything else
     csrf.init_app(app)
     bootstrap.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     transaction.init_app(app)
     submissions.init_app(app)  # after the transaction: its result is written before the commit
@@ -88,6 +89,7 @@ def create_app(config_name_or_object: str | type | None = None, **overrides: Any
 # of its package that add routes, commands, home-page panels or error handlers to it.
 BLUEPRINT_MODULES: dict[str, tuple[str, ...]] = {
     "main": ("views",),
+    "help": ("views",),
     "jobs": ("views", "cli"),
     "accounts": ("views", "cli"),
     "regions": ("views",),

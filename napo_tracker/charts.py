@@ -27,6 +27,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .cache import cached
 from .kernel.numbers import UNIT_SUFFIX, format_figure
@@ -68,6 +69,12 @@ def _suffix(unit: str) -> str:
 def _plain(text: str) -> str:
     """Text shown as typed: matplotlib would read $…$ as mathematics."""
     return str(text).replace("$", r"\$")
+
+
+def _whole(values: list[Decimal | None] | list[Decimal]) -> bool:
+    """Every value a whole number (counts of people, cases, notices): the axis then ticks whole
+    numbers only, never 0.5 of a notice."""
+    return all(value == value.to_integral_value() for value in values if value is not None)
 
 
 def _to_svg(figure: Figure) -> str:
@@ -161,6 +168,8 @@ def _bar_figure(
     axes.spines[["top", "right"]].set_visible(False)
     if numbers:
         axes.set_xlim(0, max(numbers + [float(t) for t in thresholds] + [1]) * 1.18)
+    if _whole(values) and all(Decimal(str(t)) == int(t) for t in thresholds):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     if thresholds:
         axes.legend(loc="lower right", fontsize=7, frameon=False)
     return figure
@@ -204,6 +213,8 @@ def _line_figure(title: str, series: dict[str, list[tuple[date, Decimal]]], unit
         axes.set_ylabel(_suffix(unit).strip() or unit)
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", linewidth=0.4, alpha=0.6)
+    if _whole([point[1] for points in series.values() for point in points]):
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     # The sources' own dates on the axis, when there are few enough to read.
     dates = sorted({point[0] for points in series.values() for point in points})
     if 0 < len(dates) <= 12:

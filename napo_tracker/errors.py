@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -13,23 +15,27 @@ from .kernel.transaction import mark_failed
 from .submissions import AlreadySubmitted
 
 MESSAGES = {
-    400: ("Something in that request was not right", "Please go back, check what you entered and try again."),
-    401: ("Please log in", "You need to log in to see this."),
-    403: ("Not allowed", "Your account does not allow this."),
-    404: ("Not found", "There is nothing here, or it is not one you can see."),
-    405: ("Not allowed", "That kind of request is not accepted here."),
-    409: ("Someone else changed this", "Reload the page to see the latest version, then make your change again."),
-    413: ("Too large", "What you sent is larger than we accept. Please send something smaller."),
-    429: ("Too many attempts", "Please wait a little before trying again."),
-    500: ("Something went wrong on our side", "The problem has been noted. Please try again later."),
-    503: ("Unavailable", "The service is briefly unavailable. Please try again in a few minutes."),
+    400: (_l("Something in that request was not right"), _l("Please go back, check what you entered and try again.")),
+    401: (_l("Please log in"), _l("You need to log in to see this.")),
+    403: (_l("Not allowed"), _l("Your account does not allow this.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not one you can see.")),
+    405: (_l("Not allowed"), _l("That kind of request is not accepted here.")),
+    409: (
+        _l("Someone else changed this"),
+        _l("Reload the page to see the latest version, then make your change again."),
+    ),
+    413: (_l("Too large"), _l("What you sent is larger than we accept. Please send something smaller.")),
+    429: (_l("Too many attempts"), _l("Please wait a little before trying again.")),
+    500: (_l("Something went wrong on our side"), _l("The problem has been noted. Please try again later.")),
+    503: (_l("Unavailable"), _l("The service is briefly unavailable. Please try again in a few minutes.")),
 }
 
 
 def render_error(code: int, detail: str | None = None):
-    title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+    title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400]))
     if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title, detail=detail or message), code
+    g.napo_error_page = True  # the language switch links to the start page (i18n.language_switch)
     return render_template("errors/error.html", code=code, title=title, message=detail or message), code
 
 
@@ -37,7 +43,7 @@ def already_submitted(error: AlreadySubmitted):
     """A form sent again: to the first result, or back to the form, with a word why."""
     if error.url is None and request.url_rule is not None and "GET" not in (request.url_rule.methods or ()):
         return render_error(400, error.message)
-    flash(error.message, "info")
+    flash(str(error.message), "info")
     return redirect(error.url or request.path, 303)
 
 
@@ -49,7 +55,7 @@ def init_app(app: Flask) -> None:
         """A refusal no form caught: its own message on a 400 (or 409) page."""
         mark_failed()
         db.session.rollback()
-        return render_error(error.status_code, error.message)
+        return render_error(error.status_code, gettext(error.message))
 
     @app.errorhandler(StaleDataError)
     def stale_record(error: StaleDataError):

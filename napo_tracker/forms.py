@@ -9,14 +9,16 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import HiddenField, SelectChoice, SubmitField
 from wtforms.validators import ValidationError
 
 from .submissions import ALREADY_SENT, check_not_used, claim
 
-OUT_OF_DATE = "This form is out of date. Reload the page and send it again."
+OUT_OF_DATE = lazy_gettext("This form is out of date. Reload the page and send it again.")
 TOKEN_BYTES = 24  # 32 characters of URL-safe base64
 _TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -29,9 +31,50 @@ def strip_text(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare tuples)."""
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
+class TranslatedLabel:
+    """A choice's label, shown in the page's language where the catalogue has it (an enum's
+    label, marked with ``N_``); a name not in the catalogue, such as a region's, stays as typed.
+
+    It is text, never markup: escaped wherever it is drawn, unlike Flask-Babel's lazy strings,
+    which declare themselves safe HTML (a region named ``<script>`` would reach the page)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return gettext(self.text) if self.text else self.text
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+    def __repr__(self) -> str:
+        return f"TranslatedLabel({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other) if isinstance(other, str | TranslatedLabel) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __lt__(self, other: object) -> bool:
+        return str(self) < str(other)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+
+def select_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the options of a SelectField (WTForms 3.3 deprecates bare
+    tuples); each label in the page's language where there is one (``TranslatedLabel``)."""
+    return [
+        SelectChoice(value=value, label=TranslatedLabel(label) if isinstance(label, str) and label else label)
+        for value, label in pairs
+    ]
 
 
 def has_forbidden_characters(value: str, *, allow_newlines: bool = False) -> bool:
@@ -59,8 +102,10 @@ class PlainText:
         if isinstance(field.data, str) and has_forbidden_characters(field.data, allow_newlines=self.multiline):
             raise ValidationError(
                 self.message
-                or "This contains characters we cannot accept (control characters, text-direction "
-                "overrides or bytes that are not valid UTF-8). Please retype it."
+                or gettext(
+                    "This contains characters we cannot accept (control characters, text-direction "
+                    "overrides or bytes that are not valid UTF-8). Please retype it."
+                )
             )
 
 
@@ -82,7 +127,7 @@ class VersionField(HiddenField):
             self.data = int(raw)
         else:
             self.data = None
-            raise ValueError("This form is out of date. Reload the page and try again.")
+            raise ValueError(gettext("This form is out of date. Reload the page and try again."))
 
     def _value(self) -> str:
         return "" if self.data is None else str(self.data)

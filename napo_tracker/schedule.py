@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import ngettext
 
 from .kernel.clock import add_months
 from .kernel.errors import ConfigurationError
@@ -56,6 +57,14 @@ class Period:
     def __str__(self) -> str:
         unit = self.unit if self.count != 1 else self.unit[:-1]
         return f"{self.count} {unit}"
+
+    def in_words(self) -> str:
+        """The period in the page's language, with its plural form from Babel's rules."""
+        if self.unit == "days":
+            return ngettext("%(num)d day", "%(num)d days", self.count)
+        if self.unit == "months":
+            return ngettext("%(num)d month", "%(num)d months", self.count)
+        return ngettext("%(num)d year", "%(num)d years", self.count)
 
 
 def parse_period(text: Any) -> Period:

@@ -32,6 +32,10 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "notices.calendar_feed",
         # the members' privacy notice, linked from the testimony form and every page
         "privacy.notice",
+        # help: the index and search list only what the visitor may read; the members' page
+        "help.index",
+        "help.member_page",
+        "help.search_help",
     }
 )
 

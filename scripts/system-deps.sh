@@ -5,7 +5,8 @@
 #                                 local fonts (the PDFs load nothing from the network)
 #   scripts/system-deps.sh test   the above, plus a PostgreSQL server (the tests start a throwaway
 #                                 cluster), Redis (a throwaway redis-server: jobs, shared limits and
-#                                 the deployment test), Chromium (browser tests) and poppler-utils (PDF pages)
+#                                 the deployment test), Chromium (browser tests), poppler-utils (PDF pages)
+#                                 and npm (axe-core, the browser tests' accessibility check)
 #   scripts/system-deps.sh bench  the "run" packages, plus wrk (the throughput benchmark's load generator)
 #                                 and a PostgreSQL server (the scale benchmark starts a throwaway cluster)
 #   scripts/system-deps.sh scan   the "run" packages, plus wapiti and sqlmap (make security-scan)
@@ -29,6 +30,7 @@ if [ "$mode" = "test" ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
 elif [ "$mode" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)

@@ -40,7 +40,10 @@ def test_public_endpoints_are_few_and_named():
     assert "accounts.login" in PUBLIC_ENDPOINTS
     assert "main.healthz" in PUBLIC_ENDPOINTS
     assert "privacy.notice" in PUBLIC_ENDPOINTS  # members read it without an account
-    assert len(PUBLIC_ENDPOINTS) < 13
+    # members' help: the index and search list only public pages to a visitor
+    assert {"help.index", "help.member_page", "help.search_help"} <= PUBLIC_ENDPOINTS
+    assert "help.page" not in PUBLIC_ENDPOINTS  # staff help needs a login
+    assert len(PUBLIC_ENDPOINTS) < 16
 
 
 @pytest.mark.parametrize(

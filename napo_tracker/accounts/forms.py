@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
@@ -13,51 +14,57 @@ ROLE_CHOICES = select_choices((role.value, role.label) for role in Role)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", filters=[strip_text], validators=[DataRequired(), Length(max=254), PlainText()])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    remember = BooleanField("Keep me logged in on this device", default=False)
-    submit = SubmitField("Log in")
+    email = EmailField(
+        _l("Email address"), filters=[strip_text], validators=[DataRequired(), Length(max=254), PlainText()]
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(_l("Keep me logged in on this device"), default=False)
+    submit = SubmitField(_l("Log in"))
 
 
 class _NewPassword(FlaskForm):
     """A new password, typed twice; the password rule itself is the service's (passwords.py)."""
 
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one.",
+        description=_l(
+            "At least %(count)s characters. A few unrelated words make a good one.", count=MIN_PASSWORD_LENGTH
+        ),
     )
     confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), Length(max=1024), EqualTo("new_password", "The two passwords differ.")],
+        _l("New password again"),
+        validators=[DataRequired(), Length(max=1024), EqualTo("new_password", _l("The two passwords differ."))],
     )
 
 
 class ChangePasswordForm(_NewPassword):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    submit = SubmitField("Change password")
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Change password"))
 
 
 class CodeForm(FlaskForm):
     """A six-digit code from the authenticator app, or a recovery code."""
 
     code = StringField(
-        "Code",
+        _l("Code"),
         filters=[strip_text],
         validators=[DataRequired(), Length(max=20), PlainText()],
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "none"},
-        description="The six digits your authenticator app shows now, or one of your recovery codes.",
+        description=_l("The six digits your authenticator app shows now, or one of your recovery codes."),
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(_l("Continue"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email address", filters=[strip_text], validators=[DataRequired(), Length(max=254), PlainText()])
-    submit = SubmitField("Send me a link")
+    email = EmailField(
+        _l("Email address"), filters=[strip_text], validators=[DataRequired(), Length(max=254), PlainText()]
+    )
+    submit = SubmitField(_l("Send me a link"))
 
 
 class ResetPasswordForm(_NewPassword):
-    submit = SubmitField("Set the new password")
+    submit = SubmitField(_l("Set the new password"))
 
 
 class _UserFields(FlaskForm):

@@ -13,7 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -22,16 +24,73 @@ from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..evidence.models import EvidenceItem, Metric, Visibility
 from ..evidence.services import citation_text, is_withheld, place_text
 from ..extensions import db
+from ..kernel.labels import N_
 from ..kernel.numbers import long_date, month_year
 from ..pdf import html_to_pdf
 from ..regions.models import Region
 from ..testimonies.attribution import Attribution, shown_attributions
-from ..testimonies.models import Testimony
+from ..testimonies.models import GRADE_LABELS, ServiceBand, Testimony
 from .markdown import cited_references, render_markdown
 from .models import MAX_TESTIMONIES, Briefing, BriefingSection, BriefingStatus, SectionKind
 
-QUESTIONS_HEADING = "Questions you may wish to ask"
-SOURCES_HEADING = "Sources"
+QUESTIONS_HEADING = N_("Questions you may wish to ask")
+SOURCES_HEADING = N_("Sources")
+
+# The languages a briefing's own words can be printed in: the sections' text is the
+# official's, in whatever language they wrote it; headings, the title block and dates follow
+# this choice. Bilingual puts the Welsh first, then the English, as Welsh public bodies do.
+DOCUMENT_LANGUAGES: dict[str, str] = {
+    "en": N_("English"),
+    "cy": N_("Welsh"),
+    "both": N_("Welsh and English"),
+}
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+class FixedText:
+    """The briefing's fixed words in its language, whatever language the page around it is in."""
+
+    def __init__(self, language: str = "en"):
+        self.language = language if language in DOCUMENT_LANGUAGES else "en"
+
+    def __call__(self, message: str, **variables: Any) -> str:
+        english = message % variables if variables else message
+        if self.language == "en":
+            return english
+        with force_locale("cy"):
+            # A variable that is itself a fixed word (an audience's label) is put in Welsh too.
+            welsh_variables = {name: gettext(v) if isinstance(v, str) and v else v for name, v in variables.items()}
+            welsh = gettext(message, **welsh_variables)
+        return welsh if self.language == "cy" else f"{welsh} / {english}"
+
+    def date(self, on: date) -> str:
+        english = long_date(on)
+        if self.language == "en":
+            return english
+        welsh = format_date(on, "d MMMM y", locale="cy")
+        return welsh if self.language == "cy" else f"{welsh} / {english}"
+
+    def attribution(self, attribution: Attribution) -> str:
+        """Who a quote is from, in words: the grade and length of service are fixed words too."""
+        english = str(attribution)
+        if self.language == "en" or not english:
+            return english
+        with force_locale("cy"):
+            band = ServiceBand.label_of(attribution.service_band) if attribution.service_band else ""
+            parts = [
+                gettext(GRADE_LABELS[attribution.grade]) if attribution.grade in GRADE_LABELS else None,
+                attribution.region,
+                gettext("%(band)s in the service", band=_lower_first(gettext(band))) if band else None,
+            ]
+        welsh = ", ".join(part for part in parts if part)
+        return welsh if self.language == "cy" else f"{welsh} / {english}"
+
+    @property
+    def html_lang(self) -> str:
+        return "cy" if self.language == "cy" else "en-GB"
 
 
 # ---------------------------------------------------------------------------- what it cites
@@ -245,11 +304,11 @@ def _draw_chart(title: str, unit: str, series: tuple, thresholds: tuple = ()) ->
 # ---------------------------------------------------------------------------- the document
 
 
-def _testimony_view(testimony: Testimony, attribution: Attribution) -> dict[str, str]:
+def _testimony_view(testimony: Testimony, attribution: Attribution, fixed: FixedText) -> dict[str, str]:
     return {
         "text": testimony.public_text or "",
         # Only facts enough approved testimonies share: a quote must not point at its member.
-        "attribution": str(attribution),
+        "attribution": fixed.attribution(attribution),
         "reference": testimony.reference,
     }
 
@@ -270,21 +329,19 @@ def source_line(items: list[EvidenceItem]) -> str:
     return ". ".join(p for p in parts if p) + "."
 
 
-def _long_date(on: date) -> str:
-    return long_date(on)
-
-
-def briefing_document(briefing: Briefing) -> dict[str, Any]:
-    """Every value the briefing's templates need, as plain values (no live ORM objects)."""
+def briefing_document(briefing: Briefing, language: str = "en") -> dict[str, Any]:
+    """Every value the briefing's templates need, as plain values (no live ORM objects);
+    the fixed words in ``language`` (``DOCUMENT_LANGUAGES``)."""
+    fixed = FixedText(language)
     citations = Citations(evidence_by_reference(all_cited_references(briefing)))
     chosen = chosen_testimonies(briefing)
     attributions = shown_attributions(chosen) if chosen else {}
-    testimonies = [_testimony_view(t, attributions[t.id]) for t in chosen]
+    testimonies = [_testimony_view(t, attributions[t.id], fixed) for t in chosen]
     sections: list[dict[str, Any]] = []
     placed_testimonies = False
     for section in sorted(briefing.sections, key=lambda s: s.position):
         view: dict[str, Any] = {
-            "heading": section.heading or section.kind_label,
+            "heading": section.heading or fixed(section.kind_label),
             "kind": section.kind,
             "html": render_markdown(section.body, citations.cite),
             "chart": _chart(section, citations),
@@ -297,7 +354,7 @@ def briefing_document(briefing: Briefing) -> dict[str, Any]:
     if testimonies and not placed_testimonies:
         sections.append(
             {
-                "heading": SectionKind.STAFF_TESTIMONIES.label,
+                "heading": fixed(SectionKind.STAFF_TESTIMONIES.label),
                 "kind": SectionKind.STAFF_TESTIMONIES.value,
                 "html": Markup(""),
                 "chart": None,
@@ -318,33 +375,42 @@ def briefing_document(briefing: Briefing) -> dict[str, Any]:
         "version": briefing.draft_version,
         "title": briefing.title or "Untitled briefing",
         "subtitle": briefing.subtitle,
-        "audience": briefing.audience_label,
-        "dated_on": _long_date(briefing.dated_on),
+        "audience": fixed(briefing.audience_label),
+        "dated_on": fixed.date(briefing.dated_on),
         "union_name": config["UNION_NAME"],
         "union_full_name": config["UNION_FULL_NAME"],
         "signatory_name": briefing.signatory_name,
         "signatory_title": briefing.signatory_title,
         "sections": sections,
-        "questions_heading": QUESTIONS_HEADING,
+        "questions_heading": fixed(QUESTIONS_HEADING),
         "questions": [q.text for q in sorted(briefing.questions, key=lambda q: q.position)],
-        "sources_heading": SOURCES_HEADING,
+        "sources_heading": fixed(SOURCES_HEADING),
         "sources": sources,
         "cited_references": citations.cited_references,
         "is_draft": briefing.status != BriefingStatus.PUBLISHED,
+        "language": fixed.language,
+        "html_lang": fixed.html_lang,
+        "words": {
+            "version": fixed(N_("version %(number)s"), number=briefing.draft_version),
+            "for_audience": fixed(N_("for %(audience)s"), audience=briefing.audience_label),
+            "no_sections": fixed(N_("This briefing has no sections yet.")),
+        },
     }
 
 
 # ---------------------------------------------------------------------------- rendering
 
 
-def render_briefing_html(briefing: Briefing, document: dict[str, Any] | None = None) -> str:
+def render_briefing_html(briefing: Briefing, document: dict[str, Any] | None = None, language: str = "en") -> str:
     """The final HTML of the PDF: the same document partial the preview page shows."""
-    return render_template("briefings/pdf/briefing.html", doc=document or briefing_document(briefing), for_pdf=True)
+    return render_template(
+        "briefings/pdf/briefing.html", doc=document or briefing_document(briefing, language), for_pdf=True
+    )
 
 
-def render_briefing_pdf(briefing: Briefing) -> bytes:
+def render_briefing_pdf(briefing: Briefing, language: str = "en") -> bytes:
     """The briefing as it stands now, as a PDF (raises ``pdf.PDFRenderError`` past the renderer's limits)."""
-    return html_to_pdf(render_briefing_html(briefing))
+    return html_to_pdf(render_briefing_html(briefing, language=language))
 
 
 def count_pdf_pages(pdf: bytes) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel.clock import today
 from .models import MAX_CHART_REGIONS, MAX_TESTIMONIES, Audience, SectionKind
-from .services import BriefingError, validate_section_body
+from .services import DOCUMENT_LANGUAGES, BriefingError, validate_section_body
 
 MARKDOWN_HINT = (
     "Markdown: a blank line between paragraphs, “- ” for a list item, “# ” for a sub-heading. "
@@ -266,3 +267,10 @@ class ConfirmChangeForm(VersionedForm):
 
 class PublishForm(OnceOnlyForm, ConfirmChangeForm):
     """Publishing freezes a new version: sent twice, it freezes one."""
+
+    language = SelectField(
+        _l("Language of the headings and dates"),
+        choices=select_choices(DOCUMENT_LANGUAGES.items()),
+        default="en",
+        description=_l("The sections stay in the words you wrote them in."),
+    )

@@ -16,7 +16,7 @@ _PROGRESS = {"Checking the briefing": 5, "Laying out the document": 15, "Renderi
 
 
 @job_handler("briefings.publish", title="Publishing")
-def publish_job(job: RunningJob, briefing_id: int, expected_version: int) -> Outcome:
+def publish_job(job: RunningJob, briefing_id: int, expected_version: int, language: str = "en") -> Outcome:
     """Publish the draft as it stood when it was asked for: if it has changed since, nothing is
     published and the person is told (the briefing's version check)."""
     actor = acting_user(job.requested_by_id)
@@ -28,6 +28,7 @@ def publish_job(job: RunningJob, briefing_id: int, expected_version: int) -> Out
         briefing,
         expected_version=expected_version,
         on_step=lambda name: job.progress(_PROGRESS.get(name, 50), name),
+        language=language,
     )
     return Outcome(
         f"{briefing.reference} version {version.number} published. Its PDF is now frozen.",

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model, db
 from ..kernel import clock
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 from ..testimonies.models import Testimony
 
 if TYPE_CHECKING:
@@ -33,10 +33,10 @@ if TYPE_CHECKING:
 
 
 class Audience(LabelledEnum):
-    MPS = "mps", "MPs and peers"
-    PRESS = "press", "Press"
-    MEMBERS = "members", "Members"
-    EMPLOYER = "employer", "Employer"
+    MPS = "mps", N_("MPs and peers")
+    PRESS = "press", N_("Press")
+    MEMBERS = "members", N_("Members")
+    EMPLOYER = "employer", N_("Employer")
 
 
 class BriefingStatus(LabelledEnum):
@@ -46,13 +46,13 @@ class BriefingStatus(LabelledEnum):
 
 
 class SectionKind(LabelledEnum):
-    INTRODUCTION = "introduction", "Introduction"
-    REGIONAL_EVIDENCE = "regional_evidence", "Regional evidence"
-    RISKS = "risks", "Risks"
-    RECRUITMENT_RETENTION = "recruitment_retention", "Recruitment and retention"
-    STAFF_TESTIMONIES = "staff_testimonies", "Staff testimonies"
-    WHAT_NEXT = "what_next", "What next?"
-    FREE = "free", "Free section"
+    INTRODUCTION = "introduction", N_("Introduction")
+    REGIONAL_EVIDENCE = "regional_evidence", N_("Regional evidence")
+    RISKS = "risks", N_("Risks")
+    RECRUITMENT_RETENTION = "recruitment_retention", N_("Recruitment and retention")
+    STAFF_TESTIMONIES = "staff_testimonies", N_("Staff testimonies")
+    WHAT_NEXT = "what_next", N_("What next?")
+    FREE = "free", N_("Free section")
 
 
 # Whose consent a quotation needs, by audience. A members' briefing is circulated widely and

@@ -35,7 +35,14 @@ from ..regions.models import Region
 from ..testimonies.models import Testimony
 from ..testimonies.services import quotable_testimonies
 from .checks import blocking, unmarked_numbers
-from .document import briefing_document, chart_max_points, chosen_testimonies, count_pdf_pages, render_briefing_html
+from .document import (
+    DOCUMENT_LANGUAGES,
+    briefing_document,
+    chart_max_points,
+    chosen_testimonies,
+    count_pdf_pages,
+    render_briefing_html,
+)
 from .document import render_briefing_pdf as render_briefing_pdf  # re-exported: the render benchmark calls it here
 from .markdown import MAX_NESTING, nesting_depth
 from .models import (
@@ -904,18 +911,26 @@ def _to_pdf(html: str) -> bytes:
 
 
 def render_draft_pdf(
-    actor: User | None, briefing: Briefing, *, on_step: Callable[[], None] | None = None, **details: Any
+    actor: User | None,
+    briefing: Briefing,
+    *,
+    on_step: Callable[[], None] | None = None,
+    language: str = "en",
+    **details: Any,
 ) -> bytes:
     """The current draft as a PDF, rendered now; the audit log notes who rendered which version.
-    ``actor`` None: a command run on the server. ``on_step`` is called after each of the two steps."""
+    ``actor`` None: a command run on the server. ``on_step`` is called after each of the two steps.
+    ``language``: the fixed words in English, Welsh or both (``document.DOCUMENT_LANGUAGES``)."""
     if actor is not None:
         _require_briefing_role(actor)
-    html = render_briefing_html(briefing)
+    html = render_briefing_html(briefing, language=language)
     if on_step is not None:
         on_step()
     pdf = _to_pdf(html)
     if on_step is not None:
         on_step()
+    if language != "en":
+        details["language"] = language
     record(actor, AuditAction.BRIEFING_RENDERED, briefing, version=briefing.draft_version, **details)
     return pdf
 
@@ -933,15 +948,18 @@ def _check_publishable(actor: User, briefing: Briefing, expected_version: int | 
         raise BriefingError("This briefing cannot be published yet: " + "; ".join(p.message for p in problems))
 
 
-def request_publish(actor: User, briefing: Briefing, *, expected_version: int | None = None) -> Job:
+def request_publish(
+    actor: User, briefing: Briefing, *, expected_version: int | None = None, language: str = "en"
+) -> Job:
     """Ask for the draft to be published by a background job (the PDF takes a while): refused
     at once, with the reason, on the same rules as ``publish``. Asking again before the
     briefing changes returns the same job, so one draft makes one PDF."""
     _check_publishable(actor, briefing, expected_version)
+    language = language if language in DOCUMENT_LANGUAGES else "en"
+    arguments: tuple[Any, ...] = (briefing.id, briefing.version) + ((language,) if language != "en" else ())
     return enqueue(
         "briefings.publish",
-        briefing.id,
-        briefing.version,
+        *arguments,
         requested_by=actor,
         subject=briefing.reference,
         key=f"briefings.publish:{briefing.id}:{briefing.version}",
@@ -955,15 +973,16 @@ def publish(
     *,
     expected_version: int | None = None,
     on_step: Callable[[str], None] | None = None,
+    language: str = "en",
 ) -> BriefingVersion:
     """Freeze the draft: store its PDF bytes, HTML and SHA-256, and the evidence it cites.
     Only a draft is published, and never while a check blocks it. ``on_step`` hears each
-    step's name as it starts (a job's progress)."""
+    step's name as it starts (a job's progress). ``language``: the fixed words' language."""
     step = on_step or (lambda _name: None)
     step("Checking the briefing")
     _check_publishable(actor, briefing, expected_version)
     step("Laying out the document")
-    document = briefing_document(briefing)
+    document = briefing_document(briefing, language)
     html = render_briefing_html(briefing, document)
     step("Rendering the PDF")
     pdf = _to_pdf(html)

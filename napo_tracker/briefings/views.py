@@ -18,7 +18,7 @@ from ..testimonies.attribution import shown_attributions
 from . import bp
 from . import services as svc
 from .checks import run_checks
-from .document import briefing_document, chosen_testimonies, section_preview
+from .document import DOCUMENT_LANGUAGES, briefing_document, chosen_testimonies, section_preview
 from .forms import (
     AddQuestionForm,
     BriefingForm,
@@ -532,14 +532,22 @@ def document_css():
     return Response(render_template("briefings/pdf/briefing.css"), mimetype="text/css")
 
 
+def _document_language() -> str:
+    """The language of a briefing's fixed words (``?doc_lang=``): not the page's own ``lang``."""
+    language = request.args.get("doc_lang", "en", type=str)
+    return language if language in DOCUMENT_LANGUAGES else "en"
+
+
 @bp.route("/<ref>/preview")
 @roles_required(*STAFF)
 def preview(ref: str):
     briefing = svc.get_briefing_for(current_user, ref)
+    language = _document_language()
     return render_template(
         "briefings/preview.html",
         briefing=briefing,
-        doc=briefing_document(briefing),
+        doc=briefing_document(briefing, language),
+        languages=DOCUMENT_LANGUAGES,
         for_pdf=False,
         checks=run_checks(briefing),
     )
@@ -551,7 +559,7 @@ def preview_pdf(ref: str):
     """The current draft as a PDF, rendered now (marked as a draft in the audit log)."""
     briefing = svc.get_briefing_for(current_user, ref)
     try:
-        pdf = svc.render_draft_pdf(current_user, briefing, draft=True)
+        pdf = svc.render_draft_pdf(current_user, briefing, draft=True, language=_document_language())
     except svc.RenderFailed as error:  # nothing was written: the renderer's limits were reached
         flash(error.message, "danger")
         return redirect(url_for("briefings.detail", ref=briefing.reference))
@@ -566,7 +574,9 @@ def publish(ref: str):
     if not form.validate_on_submit():
         abort(400)
     with errors_on(form) as outcome:
-        job = svc.request_publish(current_user, briefing, expected_version=form.expected_version.data)
+        job = svc.request_publish(
+            current_user, briefing, expected_version=form.expected_version.data, language=form.language.data
+        )
         return redirect(url_for("jobs.detail", job_id=job.id))
     if outcome.error is not None:
         flash(outcome.error.message, "danger")

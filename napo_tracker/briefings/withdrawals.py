@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import format_date, gettext
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -62,24 +63,40 @@ def copies_quoting(testimony: Testimony) -> list[reach.SentCopy]:
     copies = []
     for version in _versions_quoting(testimony):
         briefing = version.briefing
-        what = f"a briefing for {briefing.audience_label} ({briefing.reference}, version {version.number})"
+        what = gettext(
+            "a briefing for %(audience)s (%(reference)s, version %(number)s)",
+            audience=gettext(briefing.audience_label),
+            reference=briefing.reference,
+            number=version.number,
+        )
         copies.append(reach.SentCopy(what, version.published_on, _what_became_of(briefing, version)))
     return copies
 
 
+# The member reads these on their status page, in the page's language.
 def _what_became_of(briefing: Briefing, version: BriefingVersion) -> str:
     if version.pdf_erased_on is None:
-        return "the union still holds and sends this version."
-    erased = f"our stored copy was erased on {version.pdf_erased_on:%-d %B %Y}"
+        return gettext("the union still holds and sends this version.")
+    erased_on = format_date(version.pdf_erased_on, "d MMMM y")
     if briefing.is_withdrawn:
-        return f"the union has withdrawn that briefing and no longer sends it; {erased}."
+        return gettext(
+            "the union has withdrawn that briefing and no longer sends it; "
+            "our stored copy was erased on %(erased_on)s.",
+            erased_on=erased_on,
+        )
     later = [v for v in briefing.published_versions if v.number > version.number and v.withdrawn_testimony_on is None]
     if later:
-        return (
-            f"we no longer send it; {erased}, and a corrected version without your words replaced it "
-            f"on {later[0].published_on:%-d %B %Y}."
+        return gettext(
+            "we no longer send it; our stored copy was erased on %(erased_on)s, and a corrected version without "
+            "your words replaced it on %(replaced_on)s.",
+            erased_on=erased_on,
+            replaced_on=format_date(later[0].published_on, "d MMMM y"),
         )
-    return f"we no longer send it; {erased}, and our officials have been told to publish a corrected version."
+    return gettext(
+        "we no longer send it; our stored copy was erased on %(erased_on)s, and our officials have been told "
+        "to publish a corrected version.",
+        erased_on=erased_on,
+    )
 
 
 # ---------------------------------------------------------------------------- telling officials

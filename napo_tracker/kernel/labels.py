@@ -14,6 +14,12 @@ from enum import StrEnum
 from typing import Self
 
 
+def N_(text: str) -> str:
+    """Marks a label for translation without translating it (``make translations-extract``
+    collects it): labels are stored once, in English, and translated where they are shown."""
+    return text
+
+
 class LabelledEnum(StrEnum):
     label: str
 

@@ -33,6 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 from flask import Flask, Response, g, has_request_context
+from flask_babel import gettext
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
@@ -189,9 +190,9 @@ def add_form_error(form: Any, error: DomainError, default_field: str | None = No
     field_name = error.field if error.field and hasattr(form, error.field) else default_field
     if field_name and hasattr(form, field_name):
         target = getattr(form, field_name)
-        target.errors = [*target.errors, error.message]
+        target.errors = [*target.errors, gettext(error.message)]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(gettext(error.message))
 
 
 # ---------------------------------------------------------------- commands

@@ -7,28 +7,28 @@ spells a role as a raw string.
 
 from __future__ import annotations
 
-from .labels import LabelledEnum
+from .labels import N_, LabelledEnum
 
 
 class Grade(LabelledEnum):
     """Grades of probation and family-court staff, as the seeds name them."""
 
-    PO = "PO", "Probation officer (PO)"
-    PSO = "PSO", "Probation service officer (PSO)"
-    PQIP = "PQiP", "Trainee (PQiP)"
-    NQO = "NQO", "Newly qualified officer (NQO)"
-    SPO = "SPO", "Senior probation officer (SPO)"
-    ADMIN = "admin", "Administrative staff"
-    COURT = "court", "Court staff"
-    FAMILY_COURT = "family_court", "Family court staff"
+    PO = "PO", N_("Probation officer (PO)")
+    PSO = "PSO", N_("Probation service officer (PSO)")
+    PQIP = "PQiP", N_("Trainee (PQiP)")
+    NQO = "NQO", N_("Newly qualified officer (NQO)")
+    SPO = "SPO", N_("Senior probation officer (SPO)")
+    ADMIN = "admin", N_("Administrative staff")
+    COURT = "court", N_("Court staff")
+    FAMILY_COURT = "family_court", N_("Family court staff")
 
 
 class Role(LabelledEnum):
     """What a staff account may do."""
 
-    REP = "rep", "Rep"
-    OFFICIAL = "official", "National official"
-    ADMIN = "admin", "Admin"
+    REP = "rep", N_("Rep")
+    OFFICIAL = "official", N_("National official")
+    ADMIN = "admin", N_("Admin")
 
 
 # Every role of a staff account.

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, g, request, url_for
 
+from ..kernel.labels import N_
 from ..kernel.vocabulary import STAFF_ROLES, Role
 
 EVERYONE = STAFF_ROLES
@@ -14,24 +15,24 @@ ADMINS = frozenset({Role.ADMIN})
 
 # (endpoint, label, roles that see it)
 NAV_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
-    ("main.index", "Home", EVERYONE),
-    ("notifications.inbox", "Inbox", EVERYONE),
-    ("cases.index", "Cases", EVERYONE),
-    ("notices.index", "Notices", EVERYONE),
-    ("testimonies.moderation", "Testimonies", OFFICIALS),
-    ("evidence.index", "Evidence", EVERYONE),
-    ("evidence.dashboard", "Dashboard", EVERYONE),
-    ("briefings.index", "Briefings", OFFICIALS),
+    ("main.index", N_("Home"), EVERYONE),
+    ("notifications.inbox", N_("Inbox"), EVERYONE),
+    ("cases.index", N_("Cases"), EVERYONE),
+    ("notices.index", N_("Notices"), EVERYONE),
+    ("testimonies.moderation", N_("Testimonies"), OFFICIALS),
+    ("evidence.index", N_("Evidence"), EVERYONE),
+    ("evidence.dashboard", N_("Dashboard"), EVERYONE),
+    ("briefings.index", N_("Briefings"), OFFICIALS),
 ]
 
 ADMIN_ITEMS: list[tuple[str, str, frozenset[Role]]] = [
-    ("accounts.users", "Users", ADMINS),
-    ("privacy.requests", "Subject access requests", ADMINS),
-    ("regions.index", "Regions and units", EVERYONE),
-    ("audit.index", "Audit log", OFFICIALS),
-    ("jobs.index", "Background jobs", ADMINS),
-    ("cases.deadline_types", "Deadline types", ADMINS),
-    ("letters.templates", "Letter templates", ADMINS),
+    ("accounts.users", N_("Users"), ADMINS),
+    ("privacy.requests", N_("Subject access requests"), ADMINS),
+    ("regions.index", N_("Regions and units"), EVERYONE),
+    ("audit.index", N_("Audit log"), OFFICIALS),
+    ("jobs.index", N_("Background jobs"), ADMINS),
+    ("cases.deadline_types", N_("Deadline types"), ADMINS),
+    ("letters.templates", N_("Letter templates"), ADMINS),
 ]
 
 NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}
@@ -40,8 +41,8 @@ NO_NAVIGATION: dict[str, list[dict[str, Any]]] = {"main": [], "admin": []}
 def _links_for(role: str | None) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str], ...]]:
     """(endpoint, label, url) of the entries a role sees, built once per app, role and mount
     point: the links never change while the app runs, only which one is active."""
-    cache: dict[tuple[str | None, str], Any] = current_app.extensions.setdefault("napo_nav_links", {})
-    key = (role, request.script_root)
+    cache: dict[tuple[str | None, str, str], Any] = current_app.extensions.setdefault("napo_nav_links", {})
+    key = (role, request.script_root, request.args.get("lang", ""))  # links carry the language
     if key not in cache:
         endpoints = current_app.view_functions
 
@@ -52,7 +53,11 @@ def _links_for(role: str | None) -> tuple[tuple[tuple[str, str, str], ...], tupl
                 if endpoint in endpoints and role in roles
             )
 
-        cache[key] = (links(NAV_ITEMS), links(ADMIN_ITEMS))
+        main, admin = links(NAV_ITEMS), links(ADMIN_ITEMS)
+        if len(admin) < 2:
+            # A menu of one entry the role can open (a rep's regions) is no menu: a plain link.
+            main, admin = main + admin, ()
+        cache[key] = (main, admin)
     return cache[key]
 
 

@@ -22,7 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from .models import MAX_WMT_PERCENT, Concern, EscalationStep, NoticeKind, NoticeOutcome, NoticeStatus
-from .services import NoticeDetails
+from .services import LETTER_LANGUAGES, NoticeDetails
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -161,8 +161,21 @@ class NewNoticeForm(OnceOnlyForm, NoticeForm):
     """Recording a notice: sent twice, it records one."""
 
 
+class ListedLanguage:
+    def __call__(self, form, field):
+        if field.data not in LETTER_LANGUAGES:
+            raise ValidationError("Choose a language from the list.")
+
+
 class ServeForm(FlaskForm):
     served_on = DateField("Date served", validators=[InputRequired(message="Enter the date the notice was served.")])
+    language = SelectField(
+        "Language of the letter",
+        choices=select_choices((code, name) for code, (_lang, _locale, name) in LETTER_LANGUAGES.items()),
+        default="en",
+        validators=[ListedLanguage()],
+        description="Your own wording, if you wrote it, stays as you wrote it.",
+    )
     submit = SubmitField("Mark as served and freeze the letter")
 
     def __init__(self, *args, today: date, **kwargs):

@@ -17,7 +17,7 @@ from .services import NoticeError, serve_notice
 
 
 @job_handler("notices.serve", title="Serving the notice")
-def serve_job(job: RunningJob, notice_id: int, served_on: str) -> Outcome:
+def serve_job(job: RunningJob, notice_id: int, served_on: str, language: str = "en") -> Outcome:
     """Serve the notice as asked, by someone who still covers its region; a notice served
     meanwhile is not served twice (``serve_notice`` refuses)."""
     actor = acting_user(job.requested_by_id)
@@ -27,7 +27,7 @@ def serve_job(job: RunningJob, notice_id: int, served_on: str) -> Outcome:
     if not can_access_region(actor, notice.region_id):
         raise NoticeError(f"{notice.reference} is no longer in your regions, so it was not served.")
     job.progress(20, "Making the letter")
-    serve_notice(actor, notice, date.fromisoformat(served_on))
+    serve_notice(actor, notice, date.fromisoformat(served_on), language=language)
     return Outcome(
         f"Notice {notice.reference} served. A written response is due by {notice.response_due_on:%A %d %B %Y}.",
         page_path("notices.detail", ref=notice.reference),

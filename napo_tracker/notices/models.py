@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from ..crypto import EncryptedBytes, EncryptedText
 from ..extensions import Model, db
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -47,12 +47,12 @@ class NoticeKind(LabelledEnum):
 class Concern(LabelledEnum):
     """The concerns checklist, in the order the letter lists them."""
 
-    CASELOAD_BEYOND_CAPACITY = "caseload_beyond_capacity", "Caseload beyond capacity"
-    UNALLOCATED_CASES = "unallocated_cases", "Unallocated cases"
-    PROTECTED_CASELOAD_BREACH = "protected_caseload_breach", "Protected caseload breached"
-    UNTRAINED_HIGH_RISK = "untrained_high_risk", "High-risk cases held by staff not trained for them"
-    NO_COVER = "no_cover", "No cover for leave or sickness"
-    NO_TIME_FOR_RISK_ASSESSMENT = "no_time_for_risk_assessment", "No time to complete risk assessments"
+    CASELOAD_BEYOND_CAPACITY = "caseload_beyond_capacity", N_("Caseload beyond capacity")
+    UNALLOCATED_CASES = "unallocated_cases", N_("Unallocated cases")
+    PROTECTED_CASELOAD_BREACH = "protected_caseload_breach", N_("Protected caseload breached")
+    UNTRAINED_HIGH_RISK = "untrained_high_risk", N_("High-risk cases held by staff not trained for them")
+    NO_COVER = "no_cover", N_("No cover for leave or sickness")
+    NO_TIME_FOR_RISK_ASSESSMENT = "no_time_for_risk_assessment", N_("No time to complete risk assessments")
 
 
 class NoticeOutcome(LabelledEnum):

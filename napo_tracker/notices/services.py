@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from ..jobs.models import Job
 from ..jobs.services import enqueue, page_path
 from ..kernel.clock import today, utcnow
 from ..kernel.errors import ConflictError, DomainError, check_version
+from ..kernel.labels import N_
 
 # Re-exported: the working-day rule is the kernel's; notices' callers know it from here too.
 from ..kernel.working_days import add_working_days
@@ -480,7 +482,9 @@ def _check_service(notice: ForeseeabilityNotice, served_on: date | None, on: dat
     return served_on
 
 
-def request_service(actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None) -> Job:
+def request_service(
+    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None, language: str = "en"
+) -> Job:
     """Ask for a draft to be served by a background job, which makes and freezes the letter
     (``serve_notice``). The date is checked now, on the same rules; asking again while that
     job waits, runs or has served the notice returns the same job."""
@@ -489,6 +493,7 @@ def request_service(actor, notice: ForeseeabilityNotice, served_on: date | None,
         "notices.serve",
         notice.id,
         served_on.isoformat(),
+        *((language,) if language in LETTER_LANGUAGES and language != "en" else ()),
         requested_by=actor,
         subject=notice.reference,
         key=f"notices.serve:{notice.id}",
@@ -497,15 +502,16 @@ def request_service(actor, notice: ForeseeabilityNotice, served_on: date | None,
 
 
 def serve_notice(
-    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None
+    actor, notice: ForeseeabilityNotice, served_on: date | None, *, on: date | None = None, language: str = "en"
 ) -> ForeseeabilityNotice:
-    """Serve a draft: the response date is computed once, and the letter is frozen as served."""
+    """Serve a draft: the response date is computed once, and the letter is frozen as served
+    (its fixed words in ``language``: ``LETTER_LANGUAGES``)."""
     served_on = _check_service(notice, served_on, on or today())
     notice.served_on = served_on
     notice.response_due_on = add_working_days(served_on, response_working_days())
     notice.status = NoticeStatus.SERVED.value
     try:
-        pdf = render_letter(notice)
+        pdf = render_letter(notice, language=language)
     except PDFRenderError as error:
         # No letter, no service: the caller's rollback undoes the status set just above.
         raise NoticeError(
@@ -686,7 +692,7 @@ def resolve_notice(actor, notice: ForeseeabilityNotice, outcome: str) -> Foresee
 # --- the letter -----------------------------------------------------------------------------
 
 
-def letter_context(notice: ForeseeabilityNotice, on: date | None = None) -> dict[str, Any]:
+def letter_context(notice: ForeseeabilityNotice, on: date | None = None, language: str = "en") -> dict[str, Any]:
     """Plain values for the letter template (no live ORM objects reach the renderer)."""
     served_on = notice.served_on or on or today()
     due_on = notice.response_due_on or add_working_days(served_on, response_working_days())
@@ -709,19 +715,31 @@ def letter_context(notice: ForeseeabilityNotice, on: date | None = None) -> dict
         "working_days": response_working_days(),
         "union_name": current_app.config["UNION_NAME"],
         "union_full_name": current_app.config["UNION_FULL_NAME"],
+        "html_lang": LETTER_LANGUAGES.get(language, LETTER_LANGUAGES["en"])[0],
     }
 
 
-def render_letter(notice: ForeseeabilityNotice, on: date | None = None) -> bytes:
-    return render_pdf("notices/pdf/letter.html", letter_context(notice, on))
+# The languages a letter's own words can be in (the rep's wording, when given, stays theirs):
+# code -> (HTML lang, Babel locale, what the choice is called).
+LETTER_LANGUAGES: dict[str, tuple[str, str, str]] = {
+    "en": ("en-GB", "en_GB", N_("English")),
+    "cy": ("cy", "cy", N_("Welsh")),
+}
 
 
-def letter_for_download(actor, notice: ForeseeabilityNotice) -> bytes:
+def render_letter(notice: ForeseeabilityNotice, on: date | None = None, language: str = "en") -> bytes:
+    """The letter as a PDF, its fixed words and dates in ``language`` whatever the page's own."""
+    _html_lang, locale, _name = LETTER_LANGUAGES.get(language, LETTER_LANGUAGES["en"])
+    with force_locale(locale):
+        return render_pdf("notices/pdf/letter.html", letter_context(notice, on, language))
+
+
+def letter_for_download(actor, notice: ForeseeabilityNotice, language: str = "en") -> bytes:
     """The frozen letter once served (unchanged, byte for byte); a fresh draft before that.
     An anonymised notice's letter is gone: a fresh one would pass for the letter served."""
     _check_not_anonymised(notice)
     frozen = notice.letter_pdf if notice.has_frozen_letter else None
-    pdf = frozen if frozen is not None else render_letter(notice)
+    pdf = frozen if frozen is not None else render_letter(notice, language=language)
     record(actor, AuditAction.NOTICE_LETTER_PRINTED, notice, frozen=notice.has_frozen_letter)
     return pdf
 

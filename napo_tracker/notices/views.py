@@ -46,6 +46,7 @@ from .handover import caseloads, hand_over, rep_caseload
 from .models import EscalationStep, ForeseeabilityNotice, NoticeOutcome, NoticeStatus
 from .services import (
     EXPORT_HEADER,
+    LETTER_LANGUAGES,
     NoticeDetails,
     NoticeFilters,
     active_due_on,
@@ -320,7 +321,7 @@ def serve(ref: str):
     form = ServeForm(today=today(), prefix="serve")
     if form.validate_on_submit():
         with errors_on(form, "served_on") as outcome:
-            job = request_service(current_user, notice, form.served_on.data)
+            job = request_service(current_user, notice, form.served_on.data, language=form.language.data)
             return redirect(url_for("jobs.detail", job_id=job.id))
         return _render_detail(notice, outcome.status_code, serve_form=form)
     return _render_detail(notice, 400, serve_form=form)
@@ -331,7 +332,8 @@ def letter(ref: str):
     """The letter: rendered afresh while a draft, the frozen bytes once served."""
     notice = get_notice_for(current_user, ref)
     try:
-        pdf = letter_for_download(current_user, notice)
+        language = request.args.get("doc_lang", "en", type=str)  # a draft's words in Welsh: ?doc_lang=cy
+        pdf = letter_for_download(current_user, notice, language if language in LETTER_LANGUAGES else "en")
     except PDFRenderError as error:
         abort(503, description=str(error))
     kind = "served" if notice.has_frozen_letter else "draft"

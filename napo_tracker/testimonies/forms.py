@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,10 +20,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
+from ..kernel.labels import N_
 from .models import GRADE_CHOICES, QuoteAudience, ServiceBand, TestimonyStatus, Topic
 from .services import ANSWER_MIN, NO_CONSENT, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
 
-NOT_SAYING = ("", "Prefer not to say")
+NOT_SAYING = ("", N_("Prefer not to say"))
 
 
 def _values(choices) -> set[str]:
@@ -36,13 +40,13 @@ class CheckboxListField(SelectMultipleField):
     def pre_validate(self, form):
         values = _values(self.choices)
         if any(value not in values for value in self.data or []):
-            raise ValidationError("Choose only from the list.")
+            raise ValidationError(_l("Choose only from the list."))
 
 
 class ListedChoice:
     """A select whose value must be one of its choices; the message is plain words."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: Any):
         self.message = message
 
     def __call__(self, form, field):
@@ -50,8 +54,17 @@ class ListedChoice:
             raise ValidationError(self.message)
 
 
-def _text_length(what: str, minimum: int = TEXT_MIN) -> Length:
-    return Length(min=minimum, max=TEXT_MAX, message=f"{what} needs between {minimum} and {TEXT_MAX:,} characters.")
+def _text_length(what: Any, minimum: int = TEXT_MIN) -> Length:
+    return Length(
+        min=minimum,
+        max=TEXT_MAX,
+        message=_l(
+            "%(what)s needs between %(min)s and %(max)s characters.",
+            what=what,
+            min=minimum,
+            max=f"{TEXT_MAX:,}",
+        ),
+    )
 
 
 class TestimonyForm(OnceOnlyForm):
@@ -59,40 +72,42 @@ class TestimonyForm(OnceOnlyForm):
 
     # Sent twice, it is kept once; the token is tied to no account, even a logged-in one.
     is_anonymous = True
-    already_sent_message = "We already have this testimony: it was sent twice, and is kept once."
+    already_sent_message = _l("We already have this testimony: it was sent twice, and is kept once.")
 
     text = TextAreaField(
-        "What is happening at work?",
+        _l("What is happening at work?"),
         filters=[strip_text],
         validators=[
-            DataRequired("Please write what you want to tell us."),
-            _text_length("Your testimony"),
+            DataRequired(_l("Please write what you want to tell us.")),
+            _text_length(_l("Your testimony")),
             PlainText(multiline=True),
         ],
-        description="Describe your workload and what it does to you and to your work. Please leave out names "
-        "of people and places, and anything else that could point to you.",
+        description=_l(
+            "Describe your workload and what it does to you and to your work. Please leave out names "
+            "of people and places, and anything else that could point to you."
+        ),
     )
     region = SelectField(
-        "Region (optional)", validate_choice=False, validators=[ListedChoice("Choose a region from the list.")]
+        _l("Region (optional)"), validate_choice=False, validators=[ListedChoice(_l("Choose a region from the list."))]
     )
     grade = SelectField(
-        "Your grade (optional)",
+        _l("Your grade (optional)"),
         choices=select_choices([NOT_SAYING, *GRADE_CHOICES]),
         validate_choice=False,
-        validators=[ListedChoice("Choose a grade from the list.")],
+        validators=[ListedChoice(_l("Choose a grade from the list."))],
     )
     service_band = SelectField(
-        "How long you have worked in the service (optional)",
+        _l("How long you have worked in the service (optional)"),
         choices=select_choices([NOT_SAYING, *ServiceBand.choices()]),
         validate_choice=False,
-        validators=[ListedChoice("Choose a length of service from the list.")],
+        validators=[ListedChoice(_l("Choose a length of service from the list."))],
     )
-    topics = CheckboxListField("What is it about? (optional)", choices=select_choices(Topic.choices()))
-    has_mps_consent = BooleanField("Napo may quote my words, anonymously, in briefings to MPs")
-    has_press_consent = BooleanField("Napo may quote my words, anonymously, to journalists")
+    topics = CheckboxListField(_l("What is it about? (optional)"), choices=select_choices(Topic.choices()))
+    has_mps_consent = BooleanField(_l("Napo may quote my words, anonymously, in briefings to MPs"))
+    has_press_consent = BooleanField(_l("Napo may quote my words, anonymously, to journalists"))
     # Left empty by people; filled in by bots that fill in every field.
-    website = StringField("Leave this box empty", validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Send my testimony")
+    website = StringField(_l("Leave this box empty"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Send my testimony"))
 
     def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,49 +124,51 @@ def _valid_code(form, field):
         raise ValidationError(UNKNOWN_CODE)
 
 
-UNKNOWN_CODE = (
-    f"We could not find a testimony with that code. Check that you copied all {RECEIPT_LENGTH} "
-    "letters and numbers exactly."
+UNKNOWN_CODE = _l(
+    "We could not find a testimony with that code. Check that you copied all %(length)s letters and numbers exactly.",
+    length=RECEIPT_LENGTH,
 )
 
 
 class StatusForm(FlaskForm):
     code = StringField(
-        "Your receipt code",
+        _l("Your receipt code"),
         filters=[strip_text],
         validators=[
-            DataRequired("Please enter your receipt code."),
+            DataRequired(_l("Please enter your receipt code.")),
             Length(max=100, message=UNKNOWN_CODE),
             _valid_code,
         ],
-        description="The letters and numbers you were given after sending your testimony, "
-        "for example ABCD-EFGH-2345-6789-KMNP.",
+        description=_l(
+            "The letters and numbers you were given after sending your testimony, for example ABCD-EFGH-2345-6789-KMNP."
+        ),
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
-    submit = SubmitField("Check")
+    submit = SubmitField(_l("Check"))
 
 
 class AnswerForm(FlaskForm):
     code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
     follow_up_id = IntegerField(validators=[InputRequired()])
     answer = TextAreaField(
-        "Your answer",
+        _l("Your answer"),
         filters=[strip_text],
         validators=[
-            DataRequired("Please write your answer."),
-            _text_length("Your answer", ANSWER_MIN),
+            DataRequired(_l("Please write your answer.")),
+            _text_length(_l("Your answer"), ANSWER_MIN),
             PlainText(multiline=True),
         ],
     )
-    submit = SubmitField("Send my answer")
+    submit = SubmitField(_l("Send my answer"))
 
 
 class WithdrawForm(FlaskForm):
     code = HiddenField(validators=[DataRequired(UNKNOWN_CODE), Length(max=100, message=UNKNOWN_CODE), _valid_code])
     confirm = BooleanField(
-        "Yes, withdraw my testimony and erase what I wrote", validators=[DataRequired("Tick the box to confirm.")]
+        _l("Yes, withdraw my testimony and erase what I wrote"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
     )
-    submit = SubmitField("Withdraw my testimony")
+    submit = SubmitField(_l("Withdraw my testimony"))
 
 
 # --- moderation ---------------------------------------------------------------------------

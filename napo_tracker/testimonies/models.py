@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
 from ..extensions import Model
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 from ..kernel.vocabulary import Grade
 from ..regions.models import Region
 
@@ -36,53 +36,53 @@ class TestimonyStatus(LabelledEnum):
         member.member_label = member_label
         return member
 
-    SUBMITTED = "submitted", "Waiting for a decision", "Received: an official will read it soon"
+    SUBMITTED = "submitted", N_("Waiting for a decision"), N_("Received: an official will read it soon")
     APPROVED = (
         "approved",
-        "Approved",
-        "Approved: it may be quoted, in the words shown below, where you allowed it",
+        N_("Approved"),
+        N_("Approved: it may be quoted, in the words shown below, where you allowed it"),
     )
-    REJECTED = "rejected", "Rejected", "Read, but not used"
-    WITHDRAWN = "withdrawn", "Withdrawn", "Withdrawn: your words are erased from our records"
+    REJECTED = "rejected", N_("Rejected"), N_("Read, but not used")
+    WITHDRAWN = "withdrawn", N_("Withdrawn"), N_("Withdrawn: your words are erased from our records")
 
 
 # A member may hold none of the union's grades: testimonies alone offer "another role".
 OTHER_GRADE = "other"
-GRADE_CHOICES: list[tuple[str, str]] = [*Grade.choices(), (OTHER_GRADE, "Another role")]
+GRADE_CHOICES: list[tuple[str, str]] = [*Grade.choices(), (OTHER_GRADE, N_("Another role"))]
 GRADE_LABELS: dict[str, str] = dict(GRADE_CHOICES)
 
 
 class ServiceBand(LabelledEnum):
     """How long the member has worked in the service, in bands too coarse to identify anyone."""
 
-    UNDER_2 = "under_2", "Under 2 years"
-    FROM_2_TO_5 = "2_5", "2 to 5 years"
-    FROM_5_TO_10 = "5_10", "5 to 10 years"
-    FROM_10_TO_20 = "10_20", "10 to 20 years"
-    OVER_20 = "over_20", "Over 20 years"
+    UNDER_2 = "under_2", N_("Under 2 years")
+    FROM_2_TO_5 = "2_5", N_("2 to 5 years")
+    FROM_5_TO_10 = "5_10", N_("5 to 10 years")
+    FROM_10_TO_20 = "10_20", N_("10 to 20 years")
+    OVER_20 = "over_20", N_("Over 20 years")
 
 
 class Topic(LabelledEnum):
     """What a testimony is about: a fixed list, so testimonies can be counted by topic."""
 
-    WORKLOAD = "workload", "Workload"
-    UNALLOCATED_CASES = "unallocated_cases", "Unallocated cases"
-    PROTECTED_CASELOAD = "protected_caseload", "Protected caseload"
-    RISK = "risk", "Risk and public protection"
-    WELLBEING = "wellbeing", "Wellbeing and stress"
-    SFO_BLAME = "sfo_blame", "SFOs and blame culture"
-    RECRUITMENT = "recruitment", "Recruitment and retention"
-    PAY = "pay", "Pay"
-    FACILITIES = "facilities", "Facilities"
-    IT_SYSTEMS = "it_systems", "IT systems"
-    OTHER = "other", "Other"
+    WORKLOAD = "workload", N_("Workload")
+    UNALLOCATED_CASES = "unallocated_cases", N_("Unallocated cases")
+    PROTECTED_CASELOAD = "protected_caseload", N_("Protected caseload")
+    RISK = "risk", N_("Risk and public protection")
+    WELLBEING = "wellbeing", N_("Wellbeing and stress")
+    SFO_BLAME = "sfo_blame", N_("SFOs and blame culture")
+    RECRUITMENT = "recruitment", N_("Recruitment and retention")
+    PAY = "pay", N_("Pay")
+    FACILITIES = "facilities", N_("Facilities")
+    IT_SYSTEMS = "it_systems", N_("IT systems")
+    OTHER = "other", N_("Other")
 
 
 class QuoteAudience(LabelledEnum):
     """Whom a member may allow their words to be quoted to, each by its own consent."""
 
-    MPS = "mps", "MPs"
-    PRESS = "press", "the press"
+    MPS = "mps", N_("MPs")
+    PRESS = "press", N_("the press")
 
     @classmethod
     def parse(cls, audience: str) -> QuoteAudience:
@@ -132,6 +132,11 @@ class Testimony(Model):
 
     @property
     def member_status_label(self) -> str:
+        """What the member reads: a question asked, or an answer being read, says so."""
+        if self.status == TestimonyStatus.SUBMITTED and self.follow_ups:
+            if self.open_follow_ups:
+                return N_("Read: an official has asked you a question, shown below")
+            return N_("Read: an official is reading your answer")
         return TestimonyStatus(self.status).member_label
 
     @property

@@ -25,6 +25,12 @@ _MONTHS = (
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 )
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+# Members may write in Welsh, or in Welsh and English at once: Welsh months and days count too.
+_WELSH_MONTHS = "Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr"
+_WELSH_DAYS = r"(?:[Dd]ydd|[Nn]os)\s+(?:Llun|Mawrth|Mercher|Iau|Gwener|Sadwrn|Sul)"
+# Letters as Welsh (and other Latin-script names) spell them: "Siân", "Llŷr", "Gwenllïan".
+_UPPER = "A-ZÀ-ÖØ-ÞŴŶ"
+_LOWER = "a-zß-öø-ÿŵŷ"
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # UK numbers: 0 or +44, then nine or ten digits, in any grouping of spaces and hyphens.
@@ -37,6 +43,10 @@ DATES = [
     re.compile(rf"\b(?:{_MONTHS})\s+\d{{4}}\b"),
     re.compile(r"\b(?:January|February|March|April|June|July|August|September|October|November|December)\b"),
     re.compile(rf"\b(?:{_DAYS})\b"),
+    re.compile(rf"\b\d{{1,2}}(?:af|il|ydd|ed|fed|eg|ain)?\s+(?:o\s+)?(?:{_WELSH_MONTHS})\b(?:\s+\d{{4}})?"),
+    re.compile(rf"\b(?:{_WELSH_MONTHS})\s+\d{{4}}\b"),
+    re.compile(rf"\b{_WELSH_DAYS}\b"),
+    re.compile(rf"\b[Mm]is\s+(?:{_WELSH_MONTHS})\b"),
 ]
 AGES = [
     re.compile(r"\baged?\s+\d{1,3}\b", re.IGNORECASE),
@@ -47,7 +57,7 @@ AGES = [
     ),
 ]
 TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Dame)\.?\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?")
-CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)*")
+CAPITALISED = re.compile(rf"\b[{_UPPER}][{_LOWER}'’-]+(?:\s+[{_UPPER}][{_LOWER}'’-]+)*")
 
 # Towns and cities where probation offices are; region and unit names are added at run time.
 PLACES = frozenset(
@@ -62,6 +72,7 @@ Peterborough Plymouth Portsmouth Preston Reading Rochdale Rotherham Salford Scar
 Shrewsbury Slough Southampton Southend Stafford Stockport Stockton Stoke Sunderland Swansea Swindon
 Taunton Telford Truro Wakefield Walsall Warrington Watford Wigan Winchester Wolverhampton Worcester
 Wrexham York Bangor Aberystwyth Carmarthen Llanelli Merthyr Pontypridd Rhyl Caernarfon
+Caerdydd Abertawe Casnewydd Wrecsam Caerfyrddin Cymru Aberhonddu Hwlffordd Bae Colwyn Dinbych
 Derbyshire Yorkshire Lancashire Cumbria Kent Surrey Sussex Essex Norfolk Suffolk Devon Cornwall
 Somerset Dorset Hampshire Wiltshire Gloucestershire Staffordshire Warwickshire Shropshire
 Leicestershire Lincolnshire Nottinghamshire Northumberland Tyneside Teesside Merseyside Avon Wales
@@ -75,6 +86,8 @@ Aisha Alan Alex Alice Amy Andrew Angela Ann Anne Ben Carol Chris Claire Daniel D
 Fatima Gareth Gary Hannah Helen Ian James Jane Jason Jennifer John Julie Karen Kate Kelly Kevin
 Laura Lisa Mark Martin Mary Matthew Michael Mohammed Muhammad Nicola Paul Peter Priya Rachel Rhys
 Richard Robert Sam Sarah Sean Sharon Simon Sophie Stephen Steve Susan Tom Tracey Tracy
+Aled Bethan Catrin Cerys Dafydd Dewi Eleri Elin Geraint Gethin Gwen Huw Ieuan Iwan Llinos Meinir
+Nia Owain Rhiannon Siân Sioned Llŷr
 """.split()
 )
 
@@ -92,6 +105,8 @@ Thank Thanks Yes Also Still Even Just Only Now Today Yesterday Tomorrow Last Nex
 Who Where Since Until While Because Although Being Having Despite Without With From For To In On At Of
 Unpaid Work Accredited Programmes Interventions Risk Harm High Medium Low Very Public Protection
 North South East West Central Greater Midlands Staff Trainee Trainees Caseload Caseloads Management
+Mae Roedd Rydw Rydym Rwy Dw Dydw Nid Does Dywedodd Meddai Gofynnodd Bydd Byddaf Cefais Ges Yr Y Ac Ond Os
+Pan Fy Ein Eu Ni Hefyd Heddiw Ddoe Wedyn Felly Diolch Swyddog Swyddfa Gwasanaeth Prawf Undeb Cymraeg Saesneg
 """.split()
 )
 
@@ -102,7 +117,8 @@ _SENTENCE_END = re.compile(r"(?:^|[.!?:;\n\"“(]\s*|\n\s*[-*•]\s*)$")
 # qualified Staff", "the Trainees"), and marking it would spoil the suggested public text.
 _NAME_CUE_BEFORE = re.compile(
     r"\b(?:SPO|PO|PSO|manager|colleague|tutor|supervisor|mentor|boss|officer|director|head|deputy|rep|"
-    r"called|named|name is|told|asked|emailed|thanked|met|with|from)[,:]?\s+$",
+    r"called|named|name is|told|asked|emailed|thanked|met|with|from|"
+    r"rheolwr|rheolwraig|cydweithiwr|cydweithwraig|o'r enw|dywedodd|meddai|gofynnodd|gyda|wrth)[,:]?\s+$",
     re.IGNORECASE,
 )
 _NAME_CUE_AFTER = re.compile(r"^(?:['’]s)?,?\s+(?:said|says|told|tells|asked|asks|emailed|rang|phoned|wrote)\b")

@@ -27,6 +27,7 @@ from ..csvexport import check_export_size, rows_in, streamed
 from ..extensions import db
 from ..kernel import clock
 from ..kernel.errors import ConflictError, DomainError, check_version
+from ..kernel.labels import N_
 from ..references import READABLE_ALPHABET, insert_with_reference, random_reference
 from ..regions.models import Region
 from ..regions.scoping import get_for_user_or_404
@@ -111,7 +112,7 @@ def receipt_hash(code: str) -> str:
     """The keyed hash stored in place of the code: a copied database does not reveal codes."""
     symbols = normalise_code(code)
     if symbols is None:
-        raise TestimonyError("That is not a receipt code.")
+        raise TestimonyError(N_("That is not a receipt code."))
     return hmac.new(_receipt_key(), symbols.encode(), hashlib.sha256).hexdigest()
 
 
@@ -130,14 +131,14 @@ def _check_choices(
     region_id: int | None, grade: str | None, service_band: str | None, topics: Iterable[str]
 ) -> list[str]:
     if region_id is not None and db.session.get(Region, region_id) is None:
-        raise TestimonyError("Choose a region from the list.")
+        raise TestimonyError(N_("Choose a region from the list."))
     if grade and grade not in GRADE_LABELS:
-        raise TestimonyError("Choose a grade from the list.")
+        raise TestimonyError(N_("Choose a grade from the list."))
     if service_band and not ServiceBand.has_value(service_band):
-        raise TestimonyError("Choose a length of service from the list.")
+        raise TestimonyError(N_("Choose a length of service from the list."))
     topics = list(dict.fromkeys(topics))
     if any(not Topic.has_value(topic) for topic in topics):
-        raise TestimonyError("Choose topics from the list.")
+        raise TestimonyError(N_("Choose topics from the list."))
     return topics
 
 
@@ -197,10 +198,10 @@ def answer_follow_up(
 ) -> FollowUp:
     """The member answers an official's open question, once; a withdrawn testimony takes no answer."""
     if testimony.is_withdrawn:
-        raise TestimonyError("This testimony has been withdrawn.")
+        raise TestimonyError(N_("This testimony has been withdrawn."))
     follow_up = next((f for f in testimony.follow_ups if f.id == follow_up_id), None)
     if follow_up is None or follow_up.answered_on is not None:
-        raise TestimonyError("That question has already been answered or no longer exists.")
+        raise TestimonyError(N_("That question has already been answered or no longer exists."))
     follow_up.answer = _check_text(answer, "Your answer", ANSWER_MIN)
     follow_up.answered_on = today or clock.today()
     db.session.flush()
@@ -213,7 +214,7 @@ def withdraw(testimony: Testimony, today: date | None = None) -> Testimony:
     the words out is told (``reach.on_withdrawal``: a published briefing that quotes them stops
     being served and its stored copy is erased), in the same transaction."""
     if testimony.is_withdrawn:
-        raise TestimonyError("This testimony was already withdrawn.")
+        raise TestimonyError(N_("This testimony was already withdrawn."))
     today = today or clock.today()
     testimony.status = TestimonyStatus.WITHDRAWN.value
     testimony.withdrawn_on = today

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -45,7 +46,7 @@ from .redaction import KIND_LABELS, segments, suggest_redaction
 
 RECEIPT_SESSION_KEY = "testimony_receipt"
 PAGE_SIZE = 50
-RETRY_MESSAGE = "That did not go through: please try again."
+RETRY_MESSAGE = lazy_gettext("That did not go through: please try again.")
 SAME_MOMENT_MESSAGE = "Someone else changed this testimony at the same moment. Please check it and try again."
 
 # Members write from every region, so testimonies are read and moderated by those who see
@@ -144,7 +145,7 @@ def _status_action(form: AnswerForm | WithdrawForm, action: Callable[[Testimony,
         return _status_page(testimony, form.code.data)
     # Refused: the page shows the testimony as it now stands, with the reason above it.
     refused = outcome.error
-    flash(refused.message if isinstance(refused, svc.TestimonyError) else RETRY_MESSAGE, "warning")
+    flash(gettext(refused.message) if isinstance(refused, svc.TestimonyError) else str(RETRY_MESSAGE), "warning")
     return _status_page(testimony, form.code.data), 409
 
 
@@ -154,12 +155,12 @@ def _form_name(form: AnswerForm | WithdrawForm) -> str:
 
 def _answer(testimony: Testimony, form: AnswerForm) -> str:
     svc.answer_follow_up(testimony, form.follow_up_id.data, form.answer.data)
-    return "Thank you: your answer has been sent to the union."
+    return gettext("Thank you: your answer has been sent to the union.")
 
 
 def _withdraw(testimony: Testimony, form: WithdrawForm) -> str:
     svc.withdraw(testimony)
-    return (
+    return gettext(
         "Your testimony is withdrawn. What you wrote has been erased from our records and will not be used again. "
         "Below is what happened to any copy already sent out."
     )

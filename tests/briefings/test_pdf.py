@@ -181,3 +181,50 @@ def test_deep_nesting_is_cut_off_and_rendering_is_bounded(bare_app):
     assert "after the list" in pdf_text(pdf)[1][0]
     with pytest.raises(PDFRenderError, match="longer than"):
         html_to_pdf("<p>" + "slow " * 50_000 + "</p>", timeout=0.05)
+
+
+def test_an_official_publishes_a_bilingual_briefing(client, login_as, world, full_briefing):
+    """Headings, the title block and dates in Welsh and English; the sections as the official wrote them."""
+    login_as(world.official)
+    url = f"/briefings/{full_briefing.reference}"
+    preview = client.get(f"{url}/preview?doc_lang=both").get_data(as_text=True)
+    assert "Cwestiynau yr hoffech efallai eu gofyn / Questions you may wish to ask" in preview
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="language"' in page and "Cymraeg a Saesneg" not in page  # the choice is offered in English
+    from tests.helpers import form_tokens
+
+    sent = {**form_tokens(page), "expected_version": str(full_briefing.version), "language": "both"}
+    assert client.post(f"{url}/publish", data=sent).status_code == 302
+    db.session.expire_all()
+    version = full_briefing.latest_published
+    assert version is not None
+    text = flat(" ".join(pdf_text(version.pdf)[1]))
+    assert "Cwestiynau yr hoffech efallai eu gofyn / Questions you may wish to ask" in text
+    assert "Ffynonellau / Sources" in text and "ar gyfer Aelodau Seneddol ac Arglwyddi / for MPs and peers" in text
+    months = "Ionawr Chwefror Mawrth Ebrill Mai Mehefin Gorffennaf Awst Medi Hydref Tachwedd Rhagfyr".split()
+    assert any(month in text for month in months)
+    assert full_briefing.sections[0].body.split()[0] in text  # the official's own words, untouched
+
+
+def test_a_welsh_draft_pdf_and_an_unknown_language_is_english(client, login_as, world, full_briefing):
+    login_as(world.official)
+    url = f"/briefings/{full_briefing.reference}/preview.pdf"
+    welsh = flat(" ".join(pdf_text(client.get(f"{url}?doc_lang=cy").data)[1]))
+    assert "Cwestiynau yr hoffech efallai eu gofyn" in welsh and "Questions you may wish to ask" not in welsh
+    english = flat(" ".join(pdf_text(client.get(f"{url}?doc_lang=xx").data)[1]))
+    assert "Questions you may wish to ask" in english and "Cwestiynau" not in english
+
+
+def test_a_quote_is_attributed_in_the_briefing_s_language(app):
+    from napo_tracker.briefings.document import FixedText
+    from napo_tracker.testimonies.attribution import Attribution
+
+    said = Attribution(grade="PO", region="Wales", service_band="under_2")
+    with app.test_request_context("/?lang=cy"):  # the page's language is not the briefing's
+        assert FixedText("en").attribution(said) == "Probation officer (PO), Wales, under 2 years in the service"
+        assert FixedText("cy").attribution(said) == "Swyddog prawf (PO), Wales, llai na 2 flynedd yn y gwasanaeth"
+        both = FixedText("both").attribution(said)
+        assert both.startswith("Swyddog prawf (PO)") and both.endswith(
+            "/ Probation officer (PO), Wales, under 2 years in the service"
+        )
+        assert FixedText("cy").attribution(Attribution()) == ""

@@ -94,6 +94,11 @@ ACCESS: dict[str, dict[str, Policy]] = {
     "bootstrap.static": {"GET": PUBLIC},
     "main.healthz": {"GET": PUBLIC},
     "main.index": {"GET": STAFF},
+    # help: the index, the search and the members' page are public; the staff's pages are not
+    "help.index": {"GET": PUBLIC},
+    "help.member_page": {"GET": PUBLIC},
+    "help.search_help": {"GET": PUBLIC},
+    "help.page": {"GET": STAFF},
     # accounts
     "accounts.login": both(SIGN_IN),
     "accounts.logout": {"POST": STAFF},
@@ -273,6 +278,9 @@ EXPECTED_PUBLIC = frozenset(
         "testimonies.status",
         "notices.calendar_feed",
         "privacy.notice",
+        "help.index",
+        "help.member_page",
+        "help.search_help",
     }
 )
 
@@ -284,6 +292,7 @@ EXPECTED_PUBLIC = frozenset(
 Argument = Callable[[Scene], object]
 ARGUMENTS: dict[tuple[str, str], Argument] = {
     ("static", "filename"): lambda s: "css/app.css",
+    ("help", "slug"): lambda s: "cases",
     ("bootstrap", "filename"): lambda s: "css/bootstrap.min.css",
     ("accounts", "session_id"): lambda s: s.rep_a_other_session_id,
     ("accounts", "user_id"): lambda s: s.rep_a_id,

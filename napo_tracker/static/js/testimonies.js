@@ -9,12 +9,12 @@
   var button = document.createElement("button");
   button.type = "button";
   button.className = "btn btn-outline-secondary btn-sm mb-3";
-  button.textContent = "Copy the code";
+  button.textContent = code.dataset.copy || "Copy the code";
   button.addEventListener("click", function () {
     navigator.clipboard.writeText(code.textContent.trim()).then(function () {
-      button.textContent = "Copied: now keep it somewhere safe";
+      button.textContent = code.dataset.copied || "Copied: now keep it somewhere safe";
     }, function () {
-      button.textContent = "Could not copy: please write it down";
+      button.textContent = code.dataset.failed || "Could not copy: please write it down";
     });
   });
   code.insertAdjacentElement("afterend", button);
