@@ -30,6 +30,10 @@ MAX_TERMS = 8
 RESULT_LIMIT = 50
 # A word this long or longer also finds the words it begins ("caseload" finds "caseloads").
 PREFIX_FROM = 3
+# Words held by more records than this are shown newest first, not ranked: weighing the
+# relevance of tens of thousands of rows costs more than it tells, and the page asks for more
+# words. Below it, every match is ranked.
+RANKED_AT_MOST = 2_000
 
 WORD = re.compile(r"[^\W_]+")
 REGIONAL_KINDS = (EntryKind.CASE.value, EntryKind.NOTICE.value)
@@ -55,6 +59,7 @@ class Results:
     hits: list[Hit]
     has_more: bool
     was_shortened: bool
+    is_newest_first: bool = False  # more than RANKED_AT_MOST matches: newest first, not ranked
 
     @property
     def searched(self) -> bool:
@@ -94,40 +99,67 @@ def _visible_to(user: RegionalUser) -> Any:
     )
 
 
-def _ranked(terms: tuple[str, ...], text: str) -> Select:
-    """Matching rows, best first: a record whose reference is exactly what was typed, then by
-    the database's own relevance (reference and title weigh more than the rest)."""
+def _typed_reference(text: str) -> str | None:
     typed = text.strip().upper()
     # Only text shaped like a reference is compared with references (a NUL never reaches PostgreSQL).
-    is_reference = typed.isprintable() and len(typed) <= 32
-    exact = case((SearchEntry.reference == typed, 0), else_=1) if is_reference else literal_column("1")
+    return typed if typed and typed.isprintable() and len(typed) <= 32 else None
+
+
+def _matching(terms: tuple[str, ...]) -> tuple[Select, Any, Any]:
+    """The rows holding every term, the database's relevance of each (in order, best first),
+    and newest first in the order the index itself keeps."""
     columns = (SearchEntry.kind, SearchEntry.record_id, SearchEntry.reference, SearchEntry.title)
     if db.engine.dialect.name == "postgresql":
         query = func.to_tsquery(literal_column("'english'::regconfig"), bindparam("tsquery", _tsquery(terms)))
         document: ColumnElement[Any] = literal_column("search_entries.document")
-        return (
-            select(*columns)
-            .where(document.op("@@")(query))
-            .order_by(exact, func.ts_rank(document, query).desc(), SearchEntry.id.desc())
-        )
+        matching = select(*columns).where(document.op("@@")(query))
+        return matching, func.ts_rank(document, query).desc(), SearchEntry.id.desc()
     fts = table(FTS_TABLE, column("rowid"))
-    return (
+    matching = (
         select(*columns)
         .join_from(fts, SearchEntry, SearchEntry.id == fts.c.rowid)
         .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("fts", _fts5_query(terms))))
-        .order_by(exact, func.bm25(literal_column(FTS_TABLE), 10.0, 5.0, 1.0), SearchEntry.id.desc())
     )
+    return matching, func.bm25(literal_column(FTS_TABLE), 10.0, 5.0, 1.0), fts.c.rowid.desc()
 
 
 def search(user: RegionalUser, text: str) -> Results:
-    """The records ``user`` may see that hold every word of ``text``, best first, at most
-    ``RESULT_LIMIT``. Text with no letters or digits finds nothing and is no error."""
+    """The records ``user`` may see that hold every word of ``text``, best first (a record whose
+    reference is exactly what was typed, then by the database's own relevance, reference and
+    title weighing more than the rest), at most ``RESULT_LIMIT``. Words held by more than
+    ``RANKED_AT_MOST`` records are shown newest first instead. Text with no letters or digits
+    finds nothing and is no error."""
     text = text or ""
     terms = search_terms(text)
     shortened = len(text) > MAX_QUERY_LENGTH or len(_words(text)) > MAX_TERMS
     if not terms:
         return Results(text[:MAX_QUERY_LENGTH], terms, [], has_more=False, was_shortened=False)
-    stmt = _ranked(terms, text[:MAX_QUERY_LENGTH]).where(_visible_to(user)).limit(RESULT_LIMIT + 1)
-    rows = db.session.execute(stmt).all()
+    typed = _typed_reference(text[:MAX_QUERY_LENGTH])
+    matching, relevance, newest = _matching(terms)
+    matching = matching.where(_visible_to(user))
+    common = (
+        db.session.scalar(
+            select(func.count()).select_from(
+                matching.with_only_columns(SearchEntry.id).limit(RANKED_AT_MOST + 1).subquery()
+            )
+        )
+        or 0
+    ) > RANKED_AT_MOST
+    if common:  # the newest, read in order from the index's end; the exact reference first
+        rows = list(db.session.execute(matching.order_by(newest).limit(RESULT_LIMIT + 1)).all())
+        if typed is not None:
+            exact = list(db.session.execute(matching.where(SearchEntry.reference == typed)).all())
+            rows = exact + [row for row in rows if row.reference != typed]
+    else:
+        exact_first = case((SearchEntry.reference == typed, 0), else_=1) if typed else literal_column("1")
+        stmt = matching.order_by(exact_first, relevance, SearchEntry.id.desc()).limit(RESULT_LIMIT + 1)
+        rows = list(db.session.execute(stmt).all())
     hits = [Hit(*row) for row in rows[:RESULT_LIMIT]]
-    return Results(text[:MAX_QUERY_LENGTH], terms, hits, has_more=len(rows) > RESULT_LIMIT, was_shortened=shortened)
+    return Results(
+        text[:MAX_QUERY_LENGTH],
+        terms,
+        hits,
+        has_more=len(rows) > RESULT_LIMIT,
+        was_shortened=shortened,
+        is_newest_first=common,
+    )

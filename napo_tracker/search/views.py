@@ -7,7 +7,7 @@ from flask import render_template, request
 from flask_login import current_user
 
 from . import bp
-from .services import MAX_QUERY_LENGTH, search
+from .services import MAX_QUERY_LENGTH, RANKED_AT_MOST, search
 
 # Where each kind of result opens (the endpoint and its argument's name).
 DETAIL_ENDPOINTS = {
@@ -23,5 +23,9 @@ DETAIL_ENDPOINTS = {
 def index():
     results = search(current_user, request.args.get("q", "", type=str))
     return render_template(
-        "search/index.html", results=results, endpoints=DETAIL_ENDPOINTS, max_length=MAX_QUERY_LENGTH
+        "search/index.html",
+        results=results,
+        endpoints=DETAIL_ENDPOINTS,
+        max_length=MAX_QUERY_LENGTH,
+        ranked_at_most=RANKED_AT_MOST,
     )

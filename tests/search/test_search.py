@@ -12,6 +12,7 @@ from napo_tracker.cases.models import Case
 from napo_tracker.cases.services import update_case
 from napo_tracker.evidence.models import EvidenceItem
 from napo_tracker.extensions import db
+from napo_tracker.search import services as search_services
 from napo_tracker.search.models import SearchEntry
 from napo_tracker.search.services import MAX_TERMS, search, search_terms
 from napo_tracker.testimonies.services import withdraw
@@ -111,6 +112,28 @@ def test_an_exact_reference_comes_first(world, records):
     reference = records["wales_case"].reference
     assert references(world.official, reference)[0] == reference
     assert references(world.official, reference.lower())[0] == reference
+
+
+def test_words_held_by_too_many_records_are_shown_newest_first_exact_reference_still_first(
+    monkeypatch, client, login_as, world, records
+):
+    """Above the cap, relevance is not weighed: the newest come first, the page says so, and a
+    reference typed exactly still leads."""
+    monkeypatch.setattr(search_services, "RANKED_AT_MOST", 2)
+    newest = factories.make_case(world.london_rep, world.london, title="Caseload again, the newest")
+    found = search(world.official, "caseload")
+    assert found.is_newest_first and found.hits[0].reference == newest.reference
+    assert {hit.reference for hit in found.hits} >= {records["london_case"].reference, records["wales_case"].reference}
+    oldest = records["london_case"].reference
+    monkeypatch.setattr(search_services, "RANKED_AT_MOST", 0)  # any match is too many to rank
+    by_reference = search(world.official, f"{oldest}")
+    assert by_reference.is_newest_first and by_reference.hits[0].reference == oldest
+    monkeypatch.setattr(search_services, "RANKED_AT_MOST", 2)
+    login_as(world.official)
+    page = client.get("/search?q=caseload")
+    assert "newest first" in page.text and newest.reference in page.text
+    monkeypatch.setattr(search_services, "RANKED_AT_MOST", 2_000)
+    assert not search(world.official, "caseload").is_newest_first
 
 
 def test_words_found_by_their_stem_and_beginning(world, records):
