@@ -270,13 +270,22 @@ def _by_place(scoped: Select, places: list[Any], level: str, columns: list[Any],
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
 
 
+# SQLite takes at most 500 parts in one UNION: places are read this many at a time.
+PLACES_AT_ONCE = 200
+
+
+def _chunks(places: list[Any]) -> list[list[Any]]:
+    return [places[start : start + PLACES_AT_ONCE] for start in range(0, len(places), PLACES_AT_ONCE)]
+
+
 def _count_by_place(scoped: Select, places: list[Any], level: str) -> int:
     """How many rows ``scoped`` holds, counted place by place: each place's rows in a date range
     are one range of the places index, where counting by date would walk every metric's rows."""
-    if not places:
-        return 0
-    counts = _by_place(scoped, places, level, [func.count(EvidenceItem.id).label("n")], None)
-    return int(db.session.scalar(select(func.sum(counts.c.n))) or 0)
+    total = 0
+    for chunk in _chunks(places):
+        counts = _by_place(scoped, chunk, level, [func.count(EvidenceItem.id).label("n")], None)
+        total += int(db.session.scalar(select(func.sum(counts.c.n))) or 0)
+    return total
 
 
 def _newest_by_place(
@@ -284,14 +293,14 @@ def _newest_by_place(
 ) -> list[EvidenceItem]:
     """The newest ``limit`` rows of ``scoped`` (of each place, with ``each``): each place's
     newest read from its range of the places index, then merged."""
-    if not places:
-        return []
     item = EvidenceItem
-    merged = _by_place(scoped, places, level, [item.id, item.as_of], limit)
-    ids_stmt = select(merged.c.id)
+    found: list[tuple[int, Any]] = []
+    for chunk in _chunks(places):
+        merged = _by_place(scoped, chunk, level, [item.id, item.as_of], limit)
+        found += [(row.id, row.as_of) for row in db.session.execute(select(merged.c.id, merged.c.as_of))]
     if not each:
-        ids_stmt = ids_stmt.order_by(merged.c.as_of.desc(), merged.c.id.desc()).limit(limit)
-    ids = list(db.session.scalars(ids_stmt))
+        found = sorted(found, key=lambda row: (row[1], row[0]), reverse=True)[:limit]
+    ids = [ident for ident, _as_of in found]
     return list(db.session.scalars(select(item).where(item.id.in_(ids))).unique()) if ids else []
 
 

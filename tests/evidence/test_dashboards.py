@@ -155,3 +155,23 @@ def test_metric_rules(world):
         assert "unit cannot change" in error.message
     else:
         raise AssertionError("a metric with figures changed its unit")
+
+
+def test_places_read_a_few_at_a_time_give_the_same_dashboard(monkeypatch, world):
+    """However many places there are, they are read in groups (SQLite takes at most 500 parts
+    in one UNION): one place at a time gives the same figures, totals and series as all at once."""
+    from napo_tracker.evidence import statistics
+
+    _vacancies(world)
+    metric = statistics.metric_for("vacancies")
+
+    def seen() -> tuple:
+        view = statistics.dashboard_view(world.official, metric, on=date(2026, 1, 1), level="region")
+        figures = [(f.place, f.grade, f.exact) for f in view.snapshot.figures]
+        totals = [(t.grade, t.exact) for t in view.snapshot.totals]
+        return figures, totals, view.series.lines, view.series.left_out
+
+    together = seen()
+    monkeypatch.setattr(statistics, "PLACES_AT_ONCE", 1)
+    assert seen() == together
+    assert len(together[0]) == 3 and together[1]  # London PO, Wales PO and PSO; totals by grade
