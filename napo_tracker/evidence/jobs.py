@@ -9,7 +9,6 @@ whichever way (on its last attempt, if something unexpected stops it).
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import asdict
 
@@ -20,9 +19,8 @@ from ..accounts.models import User
 from ..accounts.services import acting_user
 from ..jobs.models import MAX_ATTEMPTS, Job
 from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
-from ..jobs.services import enqueue, page_path
+from ..jobs.services import enqueue, page_path, within_the_minute
 from ..kernel import transaction
-from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError
 from .importer import ImportOptions, ImportReport, check_options, import_csv
 
@@ -43,7 +41,6 @@ def ask_for_import(actor: User, data: bytes, *, filename: str, options: ImportOp
     same file asked for twice within a minute (a second click) is imported once."""
     check_options(actor, options)
     stored = storage.save(data)
-    key = f"evidence.import:{getattr(actor, 'id', None)}:{hashlib.sha256(data).hexdigest()}:{dry_run}"
     return enqueue(
         "evidence.import",
         stored.stored_name,
@@ -52,7 +49,7 @@ def ask_for_import(actor: User, data: bytes, *, filename: str, options: ImportOp
         dry_run,
         requested_by=actor,
         subject=filename[:100],
-        key=f"{key}:{utcnow():%Y-%m-%dT%H:%M}",
+        key=within_the_minute(f"evidence.import:{actor.id}:{stored.sha256}:{dry_run}"),
     )
 
 

@@ -102,6 +102,11 @@ def _hand_on(app: Flask, job_id: int) -> None:
         run_inline(app, job_id)
 
 
+def within_the_minute(key: str) -> str:
+    """A job's key that a second click makes again only a minute later: asked twice at once, one job."""
+    return f"{key}:{utcnow():%Y-%m-%dT%H:%M}"
+
+
 def page_path(endpoint: str, **values: Any) -> str:
     """The path of one of the app's pages, without a request (a worker has none): a job's result."""
     base = urlsplit(current_app.config["PUBLIC_BASE_URL"])

@@ -22,7 +22,7 @@ from ..cases.models import Member
 from ..cases.services import member_with_number
 from ..extensions import db
 from ..jobs.models import Job
-from ..jobs.services import enqueue, page_path
+from ..jobs.services import enqueue, page_path, within_the_minute
 from ..kernel import clock
 from ..kernel.clock import add_months
 from ..kernel.ids import MAX_ID
@@ -184,7 +184,7 @@ def ask_for_export(actor: User, request: SubjectAccessRequest) -> Job:
         request.id,
         requested_by=actor,
         subject=request.reference,
-        key=f"privacy.export:{request.id}:{clock.utcnow():%Y-%m-%dT%H:%M}",
+        key=within_the_minute(f"privacy.export:{request.id}"),
         result_url=page_path("privacy.request_detail", reference=request.reference),
     )
 
