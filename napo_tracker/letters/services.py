@@ -8,7 +8,8 @@ Jinja's ``SandboxedEnvironment`` all the same, from plain strings, never from li
 A letter naming the member needs someone who may see who they are, and the member's
 agreement to be named; a letter naming a notice needs that notice, one of the case's. A sent
 letter is frozen: its PDF, encrypted, with the SHA-256 of the PDF as served, filed on the
-case's timeline.
+case's timeline. A letter's fixed words (the date line, "Our reference") and the dates and
+labels it merges are in English, Welsh, or both (Welsh first); its own words are the template's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from babel.dates import format_date
 from flask import abort, current_app
+from flask_babel import force_locale, gettext
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -33,6 +36,7 @@ from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError, check_version
 from ..kernel.ids import MAX_ID
+from ..kernel.labels import N_
 from ..kernel.vocabulary import Grade
 from ..notices.models import ForeseeabilityNotice
 from ..pdf import render_pdf
@@ -70,6 +74,15 @@ FIELDS: dict[str, dict[str, str]] = {
     "union": {"name": "the union's short name", "full_name": "the union's full name"},
     "letter": {"date": "the day the letter is sent"},
 }
+
+
+# The languages a letter's fixed words, dates and labels can be in: code -> what the choice is
+# called. Bilingual puts the Welsh first, as Welsh public bodies do; the merged values of a
+# bilingual letter are in English (its template holds both languages' words around them).
+LETTER_LANGUAGES: dict[str, str] = {"en": N_("English"), "cy": N_("Welsh"), "both": N_("Welsh and English")}
+_LOCALES = {"en": "en_GB", "cy": "cy", "both": "en_GB"}
+DATE_LABEL = N_("Date")
+REFERENCE_LABEL = N_("Our reference")
 
 
 class LetterError(DomainError):
@@ -206,39 +219,68 @@ class Draft:
     notice: ForeseeabilityNotice | None
     subject: str
     body: str
+    language: str = "en"
 
 
-def _values(actor: User, case: Case, notice: ForeseeabilityNotice | None, member_agrees: bool, on: date) -> dict:
-    """Plain strings for every merge field this letter may fill."""
+def _in_language(language: str, message: str) -> str:
+    """A fixed word of the letter in its language (``LETTER_LANGUAGES``)."""
+    if language == "en":
+        return message
+    with force_locale("cy"):
+        welsh = gettext(message)
+    return welsh if language == "cy" else f"{welsh} / {message}"
+
+
+def _day(on: date, language: str) -> str:
+    return format_date(on, "d MMMM y", locale=_LOCALES[language])
+
+
+def _label(label: str, language: str) -> str:
+    """A list's label (a category, a grade) in a Welsh letter's language; as it is otherwise."""
+    if language != "cy" or not label:
+        return label
+    with force_locale("cy"):
+        return gettext(label)
+
+
+def _values(
+    actor: User,
+    case: Case,
+    notice: ForeseeabilityNotice | None,
+    member_agrees: bool,
+    on: date,
+    language: str = "en",
+) -> dict:
+    """Plain strings for every merge field this letter may fill, dates and labels in ``language``."""
     unit = case.unit.name if case.unit else ""
     values: dict[str, dict[str, str]] = {
         "case": {
             "reference": case.reference,
             "title": case.title,
-            "category": CaseCategory.label_of(case.category),
+            "category": _label(CaseCategory.label_of(case.category), language),
             "region": case.region.name,
             "unit": unit,
-            "opened_on": f"{case.opened_on:%-d %B %Y}",
-            "grade": Grade.label_of(case.grade),
+            "opened_on": _day(case.opened_on, language),
+            "grade": _label(Grade.label_of(case.grade), language),
             "wmt_percent": f"{case.wmt_percent} %" if case.wmt_percent is not None else "",
             "caseload": str(case.caseload) if case.caseload is not None else "",
         },
         "rep": {"name": actor.display_name, "email": actor.email},
         "union": {"name": current_app.config["UNION_NAME"], "full_name": current_app.config["UNION_FULL_NAME"]},
-        "letter": {"date": f"{on:%-d %B %Y}"},
+        "letter": {"date": _day(on, language)},
     }
     member = case.member
     if member is not None and member_agrees and may_see_identity(actor, member) and not member.is_erased:
         values["member"] = {
             "name": member.name,
             "membership_number": member.membership_number or "",
-            "grade": Grade.label_of(member.grade),
+            "grade": _label(Grade.label_of(member.grade), language),
         }
     if notice is not None:
         values["notice"] = {
             "reference": notice.reference,
-            "served_on": f"{notice.served_on:%-d %B %Y}" if notice.served_on else "",
-            "response_due_on": f"{notice.response_due_on:%-d %B %Y}" if notice.response_due_on else "",
+            "served_on": _day(notice.served_on, language) if notice.served_on else "",
+            "response_due_on": _day(notice.response_due_on, language) if notice.response_due_on else "",
             "served_to_name": notice.served_to_name,
             "served_to_role": notice.served_to_role,
             "wmt_percent": f"{notice.wmt_percent} %",
@@ -247,9 +289,16 @@ def _values(actor: User, case: Case, notice: ForeseeabilityNotice | None, member
 
 
 def draft_letter(
-    actor: User, case: Case, template: LetterTemplate, notice_id: int | None, member_agrees: bool
+    actor: User,
+    case: Case,
+    template: LetterTemplate,
+    notice_id: int | None,
+    member_agrees: bool,
+    language: str = "en",
 ) -> Draft:
     """The letter as it would be sent: every field it names filled, or refused saying why."""
+    if language not in LETTER_LANGUAGES:
+        raise LetterError("Choose a language from the list.", "language")
     if template.is_archived:
         raise LetterError("This template is no longer in use.", "template_id")
     notice = None
@@ -274,34 +323,49 @@ def draft_letter(
             raise LetterError("This letter names the member: tick that they agree to be named in it.", "member_agrees")
     if "notice" in roots and notice is None:
         raise LetterError("This letter names a notice: choose which.", "notice_id")
-    values = _values(actor, case, notice, member_agrees, clock.today())
+    values = _values(actor, case, notice, member_agrees, clock.today(), language)
     environment = _environment()
     try:
         subject = environment.from_string(template.subject).render(values)
         body = environment.from_string(template.body).render(values)
     except (UndefinedError, SecurityError) as error:  # pragma: no cover - fields_used refuses these first
         raise LetterError(f"The template cannot be filled: {error}", "template_id") from None
-    return Draft(template, notice, subject.strip() or template.name, body)
+    return Draft(template, notice, subject.strip() or template.name, body, language)
 
 
-def send_letter(
-    actor: User, case: Case, template: LetterTemplate, notice_id: int | None, member_agrees: bool
-) -> SentLetter:
-    """Freeze the letter as a PDF (its SHA-256 kept), store it encrypted, and file it on the
-    case's timeline."""
-    draft = draft_letter(actor, case, template, notice_id, member_agrees)
-    today = clock.today()
-    pdf = render_pdf(
+def letter_pdf(case: Case, draft: Draft, on: date) -> bytes:
+    """The letter as a PDF: the template's words as filled, the fixed words in its language."""
+    language = draft.language
+    dated = f"{_day(on, 'cy')} / {_day(on, 'en')}" if language == "both" else _day(on, language)
+    return render_pdf(
         "letters/pdf/letter.html",
         {
             "subject": draft.subject,
             "paragraphs": [p.strip() for p in draft.body.split("\n\n") if p.strip()],
             "reference": case.reference,
-            "dated": f"{today:%-d %B %Y}",
+            "dated": dated,
+            "date_label": _in_language(language, DATE_LABEL),
+            "reference_label": _in_language(language, REFERENCE_LABEL),
+            "html_lang": "cy" if language == "cy" else "en-GB",
             "union_name": current_app.config["UNION_NAME"],
             "union_full_name": current_app.config["UNION_FULL_NAME"],
         },
     )
+
+
+def send_letter(
+    actor: User,
+    case: Case,
+    template: LetterTemplate,
+    notice_id: int | None,
+    member_agrees: bool,
+    language: str = "en",
+) -> SentLetter:
+    """Freeze the letter as a PDF (its SHA-256 kept), store it encrypted, and file it on the
+    case's timeline."""
+    draft = draft_letter(actor, case, template, notice_id, member_agrees, language)
+    today = clock.today()
+    pdf = letter_pdf(case, draft, today)
     digest = hashlib.sha256(pdf).hexdigest()
     letter = SentLetter(
         case_id=case.id,
@@ -321,7 +385,7 @@ def send_letter(
         happened_on=today,
         body=f"Letter sent: {draft.subject} (from the template “{template.name}”; PDF SHA-256 {digest}).",
     )
-    record(actor, AuditAction.LETTER_SENT, case, template=template.id, sha256=digest)
+    record(actor, AuditAction.LETTER_SENT, case, template=template.id, sha256=digest, language=language)
     return letter
 
 

@@ -14,6 +14,7 @@ from napo_tracker.extensions import db
 from napo_tracker.letters.models import LetterTemplate, SentLetter
 from napo_tracker.letters.services import LetterError, create_template, draft_letter, fields_used, update_template
 from tests import factories
+from tests.files import pdf_text
 from tests.helpers import form_tokens
 
 
@@ -168,3 +169,40 @@ def test_the_demo_templates_fill_in_for_a_case_with_its_member_and_notice(world)
     for template in templates:
         draft = draft_letter(world.london_rep, case, template, notice.id, member_agrees=True)
         assert "Gwen Member" in draft.body and "{{" not in draft.body
+
+
+@pytest.mark.parametrize(
+    ("language", "fixed", "absent"),
+    [
+        ("en", ["Date", "Our reference", "opened on 3 March 2026"], ["Dyddiad"]),
+        ("cy", ["Dyddiad", "Ein cyfeirnod", "opened on 3 Mawrth 2026"], ["Our reference", "March"]),
+        ("both", ["Dyddiad / Date", "Ein cyfeirnod / Our reference", "opened on 3 March 2026"], []),
+    ],
+)
+def test_a_letters_fixed_words_and_dates_are_in_the_language_chosen(world, language, fixed, absent):
+    from datetime import date
+
+    from napo_tracker.letters.services import send_letter
+
+    case = factories.make_case(world.london_rep, world.london, opened_on=date(2026, 3, 3))
+    template = create_template(
+        world.admin,
+        name="Opened",
+        kind="other",
+        subject="About {{ case.reference }}",
+        body="The case was opened on {{ case.opened_on }}.",
+    )
+    letter = send_letter(world.london_rep, case, template, None, False, language)
+    db.session.commit()
+    text = " ".join(pdf_text(letter.pdf).split())
+    for words in fixed:
+        assert words in text
+    for words in absent:
+        assert words not in text
+
+
+def test_a_language_not_on_the_list_is_refused(world):
+    case = factories.make_case(world.london_rep, world.london)
+    template = factories.make_letter_template(world.admin)
+    with pytest.raises(LetterError, match="Choose a language"):
+        draft_letter(world.london_rep, case, template, None, False, "fr")
