@@ -16,8 +16,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+from markupsafe import Markup
 from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
@@ -720,18 +721,35 @@ def letter_context(notice: ForeseeabilityNotice, on: date | None = None, languag
 
 
 # The languages a letter's own words can be in (the rep's wording, when given, stays theirs):
-# code -> (HTML lang, Babel locale, what the choice is called).
+# code -> (HTML lang, Babel locale, what the choice is called). "both" is the Welsh letter and
+# then the English one, from a new page, as Welsh public bodies send both.
 LETTER_LANGUAGES: dict[str, tuple[str, str, str]] = {
     "en": ("en-GB", "en_GB", N_("English")),
     "cy": ("cy", "cy", N_("Welsh")),
+    "both": ("cy", "cy", N_("Welsh and English")),
 }
 
 
 def render_letter(notice: ForeseeabilityNotice, on: date | None = None, language: str = "en") -> bytes:
     """The letter as a PDF, its fixed words and dates in ``language`` whatever the page's own."""
-    _html_lang, locale, _name = LETTER_LANGUAGES.get(language, LETTER_LANGUAGES["en"])
-    with force_locale(locale):
-        return render_pdf("notices/pdf/letter.html", letter_context(notice, on, language))
+    language = language if language in LETTER_LANGUAGES else "en"
+    parts = []
+    for part in ("cy", "en") if language == "both" else (language,):
+        html_lang, locale, _name = LETTER_LANGUAGES[part]
+        with force_locale(locale):
+            # Rendered from this project's own template with autoescaping: markup, not text.
+            html = Markup(render_template("notices/pdf/_letter_body.html", **letter_context(notice, on, part)))
+            title = gettext("Foreseeability notice %(reference)s", reference=notice.reference)
+        parts.append({"lang": html_lang, "html": html, "title": title})
+    return render_pdf(
+        "notices/pdf/letter.html",
+        {
+            "parts": parts,
+            "title": " / ".join(part["title"] for part in parts),
+            "reference": notice.reference,
+            "html_lang": LETTER_LANGUAGES[language][0],
+        },
+    )
 
 
 def letter_for_download(actor, notice: ForeseeabilityNotice, language: str = "en") -> bytes:

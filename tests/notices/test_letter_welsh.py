@@ -38,3 +38,27 @@ def test_a_draft_letter_in_welsh_and_an_unknown_language_in_english(client, logi
     assert "Dear" in _text(english.data) and "Annwyl" not in _text(
         english.data
     )  # the page's language is not the letter's
+
+
+def test_a_bilingual_letter_is_the_welsh_letter_then_the_english_one(world, make_notice):
+    notice = make_notice(caseload=61)
+    services.serve_notice(world.london_rep, notice, date(2026, 3, 2), on=date(2026, 3, 3), language="both")
+    db.session.commit()
+    pages = [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(io.BytesIO(notice.letter_pdf)).pages]
+    welsh_end = next(number for number, page in enumerate(pages) if "Yn gywir," in page)
+    english_start = next(number for number, page in enumerate(pages) if "Dear Jo Manager," in page)
+    # The English letter starts on a page of its own, after the Welsh one has ended.
+    assert welsh_end < english_start and "Annwyl" not in pages[english_start]
+    text = " ".join(pages)
+    assert "Annwyl Jo Manager," in text and "Dear Jo Manager," in text
+    assert "61 achos" in text and "61 cases" in text
+    assert "16 Mawrth 2026" in text and "16 March 2026" in text
+    assert f"{notice.reference} · 1 / {len(pages)}" in text  # the footer needs no words
+
+
+def test_the_draft_letter_can_be_printed_in_both_languages(client, login_as, world, make_notice):
+    notice = make_notice()
+    login_as(world.london_rep)
+    both = client.get(f"/notices/{notice.reference}/letter.pdf?doc_lang=both")
+    assert both.status_code == 200
+    assert "Annwyl" in _text(both.data) and "Dear" in _text(both.data)
