@@ -1,6 +1,7 @@
 """The kill rate of `make mutation`, per module and overall, from mutmut's results in mutants/.
 
     .venv/bin/python scripts/mutation-score.py 'napo_tracker.security.*' ...   (the Makefile's MUTANTS)
+    .venv/bin/python scripts/mutation-score.py --pending PATTERN ...          (what is left to run)
 
 Killed: a test failed (or the run timed out: the mutant hung the code). Survived: every test
 passed. Mutants no test reaches count as survivors too. The survivors are listed by name, for
@@ -17,6 +18,21 @@ from pathlib import Path
 
 KILLED = {1, 3, 36, 24, -24, 152, 255}
 SURVIVED = {0, 5, 33}
+
+
+def pending(patterns: list[str]) -> int:
+    """The mutants the patterns select that have no result yet, one name per line, for
+    `mutmut run` (which, given patterns, runs every mutant they match again); the patterns
+    themselves before any run has made the mutants."""
+    metas = sorted(Path("mutants").rglob("*.py.meta"))
+    if not metas:
+        print("\n".join(patterns))
+        return 0
+    for meta in metas:
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if code is None and any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
+                print(name)
+    return 0
 
 
 def main(patterns: list[str]) -> int:
@@ -55,4 +71,6 @@ def main(patterns: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--pending"]:
+        sys.exit(pending(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))
