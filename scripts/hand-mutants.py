@@ -116,7 +116,7 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "the render child without a memory cap",
-        PDF,
+        "napo_tracker/kernel/bounded.py",
         "        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n",
         "",
         ["tests/test_pdf.py"],
@@ -124,15 +124,15 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "the render child keeps <link rel=attachment>",
         PDF,
-        "        document.metadata.attachments = []\n",
+        "    document.metadata.attachments = []\n",
         "",
         PDF_TESTS,
     ),
     (
         "the render child keeps <a rel=attachment>",
         PDF,
-        '            page.links = [link for link in page.links if link[0] != "attachment"]\n',
-        "            pass\n",
+        '        page.links = [link for link in page.links if link[0] != "attachment"]\n',
+        "        pass\n",
         PDF_TESTS,
     ),
     (
