@@ -33,6 +33,8 @@ NOT_WORDS = set(
     "larrb raquo laquo zwj thinsp rsquo lsquo ldquo rdquo quot pound percnt lt gt xlsx sha utc url html js "
     "svg png docx odt totp api ical json zip gb kb mb px".split()
 )
+# Elements whose text is code (a command to type, a script), not words to translate.
+SKIPPED_TAGS = ("script", "style", "code", "kbd", "samp")
 # Field classes whose first argument is the label a person reads.
 FIELD = re.compile(r"(Field|Select|Radio|Check|Submit|Area)\w*$")
 VALIDATOR_MESSAGE_KEYWORDS = {"message"}
@@ -49,10 +51,10 @@ class _TemplateText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
         self.found: list[tuple[int, str]] = []
-        self._skip = 0  # inside <script> or <style>
+        self._skip = 0  # inside <script>, <style>, <code> or <kbd>: code, not words
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
+        if tag in SKIPPED_TAGS:
             self._skip += 1
         for name, value in attrs:
             if value and (name in READ_ATTRIBUTES or (name == "value" and tag in ("input", "button"))):
@@ -62,7 +64,7 @@ class _TemplateText(HTMLParser):
                     self.found.append((self.getpos()[0], f'{name}="{value}"'))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
+        if tag in SKIPPED_TAGS and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:
@@ -114,7 +116,8 @@ def python_findings(path: Path) -> Iterator[tuple[int, str]]:
         if not isinstance(node, ast.Call):
             continue
         name = _name(node.func)
-        if name in MARKERS:
+        # A service's refusal (a DomainError's message) is not one of the strings checked here.
+        if name in MARKERS or name.endswith("Error"):
             continue
         candidates: list[ast.expr] = []
         if name == "flash" and node.args:
