@@ -24,10 +24,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel.clock import today
+from ..kernel.labels import N_
 from .models import MAX_CHART_REGIONS, MAX_TESTIMONIES, Audience, SectionKind
 from .services import DOCUMENT_LANGUAGES, BriefingError, validate_section_body
 
-MARKDOWN_HINT = (
+MARKDOWN_HINT = _l(
     "Markdown: a blank line between paragraphs, “- ” for a list item, “# ” for a sub-heading. "
     "HTML is shown as plain text. [=EV-0001] prints a figure with its source number, "
     "[EV-0001] the source number alone."
@@ -41,29 +42,29 @@ class VersionedForm(FlaskForm):
 
 
 class BriefingForm(VersionedForm):
-    title = StringField("Title", filters=[strip_text], validators=[DataRequired(), Length(max=200), PlainText()])
+    title = StringField(_l("Title"), filters=[strip_text], validators=[DataRequired(), Length(max=200), PlainText()])
     subtitle = StringField(
-        "Subtitle",
+        _l("Subtitle"),
         filters=[strip_text],
         validators=[Optional(), Length(max=200), PlainText()],
-        description="For example: A briefing from the union for parliamentarians",
+        description=_l("For example: A briefing from the union for parliamentarians"),
     )
-    audience = SelectField("Audience", choices=select_choices(Audience.choices()))
-    dated_on = DateField("Date", validators=[InputRequired(message="Give the briefing's date.")], default=today)
+    audience = SelectField(_l("Audience"), choices=select_choices(Audience.choices()))
+    dated_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Give the briefing's date."))], default=today)
     signatory_name = StringField(
-        "Signed by (name)", filters=[strip_text], validators=[Optional(), Length(max=120), PlainText()]
+        _l("Signed by (name)"), filters=[strip_text], validators=[Optional(), Length(max=120), PlainText()]
     )
     signatory_title = StringField(
-        "Signatory's title",
+        _l("Signatory's title"),
         filters=[strip_text],
         validators=[Optional(), Length(max=120), PlainText()],
-        description="For example: National Official",
+        description=_l("For example: National Official"),
     )
-    submit = SubmitField("Save briefing")
+    submit = SubmitField(_l("Save briefing"))
 
     def validate_dated_on(self, field):
         if field.data and not 2000 <= field.data.year <= 2099:
-            raise ValidationError("Give a date between 2000 and 2099.")
+            raise ValidationError(_l("Give a date between 2000 and 2099."))
 
 
 class NewBriefingForm(OnceOnlyForm, BriefingForm):
@@ -79,21 +80,21 @@ def _check_body(form: FlaskForm, field: Any) -> None:
 
 
 class SectionForm(VersionedForm):
-    kind = SelectField("Kind of section", choices=select_choices(SectionKind.choices()))
+    kind = SelectField(_l("Kind of section"), choices=select_choices(SectionKind.choices()))
     heading = StringField(
-        "Heading",
+        _l("Heading"),
         filters=[strip_text],
         validators=[Optional(), Length(max=200), PlainText()],
-        description="Left empty, the kind of section is used.",
+        description=_l("Left empty, the kind of section is used."),
     )
     body = TextAreaField(
-        "Text",
+        _l("Text"),
         validators=[Optional(), PlainText(multiline=True), _check_body],
         description=MARKDOWN_HINT,
         render_kw={"rows": 18},
     )
-    submit = SubmitField("Save section")
-    preview = SubmitField("Preview without saving")
+    submit = SubmitField(_l("Save section"))
+    preview = SubmitField(_l("Preview without saving"))
 
 
 class NewSectionForm(OnceOnlyForm, SectionForm):
@@ -101,35 +102,35 @@ class NewSectionForm(OnceOnlyForm, SectionForm):
 
 
 class ChartForm(VersionedForm):
-    metric_code = SelectField("Metric", validate_choice=False)
+    metric_code = SelectField(_l("Metric"), validate_choice=False)
     region_ids = SelectMultipleField(
-        "Regions",
+        _l("Regions"),
         coerce=int,
         validate_choice=False,
-        description="None chosen: every region (national figures only when “National” is chosen).",
+        description=_l("None chosen: every region (national figures only when “National” is chosen)."),
     )
     chart_on = DateField(
-        "Latest figure of each region on or before",
+        _l("Latest figure of each region on or before"),
         validators=[Optional()],
-        description="Left empty: the briefing's date.",
+        description=_l("Left empty: the briefing's date."),
     )
     since_on = DateField(
-        "Or: every figure of the chosen regions since",
+        _l("Or: every figure of the chosen regions since"),
         validators=[Optional()],
-        description="A line per region over time, instead of each one's latest figure.",
+        description=_l("A line per region over time, instead of each one's latest figure."),
     )
     references = StringField(
-        "Or: the evidence to draw, by reference",
+        _l("Or: the evidence to draw, by reference"),
         filters=[strip_text],
         validators=[Optional(), Length(max=2000), PlainText()],
-        description="For example: EV-0001, EV-0007. Overrides the choices above.",
+        description=_l("For example: EV-0001, EV-0007. Overrides the choices above."),
     )
-    submit = SubmitField("Save chart")
+    submit = SubmitField(_l("Save chart"))
 
     def __init__(self, *args, metric_choices=(), region_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.metric_code.choices = select_choices([("", "No chart"), *metric_choices])
-        self.region_ids.choices = select_choices([(0, "National"), *region_choices])
+        self.metric_code.choices = select_choices([("", N_("No chart")), *metric_choices])
+        self.region_ids.choices = select_choices([(0, N_("National")), *region_choices])
         self.known_metrics = {code for code, _label in metric_choices}
         self.known_regions = {value for value, _label in region_choices} | {0}
 
@@ -138,14 +139,14 @@ class ChartForm(VersionedForm):
 
     def validate_metric_code(self, field):
         if field.data and field.data not in self.known_metrics:
-            raise ValidationError("Choose a metric from the list.")
+            raise ValidationError(_l("Choose a metric from the list."))
 
     def validate_region_ids(self, field):
         known = self.known_regions
         if len(field.data or []) > MAX_CHART_REGIONS:
-            raise ValidationError(f"A chart can compare at most {MAX_CHART_REGIONS} regions.")
+            raise ValidationError(_l("A chart can compare at most %(count)s regions.", count=MAX_CHART_REGIONS))
         if any(value not in known for value in field.data or []):
-            raise ValidationError("Choose regions from the list.")
+            raise ValidationError(_l("Choose regions from the list."))
 
 
 class EvidenceFilterForm(FlaskForm):
@@ -154,38 +155,43 @@ class EvidenceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    region = SelectField("Region", validate_choice=False)
-    metric = SelectField("Metric", validate_choice=False)
-    since_on = DateField("As of, on or after", validators=[Optional()])
-    verified_only = BooleanField("Verified only")
+    region = SelectField(_l("Region"), validate_choice=False)
+    metric = SelectField(_l("Metric"), validate_choice=False)
+    since_on = DateField(_l("As of, on or after"), validators=[Optional()])
+    verified_only = BooleanField(_l("Verified only"))
 
     def __init__(self, *args, metric_choices=(), region_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.region.choices = select_choices(
-            [("", "All regions"), ("0", "National"), *[(str(value), label) for value, label in region_choices]]
+            [("", N_("All regions")), ("0", N_("National")), *[(str(value), label) for value, label in region_choices]]
         )
-        self.metric.choices = select_choices([("", "All metrics"), *metric_choices])
+        self.metric.choices = select_choices([("", N_("All metrics")), *metric_choices])
 
 
 class CiteForm(VersionedForm):
     evidence_reference = HiddenField(validators=[DataRequired(), Length(max=16), PlainText()])
-    section_id = SelectField("Add to section", coerce=int, validate_choice=False)
-    submit = SubmitField("Cite")
+    section_id = SelectField(_l("Add to section"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Cite"))
 
 
 class RegionalForm(OnceOnlyForm, VersionedForm):
     region_ids = SelectMultipleField(
-        "Regions", coerce=int, validate_choice=False, validators=[DataRequired(message="Choose at least one region.")]
+        _l("Regions"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose at least one region."))],
     )
     date_from = DateField(
-        "Figures dated from", validators=[Optional()], description="Left empty: twelve months before the briefing."
+        _l("Figures dated from"),
+        validators=[Optional()],
+        description=_l("Left empty: twelve months before the briefing."),
     )
-    date_to = DateField("to", validators=[Optional()], description="Left empty: the briefing's date.")
-    submit = SubmitField("Draft the regional evidence section")
+    date_to = DateField(_l("to"), validators=[Optional()], description=_l("Left empty: the briefing's date."))
+    submit = SubmitField(_l("Draft the regional evidence section"))
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The period must end on or after its start.")
+            raise ValidationError(_l("The period must end on or after its start."))
 
     def __init__(self, *args, region_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,64 +201,68 @@ class RegionalForm(OnceOnlyForm, VersionedForm):
     def validate_region_ids(self, field):
         known = self.known_regions
         if any(value not in known for value in field.data or []):
-            raise ValidationError("Choose regions from the list.")
+            raise ValidationError(_l("Choose regions from the list."))
 
 
 class TestimonyPickForm(VersionedForm):
     __test__ = False
 
-    testimony_ids = SelectMultipleField("Testimonies to quote", coerce=int, validate_choice=False)
-    submit = SubmitField("Save the testimonies quoted")
+    testimony_ids = SelectMultipleField(_l("Testimonies to quote"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Save the testimonies quoted"))
 
     def validate_testimony_ids(self, field):
         chosen = field.data or []
         if len(chosen) > MAX_TESTIMONIES:
             raise ValidationError(
-                f"A briefing may quote at most {MAX_TESTIMONIES} testimonies; you chose {len(chosen):,}."
+                _l(
+                    "A briefing may quote at most %(most)s testimonies; you chose %(chosen)s.",
+                    most=MAX_TESTIMONIES,
+                    chosen=f"{len(chosen):,}",
+                )
             )
 
 
 class AddQuestionForm(OnceOnlyForm, VersionedForm):
-    question_id = IntegerField("Question from the bank", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    question_id = IntegerField(_l("Question from the bank"), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     text = TextAreaField(
-        "Or write a question of this briefing's own",
+        _l("Or write a question of this briefing's own"),
         filters=[strip_text],
         validators=[Optional(), Length(max=1000), PlainText(multiline=True)],
     )
-    submit = SubmitField("Add question")
+    submit = SubmitField(_l("Add question"))
 
     def validate(self, extra_validators=None) -> bool:
         # Optional() ends the text field's own checks when it is empty, so "one of the two" is here.
         valid = super().validate(extra_validators)
         if valid and not self.text.data and not self.question_id.data:
-            self.text.errors = ["Write a question, or pick one from the bank."]
+            self.text.errors = [_l("Write a question, or pick one from the bank.")]
             return False
         return valid
 
 
 class RewordForm(VersionedForm):
     text = TextAreaField(
-        "Question, as this briefing asks it",
+        _l("Question, as this briefing asks it"),
         filters=[strip_text],
         validators=[DataRequired(), Length(max=1000), PlainText(multiline=True)],
     )
-    submit = SubmitField("Save wording")
+    submit = SubmitField(_l("Save wording"))
 
 
 class QuestionForm(FlaskForm):
     text = TextAreaField(
-        "Question",
+        _l("Question"),
         filters=[strip_text],
         validators=[DataRequired(), Length(min=10, max=1000), PlainText(multiline=True)],
     )
     topics = StringField(
-        "Topics",
+        _l("Topics"),
         filters=[strip_text],
         validators=[Optional(), Length(max=200), PlainText()],
-        description="Separated by commas: retention, pay, staffing …",
+        description=_l("Separated by commas: retention, pay, staffing …"),
     )
-    is_archived = BooleanField("Archived (no longer offered)")
-    submit = SubmitField("Save question")
+    is_archived = BooleanField(_l("Archived (no longer offered)"))
+    submit = SubmitField(_l("Save question"))
 
 
 class NewQuestionForm(OnceOnlyForm, QuestionForm):
@@ -262,7 +272,7 @@ class NewQuestionForm(OnceOnlyForm, QuestionForm):
 class ConfirmChangeForm(VersionedForm):
     """Publish, withdraw, move and remove: a button with CSRF and the briefing's version."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 class PublishForm(OnceOnlyForm, ConfirmChangeForm):

@@ -7,6 +7,7 @@ from ..accounts.services import acting_user
 from ..extensions import db
 from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
 from ..jobs.services import page_path
+from ..kernel.labels import N_
 from . import services as svc
 from .models import Briefing
 from .withdrawals import notify_officials, versions_to_tell
@@ -15,7 +16,7 @@ from .withdrawals import notify_officials, versions_to_tell
 _PROGRESS = {"Checking the briefing": 5, "Laying out the document": 15, "Rendering the PDF": 35, "Storing the PDF": 90}
 
 
-@job_handler("briefings.publish", title="Publishing")
+@job_handler("briefings.publish", title=N_("Publishing"))
 def publish_job(job: RunningJob, briefing_id: int, expected_version: int, language: str = "en") -> Outcome:
     """Publish the draft as it stood when it was asked for: if it has changed since, nothing is
     published and the person is told (the briefing's version check)."""
@@ -36,7 +37,7 @@ def publish_job(job: RunningJob, briefing_id: int, expected_version: int, langua
     )
 
 
-@job_handler("briefings.notify", title="E-mailing officials about withdrawn testimonies")
+@job_handler("briefings.notify", title=N_("E-mailing officials about withdrawn testimonies"))
 def notify_job(job: RunningJob) -> Outcome:
     """As ``flask briefings notify``: officials and admins told once about each version marked."""
     told = notify_officials(versions_to_tell())

@@ -40,9 +40,9 @@ class Audience(LabelledEnum):
 
 
 class BriefingStatus(LabelledEnum):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", N_("Draft")
+    PUBLISHED = "published", N_("Published")
+    WITHDRAWN = "withdrawn", N_("Withdrawn")
 
 
 class SectionKind(LabelledEnum):

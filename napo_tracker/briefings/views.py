@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..evidence.services import format_value
@@ -46,11 +47,11 @@ def briefings_panel(user: Any) -> Panel | None:
     if not svc.may_use_briefings(user):
         return None
     return Panel(
-        "Briefings",
+        _("Briefings"),
         "briefings/_panel.html",
         {"briefings": svc.recent_briefings()},
         "briefings.index",
-        "All briefings",
+        _("All briefings"),
     )
 
 
@@ -82,7 +83,7 @@ def new():
                 signatory_name=form.signatory_name.data or "",
                 signatory_title=form.signatory_title.data or "",
             )
-            flash(f"Briefing {briefing.reference} started.", "success")
+            flash(_("Briefing %(reference)s started.", reference=briefing.reference), "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference))
         return render_template("briefings/new.html", form=form), outcome.status_code
     return render_template("briefings/new.html", form=form), (400 if form.errors else 200)
@@ -106,7 +107,7 @@ def edit(ref: str):
                 signatory_name=form.signatory_name.data or "",
                 signatory_title=form.signatory_title.data or "",
             )
-            flash("Briefing saved.", "success")
+            flash(_("Briefing saved."), "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference))
         return render_template("briefings/edit.html", form=form, briefing=briefing), outcome.status_code
     return render_template("briefings/edit.html", form=form, briefing=briefing), (400 if form.errors else 200)
@@ -163,7 +164,7 @@ def section_new(ref: str):
             body=form.body.data or "",
             expected_version=form.expected_version.data,
         )
-        flash(f"Section “{section.heading}” added.", "success")
+        flash(_("Section “%(heading)s” added.", heading=section.heading), "success")
         return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor=f"section-{section.id}"))
     return _render_detail(briefing, form, outcome.status_code)
 
@@ -193,7 +194,7 @@ def section_edit(ref: str, section_id: int):
                 body=form.body.data or "",
                 expected_version=form.expected_version.data,
             )
-            flash("Section saved.", "success")
+            flash(_("Section saved."), "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor=f"section-{section.id}"))
         return page(outcome.status_code)
     return page(400 if form.errors else 200)
@@ -209,7 +210,7 @@ def section_move(ref: str, section_id: int, direction: str):
     return _confirmed(
         briefing,
         lambda version: svc.move_section(current_user, section, direction, expected_version=version),
-        "Section moved.",
+        _("Section moved."),
     )
 
 
@@ -221,7 +222,7 @@ def section_remove(ref: str, section_id: int):
     return _confirmed(
         briefing,
         lambda version: svc.remove_section(current_user, section, expected_version=version),
-        "Section removed.",
+        _("Section removed."),
     )
 
 
@@ -255,7 +256,7 @@ def section_chart(ref: str, section_id: int):
                 references=form.chosen_references(),
                 expected_version=form.expected_version.data,
             )
-            flash("Chart saved.", "success")
+            flash(_("Chart saved."), "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor=f"section-{section.id}"))
         return page(outcome.status_code)
     return page(400 if form.errors else 200)
@@ -286,7 +287,10 @@ def evidence_picker(ref: str):
                     reference=cite.evidence_reference.data or "",
                     expected_version=cite.expected_version.data,
                 )
-                flash(f"{item.reference} cited in “{section.heading}”.", "success")
+                flash(
+                    _("%(reference)s cited in “%(heading)s”.", reference=item.reference, heading=section.heading),
+                    "success",
+                )
                 kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in PICKER_FILTERS}
                 return redirect(url_for("briefings.evidence_picker", ref=briefing.reference, **kept))
             status = outcome.status_code
@@ -298,7 +302,7 @@ def evidence_picker(ref: str):
     items = svc.evidence_for_picker(
         briefing,
         region_id=region_id,
-        metric_code=metric if metric in {code for code, _ in metrics} else None,
+        metric_code=metric if metric in {code for code, _label in metrics} else None,
         since_on=filters.since_on.data if not filters.since_on.errors else None,
         verified_only=bool(filters.verified_only.data),
     )
@@ -328,10 +332,12 @@ def regional(ref: str):
                 date_to=form.date_to.data,
                 expected_version=form.expected_version.data,
             )
-            flash("Regional evidence drafted: read it through and edit it.", "success")
+            flash(_("Regional evidence drafted: read it through and edit it."), "success")
             if left_out:
-                shown = "; ".join(left_out[:12]) + (f"; and {len(left_out) - 12} more" if len(left_out) > 12 else "")
-                flash(f"Left out ({len(left_out)}): {shown}.", "info")
+                shown = "; ".join(left_out[:12])
+                if len(left_out) > 12:
+                    shown = _("%(shown)s; and %(more)s more", shown=shown, more=len(left_out) - 12)
+                flash(_("Left out (%(count)s): %(shown)s.", count=len(left_out), shown=shown), "info")
             return redirect(url_for("briefings.section_edit", ref=briefing.reference, section_id=section.id))
         return render_template("briefings/regional.html", form=form, briefing=briefing), outcome.status_code
     return render_template("briefings/regional.html", form=form, briefing=briefing), (400 if form.errors else 200)
@@ -365,7 +371,7 @@ def testimony_picker(ref: str):
             svc.set_testimonies(
                 current_user, briefing, form.testimony_ids.data or [], expected_version=form.expected_version.data
             )
-            flash("Testimonies saved.", "success")
+            flash(_("Testimonies saved."), "success")
             return redirect(url_for("briefings.detail", ref=briefing.reference, _anchor="testimonies"))
         return page(outcome.status_code)
     return page(400 if form.errors else 200)
@@ -398,7 +404,7 @@ def questions(ref: str):
                 text=form.text.data or "",
                 expected_version=form.expected_version.data,
             )
-            flash("Question added.", "success")
+            flash(_("Question added."), "success")
             return redirect(url_for("briefings.questions", ref=briefing.reference))
         return page(outcome.status_code)
     return page(400 if form.errors else 200)
@@ -419,7 +425,7 @@ def question_reword(ref: str, item_id: int):
     if form.validate_on_submit():
         with errors_on(form, "text") as outcome:
             svc.reword_question(current_user, item, form.text.data or "", expected_version=form.expected_version.data)
-            flash("Question reworded for this briefing.", "success")
+            flash(_("Question reworded for this briefing."), "success")
             return redirect(url_for("briefings.questions", ref=briefing.reference))
         return page(outcome.status_code)
     return page(400 if form.errors else 200)
@@ -435,7 +441,7 @@ def question_move(ref: str, item_id: int, direction: str):
     return _confirmed(
         briefing,
         lambda version: svc.move_question(current_user, item, direction, expected_version=version),
-        "Question moved.",
+        _("Question moved."),
         "questions",
     )
 
@@ -448,7 +454,7 @@ def question_remove(ref: str, item_id: int):
     return _confirmed(
         briefing,
         lambda version: svc.remove_question(current_user, item, expected_version=version),
-        "Question removed.",
+        _("Question removed."),
         "questions",
     )
 
@@ -463,7 +469,7 @@ def testimony_move(ref: str, testimony_id: int, direction: str):
     return _confirmed(
         briefing,
         lambda version: svc.move_testimony(current_user, link, direction, expected_version=version),
-        "Testimony moved.",
+        _("Testimony moved."),
         "testimonies",
     )
 
@@ -477,7 +483,7 @@ def number_mark(ref: str, section_id: int, key: str):
     return _confirmed(
         briefing,
         lambda version: svc.mark_not_statistic(current_user, section, key[:40], expected_version=version),
-        "Marked “not a statistic”.",
+        _("Marked “not a statistic”."),
         "checks",
     )
 
@@ -489,7 +495,7 @@ def question_bank():
     if form.validate_on_submit():
         with errors_on(form, "text") as outcome:
             svc.create_question(current_user, text=form.text.data or "", topics=form.topics.data or "")
-            flash("Question added to the bank.", "success")
+            flash(_("Question added to the bank."), "success")
             return redirect(url_for("briefings.question_bank"))
         status = outcome.status_code
     else:
@@ -514,7 +520,7 @@ def question_edit(question_id: int):
                 topics=form.topics.data or "",
                 is_archived=bool(form.is_archived.data),
             )
-            flash("Question saved.", "success")
+            flash(_("Question saved."), "success")
             return redirect(url_for("briefings.question_bank"))
         status = outcome.status_code
     else:
@@ -604,7 +610,7 @@ def correct(ref: str):
         abort(400)
     with errors_on(form) as outcome:
         job = svc.request_corrected(current_user, briefing, expected_version=form.expected_version.data)
-        flash("Publishing a version without the withdrawn testimony: send it to the readers of the one it replaces.")
+        flash(_("Publishing a version without the withdrawn testimony: send it to the readers of the one it replaces."))
         return redirect(url_for("jobs.detail", job_id=job.id))
     if outcome.error is not None:
         flash(outcome.error.message, "danger")

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -23,8 +24,9 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import OnceOnlyForm, PlainText, VersionField, strip_text
+from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel.clock import today
+from ..kernel.labels import N_
 from ..kernel.vocabulary import Grade
 from .models import Level, MetricUnit, SourceType, Visibility
 from .services import parse_value
@@ -62,86 +64,96 @@ class EvidenceForm(FlaskForm):
     """Regions, units and metrics are given as choices by the view (they depend on the user)."""
 
     region_id = SelectField(
-        "Region", coerce=optional_int, description="Leave as 'National' for a figure about the whole service."
+        _l("Region"), coerce=optional_int, description=_l("Leave as 'National' for a figure about the whole service.")
     )
-    unit_id = SelectField("Unit", coerce=optional_int, description="Optional: a unit inside the region.")
-    metric_id = SelectField("Metric", coerce=optional_int, description="What the value measures.")
+    unit_id = SelectField(_l("Unit"), coerce=optional_int, description=_l("Optional: a unit inside the region."))
+    metric_id = SelectField(_l("Metric"), coerce=optional_int, description=_l("What the value measures."))
     value = ExactNumberField(
-        "Value",
+        _l("Value"),
         filters=[strip_text],
         validators=[Optional(), Length(max=40)],
-        description="An exact number, e.g. 192 or 24.43. Leave empty for a statement only.",
+        description=_l("An exact number, e.g. 192 or 24.43. Leave empty for a statement only."),
     )
     statement = TextAreaField(
-        "Statement",
+        _l("Statement"),
         filters=[strip_text],
         validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
-        description="What was said or found, in a sentence or two.",
+        description=_l("What was said or found, in a sentence or two."),
     )
     as_of = DateField(
-        "Date it describes",
-        validators=[InputRequired(message="Give the date the figure describes.")],
-        description="The day the figure is true of (the end of the period, if it covers one).",
+        _l("Date it describes"),
+        validators=[InputRequired(message=_l("Give the date the figure describes."))],
+        description=_l("The day the figure is true of (the end of the period, if it covers one)."),
     )
     period_start_on = DateField(
-        "Period starts on", validators=[Optional()], description="Optional: for a figure about a period, its first day."
+        _l("Period starts on"),
+        validators=[Optional()],
+        description=_l("Optional: for a figure about a period, its first day."),
     )
-    grade = SelectField("Grade", choices={"": "Any or not stated", **Grade.labels()}, validators=[Optional()])
+    grade = SelectField(
+        _l("Grade"), choices=select_choices([("", N_("Any or not stated")), *Grade.choices()]), validators=[Optional()]
+    )
     reporter_count = IntegerField(
-        "Number of people it comes from",
+        _l("Number of people it comes from"),
         validators=[Optional(), NumberRange(min=1, max=100000)],
-        description="For figures from individual reports: one or two people's figure about one unit "
-        "is shown as 'fewer than 3' unless the member consented or an official allows it.",
+        description=_l(
+            "For figures from individual reports: one or two people's figure about one unit "
+            "is shown as 'fewer than 3' unless the member consented or an official allows it."
+        ),
     )
-    source_type = SelectField("Source", choices=SourceType.labels())
+    source_type = SelectField(_l("Source"), choices=select_choices(SourceType.choices()))
     source_title = StringField(
-        "Source title or reference",
+        _l("Source title or reference"),
         filters=[strip_text],
-        validators=[DataRequired(message="Say where the figure comes from."), Length(max=300), PlainText()],
+        validators=[DataRequired(message=_l("Say where the figure comes from.")), Length(max=300), PlainText()],
     )
     source_publisher = StringField(
-        "Publisher", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()]
+        _l("Publisher"), filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()]
     )
-    source_date = DateField("Source date", validators=[Optional()])
+    source_date = DateField(_l("Source date"), validators=[Optional()])
     source_url = StringField(
-        "Link",
+        _l("Link"),
         filters=[strip_text],
-        validators=[Optional(), Length(max=500), URL(require_tld=True, message="Give a full web address (https://…).")],
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(require_tld=True, message=_l("Give a full web address (https://…).")),
+        ],
     )
     case_reference = StringField(
-        "Case it came from",
+        _l("Case it came from"),
         filters=[strip_text],
         validators=[Optional(), Length(max=40), PlainText()],
-        description="Optional: a case reference, e.g. CASE-2026-0042.",
+        description=_l("Optional: a case reference, e.g. CASE-2026-0042."),
     )
     notice_reference = StringField(
-        "Foreseeability notice it came from",
+        _l("Foreseeability notice it came from"),
         filters=[strip_text],
         validators=[Optional(), Length(max=40), PlainText()],
-        description="Optional, e.g. FN-2026-0007.",
+        description=_l("Optional, e.g. FN-2026-0007."),
     )
     testimony_reference = StringField(
-        "Testimony it came from",
+        _l("Testimony it came from"),
         filters=[strip_text],
         validators=[Optional(), Length(max=40), PlainText()],
-        description="Optional (officials only), e.g. TST-7KQ2-M9XD.",
+        description=_l("Optional (officials only), e.g. TST-7KQ2-M9XD."),
     )
-    visibility = SelectField("Visibility", choices=Visibility.labels())
+    visibility = SelectField(_l("Visibility"), choices=select_choices(Visibility.choices()))
     version = VersionField()
-    submit = SubmitField("Save evidence")
+    submit = SubmitField(_l("Save evidence"))
 
     def validate_value(self, field):
         field.parsed = _parse_optional_value(field.data)
 
     def validate_as_of(self, field):
         if field.data and field.data > today():
-            raise ValidationError("The date cannot be in the future.")
+            raise ValidationError(_l("The date cannot be in the future."))
         if field.data and field.data.year < 1990:
-            raise ValidationError("Check the year: figures before 1990 are not kept.")
+            raise ValidationError(_l("Check the year: figures before 1990 are not kept."))
 
     def validate_source_url(self, field):
         if field.data and not field.data.lower().startswith(("https://", "http://")):
-            raise ValidationError("Give a web address starting with https:// or http://.")
+            raise ValidationError(_l("Give a web address starting with https:// or http://."))
 
     def item_fields(self) -> dict[str, Any]:
         """Explicit fields for the service (never populate_obj)."""
@@ -181,23 +193,25 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    region = SelectField("Region", coerce=str, validators=[Optional()])
-    unit = SelectField("Unit", coerce=optional_int, validators=[Optional()])
-    metric = SelectField("Metric", coerce=optional_int, validators=[Optional()])
+    region = SelectField(_l("Region"), coerce=str, validators=[Optional()])
+    unit = SelectField(_l("Unit"), coerce=optional_int, validators=[Optional()])
+    metric = SelectField(_l("Metric"), coerce=optional_int, validators=[Optional()])
     source = SelectField(
-        "Source",
-        choices={"": "Any source", **SourceType.labels()},
+        _l("Source"),
+        choices=select_choices([("", N_("Any source")), *SourceType.choices()]),
         validators=[Optional()],
     )
     verified = SelectField(
-        "Verified", choices={"": "Verified or not", "yes": "Verified", "no": "Not verified"}, validators=[Optional()]
+        _l("Verified"),
+        choices=select_choices([("", N_("Verified or not")), ("yes", N_("Verified")), ("no", N_("Not verified"))]),
+        validators=[Optional()],
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("'To' must be on or after 'From'.")
+            raise ValidationError(_l("'To' must be on or after 'From'."))
 
 
 class UploadForm(OnceOnlyForm):
@@ -205,31 +219,35 @@ class UploadForm(OnceOnlyForm):
     are checked by the importer, not here."""
 
     file = FileField(
-        "CSV or XLSX file",
+        _l("CSV or XLSX file"),
         validators=[
-            FileRequired(message="Choose a CSV or XLSX file to import."),
-            FileAllowed(["csv", "txt", "xlsx"], "Choose a .csv or .xlsx file."),
+            FileRequired(message=_l("Choose a CSV or XLSX file to import.")),
+            FileAllowed(["csv", "txt", "xlsx"], _l("Choose a .csv or .xlsx file.")),
         ],
-        description="Header: region,unit,metric,value,as_of,grade,source,source_ref,statement",
+        description=_l(
+            "Header: %(columns)s", columns="region,unit,metric,value,as_of,grade,source,source_ref,statement"
+        ),
     )
-    visibility = SelectField("Visibility of every item", choices=Visibility.labels(), default="internal")
+    visibility = SelectField(
+        _l("Visibility of every item"), choices=select_choices(Visibility.choices()), default="internal"
+    )
     is_verified = BooleanField(
-        "I have checked this file against its source: mark every item verified",
-        description="National officials only.",
+        _l("I have checked this file against its source: mark every item verified"),
+        description=_l("National officials only."),
     )
     source_type = SelectField(
-        "Source, where a row leaves it empty",
-        choices={"": "Each row says its own source", **SourceType.labels()},
+        _l("Source, where a row leaves it empty"),
+        choices=select_choices([("", N_("Each row says its own source")), *SourceType.choices()]),
         validators=[Optional()],
     )
     source_publisher = StringField(
-        "Publisher, for every row",
+        _l("Publisher, for every row"),
         filters=[strip_text],
         validators=[Optional(), Length(max=200), PlainText()],
-        description="Optional, e.g. HM Prison and Probation Service.",
+        description=_l("Optional, e.g. HM Prison and Probation Service."),
     )
-    dry_run = BooleanField("Only check the file (write nothing)")
-    submit = SubmitField("Import")
+    dry_run = BooleanField(_l("Only check the file (write nothing)"))
+    submit = SubmitField(_l("Import"))
 
     def claims_submission(self) -> bool:
         return not self.dry_run.data  # a check writes nothing, and may be run again
@@ -239,12 +257,12 @@ class OverrideForm(FlaskForm):
     """An official's reason for letting a small number be cited."""
 
     reason = TextAreaField(
-        "Why this figure may be cited",
+        _l("Why this figure may be cited"),
         filters=[strip_text],
         validators=[Optional(), Length(max=500), PlainText(multiline=True)],
-        description="For example: published by the union in its own briefing with the member's agreement.",
+        description=_l("For example: published by the union in its own briefing with the member's agreement."),
     )
-    submit = SubmitField("Allow it to be cited")
+    submit = SubmitField(_l("Allow it to be cited"))
 
 
 class MetricForm(FlaskForm):
@@ -252,33 +270,34 @@ class MetricForm(FlaskForm):
     kept, and up to three rising thresholds."""
 
     code = StringField(
-        "Code",
+        _l("Code"),
         filters=[strip_text],
         validators=[DataRequired(), Length(max=40)],
-        description="Lower-case letters, digits and underscores, e.g. court_backlog. Never changes.",
+        description=_l("Lower-case letters, digits and underscores, e.g. court_backlog. Never changes."),
     )
-    label = StringField("Label", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    unit = SelectField("Unit", choices=MetricUnit.labels())
+    label = StringField(_l("Label"), filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
+    unit = SelectField(_l("Unit"), choices=select_choices(MetricUnit.choices()))
     description = TextAreaField(
-        "Description", filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
+        _l("Description"), filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
     )
-    is_higher_worse = BooleanField("A higher value is worse", default=True)
-    is_individual = BooleanField("Each figure describes one person")
-    is_headline = BooleanField("Offer it first on the dashboard")
+    is_higher_worse = BooleanField(_l("A higher value is worse"), default=True)
+    is_individual = BooleanField(_l("Each figure describes one person"))
+    is_headline = BooleanField(_l("Offer it first on the dashboard"))
     is_additive = BooleanField(
-        "Figures add up across places (vacancies, leavers): show totals", description="Not for averages or rates."
+        _l("Figures add up across places (vacancies, leavers): show totals"),
+        description=_l("Not for averages or rates."),
     )
     levels = SelectMultipleField(
-        "Kept at",
-        choices=Level.labels(),
+        _l("Kept at"),
+        choices=select_choices(Level.choices()),
         default=["national", "region", "unit"],
         validators=[Optional()],
-        description="None ticked: every level.",
+        description=_l("None ticked: every level."),
     )
-    warn_at = ExactNumberField("First threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
-    alert_at = ExactNumberField("Second threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
-    severe_at = ExactNumberField("Third threshold", filters=[strip_text], validators=[Optional(), Length(max=40)])
-    submit = SubmitField("Save metric")
+    warn_at = ExactNumberField(_l("First threshold"), filters=[strip_text], validators=[Optional(), Length(max=40)])
+    alert_at = ExactNumberField(_l("Second threshold"), filters=[strip_text], validators=[Optional(), Length(max=40)])
+    severe_at = ExactNumberField(_l("Third threshold"), filters=[strip_text], validators=[Optional(), Length(max=40)])
+    submit = SubmitField(_l("Save metric"))
 
     def thresholds(self) -> dict[str, Decimal | None]:
         # An empty optional field skips its validator, so it was never parsed: ``parsed`` stays None.
@@ -286,7 +305,7 @@ class MetricForm(FlaskForm):
 
     def validate_code(self, field):
         if not METRIC_CODE.fullmatch(field.data or ""):
-            raise ValidationError("Use lower-case letters, digits and underscores, starting with a letter.")
+            raise ValidationError(_l("Use lower-case letters, digits and underscores, starting with a letter."))
 
     def validate_warn_at(self, field):
         field.parsed = _parse_optional_value(field.data)
@@ -294,12 +313,12 @@ class MetricForm(FlaskForm):
     def validate_alert_at(self, field):
         field.parsed = _parse_optional_value(field.data)
         if field.parsed is not None and self.warn_at.parsed is not None and field.parsed < self.warn_at.parsed:
-            raise ValidationError("The second threshold must not be below the first.")
+            raise ValidationError(_l("The second threshold must not be below the first."))
 
     def validate_severe_at(self, field):
         field.parsed = _parse_optional_value(field.data)
         if field.parsed is not None and self.alert_at.parsed is not None and field.parsed < self.alert_at.parsed:
-            raise ValidationError("The third threshold must not be below the second.")
+            raise ValidationError(_l("The third threshold must not be below the second."))
 
 
 class NewMetricForm(OnceOnlyForm, MetricForm):
@@ -314,18 +333,20 @@ class DashboardForm(FlaskForm):
     class Meta:
         csrf = False
 
-    metric = SelectField("Metric", validators=[Optional()])
-    level = SelectField("Level", choices=Level.labels(), validators=[Optional()])
-    grade = SelectField("Grade", choices={"": "Each grade apart", **Grade.labels()}, validators=[Optional()])
-    on = DateField("Latest figures on or before", validators=[Optional()])
-    since = DateField("Change since", validators=[Optional()], description="A year before by default.")
-    date_from = DateField("Time series from", validators=[Optional()])
-    date_to = DateField("to", validators=[Optional()])
+    metric = SelectField(_l("Metric"), validators=[Optional()])
+    level = SelectField(_l("Level"), choices=select_choices(Level.choices()), validators=[Optional()])
+    grade = SelectField(
+        _l("Grade"), choices=select_choices([("", N_("Each grade apart")), *Grade.choices()]), validators=[Optional()]
+    )
+    on = DateField(_l("Latest figures on or before"), validators=[Optional()])
+    since = DateField(_l("Change since"), validators=[Optional()], description=_l("A year before by default."))
+    date_from = DateField(_l("Time series from"), validators=[Optional()])
+    date_to = DateField(_l("to"), validators=[Optional()])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("'to' must be on or after 'from'.")
+            raise ValidationError(_l("'to' must be on or after 'from'."))
 
     def validate_since(self, field):
         if field.data and self.on.data and field.data > self.on.data:
-            raise ValidationError("Compare with a date before the one the figures are taken on.")
+            raise ValidationError(_l("Compare with a date before the one the figures are taken on."))

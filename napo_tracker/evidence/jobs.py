@@ -22,6 +22,7 @@ from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
 from ..jobs.services import enqueue, page_path, within_the_minute
 from ..kernel import transaction
 from ..kernel.errors import DomainError
+from ..kernel.labels import N_
 from .importer import ImportOptions, ImportReport, check_options, import_csv
 
 LISTED_ROWS = 25  # of a refused file's bad rows, in the job's message
@@ -53,7 +54,7 @@ def ask_for_import(actor: User, data: bytes, *, filename: str, options: ImportOp
     )
 
 
-@job_handler("evidence.import", title="Importing evidence")
+@job_handler("evidence.import", title=N_("Importing evidence"))
 def import_job(job: RunningJob, stored_name: str, filename: str, options: dict, dry_run: bool) -> Outcome:
     try:
         data = storage.read(stored_name)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -53,36 +53,36 @@ MAX_DECIMAL_PLACES = 4
 
 
 class MetricUnit(LabelledEnum):
-    PERCENT = "percent", "per cent"
-    COUNT = "count", "count"
-    FTE = "fte", "full-time equivalent (FTE)"
-    RATIO = "ratio", "ratio (staff per manager, cases per officer)"
-    DAYS = "days", "days"
+    PERCENT = "percent", N_("per cent")
+    COUNT = "count", N_("count")
+    FTE = "fte", N_("full-time equivalent (FTE)")
+    RATIO = "ratio", N_("ratio (staff per manager, cases per officer)")
+    DAYS = "days", N_("days")
 
 
 class SourceType(LabelledEnum):
-    MEMBER_REPORT = "member_report", "Member report"
-    REP_SURVEY = "rep_survey", "Rep survey"
-    UNION_SURVEY = "union_survey", "Union survey"
-    MANAGEMENT_DATA = "management_data", "Management data"
-    FOI_RESPONSE = "foi_response", "FOI response"
-    PARLIAMENTARY_ANSWER = "parliamentary_answer", "Parliamentary answer"
-    INSPECTORATE_REPORT = "inspectorate_report", "Inspectorate report"
-    PRESS = "press", "Press"
-    OTHER = "other", "Other"
+    MEMBER_REPORT = "member_report", N_("Member report")
+    REP_SURVEY = "rep_survey", N_("Rep survey")
+    UNION_SURVEY = "union_survey", N_("Union survey")
+    MANAGEMENT_DATA = "management_data", N_("Management data")
+    FOI_RESPONSE = "foi_response", N_("FOI response")
+    PARLIAMENTARY_ANSWER = "parliamentary_answer", N_("Parliamentary answer")
+    INSPECTORATE_REPORT = "inspectorate_report", N_("Inspectorate report")
+    PRESS = "press", N_("Press")
+    OTHER = "other", N_("Other")
 
 
 class Visibility(LabelledEnum):
-    INTERNAL = "internal", "Internal: for union use only"
-    PUBLIC = "public", "Public: may be cited in briefings"
+    INTERNAL = "internal", N_("Internal: for union use only")
+    PUBLIC = "public", N_("Public: may be cited in briefings")
 
 
 class Level(LabelledEnum):
     """Where a figure is about: the whole service, a region, or a unit inside a region."""
 
-    NATIONAL = "national", "National"
-    REGION = "region", "Region"
-    UNIT = "unit", "Unit (PDU, office, team)"
+    NATIONAL = "national", N_("National")
+    REGION = "region", N_("Region")
+    UNIT = "unit", N_("Unit (PDU, office, team)")
 
 
 ALL_LEVELS = "national,region,unit"

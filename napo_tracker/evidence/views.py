@@ -7,15 +7,19 @@ import io
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from ..charts import bar_chart_png, bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..csvexport import csv_response, xlsx_bytes, xlsx_response
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, select_choices
 from ..kernel.clock import today
+from ..kernel.labels import N_
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import Role
 from ..main.home import Panel, home_panel
@@ -101,8 +105,8 @@ def _unit_choices() -> list[tuple[Any, str]]:
     return [(unit.id, f"{unit.name} ({unit.region.name})") for unit in units_in_scope(current_user)]
 
 
-def _metric_choices(blank: str) -> dict[Any, str]:
-    return dict([("", blank)] + [(m.id, m.label) for m in all_metrics()])
+def _metric_choices(blank: str) -> list[SelectChoice]:
+    return select_choices([("", blank)] + [(m.id, m.label) for m in all_metrics()])
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,9 +116,11 @@ def _metric_choices(blank: str) -> dict[Any, str]:
 def _filter_form() -> tuple[FilterForm, EvidenceFilters]:
     form = FilterForm(request.args)
     regions = _visible_regions()
-    form.region.choices = {"": "Any region", "national": "National (no region)", **{str(r.id): r.name for r in regions}}
-    form.unit.choices = dict([("", "Any unit")] + _unit_choices())
-    form.metric.choices = _metric_choices("Any metric")
+    form.region.choices = select_choices(
+        [("", N_("Any region")), ("national", N_("National (no region)")), *((str(r.id), r.name) for r in regions)]
+    )
+    form.unit.choices = select_choices([("", N_("Any unit")), *_unit_choices()])
+    form.metric.choices = _metric_choices(N_("Any metric"))
     filters = EvidenceFilters()
     if request.args and not form.validate():
         return form, filters
@@ -163,10 +169,12 @@ def _evidence_form(item: EvidenceItem | None = None) -> EvidenceForm:
         for name, reference in link_references(item).items():
             form[name].data = reference
     regions = _visible_regions()
-    national: list[tuple[Any, str]] = [("", "National (the whole service)")] if current_user.sees_all_regions else []
-    form.region_id.choices = dict(national + [(r.id, r.name) for r in regions])
-    form.unit_id.choices = dict([("", "No particular unit")] + _unit_choices())
-    form.metric_id.choices = _metric_choices("None: a statement only")
+    national: list[tuple[Any, str]] = (
+        [("", N_("National (the whole service)"))] if current_user.sees_all_regions else []
+    )
+    form.region_id.choices = select_choices(national + [(r.id, r.name) for r in regions])
+    form.unit_id.choices = select_choices([("", N_("No particular unit")), *_unit_choices()])
+    form.metric_id.choices = _metric_choices(N_("None: a statement only"))
     return form
 
 
@@ -177,7 +185,7 @@ def create():
         with errors_on(form) as outcome:
             links = resolve_links(current_user, **form.link_references())
             item = create_evidence(current_user, **form.item_fields(), **links)
-            flash(f"Evidence {item.reference} saved.", "success")
+            flash(_("Evidence %(reference)s saved.", reference=item.reference), "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
         return render_template("evidence/form.html", form=form, item=None), outcome.status_code
     return render_template("evidence/form.html", form=form, item=None), (400 if form.errors else 200)
@@ -204,7 +212,7 @@ def edit(reference: str):
         with errors_on(form) as outcome:
             links = resolve_links(current_user, **form.link_references())
             update_evidence(current_user, item, form.version.data, **form.item_fields(), **links)
-            flash(f"Evidence {item.reference} saved.", "success")
+            flash(_("Evidence %(reference)s saved.", reference=item.reference), "success")
             return redirect(url_for("evidence.detail", reference=item.reference))
         if outcome.conflict:
             return render_template("evidence/form.html", form=form, item=item), 409
@@ -218,7 +226,7 @@ def verify(reference: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     verify_evidence(current_user, item)
-    flash(f"{item.reference} is marked as verified.", "success")
+    flash(_("%(reference)s is marked as verified.", reference=item.reference), "success")
     return redirect(url_for("evidence.detail", reference=item.reference))
 
 
@@ -287,7 +295,16 @@ def batch_verify(reference: str):
         abort(400)
     with errors_on(form) as outcome:
         count = verify_batch(current_user, found)
-        flash(f"{found.reference}: {count:,} items marked verified.", "success")
+        flash(
+            ngettext(
+                "%(reference)s: %(count)s item marked verified.",
+                "%(reference)s: %(count)s items marked verified.",
+                count,
+                reference=found.reference,
+                count=f"{count:,}",
+            ),
+            "success",
+        )
     if outcome.error is not None:
         flash(outcome.error.message, "danger")
     return redirect(url_for("evidence.batch", reference=found.reference))
@@ -302,9 +319,18 @@ def batch_revert(reference: str):
         abort(400)
     with errors_on(form) as outcome:
         count = revert_batch(current_user, found)
-        flash(f"{found.reference} reverted: {count:,} items removed.", "success")
+        flash(
+            ngettext(
+                "%(reference)s reverted: %(count)s item removed.",
+                "%(reference)s reverted: %(count)s items removed.",
+                count,
+                reference=found.reference,
+                count=f"{count:,}",
+            ),
+            "success",
+        )
         return redirect(url_for("evidence.batch", reference=found.reference))
-    message = outcome.error.message if outcome.error is not None else "The import could not be reverted."
+    message = outcome.error.message if outcome.error is not None else _("The import could not be reverted.")
     items = paginate(batch_items(found), PAGE_SIZE)
     return render_template(
         "evidence/batch.html", batch=found, items=items, confirm=ConfirmForm(), refusal=message
@@ -323,7 +349,10 @@ def allow(reference: str):
     if form.validate_on_submit():
         with errors_on(form, "reason"):
             allow_small_number(current_user, item, form.reason.data or "")
-            flash(f"{item.reference} may now be cited; the reason is in the audit log.", "success")
+            flash(
+                _("%(reference)s may now be cited; the reason is in the audit log.", reference=item.reference),
+                "success",
+            )
             return redirect(url_for("evidence.detail", reference=item.reference))
     return render_template("evidence/allow.html", item=item, form=form, disclosure=disclosure(item)), (
         400 if form.errors else 200
@@ -337,7 +366,7 @@ def allow_withdraw(reference: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     withdraw_small_number_override(current_user, item)
-    flash(f"{item.reference} is withheld again as the rule says.", "success")
+    flash(_("%(reference)s is withheld again as the rule says.", reference=item.reference), "success")
     return redirect(url_for("evidence.detail", reference=item.reference))
 
 
@@ -405,7 +434,9 @@ def _render_dashboard(region: Region | None):
     form, view = _dashboard_request(region)
     line = None
     if view is not None and view.series.lines:
-        line = line_chart_svg(f"{view.metric.label} over time", view.series.lines, unit=view.metric.unit)
+        line = line_chart_svg(
+            _("%(metric)s over time", metric=view.metric.label), view.series.lines, unit=view.metric.unit
+        )
     return render_template(
         "evidence/dashboard.html",
         region=region,
@@ -517,7 +548,7 @@ def metrics():
         if form.validate_on_submit():
             with errors_on(form):
                 metric = create_metric(current_user, **_metric_fields(form))
-                flash(f"Metric {metric.code} added.", "success")
+                flash(_("Metric %(code)s added.", code=metric.code), "success")
                 return redirect(url_for("evidence.metrics"))
     return render_template("evidence/metrics.html", metrics=all_metrics(), form=form), (400 if form.errors else 200)
 
@@ -534,7 +565,7 @@ def metric_edit(code: str):
     if form.validate_on_submit():
         with errors_on(form):
             update_metric(current_user, metric, **_metric_fields(form))
-            flash(f"Metric {metric.code} saved.", "success")
+            flash(_("Metric %(code)s saved.", code=metric.code), "success")
             return redirect(url_for("evidence.metrics"))
     return render_template("evidence/metric_edit.html", metric=metric, form=form), (400 if form.errors else 200)
 
@@ -549,7 +580,7 @@ def evidence_panel(user):
         return None
     total, unverified, metrics_count = panel_counts(user)
     return Panel(
-        "Workload evidence",
+        _("Workload evidence"),
         "evidence/_panel.html",
         {
             "total": total,
@@ -559,5 +590,5 @@ def evidence_panel(user):
             "may_verify": user.sees_all_regions,
         },
         link_endpoint="evidence.dashboard",
-        link_label="Open the dashboard",
+        link_label=_("Open the dashboard"),
     )
