@@ -125,7 +125,8 @@ def python_findings(path: Path) -> Iterator[tuple[int, str]]:
         if FIELD.search(name) and name[:1].isupper():
             candidates.extend(node.args[:1])
             candidates.extend(k.value for k in node.keywords if k.arg in ("label", "description"))
-        candidates.extend(k.value for k in node.keywords if k.arg in VALIDATOR_MESSAGE_KEYWORDS)
+        if name[:1].isupper():  # a validator (a class); a function's message= is a service's
+            candidates.extend(k.value for k in node.keywords if k.arg in VALIDATOR_MESSAGE_KEYWORDS)
         for candidate in candidates:
             if _is_literal(candidate):
                 yield candidate.lineno, ast.unparse(candidate)
