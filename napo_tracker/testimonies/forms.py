@@ -1,5 +1,6 @@
-"""The member's testimony forms: send, check, answer, withdraw (the officials' are in
-``moderation_forms``, so that every string here is one a member reads and has its Welsh)."""
+"""The member's testimony forms: send, check, answer, withdraw; every string of them in Welsh.
+The officials' forms are in ``moderation_forms``, whose strings wait for a translator with the
+rest of the staff pages."""
 
 from __future__ import annotations
 
