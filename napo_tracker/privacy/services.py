@@ -266,13 +266,14 @@ def send_reminders(on: date, requests: list[SubjectAccessRequest]) -> Reminded:
             select(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True)).order_by(User.email)
         )
     )
+    overdue, due = gettext("OVERDUE"), gettext("due")
     lines = [
-        f"  {r.reference}  {gettext('OVERDUE') if r.is_overdue(on) else gettext('due')} {r.due_on:%a %d %b %Y}  "
+        f"  {r.reference}  {overdue if r.is_overdue(on) else due} {r.due_on:%a %d %b %Y}  "
         + public_url("privacy.request_detail", reference=r.reference)
         for r in requests
     ]
     body = (
-        gettext("Subject access requests that need answering, as of %(day)s:", day=f"{on:%d %B %Y}")
+        gettext("Subject access requests that need answering, as of %(day)s:", day=on.strftime("%d %B %Y"))
         + "\n\n"
         + "\n".join(lines)
         + "\n\n"

@@ -50,7 +50,7 @@ def request_new():
                 _(
                     "%(reference)s recorded: answer it by %(due)s.",
                     reference=created.reference,
-                    due=f"{created.due_on:%A %-d %B %Y}",
+                    due=created.due_on.strftime("%A %-d %B %Y"),
                 ),
                 "success",
             )
