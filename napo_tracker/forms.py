@@ -195,4 +195,4 @@ class OnceOnlyForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """A button that changes something: CSRF only."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(lazy_gettext("Confirm"))

@@ -1,16 +1,16 @@
+"""The forms of signing in and of one's own account (password, two-factor sign-in), every string
+of them in Welsh. An admin's forms for others' accounts are in ``user_forms``, whose strings wait
+for a translator with the rest of the staff pages."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import OnceOnlyForm, PlainText, select_choices, strip_text
-from ..kernel.vocabulary import Role
-from .models import user_by_email
+from ..forms import PlainText, strip_text
 from .passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
-
-ROLE_CHOICES = select_choices((role.value, role.label) for role in Role)
 
 
 class LoginForm(FlaskForm):
@@ -65,44 +65,3 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(_NewPassword):
     submit = SubmitField(_l("Set the new password"))
-
-
-class _UserFields(FlaskForm):
-    display_name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
-    regions = SelectMultipleField(
-        "Regions",
-        coerce=int,
-        description="Reps see only these regions. Officials and admins see every region.",
-    )
-
-    def __init__(self, *args, region_choices: list[tuple[int, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.regions.choices = select_choices(region_choices)
-
-    def validate_regions(self, field):
-        if self.role.data == Role.REP and not field.data:
-            raise ValidationError("Choose at least one region for a rep.")
-
-
-class UserCreateForm(OnceOnlyForm, _UserFields):
-    email = EmailField(
-        "Email address",
-        filters=[strip_text],
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254), PlainText()],
-    )
-    password = PasswordField(
-        "Initial password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description="Give it to the person privately; they can change it after logging in.",
-    )
-    submit = SubmitField("Create user")
-
-    def validate_email(self, field):
-        if field.data and user_by_email(field.data) is not None:
-            raise ValidationError("An account with this email address already exists.")
-
-
-class UserEditForm(_UserFields):
-    is_active = BooleanField("Active (can log in)")
-    submit = SubmitField("Save changes")

@@ -15,6 +15,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import select, update
 
 from ..audit.models import AuditAction, record
@@ -72,10 +73,17 @@ def request_reset(email: str) -> None:
     minutes = int(ttl.total_seconds() // 60)
     _send(
         user.email,
-        f"{current_app.config['UNION_NAME']} tracker: reset your password",
-        "Someone asked to reset the password of your account. If it was you, open this link within "
-        f"{minutes} minutes and choose a new password:\n\n{link}\n\n"
-        "If it was not you, ignore this message: your password stays as it is.\n",
+        gettext("%(union)s tracker: reset your password", union=current_app.config["UNION_NAME"]),
+        ngettext(
+            "Someone asked to reset the password of your account. If it was you, open this link within "
+            "%(num)d minute and choose a new password:\n\n%(link)s\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n",
+            "Someone asked to reset the password of your account. If it was you, open this link within "
+            "%(num)d minutes and choose a new password:\n\n%(link)s\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n",
+            minutes,
+            link=link,
+        ),
     )
 
 
@@ -108,8 +116,11 @@ def tell_owner_of_lock(user: User) -> None:
     link = public_url("accounts.forgot")
     _send(
         user.email,
-        f"{current_app.config['UNION_NAME']} tracker: sign-in paused after failed passwords",
-        "Several wrong passwords were tried for your account, so signing in is paused for a few minutes.\n\n"
-        "If that was you, wait and try again. If it was not, nothing has been opened; you can reset your "
-        f"password here, which also lifts the pause:\n\n{link}\n",
+        gettext("%(union)s tracker: sign-in paused after failed passwords", union=current_app.config["UNION_NAME"]),
+        gettext(
+            "Several wrong passwords were tried for your account, so signing in is paused for a few minutes.\n\n"
+            "If that was you, wait and try again. If it was not, nothing has been opened; you can reset your "
+            "password here, which also lifts the pause:\n\n%(link)s\n",
+            link=link,
+        ),
     )

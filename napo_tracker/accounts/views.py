@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit.models import AuditAction, record
@@ -19,21 +21,20 @@ from .forms import (
     ForgotPasswordForm,
     LoginForm,
     ResetPasswordForm,
-    UserCreateForm,
-    UserEditForm,
 )
 from .models import User
 from .resets import request_reset, reset_for_token, reset_password
 from .services import all_users, authenticate, change_password, create_user, sign_out_everywhere, update_user
 from .sessions import end_session, end_sessions, live_sessions, start_session
+from .user_forms import UserCreateForm, UserEditForm
 
 PENDING = "second_factor_pending"  # in the session between the password and the code
 PENDING_SECONDS = 300
 SETUP_SECRET = "two_factor_setup_secret"  # a secret offered for setting up, until proved with a code
 # What a person who must set up two-factor sign-in may reach before they have.
 TWO_FACTOR_SETUP_ENDPOINTS = frozenset({"accounts.two_factor_page", "accounts.logout", "static", "bootstrap.static"})
-GENERIC_LOGIN_ERROR = "That email address and password do not match an active account."
-THROTTLED_LOGIN_ERROR = (
+GENERIC_LOGIN_ERROR = lazy_gettext("That email address and password do not match an active account.")
+THROTTLED_LOGIN_ERROR = lazy_gettext(
     "Too many attempts to sign in with this email address. Wait a few minutes and try again, "
     "or ask an admin to reset your password."
 )
@@ -56,10 +57,10 @@ def login():
             # answer is an error.
             keep_writes()
             if attempt.wait is not None:
-                flash(THROTTLED_LOGIN_ERROR, "danger")
+                flash(str(THROTTLED_LOGIN_ERROR), "danger")
                 seconds = str(int(attempt.wait.total_seconds()) + 1)
                 return render_template("accounts/login.html", form=form), 429, {"Retry-After": seconds}
-            flash(GENERIC_LOGIN_ERROR, "danger")
+            flash(str(GENERIC_LOGIN_ERROR), "danger")
             return render_template("accounts/login.html", form=form), 400
         next_url = safe_next(request.args.get("next"))
         remember = bool(form.remember.data)
@@ -91,7 +92,7 @@ def second_factor():
     user = db.session.get(User, pending["user"]) if isinstance(pending, dict) else None
     if pending is None or user is None or not user.is_active or utcnow().timestamp() > pending["until"]:
         session.pop(PENDING, None)
-        flash("Please sign in again.", "info")
+        flash(_("Please sign in again."), "info")
         return redirect(url_for("accounts.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -108,7 +109,14 @@ def second_factor():
         session.pop(PENDING, None)
         if method == "recovery code":
             left = two_factor.recovery_codes_left(user)
-            flash(f"You used a recovery code; {left} left. Set up new ones from your account page.", "warning")
+            flash(
+                ngettext(
+                    "You used a recovery code; %(num)d left. Set up new ones from your account page.",
+                    "You used a recovery code; %(num)d left. Set up new ones from your account page.",
+                    left,
+                ),
+                "warning",
+            )
         return _signed_in(user, bool(pending["remember"]), pending["next"])
     return render_template("accounts/second_factor.html", form=form), (400 if form.errors else 200)
 
@@ -121,7 +129,7 @@ def forgot():
     if form.validate_on_submit():
         request_reset(form.email.data)
         flash(
-            "If an account uses that address, we have sent it a link to reset the password. It works for an hour.",
+            _("If an account uses that address, we have sent it a link to reset the password. It works for an hour."),
             "info",
         )
         return redirect(url_for("accounts.login"))
@@ -138,7 +146,7 @@ def reset(token: str):
         with errors_on(form, "new_password"):
             reset_password(token, form.new_password.data)
             session.clear()
-            flash("Your password is set, and every device was signed out. Sign in with the new password.", "success")
+            flash(_("Your password is set, and every device was signed out. Sign in with the new password."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form), (400 if form.errors else 200)
 
@@ -196,7 +204,7 @@ def _code_checked_change(prefix: str, change):
     user = current_user._get_current_object()
     form = CodeForm(prefix=prefix)
     if not form.validate_on_submit():
-        flash("Type the code your app shows now.", "danger")
+        flash(_("Type the code your app shows now."), "danger")
         return redirect(url_for("accounts.two_factor_page"))
     try:
         return change(user, form.code.data)
@@ -220,7 +228,7 @@ def new_recovery_codes():
 def two_factor_off():
     def change(user, code):
         two_factor.turn_off(user, user, code=code)
-        flash("Two-factor sign-in is off.", "info")
+        flash(_("Two-factor sign-in is off."), "info")
         return redirect(url_for("accounts.two_factor_page"))
 
     return _code_checked_change("off", change)
@@ -234,7 +242,7 @@ def logout():
     end_session(user.login_session)  # every copy of this session's cookies stops working now
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -247,7 +255,14 @@ def sessions():
         ended = sign_out_everywhere(user)
         logout_user()
         session.clear()
-        flash(f"Signed out everywhere ({ended} session{'s' if ended != 1 else ''} ended).", "info")
+        flash(
+            ngettext(
+                "Signed out everywhere (%(num)d session ended).",
+                "Signed out everywhere (%(num)d sessions ended).",
+                ended,
+            ),
+            "info",
+        )
         return redirect(url_for("accounts.login"))
     return render_template(
         "accounts/sessions.html", sessions=live_sessions(user), current=user.login_session, form=form
@@ -267,9 +282,9 @@ def end_one_session(session_id: int):
     if user.login_session is not None and target.id == user.login_session.id:
         logout_user()
         session.clear()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
         return redirect(url_for("accounts.login"))
-    flash(f"{target.device} is signed out.", "success")
+    flash(_("%(device)s is signed out.", device=target.device), "success")
     return redirect(url_for("accounts.sessions"))
 
 
@@ -279,7 +294,7 @@ def password():
     if form.validate_on_submit():
         with errors_on(form, "current_password"):
             change_password(current_user, form.current_password.data, form.new_password.data)
-            flash("Your password is changed. Other devices have been logged out.", "success")
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("main.index"))
     return render_template("accounts/password.html", form=form), (400 if form.errors else 200)
 
@@ -308,7 +323,7 @@ def user_create():
                 password=form.password.data,
                 regions=regions_by_ids(form.regions.data),
             )
-            flash(f"Account created for {user.email}.", "success")
+            flash(_("Account created for %(email)s.", email=user.email), "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=None), (400 if form.errors else 200)
 
@@ -330,7 +345,7 @@ def user_edit(user_id: int):
                 regions=regions_by_ids(form.regions.data),
                 is_active=bool(form.is_active.data),
             )
-            flash(f"Saved {user.email}.", "success")
+            flash(_("Saved %(email)s.", email=user.email), "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=user), (400 if form.errors else 200)
 
@@ -344,5 +359,8 @@ def user_two_factor_reset(user_id: int):
         abort(400)
     two_factor.turn_off(current_user._get_current_object(), user)
     end_sessions(user)
-    flash(f"Two-factor sign-in reset for {user.email}; they set it up again when they next sign in.", "success")
+    flash(
+        _("Two-factor sign-in reset for %(email)s; they set it up again when they next sign in.", email=user.email),
+        "success",
+    )
     return redirect(url_for("accounts.user_edit", user_id=user.id))

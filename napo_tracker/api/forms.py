@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
@@ -10,9 +11,9 @@ from ..forms import OnceOnlyForm, PlainText, strip_text
 
 class ApiTokenForm(OnceOnlyForm):
     name = StringField(
-        "What the token is for",
+        _l("What the token is for"),
         filters=[strip_text],
         validators=[DataRequired(), Length(max=120), PlainText()],
-        description="e.g. 'Research team spreadsheet'. You will see the token once.",
+        description=_l("e.g. 'Research team spreadsheet'. You will see the token once."),
     )
-    submit = SubmitField("Create token")
+    submit = SubmitField(_l("Create token"))

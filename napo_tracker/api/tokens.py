@@ -7,6 +7,7 @@ are a blueprint of their own (at the address they have always had).
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..forms import ConfirmForm
@@ -44,5 +45,5 @@ def revoke(token_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     revoke_token(current_user, token)
-    flash(f"Token '{token.name}' revoked: it no longer works.", "success")
+    flash(_("Token '%(name)s' revoked: it no longer works.", name=token.name), "success")
     return redirect(url_for("api_tokens.index"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..kernel.vocabulary import Role
@@ -25,7 +26,7 @@ def _date_filter(name: str, errors: dict[str, str]) -> date | None:
             return date.fromisoformat(raw)
         except ValueError:
             pass
-    errors[name] = "Give a date as YYYY-MM-DD, for example 2026-11-24."
+    errors[name] = gettext("Give a date as YYYY-MM-DD, for example 2026-11-24.")
     return None
 
 

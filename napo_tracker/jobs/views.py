@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template
+from flask_babel import gettext
 from flask_login import current_user
 
 from ..kernel.vocabulary import Role
@@ -22,7 +23,9 @@ REFRESH_SECONDS = 2
 
 @bp.app_template_filter("job_title")
 def _job_title(name: str) -> str:
-    return title_of(name)
+    """The job's title in the page's language, where the catalogue has it (titles are marked
+    with ``N_`` where each handler is registered)."""
+    return gettext(title_of(name))
 
 
 @bp.route("/<id:job_id>")
@@ -31,7 +34,7 @@ def detail(job_id: int):
     job = get_job_for(current_user, job_id)
     mine = job.requested_by_id == current_user.id
     if job.status == JobStatus.DONE and mine and job.result_url and is_safe_redirect(job.result_url):
-        flash(job.result_note or "Done.", "success")
+        flash(job.result_note or gettext("Done."), "success")
         return redirect(job.result_url)
     return render_template("jobs/detail.html", job=job, refresh=REFRESH_SECONDS if job.is_active else None)
 

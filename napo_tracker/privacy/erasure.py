@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -64,19 +65,41 @@ class ErasurePlan:
 
     def lines(self) -> list[str]:
         """The plan in words (the command prints it; the page shows the same)."""
+        # The English keeps its "(s)"; ngettext gives a translator each plural form.
         lines = [
-            f"{self.member.pseudonym}: name, membership number, e-mail and phone wiped",
-            f"{len(self.cases)} case(s) anonymised, {self.attachments} attachment(s) deleted: "
-            + (", ".join(case.reference for case in self.cases) or "none"),
-            f"{len(self.own_notices)} notice(s) of theirs anonymised: "
-            + (", ".join(notice.reference for notice in self.own_notices) or "none"),
-            f"taken off {len(self.named_on)} collective notice(s): "
-            + (", ".join(notice.reference for notice in self.named_on) or "none"),
+            gettext("%(pseudonym)s: name, membership number, e-mail and phone wiped", pseudonym=self.member.pseudonym),
+            ngettext("%(num)d case(s) anonymised", "%(num)d case(s) anonymised", len(self.cases))
+            + ", "
+            + ngettext("%(num)d attachment(s) deleted", "%(num)d attachment(s) deleted", self.attachments)
+            + ": "
+            + _references(self.cases),
+            ngettext(
+                "%(num)d notice(s) of theirs anonymised",
+                "%(num)d notice(s) of theirs anonymised",
+                len(self.own_notices),
+            )
+            + ": "
+            + _references(self.own_notices),
+            ngettext(
+                "taken off %(num)d collective notice(s)", "taken off %(num)d collective notice(s)", len(self.named_on)
+            )
+            + ": "
+            + _references(self.named_on),
         ]
         if self.account is not None:
-            state = "active" if self.account.is_active else "already deactivated"
-            lines.append(f"the member also holds an account ({self.account.email}, {state}): choose keep or deactivate")
+            state = gettext("active") if self.account.is_active else gettext("already deactivated")
+            lines.append(
+                gettext(
+                    "the member also holds an account (%(email)s, %(state)s): choose keep or deactivate",
+                    email=self.account.email,
+                    state=state,
+                )
+            )
         return lines
+
+
+def _references(records: list[Any]) -> str:
+    return ", ".join(item.reference for item in records) or gettext("none")
 
 
 def plan_erasure(member: Member) -> ErasurePlan:

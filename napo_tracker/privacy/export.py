@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, or_, select
 
 from .. import storage
@@ -27,6 +28,7 @@ from ..audit.models import AuditAction, AuditEvent, record
 from ..cases.models import Case, Member
 from ..extensions import db
 from ..kernel import clock
+from ..kernel.labels import N_
 from ..kernel.vocabulary import Role
 from ..letters.services import letters_of
 from ..notices.models import ForeseeabilityNotice, notice_members
@@ -35,9 +37,10 @@ from ..testimonies.redaction import EMAIL, PHONE
 from .models import SubjectAccessRequest
 
 OTHER_PERSON = "[another person]"
-README = """\
-Subject access export from {union}
-Made on {made_on} for {pseudonym}.
+# The ZIP's README.txt.
+README = N_("""\
+Subject access export from %(union)s
+Made on %(made_on)s for %(pseudonym)s.
 
 summary.pdf   everything below, to read
 data.json     the same, machine-readable (UTF-8 JSON)
@@ -52,7 +55,7 @@ member's own, are replaced.
 The files in attachments/ and letters/ are copies as stored and are NOT redacted. Before
 sending this export, read them and the free text, and redact anything about other people
 that the member is not entitled to.
-"""
+""")
 
 
 class Redactor:
@@ -280,7 +283,7 @@ def build_export(actor: User | None, member: Member) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "README.txt",
-            README.format(union=data["controller"], made_on=data["made_on"], pseudonym=member.pseudonym),
+            gettext(README, union=data["controller"], made_on=data["made_on"], pseudonym=member.pseudonym),
         )
         archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
         archive.writestr("summary.pdf", pdf)

@@ -9,12 +9,13 @@ from ..extensions import db
 from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
 from ..jobs.services import page_path
 from ..kernel import clock
+from ..kernel.labels import N_
 from . import retention
 from .models import SubjectAccessRequest
 from .services import make_export, requests_needing_reminder, send_reminders
 
 
-@job_handler("privacy.export", title="Making a subject access export")
+@job_handler("privacy.export", title=N_("Making a subject access export"))
 def export_job(job: RunningJob, request_id: int) -> Outcome:
     """Make and keep the export that answers a request, for the admin who asked (still an admin)."""
     actor = acting_user(job.requested_by_id)
@@ -29,7 +30,7 @@ def export_job(job: RunningJob, request_id: int) -> Outcome:
     )
 
 
-@job_handler("privacy.retention", title="Applying the retention schedule")
+@job_handler("privacy.retention", title=N_("Applying the retention schedule"))
 def retention_job(job: RunningJob) -> Outcome:
     """As ``flask retention apply``: everything due, in the job's one transaction."""
     plan = retention.plan()
@@ -46,7 +47,7 @@ def retention_job(job: RunningJob) -> Outcome:
     return Outcome("Retention schedule applied: " + "; ".join(f"{what} {count}" for what, count in done.items()) + ".")
 
 
-@job_handler("privacy.remind", title="E-mailing reminders about subject access requests")
+@job_handler("privacy.remind", title=N_("E-mailing reminders about subject access requests"))
 def remind_job(job: RunningJob) -> Outcome:
     """As ``flask members remind``: admins, once a day, about requests due within a week or overdue."""
     today = clock.today()

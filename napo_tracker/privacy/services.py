@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from .. import storage
@@ -265,19 +266,23 @@ def send_reminders(on: date, requests: list[SubjectAccessRequest]) -> Reminded:
             select(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True)).order_by(User.email)
         )
     )
+    overdue, due = gettext("OVERDUE"), gettext("due")
     lines = [
-        f"  {r.reference}  {'OVERDUE' if r.is_overdue(on) else 'due'} {r.due_on:%a %d %b %Y}  "
+        f"  {r.reference}  {overdue if r.is_overdue(on) else due} {r.due_on:%a %d %b %Y}  "
         + public_url("privacy.request_detail", reference=r.reference)
         for r in requests
     ]
     body = (
-        f"Subject access requests that need answering, as of {on:%d %B %Y}:\n\n"
+        gettext("Subject access requests that need answering, as of %(day)s:", day=on.strftime("%d %B %Y"))
+        + "\n\n"
         + "\n".join(lines)
-        + "\n\nThe law gives one calendar month from receipt. This reminder holds references and dates only.\n"
+        + "\n\n"
+        + gettext("The law gives one calendar month from receipt. This reminder holds references and dates only.")
+        + "\n"
     )
     with outbox() as box:
         for admin in admins:
-            box.send(build_message(admin.email, "Subject access requests due", body))
+            box.send(build_message(admin.email, gettext("Subject access requests due"), body))
     for request in requests:
         request.last_reminded_on = on
     db.session.flush()

@@ -6,6 +6,7 @@ Each view parses the request, calls one service and renders; nothing here commit
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..forms import ConfirmForm
@@ -45,7 +46,14 @@ def request_new():
                 received_on=form.received_on.data,
                 received_via=form.received_via.data,
             )
-            flash(f"{created.reference} recorded: answer it by {created.due_on:%A %-d %B %Y}.", "success")
+            flash(
+                _(
+                    "%(reference)s recorded: answer it by %(due)s.",
+                    reference=created.reference,
+                    due=created.due_on.strftime("%A %-d %B %Y"),
+                ),
+                "success",
+            )
             return redirect(url_for("privacy.request_detail", reference=created.reference))
     return render_template("privacy/request_new.html", form=form), (400 if form.errors else 200)
 
@@ -98,7 +106,7 @@ def request_answered(reference: str):
     if form.validate_on_submit():
         with errors_on(form, "answered_on"):
             svc.mark_answered(current_user, found, form.answered_on.data)
-            flash(f"{found.reference} answered.", "success")
+            flash(_("%(reference)s answered.", reference=found.reference), "success")
             return redirect(url_for("privacy.request_detail", reference=found.reference))
     return render_template(
         "privacy/request_detail.html",
@@ -119,6 +127,12 @@ def erase(member_id: int):
     if not member.is_erased and form.validate_on_submit():
         with errors_on(form, "confirm"):
             svc.erase(current_user, member, account=form.account.data or None)
-            flash(f"{member.pseudonym} erased. Their cases and notices are kept as anonymised facts.", "success")
+            flash(
+                _(
+                    "%(pseudonym)s erased. Their cases and notices are kept as anonymised facts.",
+                    pseudonym=member.pseudonym,
+                ),
+                "success",
+            )
             return redirect(url_for("cases.member_detail", member_id=member.id))
     return render_template("privacy/erase.html", member=member, plan=plan, form=form), (400 if form.errors else 200)

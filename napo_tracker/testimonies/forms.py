@@ -1,4 +1,6 @@
-"""The testimony forms: the member's (send, check, answer, withdraw) and the officials'."""
+"""The member's testimony forms: send, check, answer, withdraw; every string of them in Welsh.
+The officials' forms are in ``moderation_forms``, whose strings wait for a translator with the
+rest of the staff pages."""
 
 from __future__ import annotations
 
@@ -19,15 +21,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
+from ..forms import OnceOnlyForm, PlainText, select_choices, strip_text
 from ..kernel.labels import N_
-from .models import GRADE_CHOICES, QuoteAudience, ServiceBand, TestimonyStatus, Topic
-from .services import ANSWER_MIN, NO_CONSENT, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
+from .models import GRADE_CHOICES, ServiceBand, Topic
+from .services import ANSWER_MIN, RECEIPT_LENGTH, TEXT_MAX, TEXT_MIN, normalise_code
 
 NOT_SAYING = ("", N_("Prefer not to say"))
 
 
-def _values(choices) -> set[str]:
+def choice_values(choices) -> set[str]:
     return {choice.value for choice in choices or []}
 
 
@@ -38,7 +40,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        values = _values(self.choices)
+        values = choice_values(self.choices)
         if any(value not in values for value in self.data or []):
             raise ValidationError(_l("Choose only from the list."))
 
@@ -50,11 +52,11 @@ class ListedChoice:
         self.message = message
 
     def __call__(self, form, field):
-        if field.data not in _values(field.choices):
+        if field.data not in choice_values(field.choices):
             raise ValidationError(self.message)
 
 
-def _text_length(what: Any, minimum: int = TEXT_MIN) -> Length:
+def text_length(what: Any, minimum: int = TEXT_MIN) -> Length:
     return Length(
         min=minimum,
         max=TEXT_MAX,
@@ -79,7 +81,7 @@ class TestimonyForm(OnceOnlyForm):
         filters=[strip_text],
         validators=[
             DataRequired(_l("Please write what you want to tell us.")),
-            _text_length(_l("Your testimony")),
+            text_length(_l("Your testimony")),
             PlainText(multiline=True),
         ],
         description=_l(
@@ -155,7 +157,7 @@ class AnswerForm(FlaskForm):
         filters=[strip_text],
         validators=[
             DataRequired(_l("Please write your answer.")),
-            _text_length(_l("Your answer"), ANSWER_MIN),
+            text_length(_l("Your answer"), ANSWER_MIN),
             PlainText(multiline=True),
         ],
     )
@@ -169,78 +171,3 @@ class WithdrawForm(FlaskForm):
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )
     submit = SubmitField(_l("Withdraw my testimony"))
-
-
-# --- moderation ---------------------------------------------------------------------------
-
-
-class ApproveForm(FlaskForm):
-    public_text = TextAreaField(
-        "Public text (redacted)",
-        filters=[strip_text],
-        validators=[DataRequired("Write the public text."), _text_length("The public text"), PlainText(multiline=True)],
-        description="The only version that may ever be quoted. Remove or replace names, places, dates, "
-        "ages and anything else that could identify the member or anyone else.",
-    )
-    version = VersionField()
-    submit = SubmitField("Approve with this public text")
-
-
-class RejectForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason (internal, never shown to the member)",
-        filters=[strip_text],
-        validators=[DataRequired("Give a reason for the record."), Length(max=2_000), PlainText(multiline=True)],
-    )
-    version = VersionField()
-    submit = SubmitField("Reject")
-
-
-class QuestionForm(OnceOnlyForm):
-    question = TextAreaField(
-        "Question for the member",
-        filters=[strip_text],
-        validators=[DataRequired("Write the question."), Length(min=5, max=2_000), PlainText(multiline=True)],
-        description="They see it the next time they check with their receipt code.",
-    )
-    submit = SubmitField("Ask")
-
-
-class TagForm(FlaskForm):
-    topics = CheckboxListField("Topics", choices=select_choices(Topic.choices()))
-    submit = SubmitField("Save topics")
-
-
-class FilterForm(FlaskForm):
-    """The list's filters, read from the query string (GET: no CSRF needed)."""
-
-    class Meta:
-        csrf = False
-
-    status = SelectField(
-        "Status",
-        validate_choice=False,
-        choices=select_choices([("", "Any status"), *TestimonyStatus.choices()]),
-    )
-    region = SelectField("Region", validate_choice=False)
-    grade = SelectField("Grade", choices=select_choices([("", "Any grade"), *GRADE_CHOICES]), validate_choice=False)
-    topic = SelectField("Topic", choices=select_choices([("", "Any topic"), *Topic.choices()]), validate_choice=False)
-    consent = SelectField(
-        "Consent",
-        choices=select_choices(
-            [
-                ("", "Any consent"),
-                *((audience.value, f"May quote to {audience.label}") for audience in QuoteAudience),
-                (NO_CONSENT, "No consent"),
-            ]
-        ),
-        validate_choice=False,
-    )
-
-    def __init__(self, *args, region_choices: list[tuple[str, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.region.choices = select_choices([("", "Any region"), *region_choices])
-
-    def cleaned(self, field) -> str:
-        """The field's value when it is one of its choices, else '' (a forged filter is ignored)."""
-        return field.data if field.data in _values(field.choices) else ""

@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from ..charts import bar_chart_svg, svg_data_uri
 from ..csvexport import csv_response
 from ..extensions import limiter
+from ..kernel.labels import N_
 from ..kernel.transaction import errors_on
 from ..kernel.vocabulary import SEES_ALL_REGIONS
 from ..paging import paginate
@@ -28,26 +29,18 @@ from ..security import roles_required
 from . import bp
 from . import services as svc
 from .attribution import shown_attribution
-from .forms import (
-    UNKNOWN_CODE,
-    AnswerForm,
-    ApproveForm,
-    FilterForm,
-    QuestionForm,
-    RejectForm,
-    StatusForm,
-    TagForm,
-    TestimonyForm,
-    WithdrawForm,
-)
+from .forms import UNKNOWN_CODE, AnswerForm, StatusForm, TestimonyForm, WithdrawForm
 from .models import Testimony
+from .moderation_forms import ApproveForm, FilterForm, QuestionForm, RejectForm, TagForm
 from .privacy import rate_limit_key
 from .redaction import KIND_LABELS, segments, suggest_redaction
 
 RECEIPT_SESSION_KEY = "testimony_receipt"
 PAGE_SIZE = 50
 RETRY_MESSAGE = lazy_gettext("That did not go through: please try again.")
-SAME_MOMENT_MESSAGE = "Someone else changed this testimony at the same moment. Please check it and try again."
+SAME_MOMENT_MESSAGE = lazy_gettext(
+    "Someone else changed this testimony at the same moment. Please check it and try again."
+)
 
 # Members write from every region, so testimonies are read and moderated by those who see
 # every region: national officials and admins.
@@ -214,8 +207,8 @@ def moderation():
         totals: list[Decimal | None] = [Decimal(total) for _topic, total, _a in summary]
         chart = svg_data_uri(
             bar_chart_svg(
-                "Testimonies by topic (withdrawn ones left out)",
-                [topic for topic, _t, _a in summary],
+                gettext("Testimonies by topic (withdrawn ones left out)"),
+                [gettext(topic) for topic, _t, _a in summary],
                 totals,
             )
         )
@@ -301,7 +294,7 @@ def _moderate(
         return _detail_page(testimony, 400, **{form_key: form})
     with errors_on(form, field) as outcome:
         action(testimony, form)
-        flash(success.format(ref=testimony.reference), "success")
+        flash(gettext(success, ref=testimony.reference), "success")
         return redirect(url_for("testimonies.detail", reference=testimony.reference))
     testimony = svc.get_testimony_for(current_user, reference)
     conflict = outcome.conflict
@@ -312,7 +305,7 @@ def _moderate(
         flash(conflict.message, "warning")
         return _detail_page(testimony, 409, **{form_key: form})
     if conflict is not None:  # saved by someone else in the same instant: start from the new state
-        flash(SAME_MOMENT_MESSAGE, "warning")
+        flash(str(SAME_MOMENT_MESSAGE), "warning")
         return _detail_page(testimony, 409)
     return _detail_page(testimony, 400, **{form_key: form})
 
@@ -326,7 +319,7 @@ def approve(reference: str):
         "approve_form",
         "public_text",
         lambda t, f: svc.approve(current_user, t, f.public_text.data, version=f.version.data),
-        "{ref} is approved. Only its public text can be quoted, and only where the member agreed.",
+        N_("%(ref)s is approved. Only its public text can be quoted, and only where the member agreed."),
     )
 
 
@@ -339,7 +332,7 @@ def reject(reference: str):
         "reject_form",
         "reason",
         lambda t, f: svc.reject(current_user, t, f.reason.data, version=f.version.data),
-        "{ref} is rejected. The member will see that it was read but not used.",
+        N_("%(ref)s is rejected. The member will see that it was read but not used."),
     )
 
 
@@ -352,7 +345,7 @@ def ask(reference: str):
         "question_form",
         "question",
         lambda t, f: svc.ask_follow_up(current_user, t, f.question.data),
-        "Your question is waiting for the member of {ref}.",
+        N_("Your question is waiting for the member of %(ref)s."),
     )
 
 
@@ -365,5 +358,5 @@ def tag(reference: str):
         "tag_form",
         "topics",
         lambda t, f: svc.tag_topics(current_user, t, f.topics.data or []),
-        "Topics of {ref} saved.",
+        N_("Topics of %(ref)s saved."),
     )

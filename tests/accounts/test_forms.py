@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from napo_tracker.accounts.forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
+from napo_tracker.accounts.forms import ChangePasswordForm, LoginForm
+from napo_tracker.accounts.user_forms import UserCreateForm, UserEditForm
 
 OFF = {"csrf": False}
 REGIONS = [(1, "London"), (2, "Wales")]

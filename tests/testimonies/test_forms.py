@@ -13,18 +13,8 @@ from flask import Flask
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
-from napo_tracker.testimonies.forms import (
-    UNKNOWN_CODE,
-    AnswerForm,
-    ApproveForm,
-    FilterForm,
-    QuestionForm,
-    RejectForm,
-    StatusForm,
-    TagForm,
-    TestimonyForm,
-    WithdrawForm,
-)
+from napo_tracker.testimonies.forms import UNKNOWN_CODE, AnswerForm, StatusForm, TestimonyForm, WithdrawForm
+from napo_tracker.testimonies.moderation_forms import ApproveForm, FilterForm, QuestionForm, RejectForm, TagForm
 from napo_tracker.testimonies.services import new_receipt_code
 
 from .conftest import LONG_ENOUGH
