@@ -38,6 +38,10 @@ SKIPPED_TAGS = ("script", "style", "code", "kbd", "samp")
 # Field classes whose first argument is the label a person reads.
 FIELD = re.compile(r"(Field|Select|Radio|Check|Submit|Area)\w*$")
 VALIDATOR_MESSAGE_KEYWORDS = {"message"}
+READ_KEYWORDS = {"title", "link_label"}
+# Python files with no words for a translator: demo data is content, and the API's description
+# (OpenAPI) is read by programmers, in English like the API itself.
+SKIPPED_FILES = {"demo.py", "openapi.py"}
 MARKERS = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "N_", "pgettext"}
 
 
@@ -125,6 +129,8 @@ def python_findings(path: Path) -> Iterator[tuple[int, str]]:
         if FIELD.search(name) and name[:1].isupper():
             candidates.extend(node.args[:1])
             candidates.extend(k.value for k in node.keywords if k.arg in ("label", "description"))
+        # A page's, a panel's, a chart's or a job's title, and a link's words, wherever they are given.
+        candidates.extend(k.value for k in node.keywords if k.arg in READ_KEYWORDS)
         if name[:1].isupper():  # a validator (a class); a function's message= is a service's
             candidates.extend(k.value for k in node.keywords if k.arg in VALIDATOR_MESSAGE_KEYWORDS)
         for candidate in candidates:
@@ -138,7 +144,7 @@ def findings(paths: list[Path]) -> Iterator[tuple[Path, int, str]]:
         for path in files:
             if path.suffix == ".html":
                 yield from ((path, line, text) for line, text in template_findings(path))
-            elif path.suffix == ".py":
+            elif path.suffix == ".py" and path.name not in SKIPPED_FILES:
                 yield from ((path, line, text) for line, text in python_findings(path))
 
 

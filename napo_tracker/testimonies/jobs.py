@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..jobs.registry import Outcome, RunningJob, job_handler
 from ..kernel import clock
+from ..kernel.labels import N_
 from .services import erase_original, originals_due_for_erasure, retention_period
 
 
-@job_handler("testimonies.purge", title="Erasing testimonies' original words")
+@job_handler("testimonies.purge", title=N_("Erasing testimonies' original words"))
 def purge_job(job: RunningJob) -> Outcome:
     """As ``flask testimonies purge``: every original decided before the retention period, all or none."""
     today = clock.today()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from ..main.home import Panel, home_panel
 from .services import status_counts
 
@@ -14,9 +16,9 @@ def moderation_panel(user: Any) -> Panel | None:
     if not getattr(user, "sees_all_regions", False):
         return None
     return Panel(
-        title="Testimonies",
+        title=_("Testimonies"),
         template="testimonies/_panel.html",
         context={"counts": status_counts()},
         link_endpoint="testimonies.moderation",
-        link_label="Open the moderation queue",
+        link_label=_("Open the moderation queue"),
     )
