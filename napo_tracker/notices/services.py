@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
@@ -647,11 +647,16 @@ def escalate_notice(
 
 def escalation_text(notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> str:
     """References, rungs and dates only: this goes to inboxes, e-mails and a case's timeline."""
-    how = " by the daily run, as no response came" if escalation.is_automatic else ""
-    return (
-        f"Notice {notice.reference} escalated to {escalation.step_label.lower()}{how}; "
-        f"due {escalation.due_on:%a %-d %b %Y}."
-    )
+    values = {
+        "ref": notice.reference,
+        "step": gettext(escalation.step_label).lower(),
+        "day": f"{escalation.due_on:%a %-d %b %Y}",
+    }
+    if escalation.is_automatic:
+        return gettext(
+            "Notice %(ref)s escalated to %(step)s by the daily run, as no response came; due %(day)s.", **values
+        )
+    return gettext("Notice %(ref)s escalated to %(step)s; due %(day)s.", **values)
 
 
 def _escalation_on_timeline(actor, notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> None:
