@@ -33,6 +33,7 @@ from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError, check_version
 from ..kernel.ids import MAX_ID
+from ..kernel.labels import N_
 from ..kernel.vocabulary import Grade
 from ..notices.models import ForeseeabilityNotice
 from ..pdf import render_pdf
@@ -43,32 +44,32 @@ MAX_BODY = 20_000
 # Every merge field a template may name, with what it holds.
 FIELDS: dict[str, dict[str, str]] = {
     "case": {
-        "reference": "the case's reference",
-        "title": "the case's title",
-        "category": "what the case is about",
-        "region": "the case's region",
-        "unit": "the case's unit",
-        "opened_on": "the day the case was opened",
-        "grade": "the grade recorded on the case",
-        "wmt_percent": "the WMT % recorded on the case",
-        "caseload": "the caseload recorded on the case",
+        "reference": N_("the case's reference"),
+        "title": N_("the case's title"),
+        "category": N_("what the case is about"),
+        "region": N_("the case's region"),
+        "unit": N_("the case's unit"),
+        "opened_on": N_("the day the case was opened"),
+        "grade": N_("the grade recorded on the case"),
+        "wmt_percent": N_("the WMT % recorded on the case"),
+        "caseload": N_("the caseload recorded on the case"),
     },
     "member": {
-        "name": "the member's name (only with their agreement)",
-        "membership_number": "the member's membership number (only with their agreement)",
-        "grade": "the member's grade",
+        "name": N_("the member's name (only with their agreement)"),
+        "membership_number": N_("the member's membership number (only with their agreement)"),
+        "grade": N_("the member's grade"),
     },
     "notice": {
-        "reference": "the notice's reference",
-        "served_on": "the day it was served",
-        "response_due_on": "the day management's response is due",
-        "served_to_name": "the manager it was served on",
-        "served_to_role": "that manager's role",
-        "wmt_percent": "the WMT % in the notice",
+        "reference": N_("the notice's reference"),
+        "served_on": N_("the day it was served"),
+        "response_due_on": N_("the day management's response is due"),
+        "served_to_name": N_("the manager it was served on"),
+        "served_to_role": N_("that manager's role"),
+        "wmt_percent": N_("the WMT % in the notice"),
     },
-    "rep": {"name": "the rep sending the letter", "email": "the rep's e-mail address"},
-    "union": {"name": "the union's short name", "full_name": "the union's full name"},
-    "letter": {"date": "the day the letter is sent"},
+    "rep": {"name": N_("the rep sending the letter"), "email": N_("the rep's e-mail address")},
+    "union": {"name": N_("the union's short name"), "full_name": N_("the union's full name")},
+    "letter": {"date": N_("the day the letter is sent")},
 }
 
 
