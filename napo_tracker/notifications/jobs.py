@@ -3,6 +3,8 @@ asked for a job that it ended."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from ..accounts.models import User
 from ..extensions import db
 from ..jobs.registry import EndedJob, Outcome, RunningJob, job_handler, on_job_end, title_of
@@ -37,13 +39,13 @@ def digest_job(job: RunningJob) -> Outcome:
 def tell_who_asked(ended: EndedJob) -> None:
     """The person who asked for a job (a briefing published, a notice served) is told it ended."""
     person = db.session.get(User, ended.requested_by_id) if ended.requested_by_id else None
-    outcome = "finished" if ended.status == "done" else "failed"
-    what = title_of(ended.name)
-    subject = f" ({ended.subject})" if ended.subject else ""
+    what = title_of(ended.name) + (f" ({ended.subject})" if ended.subject else "")
     notify(
         person,
         NotificationKind.JOB_FINISHED,
-        f"{what}{subject}: {outcome}.",
+        gettext("%(what)s: finished.", what=what)
+        if ended.status == "done"
+        else gettext("%(what)s: failed.", what=what),
         reference=ended.subject,
         url=f"/jobs/{ended.id}",
         key=f"job:{ended.id}",
