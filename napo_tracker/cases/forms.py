@@ -294,8 +294,8 @@ class AttachmentForm(OnceOnlyForm):
         if size > uploads.MAX_UPLOAD_BYTES:
             raise ValidationError(
                 _(
-                    "This file is %(size)s MB; the most we accept is %(most)s MB.",
-                    size=f"{size / (1024 * 1024):.1f}",
+                    "This file is %(size).1f MB; the most we accept is %(most)s MB.",
+                    size=size / (1024 * 1024),
                     most=uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
                 )
             )

@@ -107,7 +107,7 @@ def run_escalation(on: date, *, progress: Callable[[int], object] | None = None)
                     gettext(
                         "Notice %(ref)s: no response by %(day)s. Confirm the escalation to %(step)s.",
                         ref=notice.reference,
-                        day=f"{item.due_on:%a %-d %b %Y}",
+                        day=item.due_on.strftime("%a %-d %b %Y"),
                         step=label,
                     ),
                     reference=notice.reference,

@@ -72,10 +72,10 @@ def due_reminders(on: date) -> list[Reminder]:
 
 def reminder_body(reminder: Reminder, on: date) -> str:
     """Plain text: references and dates only."""
-    lines = [gettext("Foreseeability notices that need you, as of %(day)s:", day=f"{on:%d %B %Y}"), ""]
+    lines = [gettext("Foreseeability notices that need you, as of %(day)s:", day=on.strftime("%d %B %Y")), ""]
     for notice in reminder.notices:
         state = gettext("OVERDUE") if deadline_state(notice, on) == "overdue" else gettext("due soon")
-        due = gettext("%(state)s: due %(day)s", state=state, day=f"{active_due_on(notice):%a %d %b %Y}")
+        due = gettext("%(state)s: due %(day)s", state=state, day=format(active_due_on(notice), "%a %d %b %Y"))
         lines.append(f"  {notice.reference}  {due}  {public_url('notices.detail', ref=notice.reference)}")
     lines += [
         "",

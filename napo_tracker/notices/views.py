@@ -493,7 +493,7 @@ def calendar_feed(token: str):
                     ref=reference,
                     name=deadline.deadline_type.name,
                     rule=deadline.deadline_type.rule_text,
-                    day=f"{deadline.starts_on:%-d %B %Y}",
+                    day=deadline.starts_on.strftime("%-d %B %Y"),
                 ),
                 url=url_for("cases.detail", ref=reference, _external=True),
             )
