@@ -61,7 +61,8 @@ class _TemplateText(HTMLParser):
         if tag in SKIPPED_TAGS:
             self._skip += 1
         for name, value in attrs:
-            if value and (name in READ_ATTRIBUTES or (name == "value" and tag in ("input", "button"))):
+            # A button's value is sent, not shown (its content is what reads); an input button's is shown.
+            if value and (name in READ_ATTRIBUTES or (name == "value" and tag == "input")):
                 if name == "value" and dict(attrs).get("type") not in ("submit", "button", "reset"):
                     continue
                 if _words(value):

@@ -3,6 +3,7 @@ for the public pages and compiled, Welsh testimonies kept as written."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -223,3 +224,77 @@ def test_the_privacy_notice_is_welsh_through_and_through(client, world):
     assert "Rydym yn cadw'r rhain i'ch cynrychioli" in html
     assert "Caiff copïau wrth gefn wedi'u hamgryptio" in html
     assert "We keep these to represent you" not in html and "Encrypted backups" not in html
+
+
+# ---------------------------------------------------------------------------- staff pages' catalogue
+
+
+def _checker():
+    """scripts/unmarked-strings.py, loaded from its file (its name is not a module name)."""
+    spec = importlib.util.spec_from_file_location("unmarked_strings", ROOT / "scripts" / "unmarked-strings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_string_a_person_reads_is_marked_for_translation():
+    """Every page's own words, its read attributes, and every flash message, field label and
+    validator message in Python go through the catalogue, so a translator sees them all."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {text}"
+        for path, line, text in _checker().findings([ROOT / "templates", ROOT / "napo_tracker"])
+    ]
+    assert not found, "mark these for translation (scripts/unmarked-strings.py):\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("source", "suffix", "unmarked"),
+    [
+        ("<p>Cases waiting</p>", ".html", ["Cases waiting"]),
+        ('<p>{{ _("Cases waiting") }}</p>', ".html", []),
+        ("<p>{% trans n=3 %}{{ n }} cases waiting{% endtrans %}</p>", ".html", []),
+        ('<a href="{{ url }}" title="Open the case">{{ case.reference }}</a>', ".html", ['title="Open the case"']),
+        ('<input type="submit" value="Send now">', ".html", ['value="Send now"']),
+        ('<button type="submit" name="action" value="revoke">{{ _("Revoke") }}</button>', ".html", []),
+        ("<script>const words = 'not read aloud';</script><p>{{ 135 }} %</p>", ".html", []),
+        ("<p>{{ _('Run') }} <code>flask evidence import FILE</code></p>", ".html", []),
+        ("flash('Case saved.')", ".py", ["'Case saved.'"]),
+        ("flash(_('Case saved.'))", ".py", []),
+        ("title = StringField('Title', description=_l('Short'))", ".py", ["'Title'"]),
+        (
+            "title = StringField(_l('Title'), validators=[DataRequired(message='Give it a title.')])",
+            ".py",
+            ["'Give it a title.'"],
+        ),
+        ("log.info('Case saved')", ".py", []),
+        ("raise CaseError('No such case.', 'ref')", ".py", []),
+    ],
+)
+def test_the_unmarked_strings_check_finds_what_a_person_reads(tmp_path, source, suffix, unmarked):
+    path = tmp_path / f"sample{suffix}"
+    path.write_text(source, encoding="utf-8")
+    assert [text for _path, _line, text in _checker().findings([path])] == unmarked
+
+
+def _marked_msgids() -> set[str]:
+    ids: set[str] = set()
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        with open(path, "rb") as handle:
+            for _line, _function, message, _comments in babel_extract(handle, list(KEYWORDS), [], {"trimmed": "true"}):
+                first = message if isinstance(message, str) or message is None else next(iter(message))
+                if first:
+                    ids.add(first)
+    for path in sorted((ROOT / "napo_tracker").rglob("*.py")):
+        for _line, message, _comments, _context in extract_from_file("python", str(path), KEYWORDS):
+            first = message if isinstance(message, str) else message[0]
+            if first:
+                ids.add(first)
+    return ids
+
+
+def test_the_catalogue_holds_every_marked_string():
+    """What the code marks is in the Welsh catalogue (translated or waiting for a translator):
+    a string marked and never extracted would never reach one."""
+    catalogue = {message.id if isinstance(message.id, str) else message.id[0] for message in _welsh_catalogue()}
+    missing = sorted(_marked_msgids() - catalogue)
+    assert not missing, "run `make translations` (then translate):\n" + "\n".join(missing)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..forms import ConfirmForm
@@ -60,7 +62,7 @@ def deadline_types_page():
         if form.validate():
             with errors_on(form, "amount"):
                 made = create_deadline_type(current_user, _details(form))
-                flash(f"Deadline type “{made.name}” saved: {made.rule_text}.", "success")
+                flash(_("Deadline type “%(name)s” saved: %(rule)s.", name=made.name, rule=made.rule_text), "success")
                 return redirect(url_for("cases.deadline_types"))
     return render_template("cases/deadline_types.html", form=form, types=deadline_types()), status
 
@@ -76,7 +78,7 @@ def deadline_type_edit(type_id: int):
     if form.validate():
         with errors_on(form, "amount"):
             update_deadline_type(current_user, deadline_type, _details(form, is_active=bool(form.is_active.data)))
-            flash(f"Deadline type “{deadline_type.name}” saved.", "success")
+            flash(_("Deadline type “%(name)s” saved.", name=deadline_type.name), "success")
             return redirect(url_for("cases.deadline_types"))
     return render_template("cases/deadline_type_edit.html", form=form, deadline_type=deadline_type), 400
 
@@ -92,7 +94,7 @@ def deadline_new(ref: str):
     if form.validate():
         with errors_on(form, "starts_on"):
             deadline = set_deadline(current_user, case, form.deadline_type_id.data, form.starts_on.data)
-            flash(f"Deadline set: due {deadline.due_on:%A %-d %B %Y}.", "success")
+            flash(_("Deadline set: due %(day)s.", day=format_date(deadline.due_on, "EEEE d MMMM y")), "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#deadlines")
     return render_template("cases/deadline_new.html", form=form, case=case, types=types), 400
 
@@ -104,7 +106,7 @@ def deadline_met(ref: str, deadline_id: int):
     form = ConfirmForm()
     if form.validate():
         meet_deadline(current_user, case, deadline)
-        flash(f"{deadline.deadline_type.name}: marked as met.", "success")
+        flash(_("%(name)s: marked as met.", name=deadline.deadline_type.name), "success")
     return redirect(url_for("cases.detail", ref=case.reference) + "#deadlines")
 
 
@@ -112,7 +114,7 @@ def deadline_met(ref: str, deadline_id: int):
 def deadlines_section(user: Any, case: Case) -> Panel:
     """A case's page lists its deadlines, open ones first, with overdue ones flagged."""
     return Panel(
-        "Deadlines",
+        _("Deadlines"),
         "cases/_deadlines_section.html",
         {
             "anchor": "deadlines",

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, current_app
+from flask_babel import gettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -333,12 +334,16 @@ def due_reminders(on: date) -> list[DueReminder]:
 
 def remind_message(reminder: DueReminder) -> str:
     deadline = reminder.deadline
-    what = f"{deadline.case.reference}: {deadline.deadline_type.name}"
+    values = {
+        "ref": deadline.case.reference,
+        "name": deadline.deadline_type.name,
+        "day": f"{deadline.due_on:%a %-d %b %Y}",
+    }
     if reminder.state == "overdue":
-        return f"{what} was due {deadline.due_on:%a %-d %b %Y} and is overdue."
+        return gettext("%(ref)s: %(name)s was due %(day)s and is overdue.", **values)
     if reminder.state == "today":
-        return f"{what} is due today ({deadline.due_on:%a %-d %b %Y})."
-    return f"{what} is due {deadline.due_on:%a %-d %b %Y}."
+        return gettext("%(ref)s: %(name)s is due today (%(day)s).", **values)
+    return gettext("%(ref)s: %(name)s is due %(day)s.", **values)
 
 
 def send_deadline_reminders(on: date) -> int:

@@ -4,8 +4,12 @@ crafted POST naming a region, unit, member or rep outside them fails validation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -26,6 +30,7 @@ from .. import uploads
 from ..accounts.models import User
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from ..kernel import clock
+from ..kernel.labels import N_
 from ..kernel.vocabulary import Grade
 from ..regions.models import Region, Unit
 from .models import MANUAL_ENTRY_KINDS, RISK_FLAGS, CaseCategory, CasePriority, CaseStatus, DeadlineRule, Member
@@ -41,7 +46,7 @@ from .services import (
     latest_allowed_date,
 )
 
-CHOOSE = "Choose one from the list."
+CHOOSE = _l("Choose one from the list.")
 
 
 def optional_int(value: Any) -> int | None:
@@ -55,7 +60,7 @@ class RecordSelect(SelectField):
     """A choice of one record in the user's scope, by id: blank is none, anything that is
     not one of the ids offered is refused with one plain message."""
 
-    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, label: Any, validators: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(label, validators, coerce=optional_int, **kwargs)
         self.invalid_value_message = CHOOSE
 
@@ -69,7 +74,17 @@ class _DateInRange:
             return
         latest = clock.today() if self.not_after_today else latest_allowed_date()
         if not EARLIEST_DATE <= field.data <= latest:
-            raise ValidationError(f"Give a date between {EARLIEST_DATE:%d %B %Y} and {latest:%d %B %Y}.")
+            raise ValidationError(
+                _l(
+                    "Give a date between %(earliest)s and %(latest)s.",
+                    earliest=_long_date(EARLIEST_DATE),
+                    latest=_long_date(latest),
+                )
+            )
+
+
+def _long_date(day: date) -> str:
+    return format_date(day, "dd MMMM y")
 
 
 def _unit_choices(units: Iterable[Unit]) -> list[tuple[Any, str]]:
@@ -84,61 +99,67 @@ def _rep_choices(reps: Iterable[tuple[User, int]]) -> list[tuple[Any, str]]:
     return sorted(names.items(), key=lambda item: item[1])
 
 
-GRADE_CHOICES = {"": "— not given —", **Grade.labels()}
+GRADE_CHOICES = select_choices([("", N_("— not given —")), *Grade.choices()])
 SORT_LABELS = {
-    "reference": "Reference",
-    "title": "Title",
-    "category": "Category",
-    "status": "Status",
-    "wmt_percent": "WMT %",
-    "opened_on": "Opened on",
-    "next_action_on": "Next action due",
-    "updated_at": "Last updated",
+    "reference": N_("Reference"),
+    "title": N_("Title"),
+    "category": N_("Category"),
+    "status": N_("Status"),
+    "wmt_percent": N_("WMT %"),
+    "opened_on": N_("Opened on"),
+    "next_action_on": N_("Next action due"),
+    "updated_at": N_("Last updated"),
 }
 assert set(SORT_LABELS) == set(SORTS)
 
 
 class CaseForm(FlaskForm):
-    region_id = RecordSelect("Region", [InputRequired("Choose a region.")])
-    unit_id = RecordSelect("Unit", [Optional()])
-    member_id = RecordSelect("Member", [Optional()], description="Leave blank when the concern is a whole team's.")
+    region_id = RecordSelect(_l("Region"), [InputRequired(_l("Choose a region."))])
+    unit_id = RecordSelect(_l("Unit"), [Optional()])
+    member_id = RecordSelect(
+        _l("Member"), [Optional()], description=_l("Leave blank when the concern is a whole team's.")
+    )
     category = SelectField(
-        "Category", choices={"": "— choose —", **CaseCategory.labels()}, validators=[DataRequired("Choose a category.")]
+        _l("Category"),
+        choices=select_choices([("", N_("— choose —")), *CaseCategory.choices()]),
+        validators=[DataRequired(_l("Choose a category."))],
     )
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip_text],
-        validators=[DataRequired("Give the case a short title."), Length(max=200), PlainText()],
+        validators=[DataRequired(_l("Give the case a short title.")), Length(max=200), PlainText()],
         # Titles are listed and searched as they are; descriptions are kept encrypted.
-        description="Shown in lists: no names or health details here — put them in the description.",
+        description=_l("Shown in lists: no names or health details here — put them in the description."),
     )
     description = TextAreaField(
-        "What is happening", filters=[strip_text], validators=[Length(max=20_000), PlainText(multiline=True)]
+        _l("What is happening"), filters=[strip_text], validators=[Length(max=20_000), PlainText(multiline=True)]
     )
-    grade = SelectField("Grade", choices=GRADE_CHOICES, validators=[Optional()])
+    grade = SelectField(_l("Grade"), choices=GRADE_CHOICES, validators=[Optional()])
     wmt_percent = IntegerField(
-        "WMT %",
-        validators=[Optional(), NumberRange(0, WMT_MAX, f"WMT must be between 0 and {WMT_MAX} %%.")],
-        description="The workload management tool figure when the concern was raised; 100 is full.",
+        _l("WMT %"),
+        validators=[Optional(), NumberRange(0, WMT_MAX, _l("WMT must be between %(min)s and %(max)s %%."))],
+        description=_l("The workload management tool figure when the concern was raised; 100 is full."),
     )
     caseload = IntegerField(
-        "Caseload",
-        validators=[Optional(), NumberRange(0, CASELOAD_MAX, f"Caseload must be between 0 and {CASELOAD_MAX}.")],
+        _l("Caseload"),
+        validators=[Optional(), NumberRange(0, CASELOAD_MAX, _l("Caseload must be between %(min)s and %(max)s."))],
     )
-    has_high_risk_cases = BooleanField(RISK_FLAGS["has_high_risk_cases"])
-    has_mappa_cases = BooleanField(RISK_FLAGS["has_mappa_cases"])
-    has_domestic_abuse_cases = BooleanField(RISK_FLAGS["has_domestic_abuse_cases"])
-    has_protected_caseload_breach = BooleanField(RISK_FLAGS["has_protected_caseload_breach"])
-    has_no_cover = BooleanField(RISK_FLAGS["has_no_cover"])
-    priority = SelectField("Priority", choices=CasePriority.labels(), default=CasePriority.NORMAL.value)
-    assigned_rep_id = RecordSelect("Assigned rep", [Optional()])
-    next_action = StringField("Next action", filters=[strip_text], validators=[Length(max=200), PlainText()])
-    next_action_on = DateField("Next action due", validators=[Optional(), _DateInRange()])
+    has_high_risk_cases = BooleanField(_l(RISK_FLAGS["has_high_risk_cases"]))
+    has_mappa_cases = BooleanField(_l(RISK_FLAGS["has_mappa_cases"]))
+    has_domestic_abuse_cases = BooleanField(_l(RISK_FLAGS["has_domestic_abuse_cases"]))
+    has_protected_caseload_breach = BooleanField(_l(RISK_FLAGS["has_protected_caseload_breach"]))
+    has_no_cover = BooleanField(_l(RISK_FLAGS["has_no_cover"]))
+    priority = SelectField(
+        _l("Priority"), choices=select_choices(CasePriority.choices()), default=CasePriority.NORMAL.value
+    )
+    assigned_rep_id = RecordSelect(_l("Assigned rep"), [Optional()])
+    next_action = StringField(_l("Next action"), filters=[strip_text], validators=[Length(max=200), PlainText()])
+    next_action_on = DateField(_l("Next action due"), validators=[Optional(), _DateInRange()])
     has_evidence_consent = BooleanField(
-        "The member agrees the facts (never who they are) may be used, anonymised, as evidence"
+        _l("The member agrees the facts (never who they are) may be used, anonymised, as evidence")
     )
     version = VersionField()
-    submit = SubmitField("Save case")
+    submit = SubmitField(_l("Save case"))
 
     def __init__(
         self,
@@ -151,16 +172,16 @@ class CaseForm(FlaskForm):
     ) -> None:
         """``units``/``members``: records in scope; ``reps``: (user, region_id) pairs in scope."""
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "— choose —"), *((r.id, r.name) for r in regions)]
-        self.unit_id.choices = [("", "— none —"), *_unit_choices(units)]
+        self.region_id.choices = [("", _("— choose —")), *((r.id, r.name) for r in regions)]
+        self.unit_id.choices = [("", _("— none —")), *_unit_choices(units)]
         self.member_id.choices = [
-            ("", "— none: a team concern —"),
+            ("", _("— none: a team concern —")),
             *(
                 (m.id, m.pseudonym + (f" · {m.grade}" if m.grade else "") + (f" · {m.unit.name}" if m.unit else ""))
                 for m in members
             ),
         ]
-        self.assigned_rep_id.choices = [("", "— nobody yet —"), *_rep_choices(reps)]
+        self.assigned_rep_id.choices = [("", _("— nobody yet —")), *_rep_choices(reps)]
         self._unit_regions = {u.id: u.region_id for u in units}
         self._member_regions = {m.id: m.region_id for m in members}
         self._rep_regions: dict[int, set[int]] = {}
@@ -169,15 +190,15 @@ class CaseForm(FlaskForm):
 
     def validate_unit_id(self, field: Field) -> None:
         if field.data is not None and self._unit_regions.get(field.data) != self.region_id.data:
-            raise ValidationError("Choose a unit in the case's region.")
+            raise ValidationError(_l("Choose a unit in the case's region."))
 
     def validate_member_id(self, field: Field) -> None:
         if field.data is not None and self._member_regions.get(field.data) != self.region_id.data:
-            raise ValidationError("Choose a member of the case's region.")
+            raise ValidationError(_l("Choose a member of the case's region."))
 
     def validate_assigned_rep_id(self, field: Field) -> None:
         if field.data is not None and self.region_id.data not in self._rep_regions.get(field.data, set()):
-            raise ValidationError("Assign the case to a rep of its own region.")
+            raise ValidationError(_l("Assign the case to a rep of its own region."))
 
     def case_fields(self) -> dict[str, Any]:
         """The fields a case is saved from, by name: never ``populate_obj``."""
@@ -205,17 +226,17 @@ class NewCaseForm(OnceOnlyForm, CaseForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Move the case to", choices=CaseStatus.labels())
+    status = SelectField(_l("Move the case to"), choices=select_choices(CaseStatus.choices()))
     outcome = TextAreaField(
-        "Outcome",
+        _l("Outcome"),
         filters=[strip_text],
         validators=[Length(max=5_000), PlainText(multiline=True)],
-        description="Required when the case is resolved: what changed for the member?",
+        description=_l("Required when the case is resolved: what changed for the member?"),
     )
     note = TextAreaField(
-        "Note for the timeline", filters=[strip_text], validators=[Length(max=5_000), PlainText(multiline=True)]
+        _l("Note for the timeline"), filters=[strip_text], validators=[Length(max=5_000), PlainText(multiline=True)]
     )
-    submit = SubmitField("Change status")
+    submit = SubmitField(_l("Change status"))
 
     def __init__(self, *args: Any, current_status: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -237,25 +258,31 @@ class StatusForm(FlaskForm):
 
 
 class EntryForm(OnceOnlyForm):
-    kind = SelectField("Kind", choices={kind.value: kind.label for kind in MANUAL_ENTRY_KINDS})
+    kind = SelectField(_l("Kind"), choices=select_choices((kind.value, kind.label) for kind in MANUAL_ENTRY_KINDS))
     happened_on = DateField(
-        "Date", default=clock.today, validators=[InputRequired("Give the date."), _DateInRange(not_after_today=True)]
+        _l("Date"),
+        default=clock.today,
+        validators=[InputRequired(_l("Give the date.")), _DateInRange(not_after_today=True)],
     )
     body = TextAreaField(
-        "What happened",
+        _l("What happened"),
         filters=[strip_text],
-        validators=[DataRequired("Write what happened."), Length(max=20_000), PlainText(multiline=True)],
+        validators=[DataRequired(_l("Write what happened.")), Length(max=20_000), PlainText(multiline=True)],
     )
-    submit = SubmitField("Add to timeline")
+    submit = SubmitField(_l("Add to timeline"))
 
 
 class AttachmentForm(OnceOnlyForm):
     file = FileField(
-        "File",
-        validators=[FileRequired("Choose a file to attach.")],
-        description=f"{uploads.ACCEPTED_LABEL}; at most {uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+        _l("File"),
+        validators=[FileRequired(_l("Choose a file to attach."))],
+        description=_l(
+            "%(accepted)s; at most %(megabytes)s MB.",
+            accepted=uploads.ACCEPTED_LABEL,
+            megabytes=uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
+        ),
     )
-    submit = SubmitField("Attach")
+    submit = SubmitField(_l("Attach"))
 
     def validate_file(self, field: Field) -> None:
         upload = field.data
@@ -266,38 +293,43 @@ class AttachmentForm(OnceOnlyForm):
         upload.stream.seek(0)
         if size > uploads.MAX_UPLOAD_BYTES:
             raise ValidationError(
-                f"This file is {size / (1024 * 1024):.1f} MB; the most we accept is "
-                f"{uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+                _(
+                    "This file is %(size).1f MB; the most we accept is %(most)s MB.",
+                    size=size / (1024 * 1024),
+                    most=uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
+                )
             )
 
 
 class MemberForm(FlaskForm):
-    region_id = RecordSelect("Region", [InputRequired("Choose a region.")])
-    unit_id = RecordSelect("Unit", [Optional()])
+    region_id = RecordSelect(_l("Region"), [InputRequired(_l("Choose a region."))])
+    unit_id = RecordSelect(_l("Unit"), [Optional()])
     name = StringField(
-        "Name", filters=[strip_text], validators=[DataRequired("Give the member's name."), Length(max=120), PlainText()]
+        _l("Name"),
+        filters=[strip_text],
+        validators=[DataRequired(_l("Give the member's name.")), Length(max=120), PlainText()],
     )
     membership_number = StringField(
-        "Membership number", filters=[strip_text], validators=[Optional(), Length(max=32), PlainText()]
+        _l("Membership number"), filters=[strip_text], validators=[Optional(), Length(max=32), PlainText()]
     )
-    email = StringField("E-mail", filters=[strip_text], validators=[Optional(), Length(max=254), PlainText()])
-    phone = StringField("Phone", filters=[strip_text], validators=[Optional(), Length(max=40), PlainText()])
-    grade = SelectField("Grade", choices=GRADE_CHOICES, validators=[Optional()])
-    submit = SubmitField("Save member")
+    email = StringField(_l("E-mail"), filters=[strip_text], validators=[Optional(), Length(max=254), PlainText()])
+    phone = StringField(_l("Phone"), filters=[strip_text], validators=[Optional(), Length(max=40), PlainText()])
+    grade = SelectField(_l("Grade"), choices=GRADE_CHOICES, validators=[Optional()])
+    submit = SubmitField(_l("Save member"))
 
     def __init__(self, *args: Any, regions: Sequence[Region], units: Sequence[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "— choose —"), *((r.id, r.name) for r in regions)]
-        self.unit_id.choices = [("", "— none —"), *_unit_choices(units)]
+        self.region_id.choices = [("", _("— choose —")), *((r.id, r.name) for r in regions)]
+        self.unit_id.choices = [("", _("— none —")), *_unit_choices(units)]
         self._unit_regions = {u.id: u.region_id for u in units}
 
     def validate_unit_id(self, field: Field) -> None:
         if field.data is not None and self._unit_regions.get(field.data) != self.region_id.data:
-            raise ValidationError("Choose a unit in the member's region.")
+            raise ValidationError(_l("Choose a unit in the member's region."))
 
     def validate_email(self, field: Field) -> None:
         if field.data and ("@" not in field.data or " " in field.data):
-            raise ValidationError("Enter an e-mail address such as name@example.org.")
+            raise ValidationError(_l("Enter an e-mail address such as name@example.org."))
 
 
 class NewMemberForm(OnceOnlyForm, MemberForm):
@@ -310,21 +342,33 @@ class CaseFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    view = SelectField("Show", choices=dict(LIST_VIEWS), default="all", validators=[Optional()])
+    view = SelectField(_l("Show"), choices=select_choices(LIST_VIEWS.items()), default="all", validators=[Optional()])
     q = StringField(
-        "Search titles and descriptions", filters=[strip_text], validators=[Optional(), Length(max=200), PlainText()]
+        _l("Search titles and descriptions"),
+        filters=[strip_text],
+        validators=[Optional(), Length(max=200), PlainText()],
     )
-    region_id = RecordSelect("Region", [Optional()])
-    unit_id = RecordSelect("Unit", [Optional()])
-    status = SelectField("Status", choices={"": "Any", **CaseStatus.labels()}, validators=[Optional()])
-    category = SelectField("Category", choices={"": "Any", **CaseCategory.labels()}, validators=[Optional()])
-    risk = SelectField("Risk flag", choices={"": "Any", **RISK_FLAGS}, validators=[Optional()])
-    assigned_rep_id = RecordSelect("Assigned rep", [Optional()])
-    opened_from = DateField("Opened from", validators=[Optional(), _DateInRange()])
-    opened_to = DateField("Opened to", validators=[Optional(), _DateInRange()])
-    sort = SelectField("Sort by", choices={"": "Last updated", **SORT_LABELS}, validators=[Optional()])
+    region_id = RecordSelect(_l("Region"), [Optional()])
+    unit_id = RecordSelect(_l("Unit"), [Optional()])
+    status = SelectField(
+        _l("Status"), choices=select_choices([("", N_("Any")), *CaseStatus.choices()]), validators=[Optional()]
+    )
+    category = SelectField(
+        _l("Category"), choices=select_choices([("", N_("Any")), *CaseCategory.choices()]), validators=[Optional()]
+    )
+    risk = SelectField(
+        _l("Risk flag"), choices=select_choices([("", N_("Any")), *RISK_FLAGS.items()]), validators=[Optional()]
+    )
+    assigned_rep_id = RecordSelect(_l("Assigned rep"), [Optional()])
+    opened_from = DateField(_l("Opened from"), validators=[Optional(), _DateInRange()])
+    opened_to = DateField(_l("Opened to"), validators=[Optional(), _DateInRange()])
+    sort = SelectField(
+        _l("Sort by"), choices=select_choices([("", N_("Last updated")), *SORT_LABELS.items()]), validators=[Optional()]
+    )
     direction = SelectField(
-        "Order", choices={"": "Default", "asc": "Ascending", "desc": "Descending"}, validators=[Optional()]
+        _l("Order"),
+        choices=select_choices([("", N_("Default")), ("asc", N_("Ascending")), ("desc", N_("Descending"))]),
+        validators=[Optional()],
     )
 
     def __init__(
@@ -336,13 +380,13 @@ class CaseFilterForm(FlaskForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "Any"), *((r.id, r.name) for r in regions)]
-        self.unit_id.choices = [("", "Any"), *_unit_choices(units)]
-        self.assigned_rep_id.choices = [("", "Anyone"), *_rep_choices(reps)]
+        self.region_id.choices = [("", _("Any")), *((r.id, r.name) for r in regions)]
+        self.unit_id.choices = [("", _("Any")), *_unit_choices(units)]
+        self.assigned_rep_id.choices = [("", _("Anyone")), *_rep_choices(reps)]
 
     def validate_opened_to(self, field: Field) -> None:
         if field.data and self.opened_from.data and field.data < self.opened_from.data:
-            raise ValidationError("The end of the range is before its start.")
+            raise ValidationError(_l("The end of the range is before its start."))
 
     def filters(self) -> dict[str, Any]:
         return {
@@ -365,7 +409,7 @@ class ExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    columns = SelectMultipleField("Columns", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    columns = SelectMultipleField(_l("Columns"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
     def __init__(self, *args: Any, columns: Mapping[str, ExportColumn], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -377,25 +421,25 @@ class ExportForm(FlaskForm):
 
 class DeadlineTypeForm(FlaskForm):
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip_text],
-        validators=[DataRequired(message="Give the deadline type a name."), Length(max=120), PlainText()],
-        description="For example: grievance appeal, disciplinary hearing, response to a representation.",
+        validators=[DataRequired(message=_l("Give the deadline type a name.")), Length(max=120), PlainText()],
+        description=_l("For example: grievance appeal, disciplinary hearing, response to a representation."),
     )
-    rule = SelectField("Counted in", choices=select_choices(DeadlineRule.choices()), validators=[DataRequired()])
+    rule = SelectField(_l("Counted in"), choices=select_choices(DeadlineRule.choices()), validators=[DataRequired()])
     amount = IntegerField(
-        "How many", validators=[InputRequired(message="Enter how many days or months."), NumberRange(min=1)]
+        _l("How many"), validators=[InputRequired(message=_l("Enter how many days or months.")), NumberRange(min=1)]
     )
     remind_days_before = IntegerField(
-        "Remind this many days before",
+        _l("Remind this many days before"),
         default=3,
         validators=[
-            InputRequired(message="Enter how many days before to remind (0: on the day only)."),
+            InputRequired(message=_l("Enter how many days before to remind (0: on the day only).")),
             NumberRange(min=0),
         ],
     )
-    is_active = BooleanField("Offered for new deadlines", default=True)
-    submit = SubmitField("Save the deadline type")
+    is_active = BooleanField(_l("Offered for new deadlines"), default=True)
+    submit = SubmitField(_l("Save the deadline type"))
 
 
 class NewDeadlineTypeForm(OnceOnlyForm, DeadlineTypeForm):
@@ -403,14 +447,18 @@ class NewDeadlineTypeForm(OnceOnlyForm, DeadlineTypeForm):
 
 
 class DeadlineForm(OnceOnlyForm):
-    deadline_type_id = SelectField("Deadline", coerce=int, validators=[DataRequired(message="Choose a deadline type.")])
-    starts_on = DateField("Counted from", validators=[InputRequired(message="Enter the day the deadline counts from.")])
-    submit = SubmitField("Set the deadline")
+    deadline_type_id = SelectField(
+        _l("Deadline"), coerce=int, validators=[DataRequired(message=_l("Choose a deadline type."))]
+    )
+    starts_on = DateField(
+        _l("Counted from"), validators=[InputRequired(message=_l("Enter the day the deadline counts from."))]
+    )
+    submit = SubmitField(_l("Set the deadline"))
 
     def __init__(self, *args: Any, types: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.deadline_type_id.choices = select_choices(
-            [(0, "Choose…")] + [(t.id, f"{t.name} ({t.rule_text})") for t in types]
+            [(0, N_("Choose…"))] + [(t.id, f"{t.name} ({t.rule_text})") for t in types]
         )
 
 
@@ -421,31 +469,31 @@ class MemberFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(
-        "Pseudonym, membership number or name",
+        _l("Pseudonym, membership number or name"),
         filters=[strip_text],
         validators=[Optional(), Length(max=200), PlainText()],
-        description="A name is searched only among the members whose identity you may see.",
+        description=_l("A name is searched only among the members whose identity you may see."),
     )
-    region_id = RecordSelect("Region", [Optional()])
+    region_id = RecordSelect(_l("Region"), [Optional()])
 
     def __init__(self, *args: Any, regions: Sequence[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [("", "Any"), *((r.id, r.name) for r in regions)]
+        self.region_id.choices = [("", _("Any")), *((r.id, r.name) for r in regions)]
 
 
 class MembersImportForm(OnceOnlyForm):
     """A members file (CSV or XLSX); its rows are checked by the importer, not here."""
 
     file = FileField(
-        "CSV or XLSX file",
+        _l("CSV or XLSX file"),
         validators=[
-            FileRequired(message="Choose a CSV or XLSX file to import."),
-            FileAllowed(["csv", "txt", "xlsx"], "Choose a .csv or .xlsx file."),
+            FileRequired(message=_l("Choose a CSV or XLSX file to import.")),
+            FileAllowed(["csv", "txt", "xlsx"], _l("Choose a .csv or .xlsx file.")),
         ],
-        description="Header: membership_number,name,region,unit,grade,email",
+        description=_l("Header: membership_number,name,region,unit,grade,email"),
     )
-    dry_run = BooleanField("Only check the file (write nothing)")
-    submit = SubmitField("Import")
+    dry_run = BooleanField(_l("Only check the file (write nothing)"))
+    submit = SubmitField(_l("Import"))
 
     def claims_submission(self) -> bool:
         return not self.dry_run.data  # a check writes nothing, and may be run again

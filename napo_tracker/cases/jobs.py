@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..jobs.registry import Outcome, RunningJob, job_handler
 from ..kernel.clock import today
+from ..kernel.labels import N_
 from ..notifications.services import deliver_pending
 from .deadlines import send_deadline_reminders
 
 
-@job_handler("cases.remind", title="Reminding reps of case deadlines")
+@job_handler("cases.remind", title=N_("Reminding reps of case deadlines"))
 def remind_job(job: RunningJob) -> Outcome:
     """Today's deadline reminders (``flask cases remind``), then their e-mails."""
     told = send_deadline_reminders(today())

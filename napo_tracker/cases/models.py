@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import ngettext
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -19,7 +20,7 @@ from ..crypto import KEYED_HASH_OF, EncryptedText, keyed_hash
 from ..extensions import Model
 from ..kernel import clock
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 from ..kernel.vocabulary import Grade
 from ..storage import STORED_FILE
 
@@ -31,47 +32,47 @@ if TYPE_CHECKING:
 class CaseCategory(LabelledEnum):
     """What a case is about."""
 
-    EXCESSIVE_WORKLOAD = "excessive_workload", "Excessive workload"
-    UNALLOCATED_CASES = "unallocated_cases", "Unallocated cases"
-    PROTECTED_CASELOAD_BREACH = "protected_caseload_breach", "Protected-caseload breach"
-    INAPPROPRIATE_ALLOCATION = "inappropriate_allocation", "Inappropriate allocation"
-    NO_COVER = "no_cover", "No cover for leave or sickness"
-    FACILITIES = "facilities", "Facilities"
-    IT_SYSTEMS = "it_systems", "IT systems"
-    RELOCATION_TRAVEL = "relocation_travel", "Relocation and travel"
-    SFO_INQUEST_SUPPORT = "sfo_inquest_support", "SFO / inquest support"
-    DISCIPLINARY = "disciplinary", "Disciplinary / scapegoating"
-    PAY = "pay", "Pay"
-    RECRUITMENT_RETENTION = "recruitment_retention", "Recruitment and retention"
-    CLINICAL_SUPERVISION = "clinical_supervision", "Clinical supervision"
-    HEALTH_SAFETY = "health_safety", "Health and safety"
+    EXCESSIVE_WORKLOAD = "excessive_workload", N_("Excessive workload")
+    UNALLOCATED_CASES = "unallocated_cases", N_("Unallocated cases")
+    PROTECTED_CASELOAD_BREACH = "protected_caseload_breach", N_("Protected-caseload breach")
+    INAPPROPRIATE_ALLOCATION = "inappropriate_allocation", N_("Inappropriate allocation")
+    NO_COVER = "no_cover", N_("No cover for leave or sickness")
+    FACILITIES = "facilities", N_("Facilities")
+    IT_SYSTEMS = "it_systems", N_("IT systems")
+    RELOCATION_TRAVEL = "relocation_travel", N_("Relocation and travel")
+    SFO_INQUEST_SUPPORT = "sfo_inquest_support", N_("SFO / inquest support")
+    DISCIPLINARY = "disciplinary", N_("Disciplinary / scapegoating")
+    PAY = "pay", N_("Pay")
+    RECRUITMENT_RETENTION = "recruitment_retention", N_("Recruitment and retention")
+    CLINICAL_SUPERVISION = "clinical_supervision", N_("Clinical supervision")
+    HEALTH_SAFETY = "health_safety", N_("Health and safety")
 
 
 class CasePriority(LabelledEnum):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", N_("Low")
+    NORMAL = "normal", N_("Normal")
+    HIGH = "high", N_("High")
+    URGENT = "urgent", N_("Urgent")
 
 
 # Risk flags are boolean columns on Case, not stored values: the list filter takes these
 # column names only.
 RISK_FLAGS: dict[str, str] = {
-    "has_high_risk_cases": "Holds high or very-high risk of harm cases",
-    "has_mappa_cases": "Holds MAPPA cases",
-    "has_domestic_abuse_cases": "Holds domestic-abuse cases",
-    "has_protected_caseload_breach": "NQO or PQiP protected caseload breached",
-    "has_no_cover": "No cover for leave or sickness",
+    "has_high_risk_cases": N_("Holds high or very-high risk of harm cases"),
+    "has_mappa_cases": N_("Holds MAPPA cases"),
+    "has_domestic_abuse_cases": N_("Holds domestic-abuse cases"),
+    "has_protected_caseload_breach": N_("NQO or PQiP protected caseload breached"),
+    "has_no_cover": N_("No cover for leave or sickness"),
 }
 
 
 class CaseStatus(LabelledEnum):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
-    ESCALATED = "escalated", "Escalated"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    REOPENED = "reopened", "Reopened"
+    OPEN = "open", N_("Open")
+    IN_PROGRESS = "in_progress", N_("In progress")
+    ESCALATED = "escalated", N_("Escalated")
+    RESOLVED = "resolved", N_("Resolved")
+    CLOSED = "closed", N_("Closed")
+    REOPENED = "reopened", N_("Reopened")
 
 
 # A case is "live" (counts as open work) in these states.
@@ -79,15 +80,15 @@ LIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED, 
 
 
 class EntryKind(LabelledEnum):
-    NOTE = "note", "Note"
-    MEETING = "meeting", "Meeting"
-    LETTER = "letter", "Letter sent"
-    CALL = "call", "Call"
-    STATUS = "status", "Status change"
-    ASSIGNMENT = "assignment", "Re-assignment"
-    ATTACHMENT = "attachment", "Attachment"
-    DEADLINE = "deadline", "Deadline"
-    NOTICE = "notice", "Notice escalated"
+    NOTE = "note", N_("Note")
+    MEETING = "meeting", N_("Meeting")
+    LETTER = "letter", N_("Letter sent")
+    CALL = "call", N_("Call")
+    STATUS = "status", N_("Status change")
+    ASSIGNMENT = "assignment", N_("Re-assignment")
+    ATTACHMENT = "attachment", N_("Attachment")
+    DEADLINE = "deadline", N_("Deadline")
+    NOTICE = "notice", N_("Notice escalated")
 
 
 # What a person may log by hand; the others are written by the services.
@@ -283,9 +284,9 @@ class CaseAttachment(Model):
 class DeadlineRule(LabelledEnum):
     """How a deadline type counts from its starting day."""
 
-    WORKING_DAYS = "working_days", "Working days (weekends and England-and-Wales bank holidays skipped)"
-    CALENDAR_DAYS = "calendar_days", "Calendar days"
-    MONTHS_LESS_A_DAY = "months_less_a_day", "Months less a day"
+    WORKING_DAYS = "working_days", N_("Working days (weekends and England-and-Wales bank holidays skipped)")
+    CALENDAR_DAYS = "calendar_days", N_("Calendar days")
+    MONTHS_LESS_A_DAY = "months_less_a_day", N_("Months less a day")
 
 
 class DeadlineType(Model):
@@ -308,13 +309,13 @@ class DeadlineType(Model):
     @property
     def rule_text(self) -> str:
         """ "10 working days", "3 months less a day"."""
-        unit = {
-            DeadlineRule.WORKING_DAYS.value: "working day",
-            DeadlineRule.CALENDAR_DAYS.value: "calendar day",
-            DeadlineRule.MONTHS_LESS_A_DAY.value: "month",
-        }.get(self.rule, self.rule)
-        text = f"{self.amount} {unit}{'' if self.amount == 1 else 's'}"
-        return text + " less a day" if self.rule == DeadlineRule.MONTHS_LESS_A_DAY else text
+        if self.rule == DeadlineRule.WORKING_DAYS:
+            return ngettext("%(num)d working day", "%(num)d working days", self.amount)
+        if self.rule == DeadlineRule.CALENDAR_DAYS:
+            return ngettext("%(num)d calendar day", "%(num)d calendar days", self.amount)
+        if self.rule == DeadlineRule.MONTHS_LESS_A_DAY:
+            return ngettext("%(num)d month less a day", "%(num)d months less a day", self.amount)
+        return f"{self.amount} {self.rule}"  # a rule this code does not know: shown as stored
 
     def __str__(self) -> str:
         return self.name

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from flask import abort
+from flask_babel import gettext
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -42,6 +43,7 @@ from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.errors import Change, ConflictError, DomainError, check_version
 from ..kernel.ids import MAX_ID
+from ..kernel.labels import N_
 from ..kernel.vocabulary import Grade, Role
 from ..notifications.models import NotificationKind
 from ..notifications.services import notify
@@ -353,21 +355,21 @@ def update_member(
 # ---------------------------------------------------------------- cases
 
 CASE_FIELDS: dict[str, str] = {
-    "region_id": "Region",
-    "unit_id": "Unit",
-    "member_id": "Member",
-    "category": "Category",
-    "title": "Title",
-    "description": "Description",
-    "grade": "Grade",
-    "wmt_percent": "WMT %",
-    "caseload": "Caseload",
+    "region_id": N_("Region"),
+    "unit_id": N_("Unit"),
+    "member_id": N_("Member"),
+    "category": N_("Category"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "grade": N_("Grade"),
+    "wmt_percent": N_("WMT %"),
+    "caseload": N_("Caseload"),
     **RISK_FLAGS,
-    "priority": "Priority",
-    "assigned_rep_id": "Assigned rep",
-    "next_action": "Next action",
-    "next_action_on": "Next action due",
-    "has_evidence_consent": "Consent to use the facts as evidence",
+    "priority": N_("Priority"),
+    "assigned_rep_id": N_("Assigned rep"),
+    "next_action": N_("Next action"),
+    "next_action_on": N_("Next action due"),
+    "has_evidence_consent": N_("Consent to use the facts as evidence"),
 }
 
 
@@ -492,7 +494,7 @@ def _tell_assigned(actor: User, case: Case) -> None:
     notify(
         db.session.get(User, case.assigned_rep_id),
         NotificationKind.CASE_ASSIGNED,
-        f"Case {case.reference} has been assigned to you.",
+        gettext("Case %(ref)s has been assigned to you.", ref=case.reference),
         reference=case.reference,
         url=f"/cases/{case.reference}",
     )
@@ -509,7 +511,7 @@ def add_timeline_entry(
 def differences(case: Case, fields: dict[str, Any]) -> list[Change]:
     """The fields whose saved value differs from ``fields``, each shown as people read it."""
     return [
-        Change(name, CASE_FIELDS[name], _display(name, getattr(case, name)), _display(name, value))
+        Change(name, gettext(CASE_FIELDS[name]), _display(name, getattr(case, name)), _display(name, value))
         for name, value in fields.items()
         if name in CASE_FIELDS and getattr(case, name) != value
     ]
@@ -713,7 +715,7 @@ def wipe_member(member: Member) -> None:
 
 # ---------------------------------------------------------------- lists
 
-LIST_VIEWS = {"all": "All cases in my regions", "mine": "My cases", "overdue": "Overdue next actions"}
+LIST_VIEWS = {"all": N_("All cases in my regions"), "mine": N_("My cases"), "overdue": N_("Overdue next actions")}
 
 # Sortable columns: the only names a ?sort= may use.
 SORTS: dict[str, Any] = {

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select
 
@@ -154,7 +155,7 @@ def figures():
     if rows:
         chart = svg_data_uri(
             bar_chart_svg(
-                "Live cases by category", [row["label"] for row in rows], [Decimal(row["live"]) for row in rows]
+                _("Live cases by category"), [_(row["label"]) for row in rows], [Decimal(row["live"]) for row in rows]
             )
         )
     return render_template(
@@ -212,7 +213,7 @@ def new():
     if request.method == "POST" and form.validate():
         with errors_on(form) as outcome:
             case = create_case(current_user, **form.case_fields())
-            flash(f"Case {case.reference} logged.", "success")
+            flash(_("Case %(ref)s logged.", ref=case.reference), "success")
             return redirect(url_for("cases.detail", ref=case.reference))
         status = outcome.status_code  # 409 when no free reference could be found: try again
     return render_template("cases/new.html", form=form), status
@@ -258,7 +259,7 @@ def edit(ref: str):
     if form.validate():
         with errors_on(form) as outcome:
             changed = update_case(current_user, case, expected_version=form.version.data, **form.case_fields())
-            flash(f"Case {case.reference} saved." if changed else "Nothing was changed.", "success")
+            flash(_("Case %(ref)s saved.", ref=case.reference) if changed else _("Nothing was changed."), "success")
             return redirect(url_for("cases.detail", ref=case.reference))
         if outcome.conflict is not None:
             # The page's own box says what happened and what differs; no second message above the form.
@@ -278,10 +279,10 @@ def status(ref: str):
     if form.validate():
         with errors_on(form, "status") as outcome:
             change_status(current_user, case, form.status.data, outcome=form.outcome.data, note=form.note.data)
-            flash(f"{case.reference} is now {case.status_label.lower()}.", "success")
+            flash(_("%(ref)s is now %(status)s.", ref=case.reference, status=_(case.status_label).lower()), "success")
             return redirect(url_for("cases.detail", ref=case.reference))
         if outcome.conflict is not None:
-            flash("Someone else changed this case just now. Check its status and try again.", "warning")
+            flash(_("Someone else changed this case just now. Check its status and try again."), "warning")
             return redirect(url_for("cases.detail", ref=ref))
     return _render_detail(case, status_form=form, code=400)
 
@@ -299,7 +300,7 @@ def timeline(ref: str):
                 happened_on=form.happened_on.data or clock.today(),
                 body=form.body.data or "",
             )
-            flash("Added to the timeline.", "success")
+            flash(_("Added to the timeline."), "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#timeline")
     return _render_detail(case, entry_form=form, code=400)
 
@@ -318,7 +319,7 @@ def upload(ref: str):
                 filename=upload_file.filename,
                 data=upload_file.stream.read(uploads.MAX_UPLOAD_BYTES + 1),
             )
-            flash(f"{attachment.original_name} attached.", "success")
+            flash(_("%(name)s attached.", name=attachment.original_name), "success")
             return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
     return _render_detail(case, attachment_form=form, code=400)
 
@@ -331,7 +332,7 @@ def delete_upload(ref: str, attachment_id: int):
         abort(400)
     name = attachment.original_name
     delete_attachment(current_user, case, attachment)  # the file goes once the deletion commits
-    flash(f"{name} removed.", "success")
+    flash(_("%(name)s removed.", name=name), "success")
     return redirect(url_for("cases.detail", ref=case.reference) + "#attachments")
 
 
@@ -422,7 +423,7 @@ def member_new():
                 phone=form.phone.data,
                 grade=form.grade.data or None,
             )
-            flash(f"{member.pseudonym} recorded.", "success")
+            flash(_("%(pseudonym)s recorded.", pseudonym=member.pseudonym), "success")
             return redirect(url_for("cases.member_detail", member_id=member.id))
     return render_template("cases/member_new.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -450,7 +451,7 @@ def member_edit(member_id: int):
                 phone=form.phone.data,
                 grade=form.grade.data or None,
             )
-            flash(f"{member.pseudonym} saved.", "success")
+            flash(_("%(pseudonym)s saved.", pseudonym=member.pseudonym), "success")
             return redirect(url_for("cases.member_detail", member_id=member.id))
     return render_template("cases/member_edit.html", form=form, member=member), 400
 
@@ -470,9 +471,9 @@ def casework_panel(user: Any) -> Panel | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Panel(
-        title="Casework" if user.is_rep else "Cases across the regions",
+        title=_("Casework") if user.is_rep else _("Cases across the regions"),
         template="cases/_panel.html",
         context=home_summary(user),
         link_endpoint="cases.index",
-        link_label="All cases",
+        link_label=_("All cases"),
     )

@@ -15,15 +15,15 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from ..crypto import EncryptedBytes
 from ..extensions import Model
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 
 
 class LetterKind(LabelledEnum):
-    GRIEVANCE = "grievance", "Grievance"
-    REPRESENTATION = "representation", "Representation at a meeting"
-    SUBJECT_ACCESS = "subject_access", "Subject access request to the employer"
-    FORESEEABILITY = "foreseeability", "Foreseeability notice"
-    OTHER = "other", "Other"
+    GRIEVANCE = "grievance", N_("Grievance")
+    REPRESENTATION = "representation", N_("Representation at a meeting")
+    SUBJECT_ACCESS = "subject_access", N_("Subject access request to the employer")
+    FORESEEABILITY = "foreseeability", N_("Foreseeability notice")
+    OTHER = "other", N_("Other")
 
 
 class LetterTemplate(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..cases.sections import case_page_section
@@ -36,7 +37,12 @@ admins_only = roles_required(Role.ADMIN)
 @case_page_section
 def letters_about_case(user, case):
     """A case's page lists the letters sent from templates, and where to write one."""
-    return Panel("Letters", "letters/_case_section.html", {"anchor": "letters", "letters": letters_of(case)})
+    return Panel(_("Letters"), "letters/_case_section.html", {"anchor": "letters", "letters": letters_of(case)})
+
+
+def _merge_fields() -> dict[str, dict[str, str]]:
+    """What each merge field holds, in the page's language."""
+    return {root: {name: _(meaning) for name, meaning in names.items()} for root, names in FIELDS.items()}
 
 
 @bp.route("/templates/")
@@ -58,10 +64,10 @@ def template_new():
                 subject=form.subject.data or "",
                 body=form.body.data or "",
             )
-            flash(f"Template “{template.name}” saved.", "success")
+            flash(_("Template “%(name)s” saved.", name=template.name), "success")
             return redirect(url_for("letters.templates"))
     status = 400 if form.errors else 200
-    return render_template("letters/template_form.html", form=form, fields=FIELDS, template=None), status
+    return render_template("letters/template_form.html", form=form, fields=_merge_fields(), template=None), status
 
 
 @bp.route("/templates/<id:template_id>", methods=["GET", "POST"])
@@ -80,12 +86,14 @@ def template_edit(template_id: int):
                 body=form.body.data or "",
                 expected_version=form.version.data,
             )
-            flash(f"Template “{template.name}” saved.", "success")
+            flash(_("Template “%(name)s” saved.", name=template.name), "success")
             return redirect(url_for("letters.templates"))
         if outcome.conflict:
-            return render_template("letters/template_form.html", form=form, fields=FIELDS, template=template), 409
+            return render_template(
+                "letters/template_form.html", form=form, fields=_merge_fields(), template=template
+            ), 409
     status = 400 if form.errors else 200
-    return render_template("letters/template_form.html", form=form, fields=FIELDS, template=template), status
+    return render_template("letters/template_form.html", form=form, fields=_merge_fields(), template=template), status
 
 
 def _choices(case):
@@ -118,7 +126,7 @@ def case_letters(ref: str):
                     send_form.notice_id.data,
                     bool(send_form.member_agrees.data),
                 )
-                flash("Letter sent: it is frozen as a PDF and filed on the timeline.", "success")
+                flash(_("Letter sent: it is frozen as a PDF and filed on the timeline."), "success")
                 return redirect(url_for("letters.case_letters", ref=case.reference))
         status = 400
     elif request.args.get("template_id") and preview_form.validate():

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -99,12 +100,16 @@ def run_escalation(on: date, *, progress: Callable[[int], object] | None = None)
                 if contact:
                     branch.append((contact, escalation_text(notice, escalation)))
             else:
-                label = EscalationStep.label_of(item.next_step).lower()
+                label = gettext(EscalationStep.label_of(item.next_step)).lower()
                 asked = notify(
                     notice.assigned_rep,
                     NotificationKind.NOTICE_ESCALATED,
-                    f"Notice {notice.reference}: no response by {item.due_on:%a %-d %b %Y}. "
-                    f"Confirm the escalation to {label}.",
+                    gettext(
+                        "Notice %(ref)s: no response by %(day)s. Confirm the escalation to %(step)s.",
+                        ref=notice.reference,
+                        day=item.due_on.strftime("%a %-d %b %Y"),
+                        step=label,
+                    ),
                     reference=notice.reference,
                     url=f"/notices/{notice.reference}#escalate",
                     key=f"escalate-ask:{notice.id}:{item.next_step}",
@@ -127,9 +132,15 @@ def _tell_branches(messages: list[tuple[str, str]]) -> int:
     with outbox() as box:
         for address, text in messages:
             body = (
-                f"{text}\n\nThe notice: {public_url('notices.index')}\n\n"
-                "This message holds references and dates only. The branch's reps and officials can log in "
-                "for details.\n"
+                f"{text}\n\n"
+                + gettext("The notice: %(url)s", url=public_url("notices.index"))
+                + "\n\n"
+                + gettext(
+                    "This message holds references and dates only. The branch's reps and officials can log in "
+                    "for details."
+                )
+                + "\n"
             )
-            box.send(build_message(address, f"{union}: a foreseeability notice was escalated", body))
+            subject = gettext("%(union)s: a foreseeability notice was escalated", union=union)
+            box.send(build_message(address, subject, body))
     return len(messages)

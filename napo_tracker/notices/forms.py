@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
+from ..kernel.labels import N_
 from .models import MAX_WMT_PERCENT, Concern, EscalationStep, NoticeKind, NoticeOutcome, NoticeStatus
 from .services import LETTER_LANGUAGES, NoticeDetails
 
@@ -33,84 +36,88 @@ class MultiCheckboxField(SelectMultipleField):
 def _not_in_future(today: date):
     def check(form, field):
         if field.data and field.data > today:
-            raise ValidationError("This date cannot be in the future.")
+            raise ValidationError(_l("This date cannot be in the future."))
 
     return check
 
 
 class NoticeForm(FlaskForm):
-    kind = SelectField("Kind of notice", choices=select_choices(NoticeKind.choices()), validators=[DataRequired()])
+    kind = SelectField(_l("Kind of notice"), choices=select_choices(NoticeKind.choices()), validators=[DataRequired()])
     signatory_count = IntegerField(
-        "Number of signatories",
+        _l("Number of signatories"),
         default=1,
-        validators=[Optional(), NumberRange(min=1, max=10000, message="At least one signatory.")],
-        description="For a collective notice: how many members of the team signed it.",
+        validators=[Optional(), NumberRange(min=1, max=10000, message=_l("At least one signatory."))],
+        description=_l("For a collective notice: how many members of the team signed it."),
     )
-    region_id = SelectField("Region", coerce=int, validators=[DataRequired(message="Choose a region.")])
+    region_id = SelectField(_l("Region"), coerce=int, validators=[DataRequired(message=_l("Choose a region."))])
     unit_id = SelectField(
-        "Unit", coerce=int, validators=[Optional()], description="The PDU, office or team the notice concerns."
+        _l("Unit"), coerce=int, validators=[Optional()], description=_l("The PDU, office or team the notice concerns.")
     )
     served_to_name = StringField(
-        "Served to (manager's name)", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()]
-    )
-    served_to_role = StringField(
-        "Manager's role",
+        _l("Served to (manager's name)"),
         filters=[strip_text],
         validators=[DataRequired(), Length(max=120), PlainText()],
-        description="For example: Head of PDU, Senior Probation Officer.",
+    )
+    served_to_role = StringField(
+        _l("Manager's role"),
+        filters=[strip_text],
+        validators=[DataRequired(), Length(max=120), PlainText()],
+        description=_l("For example: Head of PDU, Senior Probation Officer."),
     )
     wmt_percent = DecimalField(
-        "WMT % at the time",
+        _l("WMT % at the time"),
         places=1,
         validators=[
-            InputRequired(message="Enter the WMT percentage."),
-            NumberRange(min=0, max=MAX_WMT_PERCENT, message=f"WMT must be between 0 and {MAX_WMT_PERCENT} %%."),
+            InputRequired(message=_l("Enter the WMT percentage.")),
+            NumberRange(min=0, max=MAX_WMT_PERCENT, message=_l("WMT must be between %(min)s and %(max)s %%.")),
         ],
-        description="Workload management tool: 100 means full capacity.",
+        description=_l("Workload management tool: 100 means full capacity."),
     )
     caseload = IntegerField(
-        "Caseload at the time",
-        validators=[Optional(), NumberRange(min=0, max=10000, message="A caseload is a whole number, 0 or more.")],
+        _l("Caseload at the time"),
+        validators=[Optional(), NumberRange(min=0, max=10000, message=_l("A caseload is a whole number, 0 or more."))],
     )
-    concerns = MultiCheckboxField("Concerns", choices=select_choices(Concern.choices()))
+    concerns = MultiCheckboxField(_l("Concerns"), choices=select_choices(Concern.choices()))
     concerns_detail = TextAreaField(
-        "Concerns in your own words",
+        _l("Concerns in your own words"),
         filters=[strip_text],
         validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
     )
     letter_wording = TextAreaField(
-        "Wording of the letter",
+        _l("Wording of the letter"),
         filters=[strip_text],
         validators=[Optional(), Length(max=5000), PlainText(multiline=True)],
-        description="Your own opening paragraphs; the figures, the concerns and the response date are always "
-        "added. Leave empty for the standard wording. Fixed once the notice is served.",
+        description=_l(
+            "Your own opening paragraphs; the figures, the concerns and the response date are always "
+            "added. Leave empty for the standard wording. Fixed once the notice is served."
+        ),
     )
     case_reference = StringField(
-        "Linked case (optional)",
+        _l("Linked case (optional)"),
         filters=[strip_text],
         validators=[Optional(), Length(max=32), PlainText()],
-        description="The case reference, for example CASE-2026-0042.",
+        description=_l("The case reference, for example CASE-2026-0042."),
     )
     member_id = SelectField(
-        "Member (individual notice)",
+        _l("Member (individual notice)"),
         coerce=int,
         validators=[Optional()],
-        description="Optional; taken from the linked case when left empty.",
+        description=_l("Optional; taken from the linked case when left empty."),
     )
     named_member_ids = SelectMultipleField(
-        "Named members (collective notice)",
+        _l("Named members (collective notice)"),
         coerce=int,
         validators=[Optional()],
-        description="Optional: the members who signed, if they agreed to be named.",
+        description=_l("Optional: the members who signed, if they agreed to be named."),
     )
     assigned_rep_id = SelectField(
-        "Assigned rep",
+        _l("Assigned rep"),
         coerce=int,
         validators=[Optional()],
-        description="Receives the reminders and sees the deadlines in their calendar.",
+        description=_l("Receives the reminders and sees the deadlines in their calendar."),
     )
     version = VersionField()
-    submit = SubmitField("Save notice")
+    submit = SubmitField(_l("Save notice"))
 
     def __init__(
         self,
@@ -123,19 +130,19 @@ class NoticeForm(FlaskForm):
     ):
         super().__init__(*args, **kwargs)
         self.region_ids = {region_id for region_id, _name in region_choices}
-        self.member_id.choices = select_choices([(0, "No member linked"), *member_choices])
+        self.member_id.choices = select_choices([(0, N_("No member linked")), *member_choices])
         self.named_member_ids.choices = select_choices(member_choices)
-        self.region_id.choices = select_choices([(0, "Choose a region"), *region_choices])
-        self.unit_id.choices = select_choices([(0, "No particular unit"), *unit_choices])
-        self.assigned_rep_id.choices = select_choices([(0, "Me"), *rep_choices])
+        self.region_id.choices = select_choices([(0, N_("Choose a region")), *region_choices])
+        self.unit_id.choices = select_choices([(0, N_("No particular unit")), *unit_choices])
+        self.assigned_rep_id.choices = select_choices([(0, N_("Me")), *rep_choices])
 
     def validate_signatory_count(self, field):
         if self.kind.data == NoticeKind.COLLECTIVE and (field.data is None or field.data < 1):
-            raise ValidationError("A collective notice needs at least one signatory.")
+            raise ValidationError(_l("A collective notice needs at least one signatory."))
 
     def validate_region_id(self, field):
         if field.data not in self.region_ids:
-            raise ValidationError("Choose one of your regions.")
+            raise ValidationError(_l("Choose one of your regions."))
 
     def details(self) -> NoticeDetails:
         return NoticeDetails(
@@ -164,19 +171,21 @@ class NewNoticeForm(OnceOnlyForm, NoticeForm):
 class ListedLanguage:
     def __call__(self, form, field):
         if field.data not in LETTER_LANGUAGES:
-            raise ValidationError("Choose a language from the list.")
+            raise ValidationError(_l("Choose a language from the list."))
 
 
 class ServeForm(FlaskForm):
-    served_on = DateField("Date served", validators=[InputRequired(message="Enter the date the notice was served.")])
+    served_on = DateField(
+        _l("Date served"), validators=[InputRequired(message=_l("Enter the date the notice was served."))]
+    )
     language = SelectField(
-        "Language of the letter",
+        _l("Language of the letter"),
         choices=select_choices((code, name) for code, (_lang, _locale, name) in LETTER_LANGUAGES.items()),
         default="en",
         validators=[ListedLanguage()],
-        description="Your own wording, if you wrote it, stays as you wrote it.",
+        description=_l("Your own wording, if you wrote it, stays as you wrote it."),
     )
-    submit = SubmitField("Mark as served and freeze the letter")
+    submit = SubmitField(_l("Mark as served and freeze the letter"))
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -185,20 +194,20 @@ class ServeForm(FlaskForm):
 
 class ResponseForm(FlaskForm):
     received_on = DateField(
-        "Date the response was received",
-        validators=[InputRequired(message="Enter the date the response was received.")],
+        _l("Date the response was received"),
+        validators=[InputRequired(message=_l("Enter the date the response was received."))],
     )
     summary = TextAreaField(
-        "What management said",
+        _l("What management said"),
         filters=[strip_text],
         validators=[DataRequired(), Length(max=5000), PlainText(multiline=True)],
     )
     outcome = SelectField(
-        "Outcome so far",
-        choices=select_choices([("", "Not decided yet"), *NoticeOutcome.choices()]),
+        _l("Outcome so far"),
+        choices=select_choices([("", N_("Not decided yet")), *NoticeOutcome.choices()]),
         validators=[Optional()],
     )
-    submit = SubmitField("Record the response")
+    submit = SubmitField(_l("Record the response"))
 
     def __init__(self, *args, today: date, served_on: date | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -206,18 +215,23 @@ class ResponseForm(FlaskForm):
 
     def validate_received_on(self, field):
         if field.data and field.data > self.today:
-            raise ValidationError("This date cannot be in the future.")
+            raise ValidationError(_l("This date cannot be in the future."))
         if field.data and self.served_on and field.data < self.served_on:
-            raise ValidationError(f"The response cannot be before the notice was served ({self.served_on:%d %B %Y}).")
+            raise ValidationError(
+                _l(
+                    "The response cannot be before the notice was served (%(served_on)s).",
+                    served_on=format_date(self.served_on, "dd MMMM y"),
+                )
+            )
 
 
 class EscalateForm(OnceOnlyForm):
-    step = SelectField("Escalate to", validators=[DataRequired(message="Choose a step.")])
-    raised_on = DateField("Date raised", validators=[InputRequired(message="Enter the date.")])
+    step = SelectField(_l("Escalate to"), validators=[DataRequired(message=_l("Choose a step."))])
+    raised_on = DateField(_l("Date raised"), validators=[InputRequired(message=_l("Enter the date."))])
     note = TextAreaField(
-        "Note", filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
+        _l("Note"), filters=[strip_text], validators=[Optional(), Length(max=2000), PlainText(multiline=True)]
     )
-    submit = SubmitField("Record the escalation")
+    submit = SubmitField(_l("Record the escalation"))
 
     def __init__(self, *args, steps: list[str], today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -226,8 +240,8 @@ class EscalateForm(OnceOnlyForm):
 
 
 class ResolveForm(FlaskForm):
-    outcome = SelectField("Outcome", choices=select_choices(NoticeOutcome.choices()), validators=[DataRequired()])
-    submit = SubmitField("Resolve the notice")
+    outcome = SelectField(_l("Outcome"), choices=select_choices(NoticeOutcome.choices()), validators=[DataRequired()])
+    submit = SubmitField(_l("Resolve the notice"))
 
 
 class FilterForm(FlaskForm):
@@ -237,21 +251,21 @@ class FilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(
-        "Status",
-        choices=select_choices([("", "Any status"), *NoticeStatus.choices()]),
+        _l("Status"),
+        choices=select_choices([("", N_("Any status")), *NoticeStatus.choices()]),
         validators=[Optional()],
     )
-    region = SelectField("Region", coerce=int, validators=[Optional()])
-    unit = SelectField("Unit", coerce=int, validators=[Optional()])
+    region = SelectField(_l("Region"), coerce=int, validators=[Optional()])
+    unit = SelectField(_l("Unit"), coerce=int, validators=[Optional()])
     due = SelectField(
-        "Deadline",
-        choices=select_choices([("", "Any"), ("overdue", "Overdue"), ("due_soon", "Due soon")]),
+        _l("Deadline"),
+        choices=select_choices([("", N_("Any")), ("overdue", N_("Overdue")), ("due_soon", N_("Due soon"))]),
         validators=[Optional()],
     )
     sort = SelectField(
-        "Sort by",
+        _l("Sort by"),
         choices=select_choices(
-            [("due", "Response due"), ("served", "Date served (newest)"), ("reference", "Reference")]
+            [("due", N_("Response due")), ("served", N_("Date served (newest)")), ("reference", N_("Reference"))]
         ),
         validators=[Optional()],
     )
@@ -260,18 +274,18 @@ class FilterForm(FlaskForm):
         self, *args, region_choices: Iterable[tuple[int, str]], unit_choices: Iterable[tuple[int, str]], **kwargs
     ):
         super().__init__(*args, **kwargs)
-        self.region.choices = select_choices([(0, "All my regions"), *region_choices])
-        self.unit.choices = select_choices([(0, "All units"), *unit_choices])
+        self.region.choices = select_choices([(0, N_("All my regions")), *region_choices])
+        self.unit.choices = select_choices([(0, N_("All units")), *unit_choices])
 
 
 class HandOverForm(FlaskForm):
     """Which of a rep's open cases and notices go to which colleague. Each box's value carries
     the version of the record as the page showed it, so a record changed since is refused."""
 
-    to_rep_id = SelectField("Hand over to", coerce=int, validators=[InputRequired(message="Choose a rep.")])
-    items = MultiCheckboxField("Cases and notices", choices=[], validate_choice=False)
-    everything = BooleanField("All of them (every open case and notice listed)")
-    submit = SubmitField("Hand over")
+    to_rep_id = SelectField(_l("Hand over to"), coerce=int, validators=[InputRequired(message=_l("Choose a rep."))])
+    items = MultiCheckboxField(_l("Cases and notices"), choices=[], validate_choice=False)
+    everything = BooleanField(_l("All of them (every open case and notice listed)"))
+    submit = SubmitField(_l("Hand over"))
 
     def __init__(self, *args, reps: Sequence[tuple[int, str]], items: Sequence[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -281,7 +295,7 @@ class HandOverForm(FlaskForm):
 
     def validate_items(self, field) -> None:
         if any(value not in self._offered for value in field.data or []):
-            raise ValidationError("Reload the page: the list changed since it was opened.")
+            raise ValidationError(_l("Reload the page: the list changed since it was opened."))
 
     def chosen(self) -> tuple[dict[str, int], dict[str, int]]:
         """(case references, notice references), each with the version the page showed."""

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..jobs.registry import Gone, Outcome, RunningJob, job_handler
 from ..jobs.services import page_path
 from ..kernel.clock import today
+from ..kernel.labels import N_
 from ..regions.scoping import can_access_region
 from .escalation import run_escalation
 from .models import ForeseeabilityNotice
@@ -16,7 +17,7 @@ from .reminders import send_reminders
 from .services import NoticeError, serve_notice
 
 
-@job_handler("notices.serve", title="Serving the notice")
+@job_handler("notices.serve", title=N_("Serving the notice"))
 def serve_job(job: RunningJob, notice_id: int, served_on: str, language: str = "en") -> Outcome:
     """Serve the notice as asked, by someone who still covers its region; a notice served
     meanwhile is not served twice (``serve_notice`` refuses)."""
@@ -34,14 +35,14 @@ def serve_job(job: RunningJob, notice_id: int, served_on: str, language: str = "
     )
 
 
-@job_handler("notices.remind", title="E-mailing reminders about notices")
+@job_handler("notices.remind", title=N_("E-mailing reminders about notices"))
 def remind_job(job: RunningJob) -> Outcome:
     """Today's reminders (``flask notices remind``): each rep once a day, whoever runs it."""
     result = send_reminders(today(), progress=lambda _sent: job.progress(50, "Sending"))
     return Outcome(f"Sent {result.sent} reminder e-mail(s) covering {result.notices} notice(s).")
 
 
-@job_handler("notices.escalate", title="Escalating overdue notices")
+@job_handler("notices.escalate", title=N_("Escalating overdue notices"))
 def escalate_job(job: RunningJob) -> Outcome:
     """Today's escalation run (``flask notices escalate``): overdue notices with no response move
     up one rung, or their reps are asked to, as ``NOTICE_ESCALATION`` says."""

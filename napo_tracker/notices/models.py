@@ -32,16 +32,16 @@ if TYPE_CHECKING:
 
 
 class NoticeStatus(LabelledEnum):
-    DRAFT = "draft", "Draft"
-    SERVED = "served", "Served"
-    RESPONDED = "responded", "Responded"
-    RESOLVED = "resolved", "Resolved"
-    ESCALATED = "escalated", "Escalated"
+    DRAFT = "draft", N_("Draft")
+    SERVED = "served", N_("Served")
+    RESPONDED = "responded", N_("Responded")
+    RESOLVED = "resolved", N_("Resolved")
+    ESCALATED = "escalated", N_("Escalated")
 
 
 class NoticeKind(LabelledEnum):
-    INDIVIDUAL = "individual", "Individual (one member)"
-    COLLECTIVE = "collective", "Collective (a team)"
+    INDIVIDUAL = "individual", N_("Individual (one member)")
+    COLLECTIVE = "collective", N_("Collective (a team)")
 
 
 class Concern(LabelledEnum):
@@ -56,20 +56,20 @@ class Concern(LabelledEnum):
 
 
 class NoticeOutcome(LabelledEnum):
-    WORKLOAD_REDUCED = "workload_reduced", "Workload reduced"
-    PARTLY_REDUCED = "partly_reduced", "Workload partly reduced"
-    NO_ACTION = "no_action", "No action taken"
-    ESCALATED_HEALTH_SAFETY = "escalated_health_safety", "Escalated to health and safety"
-    GRIEVANCE_LODGED = "grievance_lodged", "Grievance lodged"
+    WORKLOAD_REDUCED = "workload_reduced", N_("Workload reduced")
+    PARTLY_REDUCED = "partly_reduced", N_("Workload partly reduced")
+    NO_ACTION = "no_action", N_("No action taken")
+    ESCALATED_HEALTH_SAFETY = "escalated_health_safety", N_("Escalated to health and safety")
+    GRIEVANCE_LODGED = "grievance_lodged", N_("Grievance lodged")
 
 
 class EscalationStep(LabelledEnum):
     """The escalation ladder, lowest rung first."""
 
-    LINE_MANAGER = "line_manager", "Line manager"
-    SENIOR_MANAGER = "senior_manager", "Senior manager"
-    HEALTH_SAFETY_COMMITTEE = "health_safety_committee", "Regional health and safety committee"
-    GRIEVANCE = "grievance", "Grievance"
+    LINE_MANAGER = "line_manager", N_("Line manager")
+    SENIOR_MANAGER = "senior_manager", N_("Senior manager")
+    HEALTH_SAFETY_COMMITTEE = "health_safety_committee", N_("Regional health and safety committee")
+    GRIEVANCE = "grievance", N_("Grievance")
 
 
 MAX_WMT_PERCENT = 400

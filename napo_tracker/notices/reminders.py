@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -71,18 +72,16 @@ def due_reminders(on: date) -> list[Reminder]:
 
 def reminder_body(reminder: Reminder, on: date) -> str:
     """Plain text: references and dates only."""
-    lines = [f"Foreseeability notices that need you, as of {on:%d %B %Y}:", ""]
+    lines = [gettext("Foreseeability notices that need you, as of %(day)s:", day=on.strftime("%d %B %Y")), ""]
     for notice in reminder.notices:
-        state = "OVERDUE" if deadline_state(notice, on) == "overdue" else "due soon"
-        lines.append(
-            f"  {notice.reference}  {state}: due {active_due_on(notice):%a %d %b %Y}  "
-            f"{public_url('notices.detail', ref=notice.reference)}"
-        )
+        state = gettext("OVERDUE") if deadline_state(notice, on) == "overdue" else gettext("due soon")
+        due = gettext("%(state)s: due %(day)s", state=state, day=format(active_due_on(notice), "%a %d %b %Y"))
+        lines.append(f"  {notice.reference}  {due}  {public_url('notices.detail', ref=notice.reference)}")
     lines += [
         "",
-        f"All your notices: {public_url('notices.index')}",
+        gettext("All your notices: %(url)s", url=public_url("notices.index")),
         "",
-        "This reminder holds references and dates only. Log in to see the details.",
+        gettext("This reminder holds references and dates only. Log in to see the details."),
     ]
     return "\n".join(lines) + "\n"
 
@@ -104,7 +103,12 @@ def send_reminders(on: date, *, dry_run: bool = False, progress: Callable[[int],
             count = len(reminder.notices)
             message = build_message(
                 reminder.rep.email,
-                f"{subject_prefix}: {count} foreseeability notice{'s need' if count != 1 else ' needs'} attention",
+                ngettext(
+                    "%(union)s: %(num)d foreseeability notice needs attention",
+                    "%(union)s: %(num)d foreseeability notices need attention",
+                    count,
+                    union=subject_prefix,
+                ),
                 reminder_body(reminder, on),
             )
             # One transaction per rep, committed as soon as the server has taken the e-mail: an
@@ -134,11 +138,15 @@ def _to_inbox(rep: User, notice: ForeseeabilityNotice, on: date) -> None:
     """The same news in the rep's inbox (once per deadline and state; the e-mail above is its e-mail)."""
     due = active_due_on(notice)
     overdue = deadline_state(notice, on) == "overdue"
+    day = f"{due:%a %-d %b %Y}"
     notify(
         rep,
         NotificationKind.DEADLINE_OVERDUE if overdue else NotificationKind.DEADLINE_DUE,
-        f"Notice {notice.reference}: a response {'was' if overdue else 'is'} due {due:%a %-d %b %Y}"
-        + (" and is overdue." if overdue else "."),
+        (
+            gettext("Notice %(ref)s: a response was due %(day)s and is overdue.", ref=notice.reference, day=day)
+            if overdue
+            else gettext("Notice %(ref)s: a response is due %(day)s.", ref=notice.reference, day=day)
+        ),
         reference=notice.reference,
         url=f"/notices/{notice.reference}",
         key=f"notice-deadline:{notice.id}:{due}:{'overdue' if overdue else 'soon'}",

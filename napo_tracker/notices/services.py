@@ -648,11 +648,16 @@ def escalate_notice(
 
 def escalation_text(notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> str:
     """References, rungs and dates only: this goes to inboxes, e-mails and a case's timeline."""
-    how = " by the daily run, as no response came" if escalation.is_automatic else ""
-    return (
-        f"Notice {notice.reference} escalated to {escalation.step_label.lower()}{how}; "
-        f"due {escalation.due_on:%a %-d %b %Y}."
-    )
+    values = {
+        "ref": notice.reference,
+        "step": gettext(escalation.step_label).lower(),
+        "day": f"{escalation.due_on:%a %-d %b %Y}",
+    }
+    if escalation.is_automatic:
+        return gettext(
+            "Notice %(ref)s escalated to %(step)s by the daily run, as no response came; due %(day)s.", **values
+        )
+    return gettext("Notice %(ref)s escalated to %(step)s; due %(day)s.", **values)
 
 
 def _escalation_on_timeline(actor, notice: ForeseeabilityNotice, escalation: NoticeEscalation) -> None:

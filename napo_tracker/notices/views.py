@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -90,7 +92,7 @@ def notice_helpers():
 def notices_about_case(user, case):
     """A case's page lists the notices served about it, as the user may see them."""
     return Panel(
-        "Foreseeability notices",
+        _("Foreseeability notices"),
         "notices/_case_section.html",
         {"anchor": "notices", "notices": notices_for_case(user, case.id)},
     )
@@ -103,11 +105,11 @@ def deadlines_panel(user):
         return None
     lines, total = attention_needed(user, limit=10)
     return Panel(
-        "Foreseeability notices: deadlines",
+        _("Foreseeability notices: deadlines"),
         "notices/_panel.html",
         {"notices": lines, "more": max(total - len(lines), 0)},
         "notices.index",
-        "All notices",
+        _("All notices"),
     )
 
 
@@ -197,12 +199,12 @@ def figures():
     if totals:
         charts["region"] = svg_data_uri(
             bar_chart_svg(
-                "Foreseeability notices served by region", list(totals), [Decimal(v) for v in totals.values()]
+                _("Foreseeability notices served by region"), list(totals), [Decimal(v) for v in totals.values()]
             )
         )
         series = served_by_month_series(rows)
         if any(len(points) > 1 for points in series.values()):
-            charts["month"] = svg_data_uri(line_chart_svg("Notices served per month", series))
+            charts["month"] = svg_data_uri(line_chart_svg(_("Notices served per month"), series))
     return render_template("notices/figures.html", rows=rows, totals=totals, charts=charts, outcome_keys=OUTCOME_KEYS)
 
 
@@ -252,7 +254,13 @@ def new():
     if form.validate_on_submit():
         with errors_on(form) as outcome:  # each refusal names its field; a conflict goes above the form
             notice = create_notice(current_user, _details(form))
-            flash(f"Notice {notice.reference} saved as a draft. Print the letter, then mark it as served.", "success")
+            flash(
+                _(
+                    "Notice %(ref)s saved as a draft. Print the letter, then mark it as served.",
+                    ref=notice.reference,
+                ),
+                "success",
+            )
             return redirect(url_for("notices.detail", ref=notice.reference))
         return render_template("notices/form.html", form=form, notice=None), outcome.status_code
     return render_template("notices/form.html", form=form, notice=None), (400 if form.errors else 200)
@@ -269,7 +277,8 @@ def caseload(rep_id: int):
     """One rep's open cases and notices, and the hand-over of some or all to a colleague."""
     load = rep_caseload(current_user, rep_id)
     items = [(f"case:{c.reference}:{c.version}", f"{c.reference} {c.title}") for c in load.cases] + [
-        (f"notice:{n.reference}:{n.version}", f"{n.reference} served to {n.served_to_role}") for n in load.notices
+        (f"notice:{n.reference}:{n.version}", _("%(ref)s served to %(role)s", ref=n.reference, role=n.served_to_role))
+        for n in load.notices
     ]
     form = HandOverForm(
         request.form if request.method == "POST" else None,
@@ -282,7 +291,14 @@ def caseload(rep_id: int):
             moved_cases, moved_notices = hand_over(
                 current_user, rep_id, form.to_rep_id.data, cases=cases, notices=notices
             )
-            flash(f"Handed over {len(moved_cases)} cases and {len(moved_notices)} notices.", "success")
+            flash(
+                _(
+                    "Handed over %(cases)s and %(notices)s.",
+                    cases=ngettext("%(num)d case", "%(num)d cases", len(moved_cases)),
+                    notices=ngettext("%(num)d notice", "%(num)d notices", len(moved_notices)),
+                ),
+                "success",
+            )
             return redirect(url_for("notices.caseload", rep_id=rep_id))
         status = 409 if outcome.conflict else 400
         return render_template("notices/caseload.html", load=load, form=form), status
@@ -308,7 +324,7 @@ def edit(ref: str):
     if form.validate_on_submit():
         with errors_on(form) as outcome:  # each refusal names its field; a conflict goes above the form
             update_notice(current_user, notice, _details(form), expected_version=form.version.data)
-            flash("Notice saved.", "success")
+            flash(_("Notice saved."), "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
         if outcome.conflict:
             return render_template("notices/form.html", form=form, notice=notice), 409
@@ -353,9 +369,9 @@ def respond(ref: str):
         form.outcome.data = notice.outcome or ""
     if notice.status == NoticeStatus.DRAFT or notice.response_received_on is not None:
         message = (
-            "Serve the notice before recording a response."
+            _("Serve the notice before recording a response.")
             if notice.status == NoticeStatus.DRAFT
-            else "A response has already been recorded for this notice."
+            else _("A response has already been recorded for this notice.")
         )
         if request.method == "POST":
             flash(message, "danger")
@@ -365,7 +381,7 @@ def respond(ref: str):
     if form.validate_on_submit():
         with errors_on(form, "received_on") as outcome:
             record_response(current_user, notice, form.received_on.data, form.summary.data, form.outcome.data or None)
-            flash("Response recorded: the clock has stopped.", "success")
+            flash(_("Response recorded: the clock has stopped."), "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
         return render_template("notices/respond.html", form=form, notice=notice), outcome.status_code
     return render_template("notices/respond.html", form=form, notice=notice), (400 if form.errors else 200)
@@ -378,7 +394,14 @@ def escalate(ref: str):
     if form.validate_on_submit():
         with errors_on(form, "step") as outcome:
             escalation = escalate_notice(current_user, notice, form.step.data, form.raised_on.data, form.note.data)
-            flash(f"Escalated to {escalation.step_label}; a reply is due by {escalation.due_on:%d %B %Y}.", "success")
+            flash(
+                _(
+                    "Escalated to %(step)s; a reply is due by %(day)s.",
+                    step=_(escalation.step_label),
+                    day=format_date(escalation.due_on, "dd MMMM y"),
+                ),
+                "success",
+            )
             return redirect(url_for("notices.detail", ref=notice.reference))
         return _render_detail(notice, outcome.status_code, escalate_form=form)
     return _render_detail(notice, 400, escalate_form=form)
@@ -391,7 +414,7 @@ def resolve(ref: str):
     if form.validate_on_submit():
         with errors_on(form, "outcome") as outcome:
             resolve_notice(current_user, notice, form.outcome.data)
-            flash("Notice resolved.", "success")
+            flash(_("Notice resolved."), "success")
             return redirect(url_for("notices.detail", ref=notice.reference))
         return _render_detail(notice, outcome.status_code, resolve_form=form)
     return _render_detail(notice, 400, resolve_form=form)
@@ -408,7 +431,7 @@ def calendar():
     if form.validate_on_submit():
         if request.form.get("action") == "revoke":
             revoked = revoke_calendar_token(current_user)
-            flash("Your calendar address no longer works." if revoked else "You had no calendar address.", "info")
+            flash(_("Your calendar address no longer works.") if revoked else _("You had no calendar address."), "info")
             return redirect(url_for("notices.calendar"))
         token = new_calendar_token(current_user)
         feed_url = url_for("notices.calendar_feed", token=token, _external=True)
@@ -433,9 +456,18 @@ def calendar_feed(token: str):
                 ical.Deadline(
                     uid=f"{notice.reference}-response@napo-tracker",
                     on=notice.response_due_on,
-                    summary=f"Response due: {notice.reference}",
-                    description=f"Management's written response to foreseeability notice {notice.reference} is due."
-                    + (" Received." if notice.response_received_on else ""),
+                    summary=_("Response due: %(ref)s", ref=notice.reference),
+                    description=(
+                        _(
+                            "Management's written response to foreseeability notice %(ref)s is due. Received.",
+                            ref=notice.reference,
+                        )
+                        if notice.response_received_on
+                        else _(
+                            "Management's written response to foreseeability notice %(ref)s is due.",
+                            ref=notice.reference,
+                        )
+                    ),
                     url=link,
                 )
             )
@@ -444,8 +476,8 @@ def calendar_feed(token: str):
                 ical.Deadline(
                     uid=f"{notice.reference}-{step.step}@napo-tracker",
                     on=step.due_on,
-                    summary=f"{step.step_label} reply due: {notice.reference}",
-                    description=f"Escalation of {notice.reference} to {step.step_label}.",
+                    summary=_("%(step)s reply due: %(ref)s", step=_(step.step_label), ref=notice.reference),
+                    description=_("Escalation of %(ref)s to %(step)s.", ref=notice.reference, step=_(step.step_label)),
                     url=link,
                 )
             )
@@ -455,13 +487,18 @@ def calendar_feed(token: str):
             ical.Deadline(
                 uid=f"{reference}-deadline-{deadline.id}@napo-tracker",
                 on=deadline.due_on,
-                summary=f"{deadline.deadline_type.name} due: {reference}",
-                description=f"Deadline on case {reference}: {deadline.deadline_type.name} "
-                f"({deadline.deadline_type.rule_text} from {deadline.starts_on:%-d %B %Y}).",
+                summary=_("%(name)s due: %(ref)s", name=deadline.deadline_type.name, ref=reference),
+                description=_(
+                    "Deadline on case %(ref)s: %(name)s (%(rule)s from %(day)s).",
+                    ref=reference,
+                    name=deadline.deadline_type.name,
+                    rule=deadline.deadline_type.rule_text,
+                    day=deadline.starts_on.strftime("%-d %B %Y"),
+                ),
                 url=url_for("cases.detail", ref=reference, _external=True),
             )
         )
-    body = ical.calendar(deadlines, name="Napo deadlines: notices and cases")
+    body = ical.calendar(deadlines, name=_("Napo deadlines: notices and cases"))
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="notices.ics"'
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, SubmitField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,6 +17,6 @@ class KindsField(SelectMultipleField):
 
 
 class SettingsForm(FlaskForm):
-    email_kinds = KindsField("Send me an e-mail for", choices=select_choices(NotificationKind.choices()))
-    is_daily_digest = BooleanField("One daily digest instead of an e-mail for each")
-    submit = SubmitField("Save my choices")
+    email_kinds = KindsField(_l("Send me an e-mail for"), choices=select_choices(NotificationKind.choices()))
+    is_daily_digest = BooleanField(_l("One daily digest instead of an e-mail for each"))
+    submit = SubmitField(_l("Save my choices"))

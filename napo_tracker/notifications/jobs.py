@@ -3,15 +3,18 @@ asked for a job that it ended."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from ..accounts.models import User
 from ..extensions import db
 from ..jobs.registry import EndedJob, Outcome, RunningJob, job_handler, on_job_end, title_of
 from ..kernel.clock import today
+from ..kernel.labels import N_
 from .models import NotificationKind
 from .services import collect_daily, deliver_pending, notify, send_digests
 
 
-@job_handler("notifications.send", title="E-mailing notifications")
+@job_handler("notifications.send", title=N_("E-mailing notifications"))
 def send_job(job: RunningJob) -> Outcome:
     """The notifications waiting to be e-mailed singly (asked for after each request that made
     some, and on the schedule, which picks up any a mail server refused)."""
@@ -19,7 +22,7 @@ def send_job(job: RunningJob) -> Outcome:
     return Outcome(f"Sent {done.emails} e-mail(s) covering {done.notifications} notification(s).")
 
 
-@job_handler("notifications.digest", title="The daily notifications")
+@job_handler("notifications.digest", title=N_("The daily notifications"))
 def digest_job(job: RunningJob) -> Outcome:
     """Once a day (``flask notifications digest``): what the domains tell daily (testimonies
     waiting, members' answers), then single e-mails still waiting, then each digest."""
@@ -37,13 +40,13 @@ def digest_job(job: RunningJob) -> Outcome:
 def tell_who_asked(ended: EndedJob) -> None:
     """The person who asked for a job (a briefing published, a notice served) is told it ended."""
     person = db.session.get(User, ended.requested_by_id) if ended.requested_by_id else None
-    outcome = "finished" if ended.status == "done" else "failed"
-    what = title_of(ended.name)
-    subject = f" ({ended.subject})" if ended.subject else ""
+    what = title_of(ended.name) + (f" ({ended.subject})" if ended.subject else "")
     notify(
         person,
         NotificationKind.JOB_FINISHED,
-        f"{what}{subject}: {outcome}.",
+        gettext("%(what)s: finished.", what=what)
+        if ended.status == "done"
+        else gettext("%(what)s: failed.", what=what),
         reference=ended.subject,
         url=f"/jobs/{ended.id}",
         key=f"job:{ended.id}",

@@ -14,28 +14,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
 from ..kernel.clock import utcnow
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 
 if TYPE_CHECKING:
     from ..accounts.models import User
 
 
 class NotificationKind(LabelledEnum):
-    CASE_ASSIGNED = "case_assigned", "A case assigned to you"
-    DEADLINE_DUE = "deadline_due", "A deadline coming up or due today"
-    DEADLINE_OVERDUE = "deadline_overdue", "A deadline overdue"
-    NOTICE_ESCALATED = "notice_escalated", "A notice escalated, or waiting for you to escalate it"
-    TESTIMONY_WAITING = "testimony_waiting", "A testimony waiting for moderation"
-    FOLLOW_UP_ANSWERED = "follow_up_answered", "A member's answer to a follow-up question"
-    TESTIMONY_WITHDRAWN = "testimony_withdrawn", "A withdrawn testimony in a published briefing"
-    JOB_FINISHED = "job_finished", "An import or background job finished"
+    CASE_ASSIGNED = "case_assigned", N_("A case assigned to you")
+    DEADLINE_DUE = "deadline_due", N_("A deadline coming up or due today")
+    DEADLINE_OVERDUE = "deadline_overdue", N_("A deadline overdue")
+    NOTICE_ESCALATED = "notice_escalated", N_("A notice escalated, or waiting for you to escalate it")
+    TESTIMONY_WAITING = "testimony_waiting", N_("A testimony waiting for moderation")
+    FOLLOW_UP_ANSWERED = "follow_up_answered", N_("A member's answer to a follow-up question")
+    TESTIMONY_WITHDRAWN = "testimony_withdrawn", N_("A withdrawn testimony in a published briefing")
+    JOB_FINISHED = "job_finished", N_("An import or background job finished")
 
 
 class EmailState(LabelledEnum):
-    PENDING = "pending", "To be e-mailed"
-    DIGEST = "digest", "Waiting for the daily digest"
-    NONE = "none", "In the inbox only"
-    SENT = "sent", "E-mailed"
+    PENDING = "pending", N_("To be e-mailed")
+    DIGEST = "digest", N_("Waiting for the daily digest")
+    NONE = "none", N_("In the inbox only")
+    SENT = "sent", N_("E-mailed")
 
 
 class Notification(Model):

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import format_date, gettext, ngettext
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -236,10 +237,10 @@ def _body(notifications: list[Notification], heading: str) -> str:
         lines.append(f"    {_absolute(item.url)}")
     lines += [
         "",
-        f"Your inbox: {_absolute('/inbox/')}",
-        f"Choose what reaches you by e-mail: {_absolute('/inbox/settings')}",
+        gettext("Your inbox: %(url)s", url=_absolute("/inbox/")),
+        gettext("Choose what reaches you by e-mail: %(url)s", url=_absolute("/inbox/settings")),
         "",
-        "This message holds references and dates only. Log in to see the details.",
+        gettext("This message holds references and dates only. Log in to see the details."),
     ]
     return "\n".join(lines) + "\n"
 
@@ -284,8 +285,10 @@ def deliver_pending(progress: Callable[[int], object] | None = None) -> Delivere
     union = current_app.config["UNION_NAME"]
     return _send_by_person(
         EmailState.PENDING,
-        lambda n: f"{union}: {n} new notification{'s' if n != 1 else ''}",
-        "New in your napo-tracker inbox:",
+        lambda n: ngettext(
+            "%(union)s: %(num)d new notification", "%(union)s: %(num)d new notifications", n, union=union
+        ),
+        gettext("New in your napo-tracker inbox:"),
         progress,
     )
 
@@ -295,8 +298,14 @@ def send_digests(on: date, progress: Callable[[int], object] | None = None) -> D
     union = current_app.config["UNION_NAME"]
     return _send_by_person(
         EmailState.DIGEST,
-        lambda n: f"{union}: your daily digest for {on:%-d %B %Y} ({n} notification{'s' if n != 1 else ''})",
-        f"Your napo-tracker notifications, {on:%A %-d %B %Y}:",
+        lambda n: ngettext(
+            "%(union)s: your daily digest for %(day)s (%(num)d notification)",
+            "%(union)s: your daily digest for %(day)s (%(num)d notifications)",
+            n,
+            union=union,
+            day=format_date(on, "d MMMM y"),
+        ),
+        gettext("Your napo-tracker notifications, %(day)s:", day=format_date(on, "EEEE d MMMM y")),
         progress,
     )
 

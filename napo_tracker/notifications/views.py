@@ -7,6 +7,8 @@ query), so there is no one else's notification to guess at.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..forms import ConfirmForm
@@ -44,7 +46,7 @@ def read_all():
     form = ConfirmForm()
     if form.validate():
         count = mark_read(current_user)
-        flash(f"{count} notification{'s' if count != 1 else ''} marked read.", "success")
+        flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count), "success")
     return redirect(url_for("notifications.inbox"))
 
 
@@ -60,6 +62,6 @@ def settings():
     if form.validate():
         with errors_on(form, "email_kinds"):
             save_choices(current_user, form.email_kinds.data or [], bool(form.is_daily_digest.data))
-            flash("Your choices are saved.", "success")
+            flash(_("Your choices are saved."), "success")
             return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form), 400

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
@@ -9,21 +10,25 @@ from .models import UnitKind
 
 
 class RegionForm(FlaskForm):
-    name = StringField("Region name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    branch_contact_email = StringField(
-        "Branch contact e-mail",
-        filters=[strip_text],
-        validators=[Optional(), Email(message="Enter an e-mail address, or leave it empty."), Length(max=254)],
-        description="The branch's own address, told (references and dates only) when a notice of the region "
-        "escalates by itself. Leave empty for none.",
+    name = StringField(
+        _l("Region name"), filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()]
     )
-    submit = SubmitField("Save region")
+    branch_contact_email = StringField(
+        _l("Branch contact e-mail"),
+        filters=[strip_text],
+        validators=[Optional(), Email(message=_l("Enter an e-mail address, or leave it empty.")), Length(max=254)],
+        description=_l(
+            "The branch's own address, told (references and dates only) when a notice of the region "
+            "escalates by itself. Leave empty for none."
+        ),
+    )
+    submit = SubmitField(_l("Save region"))
 
 
 class UnitForm(FlaskForm):
-    name = StringField("Unit name", filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
-    kind = SelectField("Kind of unit", choices=select_choices(UnitKind.choices()))
-    submit = SubmitField("Save unit")
+    name = StringField(_l("Unit name"), filters=[strip_text], validators=[DataRequired(), Length(max=120), PlainText()])
+    kind = SelectField(_l("Kind of unit"), choices=select_choices(UnitKind.choices()))
+    submit = SubmitField(_l("Save unit"))
 
 
 class NewRegionForm(OnceOnlyForm, RegionForm):

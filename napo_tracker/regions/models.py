@@ -4,15 +4,15 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 
 
 class UnitKind(LabelledEnum):
-    PDU = "pdu", "Probation Delivery Unit (PDU)"
-    OFFICE = "office", "Office"
-    COURT_TEAM = "court_team", "Court team"
-    APPROVED_PREMISES = "approved_premises", "Approved premises"
-    IOM_TEAM = "iom_team", "Integrated offender management (IOM) team"
+    PDU = "pdu", N_("Probation Delivery Unit (PDU)")
+    OFFICE = "office", N_("Office")
+    COURT_TEAM = "court_team", N_("Court team")
+    APPROVED_PREMISES = "approved_premises", N_("Approved premises")
+    IOM_TEAM = "iom_team", N_("Integrated offender management (IOM) team")
 
 
 class Region(Model):

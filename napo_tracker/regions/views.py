@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -27,7 +28,7 @@ def create():
     if form.validate_on_submit():
         with errors_on(form, "name"):
             region = create_region(current_user, form.name.data)
-            flash(f"Region {region.name} added.", "success")
+            flash(_("Region %(name)s added.", name=region.name), "success")
             return redirect(url_for("regions.detail", region_id=region.id))
     return render_template("regions/list.html", regions=regions_for_choices(), form=form), 400
 
@@ -48,7 +49,7 @@ def detail(region_id: int):
                     rename_region(current_user, region, form.name.data, form.branch_contact_email.data)
                 else:
                     create_unit(current_user, region, form.name.data, form.kind.data)
-                flash("Saved.", "success")
+                flash(_("Saved."), "success")
                 return redirect(url_for("regions.detail", region_id=region.id))
         status = 400
     return render_template("regions/detail.html", region=region, region_form=region_form, unit_form=unit_form), status
@@ -62,6 +63,6 @@ def unit_edit(unit_id: int):
     if form.validate_on_submit():
         with errors_on(form, "name"):
             update_unit(current_user, unit, form.name.data, form.kind.data)
-            flash("Unit saved.", "success")
+            flash(_("Unit saved."), "success")
             return redirect(url_for("regions.detail", region_id=unit.region_id))
     return render_template("regions/unit_form.html", form=form, unit=unit), (400 if form.errors else 200)

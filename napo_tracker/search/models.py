@@ -18,15 +18,15 @@ from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
-from ..kernel.labels import LabelledEnum
+from ..kernel.labels import N_, LabelledEnum
 
 
 class EntryKind(LabelledEnum):
-    CASE = "case", "Case"
-    NOTICE = "notice", "Foreseeability notice"
-    EVIDENCE = "evidence", "Evidence"
-    TESTIMONY = "testimony", "Testimony"
-    BRIEFING = "briefing", "Briefing"
+    CASE = "case", N_("Case")
+    NOTICE = "notice", N_("Foreseeability notice")
+    EVIDENCE = "evidence", N_("Evidence")
+    TESTIMONY = "testimony", N_("Testimony")
+    BRIEFING = "briefing", N_("Briefing")
 
 
 class SearchEntry(Model):
