@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         mark_failed()
         return render_error(
-            400, "This form has expired or was not sent from this site. Please reload the page and try again."
+            400, gettext("This form has expired or was not sent from this site. Please reload the page and try again.")
         )
 
     @app.errorhandler(HTTPException)

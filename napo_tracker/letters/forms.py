@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import OnceOnlyForm, PlainText, VersionField, select_choices, strip_text
 from .models import LetterKind
-from .services import MAX_BODY
+from .services import LETTER_LANGUAGES, MAX_BODY
 
 
 class TemplateForm(FlaskForm):
@@ -49,6 +49,12 @@ class LetterChoiceForm(FlaskForm):
     template_id = SelectField(_l("Template"), coerce=_optional_int, validators=[DataRequired(_l("Choose a template."))])
     notice_id = SelectField(_l("About the notice"), coerce=_optional_int, validators=[Optional()])
     member_agrees = BooleanField(_l("The member agrees to be named in this letter"))
+    language = SelectField(
+        _l("Language of the letter"),
+        choices=select_choices(LETTER_LANGUAGES.items()),
+        default="en",
+        description=_l("Its date line, dates and labels; the template's own words are as the admin wrote them."),
+    )
 
     def __init__(
         self, *args: Any, templates: Sequence[tuple[int, str]], notices: Sequence[tuple[int, str]], **kwargs: Any

@@ -99,7 +99,7 @@ def template_edit(template_id: int):
 def _choices(case):
     templates = [(t.id, f"{t.name} ({t.kind_label})") for t in templates_in_use()]
     notices = [
-        (n.id, f"{n.reference}, served to {n.served_to_role}")
+        (n.id, _("%(reference)s, served to %(role)s", reference=n.reference, role=n.served_to_role))
         for n in db.session.scalars(db.select(ForeseeabilityNotice).where(ForeseeabilityNotice.case_id == case.id))
     ]
     return {"templates": templates, "notices": notices}
@@ -125,6 +125,7 @@ def case_letters(ref: str):
                     get_template_or_404(send_form.template_id.data),
                     send_form.notice_id.data,
                     bool(send_form.member_agrees.data),
+                    send_form.language.data,
                 )
                 flash(_("Letter sent: it is frozen as a PDF and filed on the timeline."), "success")
                 return redirect(url_for("letters.case_letters", ref=case.reference))
@@ -137,6 +138,7 @@ def case_letters(ref: str):
                 get_template_or_404(preview_form.template_id.data),
                 preview_form.notice_id.data,
                 bool(preview_form.member_agrees.data),
+                preview_form.language.data,
             )
         except LetterError as error:
             preview_form.form_errors.append(error.message)

@@ -64,7 +64,7 @@ def text_length(what: Any, minimum: int = TEXT_MIN) -> Length:
             "%(what)s needs between %(min)s and %(max)s characters.",
             what=what,
             min=minimum,
-            max=f"{TEXT_MAX:,}",
+            max=format(TEXT_MAX, ","),
         ),
     )
 

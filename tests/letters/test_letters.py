@@ -206,3 +206,24 @@ def test_a_language_not_on_the_list_is_refused(world):
     template = factories.make_letter_template(world.admin)
     with pytest.raises(LetterError, match="Choose a language"):
         draft_letter(world.london_rep, case, template, None, False, "fr")
+
+
+def test_a_rep_previews_and_sends_a_welsh_letter_and_a_language_off_the_list_is_refused(client, login_as, world):
+    case = factories.make_case(world.london_rep, world.london)
+    template = factories.make_letter_template(world.admin)
+    login_as(world.london_rep)
+    page = client.get(f"/letters/cases/{case.reference}?template_id={template.id}&language=cy")
+    assert page.status_code == 200 and b'name="language" value="cy"' in page.data
+    refused = client.get(f"/letters/cases/{case.reference}?template_id={template.id}&language=fr")
+    assert refused.status_code == 400 and b"letter-preview" not in refused.data
+    tokens = form_tokens(page.data)
+    bad = client.post(
+        f"/letters/cases/{case.reference}", data={**tokens, "template_id": str(template.id), "language": "xx"}
+    )
+    assert bad.status_code == 400 and db.session.scalar(select(func.count(SentLetter.id))) == 0
+    sent = client.post(
+        f"/letters/cases/{case.reference}", data={**tokens, "template_id": str(template.id), "language": "cy"}
+    )
+    assert sent.status_code == 302
+    letter = db.session.scalars(select(SentLetter)).one()
+    assert "Ein cyfeirnod" in pdf_text(letter.pdf)
