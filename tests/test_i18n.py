@@ -246,6 +246,7 @@ def test_the_privacy_notice_is_welsh_through_and_through(client, world):
 def _checker():
     """scripts/unmarked-strings.py, loaded from its file (its name is not a module name)."""
     spec = importlib.util.spec_from_file_location("unmarked_strings", ROOT / "scripts" / "unmarked-strings.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
