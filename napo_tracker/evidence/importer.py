@@ -172,8 +172,8 @@ class _Lookups:
         }
         self.sources: dict[str, str] = {}
         for source in SourceType:
+            # Each label is its code with spaces ("rep_survey", "Rep survey"): both are taken.
             self.sources[source.value] = source.value
-            self.sources[source.value.replace("_", " ")] = source.value
             self.sources[source.label.lower()] = source.value
         # The CLI runs with no actor: whoever has the server's shell may import anything.
         self.allowed_regions = None if actor is None else region_ids_for(actor)
@@ -236,7 +236,7 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
                 f"unknown grade {clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)"
             )
     source_text = row["source"].strip() or lookups.default_source
-    source = lookups.sources.get(source_text.lower().replace("_", " ")) or lookups.sources.get(source_text.lower())
+    source = lookups.sources.get(source_text.lower())
     if not source_text:
         reasons.append("source is empty: say where the figure comes from (or choose one for the whole file)")
     elif source is None:

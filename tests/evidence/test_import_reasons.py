@@ -1,7 +1,8 @@
 """The importer's reasons, word for word, at the edges mutation testing found untested: a date
 of today (taken) and tomorrow (refused), a statement's line breaks (taken) beside a title's
 (refused), a unit of another region beside an unknown one, a rep's national row, a value with
-no metric."""
+no metric, a statement of 5,000 characters (taken) and 5,001 (refused), a unit without its
+region, an unknown grade, a row with neither value nor statement, and one with no source."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import io
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from napo_tracker.evidence.importer import import_csv, parse_date
+from napo_tracker.evidence.importer import MAX_STATEMENT, import_csv, parse_date
+from napo_tracker.evidence.models import EvidenceItem, SourceType
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 
@@ -56,3 +59,40 @@ def test_each_row_says_what_is_wrong_with_it(world):
     assert reasons[4] == "unknown unit 'Atlantis PDU'"
     assert reasons[5] == "a value needs a metric"
     assert reasons[6] == "region is empty (a national figure); only national officials import those"
+
+
+def test_a_statement_may_be_five_thousand_characters_and_no_more(world):
+    row = ["London", "", "", "", "2024-01-31", "", "rep survey", "Survey", ""]
+    rows = [row[:8] + ["s" * MAX_STATEMENT], row[:8] + ["t" * (MAX_STATEMENT + 1)]]
+    assert _reasons(world.official, rows) == {3: "statement is longer than 5,000 characters"}
+
+
+def test_each_missing_or_unknown_cell_is_named_word_for_word(world):
+    row = ["London", "", "wmt_percent_avg", "150", "2024-01-31", "", "rep survey", "Survey", ""]
+    rows = [
+        [""] + row[1:],  # line 2: fine, an official may import a national figure
+        ["", "London PDU"] + row[2:],  # line 3
+        row[:3] + [""] + row[4:],  # line 4
+        row[:5] + ["Chief PO"] + row[6:],  # line 5
+        row[:6] + [""] + row[7:],  # line 6: no source cell, and none chosen for the file
+    ]
+    reasons = _reasons(world.official, rows)
+    assert reasons == {
+        3: "unit 'London PDU' needs its region",
+        4: "give a value, a statement, or both",
+        5: "unknown grade 'Chief PO' (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)",
+        6: "source is empty: say where the figure comes from (or choose one for the whole file)",
+    }
+
+
+def test_a_source_is_known_by_its_code_or_its_name_in_any_case(world):
+    forms = {}
+    for source in SourceType:
+        for written in (source.value, source.value.replace("_", " "), source.label, source.label.upper()):
+            forms[written] = source.value
+    rows = [["London", "", "", "", "2024-01-31", "", written, "", f"Item {n}"] for n, written in enumerate(forms)]
+    report = import_csv(world.official, io.BytesIO(csv_bytes(rows)), filename="t.csv")
+    assert report.is_ok and report.added == len(forms), report.errors
+    stored = dict(db.session.execute(select(EvidenceItem.statement, EvidenceItem.source_type)).all())
+    db.session.rollback()
+    assert stored == {f"Item {n}": value for n, value in enumerate(forms.values())}
