@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
@@ -28,8 +29,11 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(EvidenceItem)) or 0
 
 
-def _workbook(rows, *, sheets: int = 1, merge: str | None = None, places: str | None = None) -> bytes:
+def _workbook(
+    rows, *, sheets: int = 1, merge: str | None = None, places: str | None = None, iso_dates: bool = False
+) -> bytes:
     book = Workbook()
+    book.iso_dates = iso_dates  # dates written as dates (strict OOXML), read back as dates, not datetimes
     sheet = book.active
     assert sheet is not None
     sheet.append(list(HEADER))
@@ -93,17 +97,37 @@ def test_an_xlsx_lands_as_one_public_verified_batch_with_places_as_shown(world):
             (2, "as_of '31/03/2023' is text, not a date; format the column as dates"),
         ),
         (
+            lambda: _workbook([["London", "", "vacancies", 4, 45016, "", "FOI", "x", ""], VACANCIES[1]]),
+            (2, "as_of 45016 is not a date; format the column as dates"),
+        ),
+        (
             lambda: _workbook(VACANCIES, merge="A3:B3"),
             (3, "cells A3:B3 are merged; unmerge them so each cell holds one value"),
         ),
     ],
-    ids=["formula", "date as text", "merged cells"],
+    ids=["formula", "date as text", "date as a number", "merged cells"],
 )
 def test_a_bad_workbook_is_refused_row_by_row_and_nothing_is_written(world, build, expected):
     report = _import(world.official, build(), source_type="foi_response")
     assert not report.is_ok and report.row_word == "row"
     assert (expected[0], expected[1]) in [(e.line, e.reason) for e in report.errors]
     assert _count() == 0 and db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_dates_held_as_dates_and_figures_typed_as_text_are_read_as_meant(world):
+    rows = [
+        ["London", "", "vacancies", "1,234", date(2023, 3, 31), "PO", "", "PQ 1", ""],
+        ["Wales", "", "vacancies", "14.20", date(2023, 3, 31), "PO", "", "PQ 2", ""],
+        ["Wales", "", "wmt_percent_avg", "135%", datetime(2023, 4, 30), "PO", "", "PQ 3", ""],
+    ]
+    report = _import(world.official, _workbook(rows, iso_dates=True), source_type="parliamentary_answer")
+    assert report.is_ok, (report.fatal, report.errors)
+    items = db.session.scalars(select(EvidenceItem).order_by(EvidenceItem.id)).all()
+    assert [(i.as_of, i.value, i.value_places) for i in items] == [
+        (date(2023, 3, 31), 1234, 0),
+        (date(2023, 3, 31), Decimal("14.20"), 2),
+        (date(2023, 4, 30), 135, 0),
+    ]
 
 
 def test_a_workbook_of_several_sheets_is_refused(world):
