@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from napo_tracker.csvexport import csv_text, safe_cell
+from napo_tracker.csvexport import CHUNK_CHARS, csv_text, safe_cell
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,10 @@ def test_csv_text_round_trips_through_a_reader():
     text = csv_text(["region", "statement"], [["London", '=1+1, "quoted"\nnext line']])
     rows = list(csv.reader(io.StringIO(text)))
     assert rows == [["region", "statement"], ["London", '\'=1+1, "quoted"\nnext line']]
+
+
+def test_csv_text_longer_than_one_chunk_is_whole():
+    rows = [[f"Region {n}", "x" * 100] for n in range(2 * CHUNK_CHARS // 100)]
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows([["region", "statement"], *rows])
+    assert csv_text(["region", "statement"], rows) == expected.getvalue()
