@@ -1,8 +1,9 @@
 """The importer's reasons, word for word, at the edges mutation testing found untested: a date
 of today (taken) and tomorrow (refused), a statement's line breaks (taken) beside a title's
 (refused), a unit of another region beside an unknown one, a rep's national row, a value with
-no metric, a statement of 5,000 characters (taken) and 5,001 (refused), a unit without its
-region, an unknown grade, a row with neither value nor statement, and one with no source."""
+no metric, a statement of 5,000 characters (taken) and 5,001 (refused), a source_ref of 300
+(taken) and 301 (refused), a unit without its region, an unknown grade, a row with neither
+value nor statement, and one with no source."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from napo_tracker.evidence.importer import MAX_STATEMENT, import_csv, parse_date
+from napo_tracker.evidence.importer import MAX_SOURCE_REF, MAX_STATEMENT, import_csv, parse_date
 from napo_tracker.evidence.models import EvidenceItem, SourceType
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
@@ -61,10 +62,18 @@ def test_each_row_says_what_is_wrong_with_it(world):
     assert reasons[6] == "region is empty (a national figure); only national officials import those"
 
 
-def test_a_statement_may_be_five_thousand_characters_and_no_more(world):
-    row = ["London", "", "", "", "2024-01-31", "", "rep survey", "Survey", ""]
-    rows = [row[:8] + ["s" * MAX_STATEMENT], row[:8] + ["t" * (MAX_STATEMENT + 1)]]
-    assert _reasons(world.official, rows) == {3: "statement is longer than 5,000 characters"}
+def test_a_statement_may_be_five_thousand_characters_and_a_source_ref_three_hundred(world):
+    row = ["London", "", "", "", "2024-01-31", "", "rep survey", "Survey", "Said"]
+    rows = [
+        row[:8] + ["s" * MAX_STATEMENT],
+        row[:8] + ["t" * (MAX_STATEMENT + 1)],  # line 3
+        row[:7] + ["r" * MAX_SOURCE_REF] + row[8:],
+        row[:7] + ["u" * (MAX_SOURCE_REF + 1)] + row[8:],  # line 5
+    ]
+    assert _reasons(world.official, rows) == {
+        3: "statement is longer than 5,000 characters",
+        5: "source_ref is longer than 300 characters",
+    }
 
 
 def test_each_missing_or_unknown_cell_is_named_word_for_word(world):
