@@ -8,7 +8,7 @@ value nor statement, and one with no source."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -105,3 +105,15 @@ def test_a_source_is_known_by_its_code_or_its_name_in_any_case(world):
     stored = dict(db.session.execute(select(EvidenceItem.statement, EvidenceItem.source_type)).all())
     db.session.rollback()
     assert stored == {f"Item {n}": value for n, value in enumerate(forms.values())}
+
+
+def test_a_date_from_1990_is_taken_and_one_before_is_not():
+    assert parse_date(" 1990-01-01 ") == date(1990, 1, 1)
+    assert parse_date("01/01/1990 00:00:00.000") == date(1990, 1, 1)
+    assert parse_date("2024-1-5") == date(2024, 1, 5) and parse_date("5/1/2024") == date(2024, 1, 5)
+    with pytest.raises(ValueError, match=r"^as_of '31/12/1989' is before 1990; check the year$"):
+        parse_date("31/12/1989")
+    with pytest.raises(ValueError, match=r"^as_of '2023-02-29' is not a real date$"):
+        parse_date("2023-02-29")
+    with pytest.raises(ValueError, match=r"^as_of 'March 2023' is not a date in the form YYYY-MM-DD or DD/MM/YYYY$"):
+        parse_date("March 2023")
