@@ -13,7 +13,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from napo_tracker.evidence.importer import MAX_SOURCE_REF, MAX_STATEMENT, import_csv, parse_date
+from napo_tracker.evidence.importer import (
+    MAX_SOURCE_REF,
+    MAX_STATEMENT,
+    ImportOptions,
+    ImportRefused,
+    check_options,
+    import_csv,
+    parse_date,
+)
 from napo_tracker.evidence.models import EvidenceItem, SourceType
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
@@ -117,3 +125,25 @@ def test_a_date_from_1990_is_taken_and_one_before_is_not():
         parse_date("2023-02-29")
     with pytest.raises(ValueError, match=r"^as_of 'March 2023' is not a date in the form YYYY-MM-DD or DD/MM/YYYY$"):
         parse_date("March 2023")
+
+
+@pytest.mark.parametrize(
+    ("options", "message", "field"),
+    [
+        (ImportOptions(visibility="secret"), "Choose internal or public for the whole file.", "visibility"),
+        (ImportOptions(source_type="gossip"), "Choose a source from the list.", "source_type"),
+        (ImportOptions(is_verified=True), "Only national officials verify evidence.", "is_verified"),
+    ],
+    ids=["visibility", "source", "verified"],
+)
+def test_a_choice_for_the_whole_file_is_refused_with_its_field(world, options, message, field):
+    with pytest.raises(ImportRefused) as refused:
+        check_options(world.london_rep, options)
+    assert (refused.value.message, refused.value.field) == (message, field)
+
+
+def test_the_choices_a_person_may_make_for_the_whole_file_are_taken(world):
+    check_options(world.london_rep, ImportOptions(visibility="public", source_type="foi_response"))
+    check_options(world.london_rep, ImportOptions(source_type=None))
+    check_options(world.official, ImportOptions(is_verified=True))
+    check_options(None, ImportOptions(is_verified=True))  # the command line
