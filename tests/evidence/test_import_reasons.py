@@ -25,6 +25,7 @@ from napo_tracker.evidence.importer import (
 from napo_tracker.evidence.models import EvidenceItem, SourceType
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
+from napo_tracker.kernel.vocabulary import Grade
 
 from .conftest import csv_bytes
 
@@ -147,3 +148,18 @@ def test_the_choices_a_person_may_make_for_the_whole_file_are_taken(world):
     check_options(world.london_rep, ImportOptions(source_type=None))
     check_options(world.official, ImportOptions(is_verified=True))
     check_options(None, ImportOptions(is_verified=True))  # the command line
+
+
+def test_a_grade_is_known_by_its_code_or_its_name_in_any_case(world):
+    forms = {}
+    for grade in Grade:
+        for written in (grade.value, grade.value.upper(), str(grade.label), str(grade.label).lower()):
+            forms[written] = grade.value
+    rows = [
+        ["London", "", "", "", "2024-01-31", written, "rep survey", "", f"Item {n}"] for n, written in enumerate(forms)
+    ]
+    report = import_csv(world.official, io.BytesIO(csv_bytes(rows)), filename="t.csv")
+    assert report.is_ok and report.added == len(forms), report.errors
+    stored = dict(db.session.execute(select(EvidenceItem.statement, EvidenceItem.grade)).all())
+    db.session.rollback()
+    assert stored == {f"Item {n}": value for n, value in enumerate(forms.values())}
