@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from napo_tracker.audit.models import AuditEvent
 from napo_tracker.briefings import services as briefing_services
 from napo_tracker.evidence.importer import HEADER, ImportOptions, ImportRefused, import_csv
 from napo_tracker.evidence.models import EvidenceItem, ImportBatch
@@ -128,6 +129,54 @@ def test_dates_held_as_dates_and_figures_typed_as_text_are_read_as_meant(world):
         (date(2023, 3, 31), Decimal("14.20"), 2),
         (date(2023, 4, 30), 135, 0),
     ]
+
+
+def test_each_item_and_the_batch_say_who_imported_them_when_and_what_was_chosen(world):
+    data = csv_bytes(good_rows())
+    options = {"visibility": "public", "is_verified": True, "source_publisher": "Hansard"}
+    report = _import(world.official, data, filename="figures.csv", **options)
+    assert report.is_ok and report.summary() == "Imported 4 items (EV-0001 to EV-0004) as IMP-0001."
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.visibility, batch.is_verified, batch.verified_by_id) == ("public", True, world.official.id)
+    assert (batch.first_reference, batch.last_reference, batch.row_count) == ("EV-0001", "EV-0004", 4)
+    assert batch.verified_at is not None and batch.source_type is None
+    items = db.session.scalars(select(EvidenceItem).order_by(EvidenceItem.id)).all()
+    assert {(i.created_by_id, i.verified_by_id, i.created_at, i.verified_at) for i in items} == {
+        (world.official.id, world.official.id, items[0].created_at, items[0].created_at)
+    }
+    assert {(i.source_publisher, i.source_url, i.version, i.visibility) for i in items} == {
+        ("Hansard", "", 1, "public")
+    }
+    entry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "evidence:imported")).one()
+    assert (entry.actor_id, entry.target_type, entry.target_ref) == (world.official.id, "import_batches", "IMP-0001")
+    assert entry.details == {
+        "file": "figures.csv",
+        "added": 4,
+        "first": "EV-0001",
+        "last": "EV-0004",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "visibility": "public",
+        "verified": True,
+    }
+
+
+def test_an_unverified_import_names_no_verifier_and_the_command_line_no_importer(world):
+    report = _import(world.london_rep, csv_bytes(good_rows()[:2]), filename="", source_type="rep_survey")
+    assert report.is_ok, report.errors
+    batch = db.session.scalars(select(ImportBatch)).one()
+    assert (batch.is_verified, batch.verified_by_id, batch.verified_at) == (False, None, None)
+    assert (batch.source_type, batch.created_by_id, batch.filename) == ("rep_survey", world.london_rep.id, "")
+    items = db.session.scalars(select(EvidenceItem)).all()
+    assert {(i.is_verified, i.verified_by_id, i.verified_at, i.created_by_id) for i in items} == {
+        (False, None, None, world.london_rep.id)
+    }
+    entry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "evidence:imported")).one()
+    assert entry.details.get("file") is None and entry.details["verified"] is False
+    assert _import(None, csv_bytes(good_rows()[2:]), is_verified=True).is_ok
+    batch = db.session.scalars(select(ImportBatch).where(ImportBatch.reference == "IMP-0002")).one()
+    assert (batch.created_by_id, batch.verified_by_id, batch.is_verified) == (None, None, True)
+    items = db.session.scalars(select(EvidenceItem).where(EvidenceItem.import_batch_id == batch.id)).all()
+    assert {(i.created_by_id, i.verified_by_id, i.is_verified) for i in items} == {(None, None, True)}
 
 
 def test_a_workbook_of_several_sheets_is_refused(world):

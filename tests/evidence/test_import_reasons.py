@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from napo_tracker.evidence import importer
 from napo_tracker.evidence.importer import (
     MAX_SOURCE_REF,
     MAX_STATEMENT,
@@ -27,7 +28,7 @@ from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from napo_tracker.kernel.vocabulary import Grade
 
-from .conftest import csv_bytes
+from .conftest import csv_bytes, good_rows
 
 
 def _reasons(actor, rows) -> dict[int, str]:
@@ -163,3 +164,20 @@ def test_a_grade_is_known_by_its_code_or_its_name_in_any_case(world):
     stored = dict(db.session.execute(select(EvidenceItem.statement, EvidenceItem.grade)).all())
     db.session.rollback()
     assert stored == {f"Item {n}": value for n, value in enumerate(forms.values())}
+
+
+def test_a_row_repeated_in_the_same_batch_or_in_an_earlier_one_is_named(world, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)  # rows are stored two at a time
+    first, second, third, fourth = good_rows()
+    rows = [first, second, third, first, fourth, fourth]
+    assert _reasons(world.official, rows) == {
+        5: "duplicate of an earlier line in this file",  # line 2 was stored with the first two
+        7: "duplicate of line 6 in this file",
+    }
+
+
+def test_an_import_stored_in_several_batches_names_its_first_and_last_item(world, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_SIZE", 3)
+    report = import_csv(world.official, io.BytesIO(csv_bytes(good_rows())), filename="t.csv")
+    assert (report.first_reference, report.last_reference, report.added) == ("EV-0001", "EV-0004", 4)
+    db.session.rollback()
