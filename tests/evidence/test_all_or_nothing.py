@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence import importer, services
 from napo_tracker.evidence.importer import import_csv
-from napo_tracker.evidence.models import EvidenceItem, Metric
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric
 from napo_tracker.evidence.services import EvidenceError, create_metric
 from napo_tracker.extensions import db
+from napo_tracker.references import COLLISION_MESSAGE
 
 from ..factories import make_evidence
 from ..helpers import form_tokens, submit
@@ -178,3 +179,17 @@ def test_an_item_whose_audit_entry_fails_is_not_kept_request(client, login_as, w
     )
     assert response.status_code == 400 and REFUSED in response.text
     assert _count() == 0
+
+
+def test_an_import_whose_references_are_taken_at_every_try_says_so_and_leaves_nothing(world):
+    # The newest item holding an older number, as when another import lands between our tries:
+    # every reference this import picks is taken.
+    make_evidence(world.official, region=world.london)
+    newest = make_evidence(world.official, region=world.london)
+    newest.reference = "EV-0000"
+    db.session.commit()
+    report = import_csv(world.official, io.BytesIO(csv_bytes(_rows(3))), filename="t.csv")
+    db.session.rollback()
+    assert report.fatal == COLLISION_MESSAGE and not report.is_ok
+    assert report.summary() == f"Nothing imported: {COLLISION_MESSAGE}"
+    assert _count() == 2 and _count(ImportBatch) == 0
