@@ -327,8 +327,6 @@ class _Importer:
                         "visibility": self.options.visibility,
                         **self.verified,
                         "source_publisher": self.options.source_publisher,
-                        "source_url": "",
-                        "version": 1,
                         "import_batch_id": self.batch_id,
                         "value_places": places_of(values["value"]) if values["value"] is not None else None,
                     }
