@@ -27,6 +27,7 @@ from napo_tracker.evidence.models import EvidenceItem, SourceType
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from napo_tracker.kernel.vocabulary import Grade
+from napo_tracker.tabular import too_many_rows
 
 from .conftest import csv_bytes, good_rows
 
@@ -181,3 +182,22 @@ def test_an_import_stored_in_several_batches_names_its_first_and_last_item(world
     report = import_csv(world.official, io.BytesIO(csv_bytes(good_rows())), filename="t.csv")
     assert (report.first_reference, report.last_reference, report.added) == ("EV-0001", "EV-0004", 4)
     db.session.rollback()
+
+
+def test_a_file_of_exactly_the_most_rows_is_read_and_one_more_is_refused(app, world):
+    app.config["IMPORT_MAX_ROWS"] = 3
+    rows = [*good_rows()[:3], [""] * 9]  # a line of empty cells is skipped, not counted
+    report = import_csv(world.official, io.BytesIO(csv_bytes(rows) + b"\r\n"), filename="t.csv", dry_run=True)
+    assert report.is_ok and report.rows_read == 3 and report.fatal is None
+    report = import_csv(world.official, io.BytesIO(csv_bytes(good_rows())), filename="t.csv", dry_run=True)
+    assert report.fatal == too_many_rows(3) and report.rows_read == 4
+    db.session.rollback()
+
+
+def test_a_row_with_several_faults_lists_them_all_in_order(world):
+    row = ["Atlantis", "", "happiness", "ten", "31/02/2024", "Chief", "gossip", "", ""]
+    assert _reasons(world.official, [row]) == {
+        2: "unknown region 'Atlantis'; unknown metric 'happiness'; value 'ten' is not a number; "
+        "as_of '31/02/2024' is not a real date; unknown grade 'Chief' (use PO, PSO, PQiP, NQO, SPO, admin, court "
+        "or family_court); unknown source 'gossip'"
+    }
