@@ -154,15 +154,16 @@ def parse_date(text: str) -> date:
 
 
 class _Lookups:
-    """Regions, units, metrics, grades and sources by lower-cased name or code."""
+    """Regions, units, metrics, grades and sources by lower-cased name or code; the source
+    of a row that names none (``default_source``, chosen for the whole file, or empty)."""
 
-    def __init__(self, actor: User | None) -> None:
+    def __init__(self, actor: User | None, default_source: str) -> None:
         self.regions = {name.lower(): rid for rid, name in db.session.execute(select(Region.id, Region.name))}
         self.units: dict[tuple[int, str], int] = {}
-        self.unit_regions: dict[str, set[int]] = {}
+        self.unit_names: set[str] = set()  # of every region: "not in London" rather than "unknown"
         for uid, rid, name in db.session.execute(select(Unit.id, Unit.region_id, Unit.name)):
             self.units[(rid, name.lower())] = uid
-            self.unit_regions.setdefault(name.lower(), set()).add(rid)
+            self.unit_names.add(name.lower())
         self.metrics: dict[str, int] = {}
         for mid, code, label in db.session.execute(select(Metric.id, Metric.code, Metric.label)):
             self.metrics[code.lower()] = mid
@@ -178,7 +179,7 @@ class _Lookups:
         # The CLI runs with no actor: whoever has the server's shell may import anything.
         self.allowed_regions = None if actor is None else region_ids_for(actor)
         self.may_record_national = actor is None or actor.sees_all_regions
-        self.default_source = ""
+        self.default_source = default_source
 
 
 def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any] | None, list[str]]:
@@ -203,7 +204,7 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
             if unit_id is None:
                 reasons.append(
                     f"unit {clip(unit_text)!r} is not in {region_text}"
-                    if unit_text.lower() in lookups.unit_regions
+                    if unit_text.lower() in lookups.unit_names
                     else f"unknown unit {clip(unit_text)!r}"
                 )
     metric_text, value_text = row["metric"].strip(), row["value"].strip()
@@ -467,8 +468,7 @@ def _run_rows(
     if columns is None:
         first = next(rows, None)
         columns = check_header(first[1] if first else None, HEADER)
-    lookups = _Lookups(actor)
-    lookups.default_source = SourceType.label_of(options.source_type) if options.source_type else ""
+    lookups = _Lookups(actor, SourceType.label_of(options.source_type) if options.source_type else "")
     importer = _Importer(actor, report, options, batch_id)
     max_rows = int(current_app.config["IMPORT_MAX_ROWS"])
     for line, cells in rows:
