@@ -5,6 +5,8 @@ upload, the command line, or the service with the caller's rollback."""
 from __future__ import annotations
 
 import io
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence import importer, services
 from napo_tracker.evidence.importer import import_csv
-from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric, metric_by_code
 from napo_tracker.evidence.services import EvidenceError, create_metric
 from napo_tracker.extensions import db
 from napo_tracker.references import COLLISION_MESSAGE
@@ -193,3 +195,29 @@ def test_an_import_whose_references_are_taken_at_every_try_says_so_and_leaves_no
     assert report.fatal == COLLISION_MESSAGE and not report.is_ok
     assert report.summary() == f"Nothing imported: {COLLISION_MESSAGE}"
     assert _count() == 2 and _count(ImportBatch) == 0
+
+
+def test_a_figure_saved_by_someone_else_while_the_file_is_read_ends_the_import_with_a_message(world, monkeypatch):
+    next_references = importer._next_references
+
+    def someone_else_saves_the_first_row_first(count: int) -> list[str]:
+        # Another writer's figure, equal to the file's first row, lands after the importer
+        # looked for duplicates and before its own rows go in.
+        caseload = metric_by_code("caseload")
+        assert caseload is not None
+        services.create_evidence(
+            world.official,
+            region_id=world.london.id,
+            metric_id=caseload.id,
+            value=Decimal("40"),
+            as_of=date(2024, 1, 31),
+            source_type="rep_survey",
+            source_title="Survey 0",
+        )
+        return next_references(count)
+
+    monkeypatch.setattr(importer, "_next_references", someone_else_saves_the_first_row_first)
+    report = import_csv(world.official, io.BytesIO(csv_bytes(_rows(3))), filename="t.csv")
+    db.session.rollback()
+    assert report.fatal == "another change to the evidence was saved at the same moment; please import again."
+    assert not report.is_ok and _count() == 0 and _count(ImportBatch) == 0
