@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.briefings import services as briefing_services
+from napo_tracker.evidence import importer
 from napo_tracker.evidence.importer import HEADER, ImportOptions, ImportRefused, import_csv
 from napo_tracker.evidence.models import EvidenceItem, ImportBatch
 from napo_tracker.evidence.services import EvidenceError, revert_batch, verify_batch
@@ -277,3 +278,25 @@ def test_the_command_line_takes_the_whole_file_options_and_lists_batches(app, wo
     bad.write_bytes(_workbook([["London", "", "vacancies", 1, "31/03/2023", "", "FOI", "x", ""]]))
     failed = runner.invoke(args=["evidence", "import", str(bad)])
     assert failed.exit_code == 1 and "row 2: as_of '31/03/2023' is text" in failed.output
+
+
+def test_a_batch_reference_taken_meanwhile_is_tried_again_and_a_long_file_name_is_cut(world, monkeypatch):
+    next_numbered_reference = importer.next_numbered_reference
+    taken_meanwhile: list[str] = []
+
+    def another_import_lands_first(column, prefix: str) -> str:
+        reference = next_numbered_reference(column, prefix)
+        if not taken_meanwhile:  # once: another import takes the reference we were about to use
+            db.session.add(ImportBatch(reference=reference, sha256="0" * 64, visibility="internal"))
+            db.session.flush()
+            taken_meanwhile.append(reference)
+        return reference
+
+    monkeypatch.setattr(importer, "next_numbered_reference", another_import_lands_first)
+    name = "f" * 250 + ".csv"
+    report = _import(world.official, csv_bytes(good_rows()), filename=name)
+    assert report.is_ok and taken_meanwhile == ["IMP-0001"] and report.batch_reference == "IMP-0002"
+    batch = db.session.scalars(select(ImportBatch).where(ImportBatch.reference == "IMP-0002")).one()
+    assert batch.filename == "f" * 200 and batch.row_count == 4
+    entry = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "evidence:imported")).one()
+    assert entry.details["file"] == "f" * 120
