@@ -270,10 +270,9 @@ class _Importer:
         self.max_id_at_start = db.session.scalar(select(func.max(EvidenceItem.id))) or 0
         self.now = utcnow()
         actor_id = actor.id if actor is not None else None
+        # Unverified items take the columns' defaults (not verified, by no one).
         self.verified = (
-            {"is_verified": True, "verified_by_id": actor_id, "verified_at": self.now}
-            if options.is_verified
-            else {"is_verified": False}
+            {"is_verified": True, "verified_by_id": actor_id, "verified_at": self.now} if options.is_verified else {}
         )
 
     def add(self, line: int, values: dict) -> None:
@@ -468,7 +467,7 @@ def _run_rows(
     if columns is None:
         first = next(rows, None)
         columns = check_header(first[1] if first else None, HEADER)
-    lookups = _Lookups(actor, SourceType.label_of(options.source_type) if options.source_type else "")
+    lookups = _Lookups(actor, SourceType.label_of(options.source_type))  # "" when none was chosen
     importer = _Importer(actor, report, options, batch_id)
     max_rows = int(current_app.config["IMPORT_MAX_ROWS"])
     for line, cells in rows:
