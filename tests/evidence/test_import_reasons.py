@@ -186,7 +186,8 @@ def test_an_import_stored_in_several_batches_names_its_first_and_last_item(world
 
 def test_a_file_of_exactly_the_most_rows_is_read_and_one_more_is_refused(app, world):
     app.config["IMPORT_MAX_ROWS"] = 3
-    rows = [*good_rows()[:3], [""] * 9]  # a line of empty cells is skipped, not counted
+    first, second, third, _ = good_rows()
+    rows = [first, [], second, [""] * 9, third]  # a blank line, a line of empty cells: skipped, not counted
     report = import_csv(world.official, io.BytesIO(csv_bytes(rows) + b"\r\n"), filename="t.csv", dry_run=True)
     assert report.is_ok and report.rows_read == 3 and report.fatal is None
     report = import_csv(world.official, io.BytesIO(csv_bytes(good_rows())), filename="t.csv", dry_run=True)
@@ -200,4 +201,13 @@ def test_a_row_with_several_faults_lists_them_all_in_order(world):
         2: "unknown region 'Atlantis'; unknown metric 'happiness'; value 'ten' is not a number; "
         "as_of '31/02/2024' is not a real date; unknown grade 'Chief' (use PO, PSO, PQiP, NQO, SPO, admin, court "
         "or family_court); unknown source 'gossip'"
+    }
+
+
+def test_a_row_of_the_wrong_width_is_named_and_the_rows_after_it_are_still_read(world):
+    row = ["Atlantis", "", "", "", "2024-01-31", "", "rep survey", "", "Said"]
+    assert _reasons(world.official, [row[:2], row, row + ["extra"]]) == {
+        2: "has 2 columns; expected 9",
+        3: "unknown region 'Atlantis'",
+        4: "has 10 columns; expected 9",
     }
