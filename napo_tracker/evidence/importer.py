@@ -399,8 +399,7 @@ def import_csv(
         raise
     if dry_run or not report.is_ok or report.added == 0:
         savepoint.rollback()
-        if dry_run and report.fatal is None:
-            report.added = 0
+        report.added = 0  # whatever went in was taken back
         return report
     batch.sha256 = report.sha256
     batch.row_count = report.added

@@ -11,7 +11,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from napo_tracker.evidence import importer
 from napo_tracker.evidence.importer import (
@@ -23,7 +23,7 @@ from napo_tracker.evidence.importer import (
     import_csv,
     parse_date,
 )
-from napo_tracker.evidence.models import EvidenceItem, SourceType
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch, SourceType
 from napo_tracker.extensions import db
 from napo_tracker.kernel.clock import today
 from napo_tracker.kernel.vocabulary import Grade
@@ -211,3 +211,14 @@ def test_a_row_of_the_wrong_width_is_named_and_the_rows_after_it_are_still_read(
         3: "unknown region 'Atlantis'",
         4: "has 10 columns; expected 9",
     }
+
+
+def test_an_import_taken_back_says_it_added_nothing_and_keeps_no_batch(app, world, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)  # the first two rows are in before the limit is met
+    app.config["IMPORT_MAX_ROWS"] = 3
+    for data, dry_run in ((good_rows(), False), (good_rows()[:3], True)):
+        report = import_csv(world.official, io.BytesIO(csv_bytes(data)), filename="t.csv", dry_run=dry_run)
+        assert report.added == 0 and report.batch_reference is None
+        assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+        assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    db.session.rollback()

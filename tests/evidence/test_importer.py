@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.importer import MAX_LINE_BYTES, import_csv
-from napo_tracker.evidence.models import EvidenceItem
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch
 from napo_tracker.extensions import db
 
 from .conftest import csv_bytes, good_rows
@@ -56,7 +56,8 @@ def test_reimporting_the_same_file_adds_nothing_and_says_so(world):
     again = _import(world.official, data)
     assert again.is_ok and again.is_already_imported and again.added == 0
     assert "already in the tracker" in again.summary()
-    assert _count() == 4
+    assert _count() == 4 and again.batch_reference is None  # no second, empty batch
+    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 1
 
 
 def test_every_bad_row_is_reported_by_line_and_nothing_is_written(world):
