@@ -149,8 +149,17 @@ def test_a_gigabyte_line_is_refused_after_the_limit(world):
     stream = EndlessLine()
     report = import_csv(world.official, cast(IO[bytes], stream))
     db.session.rollback()
-    assert report.fatal is not None and "line 2 is longer than" in report.fatal
+    assert report.fatal == f"line 2 is longer than {MAX_LINE_BYTES // 1024:,} KB; this is not an evidence CSV."
+    assert report.filename == "" and report.added == 0  # no name given: none is made up
     assert stream.served <= MAX_LINE_BYTES + 2 * 64 * 1024
+
+
+def test_the_file_is_read_to_its_end_and_its_progress_told_as_it_goes(world):
+    data = csv_bytes(good_rows())
+    read: list[int] = []
+    report = import_csv(world.official, io.BytesIO(data), filename="figures.csv", progress=read.append)
+    assert report.is_ok and report.filename == "figures.csv" and sum(read) == len(data)
+    db.session.rollback()
 
 
 def test_a_formula_in_a_cell_is_kept_as_text(world):
