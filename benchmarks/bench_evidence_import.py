@@ -120,7 +120,7 @@ def run_executemany(url: str, path: Path, queue) -> None:
     with app.app_context():
         db.session.execute(delete(EvidenceItem))
         db.session.commit()
-        lookups = _Lookups(None)
+        lookups = _Lookups(None, "")
         rows = []
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)

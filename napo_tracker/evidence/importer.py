@@ -154,15 +154,16 @@ def parse_date(text: str) -> date:
 
 
 class _Lookups:
-    """Regions, units, metrics, grades and sources by lower-cased name or code."""
+    """Regions, units, metrics, grades and sources by lower-cased name or code; the source
+    of a row that names none (``default_source``, chosen for the whole file, or empty)."""
 
-    def __init__(self, actor: User | None) -> None:
+    def __init__(self, actor: User | None, default_source: str) -> None:
         self.regions = {name.lower(): rid for rid, name in db.session.execute(select(Region.id, Region.name))}
         self.units: dict[tuple[int, str], int] = {}
-        self.unit_regions: dict[str, set[int]] = {}
+        self.unit_names: set[str] = set()  # of every region: "not in London" rather than "unknown"
         for uid, rid, name in db.session.execute(select(Unit.id, Unit.region_id, Unit.name)):
             self.units[(rid, name.lower())] = uid
-            self.unit_regions.setdefault(name.lower(), set()).add(rid)
+            self.unit_names.add(name.lower())
         self.metrics: dict[str, int] = {}
         for mid, code, label in db.session.execute(select(Metric.id, Metric.code, Metric.label)):
             self.metrics[code.lower()] = mid
@@ -172,13 +173,13 @@ class _Lookups:
         }
         self.sources: dict[str, str] = {}
         for source in SourceType:
+            # Each label is its code with spaces ("rep_survey", "Rep survey"): both are taken.
             self.sources[source.value] = source.value
-            self.sources[source.value.replace("_", " ")] = source.value
             self.sources[source.label.lower()] = source.value
         # The CLI runs with no actor: whoever has the server's shell may import anything.
         self.allowed_regions = None if actor is None else region_ids_for(actor)
         self.may_record_national = actor is None or actor.sees_all_regions
-        self.default_source = ""
+        self.default_source = default_source
 
 
 def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any] | None, list[str]]:
@@ -203,7 +204,7 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
             if unit_id is None:
                 reasons.append(
                     f"unit {clip(unit_text)!r} is not in {region_text}"
-                    if unit_text.lower() in lookups.unit_regions
+                    if unit_text.lower() in lookups.unit_names
                     else f"unknown unit {clip(unit_text)!r}"
                 )
     metric_text, value_text = row["metric"].strip(), row["value"].strip()
@@ -236,7 +237,7 @@ def _row_to_item(row: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any]
                 f"unknown grade {clip(grade_text)!r} (use PO, PSO, PQiP, NQO, SPO, admin, court or family_court)"
             )
     source_text = row["source"].strip() or lookups.default_source
-    source = lookups.sources.get(source_text.lower().replace("_", " ")) or lookups.sources.get(source_text.lower())
+    source = lookups.sources.get(source_text.lower())
     if not source_text:
         reasons.append("source is empty: say where the figure comes from (or choose one for the whole file)")
     elif source is None:
@@ -269,10 +270,9 @@ class _Importer:
         self.max_id_at_start = db.session.scalar(select(func.max(EvidenceItem.id))) or 0
         self.now = utcnow()
         actor_id = actor.id if actor is not None else None
+        # Unverified items take the columns' defaults (not verified, by no one).
         self.verified = (
-            {"is_verified": True, "verified_by_id": actor_id, "verified_at": self.now}
-            if options.is_verified
-            else {"is_verified": False}
+            {"is_verified": True, "verified_by_id": actor_id, "verified_at": self.now} if options.is_verified else {}
         )
 
     def add(self, line: int, values: dict) -> None:
@@ -327,8 +327,6 @@ class _Importer:
                         "visibility": self.options.visibility,
                         **self.verified,
                         "source_publisher": self.options.source_publisher,
-                        "source_url": "",
-                        "version": 1,
                         "import_batch_id": self.batch_id,
                         "value_places": places_of(values["value"]) if values["value"] is not None else None,
                     }
@@ -401,8 +399,7 @@ def import_csv(
         raise
     if dry_run or not report.is_ok or report.added == 0:
         savepoint.rollback()
-        if dry_run and report.fatal is None:
-            report.added = 0
+        report.added = 0  # whatever went in was taken back
         return report
     batch.sha256 = report.sha256
     batch.row_count = report.added
@@ -469,8 +466,7 @@ def _run_rows(
     if columns is None:
         first = next(rows, None)
         columns = check_header(first[1] if first else None, HEADER)
-    lookups = _Lookups(actor)
-    lookups.default_source = SourceType.label_of(options.source_type) if options.source_type else ""
+    lookups = _Lookups(actor, SourceType.label_of(options.source_type))  # "" when none was chosen
     importer = _Importer(actor, report, options, batch_id)
     max_rows = int(current_app.config["IMPORT_MAX_ROWS"])
     for line, cells in rows:

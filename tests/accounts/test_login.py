@@ -243,3 +243,8 @@ def test_behind_a_proxy_each_visitor_has_their_own_limit(database_url, tmp_path)
         assert attempt("198.51.100.20", "y@example.org") == 400  # another visitor behind the same proxy
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_anonymous_visitor_keeps_the_query_asked_for_and_a_form_sent_is_not_asked_again(client, world):
+    assert client.get("/regions/?q=wales").headers["Location"] == "/login?next=/regions/?q%3Dwales"
+    assert client.post("/cases/new").headers["Location"] == "/login"

@@ -5,6 +5,8 @@ upload, the command line, or the service with the caller's rollback."""
 from __future__ import annotations
 
 import io
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,10 @@ from sqlalchemy import func, select
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence import importer, services
 from napo_tracker.evidence.importer import import_csv
-from napo_tracker.evidence.models import EvidenceItem, Metric
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch, Metric, metric_by_code
 from napo_tracker.evidence.services import EvidenceError, create_metric
 from napo_tracker.extensions import db
+from napo_tracker.references import COLLISION_MESSAGE
 
 from ..factories import make_evidence
 from ..helpers import form_tokens, submit
@@ -64,7 +67,7 @@ def _refuse_audit(*args, **kwargs):
 
 def test_a_bad_last_row_takes_back_the_rows_already_written_service(world, inserted):
     report = import_csv(world.official, io.BytesIO(_last_row_bad()), filename="figures.csv")
-    assert not report.is_ok and report.added == 5 and inserted == [2, 4, 5]
+    assert not report.is_ok and inserted == [2, 4, 5] and report.added == 0  # in, then taken back
     # The importer's own guard: its savepoint is rolled back already, so even a caller that
     # commits now keeps nothing.
     assert _count() == 0
@@ -178,3 +181,43 @@ def test_an_item_whose_audit_entry_fails_is_not_kept_request(client, login_as, w
     )
     assert response.status_code == 400 and REFUSED in response.text
     assert _count() == 0
+
+
+def test_an_import_whose_references_are_taken_at_every_try_says_so_and_leaves_nothing(world):
+    # The newest item holding an older number, as when another import lands between our tries:
+    # every reference this import picks is taken.
+    make_evidence(world.official, region=world.london)
+    newest = make_evidence(world.official, region=world.london)
+    newest.reference = "EV-0000"
+    db.session.commit()
+    report = import_csv(world.official, io.BytesIO(csv_bytes(_rows(3))), filename="t.csv")
+    db.session.rollback()
+    assert report.fatal == COLLISION_MESSAGE and not report.is_ok
+    assert report.summary() == f"Nothing imported: {COLLISION_MESSAGE}"
+    assert _count() == 2 and _count(ImportBatch) == 0
+
+
+def test_a_figure_saved_by_someone_else_while_the_file_is_read_ends_the_import_with_a_message(world, monkeypatch):
+    next_references = importer._next_references
+
+    def someone_else_saves_the_first_row_first(count: int) -> list[str]:
+        # Another writer's figure, equal to the file's first row, lands after the importer
+        # looked for duplicates and before its own rows go in.
+        caseload = metric_by_code("caseload")
+        assert caseload is not None
+        services.create_evidence(
+            world.official,
+            region_id=world.london.id,
+            metric_id=caseload.id,
+            value=Decimal("40"),
+            as_of=date(2024, 1, 31),
+            source_type="rep_survey",
+            source_title="Survey 0",
+        )
+        return next_references(count)
+
+    monkeypatch.setattr(importer, "_next_references", someone_else_saves_the_first_row_first)
+    report = import_csv(world.official, io.BytesIO(csv_bytes(_rows(3))), filename="t.csv")
+    db.session.rollback()
+    assert report.fatal == "another change to the evidence was saved at the same moment; please import again."
+    assert not report.is_ok and _count() == 0 and _count(ImportBatch) == 0

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from napo_tracker.audit.models import AuditEvent
 from napo_tracker.evidence.importer import MAX_LINE_BYTES, import_csv
-from napo_tracker.evidence.models import EvidenceItem
+from napo_tracker.evidence.models import EvidenceItem, ImportBatch
 from napo_tracker.extensions import db
 
 from .conftest import csv_bytes, good_rows
@@ -56,7 +56,8 @@ def test_reimporting_the_same_file_adds_nothing_and_says_so(world):
     again = _import(world.official, data)
     assert again.is_ok and again.is_already_imported and again.added == 0
     assert "already in the tracker" in again.summary()
-    assert _count() == 4
+    assert _count() == 4 and again.batch_reference is None  # no second, empty batch
+    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 1
 
 
 def test_every_bad_row_is_reported_by_line_and_nothing_is_written(world):
@@ -148,8 +149,17 @@ def test_a_gigabyte_line_is_refused_after_the_limit(world):
     stream = EndlessLine()
     report = import_csv(world.official, cast(IO[bytes], stream))
     db.session.rollback()
-    assert report.fatal is not None and "line 2 is longer than" in report.fatal
+    assert report.fatal == f"line 2 is longer than {MAX_LINE_BYTES // 1024:,} KB; this is not an evidence CSV."
+    assert report.filename == "" and report.added == 0  # no name given: none is made up
     assert stream.served <= MAX_LINE_BYTES + 2 * 64 * 1024
+
+
+def test_the_file_is_read_to_its_end_and_its_progress_told_as_it_goes(world):
+    data = csv_bytes(good_rows())
+    read: list[int] = []
+    report = import_csv(world.official, io.BytesIO(data), filename="figures.csv", progress=read.append)
+    assert report.is_ok and report.filename == "figures.csv" and sum(read) == len(data)
+    db.session.rollback()
 
 
 def test_a_formula_in_a_cell_is_kept_as_text(world):

@@ -40,6 +40,13 @@ def test_another_regions_page_is_404_like_a_missing_one(client, world, login_as)
     assert other.status_code == missing.status_code == 404
     assert other.data == missing.data
     assert b"Cardiff" not in other.data
+    # The attempt on a region that exists is written down, by its id (a region has no reference).
+    (entry,) = _events(AuditAction.ACCESS_REFUSED)
+    assert (entry.actor_id, entry.target_type, entry.target_ref) == (
+        world.london_rep.id,
+        "regions",
+        str(world.wales.id),
+    )
 
 
 def test_officials_and_admins_see_every_region(client, world, login_as):
