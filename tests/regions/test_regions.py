@@ -49,6 +49,24 @@ def test_another_regions_page_is_404_like_a_missing_one(client, world, login_as)
     )
 
 
+def test_an_attempt_on_another_regions_record_is_written_down_by_its_reference_and_region(client, world, login_as):
+    """The refusal names the record as people know it (a member by pseudonym, a case or notice by
+    reference) and the region it sits in; a region itself, which has neither, by its id."""
+    from ..factories import make_case, make_member, make_notice
+
+    member = make_member(world.wales_rep, world.wales)
+    case = make_case(world.wales_rep, world.wales, member_id=member.id)
+    notice = make_notice(world.wales_rep, world.wales)
+    login_as(world.london_rep)
+    for url in (f"/cases/{case.reference}", f"/cases/members/{member.id}", f"/notices/{notice.reference}"):
+        assert client.get(url).status_code == 404
+    assert [(e.target_type, e.target_ref, e.details) for e in _events(AuditAction.ACCESS_REFUSED)] == [
+        ("cases", case.reference, {"region_id": world.wales.id}),
+        ("members", member.pseudonym, {"region_id": world.wales.id}),
+        ("foreseeability_notices", notice.reference, {"region_id": world.wales.id}),
+    ]
+
+
 def test_officials_and_admins_see_every_region(client, world, login_as):
     for user in (world.official, world.admin):
         login_as(user)
