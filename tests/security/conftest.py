@@ -13,14 +13,18 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, update
 
 from napo_tracker import create_app
+from napo_tracker.accounts.models import PasswordReset, UserSession
 from napo_tracker.extensions import db
+from napo_tracker.kernel.clock import utcnow
 
 from .. import factories
 from .. import pg as pg_cluster
@@ -41,6 +45,25 @@ def _build_scene(url: str, files: Path) -> factories.Scene:
     return scene
 
 
+def _as_if_built_now(path: Path, built_at: datetime) -> None:
+    """A scene kept in the cache (``make mutation``'s runs last hours) is older than one a run
+    builds: its sign-in sessions and reset links would have timed out, and a test opening one
+    would fail for that rather than for what it tests. Their times move forward by its age."""
+    age = utcnow() - built_at
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            for model, columns in (
+                (UserSession, ("created_at", "last_seen_at", "expires_at")),
+                (PasswordReset, ("created_at", "expires_at")),
+            ):
+                for row in connection.execute(select(model.id, *(getattr(model, name) for name in columns))):
+                    moved = {name: getattr(row, name) + age for name in columns}
+                    connection.execute(update(model).where(model.id == row.id).values(moved))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def scene_template(template_database, tmp_path_factory) -> dict:
     """A database holding the scene, to copy for each test, with the folder of its files."""
@@ -53,10 +76,12 @@ def scene_template(template_database, tmp_path_factory) -> dict:
         if cached is not None and cached.exists():
             shutil.copytree(cached, folder, dirs_exist_ok=True)
             scene = factories.Scene(**json.loads((folder / "scene.json").read_text()))
+            _as_if_built_now(path, datetime.fromisoformat((folder / "built_at").read_text()))
         else:
             shutil.copyfile(template_database["path"], path)
             scene = _build_scene(f"sqlite:///{path}", files)
             (folder / "scene.json").write_text(json.dumps(dataclasses.asdict(scene)))
+            (folder / "built_at").write_text(utcnow().isoformat())
             keep_in_cache(folder, cached)
         return {"backend": "sqlite", "path": path, "files": files, "scene": scene}
     from pytest_postgresql.janitor import DatabaseJanitor
