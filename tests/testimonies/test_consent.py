@@ -53,3 +53,17 @@ def test_an_unknown_audience_is_a_programming_error(world):
     testimony = factories.make_testimony(WORDS, mps=True, approved_by=world.official)
     with pytest.raises(ValueError):
         testimony.may_quote_to("everyone")
+
+
+def test_quotable_testimonies_come_newest_first_and_the_later_of_one_day_first(world):
+    """The pickers and exports list the freshest words first; two sent the same day, the later
+    sent first (their id), so the order never changes between two looks."""
+    from datetime import date
+
+    sent_on = [date(2026, 3, 1), date(2026, 3, 3), date(2026, 3, 1), date(2026, 3, 2)]
+    testimonies = [factories.make_testimony(WORDS, mps=True, approved_by=world.official) for _ in sent_on]
+    for testimony, day in zip(testimonies, sent_on, strict=True):
+        testimony.submitted_on = day
+    db.session.commit()
+    first, third, second_of_first_day, fourth = testimonies
+    assert list(db.session.scalars(quotable_testimonies("mps"))) == [third, fourth, second_of_first_day, first]
