@@ -72,7 +72,9 @@ def scene_template(template_database, tmp_path_factory) -> dict:
     files.mkdir()
     if template_database["backend"] == "sqlite":
         path = folder / "scene.sqlite"
-        cached = cached_file("scene", [ROOT / "migrations", ROOT / "tests" / "factories.py"])
+        cached = cached_file(
+            "scene", [ROOT / "migrations", ROOT / "tests" / "factories.py", ROOT / "tests" / "security" / "conftest.py"]
+        )
         if cached is not None and cached.exists():
             shutil.copytree(cached, folder, dirs_exist_ok=True)
             scene = factories.Scene(**json.loads((folder / "scene.json").read_text()))
