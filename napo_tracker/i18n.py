@@ -11,11 +11,15 @@ and compiles them; the compiled ``.mo`` files are committed so a clean checkout 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, force_locale, gettext
 from flask_login import current_user
+
+from .kernel.labels import N_
 
 # The code in the URL, the Babel locale it selects, and the HTML lang attribute.
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -81,6 +85,37 @@ def language_switch() -> list[dict[str, Any]]:
         for code, name in LANGUAGE_NAMES.items()
         if code != current_language()
     ]
+
+
+# The languages a document's fixed words (a briefing's headings, a letter's date line) can be
+# printed in, whatever the page around them is in: its own words are its author's. Bilingual
+# puts the Welsh first, then the English, as Welsh public bodies do.
+DOCUMENT_LANGUAGES: dict[str, str] = {
+    "en": N_("English"),
+    "cy": N_("Welsh"),
+    "both": N_("Welsh and English"),
+}
+
+
+def in_document_language(language: str, message: str, **variables: Any) -> str:
+    """A document's fixed words in ``language`` (``DOCUMENT_LANGUAGES``); a variable that is
+    itself a fixed word (an audience's label) is put in Welsh too."""
+    english = message % variables if variables else message
+    if language not in ("cy", "both"):
+        return english
+    with force_locale("cy"):
+        welsh_variables = {name: gettext(v) if isinstance(v, str) and v else v for name, v in variables.items()}
+        welsh = gettext(message, **welsh_variables)
+    return welsh if language == "cy" else f"{welsh} / {english}"
+
+
+def document_date(on: date, language: str) -> str:
+    """A document's date in ``language``: '2 December 2026', '2 Rhagfyr 2026', or both."""
+    english = format_date(on, "d MMMM y", locale="en_GB")
+    if language not in ("cy", "both"):
+        return english
+    welsh = format_date(on, "d MMMM y", locale="cy")
+    return welsh if language == "cy" else f"{welsh} / {english}"
 
 
 def _answers_get(endpoint: str) -> bool:

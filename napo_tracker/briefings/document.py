@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
@@ -24,6 +23,7 @@ from ..charts import bar_chart_svg, line_chart_svg, svg_data_uri, with_title
 from ..evidence.models import EvidenceItem, Metric, Visibility
 from ..evidence.services import citation_text, is_withheld, place_text
 from ..extensions import db
+from ..i18n import DOCUMENT_LANGUAGES, document_date, in_document_language
 from ..kernel.labels import N_
 from ..kernel.numbers import long_date, month_year
 from ..pdf import html_to_pdf
@@ -35,15 +35,6 @@ from .models import MAX_TESTIMONIES, Briefing, BriefingSection, BriefingStatus, 
 
 QUESTIONS_HEADING = N_("Questions you may wish to ask")
 SOURCES_HEADING = N_("Sources")
-
-# The languages a briefing's own words can be printed in: the sections' text is the
-# official's, in whatever language they wrote it; headings, the title block and dates follow
-# this choice. Bilingual puts the Welsh first, then the English, as Welsh public bodies do.
-DOCUMENT_LANGUAGES: dict[str, str] = {
-    "en": N_("English"),
-    "cy": N_("Welsh"),
-    "both": N_("Welsh and English"),
-}
 
 
 def _lower_first(text: str) -> str:
@@ -57,21 +48,10 @@ class FixedText:
         self.language = language if language in DOCUMENT_LANGUAGES else "en"
 
     def __call__(self, message: str, **variables: Any) -> str:
-        english = message % variables if variables else message
-        if self.language == "en":
-            return english
-        with force_locale("cy"):
-            # A variable that is itself a fixed word (an audience's label) is put in Welsh too.
-            welsh_variables = {name: gettext(v) if isinstance(v, str) and v else v for name, v in variables.items()}
-            welsh = gettext(message, **welsh_variables)
-        return welsh if self.language == "cy" else f"{welsh} / {english}"
+        return in_document_language(self.language, message, **variables)
 
     def date(self, on: date) -> str:
-        english = long_date(on)
-        if self.language == "en":
-            return english
-        welsh = format_date(on, "d MMMM y", locale="cy")
-        return welsh if self.language == "cy" else f"{welsh} / {english}"
+        return document_date(on, self.language)
 
     def attribution(self, attribution: Attribution) -> str:
         """Who a quote is from, in words: the grade and length of service are fixed words too."""

@@ -32,6 +32,7 @@ from ..audit.models import AuditAction, record
 from ..cases.models import Case, CaseCategory
 from ..cases.services import add_entry, get_case_for, may_see_identity
 from ..extensions import db
+from ..i18n import DOCUMENT_LANGUAGES, document_date, in_document_language
 from ..kernel import clock
 from ..kernel.clock import utcnow
 from ..kernel.errors import DomainError, check_version
@@ -76,10 +77,10 @@ FIELDS: dict[str, dict[str, str]] = {
 }
 
 
-# The languages a letter's fixed words, dates and labels can be in: code -> what the choice is
-# called. Bilingual puts the Welsh first, as Welsh public bodies do; the merged values of a
-# bilingual letter are in English (its template holds both languages' words around them).
-LETTER_LANGUAGES: dict[str, str] = {"en": N_("English"), "cy": N_("Welsh"), "both": N_("Welsh and English")}
+# The languages a letter's fixed words, dates and labels can be in (Welsh first when both); the
+# merged values of a bilingual letter are in English (its template holds both languages' words
+# around them).
+LETTER_LANGUAGES = DOCUMENT_LANGUAGES
 _LOCALES = {"en": "en_GB", "cy": "cy", "both": "en_GB"}
 DATE_LABEL = N_("Date")
 REFERENCE_LABEL = N_("Our reference")
@@ -222,15 +223,6 @@ class Draft:
     language: str = "en"
 
 
-def _in_language(language: str, message: str) -> str:
-    """A fixed word of the letter in its language (``LETTER_LANGUAGES``)."""
-    if language == "en":
-        return message
-    with force_locale("cy"):
-        welsh = gettext(message)
-    return welsh if language == "cy" else f"{welsh} / {message}"
-
-
 def _day(on: date, language: str) -> str:
     return format_date(on, "d MMMM y", locale=_LOCALES[language])
 
@@ -336,16 +328,15 @@ def draft_letter(
 def letter_pdf(case: Case, draft: Draft, on: date) -> bytes:
     """The letter as a PDF: the template's words as filled, the fixed words in its language."""
     language = draft.language
-    dated = f"{_day(on, 'cy')} / {_day(on, 'en')}" if language == "both" else _day(on, language)
     return render_pdf(
         "letters/pdf/letter.html",
         {
             "subject": draft.subject,
             "paragraphs": [p.strip() for p in draft.body.split("\n\n") if p.strip()],
             "reference": case.reference,
-            "dated": dated,
-            "date_label": _in_language(language, DATE_LABEL),
-            "reference_label": _in_language(language, REFERENCE_LABEL),
+            "dated": document_date(on, language),
+            "date_label": in_document_language(language, DATE_LABEL),
+            "reference_label": in_document_language(language, REFERENCE_LABEL),
             "html_lang": "cy" if language == "cy" else "en-GB",
             "union_name": current_app.config["UNION_NAME"],
             "union_full_name": current_app.config["UNION_FULL_NAME"],
