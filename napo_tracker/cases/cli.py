@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import click
 
-from ..kernel.clock import today
+from ..kernel.clock import as_of_option
 from ..kernel.transaction import transactional
 from ..mail import MailError
 from ..notifications.services import deliver_pending
@@ -16,17 +16,10 @@ from .deadlines import due_reminders, remind_message, send_deadline_reminders
 
 @bp.cli.command("remind")
 @click.option("--dry-run", is_flag=True, help="List who would be reminded of what; tell no one, send nothing.")
-@click.option(
-    "--date",
-    "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Pretend today is this day (YYYY-MM-DD).",
-)
+@as_of_option
 @transactional
-def remind_command(dry_run: bool, on: datetime | None) -> None:
+def remind_command(dry_run: bool, day: date) -> None:
     """Remind each rep of their cases' deadlines: coming up, due today or overdue (each once)."""
-    day: date = on.date() if on else today()
     if dry_run:
         reminders = due_reminders(day)
         for reminder in reminders:

@@ -8,8 +8,12 @@ keeps UTC, so every date that is stamped or compared comes from ``today()``. Mom
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+import click
 
 # England and Wales; the tzdata package guarantees it where the system lacks time-zone data.
 UNION_TIME_ZONE = ZoneInfo("Europe/London")
@@ -18,6 +22,22 @@ UNION_TIME_ZONE = ZoneInfo("Europe/London")
 def today(now: datetime | None = None) -> date:
     """Today's date in London (or the London date of ``now``, a timezone-aware moment)."""
     return (now or datetime.now(UTC)).astimezone(UNION_TIME_ZONE).date()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def as_of_option(command: F) -> F:
+    """A daily command's ``--date YYYY-MM-DD``, to run it as if on another day: the command
+    is given ``day``, a date, London's today when the option is left out."""
+    return click.option(
+        "--date",
+        "day",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        callback=lambda _context, _parameter, value: value.date() if value else today(),
+        help="Pretend today is this day (YYYY-MM-DD).",
+    )(command)
 
 
 def utcnow() -> datetime:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import click
 
-from ..kernel.clock import today
+from ..kernel.clock import as_of_option
 from ..kernel.transaction import transactional
 from . import bp
 from .escalation import escalation_mode, overdue_unanswered, run_escalation
@@ -15,17 +15,10 @@ from .reminders import MailError, due_reminders, send_reminders
 
 @bp.cli.command("remind")
 @click.option("--dry-run", is_flag=True, help="List who would be reminded; send nothing, mark nothing.")
-@click.option(
-    "--date",
-    "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Pretend today is this day (YYYY-MM-DD).",
-)
+@as_of_option
 @transactional
-def remind_command(dry_run: bool, on: datetime | None) -> None:
+def remind_command(dry_run: bool, day: date) -> None:
     """E-mail each rep their foreseeability notices that are due soon or overdue."""
-    day: date = on.date() if on else today()
     reminders = due_reminders(day)
     if not reminders:
         click.echo(f"No reminders to send for {day:%Y-%m-%d}.")
@@ -49,18 +42,11 @@ def remind_command(dry_run: bool, on: datetime | None) -> None:
 
 @bp.cli.command("escalate")
 @click.option("--dry-run", is_flag=True, help="List the notices that would move; move nothing, tell no one.")
-@click.option(
-    "--date",
-    "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Pretend today is this day (YYYY-MM-DD).",
-)
+@as_of_option
 @transactional
-def escalate_command(dry_run: bool, on: datetime | None) -> None:
+def escalate_command(dry_run: bool, day: date) -> None:
     """Move each overdue notice with no response to its next rung (or ask its rep to, as
     NAPO_NOTICE_ESCALATION says), telling the rep, the region's officials and its branch contact."""
-    day: date = on.date() if on else today()
     mode = escalation_mode()
     if dry_run:
         found = overdue_unanswered(day)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import click
 
-from ..kernel.clock import today
+from ..kernel.clock import as_of_option
 from ..kernel.transaction import transactional
 from ..mail import MailError
 from . import bp
@@ -32,18 +32,11 @@ def send_command() -> None:
 
 
 @bp.cli.command("digest")
-@click.option(
-    "--date",
-    "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Pretend today is this day (YYYY-MM-DD).",
-)
+@as_of_option
 @transactional
-def digest_command(on: datetime | None) -> None:
+def digest_command(day: date) -> None:
     """The daily run: tell officials of testimonies waiting and members' answers, e-mail what
     waits to go singly, and send each daily digest."""
-    day: date = on.date() if on else today()
     told = collect_daily(day)
     try:
         single = deliver_pending()
